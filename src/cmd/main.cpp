@@ -1,0 +1,27 @@
+// keel: the one KeelDB binary. `keel --help` lists the subcommands.
+#include <cstdio>
+#include <vector>
+
+#include "cmd/commands.h"
+#include "runtime/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"KeelDB: a strictly serializable, fault-tolerant, ordered key-value store"};
+  app.require_subcommand(1);
+  const std::vector<keel::cmd::Command> commands = {
+      keel::cmd::add_version_command(app),
+      keel::cmd::add_echo_command(app),
+  };
+  CLI11_PARSE(app, argc, argv);
+  for (const keel::cmd::Command& command : commands) {
+    if (command.subcommand->parsed()) {
+      try {
+        return command.run();
+      } catch (const keel::Error& error) {
+        std::fprintf(stderr, "keel: %s\n", error.describe().c_str());
+        return 1;
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,230 @@
+// Request/reply over the transport.
+//
+// A request type carries the promise of its reply:
+//   struct EchoRequest { std::string text; ReplyPromise<EchoReply> reply; ... serialize ... };
+//
+// Server side: `RequestStream<EchoRequest> stream;` registers a receiver (random or well-known
+// token); `co_await stream.requests().next()` yields requests; `request.reply.send(value)` or
+// `.send_error(e)` answers. A request dropped without an answer replies broken_promise.
+//
+// Client side: `RequestStream<EchoRequest>(endpoint).get_reply(request)` sends the request and
+// waits for the reply, or one of: broken_promise (the server dropped it or has no such
+// endpoint), request_maybe_delivered (the connection failed after the request went out),
+// connection_failed (it never went out). Dropping the returned future forgets the request.
+//
+// Reply message format: u8 kind (1 value, 0 error) then the serialized value or an i32 code.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "rpc/serialize.h"
+#include "rpc/transport.h"
+#include "runtime/stream.h"
+
+namespace keel {
+
+namespace detail {
+
+// Sends one reply to a reply endpoint; broken_promise if destroyed before sending.
+class ReplySender {
+ public:
+  ReplySender(std::weak_ptr<Transport> transport, Endpoint destination)
+      : transport_(std::move(transport)), destination_(destination) {}
+  ReplySender(const ReplySender&) = delete;
+  ReplySender& operator=(const ReplySender&) = delete;
+  ~ReplySender() {
+    if (!sent_) send_error(Error(errc::broken_promise));
+  }
+  void send_message(const std::string& message) {
+    KEEL_ASSERT(!sent_);
+    sent_ = true;
+    if (auto transport = transport_.lock()) transport->send(destination_, message);
+  }
+  void send_error(Error error) {
+    BinaryWriter writer;
+    writer(uint8_t{0}, static_cast<int32_t>(error.code()));
+    send_message(writer.take());
+  }
+  bool sent() const { return sent_; }
+
+ private:
+  std::weak_ptr<Transport> transport_;
+  Endpoint destination_;
+  bool sent_ = false;
+};
+
+// The client's side of one outstanding request: a one-shot receiver for the reply.
+template <class T>
+class ReplyState final : public SharedState<T>, public MessageReceiver, public PendingReply {
+ public:
+  explicit ReplyState(std::shared_ptr<Transport> transport) : transport_(transport) {
+    token_ = transport->add_receiver(this);
+  }
+  ~ReplyState() override { release(); }
+  uint64_t token() const { return token_; }
+
+  void receive(std::string_view message) override {
+    if (this->is_ready()) return;
+    try {
+      BinaryReader reader(message);
+      uint8_t kind = 0;
+      reader(kind);
+      if (kind == 0) {
+        int32_t code = 0;
+        reader(code);
+        reader.expect_end();
+        finish_error(Error(code));
+        return;
+      }
+      if (kind != 1) throw Error(errc::serialization_failed);
+      T value{};
+      reader(value);
+      reader.expect_end();
+      this->add_ref();  // sending may drop the last future, and with it this state
+      release();
+      this->send(std::move(value));
+      this->del_ref();
+    } catch (const Error& error) {
+      finish_error(error);  // a malformed reply fails the request rather than hanging it
+      throw;
+    }
+  }
+  void connection_lost(Error error) override { finish_error(error); }
+
+ private:
+  void finish_error(Error error) {
+    if (this->is_ready()) return;
+    this->add_ref();
+    release();
+    this->send_error(error);
+    this->del_ref();
+  }
+  void release() {
+    PendingReply::unlink();
+    if (token_ == 0) return;
+    if (auto transport = transport_.lock()) transport->remove_receiver(token_);
+    token_ = 0;
+  }
+  void cancel() override { release(); }
+
+  std::weak_ptr<Transport> transport_;
+  uint64_t token_ = 0;
+};
+
+template <class Request>
+struct ReplyTypeOf;
+
+}  // namespace detail
+
+template <class T>
+class ReplyPromise {
+ public:
+  ReplyPromise() = default;
+  explicit ReplyPromise(Endpoint destination) : endpoint_(destination) {}
+
+  void send(const T& value) const {
+    KEEL_ASSERT(sender_);
+    BinaryWriter writer;
+    writer(uint8_t{1});
+    writer.write(value);
+    sender_->send_message(writer.take());
+  }
+  void send_error(Error error) const {
+    KEEL_ASSERT(sender_);
+    sender_->send_error(error);
+  }
+  bool is_set() const { return sender_ && sender_->sent(); }
+  const Endpoint& endpoint() const { return endpoint_; }
+
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(endpoint_);
+    if constexpr (Archive::is_reader) {
+      sender_ = std::make_shared<detail::ReplySender>(Transport::current_shared(), endpoint_);
+    }
+  }
+
+ private:
+  Endpoint endpoint_;
+  std::shared_ptr<detail::ReplySender> sender_;  // set on the serving side
+};
+
+namespace detail {
+template <class Request>
+struct ReplyTypeOf {
+  template <class R>
+  static R extract(ReplyPromise<R>*);
+  using type = decltype(extract(static_cast<decltype(Request::reply)*>(nullptr)));
+};
+
+// Receives requests for one RequestStream and queues them for the server.
+template <class Request>
+class RequestReceiver final : public MessageReceiver {
+ public:
+  RequestReceiver(std::shared_ptr<Transport> transport, uint64_t well_known)
+      : transport_(transport), token_(transport->add_receiver(this, well_known)) {}
+  ~RequestReceiver() override {
+    if (auto transport = transport_.lock()) transport->remove_receiver(token_);
+  }
+  void receive(std::string_view message) override {
+    stream_.send(deserialize_from_string<Request>(message));
+  }
+  uint64_t token() const { return token_; }
+  FutureStream<Request> requests() const { return stream_.get_future(); }
+
+ private:
+  std::weak_ptr<Transport> transport_;
+  uint64_t token_;
+  PromiseStream<Request> stream_;
+};
+}  // namespace detail
+
+template <class Request>
+class RequestStream {
+ public:
+  using Reply = typename detail::ReplyTypeOf<Request>::type;
+
+  // A client-side handle, or nothing, until assigned.
+  RequestStream() = default;
+  explicit RequestStream(Endpoint endpoint) : endpoint_(endpoint) {}
+
+  // Serves requests in the current process, at a random token or a well-known one.
+  static RequestStream serve(uint64_t well_known_token = 0) {
+    auto transport = Transport::current_shared();
+    RequestStream stream;
+    stream.receiver_ = std::make_shared<detail::RequestReceiver<Request>>(transport, well_known_token);
+    stream.endpoint_ = Endpoint{transport->local_address(), stream.receiver_->token()};
+    return stream;
+  }
+
+  const Endpoint& endpoint() const { return endpoint_; }
+  // Server side only.
+  FutureStream<Request> requests() const {
+    KEEL_ASSERT(receiver_);
+    return receiver_->requests();
+  }
+
+  Future<Reply> get_reply(Request request) const {
+    const Endpoint destination = endpoint_;
+    std::shared_ptr<Transport> transport = Transport::current_shared();
+    Future<Void> capacity = transport->wait_for_capacity(destination.address);
+    co_await capacity;
+    auto* state = new detail::ReplyState<Reply>(transport);
+    Future<Reply> reply(state);
+    request.reply = ReplyPromise<Reply>(Endpoint{transport->local_address(), state->token()});
+    transport->send(destination, serialize_to_string(request), state);
+    co_return co_await reply;
+  }
+
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(endpoint_);
+  }
+
+ private:
+  Endpoint endpoint_;
+  std::shared_ptr<detail::RequestReceiver<Request>> receiver_;
+};
+
+}  // namespace keel

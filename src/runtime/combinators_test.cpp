@@ -1,0 +1,110 @@
+#include "runtime/combinators.h"
+
+#include <gtest/gtest.h>
+
+#include "runtime/test_support.h"
+
+namespace keel {
+namespace {
+
+class CombinatorsTest : public ::testing::Test, public testing::SchedulerFixture {};
+
+Future<int> after(double seconds, int value) {
+  co_await delay(seconds);
+  co_return value;
+}
+
+struct DestroyFlag {
+  bool* flag;
+  ~DestroyFlag() { *flag = true; }
+};
+
+Future<int> guarded(double seconds, bool* destroyed) {
+  DestroyFlag guard{destroyed};
+  co_await delay(seconds);
+  co_return 1;
+}
+
+TEST_F(CombinatorsTest, WhenAllKeepsInputOrder) {
+  Future<std::vector<int>> all = when_all<int>({after(3, 1), after(1, 2), after(2, 3)});
+  run_until_idle();
+  EXPECT_EQ(all.get(), (std::vector<int>{1, 2, 3}));
+  EXPECT_DOUBLE_EQ(scheduler_.now(), 3);
+}
+
+TEST_F(CombinatorsTest, RaceReturnsFirstAndCancelsLoser) {
+  bool loser_destroyed = false;
+  Future<std::variant<int, int>> first = race(after(1, 10), guarded(5, &loser_destroyed));
+  while (!first.is_ready()) scheduler_.run_next();
+  EXPECT_EQ(first.get().index(), 0u);
+  EXPECT_EQ(std::get<0>(first.get()), 10);
+  EXPECT_TRUE(loser_destroyed);
+}
+
+TEST_F(CombinatorsTest, RacePropagatesFirstError) {
+  Promise<int> failing;
+  Future<std::variant<int, Void>> first = race(failing.get_future(), delay(10));
+  failing.send_error(Error(errc::io_error));
+  ASSERT_TRUE(first.is_error());
+  EXPECT_EQ(first.error().code(), errc::io_error);
+}
+
+TEST_F(CombinatorsTest, DroppingRaceCancelsInputs) {
+  bool destroyed = false;
+  {
+    Future<std::variant<int, Void>> first = race(guarded(5, &destroyed), delay(10));
+  }
+  EXPECT_TRUE(destroyed);
+}
+
+TEST_F(CombinatorsTest, WhenAnyGivesIndex) {
+  Future<size_t> any = when_any({delay(3), delay(1), delay(2)});
+  while (!any.is_ready()) scheduler_.run_next();
+  EXPECT_EQ(any.get(), 1u);
+}
+
+TEST_F(CombinatorsTest, TimeoutErrorFires) {
+  Future<int> slow = timeout_error(after(10, 1), 2);
+  run_until_idle();
+  ASSERT_TRUE(slow.is_error());
+  EXPECT_EQ(slow.error().code(), errc::timed_out);
+  Future<std::optional<int>> fast = timeout(after(1, 4), 2);
+  run_until_idle();
+  EXPECT_EQ(fast.get(), std::optional<int>(4));
+}
+
+Future<Void> fail_after(double seconds) {
+  co_await delay(seconds);
+  throw Error(errc::io_error);
+}
+
+Future<Void> guarded_void(double seconds, bool* destroyed) {
+  DestroyFlag guard{destroyed};
+  co_await delay(seconds);
+  co_return Void{};
+}
+
+TEST_F(CombinatorsTest, ActorCollectionReportsFirstErrorAndReleasesFinished) {
+  ActorCollection actors;
+  bool destroyed = false;
+  actors.add(guarded_void(1, &destroyed));
+  actors.add(fail_after(2));
+  EXPECT_EQ(actors.size(), 2u);
+  Future<Void> failure = actors.result();
+  run_until_idle();
+  EXPECT_EQ(actors.size(), 0u);
+  ASSERT_TRUE(failure.is_error());
+  EXPECT_EQ(failure.error().code(), errc::io_error);
+}
+
+TEST_F(CombinatorsTest, DroppingActorCollectionCancelsMembers) {
+  bool destroyed = false;
+  {
+    ActorCollection actors;
+    actors.add(guarded_void(100, &destroyed));
+  }
+  EXPECT_TRUE(destroyed);
+}
+
+}  // namespace
+}  // namespace keel

@@ -1,0 +1,43 @@
+// The one table of KeelDB error codes: stable numbers, names and user-facing messages.
+//
+// Numbers follow FoundationDB's where the concept matches, so operators and client authors who
+// know that system read ours without a lookup. Codes are part of the wire protocol and the client
+// API: never renumber or reuse one. Add a code only when a caller would react to it differently.
+//
+// Each row: KEEL_ERROR(name, code, message). The macro builds a table, it hides no control flow.
+#pragma once
+
+#define KEEL_ERROR_TABLE(KEEL_ERROR)                                                                \
+  KEEL_ERROR(success, 0, "Success")                                                                \
+  KEEL_ERROR(end_of_stream, 1, "End of stream")                                                    \
+  KEEL_ERROR(operation_failed, 1000, "Operation failed")                                           \
+  KEEL_ERROR(wrong_shard_server, 1001, "Shard is not available from this server")                  \
+  KEEL_ERROR(timed_out, 1004, "Operation timed out")                                               \
+  KEEL_ERROR(coordinated_state_conflict, 1005, "Conflict occurred while changing coordination information") \
+  KEEL_ERROR(transaction_too_old, 1007, "Transaction is too old to perform reads or be committed") \
+  KEEL_ERROR(future_version, 1009, "Request for future version")                                   \
+  KEEL_ERROR(not_committed, 1020, "Transaction not committed due to conflict with another transaction") \
+  KEEL_ERROR(commit_unknown_result, 1021, "Transaction may or may not have committed")             \
+  KEEL_ERROR(transaction_cancelled, 1025, "Operation aborted because the transaction was cancelled") \
+  KEEL_ERROR(connection_failed, 1026, "Network connection failed")                                 \
+  KEEL_ERROR(request_maybe_delivered, 1030, "Request may or may not have been delivered")          \
+  KEEL_ERROR(broken_promise, 1100, "Broken promise: the other side dropped the request")           \
+  KEEL_ERROR(operation_cancelled, 1101, "Asynchronous operation cancelled")                        \
+  KEEL_ERROR(process_killed, 1110, "The process was killed")                                       \
+  KEEL_ERROR(io_error, 1510, "Disk i/o operation failed")                                          \
+  KEEL_ERROR(file_not_found, 1511, "File not found")                                               \
+  KEEL_ERROR(bind_failed, 1512, "Unable to bind to network")                                       \
+  KEEL_ERROR(file_exists, 1517, "File already exists")                                             \
+  KEEL_ERROR(serialization_failed, 1530, "Message could not be decoded")                           \
+  KEEL_ERROR(frame_too_large, 1531, "Network frame exceeds the maximum frame size")                \
+  KEEL_ERROR(checksum_failed, 1532, "Checksum mismatch: data is corrupt")                          \
+  KEEL_ERROR(incompatible_protocol_version, 1533, "Peer speaks an incompatible protocol version")   \
+  KEEL_ERROR(invalid_address, 1534, "Network address is not of the form IP:PORT")                  \
+  KEEL_ERROR(client_invalid_operation, 2000, "Invalid API call")                                   \
+  KEEL_ERROR(test_specification_invalid, 2003, "Simulation test specification is invalid")         \
+  KEEL_ERROR(invalid_option_value, 2006, "Option set with an invalid value")                       \
+  KEEL_ERROR(transaction_too_large, 2101, "Transaction exceeds byte limit")                        \
+  KEEL_ERROR(key_too_large, 2102, "Key length exceeds limit")                                      \
+  KEEL_ERROR(value_too_large, 2103, "Value length exceeds limit")                                  \
+  KEEL_ERROR(unknown_error, 4000, "An unknown error occurred")                                     \
+  KEEL_ERROR(internal_error, 4100, "An internal error occurred")

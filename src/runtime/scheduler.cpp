@@ -1,0 +1,110 @@
+#include "runtime/scheduler.h"
+
+#include <algorithm>
+
+namespace keel {
+namespace {
+thread_local Scheduler* current_scheduler = nullptr;
+}  // namespace
+
+namespace detail {
+void schedule_resume(StateBase* state, std::coroutine_handle<> handle) {
+  scheduler().schedule_resume(state, handle);
+}
+void schedule_cancel(StateBase* state) { scheduler().schedule_cancel(state); }
+uint32_t current_process_id() {
+  return current_scheduler ? current_scheduler->current_process() : 0;
+}
+}  // namespace detail
+
+Scheduler& scheduler() {
+  KEEL_ASSERT(current_scheduler != nullptr);
+  return *current_scheduler;
+}
+bool has_scheduler() { return current_scheduler != nullptr; }
+
+ScopedScheduler::ScopedScheduler(Scheduler& scheduler) : previous_(current_scheduler) {
+  current_scheduler = &scheduler;
+}
+ScopedScheduler::~ScopedScheduler() { current_scheduler = previous_; }
+
+Scheduler::~Scheduler() {
+  // Dropping queued tasks releases what they hold; frames still suspended are owned elsewhere.
+  std::vector<Task> tasks = std::move(heap_);
+  heap_.clear();
+  for (Task& task : tasks) {
+    if (task.state != nullptr) task.state->del_ref();
+  }
+}
+
+void Scheduler::advance_to(double time) {
+  KEEL_ASSERT(time >= now_);
+  now_ = time;
+}
+
+bool Scheduler::later(const Task& a, const Task& b) {
+  if (a.time != b.time) return a.time > b.time;
+  if (a.priority != b.priority) return a.priority < b.priority;
+  return a.sequence > b.sequence;
+}
+
+void Scheduler::push(Task task) {
+  task.sequence = next_sequence_++;
+  heap_.push_back(std::move(task));
+  std::push_heap(heap_.begin(), heap_.end(), later);
+}
+
+void Scheduler::schedule(double time, int priority, uint32_t process, std::function<void()> task) {
+  push(Task{std::max(time, now_), priority, 0, process, Kind::function, nullptr, {}, std::move(task)});
+}
+
+void Scheduler::schedule_resume(detail::StateBase* state, std::coroutine_handle<> handle) {
+  state->add_ref();
+  push(Task{now_, current_priority_, 0, state->process_id_, Kind::resume, state, handle, {}});
+}
+
+void Scheduler::schedule_cancel(detail::StateBase* state) {
+  state->add_ref();
+  push(Task{now_, priority::cancel, 0, state->process_id_, Kind::cancel, state, {}, {}});
+}
+
+Future<Void> Scheduler::delay(double seconds, int priority) {
+  if (delay_adjust_) seconds = delay_adjust_(seconds);
+  Promise<Void> promise;
+  Future<Void> future = promise.get_future();
+  schedule(now_ + std::max(0.0, seconds), priority, current_process_,
+           [promise = std::move(promise)] { promise.send(Void{}); });
+  return future;
+}
+
+double Scheduler::next_time() const {
+  KEEL_ASSERT(!heap_.empty());
+  return heap_.front().time;
+}
+
+void Scheduler::run_next() {
+  KEEL_ASSERT(!heap_.empty());
+  std::pop_heap(heap_.begin(), heap_.end(), later);
+  Task task = std::move(heap_.back());
+  heap_.pop_back();
+  if (task.time > now_) now_ = task.time;
+  ++tasks_run_;
+  current_process_ = task.process;
+  current_priority_ = task.priority;
+  switch (task.kind) {
+    case Kind::function:
+      task.function();
+      break;
+    case Kind::resume:
+      // Skip if the frame was destroyed (cancelled) since the resumption was queued.
+      if (task.state->coroutine_ == task.handle) task.handle.resume();
+      task.state->del_ref();
+      break;
+    case Kind::cancel:
+      task.state->destroy_unwanted_coroutine();
+      task.state->del_ref();
+      break;
+  }
+}
+
+}  // namespace keel

@@ -1,0 +1,60 @@
+#include "runtime/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "runtime/test_support.h"
+
+namespace keel {
+namespace {
+
+class SchedulerTest : public ::testing::Test, public testing::SchedulerFixture {};
+
+TEST_F(SchedulerTest, OrdersByTimeThenPriorityThenSequence) {
+  std::string order;
+  scheduler_.schedule(2, priority::normal, 0, [&] { order += "d"; });
+  scheduler_.schedule(1, priority::low, 0, [&] { order += "c"; });
+  scheduler_.schedule(1, priority::high, 0, [&] { order += "a"; });
+  scheduler_.schedule(1, priority::high, 0, [&] { order += "b"; });
+  run_until_idle();
+  EXPECT_EQ(order, "abcd");
+}
+
+TEST_F(SchedulerTest, TimeNeverGoesBackwards) {
+  scheduler_.advance_to(5);
+  double seen = -1;
+  scheduler_.schedule(1, priority::normal, 0, [&] { seen = scheduler_.now(); });
+  run_until_idle();
+  EXPECT_DOUBLE_EQ(seen, 5);
+}
+
+TEST_F(SchedulerTest, TasksCarryTheirProcess) {
+  uint32_t seen = 0;
+  scheduler_.schedule(0, priority::normal, 7, [&] { seen = scheduler_.current_process(); });
+  run_until_idle();
+  EXPECT_EQ(seen, 7u);
+}
+
+Future<uint32_t> process_after_wait() {
+  co_await delay(1);
+  co_return scheduler().current_process();
+}
+
+TEST_F(SchedulerTest, CoroutinesResumeInTheProcessThatCreatedThem) {
+  scheduler_.set_current_process(3);
+  Future<uint32_t> result = process_after_wait();
+  scheduler_.set_current_process(0);
+  run_until_idle();
+  EXPECT_EQ(result.get(), 3u);
+}
+
+TEST_F(SchedulerTest, DelayAdjustStretchesDelays) {
+  scheduler_.set_delay_adjust([](double seconds) { return seconds * 2; });
+  Future<Void> later = delay(1.5);
+  run_until_idle();
+  EXPECT_DOUBLE_EQ(scheduler_.now(), 3);
+}
+
+}  // namespace
+}  // namespace keel

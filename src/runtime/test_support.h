@@ -1,0 +1,26 @@
+// Test support: a scheduler installed for the test's lifetime, run until idle in virtual time.
+#pragma once
+
+#include "runtime/scheduler.h"
+
+namespace keel::testing {
+
+class SchedulerFixture {
+ public:
+  SchedulerFixture() : install_(scheduler_) {}
+  // Runs tasks (jumping virtual time) until none remain; returns the number run.
+  uint64_t run_until_idle() {
+    uint64_t count = 0;
+    while (!scheduler_.empty()) {
+      scheduler_.run_next();
+      ++count;
+    }
+    return count;
+  }
+  Scheduler scheduler_;
+
+ private:
+  ScopedScheduler install_;
+};
+
+}  // namespace keel::testing

@@ -1,0 +1,452 @@
+#include "world/real_world.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+
+#include <asio.hpp>
+
+#include "runtime/trace.h"
+
+namespace keel {
+
+struct RealWorld::Impl {
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
+  asio::thread_pool pool;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  explicit Impl(int threads) : pool(static_cast<size_t>(threads)) {}
+};
+
+namespace {
+
+NetworkAddress to_address(const asio::ip::tcp::endpoint& endpoint) {
+  return NetworkAddress{endpoint.address().to_v4().to_uint(), endpoint.port()};
+}
+
+asio::ip::tcp::endpoint to_endpoint(NetworkAddress address) {
+  return asio::ip::tcp::endpoint(asio::ip::address_v4(address.ip), address.port);
+}
+
+class RealConnection final : public IConnection, public std::enable_shared_from_this<RealConnection> {
+ public:
+  RealConnection(asio::ip::tcp::socket socket, NetworkAddress peer)
+      : socket_(std::move(socket)), peer_(peer) {
+    asio::error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  }
+
+  void write(std::string bytes) override {
+    if (failed_ || bytes.empty()) return;
+    unsent_bytes_ += bytes.size();
+    outgoing_.push_back(std::move(bytes));
+    if (!writing_) write_more();
+  }
+  size_t bytes_unsent() const override { return unsent_bytes_; }
+  Future<Void> on_unsent_at_most(size_t bytes) override {
+    if (failed_ || unsent_bytes_ <= bytes) return Void{};
+    drained_.emplace_back(bytes, Promise<Void>());
+    return drained_.back().second.get_future();
+  }
+  Future<std::string> read_some() override {
+    if (failed_) return Error(errc::connection_failed);
+    Promise<std::string> promise;
+    Future<std::string> result = promise.get_future();
+    auto self = shared_from_this();
+    auto buffer = std::make_shared<std::string>(64 * 1024, '\0');
+    socket_.async_read_some(asio::buffer(buffer->data(), buffer->size()),
+                            [self, buffer, promise](const asio::error_code& error, size_t bytes) {
+                              if (error || bytes == 0) {
+                                self->fail();
+                                promise.send_error(Error(errc::connection_failed));
+                                return;
+                              }
+                              buffer->resize(bytes);
+                              promise.send(std::move(*buffer));
+                            });
+    return result;
+  }
+  void close() override { fail(); }
+  NetworkAddress peer_address() const override { return peer_; }
+
+ private:
+  void write_more() {
+    writing_ = true;
+    // Gather what is queued into one write.
+    auto batch = std::make_shared<std::string>();
+    while (!outgoing_.empty() && batch->size() < 256 * 1024) {
+      batch->append(outgoing_.front());
+      outgoing_.pop_front();
+    }
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(*batch),
+                      [self, batch](const asio::error_code& error, size_t) {
+                        self->writing_ = false;
+                        if (error) {
+                          self->fail();
+                          return;
+                        }
+                        self->unsent_bytes_ -= batch->size();
+                        self->notify_drained();
+                        if (!self->outgoing_.empty() && !self->failed_) self->write_more();
+                      });
+  }
+  void notify_drained() {
+    for (auto it = drained_.begin(); it != drained_.end();) {
+      if (failed_ || unsent_bytes_ <= it->first) {
+        it->second.send(Void{});
+        it = drained_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  void fail() {
+    if (failed_) return;
+    failed_ = true;
+    asio::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    outgoing_.clear();
+    unsent_bytes_ = 0;
+    notify_drained();
+  }
+
+  asio::ip::tcp::socket socket_;
+  NetworkAddress peer_;
+  std::deque<std::string> outgoing_;
+  size_t unsent_bytes_ = 0;
+  bool writing_ = false;
+  bool failed_ = false;
+  std::vector<std::pair<size_t, Promise<Void>>> drained_;
+};
+
+class RealListener final : public IListener {
+ public:
+  RealListener(asio::io_context& io, NetworkAddress address) : acceptor_(io) {
+    asio::error_code error;
+    const auto endpoint = to_endpoint(address);
+    acceptor_.open(endpoint.protocol(), error);
+    if (!error) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), error);
+    if (!error) acceptor_.bind(endpoint, error);
+    if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+    if (error) {
+      TraceEvent(Severity::warn_always, "NetworkBindFailed")
+          .detail("Address", address.to_string())
+          .detail("Reason", error.message());
+      throw Error(errc::bind_failed);
+    }
+    address_ = to_address(acceptor_.local_endpoint());
+  }
+  Future<std::shared_ptr<IConnection>> accept() override {
+    Promise<std::shared_ptr<IConnection>> promise;
+    Future<std::shared_ptr<IConnection>> result = promise.get_future();
+    acceptor_.async_accept([promise](const asio::error_code& error, asio::ip::tcp::socket socket) {
+      if (error) {
+        promise.send_error(Error(errc::connection_failed));
+        return;
+      }
+      asio::error_code peer_error;
+      auto peer = socket.remote_endpoint(peer_error);
+      promise.send(std::make_shared<RealConnection>(std::move(socket),
+                                                    peer_error ? NetworkAddress{} : to_address(peer)));
+    });
+    return result;
+  }
+  NetworkAddress address() const override { return address_; }
+
+ private:
+  asio::ip::tcp::acceptor acceptor_;
+  NetworkAddress address_;
+};
+
+Error errno_error(int error_number) {
+  if (error_number == ENOENT) return Error(errc::file_not_found);
+  if (error_number == EEXIST) return Error(errc::file_exists);
+  return Error(errc::io_error);
+}
+
+// Closes the descriptor when the last user (the file or a call still on the pool) lets go.
+struct FileDescriptor {
+  int fd;
+  explicit FileDescriptor(int descriptor) : fd(descriptor) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() { ::close(fd); }
+};
+
+// A POSIX file; every system call runs on the world's blocking pool.
+class RealFile final : public IFile {
+ public:
+  RealFile(RealWorld& world, int fd, std::string path)
+      : world_(world), fd_(std::make_shared<FileDescriptor>(fd)), path_(std::move(path)) {}
+
+  Future<std::string> read(int64_t offset, int64_t length) override {
+    auto data = std::make_shared<std::string>(static_cast<size_t>(length), '\0');
+    auto fd = fd_;
+    auto work = [fd, offset, data] {
+      size_t done = 0;
+      while (done < data->size()) {
+        const ssize_t n = ::pread(fd->fd, data->data() + done, data->size() - done,
+                                  static_cast<off_t>(offset + static_cast<int64_t>(done)));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw errno_error(errno);
+        if (n == 0) break;
+        done += static_cast<size_t>(n);
+      }
+      data->resize(done);
+    };
+    co_await world_.run_blocking(std::move(work));
+    co_return std::move(*data);
+  }
+  Future<Void> write(int64_t offset, std::string bytes) override {
+    check_usable();
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    auto fd = fd_;
+    auto work = [fd, offset, data] {
+      size_t done = 0;
+      while (done < data->size()) {
+        const ssize_t n = ::pwrite(fd->fd, data->data() + done, data->size() - done,
+                                   static_cast<off_t>(offset + static_cast<int64_t>(done)));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw errno_error(errno);
+        done += static_cast<size_t>(n);
+      }
+    };
+    co_await world_.run_blocking(std::move(work));
+    co_return Void{};
+  }
+  Future<Void> truncate(int64_t size) override {
+    check_usable();
+    auto fd = fd_;
+    auto work = [fd, size] {
+      if (::ftruncate(fd->fd, static_cast<off_t>(size)) != 0) throw errno_error(errno);
+    };
+    co_await world_.run_blocking(std::move(work));
+    co_return Void{};
+  }
+  Future<Void> sync() override {
+    check_usable();
+    auto fd = fd_;
+    try {
+      auto work = [fd] {
+        if (::fdatasync(fd->fd) != 0) throw Error(errc::io_error);
+      };
+      co_await world_.run_blocking(std::move(work));
+    } catch (const Error& error) {
+      failed_ = true;  // fail-stop: never retry a failed sync (the page cache may have dropped data)
+      TraceEvent(Severity::error, "FileSyncFailed").detail("Path", path_).error(error);
+      throw;
+    }
+    co_return Void{};
+  }
+  Future<int64_t> size() override {
+    auto result = std::make_shared<int64_t>(0);
+    auto fd = fd_;
+    auto work = [fd, result] {
+      struct stat info {};
+      if (::fstat(fd->fd, &info) != 0) throw errno_error(errno);
+      *result = info.st_size;
+    };
+    co_await world_.run_blocking(std::move(work));
+    co_return *result;
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  void check_usable() const {
+    if (failed_) throw Error(errc::io_error);
+  }
+
+  RealWorld& world_;
+  std::shared_ptr<FileDescriptor> fd_;
+  std::string path_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+RealWorld::RealWorld(int blocking_threads)
+    : impl_(std::make_unique<Impl>(blocking_threads)),
+      install_scheduler_(scheduler_),
+      random_(nondeterministic_unique_id()) {
+  set_deterministic_random(&random_);
+  set_world_resolver([this]() -> IWorld& { return *this; });
+  trace_log().set_clock([this] { return wall_time(); });
+  trace_log().set_address_provider([this] { return local_address_.is_valid() ? local_address_.to_string() : std::string(); });
+  scheduler_.advance_to(clock_seconds());
+}
+
+RealWorld::~RealWorld() {
+  clear_locals();
+  impl_->pool.join();
+  // Pending handlers hold promises: break them while the scheduler still exists.
+  impl_.reset();
+  blocking_pending_.clear();
+  trace_log().set_clock(nullptr);
+  trace_log().set_address_provider(nullptr);
+  set_world_resolver(nullptr);
+  set_deterministic_random(nullptr);
+}
+
+double RealWorld::clock_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->start).count();
+}
+
+double RealWorld::wall_time() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void RealWorld::stop() { stopped_ = true; }
+
+Future<int> RealWorld::termination_signal() {
+  auto signals = std::make_shared<asio::signal_set>(impl_->io, SIGINT, SIGTERM);
+  Promise<int> promise;
+  Future<int> result = promise.get_future();
+  signals->async_wait([signals, promise](const asio::error_code& error, int signal_number) {
+    if (error) return;  // the world is shutting down; the promise breaks
+    promise.send(signal_number);
+  });
+  return result;
+}
+
+void RealWorld::run(Future<Void> until) {
+  stopped_ = false;
+  while (!stopped_ && !(until.is_valid() && until.is_ready())) {
+    scheduler_.advance_to(std::max(scheduler_.now(), clock_seconds()));
+    // Run what is due, but let the network in between long bursts.
+    for (int budget = 1000; budget > 0 && !scheduler_.empty() && scheduler_.next_time() <= scheduler_.now();
+         --budget) {
+      scheduler_.run_next();
+    }
+    impl_->io.poll();
+    if (impl_->io.stopped()) impl_->io.restart();
+    if (stopped_ || (until.is_valid() && until.is_ready())) break;
+    const double now = clock_seconds();
+    if (scheduler_.empty() || scheduler_.next_time() > now) {
+      const double wait = scheduler_.empty() ? 0.1 : std::min(0.1, scheduler_.next_time() - now);
+      impl_->io.run_one_for(std::chrono::microseconds(static_cast<int64_t>(wait * 1e6) + 1));
+      if (impl_->io.stopped()) impl_->io.restart();
+    }
+  }
+}
+
+Future<std::shared_ptr<IConnection>> RealWorld::connect(NetworkAddress address) {
+  Promise<std::shared_ptr<IConnection>> promise;
+  Future<std::shared_ptr<IConnection>> result = promise.get_future();
+  auto socket = std::make_shared<asio::ip::tcp::socket>(impl_->io);
+  socket->async_connect(to_endpoint(address), [socket, promise, address](const asio::error_code& error) {
+    if (error) {
+      promise.send_error(Error(errc::connection_failed));
+      return;
+    }
+    promise.send(std::make_shared<RealConnection>(std::move(*socket), address));
+  });
+  return result;
+}
+
+std::shared_ptr<IListener> RealWorld::listen(NetworkAddress address) {
+  auto listener = std::make_shared<RealListener>(impl_->io, address);
+  if (!local_address_.is_valid()) local_address_ = listener->address();
+  return listener;
+}
+
+Future<Void> RealWorld::run_blocking(std::function<void()> work) {
+  const uint64_t id = next_blocking_id_++;
+  Future<Void> result = blocking_pending_[id].get_future();
+  // Only `work`, the id and the exception cross threads; Promises stay on the loop thread.
+  asio::post(impl_->pool, [this, id, work = std::move(work)] {
+    std::exception_ptr failure;
+    try {
+      work();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    asio::post(impl_->io, [this, id, failure] {
+      auto it = blocking_pending_.find(id);
+      Promise<Void> promise = std::move(it->second);
+      blocking_pending_.erase(it);
+      if (!failure) {
+        promise.send(Void{});
+        return;
+      }
+      try {
+        std::rethrow_exception(failure);
+      } catch (const Error& error) {
+        promise.send_error(error);
+      } catch (const std::exception& exception) {
+        TraceEvent(Severity::error, "BlockingWorkFailed").detail("What", exception.what());
+        promise.send_error(Error(errc::internal_error));
+      }
+    });
+  });
+  return result;
+}
+
+Future<std::shared_ptr<IFile>> RealWorld::open_file(std::string path, int flags) {
+  int posix_flags = (flags & open_flags::read_write) ? O_RDWR : O_RDONLY;
+  if (flags & open_flags::create) posix_flags |= O_CREAT;
+  if (flags & open_flags::exclusive) posix_flags |= O_EXCL;
+  auto fd = std::make_shared<int>(-1);
+  auto work = [fd, path, posix_flags] {
+    *fd = ::open(path.c_str(), posix_flags | O_CLOEXEC, 0644);
+    if (*fd < 0) throw errno_error(errno);
+  };
+  co_await run_blocking(std::move(work));
+  co_return std::shared_ptr<IFile>(std::make_shared<RealFile>(*this, *fd, path));
+}
+
+Future<Void> RealWorld::delete_file(std::string path) {
+  return run_blocking([path] {
+    if (::unlink(path.c_str()) != 0) throw errno_error(errno);
+  });
+}
+
+Future<Void> RealWorld::rename_file(std::string from, std::string to) {
+  return run_blocking([from, to] {
+    if (::rename(from.c_str(), to.c_str()) != 0) throw errno_error(errno);
+    // Make the rename durable: sync the directory holding the new name.
+    const std::string directory = std::filesystem::path(to).parent_path().string();
+    const int fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+  });
+}
+
+Future<bool> RealWorld::file_exists(std::string path) {
+  auto exists = std::make_shared<bool>(false);
+  auto work = [path, exists] { *exists = std::filesystem::exists(path); };
+  co_await run_blocking(std::move(work));
+  co_return *exists;
+}
+
+Future<std::vector<std::string>> RealWorld::list_directory(std::string path) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto work = [path, names] {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
+      names->push_back(entry.path().filename().string());
+    }
+    if (error) throw errno_error(error.value());
+    std::sort(names->begin(), names->end());
+  };
+  co_await run_blocking(std::move(work));
+  co_return std::move(*names);
+}
+
+Future<Void> RealWorld::create_directories(std::string path) {
+  return run_blocking([path] {
+    std::error_code error;
+    std::filesystem::create_directories(path, error);
+    if (error) throw Error(errc::io_error);
+  });
+}
+
+}  // namespace keel

@@ -1,0 +1,56 @@
+// RealWorld: the world on a real machine. One asio event loop on the calling thread drives the
+// scheduler; TCP sockets; POSIX files (pread/pwrite/fdatasync) whose calls run on a small thread
+// pool whose completions come back onto the loop; the steady clock for now() and the system
+// clock for wall_time().
+//
+// Lifetime: construct, then `run(until)` on the same thread; one RealWorld per thread.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "runtime/scheduler.h"
+#include "world/world.h"
+
+namespace keel {
+
+class RealWorld final : public IWorld {
+ public:
+  explicit RealWorld(int blocking_threads = 2);
+  ~RealWorld() override;
+
+  // Runs the event loop until `until` is ready (or stop() is called).
+  void run(Future<Void> until);
+  void stop();
+  // Ready with the signal number at the first SIGINT or SIGTERM (call once, before run()).
+  Future<int> termination_signal();
+  Scheduler& scheduler_ref() { return scheduler_; }
+
+  double wall_time() override;
+  Future<std::shared_ptr<IConnection>> connect(NetworkAddress address) override;
+  std::shared_ptr<IListener> listen(NetworkAddress address) override;
+  NetworkAddress local_address() const override { return local_address_; }
+  Future<std::shared_ptr<IFile>> open_file(std::string path, int flags) override;
+  Future<Void> delete_file(std::string path) override;
+  Future<Void> rename_file(std::string from, std::string to) override;
+  Future<bool> file_exists(std::string path) override;
+  Future<std::vector<std::string>> list_directory(std::string path) override;
+  Future<Void> create_directories(std::string path) override;
+  Future<Void> run_blocking(std::function<void()> work) override;
+
+  struct Impl;
+
+ private:
+  double clock_seconds() const;
+
+  std::unique_ptr<Impl> impl_;
+  Scheduler scheduler_;
+  ScopedScheduler install_scheduler_;
+  DeterministicRandom random_;
+  NetworkAddress local_address_;
+  std::map<uint64_t, Promise<Void>> blocking_pending_;
+  uint64_t next_blocking_id_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace keel

@@ -1,0 +1,107 @@
+#include "world/real_world.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "runtime/combinators.h"
+
+namespace keel {
+namespace {
+
+std::string temporary_directory() {
+  auto path = std::filesystem::temp_directory_path() /
+              ("keel-world-test-" + std::to_string(nondeterministic_unique_id()));
+  std::filesystem::create_directories(path);
+  return path.string();
+}
+
+Future<std::string> echo_once(IWorld& world) {
+  auto listener = world.listen(NetworkAddress::loopback(0));
+  Future<std::shared_ptr<IConnection>> accepted = listener->accept();
+  std::shared_ptr<IConnection> client = co_await world.connect(listener->address());
+  std::shared_ptr<IConnection> server = co_await accepted;
+  client->write("hello");
+  std::string received;
+  while (received.size() < 5) received += co_await server->read_some();
+  server->write(received + " back");
+  std::string reply;
+  while (reply.size() < 10) reply += co_await client->read_some();
+  client->close();
+  bool failed = false;
+  try {
+    co_await timeout_error(server->read_some(), 5.0);
+  } catch (const Error& error) {
+    failed = error.code() == errc::connection_failed;
+  }
+  co_return failed ? reply : std::string("server did not see the close");
+}
+
+TEST(RealWorldTest, TcpRoundTripOnLoopback) {
+  RealWorld world;
+  Future<std::string> result = timeout_error(echo_once(world), 10.0);
+  world.run(ready(result));
+  EXPECT_EQ(result.get(), "hello back");
+}
+
+Future<std::string> file_round_trip(IWorld& world, std::string directory) {
+  const std::string path = directory + "/data";
+  std::shared_ptr<IFile> file =
+      co_await world.open_file(path, open_flags::read_write | open_flags::create | open_flags::exclusive);
+  co_await file->write(0, "abcdef");
+  co_await file->write(3, "XY");
+  co_await file->sync();
+  co_await file->truncate(5);
+  const int64_t size = co_await file->size();
+  std::string contents = co_await file->read(0, 100);
+  co_await world.rename_file(path, directory + "/renamed");
+  std::vector<std::string> names = co_await world.list_directory(directory);
+  bool exclusive_refused = false;
+  try {
+    co_await world.open_file(directory + "/renamed", open_flags::read_write | open_flags::create |
+                                                         open_flags::exclusive);
+  } catch (const Error& error) {
+    exclusive_refused = error.code() == errc::file_exists;
+  }
+  bool missing_reported = false;
+  try {
+    co_await world.open_file(directory + "/missing", open_flags::read_only);
+  } catch (const Error& error) {
+    missing_reported = error.code() == errc::file_not_found;
+  }
+  co_return contents + "|" + std::to_string(size) + "|" + names.at(0) + "|" +
+      (exclusive_refused ? "excl" : "") + (missing_reported ? "|missing" : "");
+}
+
+TEST(RealWorldTest, FilesReadWriteSyncRenameList) {
+  const std::string directory = temporary_directory();
+  {
+    RealWorld world;
+    Future<std::string> result = file_round_trip(world, directory);
+    world.run(ready(result));
+    EXPECT_EQ(result.get(), "abcXY|5|renamed|excl|missing");
+  }
+  std::filesystem::remove_all(directory);
+}
+
+TEST(RealWorldTest, DelaysUseTheRealClock) {
+  RealWorld world;
+  const double start = now();
+  Future<Void> later = delay(0.05);
+  world.run(later);
+  EXPECT_GE(now() - start, 0.05);
+}
+
+TEST(RealWorldTest, BindingATakenPortFails) {
+  RealWorld world;
+  auto first = world.listen(NetworkAddress::loopback(0));
+  try {
+    world.listen(first->address());
+    ADD_FAILURE() << "second bind succeeded";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), errc::bind_failed);
+  }
+}
+
+}  // namespace
+}  // namespace keel

@@ -1,0 +1,17 @@
+#include "world/world.h"
+
+#include "runtime/assert.h"
+
+namespace keel {
+namespace {
+thread_local std::function<IWorld&()> world_resolver;
+}  // namespace
+
+IWorld& world() {
+  KEEL_ASSERT(world_resolver);
+  return world_resolver();
+}
+
+void set_world_resolver(std::function<IWorld&()> resolver) { world_resolver = std::move(resolver); }
+
+}  // namespace keel
