@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   const std::vector<keel::cmd::Command> commands = {
       keel::cmd::add_version_command(app),
       keel::cmd::add_echo_command(app),
+      keel::cmd::add_sim_command(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (const keel::cmd::Command& command : commands) {

@@ -66,7 +66,11 @@ Future<size_t> when_any(std::vector<Future<Void>> futures) {
   return result;
 }
 
-Future<Void> never() { return Promise<Void>().get_future(); }
+Future<Void> never() {
+  Promise<Void> forever;  // held by this frame, so it never breaks
+  co_await forever.get_future();
+  co_return Void{};
+}
 
 struct ActorCollection::Member final : detail::Callback {
   struct Link : detail::ListNode {

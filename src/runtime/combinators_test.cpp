@@ -84,6 +84,15 @@ Future<Void> guarded_void(double seconds, bool* destroyed) {
   co_return Void{};
 }
 
+TEST_F(CombinatorsTest, NeverStaysPendingAndCancels) {
+  Future<Void> forever = never();
+  run_until_idle();
+  EXPECT_FALSE(forever.is_ready());
+  Future<std::variant<Void, Void>> first = race(never(), delay(1));
+  run_until_idle();
+  EXPECT_EQ(first.get().index(), 1u);
+}
+
 TEST_F(CombinatorsTest, ActorCollectionReportsFirstErrorAndReleasesFinished) {
   ActorCollection actors;
   bool destroyed = false;

@@ -1,0 +1,137 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include "rpc/echo_service.h"
+#include "runtime/combinators.h"
+
+namespace keel::sim {
+namespace {
+
+struct DestroyFlag {
+  bool* flag;
+  ~DestroyFlag() { *flag = true; }
+};
+
+Future<Void> echo_server() {
+  Transport::current().listen(world().local_address());
+  co_await serve_echo();
+  co_return Void{};
+}
+
+Future<Void> idle_process(bool* destroyed) {
+  DestroyFlag guard{destroyed};
+  co_await never();
+  co_return Void{};
+}
+
+Future<int> echo_error(NetworkAddress target) {
+  EchoRequest request;
+  request.text = "hi";
+  try {
+    Future<EchoReply> reply = echo_service_at(target).get_reply(request);
+    co_await reply;
+  } catch (const Error& error) {
+    co_return error.code();
+  }
+  co_return 0;
+}
+
+TEST(SimulatorTest, KillCancelsTheProcessAndRebootStartsItAgain) {
+  Simulator simulator(1, false);
+  bool destroyed = false;
+  SimMachine& machine = simulator.add_machine("m");
+  SimProcess& process = simulator.add_process(machine, "p", [&] { return idle_process(&destroyed); });
+  EXPECT_TRUE(process.alive());
+  simulator.kill(process, KillKind::process);
+  EXPECT_TRUE(destroyed);
+  EXPECT_FALSE(process.alive());
+  destroyed = false;
+  simulator.reboot(process, KillKind::process, 1.0);
+  Future<Void> later = delay(2);
+  ASSERT_TRUE(simulator.run_until(later, 10));
+  EXPECT_TRUE(process.alive());
+  EXPECT_EQ(process.boots(), 2u);
+}
+
+TEST(SimulatorTest, EchoSucceedsThenFailsOnceTheServerIsKilled) {
+  Simulator simulator(2, false);
+  SimProcess& server = simulator.add_process(simulator.add_machine("server"), "server", echo_server);
+  Future<int> first;
+  Future<int> second;
+  bool client_destroyed = false;
+  SimProcess& client = simulator.add_process(simulator.add_machine("client"), "client", [&]() -> Future<Void> {
+    first = echo_error(server.local_address());
+    return idle_process(&client_destroyed);
+  });
+  ASSERT_TRUE(simulator.run_until(ready(first), 10));
+  EXPECT_EQ(first.get(), 0);
+  simulator.kill(server, KillKind::process);
+  simulator.scheduler().set_current_process(client.scheduler_id());
+  second = echo_error(server.local_address());
+  simulator.scheduler().set_current_process(0);
+  ASSERT_TRUE(simulator.run_until(ready(second), 30));
+  EXPECT_TRUE(second.get() == errc::connection_failed || second.get() == errc::request_maybe_delivered)
+      << Error(second.get()).describe();
+}
+
+TEST(SimulatorTest, ClogsDelayDelivery) {
+  Simulator simulator(3, false);
+  SimMachine& a = simulator.add_machine("a");
+  SimMachine& b = simulator.add_machine("b");
+  const double before = simulator.network().arrival_time(a.ip, b.ip);
+  EXPECT_LT(before, 0.01);
+  simulator.clog_pair(a, b, 5);
+  EXPECT_GE(simulator.network().arrival_time(a.ip, b.ip), 5);
+  EXPECT_GE(simulator.network().arrival_time(b.ip, a.ip), 5);
+}
+
+Future<std::string> write_file(bool sync_it) {
+  std::shared_ptr<IFile> file = co_await world().open_file("data", open_flags::read_write | open_flags::create);
+  co_await file->write(0, "synced");
+  co_await file->sync();
+  co_await file->write(0, std::string(4096, 'u'));
+  if (sync_it) co_await file->sync();
+  co_return std::string("written");
+}
+
+TEST(SimulatorTest, ProcessKillKeepsUnsyncedWrites) {
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    Simulator simulator(seed, false);
+    SimMachine& machine = simulator.add_machine("m");
+    Future<std::string> written;
+    SimProcess& process = simulator.add_process(machine, "p", [&]() -> Future<Void> {
+      written = write_file(false);
+      return never();
+    });
+    ASSERT_TRUE(simulator.run_until(ready(written), 10));
+    simulator.kill(process, KillKind::process);
+    // The machine's page cache still holds the write.
+    EXPECT_EQ(machine.disk.find("data")->current, std::string(4096, 'u')) << "seed " << seed;
+  }
+}
+
+TEST(SimulatorTest, PowerLossOnlyGuaranteesSyncedData) {
+  int lost = 0;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    Simulator simulator(seed, false);
+    SimMachine& machine = simulator.add_machine("m");
+    Future<std::string> written;
+    simulator.add_process(machine, "p", [&]() -> Future<Void> {
+      written = write_file(false);
+      return never();
+    });
+    ASSERT_TRUE(simulator.run_until(ready(written), 10));
+    simulator.power_cycle(machine, 1);
+    const std::string after = machine.disk.find("data")->current;
+    ASSERT_GE(after.size(), 6u);
+    const bool first_sector_old = after.substr(0, 6) == "synced";
+    EXPECT_TRUE(first_sector_old || after.substr(0, 6) == "uuuuuu") << "seed " << seed;
+    lost += first_sector_old ? 1 : 0;
+  }
+  EXPECT_GT(lost, 0);
+  EXPECT_LT(lost, 40);
+}
+
+}  // namespace
+}  // namespace keel::sim

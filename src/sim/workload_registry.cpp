@@ -1,0 +1,17 @@
+#include "sim/workload.h"
+
+namespace keel::sim {
+
+const std::map<std::string, WorkloadFactory>& workload_factories() {
+  static const std::map<std::string, WorkloadFactory> factories = {
+      {"RpcEcho", make_rpc_echo_workload},
+      {"Attrition", make_attrition},
+      {"RandomClogging", make_random_clogging},
+      {"Partitions", make_partitions},
+      {"ClockSkew", make_clock_skew},
+      {"ConnectionFailures", make_connection_failures},
+  };
+  return factories;
+}
+
+}  // namespace keel::sim
