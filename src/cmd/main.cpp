@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
       keel::cmd::add_version_command(app),
       keel::cmd::add_echo_command(app),
       keel::cmd::add_sim_command(app),
+      keel::cmd::add_bench_command(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (const keel::cmd::Command& command : commands) {

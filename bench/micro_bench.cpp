@@ -1,0 +1,74 @@
+// Micro-benchmarks of the runtime and RPC building blocks (Google Benchmark). Not run by the
+// test suite; run build/release/bench/keel_micro_bench to see the per-operation costs.
+#include <benchmark/benchmark.h>
+
+#include "rpc/frame.h"
+#include "rpc/serialize.h"
+#include "runtime/combinators.h"
+#include "runtime/test_support.h"
+
+namespace keel {
+namespace {
+
+Future<int> add_one(Future<int> input) {
+  int value = co_await input;
+  co_return value + 1;
+}
+
+void BM_PromiseToCoroutineResume(benchmark::State& state) {
+  testing::SchedulerFixture fixture;
+  for (auto _ : state) {
+    Promise<int> promise;
+    Future<int> result = add_one(promise.get_future());
+    promise.send(1);
+    fixture.run_until_idle();
+    benchmark::DoNotOptimize(result.get());
+  }
+}
+BENCHMARK(BM_PromiseToCoroutineResume);
+
+void BM_DelayZero(benchmark::State& state) {
+  testing::SchedulerFixture fixture;
+  for (auto _ : state) {
+    Future<Void> later = delay(0);
+    fixture.run_until_idle();
+  }
+}
+BENCHMARK(BM_DelayZero);
+
+struct Message {
+  uint64_t id = 0;
+  std::string key;
+  std::vector<std::string> values;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(id, key, values);
+  }
+};
+
+void BM_SerializeRoundTrip(benchmark::State& state) {
+  Message message{42, std::string(16, 'k'), std::vector<std::string>(4, std::string(100, 'v'))};
+  for (auto _ : state) {
+    const std::string bytes = serialize_to_string(message);
+    benchmark::DoNotOptimize(deserialize_from_string<Message>(bytes));
+  }
+}
+BENCHMARK(BM_SerializeRoundTrip);
+
+void BM_FrameEncodeDecode(benchmark::State& state) {
+  const std::string message(static_cast<size_t>(state.range(0)), 'm');
+  for (auto _ : state) {
+    std::string stream;
+    encode_frame(7, message, stream);
+    FrameDecoder decoder;
+    decoder.feed(stream);
+    benchmark::DoNotOptimize(decoder.next());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_FrameEncodeDecode)->Arg(64)->Arg(4096)->Arg(100000);
+
+}  // namespace
+}  // namespace keel
+
+BENCHMARK_MAIN();
