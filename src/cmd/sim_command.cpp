@@ -87,6 +87,7 @@ int run(const SimOptions& options) {
   if (!options.trace_path.empty()) {
     trace = std::fopen(options.trace_path.c_str(), "w");
     if (trace == nullptr) throw sim::SpecError{fmt::format("{}: cannot write the trace file", options.trace_path)};
+    std::setvbuf(trace, nullptr, _IOLBF, 1 << 16);  // whole lines survive an assertion failure
   }
   uint64_t first = options.seed;
   uint64_t last = options.seed;

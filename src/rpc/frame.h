@@ -30,6 +30,13 @@ struct Frame {
 // Appends one frame carrying `message` for `token` to `out`.
 void encode_frame(uint64_t token, std::string_view message, std::string& out);
 
+enum class FrameStatus { ok, incomplete, too_large, corrupt };
+
+// Decodes the frame at `data[offset]` into `out` and advances `offset` past it (ok), or says why
+// it cannot: incomplete (more bytes needed), too_large (length over frame_bytes_max), corrupt
+// (payload shorter than its token, or a checksum mismatch). Also used for frames in files.
+FrameStatus decode_frame_at(std::string_view data, size_t& offset, Frame& out);
+
 class FrameDecoder {
  public:
   void feed(std::string_view bytes) { buffer_.append(bytes); }

@@ -216,24 +216,38 @@ void Transport::fail_pending_to_token(Peer& peer, uint64_t token) {
 
 void Transport::lose_connection(Peer* peer, const std::shared_ptr<IConnection>& connection) {
   connection->close();
-  if (peer == nullptr || peer->connection != connection) return;
+  if (peer == nullptr) return;
+  // Replies may come back on either connection between two processes, so losing any of them
+  // may lose a reply: every request sent to the peer learns its fate now.
+  fail_pending(*peer, true, Error(errc::request_maybe_delivered));
+  if (peer->connection != connection) return;
   peer->connection = nullptr;
   ++stats_.connections_failed;
   failure_monitor_.set_failed(peer->address, true);
-  fail_pending(*peer, true, Error(errc::request_maybe_delivered));
   if (!peer->unsent.empty()) ensure_connecting(*peer);
 }
 
 Future<Void> Transport::accept_loop(std::shared_ptr<IListener> listener) {
   while (true) {
-    std::shared_ptr<IConnection> connection = co_await listener->accept();
-    actors_.add(serve_incoming(std::move(connection)));
+    Future<std::shared_ptr<IConnection>> accepted = listener->accept();
+    co_await ready(accepted);
+    if (accepted.is_error()) {
+      // Out of descriptors, an aborted handshake...: keep listening, a little later.
+      TraceEvent(Severity::warn_always, "RpcAcceptFailed").error(accepted.error()).suppress_for(1.0);
+      co_await delay(0.1);
+      continue;
+    }
+    actors_.add(serve_incoming(accepted.get()));
   }
 }
 
 Future<Void> Transport::connect_to(Peer* peer) {
   const double wait = peer->next_connect_time - now();
   if (wait > 0) co_await delay(wait);
+  if (peer->connection) {  // the peer connected to us meanwhile
+    peer->connecting = false;
+    co_return Void{};
+  }
   std::shared_ptr<IConnection> connection;
   try {
     Future<std::shared_ptr<IConnection>> connecting = world_.connect(peer->address);
@@ -255,7 +269,11 @@ Future<Void> Transport::connect_to(Peer* peer) {
     co_return Void{};
   }
   connection->write(connect_frame());
-  adopt(*peer, connection);
+  if (peer->connection) {
+    peer->connecting = false;  // an incoming connection was adopted meanwhile: keep it
+  } else {
+    adopt(*peer, connection);
+  }
   co_await read_loop(connection, peer);
   co_return Void{};
 }

@@ -31,6 +31,7 @@ class AnyState final : public detail::SharedState<size_t> {
   };
   void finish(size_t index) {
     if (is_ready()) return;
+    add_ref();  // releasing the inputs may drop the last Future of this state
     std::optional<Error> error;
     if (inputs_[index].is_error()) error = inputs_[index].error();
     release_inputs();
@@ -39,14 +40,16 @@ class AnyState final : public detail::SharedState<size_t> {
     } else {
       send(index);
     }
+    del_ref();
   }
   void release_inputs() {
     if (released_) return;
     released_ = true;
     for (Arm& arm : arms_) arm.unlink();
-    auto inputs = std::move(inputs_);
-    inputs_.clear();
-    inputs.clear();
+    {
+      auto inputs = std::move(inputs_);
+      inputs_.clear();
+    }
     del_ref();
   }
   void cancel() override { release_inputs(); }
@@ -102,10 +105,13 @@ void ActorCollection::add(Future<Void> actor) {
 }
 
 void ActorCollection::finished(Member* member) {
-  if (member->actor.is_error() && !failure_.is_set()) failure_.send_error(member->actor.error());
+  std::optional<Error> error;
+  if (member->actor.is_error()) error = member->actor.error();
   member->membership.unlink();
   --size_;
   delete member;
+  // Last: reporting the failure may run code that destroys this collection.
+  if (error && !failure_.is_set()) failure_.send_error(*error);
 }
 
 void ActorCollection::clear() {

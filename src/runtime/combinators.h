@@ -61,6 +61,7 @@ class RaceState final : public SharedState<R> {
   template <size_t I>
   void finish() {
     if (this->is_ready()) return;
+    this->add_ref();  // releasing the inputs may drop the last Future of this race
     auto& input = std::get<I>(inputs_);
     std::optional<Error> error;
     std::optional<R> result;
@@ -75,15 +76,17 @@ class RaceState final : public SharedState<R> {
     } else {
       this->send(std::move(*result));
     }
+    this->del_ref();
   }
   void release_inputs() {
     if (released_) return;
     released_ = true;
     std::apply([](auto&... arm) { (arm.unlink(), ...); }, arms_);
-    // Dropping the inputs may cancel coroutines; keep this state alive meanwhile.
-    auto inputs = std::move(inputs_);
-    inputs_ = {};
-    (void)inputs;
+    {
+      // Dropping the inputs may cancel coroutines; this state stays alive meanwhile.
+      auto inputs = std::move(inputs_);
+      inputs_ = {};
+    }
     this->del_ref();
   }
   void cancel() override { release_inputs(); }

@@ -35,7 +35,13 @@
   KEEL_ERROR(invalid_address, 1534, "Network address is not of the form IP:PORT")                  \
   KEEL_ERROR(client_invalid_operation, 2000, "Invalid API call")                                   \
   KEEL_ERROR(test_specification_invalid, 2003, "Simulation test specification is invalid")         \
+  KEEL_ERROR(key_outside_legal_range, 2004, "Key outside legal range (system keys need the access_system_keys option)") \
+  KEEL_ERROR(inverted_range, 2005, "Range begin key larger than end key")                         \
   KEEL_ERROR(invalid_option_value, 2006, "Option set with an invalid value")                       \
+  KEEL_ERROR(read_version_already_set, 2010, "Transaction already has a read version set")         \
+  KEEL_ERROR(used_during_commit, 2017, "Operation issued while a commit was outstanding")           \
+  KEEL_ERROR(no_cluster_file_found, 1515, "No cluster file found: pass -C or start keel server first") \
+  KEEL_ERROR(connection_string_invalid, 2104, "Cluster file contents are invalid")                 \
   KEEL_ERROR(transaction_too_large, 2101, "Transaction exceeds byte limit")                        \
   KEEL_ERROR(key_too_large, 2102, "Key length exceeds limit")                                      \
   KEEL_ERROR(value_too_large, 2103, "Value length exceeds limit")                                  \

@@ -110,6 +110,7 @@ class StateBase {
     return error_;
   }
   int future_refs() const { return future_refs_; }
+  int promise_refs() const { return promise_refs_; }
 
   void add_waiter(Callback* callback) {
     KEEL_ASSERT(!is_ready());
@@ -164,6 +165,8 @@ class StateBase {
   }
 
  protected:
+  // Fires every waiter. A waiter may drop every reference to this state; it is then freed
+  // here, so callers must not touch the state after sending.
   void fire_waiters() {
     ++other_refs_;
     while (!waiters_.empty_head()) {
@@ -171,7 +174,7 @@ class StateBase {
       callback->unlink();
       callback->fire();
     }
-    --other_refs_;
+    del_ref();
   }
   // Called when the last Future of a pending state is dropped.
   virtual void cancel() {
@@ -309,11 +312,12 @@ class Future {
 
  private:
   friend class detail::FutureAwaiter<T>;
-  // Moves the value out when this is the only Future left (nobody else can read it).
+  // Moves the value out when this is the only Future left and no Promise could make another
+  // (nobody else can read it).
   T take_or_copy() {
     if (state_->is_error()) throw state_->error();
     if constexpr (std::is_copy_constructible_v<T>) {
-      if (state_->future_refs() == 1) return std::move(state_->mutable_value());
+      if (state_->future_refs() == 1 && state_->promise_refs() == 0) return std::move(state_->mutable_value());
       return state_->value();
     } else {
       KEEL_ASSERT(state_->future_refs() == 1);  // a move-only value has one reader

@@ -3,8 +3,8 @@
 // Senders push values (never blocking); one consumer takes them in order with
 // `co_await stream.next()`. The stream ends when a sender calls `close()` (the consumer then
 // gets end_of_stream after the queued values) or `send_error(e)`, or when every PromiseStream is
-// dropped (broken_promise). A consumer cancelled while waiting loses no value: a value sent to
-// a waiter whose Future was dropped is queued for the next `next()` instead.
+// dropped (broken_promise). A consumer cancelled while waiting loses no value: values leave the
+// queue only when the consumer runs.
 //
 // Bounded memory is the producer's duty: request streams sit behind RPC limits.
 #pragma once
@@ -18,6 +18,8 @@ namespace keel {
 
 namespace detail {
 
+// The queue shared by a stream's senders and its consumer. Values stay in the queue until the
+// consumer actually runs, so a consumer cancelled after being woken loses nothing.
 template <class T>
 class StreamState {
  public:
@@ -32,23 +34,13 @@ class StreamState {
 
   void send(T value) {
     if (end_) return;  // the stream already ended; late values are dropped
-    if (waiter_ && waiter_->has_futures()) {
-      Promise<T> waiter = std::move(*waiter_);
-      waiter_.reset();
-      waiter.send(std::move(value));
-      return;
-    }
-    waiter_.reset();
     queue_.push_back(std::move(value));
+    wake();
   }
   void end(Error error) {
     if (end_) return;
     end_ = error;
-    if (waiter_ && queue_.empty()) {
-      Promise<T> waiter = std::move(*waiter_);
-      waiter_.reset();
-      waiter.send_error(error);
-    }
+    wake();
   }
   Future<T> next() {
     if (!queue_.empty()) {
@@ -57,16 +49,40 @@ class StreamState {
       return ready;
     }
     if (end_) return Future<T>(*end_);
-    KEEL_ASSERT(!waiter_ || !waiter_->has_futures());  // one consumer at a time
-    waiter_.emplace();
-    return waiter_->get_future();
+    return wait_for_next(this);
   }
   size_t queued() const { return queue_.size(); }
-  bool ended() const { return end_.has_value(); }
 
  private:
+  void wake() {
+    if (!waiter_) return;
+    Promise<Void> waiter = std::move(*waiter_);
+    waiter_.reset();
+    waiter.send(Void{});
+  }
+  // Holds a reference to the state for as long as the consumer waits.
+  struct Hold {
+    StreamState* state;
+    explicit Hold(StreamState* held) : state(held) { state->add_ref(); }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    ~Hold() { state->del_ref(); }
+  };
+  static Future<T> wait_for_next(StreamState* state) {
+    Hold hold(state);
+    while (state->queue_.empty()) {
+      if (state->end_) throw *state->end_;
+      KEEL_ASSERT(!state->waiter_ || !state->waiter_->has_futures());  // one consumer at a time
+      state->waiter_.emplace();
+      co_await state->waiter_->get_future();
+    }
+    T value = std::move(state->queue_.front());
+    state->queue_.pop_front();
+    co_return value;
+  }
+
   std::deque<T> queue_;
-  std::optional<Promise<T>> waiter_;
+  std::optional<Promise<Void>> waiter_;
   std::optional<Error> end_;
   int senders_ = 0;
   int refs_ = 0;

@@ -57,8 +57,8 @@ class Attrition final : public Fault {
       SimProcess* victim = pick(alive);
       const double down = std::min(remaining(), reboot_delay_min_ + random_.random01() * (reboot_delay_max_ - reboot_delay_min_));
       if (random_.coin(power_loss_probability_)) {
-        if (random_.coin(bit_rot_probability_)) victim->machine().disk.rot_one_bit(random_);
         context_.simulator.power_cycle(victim->machine(), down);
+        if (random_.coin(bit_rot_probability_)) victim->machine().disk.rot_one_bit(random_);
       } else {
         context_.simulator.reboot(*victim, KillKind::process, down);
       }

@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include "rpc/rpc_knobs.h"
+#include "storage/memory/memory_knobs.h"
 #include "runtime/knobs.h"
 #include "runtime/trace.h"
 
@@ -94,7 +95,10 @@ Simulator::Simulator(uint64_t seed, bool buggify_enabled)
       network_(random_) {
   set_deterministic_random(&random_);
   set_buggify(buggify_enabled ? &buggify_ : nullptr);
-  rpc_knobs();  // declare the RPC knobs before resetting and randomizing all of them
+  // Declare every knob before resetting and randomizing them all, so a run never depends on
+  // which knobs an earlier run in this process happened to touch.
+  rpc_knobs();
+  memory_kv_store_knobs();
   knob_registry().reset_defaults();
   if (buggify_enabled) knob_registry().randomize(random_);
   trace_log().reset();
@@ -183,6 +187,12 @@ Future<Void> Simulator::watch_life(SimProcess* process, Future<Void> life) {
 
 void Simulator::kill(SimProcess& process, KillKind kind) {
   if (!process.alive_) return;
+  if (kind == KillKind::power_loss) {
+    // Power loss takes the whole machine down: no process may run on a crashed disk.
+    for (auto& other : processes_) {
+      if (&other->machine_ == &process.machine_ && other.get() != &process) kill(*other, KillKind::process);
+    }
+  }
   ++kills_;
   const uint32_t previous = scheduler_.current_process();
   scheduler_.set_current_process(process.scheduler_id_);

@@ -40,7 +40,7 @@ using BootFunction = std::function<Future<Void>()>;
 
 enum class KillKind {
   process,     // the process dies; the machine (and its page cache) lives on
-  power_loss,  // the machine loses power: unsynced writes are lost, torn or kept
+  power_loss,  // the machine loses power (all its processes die): unsynced writes are lost, torn or kept
 };
 
 class SimProcess final : public IWorld {

@@ -50,6 +50,8 @@ const std::map<std::string, WorkloadFactory>& workload_factories();
 
 // Registration lists (workload_registry.cpp names them all explicitly).
 std::unique_ptr<Workload> make_rpc_echo_workload(RunContext& context, const Options& options);
+std::unique_ptr<Workload> make_static_cluster(RunContext& context, const Options& options);
+std::unique_ptr<Workload> make_cycle(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_attrition(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_random_clogging(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_partitions(RunContext& context, const Options& options);

@@ -5,6 +5,8 @@ namespace keel::sim {
 const std::map<std::string, WorkloadFactory>& workload_factories() {
   static const std::map<std::string, WorkloadFactory> factories = {
       {"RpcEcho", make_rpc_echo_workload},
+      {"StaticCluster", make_static_cluster},
+      {"Cycle", make_cycle},
       {"Attrition", make_attrition},
       {"RandomClogging", make_random_clogging},
       {"Partitions", make_partitions},

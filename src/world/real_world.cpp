@@ -183,8 +183,8 @@ struct FileDescriptor {
 // A POSIX file; every system call runs on the world's blocking pool.
 class RealFile final : public IFile {
  public:
-  RealFile(RealWorld& world, int fd, std::string path)
-      : world_(world), fd_(std::make_shared<FileDescriptor>(fd)), path_(std::move(path)) {}
+  RealFile(RealWorld& world, std::shared_ptr<FileDescriptor> fd, std::string path)
+      : world_(world), fd_(std::move(fd)), path_(std::move(path)) {}
 
   Future<std::string> read(int64_t offset, int64_t length) override {
     auto data = std::make_shared<std::string>(static_cast<size_t>(length), '\0');
@@ -392,13 +392,15 @@ Future<std::shared_ptr<IFile>> RealWorld::open_file(std::string path, int flags)
   int posix_flags = (flags & open_flags::read_write) ? O_RDWR : O_RDONLY;
   if (flags & open_flags::create) posix_flags |= O_CREAT;
   if (flags & open_flags::exclusive) posix_flags |= O_EXCL;
-  auto fd = std::make_shared<int>(-1);
-  auto work = [fd, path, posix_flags] {
-    *fd = ::open(path.c_str(), posix_flags | O_CLOEXEC, 0644);
-    if (*fd < 0) throw errno_error(errno);
+  // The descriptor is owned from the moment it exists, so a caller that gives up leaks nothing.
+  auto opened = std::make_shared<std::shared_ptr<FileDescriptor>>();
+  auto work = [opened, path, posix_flags] {
+    const int fd = ::open(path.c_str(), posix_flags | O_CLOEXEC, 0644);
+    if (fd < 0) throw errno_error(errno);
+    *opened = std::make_shared<FileDescriptor>(fd);
   };
   co_await run_blocking(std::move(work));
-  co_return std::shared_ptr<IFile>(std::make_shared<RealFile>(*this, *fd, path));
+  co_return std::shared_ptr<IFile>(std::make_shared<RealFile>(*this, std::move(*opened), path));
 }
 
 Future<Void> RealWorld::delete_file(std::string path) {
@@ -422,7 +424,11 @@ Future<Void> RealWorld::rename_file(std::string from, std::string to) {
 
 Future<bool> RealWorld::file_exists(std::string path) {
   auto exists = std::make_shared<bool>(false);
-  auto work = [path, exists] { *exists = std::filesystem::exists(path); };
+  auto work = [path, exists] {
+    std::error_code error;
+    *exists = std::filesystem::exists(path, error);
+    if (error) throw errno_error(error.value());
+  };
   co_await run_blocking(std::move(work));
   co_return *exists;
 }

@@ -1,0 +1,115 @@
+// The client library: Database and Transaction.
+//
+//   Database db = co_await Database::open("keel.cluster");
+//   auto body = [](Transaction& tr) -> Future<Void> { tr.set("k", "v"); co_return Void{}; };
+//   co_await db.run(body);   // (name lambdas before co_await: see docs/runtime.md)
+//
+// A Transaction reads at one read version (fetched on first use), sees its own writes
+// (read-your-writes, including range reads and key selectors), buffers writes, and commits them
+// atomically, or fails with a retryable error that on_error() handles (backoff 10 ms doubling
+// to 1 s). Limits: key <= 10,000 bytes (key_too_large), value <= 100,000 bytes
+// (value_too_large), transaction <= 10,000,000 bytes (transaction_too_large); keys at or above
+// \xff need the access_system_keys option (key_outside_legal_range).
+//
+// Single-threaded: a Database and its Transactions live on one event loop. A Transaction must
+// outlive the futures of its calls.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/write_map.h"
+#include "protocol/proxy_interface.h"
+#include "runtime/future.h"
+#include "world/network_address.h"
+
+namespace keel {
+
+struct DatabaseState;
+class Transaction;
+
+class Database {
+ public:
+  // Reads the cluster file ("keel:<id>@<address>") through the world's files.
+  static Future<Database> open(std::string cluster_file);
+  // Connects to the cluster whose coordinator is at `coordinator`.
+  explicit Database(NetworkAddress coordinator);
+
+  Transaction create_transaction() const;
+
+  // Runs `body` in a transaction and commits it, retrying on retryable errors.
+  Future<Void> run(std::function<Future<Void>(Transaction&)> body) const;
+
+  const std::shared_ptr<DatabaseState>& state() const { return state_; }
+
+ private:
+  std::shared_ptr<DatabaseState> state_;
+};
+
+struct RangeResult {
+  std::vector<KeyValue> rows;
+  bool more = false;  // stopped at the limit before the end of the range
+};
+
+class Transaction {
+ public:
+  explicit Transaction(std::shared_ptr<DatabaseState> database);
+
+  Future<std::optional<Value>> get(Key key, bool snapshot = false);
+  Future<Key> get_key(KeySelector selector, bool snapshot = false);
+  Future<RangeResult> get_range(KeyRange range, int limit = 1000, bool reverse = false, bool snapshot = false);
+  Future<RangeResult> get_range(KeySelector begin, KeySelector end, int limit = 1000, bool reverse = false,
+                                bool snapshot = false);
+
+  void set(const Key& key, const Value& value);
+  void clear(const Key& key);
+  void clear_range(const KeyRange& range);
+  void atomic_op(MutationType type, const Key& key, const Value& operand);
+
+  Future<Version> get_read_version();
+  void set_read_version(Version version);
+  void add_read_conflict_range(const KeyRange& range);
+  void add_write_conflict_range(const KeyRange& range);
+
+  // Commits; ready with the commit version (invalid_version for a read-only transaction).
+  Future<Version> commit();
+  // The 10-byte versionstamp of this transaction, known once commit() succeeded.
+  Future<std::string> get_versionstamp();
+  Version committed_version() const { return committed_version_; }
+
+  // Handles `error`: for a retryable one, waits a backoff and resets (ready to retry);
+  // otherwise fails with it.
+  Future<Void> on_error(Error error);
+  void reset();
+
+  // Options.
+  void set_access_system_keys(bool allowed) { access_system_keys_ = allowed; }
+
+ private:
+  void check_key(const Key& key, bool for_write) const;
+  void check_writable() const;
+  void add_mutation(Mutation mutation);
+  Future<std::vector<KeyValue>> read_merged(KeyRange range, int limit, bool reverse, bool snapshot, bool* more);
+  Future<Void> make_sure_unknown_commit_cannot_land();
+  Key keyspace_limit() const;
+
+  std::shared_ptr<DatabaseState> database_;
+  std::optional<Future<Version>> read_version_;
+  WriteMap writes_;
+  std::vector<Mutation> mutations_;
+  std::vector<KeyRange> read_conflicts_;
+  std::vector<KeyRange> write_conflicts_;
+  size_t bytes_ = 0;
+  bool committing_ = false;
+  bool access_system_keys_ = false;
+  Version committed_version_ = invalid_version;
+  uint16_t batch_index_ = 0;
+  double backoff_seconds_ = 0.01;
+  Promise<std::string> versionstamp_;
+};
+
+}  // namespace keel

@@ -1,0 +1,348 @@
+#include <algorithm>
+
+#include "client/database.h"
+#include "client/database_state.h"
+#include "protocol/atomic_ops.h"
+#include "protocol/limits.h"
+#include "runtime/combinators.h"
+#include "runtime/scheduler.h"
+#include "runtime/trace.h"
+
+namespace keel {
+namespace {
+
+constexpr double backoff_max_seconds = 1.0;
+constexpr int range_batch_rows = 1000;
+const Key system_keys_end = "\xff\xff";
+const Key user_keys_end = "\xff";
+
+// Calls `read` against the storage server holding `key`, refreshing the location cache when the
+// shard moved.
+template <class Reply, class Read>
+Future<Reply> at_shard(DatabaseState* database, Key key, bool before, Read read) {
+  while (true) {
+    ShardLocation location = co_await database->locate(key, before);
+    try {
+      Future<Reply> reply = read(location);
+      co_return co_await reply;
+    } catch (const Error& error) {
+      if (error.code() != errc::wrong_shard_server) throw;
+      database->invalidate(key);
+    }
+  }
+}
+
+Future<std::optional<Value>> storage_get(DatabaseState* database, Key key, Version version) {
+  auto read = [key, version](const ShardLocation& location) -> Future<GetValueReply> {
+    GetValueRequest request;
+    request.key = key;
+    request.version = version;
+    return location.servers.front().get_value.get_reply(request);
+  };
+  GetValueReply reply = co_await at_shard<GetValueReply>(database, key, false, read);
+  co_return reply.value;
+}
+
+// One request's worth of a range read (within one shard), with whether more may follow.
+struct StoragePage {
+  std::vector<KeyValue> rows;
+  KeyRange covered;  // the part of the range this page fully accounts for
+};
+
+Future<StoragePage> storage_page(DatabaseState* database, KeyRange range, Version version, int limit, bool reverse) {
+  auto read = [&range, version, limit, reverse](const ShardLocation& location) -> Future<GetKeyValuesReply> {
+    GetKeyValuesRequest request;
+    request.range = KeyRange{std::max(range.begin, location.range.begin), std::min(range.end, location.range.end)};
+    request.version = version;
+    request.limit = limit;
+    request.reverse = reverse;
+    return location.servers.front().get_key_values.get_reply(request);
+  };
+  const Key anchor = reverse ? range.end : range.begin;
+  ShardLocation location = co_await database->locate(anchor, reverse);
+  GetKeyValuesReply reply = co_await at_shard<GetKeyValuesReply>(database, anchor, reverse, read);
+  StoragePage page;
+  page.covered = KeyRange{std::max(range.begin, location.range.begin), std::min(range.end, location.range.end)};
+  if (reply.more && !reply.data.empty()) {
+    if (reverse) page.covered.begin = reply.data.back().key;
+    else page.covered.end = key_after(reply.data.back().key);
+  }
+  page.rows = std::move(reply.data);
+  co_return page;
+}
+
+}  // namespace
+
+Transaction::Transaction(std::shared_ptr<DatabaseState> database) : database_(std::move(database)) {}
+
+Key Transaction::keyspace_limit() const { return access_system_keys_ ? system_keys_end : user_keys_end; }
+
+void Transaction::check_key(const Key& key, bool for_write) const {
+  if (key.size() > key_bytes_max) throw Error(errc::key_too_large);
+  if (!access_system_keys_ && !key.empty() && key[0] == system_key_byte) throw Error(errc::key_outside_legal_range);
+  if (for_write && key >= system_keys_end) throw Error(errc::key_outside_legal_range);
+}
+
+void Transaction::check_writable() const {
+  if (committing_) throw Error(errc::used_during_commit);
+}
+
+void Transaction::add_mutation(Mutation mutation) {
+  bytes_ += mutation.expected_size();
+  if (bytes_ > transaction_bytes_max) throw Error(errc::transaction_too_large);
+  mutations_.push_back(std::move(mutation));
+}
+
+Future<Version> Transaction::get_read_version() {
+  if (!read_version_) {
+    std::shared_ptr<DatabaseState> database = database_;
+    auto fetch = [](std::shared_ptr<DatabaseState> state) -> Future<Version> {
+      ProxyInterface proxy = co_await state->proxy();
+      GetReadVersionRequest request;
+      Future<GetReadVersionReply> reply = proxy.get_read_version.get_reply(request);
+      co_return (co_await reply).version;
+    };
+    read_version_ = fetch(database);
+  }
+  return *read_version_;
+}
+
+void Transaction::set_read_version(Version version) {
+  if (read_version_) throw Error(errc::read_version_already_set);
+  read_version_ = Future<Version>(version);
+}
+
+Future<std::optional<Value>> Transaction::get(Key key, bool snapshot) {
+  check_key(key, false);
+  if (!snapshot) read_conflicts_.push_back(single_key_range(key));
+  if (!writes_.needs_stored(key)) co_return writes_.read(key, std::nullopt);
+  const Version version = co_await get_read_version();
+  std::optional<Value> stored = co_await storage_get(database_.get(), key, version);
+  co_return writes_.read(key, stored);
+}
+
+// Up to `limit` rows of `range` as this transaction sees them: storage pages merged with the
+// transaction's own writes. Adds the part of the range it looked at as a read conflict.
+Future<std::vector<KeyValue>> Transaction::read_merged(KeyRange range, int limit, bool reverse, bool snapshot, bool* more) {
+  std::vector<KeyValue> result;
+  *more = false;
+  const KeyRange requested = range;
+  const Version version = co_await get_read_version();
+  while (!range.empty() && static_cast<int>(result.size()) < limit) {
+    const int want = std::min(range_batch_rows, limit - static_cast<int>(result.size()) + 16);
+    StoragePage page = co_await storage_page(database_.get(), range, version, want, reverse);
+    std::map<Key, std::optional<Value>> merged;
+    for (KeyValue& row : page.rows) merged[row.key] = std::move(row.value);
+    for (const Key& key : writes_.keys_in(page.covered)) merged.emplace(key, std::nullopt);
+    auto visit = [&](const Key& key, const std::optional<Value>& stored) {
+      if (static_cast<int>(result.size()) >= limit) return;
+      std::optional<Value> value = writes_.read(key, stored);
+      if (value) result.push_back(KeyValue{key, *value});
+    };
+    if (reverse) {
+      for (auto it = merged.rbegin(); it != merged.rend(); ++it) visit(it->first, it->second);
+      range.end = page.covered.begin;
+    } else {
+      for (auto& [key, stored] : merged) visit(key, stored);
+      range.begin = page.covered.end;
+    }
+  }
+  KeyRange looked = requested;
+  if (static_cast<int>(result.size()) >= limit && !range.empty()) {
+    *more = true;
+    if (reverse) looked.begin = result.back().key;
+    else looked.end = key_after(result.back().key);
+  }
+  if (!snapshot) read_conflicts_.push_back(looked);
+  co_return result;
+}
+
+Future<RangeResult> Transaction::get_range(KeyRange range, int limit, bool reverse, bool snapshot) {
+  if (range.begin > range.end) throw Error(errc::inverted_range);
+  if (limit <= 0) throw Error(errc::client_invalid_operation);
+  range.end = std::min(range.end, keyspace_limit());
+  check_key(range.begin, false);
+  RangeResult result;
+  if (range.empty()) co_return result;
+  result.rows = co_await read_merged(range, limit, reverse, snapshot, &result.more);
+  co_return result;
+}
+
+Future<Key> Transaction::get_key(KeySelector selector, bool snapshot) {
+  check_key(selector.key.substr(0, 1), false);
+  const Key start = selector.or_equal ? key_after(selector.key) : selector.key;
+  bool more = false;
+  const bool forward = selector.offset > 0;
+  const int wanted = forward ? selector.offset : 1 - selector.offset;
+  const KeyRange range = forward ? KeyRange{std::min(start, keyspace_limit()), keyspace_limit()}
+                                 : KeyRange{"", std::min(start, keyspace_limit())};
+  std::vector<KeyValue> rows;
+  if (!range.empty()) rows = co_await read_merged(range, wanted, !forward, snapshot, &more);
+  if (static_cast<int>(rows.size()) >= wanted) co_return rows[static_cast<size_t>(wanted - 1)].key;
+  // Past either edge of the keyspace the answer is the edge.
+  co_return forward ? keyspace_limit() : Key();
+}
+
+Future<RangeResult> Transaction::get_range(KeySelector begin, KeySelector end, int limit, bool reverse, bool snapshot) {
+  Future<Key> begin_key = get_key(std::move(begin), snapshot);
+  Future<Key> end_key = get_key(std::move(end), snapshot);
+  const Key from = co_await begin_key;
+  const Key to = co_await end_key;
+  if (from >= to) co_return RangeResult{};
+  const KeyRange range{from, to};
+  co_return co_await get_range(range, limit, reverse, snapshot);
+}
+
+void Transaction::set(const Key& key, const Value& value) {
+  check_writable();
+  check_key(key, true);
+  if (value.size() > value_bytes_max) throw Error(errc::value_too_large);
+  add_mutation(Mutation{MutationType::set_value, key, value});
+  writes_.set(key, value);
+  write_conflicts_.push_back(single_key_range(key));
+}
+
+void Transaction::clear(const Key& key) { clear_range(single_key_range(key)); }
+
+void Transaction::clear_range(const KeyRange& range) {
+  check_writable();
+  if (range.begin > range.end) throw Error(errc::inverted_range);
+  check_key(range.begin, true);
+  if (range.end > keyspace_limit() && !(access_system_keys_ && range.end <= system_keys_end)) {
+    throw Error(errc::key_outside_legal_range);
+  }
+  if (range.empty()) return;
+  add_mutation(Mutation{MutationType::clear_range, range.begin, range.end});
+  writes_.clear(range);
+  write_conflicts_.push_back(range);
+}
+
+void Transaction::atomic_op(MutationType type, const Key& key, const Value& operand) {
+  check_writable();
+  if (!is_atomic(type)) throw Error(errc::client_invalid_operation);
+  if (operand.size() > value_bytes_max) throw Error(errc::value_too_large);
+  Mutation mutation{type, key, operand};
+  if (is_versionstamped(type)) {
+    validate_versionstamped(mutation);
+    if (type == MutationType::set_versionstamped_key) {
+      check_key(key.substr(0, key.size() - 4), true);
+    } else {
+      check_key(key, true);
+      write_conflicts_.push_back(single_key_range(key));
+    }
+    add_mutation(std::move(mutation));
+    return;
+  }
+  check_key(key, true);
+  add_mutation(mutation);
+  writes_.atomic(type, key, operand);
+  write_conflicts_.push_back(single_key_range(key));  // atomic ops add no read conflict
+}
+
+void Transaction::add_read_conflict_range(const KeyRange& range) {
+  if (range.begin > range.end) throw Error(errc::inverted_range);
+  read_conflicts_.push_back(range);
+}
+
+void Transaction::add_write_conflict_range(const KeyRange& range) {
+  if (range.begin > range.end) throw Error(errc::inverted_range);
+  write_conflicts_.push_back(range);
+}
+
+Future<Version> Transaction::commit() {
+  check_writable();
+  if (mutations_.empty() && write_conflicts_.empty()) {
+    committed_version_ = invalid_version;  // read-only: nothing to commit
+    co_return committed_version_;
+  }
+  committing_ = true;
+  CommitTransactionRequest request;
+  request.read_version = co_await get_read_version();
+  request.read_conflict_ranges = read_conflicts_;
+  request.write_conflict_ranges = write_conflicts_;
+  request.mutations = mutations_;
+  ProxyInterface proxy = co_await database_->proxy();
+  Future<CommitReply> committed = proxy.commit.get_reply(request);
+  co_await ready(committed);
+  committing_ = false;
+  if (committed.is_error()) {
+    const Error error = committed.error();
+    if (error.code() != errc::commit_unknown_result && error.code() != errc::request_maybe_delivered) throw error;
+    Future<Void> settled = make_sure_unknown_commit_cannot_land();
+    co_await settled;
+    throw Error(errc::commit_unknown_result);
+  }
+  committed_version_ = committed.get().version;
+  batch_index_ = committed.get().batch_index;
+  versionstamp_.send(make_versionstamp(committed_version_, batch_index_));
+  co_return committed_version_;
+}
+
+// After an unknown outcome, commits a transaction that conflicts with the original's writes at a
+// later version: once it commits, the original either committed before it or never will.
+Future<Void> Transaction::make_sure_unknown_commit_cannot_land() {
+  const KeyRange fence = write_conflicts_.empty() ? single_key_range("\xff/unknownResultFence") : write_conflicts_.front();
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    Transaction dummy(database_);
+    dummy.set_access_system_keys(true);
+    try {
+      dummy.add_read_conflict_range(fence);
+      dummy.add_write_conflict_range(fence);
+      Future<Version> committed = dummy.commit();
+      co_await committed;
+      co_return Void{};
+    } catch (const Error& error) {
+      TraceEvent(Severity::info, "ClientUnknownResultFenceRetry").error(error).suppress_for(1);
+    }
+    co_await delay(0.01 * (1 << std::min(attempt, 6)));
+  }
+  co_return Void{};
+}
+
+Future<std::string> Transaction::get_versionstamp() { return versionstamp_.get_future(); }
+
+void Transaction::reset() {
+  read_version_.reset();
+  writes_.reset();
+  mutations_.clear();
+  read_conflicts_.clear();
+  write_conflicts_.clear();
+  bytes_ = 0;
+  committing_ = false;
+  committed_version_ = invalid_version;
+  versionstamp_ = Promise<std::string>();
+}
+
+Future<Void> Transaction::on_error(Error error) {
+  if (!error.is_retryable()) throw error;
+  if (error.code() == errc::broken_promise || error.code() == errc::connection_failed ||
+      error.code() == errc::request_maybe_delivered) {
+    database_->forget_proxies();
+  }
+  const double wait = backoff_seconds_;
+  backoff_seconds_ = std::min(backoff_seconds_ * 2, backoff_max_seconds);
+  reset();
+  co_await delay(wait);
+  co_return Void{};
+}
+
+Transaction Database::create_transaction() const { return Transaction(state_); }
+
+Future<Void> Database::run(std::function<Future<Void>(Transaction&)> body) const {
+  Transaction transaction(state_);
+  while (true) {
+    Error failure;
+    try {
+      Future<Void> done = body(transaction);
+      co_await done;
+      Future<Version> committed = transaction.commit();
+      co_await committed;
+      co_return Void{};
+    } catch (const Error& error) {
+      failure = error;
+    }
+    co_await transaction.on_error(failure);
+  }
+}
+
+}  // namespace keel

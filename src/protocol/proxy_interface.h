@@ -1,0 +1,105 @@
+// The proxy's interface: read versions, commits, and shard locations for clients.
+#pragma once
+
+#include <vector>
+
+#include "protocol/storage_interface.h"
+#include "protocol/types.h"
+#include "rpc/request_stream.h"
+
+namespace keel {
+
+struct GetReadVersionReply {
+  Version version = 0;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(version);
+  }
+};
+
+struct GetReadVersionRequest {
+  ReplyPromise<GetReadVersionReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(reply);
+  }
+};
+
+struct CommitReply {
+  Version version = 0;
+  uint16_t batch_index = 0;  // with the version, the transaction's versionstamp
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(version, batch_index);
+  }
+};
+
+struct CommitTransactionRequest {
+  Version read_version = 0;
+  std::vector<KeyRange> read_conflict_ranges;
+  std::vector<KeyRange> write_conflict_ranges;
+  std::vector<Mutation> mutations;
+  ReplyPromise<CommitReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(read_version, read_conflict_ranges, write_conflict_ranges, mutations, reply);
+  }
+};
+
+struct ShardLocation {
+  KeyRange range;
+  std::vector<StorageServerInterface> servers;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(range, servers);
+  }
+};
+
+struct GetKeyServerLocationsReply {
+  std::vector<ShardLocation> shards;  // consecutive shards covering the start of the range
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(shards);
+  }
+};
+
+struct GetKeyServerLocationsRequest {
+  KeyRange range;
+  int32_t limit = 0;
+  bool reverse = false;
+  ReplyPromise<GetKeyServerLocationsReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(range, limit, reverse, reply);
+  }
+};
+
+struct ProxyInterface {
+  RequestStream<GetReadVersionRequest> get_read_version;
+  RequestStream<CommitTransactionRequest> commit;
+  RequestStream<GetKeyServerLocationsRequest> get_key_server_locations;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(get_read_version, commit, get_key_server_locations);
+  }
+};
+
+// What a client learns from the cluster: how to reach the transaction system.
+struct ClusterDescription {
+  uint64_t generation = 0;
+  std::vector<ProxyInterface> proxies;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(generation, proxies);
+  }
+};
+
+struct GetClusterDescriptionRequest {
+  ReplyPromise<ClusterDescription> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(reply);
+  }
+};
+
+}  // namespace keel

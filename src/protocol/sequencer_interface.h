@@ -1,0 +1,71 @@
+// The sequencer's interface: commit versions, the live committed version.
+//
+// Every commit batch gets (version, prev_version) from the sequencer, so all batches of a
+// generation form one chain that resolvers and logs process strictly in order. Versions
+// advance about versions_per_second per second of time. `generation` names the epoch (one per
+// start of the static cluster; recoveries arrive with fault tolerance). Requests carry the
+// generation they expect, or 0 for "the current one"; replies say which it is.
+#pragma once
+
+#include "protocol/types.h"
+#include "rpc/request_stream.h"
+
+namespace keel {
+
+struct GetCommitVersionReply {
+  Version version = 0;
+  Version prev_version = 0;
+  uint64_t generation = 0;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(version, prev_version, generation);
+  }
+};
+
+struct GetCommitVersionRequest {
+  uint64_t generation = 0;
+  ReplyPromise<GetCommitVersionReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(generation, reply);
+  }
+};
+
+struct ReportCommittedRequest {
+  uint64_t generation = 0;
+  Version version = 0;
+  ReplyPromise<Void> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(generation, version, reply);
+  }
+};
+
+struct LiveCommittedVersionReply {
+  Version version = 0;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(version);
+  }
+};
+
+struct GetLiveCommittedVersionRequest {
+  uint64_t generation = 0;
+  ReplyPromise<LiveCommittedVersionReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(generation, reply);
+  }
+};
+
+struct SequencerInterface {
+  RequestStream<GetCommitVersionRequest> get_commit_version;
+  RequestStream<ReportCommittedRequest> report_committed;
+  RequestStream<GetLiveCommittedVersionRequest> get_live_committed_version;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(get_commit_version, report_committed, get_live_committed_version);
+  }
+};
+
+}  // namespace keel

@@ -1,0 +1,89 @@
+// The storage server's interface: reads at a version within the MVCC window.
+//
+// Errors: transaction_too_old (version below the window), future_version (the server did not
+// reach the version within a second), wrong_shard_server (the key is not served here).
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "protocol/tlog_interface.h"
+#include "protocol/types.h"
+#include "rpc/request_stream.h"
+
+namespace keel {
+
+struct GetValueReply {
+  std::optional<Value> value;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(value);
+  }
+};
+
+struct GetValueRequest {
+  Key key;
+  Version version = 0;
+  ReplyPromise<GetValueReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(key, version, reply);
+  }
+};
+
+struct GetKeyValuesReply {
+  std::vector<KeyValue> data;
+  bool more = false;  // stopped at a limit, not at the end of the range
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(data, more);
+  }
+};
+
+struct GetKeyValuesRequest {
+  KeyRange range;  // must lie within one shard of this server
+  Version version = 0;
+  int32_t limit = 0;
+  int32_t bytes_limit = 0;
+  bool reverse = false;
+  ReplyPromise<GetKeyValuesReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(range, version, limit, bytes_limit, reverse, reply);
+  }
+};
+
+// A key selector resolved as far as this server's shard allows: when `resolved`, `key` is the
+// answer (a shard boundary key "" or "\xff\xff" means past the start or end of the keyspace);
+// otherwise the client continues with `remaining` from the shard boundary `key`.
+struct GetKeyReply {
+  KeySelector remaining;
+  bool resolved = false;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(remaining, resolved);
+  }
+};
+
+struct GetKeyRequest {
+  KeySelector selector;
+  Version version = 0;
+  ReplyPromise<GetKeyReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(selector, version, reply);
+  }
+};
+
+struct StorageServerInterface {
+  Tag tag = 0;
+  RequestStream<GetValueRequest> get_value;
+  RequestStream<GetKeyValuesRequest> get_key_values;
+  RequestStream<GetKeyRequest> get_key;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(tag, get_value, get_key_values, get_key);
+  }
+};
+
+}  // namespace keel

@@ -1,0 +1,279 @@
+#include "server/resolver/conflict_set.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace keel {
+namespace {
+
+using namespace std::string_literals;
+using Outcomes = std::vector<ConflictOutcome>;
+constexpr ConflictOutcome committed = ConflictOutcome::committed;
+constexpr ConflictOutcome conflict = ConflictOutcome::conflict;
+constexpr ConflictOutcome too_old = ConflictOutcome::too_old;
+
+KeyRange range(Key begin, Key end) { return KeyRange{std::move(begin), std::move(end)}; }
+
+ConflictTransaction reader(Version read_version, std::vector<KeyRange> reads) {
+  return ConflictTransaction{read_version, std::move(reads), {}};
+}
+
+ConflictTransaction writer(Version read_version, std::vector<KeyRange> writes) {
+  return ConflictTransaction{read_version, {}, std::move(writes)};
+}
+
+TEST(ConflictSetTest, ReadOfANewerWriteConflicts) {
+  ConflictSet set(0);
+  EXPECT_EQ(set.resolve(10, {writer(5, {range("b", "c")})}), Outcomes{committed});
+  EXPECT_EQ(set.resolve(20, {reader(9, {range("a", "bb")}), reader(9, {single_key_range("b")}),
+                             reader(9, {range("bz", "z")})}),
+            (Outcomes{conflict, conflict, conflict}));
+  set.check_invariants();
+}
+
+TEST(ConflictSetTest, WriteAtOrBeforeTheReadVersionDoesNotConflict) {
+  ConflictSet set(0);
+  set.resolve(10, {writer(5, {range("b", "c")})});
+  EXPECT_EQ(set.resolve(20, {reader(10, {range("a", "z")}), reader(15, {range("b", "c")})}),
+            (Outcomes{committed, committed}));
+}
+
+TEST(ConflictSetTest, AdjacentRangesDoNotConflict) {
+  ConflictSet set(0);
+  set.resolve(10, {writer(5, {range("b", "c")})});
+  EXPECT_EQ(set.resolve(20, {reader(5, {range("a", "b")}), reader(5, {range("c", "d")}),
+                             reader(5, {single_key_range("c")}), reader(5, {range("a", "b\0"s)})}),
+            (Outcomes{committed, committed, committed, conflict}));
+}
+
+TEST(ConflictSetTest, EmptyRangesAreIgnored) {
+  ConflictSet set(0);
+  set.resolve(10, {writer(5, {range("c", "c"), range("d", "b")})});
+  EXPECT_EQ(set.size(), 0u);
+  set.resolve(20, {writer(5, {range("a", "z")})});
+  EXPECT_EQ(set.resolve(30, {reader(5, {range("m", "m"), range("q", "p")})}), Outcomes{committed});
+}
+
+TEST(ConflictSetTest, NewerWriteOverridesOnlyItsRange) {
+  ConflictSet set(0);
+  set.resolve(10, {writer(5, {range("a", "z")})});
+  set.resolve(20, {writer(15, {range("m", "n")})});
+  EXPECT_EQ(set.resolve(30, {reader(15, {range("a", "m")}), reader(15, {single_key_range("m")}),
+                             reader(15, {range("n", "z")}), reader(9, {range("n", "o")})}),
+            (Outcomes{committed, conflict, committed, conflict}));
+  set.check_invariants();
+}
+
+TEST(ConflictSetTest, IntraBatchConflictsFollowBatchOrder) {
+  ConflictSet set(0);
+  const ConflictTransaction read_x_before = reader(5, {single_key_range("x")});
+  const ConflictTransaction write_x = writer(5, {single_key_range("x")});
+  const ConflictTransaction read_x_write_z{5, {range("w", "y")}, {single_key_range("z")}};
+  const ConflictTransaction read_z = reader(5, {single_key_range("z")});
+  // The conflicting transaction's write of z is not recorded, so read_z commits.
+  EXPECT_EQ(set.resolve(10, {read_x_before, write_x, read_x_write_z, read_z}),
+            (Outcomes{committed, committed, conflict, committed}));
+  EXPECT_EQ(set.resolve(20, {reader(9, {single_key_range("x")}), reader(9, {range("y", "zz")})}),
+            (Outcomes{conflict, committed}));
+}
+
+TEST(ConflictSetTest, ReadVersionsOutsideTheWindowAreTooOld) {
+  ConflictSet set(100);
+  EXPECT_EQ(set.resolve(200, {reader(99, {}), reader(100, {})}), (Outcomes{too_old, committed}));
+  const Version commit_version = 10 * mvcc_window_versions;
+  const Version oldest = commit_version - mvcc_window_versions;
+  EXPECT_EQ(set.resolve(commit_version,
+                        {writer(oldest - 1, {range("a", "b")}), reader(oldest, {range("a", "b")})}),
+            (Outcomes{too_old, committed}));
+  EXPECT_EQ(set.oldest_version(), oldest);
+  EXPECT_STREQ(conflict_outcome_name(too_old), "too_old");
+  EXPECT_EQ(set.newest_version(), commit_version);
+}
+
+TEST(ConflictSetTest, OldWritesAreForgotten) {
+  ConflictSet set(0);
+  Version version = 1;
+  for (int i = 0; i < 1000; ++i) {
+    const Key key = "key" + std::to_string(i * 7 % 1000);
+    set.resolve(version++, {writer(0, {single_key_range(key)})});
+  }
+  EXPECT_EQ(set.size(), 2000u);
+  // Past the window every write is at or below the oldest version: none can conflict.
+  version += mvcc_window_versions;
+  EXPECT_EQ(set.resolve(version, {reader(version - 1, {range("", "\xff")})}), Outcomes{committed});
+  for (int i = 0; i < 100 && set.size() > 0; ++i) {
+    set.resolve(++version, {});
+    set.check_invariants();
+  }
+  EXPECT_EQ(set.size(), 0u);
+}
+
+TEST(ConflictSetTest, ForgettingKeepsNewerWrites) {
+  ConflictSet set(0);
+  set.resolve(1, {writer(0, {range("a", "c"), range("e", "g")})});
+  const Version recent = mvcc_window_versions;
+  set.resolve(recent, {writer(0, {range("b", "f")})});
+  set.resolve(recent + 2, {});  // oldest = 2: the write at 1 is forgotten
+  set.check_invariants();
+  EXPECT_EQ(set.size(), 2u);
+  EXPECT_EQ(set.resolve(recent + 3, {reader(recent - 1, {range("a", "b")}),
+                                     reader(recent - 1, {range("f", "g")}),
+                                     reader(recent - 1, {single_key_range("e")})}),
+            (Outcomes{committed, committed, conflict}));
+}
+
+// --- Randomized comparison with a brute-force model --------------------------------------------
+
+// Every committed write range with its version; a read conflicts with any newer intersecting one.
+// (KeyRange::intersects says true for some empty ranges, so the model skips empty ones.)
+class ModelConflictSet {
+ public:
+  explicit ModelConflictSet(Version initial_version) : oldest_(initial_version) {}
+
+  Outcomes resolve(Version commit_version, const std::vector<ConflictTransaction>& batch) {
+    oldest_ = std::max(oldest_, commit_version - mvcc_window_versions);
+    Outcomes outcomes;
+    for (const ConflictTransaction& transaction : batch) {
+      outcomes.push_back(check(transaction));
+      if (outcomes.back() != committed) continue;
+      for (const KeyRange& write : transaction.writes) {
+        if (!write.empty()) writes_.push_back({write, commit_version});
+      }
+    }
+    std::erase_if(writes_, [&](const auto& write) { return write.second <= oldest_; });
+    return outcomes;
+  }
+
+ private:
+  ConflictOutcome check(const ConflictTransaction& transaction) const {
+    if (transaction.read_version < oldest_) return too_old;
+    for (const KeyRange& read : transaction.reads) {
+      if (read.empty()) continue;
+      for (const auto& [write, version] : writes_) {
+        if (version > transaction.read_version && read.intersects(write)) return conflict;
+      }
+    }
+    return committed;
+  }
+
+  Version oldest_;
+  std::vector<std::pair<KeyRange, Version>> writes_;
+};
+
+struct RandomWorkload {
+  DeterministicRandom random;
+  int alphabet_size;
+  int key_length_min;
+  int key_length_max;
+  Version step_max;                // versions between batches
+  double wide_probability = 0.05;  // of a range between two random keys, else short ranges
+
+  Key key() {
+    Key result;
+    const int64_t length = random.random_int(key_length_min, key_length_max + 1);
+    for (int64_t i = 0; i < length; ++i) {
+      result += static_cast<char>(random.random_int(0, alphabet_size));  // '\0' included
+    }
+    return result;
+  }
+  KeyRange key_range() {
+    const double kind = random.random01();
+    if (kind < wide_probability) return range(key(), key());  // empty about half the time
+    if (kind < wide_probability + 0.3) return single_key_range(key());
+    Key begin = key();
+    Key end = begin + static_cast<char>(random.random_int(0, alphabet_size));
+    return range(std::move(begin), std::move(end));  // short: begin up to a sibling
+  }
+  std::vector<KeyRange> ranges() {
+    std::vector<KeyRange> result(random.random_int(0, 4));
+    for (KeyRange& each : result) each = key_range();
+    return result;
+  }
+  std::vector<ConflictTransaction> batch(Version commit_version) {
+    std::vector<ConflictTransaction> result(random.random_int(0, 8));
+    for (ConflictTransaction& transaction : result) {
+      const Version lag = random.coin(0.1) ? random.random_int(1, 2 * mvcc_window_versions)
+                                           : random.random_int(1, 8 * step_max);
+      transaction.read_version = std::max<Version>(0, commit_version - lag);
+      transaction.reads = ranges();
+      transaction.writes = ranges();
+    }
+    return result;
+  }
+};
+
+void compare_with_model(RandomWorkload workload, uint64_t seed, int batches) {
+  ConflictSet set(0, seed);
+  ModelConflictSet model(0);
+  Version version = 0;
+  size_t counts[3] = {};
+  for (int i = 0; i < batches; ++i) {
+    version += workload.random.random_int(1, workload.step_max + 1);
+    const std::vector<ConflictTransaction> batch = workload.batch(version);
+    const Outcomes outcomes = set.resolve(version, batch);
+    ASSERT_EQ(outcomes, model.resolve(version, batch)) << "seed " << seed << " batch " << i;
+    for (const ConflictOutcome outcome : outcomes) ++counts[static_cast<int>(outcome)];
+    set.check_invariants();
+  }
+  // The workload must exercise every outcome for the comparison to mean something.
+  for (const size_t count : counts) EXPECT_GT(count, static_cast<size_t>(batches) / 20);
+}
+
+TEST(ConflictSetTest, MatchesModelWithTinyAlphabet) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    compare_with_model(RandomWorkload{DeterministicRandom(seed), 3, 0, 2, versions_per_second},
+                       seed, 4000);
+  }
+}
+
+TEST(ConflictSetTest, MatchesModelWithLargerAlphabet) {
+  // About 500 batches in the window; the set holds about a hundred boundaries.
+  for (uint64_t seed = 11; seed <= 13; ++seed) {
+    compare_with_model(RandomWorkload{DeterministicRandom(seed), 8, 0, 4, 20'000}, seed, 4000);
+  }
+}
+
+// Longer keys, no wide ranges, about 1,000 batches in the window: about 2,000 boundaries.
+TEST(ConflictSetTest, MatchesModelWithManyBoundaries) {
+  compare_with_model(RandomWorkload{DeterministicRandom(21), 10, 2, 4, 5'000, 0.0}, 21, 4000);
+}
+
+// --- Scale -------------------------------------------------------------------------------------
+
+Key random_key(DeterministicRandom& random) {
+  return "k" + std::to_string(random.random_int(0, 100'000'000));
+}
+
+// 200k batches of one transaction each that reads and writes a short random range. With `step`
+// versions per batch the window holds mvcc_window_versions / step batches of writes.
+void run_at_scale(Version step) {
+  DeterministicRandom random(99);
+  ConflictSet set(0, 99);
+  size_t conflicts = 0;
+  Version version = 0;
+  for (int i = 0; i < 200'000; ++i) {
+    version += step;
+    const Key key = random_key(random);
+    const ConflictTransaction transaction{
+        version - 1 - random.random_int(0, 50 * step),
+        {range(key, key + "5"), single_key_range(random_key(random))},
+        {range(key, key + "1"), single_key_range(random_key(random))}};
+    conflicts += set.resolve(version, {transaction})[0] == conflict;
+  }
+  set.check_invariants();
+  // Each batch adds at most four boundaries; forgetting keeps up with the window.
+  const Version batches_in_window = std::min<Version>(200'000, mvcc_window_versions / step + 1);
+  EXPECT_LE(set.size(), 4 * static_cast<size_t>(batches_in_window) + 64);
+  EXPECT_GT(conflicts, 0u);
+}
+
+TEST(ConflictSetTest, ManyRangesWithinTheWindow) { run_at_scale(1); }
+
+TEST(ConflictSetTest, ManyRangesWithTheWindowMoving) { run_at_scale(100); }
+
+}  // namespace
+}  // namespace keel

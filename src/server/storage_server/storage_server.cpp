@@ -1,0 +1,268 @@
+#include "server/storage_server/storage_server.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "protocol/atomic_ops.h"
+#include "protocol/limits.h"
+#include "runtime/combinators.h"
+#include "runtime/notified.h"
+#include "runtime/trace.h"
+#include "server/storage_server/versioned_data.h"
+#include "storage/kv_store.h"
+
+namespace keel {
+namespace {
+
+// Where the engine records the version its contents are as of (outside the user keyspace).
+const Key durable_version_key = "\xff\xff/storage/durable_version";
+constexpr double future_version_wait_seconds = 1.0;
+constexpr double durability_interval_seconds = 0.1;
+
+struct StorageState {
+  StorageServerConfig config;
+  std::unique_ptr<IKeyValueStore> engine;
+  VersionedData data{0};
+  NotifiedValue<Version> version{0};
+  Version known_committed = 0;
+};
+
+std::string encode_version(Version version) {
+  std::string bytes(sizeof(version), '\0');
+  std::memcpy(bytes.data(), &version, sizeof(version));
+  return bytes;
+}
+
+Version decode_version(const std::optional<Value>& bytes) {
+  if (!bytes) return 0;
+  if (bytes->size() != sizeof(Version)) throw Error(errc::checksum_failed);
+  Version version = 0;
+  std::memcpy(&version, bytes->data(), sizeof(version));
+  return version;
+}
+
+// The owned shard holding `key`; with `before`, the one holding the keys just below `key`.
+const KeyRange* owning_shard(const StorageState& state, const Key& key, bool before = false) {
+  for (const KeyRange& shard : state.config.shards) {
+    const bool inside = before ? (shard.begin < key && key <= shard.end) : shard.contains(key);
+    if (inside) return &shard;
+  }
+  return nullptr;
+}
+
+Future<Void> wait_for_version(StorageState* state, Version version) {
+  if (version < state->data.oldest_version()) throw Error(errc::transaction_too_old);
+  if (version > state->version.get()) {
+    Future<Void> reached = state->version.when_at_least(version);
+    std::optional<Void> arrived = co_await timeout(reached, future_version_wait_seconds);
+    if (!arrived) throw Error(errc::future_version);
+  }
+  co_return Void{};
+}
+
+// Fails a read whose version left the window while it waited on the engine: the engine may
+// already show newer data than that version.
+void check_still_readable(const StorageState& state, Version version) {
+  if (version < state.data.oldest_version()) throw Error(errc::transaction_too_old);
+}
+
+Future<std::optional<Value>> read_value(StorageState* state, Key key, Version version) {
+  if (auto known = state->data.get(key, version)) co_return *known;
+  std::optional<Value> value = co_await state->engine->get(key);
+  check_still_readable(*state, version);
+  co_return value;
+}
+
+// Up to `limit` pairs of `range` at `version`, merging the window over the engine.
+Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Version version, int limit,
+                                         bool reverse, size_t bytes_limit) {
+  std::vector<KeyValue> result;
+  size_t bytes = 0;
+  const int batch = std::max(limit, 16) + 16;
+  while (static_cast<int>(result.size()) < limit && bytes < bytes_limit && !range.empty()) {
+    std::vector<KeyValue> stored = co_await state->engine->get_range(range, batch, reverse);
+    check_still_readable(*state, version);
+    const bool engine_done = static_cast<int>(stored.size()) < batch;
+    // This round covers the engine rows read, and the window's keys up to the last of them.
+    KeyRange covered = range;
+    if (!engine_done) {
+      if (reverse) covered.begin = stored.back().key;
+      else covered.end = key_after(stored.back().key);
+    }
+    std::map<Key, std::optional<Value>> merged;
+    for (KeyValue& row : stored) merged[row.key] = std::move(row.value);
+    for (const Key& key : state->data.keys_with_writes(covered, reverse)) merged.emplace(key, std::nullopt);
+    auto visit = [&](const Key& key, const std::optional<Value>& engine_value) {
+      std::optional<std::optional<Value>> known = state->data.get(key, version);
+      const std::optional<Value>& value = known ? *known : engine_value;
+      if (!value || static_cast<int>(result.size()) >= limit || bytes >= bytes_limit) return;
+      bytes += key.size() + value->size();
+      result.push_back(KeyValue{key, *value});
+    };
+    if (reverse) {
+      for (auto it = merged.rbegin(); it != merged.rend(); ++it) visit(it->first, it->second);
+    } else {
+      for (auto& [key, value] : merged) visit(key, value);
+    }
+    if (engine_done) break;
+    if (reverse) range.end = covered.begin;
+    else range.begin = covered.end;
+  }
+  co_return result;
+}
+
+template <class Request, class Reply>
+void reply_with(Request& request, Future<Reply>& answer) {
+  if (answer.is_error()) {
+    request.reply.send_error(answer.error());
+  } else {
+    request.reply.send(answer.get());
+  }
+}
+
+Future<GetValueReply> get_value(StorageState* state, GetValueRequest request) {
+  co_await wait_for_version(state, request.version);
+  if (owning_shard(*state, request.key) == nullptr) throw Error(errc::wrong_shard_server);
+  GetValueReply reply;
+  reply.value = co_await read_value(state, request.key, request.version);
+  co_return reply;
+}
+
+Future<GetKeyValuesReply> get_key_values(StorageState* state, GetKeyValuesRequest request) {
+  co_await wait_for_version(state, request.version);
+  const KeyRange* shard = owning_shard(*state, request.range.begin);
+  if (shard == nullptr || request.range.end > shard->end) throw Error(errc::wrong_shard_server);
+  if (request.limit <= 0) throw Error(errc::client_invalid_operation);
+  const size_t bytes_limit = request.bytes_limit > 0 ? static_cast<size_t>(request.bytes_limit) : (1u << 20);
+  std::vector<KeyValue> rows =
+      co_await read_range(state, request.range, request.version, request.limit, request.reverse, bytes_limit);
+  GetKeyValuesReply reply;
+  reply.more = static_cast<int>(rows.size()) >= request.limit;
+  reply.data = std::move(rows);
+  co_return reply;
+}
+
+Future<GetKeyReply> get_key(StorageState* state, GetKeyRequest request) {
+  co_await wait_for_version(state, request.version);
+  const KeySelector& selector = request.selector;
+  const bool forward = selector.offset > 0;
+  const Key start = selector.or_equal ? key_after(selector.key) : selector.key;
+  const KeyRange* shard = owning_shard(*state, selector.key, !forward && !selector.or_equal);
+  if (shard == nullptr) throw Error(errc::wrong_shard_server);
+  const int wanted = forward ? selector.offset : 1 - selector.offset;
+  const KeyRange range = forward ? KeyRange{std::max(start, shard->begin), shard->end}
+                                 : KeyRange{shard->begin, std::min(start, shard->end)};
+  std::vector<KeyValue> rows = co_await read_range(state, range, request.version, wanted, !forward, 1u << 30);
+  GetKeyReply reply;
+  if (static_cast<int>(rows.size()) >= wanted) {
+    reply.resolved = true;
+    reply.remaining = KeySelector::first_greater_or_equal(rows[static_cast<size_t>(wanted - 1)].key);
+    co_return reply;
+  }
+  const int left = wanted - static_cast<int>(rows.size());
+  // Past the edge of the keyspace the answer is the edge itself.
+  reply.resolved = forward ? shard->end == "\xff\xff" : shard->begin.empty();
+  reply.remaining = forward ? KeySelector{shard->end, false, left} : KeySelector{shard->begin, false, 1 - left};
+  co_return reply;
+}
+
+template <class Request, class Reply>
+Future<Void> answer(Request request, Future<Reply> work) {
+  co_await ready(work);
+  reply_with(request, work);
+  co_return Void{};
+}
+
+template <class Request, class Reply>
+Future<Void> serve(StorageState* state, FutureStream<Request> requests, ActorCollection* actors,
+                   Future<Reply> (*handler)(StorageState*, Request)) {
+  while (true) {
+    Request request = co_await requests.next();
+    Future<Reply> work = handler(state, request);
+    actors->add(answer(std::move(request), std::move(work)));
+  }
+}
+
+// Applies one mutation from the log at `version` (atomic operations read the current value).
+Future<Void> apply(StorageState* state, Version version, Mutation mutation) {
+  VersionedData& data = state->data;
+  if (mutation.type == MutationType::set_value) {
+    data.set(version, mutation.param1, mutation.param2);
+  } else if (mutation.type == MutationType::clear_range) {
+    data.clear_range(version, KeyRange{mutation.param1, mutation.param2});
+  } else {
+    std::optional<Value> existing = co_await read_value(state, mutation.param1, data.latest_version());
+    std::optional<Value> result = apply_atomic(mutation.type, existing, mutation.param2);
+    if (result) data.set(version, mutation.param1, *result);
+    else data.clear_range(version, single_key_range(mutation.param1));
+  }
+  co_return Void{};
+}
+
+Future<Void> pull(StorageState* state) {
+  while (true) {
+    TLogPeekRequest request;
+    request.tag = state->config.tag;
+    request.begin = state->data.latest_version() + 1;
+    Future<TLogPeekReply> peeked = state->config.tlog.peek.get_reply(request);
+    co_await ready(peeked);
+    if (peeked.is_error()) {
+      TraceEvent(Severity::warn, "StorageServerPeekFailed").detail("Tag", state->config.tag).error(peeked.error()).suppress_for(5);
+      co_await delay(0.1);
+      continue;
+    }
+    TLogPeekReply reply = peeked.get();
+    for (VersionedMutations& batch : reply.messages) {
+      if (batch.version <= state->data.latest_version()) continue;
+      for (Mutation& mutation : batch.mutations) co_await apply(state, batch.version, std::move(mutation));
+      state->data.advance_to(batch.version);
+    }
+    if (reply.end - 1 > state->data.latest_version()) state->data.advance_to(reply.end - 1);
+    state->known_committed = std::max(state->known_committed, reply.known_committed_version);
+    state->version.set(state->data.latest_version());
+  }
+}
+
+// Moves versions older than the window (and committed on every log) into the engine.
+Future<Void> make_durable(StorageState* state) {
+  while (true) {
+    co_await delay(durability_interval_seconds);
+    const Version target = std::min(state->data.latest_version() - mvcc_window_versions, state->known_committed);
+    if (target <= state->data.oldest_version()) continue;
+    for (Mutation& mutation : state->data.make_durable(target)) {
+      if (mutation.type == MutationType::set_value) state->engine->set(mutation.param1, mutation.param2);
+      else state->engine->clear_range(KeyRange{mutation.param1, mutation.param2});
+    }
+    state->engine->set(durable_version_key, encode_version(target));
+    co_await state->engine->commit();
+    TLogPopRequest pop;
+    pop.tag = state->config.tag;
+    pop.up_to = target;
+    Future<Void> popped = state->config.tlog.pop.get_reply(pop);
+    co_await ready(popped);
+  }
+}
+
+}  // namespace
+
+Future<Void> run_storage_server(StorageServerInterface interface, StorageServerConfig config) {
+  StorageState state;
+  state.config = std::move(config);
+  state.engine = co_await open_kv_store(state.config.engine, state.config.directory);
+  std::optional<Value> durable = co_await state.engine->get(durable_version_key);
+  const Version durable_version = decode_version(durable);
+  state.data = VersionedData(durable_version);
+  state.version.set(durable_version);
+  TraceEvent("StorageServerStarted").detail("Tag", state.config.tag).detail("DurableVersion", durable_version);
+  ActorCollection actors;
+  actors.add(pull(&state));
+  actors.add(make_durable(&state));
+  actors.add(serve<GetValueRequest, GetValueReply>(&state, interface.get_value.requests(), &actors, get_value));
+  actors.add(serve<GetKeyValuesRequest, GetKeyValuesReply>(&state, interface.get_key_values.requests(), &actors,
+                                                           get_key_values));
+  actors.add(serve<GetKeyRequest, GetKeyReply>(&state, interface.get_key.requests(), &actors, get_key));
+  co_await actors.result();
+  co_return Void{};
+}
+
+}  // namespace keel

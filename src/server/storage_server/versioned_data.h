@@ -1,0 +1,72 @@
+// VersionedData: a storage server's in-memory MVCC window, over the durable engine.
+//
+// The engine holds the data as of `oldest_version`; this holds every write of the versions
+// (oldest_version, latest_version], so a read at any version in that window is: what this says
+// about the key if it says anything, else what the engine says. Writes arrive as plain sets and
+// range clears (atomic operations are resolved to sets before they get here), in version order.
+// make_durable hands out the oldest writes for the engine and forgets them.
+//
+// Pure data structure: no I/O. Not thread-safe; owned by one storage server.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "protocol/types.h"
+
+namespace keel {
+
+class VersionedData {
+ public:
+  explicit VersionedData(Version durable_version) : oldest_(durable_version), latest_(durable_version) {}
+
+  Version oldest_version() const { return oldest_; }
+  Version latest_version() const { return latest_; }
+  // Marks `version` as applied (every write at or below it has arrived).
+  void advance_to(Version version);
+
+  void set(Version version, const Key& key, const Value& value);
+  void clear_range(Version version, const KeyRange& range);
+
+  // What the window says about `key` at `version`: nullopt if nothing (ask the engine),
+  // otherwise the value (an inner nullopt when the key is cleared).
+  std::optional<std::optional<Value>> get(const Key& key, Version version) const;
+
+  // Keys in `range` that have writes in the window, in order (reversed if `reverse`).
+  std::vector<Key> keys_with_writes(const KeyRange& range, bool reverse) const;
+  // The writes of versions in (oldest, version], in order, as mutations for the engine; they
+  // are forgotten and oldest_version becomes `version`.
+  std::vector<Mutation> make_durable(Version version);
+
+  size_t bytes() const { return bytes_; }
+
+ private:
+  // `sequence` orders writes within one version (a batch may set and then clear a key).
+  struct Write {
+    Version version;
+    uint64_t sequence;
+    std::optional<Value> value;
+  };
+  struct Clear {
+    Version version;
+    uint64_t sequence;
+    KeyRange range;
+  };
+  struct Logged {
+    Version version;
+    Mutation mutation;
+  };
+
+  Version oldest_;
+  Version latest_;
+  std::map<Key, std::vector<Write>> writes_;         // newest last, per key
+  std::vector<Clear> clears_;                         // in version order
+  std::deque<Logged> log_;                            // every write, in order, for the engine
+  size_t bytes_ = 0;
+  uint64_t next_sequence_ = 0;
+};
+
+}  // namespace keel

@@ -1,0 +1,71 @@
+// StaticCluster: provides the "server" process kind: every process of the topology runs a
+// worker of one static cluster. Process 0 hosts the sequencer (and so is the coordinator that
+// clients ask), the proxies, the resolver and the logs; storage servers are spread over all
+// processes. Options: storage_per_process (1), shards (4), tlogs (1), proxies (1).
+#include <fmt/format.h>
+
+#include "protocol/limits.h"
+#include "rpc/transport.h"
+#include "server/worker/worker.h"
+#include "sim/workload.h"
+
+namespace keel::sim {
+namespace {
+
+class StaticCluster final : public Workload {
+ public:
+  StaticCluster(RunContext& context, const Options& options)
+      : context_(context),
+        storage_per_process_(static_cast<int>(options.number("storage_per_process", 1))),
+        shards_(static_cast<int>(options.number("shards", 4))),
+        tlogs_(static_cast<int>(options.number("tlogs", 1))),
+        proxies_(static_cast<int>(options.number("proxies", 1))) {}
+
+  BootFunction process_kind(const std::string& kind, size_t index) override {
+    if (kind != "server") return {};
+    return [this, index] { return serve(index); };
+  }
+  Future<Void> start() override { return Void{}; }
+
+ private:
+  ClusterConfig config() const {
+    const NetworkAddress first = context_.cluster.front()->local_address();
+    ClusterConfig cluster;
+    cluster.sequencer = first;
+    for (int i = 0; i < proxies_; ++i) cluster.proxies.push_back(RoleLocation{first, i});
+    cluster.resolvers.push_back(ResolverLocation{RoleLocation{first, 0}, KeyRange{"", keyspace_end}});
+    for (int i = 0; i < tlogs_; ++i) cluster.tlogs.push_back(RoleLocation{first, i});
+    Tag tag = 0;
+    for (SimProcess* process : context_.cluster) {
+      for (int i = 0; i < storage_per_process_; ++i) {
+        cluster.storage.push_back(StorageLocation{RoleLocation{process->local_address(), i}, tag++});
+      }
+    }
+    const std::vector<KeyRange> ranges = default_shard_ranges(shards_);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      cluster.shards.push_back(ShardAssignment{ranges[i], {static_cast<Tag>(i % cluster.storage.size())}});
+    }
+    return cluster;
+  }
+
+  Future<Void> serve(size_t index) {
+    Transport::current().listen(world().local_address());
+    co_await yield();  // every process of the topology exists once the first task runs
+    WorkerOptions options;
+    options.cluster = config();
+    options.data_directory = fmt::format("data/server{}", index);
+    co_await run_worker(std::move(options));
+    co_return Void{};
+  }
+
+  RunContext& context_;
+  int storage_per_process_, shards_, tlogs_, proxies_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_static_cluster(RunContext& context, const Options& options) {
+  return std::make_unique<StaticCluster>(context, options);
+}
+
+}  // namespace keel::sim

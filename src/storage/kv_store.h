@@ -1,0 +1,50 @@
+// IKeyValueStore: the durable engine under a storage server (and the interface every engine
+// implements: memory now; ssd and rocksdb later).
+//
+// Contract:
+// - set / clear / clear_range buffer writes in call order; they are visible to reads at once
+//   (reads see the latest buffered state) and become durable together when the Future of the
+//   next commit() is ready. A crash loses every write after the last completed commit, never
+//   part of a commit: a commit is atomic.
+// - Single user: calls come from one actor; a commit may be in flight while reads continue.
+// - Errors: io_error (the engine is unusable, fail-stop), checksum_failed (corrupt data found
+//   at open or read: never returned as data).
+// - Keys are ordered bytewise; get_range returns at most `limit` pairs (and at most
+//   `bytes_limit` bytes, at least one pair when any) in order, or in reverse order if `reverse`.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/types.h"
+#include "runtime/future.h"
+
+namespace keel {
+
+class IKeyValueStore {
+ public:
+  virtual ~IKeyValueStore() = default;
+
+  virtual void set(const Key& key, const Value& value) = 0;
+  virtual void clear(const Key& key) = 0;
+  virtual void clear_range(const KeyRange& range) = 0;
+  // Makes every buffered write durable, atomically.
+  virtual Future<Void> commit() = 0;
+
+  virtual Future<std::optional<Value>> get(Key key) = 0;
+  virtual Future<std::vector<KeyValue>> get_range(KeyRange range, int limit, bool reverse = false,
+                                                  size_t bytes_limit = 1 << 20) = 0;
+
+  // Bytes of live keys and values, and bytes the engine occupies on disk.
+  virtual int64_t logical_bytes() const = 0;
+  virtual int64_t disk_bytes() const = 0;
+};
+
+// Opens (creating if missing) the engine named `engine` ("memory") in `directory` through the
+// world's files, recovering whatever was committed before a crash. Throws invalid_option_value
+// for an unknown engine name.
+Future<std::unique_ptr<IKeyValueStore>> open_kv_store(std::string engine, std::string directory);
+
+}  // namespace keel
