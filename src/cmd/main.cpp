@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const std::vector<keel::cmd::Command> commands = {
       keel::cmd::add_version_command(app),
+      keel::cmd::add_server_command(app),
       keel::cmd::add_echo_command(app),
       keel::cmd::add_sim_command(app),
       keel::cmd::add_bench_command(app),

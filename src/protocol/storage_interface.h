@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "protocol/status.h"
 #include "protocol/tlog_interface.h"
 #include "protocol/types.h"
 #include "rpc/request_stream.h"
@@ -80,9 +81,10 @@ struct StorageServerInterface {
   RequestStream<GetValueRequest> get_value;
   RequestStream<GetKeyValuesRequest> get_key_values;
   RequestStream<GetKeyRequest> get_key;
+  RequestStream<GetStorageStatusRequest> get_status;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(tag, get_value, get_key_values, get_key);
+    archive(tag, get_value, get_key_values, get_key, get_status);
   }
 };
 

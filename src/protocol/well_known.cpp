@@ -58,11 +58,12 @@ TLogInterface serve_tlog(int index) {
 StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag) {
   return {tag, at<GetValueRequest>(address, role_token::storage, index, 0),
           at<GetKeyValuesRequest>(address, role_token::storage, index, 1),
-          at<GetKeyRequest>(address, role_token::storage, index, 2)};
+          at<GetKeyRequest>(address, role_token::storage, index, 2),
+          at<GetStorageStatusRequest>(address, role_token::storage, index, 3)};
 }
 StorageServerInterface serve_storage(int index, Tag tag) {
   return {tag, serve<GetValueRequest>(role_token::storage, index, 0), serve<GetKeyValuesRequest>(role_token::storage, index, 1),
-          serve<GetKeyRequest>(role_token::storage, index, 2)};
+          serve<GetKeyRequest>(role_token::storage, index, 2), serve<GetStorageStatusRequest>(role_token::storage, index, 3)};
 }
 
 RequestStream<GetClusterDescriptionRequest> cluster_description_at(NetworkAddress address) {
@@ -70,6 +71,13 @@ RequestStream<GetClusterDescriptionRequest> cluster_description_at(NetworkAddres
 }
 RequestStream<GetClusterDescriptionRequest> serve_cluster_description() {
   return serve<GetClusterDescriptionRequest>(role_token::cluster_description, 0, 0);
+}
+
+RequestStream<GetClusterStatusRequest> cluster_status_at(NetworkAddress address) {
+  return at<GetClusterStatusRequest>(address, role_token::cluster_description, 0, 1);
+}
+RequestStream<GetClusterStatusRequest> serve_cluster_status() {
+  return serve<GetClusterStatusRequest>(role_token::cluster_description, 0, 1);
 }
 
 }  // namespace keel

@@ -34,5 +34,7 @@ StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag);
 StorageServerInterface serve_storage(int index, Tag tag);
 RequestStream<GetClusterDescriptionRequest> cluster_description_at(NetworkAddress address);
 RequestStream<GetClusterDescriptionRequest> serve_cluster_description();
+RequestStream<GetClusterStatusRequest> cluster_status_at(NetworkAddress address);
+RequestStream<GetClusterStatusRequest> serve_cluster_status();
 
 }  // namespace keel

@@ -130,11 +130,7 @@ class StateBase {
   void add_promise_ref() { ++promise_refs_; }
   void del_promise_ref() {
     KEEL_ASSERT(promise_refs_ > 0);
-    if (--promise_refs_ == 0 && status_ == Status::pending) {
-      ++other_refs_;
-      send_error(Error(errc::broken_promise));
-      --other_refs_;
-    }
+    if (--promise_refs_ == 0 && status_ == Status::pending) complete_with_error(Error(errc::broken_promise));
     free_if_unreferenced();
   }
   void add_ref() { ++other_refs_; }
@@ -144,11 +140,11 @@ class StateBase {
     free_if_unreferenced();
   }
 
+  // Completes the state with `error`. A waiter may drop every reference to this state; it is
+  // then freed here, so callers must not touch the state after sending.
   void send_error(Error error) {
-    KEEL_ASSERT(status_ == Status::pending);
-    error_ = error;
-    status_ = Status::error;
-    fire_waiters();
+    complete_with_error(error);
+    free_if_unreferenced();
   }
 
   // Coroutine bookkeeping; empty for states made by a plain Promise.
@@ -165,8 +161,10 @@ class StateBase {
   }
 
  protected:
-  // Fires every waiter. A waiter may drop every reference to this state; it is then freed
-  // here, so callers must not touch the state after sending.
+  void free_if_unreferenced() {
+    if (future_refs_ == 0 && promise_refs_ == 0 && other_refs_ == 0) delete this;
+  }
+  // Fires every waiter, holding a reference meanwhile; never frees the state (see send()).
   void fire_waiters() {
     ++other_refs_;
     while (!waiters_.empty_head()) {
@@ -174,7 +172,13 @@ class StateBase {
       callback->unlink();
       callback->fire();
     }
-    del_ref();
+    --other_refs_;
+  }
+  void complete_with_error(Error error) {
+    KEEL_ASSERT(status_ == Status::pending);
+    error_ = error;
+    status_ = Status::error;
+    fire_waiters();
   }
   // Called when the last Future of a pending state is dropped.
   virtual void cancel() {
@@ -189,10 +193,6 @@ class StateBase {
   Status status_ = Status::pending;
 
  private:
-  void free_if_unreferenced() {
-    if (future_refs_ == 0 && promise_refs_ == 0 && other_refs_ == 0) delete this;
-  }
-
   ListNode waiters_;
   Error error_;
   int future_refs_ = 0;
@@ -203,11 +203,13 @@ class StateBase {
 template <class T>
 class SharedState : public StateBase {
  public:
+  // Completes the state with `value`; like send_error, may free the state.
   void send(T value) {
     KEEL_ASSERT(status_ == Status::pending);
     value_.emplace(std::move(value));
     status_ = Status::value;
     fire_waiters();
+    this->free_if_unreferenced();
   }
   const T& value() const {
     KEEL_ASSERT(status_ == Status::value);

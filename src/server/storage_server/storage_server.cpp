@@ -5,6 +5,7 @@
 
 #include "protocol/atomic_ops.h"
 #include "protocol/limits.h"
+#include "rpc/transport.h"
 #include "runtime/combinators.h"
 #include "runtime/notified.h"
 #include "runtime/trace.h"
@@ -166,6 +167,20 @@ Future<GetKeyReply> get_key(StorageState* state, GetKeyRequest request) {
   co_return reply;
 }
 
+Future<StorageServerStatus> get_status(StorageState* state, GetStorageStatusRequest) {
+  StorageServerStatus status;
+  status.tag = state->config.tag;
+  status.address = Transport::current().local_address();
+  status.engine = state->config.engine;
+  status.latest_version = state->data.latest_version();
+  status.durable_version = state->data.oldest_version();
+  status.logical_bytes = state->engine->logical_bytes();
+  status.disk_bytes = state->engine->disk_bytes();
+  status.window_bytes = static_cast<int64_t>(state->data.bytes());
+  status.shards = state->config.shards;
+  return status;
+}
+
 template <class Request, class Reply>
 Future<Void> answer(Request request, Future<Reply> work) {
   co_await ready(work);
@@ -261,6 +276,8 @@ Future<Void> run_storage_server(StorageServerInterface interface, StorageServerC
   actors.add(serve<GetKeyValuesRequest, GetKeyValuesReply>(&state, interface.get_key_values.requests(), &actors,
                                                            get_key_values));
   actors.add(serve<GetKeyRequest, GetKeyReply>(&state, interface.get_key.requests(), &actors, get_key));
+  actors.add(serve<GetStorageStatusRequest, StorageServerStatus>(&state, interface.get_status.requests(), &actors,
+                                                                 get_status));
   co_await actors.result();
   co_return Void{};
 }

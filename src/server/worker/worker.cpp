@@ -39,9 +39,69 @@ Future<Void> serve_description(RequestStream<GetClusterDescriptionRequest> strea
   }
 }
 
+constexpr double status_timeout_seconds = 2.0;
+
+std::vector<RoleStatus> roles_of(const ClusterConfig& cluster) {
+  std::vector<RoleStatus> roles;
+  roles.push_back(RoleStatus{"sequencer", cluster.sequencer});
+  for (const RoleLocation& proxy : cluster.proxies) roles.push_back(RoleStatus{"proxy", proxy.address});
+  for (const ResolverLocation& resolver : cluster.resolvers) roles.push_back(RoleStatus{"resolver", resolver.location.address});
+  for (const RoleLocation& tlog : cluster.tlogs) roles.push_back(RoleStatus{"tlog", tlog.address});
+  for (const StorageLocation& storage : cluster.storage) roles.push_back(RoleStatus{"storage", storage.location.address});
+  return roles;
+}
+
+// The status of one storage server, or an entry marked unreachable.
+Future<StorageServerStatus> storage_status(StorageLocation location) {
+  StorageServerInterface storage = storage_at(location.location.address, location.location.index, location.tag);
+  GetStorageStatusRequest request;
+  Future<StorageServerStatus> reply = timeout_error(storage.get_status.get_reply(request), status_timeout_seconds);
+  co_await ready(reply);
+  if (!reply.is_error()) co_return reply.get();
+  StorageServerStatus unreachable;
+  unreachable.tag = location.tag;
+  unreachable.address = location.location.address;
+  unreachable.reachable = false;
+  co_return unreachable;
+}
+
+Future<ClusterStatus> gather_status(ClusterConfig cluster, uint64_t generation, SequencerInterface sequencer) {
+  ClusterStatus status;
+  status.generation = generation;
+  status.coordinator = cluster.sequencer;
+  status.roles = roles_of(cluster);
+  GetLiveCommittedVersionRequest live;
+  Future<LiveCommittedVersionReply> committed = sequencer.get_live_committed_version.get_reply(live);
+  std::vector<Future<StorageServerStatus>> storage;
+  for (const StorageLocation& location : cluster.storage) storage.push_back(storage_status(location));
+  Future<std::vector<StorageServerStatus>> all_storage = when_all(std::move(storage));
+  status.live_committed_version = (co_await committed).version;
+  status.storage = co_await all_storage;
+  co_return status;
+}
+
+Future<Void> answer_status(GetClusterStatusRequest request, Future<ClusterStatus> status) {
+  co_await ready(status);
+  if (status.is_error()) request.reply.send_error(status.error());
+  else request.reply.send(status.get());
+  co_return Void{};
+}
+
+Future<Void> serve_status(RequestStream<GetClusterStatusRequest> stream, ClusterConfig cluster, uint64_t generation,
+                          SequencerInterface sequencer) {
+  ActorCollection answers;
+  FutureStream<GetClusterStatusRequest> requests = stream.requests();
+  while (true) {
+    GetClusterStatusRequest request = co_await requests.next();
+    Future<ClusterStatus> status = gather_status(cluster, generation, sequencer);
+    answers.add(answer_status(std::move(request), std::move(status)));
+  }
+}
+
 // Starts a generation: from what the logs hold to a running sequencer.
 Future<Void> start_generation(ClusterConfig cluster, SequencerInterface sequencer,
-                              RequestStream<GetClusterDescriptionRequest> description) {
+                              RequestStream<GetClusterDescriptionRequest> description,
+                              RequestStream<GetClusterStatusRequest> status) {
   std::vector<Future<Version>> ends;
   for (const RoleLocation& tlog : cluster.tlogs) ends.push_back(durable_end_of(tlog_at(tlog.address, tlog.index)));
   Future<std::vector<Version>> all_ends = when_all(std::move(ends));
@@ -55,6 +115,7 @@ Future<Void> start_generation(ClusterConfig cluster, SequencerInterface sequence
   ActorCollection actors;
   actors.add(run_sequencer(sequencer, generation, recovery_version, highest_version));
   actors.add(serve_description(description, served));
+  actors.add(serve_status(status, cluster, generation, sequencer));
   co_await actors.result();
   co_return Void{};
 }
@@ -83,7 +144,7 @@ Future<Void> run_worker(WorkerOptions options) {
     if (resolver.location.address == self) roles.add(run_resolver(serve_resolver(resolver.location.index)));
   }
   if (cluster.sequencer == self) {
-    roles.add(start_generation(cluster, serve_sequencer(), serve_cluster_description()));
+    roles.add(start_generation(cluster, serve_sequencer(), serve_cluster_description(), serve_cluster_status()));
   }
   for (const StorageLocation& storage : cluster.storage) {
     if (storage.location.address != self) continue;
