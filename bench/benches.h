@@ -23,6 +23,20 @@ struct SimBenchOptions {
 // Simulated tasks (events) per wall-clock second over a few seeds of a spec.
 int run_sim_bench(const SimBenchOptions& options);
 
+struct DbBenchOptions {
+  std::string keel_binary;   // to start an embedded server when no cluster file is given
+  std::string cluster_file;  // empty: start an embedded server for the run
+  std::string workload = "point-read";  // point-read, point-write, mix, range-scan, counter, rmw-hot
+  int clients = 50;
+  double duration_seconds = 10;
+  uint64_t keys = 100000;
+  size_t value_bytes = 100;
+  int reads_per_transaction = 10;  // point-read
+  int hot_keys = 10;               // rmw-hot
+};
+// Throughput and latency percentiles of one workload.
+int run_db_bench(const DbBenchOptions& options);
+
 // The raw baseline: round trips per second between this process and a forked child echoing
 // over a blocking TCP socket on 127.0.0.1, with `in_flight` messages pipelined.
 double raw_ping_pong(uint64_t round_trips, int in_flight, size_t payload_bytes);

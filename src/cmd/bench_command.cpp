@@ -29,13 +29,30 @@ Command add_bench_command(CLI::App& app) {
   rpc_command->add_option("--rounds", rpc->rounds, "Measurements per configuration (median)")
       ->capture_default_str()->check(CLI::Range(1, 100));
   rpc_command->add_option("--size", rpc->payload_bytes, "Payload bytes")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  auto db = std::make_shared<bench::DbBenchOptions>();
+  CLI::App* db_command = bench_command->add_subcommand("db", "Database workloads: throughput and latency percentiles");
+  db_command->add_option("-C,--cluster-file", db->cluster_file, "Cluster to load (default: start an embedded server)");
+  db_command->add_option("--workload", db->workload, "Workload")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"point-read", "point-write", "mix", "range-scan", "counter", "rmw-hot"}));
+  db_command->add_option("--clients", db->clients, "Concurrent clients")->capture_default_str()->check(CLI::Range(1, 10000));
+  db_command->add_option("--duration", db->duration_seconds, "Seconds of measurement")->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+  db_command->add_option("--keys", db->keys, "Keys loaded before measuring")->capture_default_str()->check(CLI::Range(1, 100000000));
+  db_command->add_option("--value-size", db->value_bytes, "Value bytes")->capture_default_str()->check(CLI::Range(0, 100000));
+  db_command->add_option("--reads-per-transaction", db->reads_per_transaction, "Reads per point-read transaction")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  db_command->add_option("--hot-keys", db->hot_keys, "Keys of the rmw-hot workload")->capture_default_str()->check(CLI::Range(1, 1000000));
   CLI::App* sim_command = bench_command->add_subcommand("sim", "Simulated events per wall-clock second");
   sim_command->add_option("--spec", simulation->spec_path, "Spec to run")->capture_default_str()->check(CLI::ExistingFile);
   sim_command->add_option("--seeds", simulation->seeds, "Seeds to run")->capture_default_str()->check(CLI::Range(1, 100000));
-  return {bench_command, [rpc, simulation, rpc_command] {
+  return {bench_command, [rpc, simulation, db, rpc_command, db_command] {
             if (rpc_command->parsed()) {
               rpc->keel_binary = own_executable();
               return bench::run_rpc_bench(*rpc);
+            }
+            if (db_command->parsed()) {
+              db->keel_binary = own_executable();
+              return bench::run_db_bench(*db);
             }
             return bench::run_sim_bench(*simulation);
           }};

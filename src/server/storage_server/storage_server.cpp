@@ -84,15 +84,24 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
     std::vector<KeyValue> stored = co_await state->engine->get_range(range, batch, reverse);
     check_still_readable(*state, version);
     const bool engine_done = static_cast<int>(stored.size()) < batch;
-    // This round covers the engine rows read, and the window's keys up to the last of them.
+    std::vector<Key> written = state->data.keys_with_writes(range, reverse, static_cast<size_t>(batch));
+    const bool window_done = static_cast<int>(written.size()) < batch;
+    // This round covers the range up to the nearer of the last engine row and the last window
+    // key read (whichever source was cut short), so nothing in it is missed.
     KeyRange covered = range;
-    if (!engine_done) {
-      if (reverse) covered.begin = stored.back().key;
-      else covered.end = key_after(stored.back().key);
-    }
+    auto shrink_to = [&](const Key& last) {
+      if (reverse) covered.begin = std::max(covered.begin, last);
+      else covered.end = std::min(covered.end, key_after(last));
+    };
+    if (!engine_done) shrink_to(stored.back().key);
+    if (!window_done) shrink_to(written.back());
     std::map<Key, std::optional<Value>> merged;
-    for (KeyValue& row : stored) merged[row.key] = std::move(row.value);
-    for (const Key& key : state->data.keys_with_writes(covered, reverse)) merged.emplace(key, std::nullopt);
+    for (KeyValue& row : stored) {
+      if (covered.contains(row.key)) merged[row.key] = std::move(row.value);
+    }
+    for (const Key& key : written) {
+      if (covered.contains(key)) merged.emplace(key, std::nullopt);
+    }
     auto visit = [&](const Key& key, const std::optional<Value>& engine_value) {
       std::optional<std::optional<Value>> known = state->data.get(key, version);
       const std::optional<Value>& value = known ? *known : engine_value;
@@ -105,7 +114,7 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
     } else {
       for (auto& [key, value] : merged) visit(key, value);
     }
-    if (engine_done) break;
+    if (engine_done && window_done) break;
     if (reverse) range.end = covered.begin;
     else range.begin = covered.end;
   }

@@ -47,12 +47,20 @@ std::optional<std::optional<Value>> VersionedData::get(const Key& key, Version v
   return std::nullopt;
 }
 
-std::vector<Key> VersionedData::keys_with_writes(const KeyRange& range, bool reverse) const {
+std::vector<Key> VersionedData::keys_with_writes(const KeyRange& range, bool reverse, size_t limit) const {
   std::vector<Key> keys;
-  for (auto it = writes_.lower_bound(range.begin); it != writes_.end() && it->first < range.end; ++it) {
+  if (range.empty()) return keys;
+  if (!reverse) {
+    for (auto it = writes_.lower_bound(range.begin); it != writes_.end() && it->first < range.end && keys.size() < limit; ++it) {
+      keys.push_back(it->first);
+    }
+    return keys;
+  }
+  for (auto it = writes_.lower_bound(range.end); it != writes_.begin() && keys.size() < limit;) {
+    --it;
+    if (it->first < range.begin) break;
     keys.push_back(it->first);
   }
-  if (reverse) std::reverse(keys.begin(), keys.end());
   return keys;
 }
 

@@ -35,8 +35,9 @@ class VersionedData {
   // otherwise the value (an inner nullopt when the key is cleared).
   std::optional<std::optional<Value>> get(const Key& key, Version version) const;
 
-  // Keys in `range` that have writes in the window, in order (reversed if `reverse`).
-  std::vector<Key> keys_with_writes(const KeyRange& range, bool reverse) const;
+  // Up to `limit` keys in `range` that have writes in the window, in order (from the end if
+  // `reverse`).
+  std::vector<Key> keys_with_writes(const KeyRange& range, bool reverse, size_t limit) const;
   // The writes of versions in (oldest, version], in order, as mutations for the engine; they
   // are forgotten and oldest_version becomes `version`.
   std::vector<Mutation> make_durable(Version version);
