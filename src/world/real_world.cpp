@@ -58,16 +58,15 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
     Promise<std::string> promise;
     Future<std::string> result = promise.get_future();
     auto self = shared_from_this();
-    auto buffer = std::make_shared<std::string>(64 * 1024, '\0');
-    socket_.async_read_some(asio::buffer(buffer->data(), buffer->size()),
-                            [self, buffer, promise](const asio::error_code& error, size_t bytes) {
+    // One read is outstanding at a time, so one buffer per connection serves them all.
+    socket_.async_read_some(asio::buffer(read_buffer_.data(), read_buffer_.size()),
+                            [self, promise](const asio::error_code& error, size_t bytes) {
                               if (error || bytes == 0) {
                                 self->fail();
                                 promise.send_error(Error(errc::connection_failed));
                                 return;
                               }
-                              buffer->resize(bytes);
-                              promise.send(std::move(*buffer));
+                              promise.send(std::string(self->read_buffer_.data(), bytes));
                             });
     return result;
   }
@@ -119,6 +118,7 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
 
   asio::ip::tcp::socket socket_;
   NetworkAddress peer_;
+  std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
   std::deque<std::string> outgoing_;
   size_t unsent_bytes_ = 0;
   bool writing_ = false;
