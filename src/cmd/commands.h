@@ -19,5 +19,6 @@ Command add_echo_command(CLI::App& app);
 Command add_sim_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_server_command(CLI::App& app);
+Command add_cli_command(CLI::App& app);
 
 }  // namespace keel::cmd

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   const std::vector<keel::cmd::Command> commands = {
       keel::cmd::add_version_command(app),
       keel::cmd::add_server_command(app),
+      keel::cmd::add_cli_command(app),
       keel::cmd::add_echo_command(app),
       keel::cmd::add_sim_command(app),
       keel::cmd::add_bench_command(app),

@@ -1,0 +1,112 @@
+// `keel cli`: the interactive shell of KeelDB, after fdbcli. Reads commands from stdin (prompt
+// `keel> `) or runs `--exec "cmd; cmd"`, each command on one RealWorld event loop for the whole
+// session (the loop runs only while a command does; reading a line blocks between commands).
+// With --exec it stops at the first failing command; exit status 0 only if every one succeeded.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "client/database.h"
+#include "client/database_state.h"
+#include "cmd/cli_session.h"
+#include "cmd/commands.h"
+#include "runtime/combinators.h"
+#include "world/real_world.h"
+
+namespace keel::cmd {
+namespace {
+
+struct CliOptions {
+  std::string cluster_file = "keel.cluster";
+  std::string exec;
+  bool exec_given = false;
+  double timeout_seconds = 5;
+};
+
+// Opens the database named by the cluster file; prints the error (naming the file) on failure.
+std::optional<Database> open_database(RealWorld& world, const CliOptions& options) {
+  Future<Database> opened = timeout_error(Database::open(options.cluster_file), options.timeout_seconds);
+  world.run(ready(opened));
+  if (!opened.is_error()) return opened.get();
+  fmt::print(stderr, "ERROR: {} (cluster file: {})\n", opened.error().describe(), options.cluster_file);
+  return std::nullopt;
+}
+
+// Runs the commands of one line; false at the first that fails (the rest are not run) or on a
+// syntax error.
+bool run_line(RealWorld& world, CliSession& session, const std::string& line) {
+  std::vector<CliCommandTokens> commands;
+  try {
+    commands = parse_cli_line(line);
+  } catch (const CliSyntaxError& error) {
+    fmt::print(stderr, "ERROR: {}\n", error.message);
+    return false;
+  }
+  for (CliCommandTokens& tokens : commands) {
+    Future<bool> done = session.execute(std::move(tokens));
+    world.run(ready(done));
+    if (done.is_error()) {
+      fmt::print(stderr, "ERROR: {}\n", done.error().describe());
+      return false;
+    }
+    if (!done.get()) return false;
+    if (session.exit_requested()) return true;
+  }
+  return true;
+}
+
+void warn_if_uncommitted(const CliSession& session) {
+  if (session.in_transaction()) fmt::print(stderr, "WARNING: the open transaction was not committed\n");
+}
+
+int run_exec(RealWorld& world, CliSession& session, const std::string& line) {
+  const bool succeeded = run_line(world, session, line);
+  warn_if_uncommitted(session);
+  return succeeded ? 0 : 1;
+}
+
+int run_interactive(RealWorld& world, CliSession& session) {
+  std::string line;
+  while (!session.exit_requested()) {
+    fmt::print("keel> ");
+    std::fflush(stdout);
+    if (!std::getline(std::cin, line)) {
+      fmt::print("\n");
+      break;
+    }
+    run_line(world, session, line);
+  }
+  warn_if_uncommitted(session);
+  return 0;
+}
+
+int run_cli(const CliOptions& options) {
+  RealWorld world;
+  std::optional<Database> database = open_database(world, options);
+  if (!database) return 1;
+  CliSession session(*database, options.timeout_seconds, stdout, stderr);
+  if (options.exec_given) return run_exec(world, session, options.exec);
+  fmt::print("Using cluster file `{}' (coordinator {}). Type `help' for the commands.\n", options.cluster_file,
+             database->state()->coordinator.to_string());
+  return run_interactive(world, session);
+}
+
+}  // namespace
+
+Command add_cli_command(CLI::App& app) {
+  auto options = std::make_shared<CliOptions>();
+  CLI::App* cli = app.add_subcommand("cli", "Interactive shell: get, set, getrange, transactions, status");
+  cli->add_option("-C,--cluster-file", options->cluster_file, "Cluster file of the database")->capture_default_str();
+  cli->add_option("--exec", options->exec, "Run these commands (separated by `;') and exit");
+  cli->add_option("--timeout", options->timeout_seconds, "Seconds before a command gives up")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  return {cli, [options, cli] {
+            options->exec_given = cli->count("--exec") > 0;
+            return run_cli(*options);
+          }};
+}
+
+}  // namespace keel::cmd

@@ -1,0 +1,207 @@
+#include "cmd/cli_escape.h"
+
+#include <gtest/gtest.h>
+
+#include "cmd/cli_commands.h"
+#include "cmd/cli_status.h"
+
+namespace keel::cmd {
+namespace {
+
+std::vector<std::string> texts(const CliCommandTokens& tokens) {
+  std::vector<std::string> out;
+  for (const CliToken& token : tokens) out.push_back(token.text);
+  return out;
+}
+
+CliCommandTokens one_command(std::string_view line) {
+  std::vector<CliCommandTokens> commands = parse_cli_line(line);
+  EXPECT_EQ(commands.size(), 1u) << line;
+  return commands.empty() ? CliCommandTokens{} : commands.front();
+}
+
+CliRequest request_of(std::string_view line) { return parse_cli_request(one_command(line)); }
+
+template <class Exception>
+std::string message_of(std::string_view line) {
+  try {
+    request_of(line);
+  } catch (const Exception& error) {
+    return error.message;
+  }
+  ADD_FAILURE() << "accepted " << line;
+  return "";
+}
+
+TEST(CliEscapeTest, PrintableEscapesLikeFdbcli) {
+  EXPECT_EQ(printable("hello world~"), "hello world~");
+  EXPECT_EQ(printable("a\\b"), "a\\\\b");
+  EXPECT_EQ(printable(std::string("\x00\x01\x7f\xff\n", 5)), "\\x00\\x01\\x7f\\xff\\x0a");
+  EXPECT_EQ(printable(""), "");
+}
+
+TEST(CliEscapeTest, EveryByteRoundTripsThroughPrintable) {
+  std::string all;
+  for (int byte = 0; byte < 256; ++byte) all.push_back(static_cast<char>(byte));
+  // Printed as fdbcli does: `"` stays as is, so it needs `\"` inside a quoted argument.
+  std::string typed = "\"";
+  for (const char c : printable(all)) typed += c == '"' ? std::string("\\\"") : std::string(1, c);
+  typed += "\"";
+  const CliCommandTokens tokens = one_command(typed);
+  ASSERT_EQ(tokens.size(), 1u);
+  EXPECT_EQ(tokens[0].text, all);
+}
+
+TEST(CliEscapeTest, SplitsArgumentsAndCommands) {
+  std::vector<CliCommandTokens> commands = parse_cli_line("  set a  b ;get a;; getrange \"\" \\xff  ");
+  ASSERT_EQ(commands.size(), 3u);
+  EXPECT_EQ(texts(commands[0]), (std::vector<std::string>{"set", "a", "b"}));
+  EXPECT_EQ(texts(commands[1]), (std::vector<std::string>{"get", "a"}));
+  EXPECT_EQ(texts(commands[2]), (std::vector<std::string>{"getrange", "", "\xff"}));
+  EXPECT_TRUE(parse_cli_line("   ").empty());
+  EXPECT_TRUE(parse_cli_line(" ; ;").empty());
+}
+
+TEST(CliEscapeTest, QuotesGroupSpacesAndSemicolons) {
+  EXPECT_EQ(texts(one_command("set \"a key\" \"x; y\"")), (std::vector<std::string>{"set", "a key", "x; y"}));
+  EXPECT_EQ(texts(one_command("set a\"b c\"d \\\"q\\\"")), (std::vector<std::string>{"set", "ab cd", "\"q\""}));
+  EXPECT_EQ(texts(one_command("get \"\\x00\\\\\"")), (std::vector<std::string>{"get", std::string("\0\\", 2)}));
+}
+
+TEST(CliEscapeTest, LiteralPrefixStopsAtQuoteOrEscape) {
+  const CliCommandTokens tokens = one_command("reverse \"reverse\" ab\\x41c >=\"x\"");
+  ASSERT_EQ(tokens.size(), 4u);
+  EXPECT_TRUE(tokens[0].is_keyword("reverse"));
+  EXPECT_FALSE(tokens[1].is_keyword("reverse"));
+  EXPECT_EQ(tokens[2].text, "abAc");
+  EXPECT_EQ(tokens[2].literal_prefix, 2u);
+  EXPECT_EQ(tokens[3].literal_prefix, 2u);
+}
+
+TEST(CliEscapeTest, RejectsMalformedLines) {
+  for (const char* line : {"get \"abc", "get \\q", "get \\x4", "get \\xzz", "get a\\"}) {
+    EXPECT_THROW(parse_cli_line(line), CliSyntaxError) << line;
+  }
+}
+
+TEST(CliEscapeTest, ParsesKeySelectors) {
+  auto selector = [](std::string_view line) { return parse_key_selector(one_command(line)); };
+  EXPECT_EQ(selector("a"), KeySelector::first_greater_or_equal("a"));
+  EXPECT_EQ(selector(">=a"), KeySelector::first_greater_or_equal("a"));
+  EXPECT_EQ(selector(">a"), KeySelector::first_greater_than("a"));
+  EXPECT_EQ(selector("<=a"), KeySelector::last_less_or_equal("a"));
+  EXPECT_EQ(selector("<a"), KeySelector::last_less_than("a"));
+  EXPECT_EQ(selector("< a"), KeySelector::last_less_than("a"));
+  EXPECT_EQ(selector(">= \"\""), KeySelector::first_greater_or_equal(""));
+  KeySelector moved = KeySelector::first_greater_than("k");
+  moved.offset += 3;
+  EXPECT_EQ(selector(">k +3"), moved);
+  moved = KeySelector::last_less_or_equal("k");
+  moved.offset -= 2;
+  EXPECT_EQ(selector("<=k -2"), moved);
+  // An escaped or quoted operator is part of the key.
+  EXPECT_EQ(selector("\\x3ek"), KeySelector::first_greater_or_equal(">k"));
+  EXPECT_EQ(selector("\">=k\""), KeySelector::first_greater_or_equal(">=k"));
+  for (const char* line : {">=", "a 3", "a +x", "a +1 +2", "a \"+1\"", "a +99999999999"}) {
+    EXPECT_THROW(parse_key_selector(one_command(line)), CliSyntaxError) << line;
+  }
+}
+
+TEST(CliCommandsTest, ParsesEachCommand) {
+  CliRequest request = request_of("set k v");
+  EXPECT_EQ(request.verb, CliVerb::set);
+  EXPECT_EQ(request.key, "k");
+  EXPECT_EQ(request.value, "v");
+  request = request_of("clearrange a b");
+  EXPECT_EQ(request.verb, CliVerb::clearrange);
+  EXPECT_EQ(request.end, "b");
+  request = request_of("getkey >a +1");
+  EXPECT_EQ(request.verb, CliVerb::getkey);
+  EXPECT_EQ(request.selector.offset, 2);
+  request = request_of("writemode on");
+  EXPECT_TRUE(request.writemode_on);
+  EXPECT_FALSE(request_of("writemode off").writemode_on);
+  EXPECT_EQ(request_of("quit").verb, CliVerb::exit);
+  EXPECT_EQ(request_of("help get").topic, "get");
+}
+
+TEST(CliCommandsTest, GetrangeDefaultsAndOptions) {
+  CliRequest request = request_of("getrange a");
+  EXPECT_EQ(request.key, "a");
+  EXPECT_EQ(request.end, "\xff");
+  EXPECT_EQ(request.limit, getrange_limit_default);
+  EXPECT_FALSE(request.reverse);
+  request = request_of("getrange a z 3 reverse");
+  EXPECT_EQ(request.end, "z");
+  EXPECT_EQ(request.limit, 3);
+  EXPECT_TRUE(request.reverse);
+  request = request_of("getrange a reverse");
+  EXPECT_EQ(request.end, "\xff");
+  EXPECT_TRUE(request.reverse);
+  request = request_of("getrange a \"reverse\"");
+  EXPECT_EQ(request.end, "reverse");
+  EXPECT_FALSE(request.reverse);
+}
+
+TEST(CliCommandsTest, ReportsUsage) {
+  EXPECT_EQ(message_of<CliUsageError>("get"), "Usage: get KEY");
+  EXPECT_EQ(message_of<CliUsageError>("set a"), "Usage: set KEY VALUE");
+  EXPECT_EQ(message_of<CliUsageError>("writemode maybe"), "Usage: writemode on|off");
+  EXPECT_EQ(message_of<CliUsageError>("frobnicate x"), "ERROR: Unknown command `frobnicate'. Try `help'?");
+  EXPECT_NE(message_of<CliUsageError>("getrange a b 0").find("LIMIT must be a number"), std::string::npos);
+  EXPECT_NE(message_of<CliUsageError>("getrange a b 99999999").find("LIMIT"), std::string::npos);
+  EXPECT_NE(message_of<CliUsageError>("getkey a junk").find("Usage: getkey"), std::string::npos);
+  EXPECT_EQ(message_of<CliUsageError>("commit now"), "Usage: commit");
+}
+
+TEST(CliCommandsTest, HelpListsEveryCommand) {
+  const std::string help = cli_help_text("");
+  for (const CliCommandInfo& info : cli_command_table()) EXPECT_NE(help.find(info.usage), std::string::npos);
+  EXPECT_EQ(cli_help_text("get"), "get KEY\n  Shows the value of KEY.\n");
+  EXPECT_THROW(cli_help_text("nope"), CliUsageError);
+  EXPECT_TRUE(is_write(CliVerb::clearrange));
+  EXPECT_FALSE(is_write(CliVerb::get));
+}
+
+TEST(CliStatusTest, FormatsBytes) {
+  EXPECT_EQ(format_bytes(0), "0 B");
+  EXPECT_EQ(format_bytes(999), "999 B");
+  EXPECT_EQ(format_bytes(1500), "1.5 kB");
+  EXPECT_EQ(format_bytes(2'500'000'000), "2.5 GB");
+}
+
+TEST(CliStatusTest, ShowsRolesAndStorageServers) {
+  ClusterStatus status;
+  status.generation = 7;
+  status.live_committed_version = 9'000'000;
+  status.coordinator = NetworkAddress::loopback(4500);
+  status.roles = {{"sequencer", NetworkAddress::loopback(4500)},
+                  {"storage", NetworkAddress::loopback(4501)},
+                  {"storage", NetworkAddress::loopback(4501)}};
+  StorageServerStatus server;
+  server.tag = 3;
+  server.address = NetworkAddress::loopback(4501);
+  server.engine = "memory";
+  server.latest_version = 8'500'000;
+  server.durable_version = 3'500'000;
+  server.logical_bytes = 2048;
+  StorageServerStatus lost = server;
+  lost.tag = 4;
+  lost.reachable = false;
+  status.storage = {server, lost};
+  const std::string text = format_cluster_status(status);
+  EXPECT_NE(text.find("Generation             - 7"), std::string::npos) << text;
+  EXPECT_NE(text.find("Coordinator            - 127.0.0.1:4500"), std::string::npos) << text;
+  EXPECT_NE(text.find("Live committed version - 9000000"), std::string::npos) << text;
+  EXPECT_NE(text.find("storage    127.0.0.1:4501 (x2)"), std::string::npos) << text;
+  EXPECT_NE(text.find("8500000"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.50"), std::string::npos) << text;  // lag: 0.5 s behind the committed version
+  EXPECT_NE(text.find("5.00"), std::string::npos) << text;  // durability lag
+  EXPECT_NE(text.find("2.0 kB"), std::string::npos) << text;
+  EXPECT_NE(text.find("memory"), std::string::npos) << text;
+  EXPECT_LT(text.rfind("4    127.0.0.1:4501"), text.find("unreachable")) << text;
+  EXPECT_NE(text.find("unreachable"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace keel::cmd

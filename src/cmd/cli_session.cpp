@@ -1,0 +1,275 @@
+#include "cmd/cli_session.h"
+
+#include <algorithm>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "client/database_state.h"
+#include "client/status.h"
+#include "cmd/cli_status.h"
+#include "runtime/assert.h"
+#include "runtime/combinators.h"
+
+namespace keel::cmd {
+namespace {
+
+constexpr double status_backoff_seconds_min = 0.05;
+constexpr double status_backoff_seconds_max = 1.0;
+
+using Output = std::shared_ptr<std::string>;
+
+std::string quoted(const std::string& bytes) { return fmt::format("`{}'", printable(bytes)); }
+
+// The bodies of the database commands. Each is a coroutine with its parameters by value (the
+// std::function that calls it may be gone before it finishes) and writes its output only when
+// done, so a retried attempt does not print twice.
+
+Future<Void> read_value(Transaction& transaction, Key key, Output output) {
+  Future<std::optional<Value>> read = transaction.get(key);
+  const std::optional<Value> value = co_await read;
+  *output = value ? fmt::format("{} is {}\n", quoted(key), quoted(*value)) : fmt::format("{}: not found\n", quoted(key));
+  co_return Void{};
+}
+
+Future<Void> read_range(Transaction& transaction, KeyRange range, int limit, bool reverse, Output output) {
+  Future<RangeResult> read = transaction.get_range(range, limit, reverse);
+  const RangeResult result = co_await read;
+  std::string text = fmt::format("Range limited to {} keys\n", limit);
+  for (const KeyValue& row : result.rows) text += fmt::format("{} is {}\n", quoted(row.key), quoted(row.value));
+  *output = std::move(text);
+  co_return Void{};
+}
+
+Future<Void> resolve_selector(Transaction& transaction, KeySelector selector, Output output) {
+  Future<Key> resolved = transaction.get_key(selector);
+  const Key key = co_await resolved;
+  *output = fmt::format("Key: {}\n", quoted(key));
+  co_return Void{};
+}
+
+Future<Void> write(Transaction& transaction, CliRequest request) {
+  if (request.verb == CliVerb::set) transaction.set(request.key, request.value);
+  if (request.verb == CliVerb::clear) transaction.clear(request.key);
+  if (request.verb == CliVerb::clearrange) {
+    const KeyRange range{request.key, request.end};
+    transaction.clear_range(range);
+  }
+  co_return Void{};
+}
+
+std::function<Future<Void>(Transaction&)> body_of(const CliRequest& request, Output output) {
+  switch (request.verb) {
+    case CliVerb::get:
+      return [key = request.key, output](Transaction& transaction) { return read_value(transaction, key, output); };
+    case CliVerb::getrange: {
+      const KeyRange range{request.key, request.end};
+      return [range, limit = request.limit, reverse = request.reverse, output](Transaction& transaction) {
+        return read_range(transaction, range, limit, reverse, output);
+      };
+    }
+    case CliVerb::getkey:
+      return [selector = request.selector, output](Transaction& transaction) {
+        return resolve_selector(transaction, selector, output);
+      };
+    default:
+      return [request](Transaction& transaction) { return write(transaction, request); };
+  }
+}
+
+// Asks the coordinator for the cluster status, retrying (with backoff) while it cannot be reached.
+Future<ClusterStatus> ask_status(Database database, std::optional<Error>* last_retried_error) {
+  double backoff_seconds = status_backoff_seconds_min;
+  while (true) {
+    Future<ClusterStatus> asked = get_cluster_status(database);
+    co_await ready(asked);
+    if (!asked.is_error()) co_return asked.get();
+    if (!asked.error().is_retryable()) throw asked.error();
+    *last_retried_error = asked.error();
+    co_await delay(backoff_seconds);
+    backoff_seconds = std::min(backoff_seconds * 2, status_backoff_seconds_max);
+  }
+}
+
+bool needs_database(CliVerb verb) {
+  switch (verb) {
+    case CliVerb::get:
+    case CliVerb::set:
+    case CliVerb::clear:
+    case CliVerb::clearrange:
+    case CliVerb::getrange:
+    case CliVerb::getkey:
+    case CliVerb::commit:
+    case CliVerb::status:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+CliSession::CliSession(Database database, double timeout_seconds, std::FILE* out, std::FILE* err)
+    : database_(std::move(database)), timeout_seconds_(timeout_seconds), out_(out), err_(err) {}
+
+Future<bool> CliSession::execute(CliCommandTokens tokens) {
+  CliRequest request;
+  try {
+    request = parse_cli_request(tokens);
+  } catch (const CliUsageError& error) {
+    print_message(error.message);
+    co_return false;
+  }
+  if (!needs_database(request.verb)) co_return run_local(request);
+  if (request.verb == CliVerb::commit && !transaction_) {
+    print_message("ERROR: No active transaction");
+    co_return false;
+  }
+  if (is_write(request.verb) && !writemode_) {
+    print_message("ERROR: writemode must be enabled to set or clear keys in the database (`writemode on').");
+    co_return false;
+  }
+  last_retried_error_.reset();
+  timed_out_ = false;
+  Future<Void> done = run_request(std::move(request));
+  co_await ready(done);
+  if (!done.is_error()) co_return true;
+  print_error(done.error());
+  if (transaction_) {
+    transaction_.reset();
+    print_message("Rolling back current transaction");
+  }
+  co_return false;
+}
+
+bool CliSession::run_local(const CliRequest& request) {
+  switch (request.verb) {
+    case CliVerb::help:
+      try {
+        fmt::print(out_, "{}", cli_help_text(request.topic));
+      } catch (const CliUsageError& error) {
+        print_message(error.message);
+        return false;
+      }
+      break;
+    case CliVerb::writemode:
+      writemode_ = request.writemode_on;
+      break;
+    case CliVerb::begin:
+      if (transaction_) {
+        print_message("ERROR: Already in a transaction (commit or rollback first)");
+        return false;
+      }
+      transaction_.emplace(database_.create_transaction());
+      fmt::print(out_, "Transaction started\n");
+      break;
+    case CliVerb::rollback:
+      if (!transaction_) {
+        print_message("ERROR: No active transaction");
+        return false;
+      }
+      transaction_.reset();
+      fmt::print(out_, "Transaction rolled back\n");
+      break;
+    case CliVerb::exit:
+      exit_requested_ = true;
+      break;
+    default:
+      KEEL_ASSERT(false);
+  }
+  std::fflush(out_);
+  return true;
+}
+
+Future<Void> CliSession::run_request(CliRequest request) {
+  if (request.verb == CliVerb::status) {
+    Future<Void> shown = show_status();
+    co_await shown;
+    co_return Void{};
+  }
+  if (request.verb == CliVerb::commit) {
+    Future<Void> committed = commit_transaction();
+    co_await committed;
+    co_return Void{};
+  }
+  auto output = std::make_shared<std::string>();
+  Body body = body_of(request, output);
+  if (transaction_) {
+    Future<Void> done = bounded(body(*transaction_));
+    co_await done;
+  } else {
+    Future<Version> committed = bounded(run_retrying(body));
+    const Version version = co_await committed;
+    if (is_write(request.verb)) *output += fmt::format("Committed ({})\n", version);
+  }
+  fmt::print(out_, "{}", *output);
+  std::fflush(out_);
+  co_return Void{};
+}
+
+Future<Version> CliSession::run_retrying(Body body) {
+  Transaction transaction = database_.create_transaction();
+  while (true) {
+    Error failure;
+    try {
+      Future<Void> done = body(transaction);
+      co_await done;
+      Future<Version> committed = transaction.commit();
+      const Version version = co_await committed;
+      co_return version;
+    } catch (const Error& error) {
+      failure = error;
+    }
+    last_retried_error_ = failure;
+    Future<Void> handled = transaction.on_error(failure);  // rethrows what is not retryable
+    co_await handled;
+  }
+}
+
+Future<Void> CliSession::commit_transaction() {
+  Future<Version> committed = bounded(transaction_->commit());
+  const Version version = co_await committed;
+  transaction_.reset();
+  fmt::print(out_, "Committed ({})\n", version);
+  std::fflush(out_);
+  co_return Void{};
+}
+
+Future<Void> CliSession::show_status() {
+  Future<ClusterStatus> status = bounded(ask_status(database_, &last_retried_error_));
+  const ClusterStatus cluster = co_await status;
+  fmt::print(out_, "{}", format_cluster_status(cluster));
+  std::fflush(out_);
+  co_return Void{};
+}
+
+template <class T>
+Future<T> CliSession::bounded(Future<T> work) {
+  std::optional<T> result = co_await timeout(std::move(work), timeout_seconds_);
+  if (!result) {
+    timed_out_ = true;
+    throw Error(errc::timed_out);
+  }
+  co_return std::move(*result);
+}
+
+void CliSession::print_error(const Error& error) {
+  const std::string coordinator = database_.state()->coordinator.to_string();
+  std::string text = "ERROR: " + error.describe();
+  if (timed_out_) {
+    text += fmt::format(" after {:g} s (is the cluster at {} running?", timeout_seconds_, coordinator);
+    if (last_retried_error_) text += " last error: " + last_retried_error_->describe();
+    text += ")";
+  } else if (error.code() == errc::connection_failed || error.code() == errc::broken_promise) {
+    text += fmt::format(" (is the cluster at {} running?)", coordinator);
+  }
+  print_message(text);
+}
+
+void CliSession::print_message(const std::string& message) {
+  std::fflush(out_);
+  fmt::print(err_, "{}\n", message);
+  std::fflush(err_);
+}
+
+}  // namespace keel::cmd

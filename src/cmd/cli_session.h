@@ -1,0 +1,61 @@
+// CliSession: the state of one `keel cli` session (writemode, the open transaction) and the
+// execution of its commands against the database.
+//
+// Outside `begin`...`commit` each command is its own transaction, retried on retryable errors
+// (Transaction::on_error). Every command is bounded by the session's timeout: when it runs out
+// the command fails with timed_out and a hint naming the coordinator, so an unreachable cluster
+// never hangs the cli. A database error inside an explicit transaction rolls it back, as fdbcli
+// does. Output goes to `out`, errors (`ERROR: name (code): message`) to `err`.
+//
+// Single-threaded: lives on the event loop of the RealWorld that runs its futures; one command
+// at a time (the caller waits for execute() before the next).
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "client/database.h"
+#include "cmd/cli_commands.h"
+
+namespace keel::cmd {
+
+class CliSession {
+ public:
+  CliSession(Database database, double timeout_seconds, std::FILE* out, std::FILE* err);
+
+  // Runs one command; ready with false if it failed (the error is printed).
+  Future<bool> execute(CliCommandTokens tokens);
+
+  bool exit_requested() const { return exit_requested_; }
+  bool in_transaction() const { return transaction_.has_value(); }
+
+ private:
+  using Body = std::function<Future<Void>(Transaction&)>;
+
+  Future<Void> run_request(CliRequest request);
+  Future<Void> run_body(Body body, bool writes);
+  Future<Version> run_retrying(Body body);
+  Future<Void> commit_transaction();
+  Future<Void> show_status();
+  // Fails with timed_out if `work` is not done within the session's timeout.
+  template <class T>
+  Future<T> bounded(Future<T> work);
+
+  bool run_local(const CliRequest& request);
+  void print_error(const Error& error);
+  void print_message(const std::string& message);
+
+  Database database_;
+  double timeout_seconds_;
+  std::FILE* out_;
+  std::FILE* err_;
+  bool writemode_ = false;
+  bool exit_requested_ = false;
+  std::optional<Transaction> transaction_;  // between begin and commit/rollback
+  std::optional<Error> last_retried_error_;  // what the retry loop last met (shown on timeout)
+  bool timed_out_ = false;                   // the last failure was the session's own timeout
+};
+
+}  // namespace keel::cmd

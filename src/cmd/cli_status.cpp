@@ -1,0 +1,80 @@
+#include "cmd/cli_status.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "protocol/limits.h"
+
+namespace keel::cmd {
+namespace {
+
+double version_seconds(Version versions) {
+  return static_cast<double>(std::max<Version>(versions, 0)) / static_cast<double>(versions_per_second);
+}
+
+// "sequencer  127.0.0.1:4500", one line per role and address, with a count when a process hosts
+// several instances of a role; in the order the coordinator reported them.
+std::string format_roles(const std::vector<RoleStatus>& roles) {
+  std::vector<std::pair<RoleStatus, int>> grouped;
+  for (const RoleStatus& role : roles) {
+    auto same = [&role](const std::pair<RoleStatus, int>& entry) {
+      return entry.first.role == role.role && entry.first.address == role.address;
+    };
+    auto found = std::find_if(grouped.begin(), grouped.end(), same);
+    if (found == grouped.end()) grouped.emplace_back(role, 1);
+    else ++found->second;
+  }
+  std::string text = "Roles:\n";
+  for (const auto& [role, count] : grouped) {
+    text += fmt::format("  {:<10} {}{}\n", role.role, role.address.to_string(),
+                        count > 1 ? fmt::format(" (x{})", count) : "");
+  }
+  return text;
+}
+
+std::string format_storage(const StorageServerStatus& server, Version live_committed_version) {
+  if (!server.reachable) return fmt::format("  {:<4} {:<21} unreachable\n", server.tag, server.address.to_string());
+  const Version lag = live_committed_version - server.latest_version;
+  const Version durability_lag = server.latest_version - server.durable_version;
+  return fmt::format("  {:<4} {:<21} {:>14} {:>14} {:>8.2f} {:>13.2f} {:>10} {:>10} {:>10} {:>6}  {}\n", server.tag,
+                     server.address.to_string(), server.latest_version, server.durable_version, version_seconds(lag),
+                     version_seconds(durability_lag), format_bytes(server.logical_bytes),
+                     format_bytes(server.disk_bytes), format_bytes(server.window_bytes), server.shards.size(),
+                     server.engine);
+}
+
+}  // namespace
+
+std::string format_bytes(int64_t bytes) {
+  if (bytes < 1000) return fmt::format("{} B", bytes);
+  static constexpr const char* units[] = {"kB", "MB", "GB", "TB", "PB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  value /= 1000;
+  while (value >= 1000 && unit + 1 < std::size(units)) {
+    value /= 1000;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+std::string format_cluster_status(const ClusterStatus& status) {
+  std::string text = "Cluster:\n";
+  text += fmt::format("  Generation             - {}\n", status.generation);
+  text += fmt::format("  Coordinator            - {}\n", status.coordinator.to_string());
+  text += fmt::format("  Live committed version - {}\n\n", status.live_committed_version);
+  text += format_roles(status.roles);
+  text += fmt::format("\nStorage servers ({}):\n", status.storage.size());
+  text += fmt::format("  {:<4} {:<21} {:>14} {:>14} {:>8} {:>13} {:>10} {:>10} {:>10} {:>6}  {}\n", "tag", "address",
+                      "latest", "durable", "lag (s)", "dur. lag (s)", "data", "disk", "window", "shards", "engine");
+  for (const StorageServerStatus& server : status.storage) text += format_storage(server, status.live_committed_version);
+  text +=
+      "  (latest/durable: versions applied / in the engine; lag: behind the committed version; dur. lag: applied\n"
+      "   but not yet durable; data: keys and values in the engine; window: the in-memory MVCC window)\n";
+  return text;
+}
+
+}  // namespace keel::cmd

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# `keel cli` against a real single-process server on 127.0.0.1: round trips of every command
+# (set/get/clear/clearrange/getrange/getkey, begin..commit, rollback), printable escaping of
+# binary keys, the refusal of system keys and of writes without writemode, status, help, the
+# interactive mode and the exit status of --exec. Bounded: every cli call has a timeout.
+set -euo pipefail
+keel=${1:?usage: cli_test.sh PATH_TO_KEEL}
+# shellcheck source=cli_lib.sh
+source "$(dirname "$0")/cli_lib.sh"
+
+port=""
+for _ in 1 2 3 4 5; do
+  port=$(free_port)
+  set +e
+  start_server "$work/server.out" --listen "127.0.0.1:$port" --data "$work/data" --cluster-file "$work/keel.cluster"
+  started=$?
+  set -e
+  [ "$started" = 0 ] && break
+  [ "$started" = 2 ] || fail "the server did not start"
+  rm -rf "$work/data"
+done
+[ "$started" = 0 ] || fail "no free port after 5 attempts"
+cluster_file="$work/keel.cluster"
+echo "server $server_pid on 127.0.0.1:$port"
+wait_ready
+
+echo "== writemode"
+expect "set a 1" 1 "ERROR: writemode must be enabled to set or clear keys in the database (\`writemode on')."
+expect "get a" 0 "\`a': not found"
+expect "writemode on; set a 1; set b 2; set c 3; writemode off; set d 4" 1 \
+  "ERROR: writemode must be enabled to set or clear keys in the database (\`writemode on')."
+[ "$(grep -cE '^Committed \([0-9]+\)$' <<<"$out")" = 3 ] || fail "expected three Committed (VERSION) lines"
+
+echo "== get, getrange, getkey"
+expect "get a; get b; get nope" 0 "\`a' is \`1'" "\`b' is \`2'" "\`nope': not found"
+expect "getrange a c" 0 "Range limited to 25 keys" "\`a' is \`1'" "\`b' is \`2'"
+grep -qF "\`c'" <<<"$out" && fail "getrange a c included c"
+run_cli "getrange a \\xff 2 reverse"
+[ "$out" = $'Range limited to 2 keys\n`c\' is `3\'\n`b\' is `2\'' ] || fail "getrange reverse with a limit"
+expect "getrange \"\"" 0 "\`a' is \`1'" "\`c' is \`3'"
+expect "getkey a; getkey >a; getkey >= a +2; getkey <=c -1; getkey <a" 0 \
+  "Key: \`a'" "Key: \`b'" "Key: \`c'" "Key: \`b'" "Key: \`'"
+expect "getkey >c" 0 "Key: \`\\xff'"
+
+echo "== clear, clearrange"
+expect "writemode on; clear b; get b; get a" 0 "\`b': not found" "\`a' is \`1'"
+expect "writemode on; set b 2; clearrange a c; getrange a" 0 "\`c' is \`3'"
+grep -qE "^\`(a|b)'" <<<"$out" && fail "clearrange a c left a key"
+expect "writemode on; set a 1; set b 2" 0
+
+echo "== transactions"
+expect "writemode on; begin; set t1 x; set t2 y; get t1; getrange t u; commit" 0 \
+  "Transaction started" "\`t1' is \`x'" "\`t2' is \`y'"
+grep -qE '^Committed \([0-9]+\)$' <<<"$out" || fail "commit did not print Committed (VERSION)"
+expect "get t2" 0 "\`t2' is \`y'"
+expect "writemode on; begin; set r1 x; clear t1; rollback; get r1; get t1" 0 \
+  "Transaction rolled back" "\`r1': not found" "\`t1' is \`x'"
+expect "commit" 1 "ERROR: No active transaction"
+expect "rollback" 1 "ERROR: No active transaction"
+expect "begin; begin" 1 "ERROR: Already in a transaction (commit or rollback first)"
+expect "begin; get \\xff/x" 1 "Rolling back current transaction" \
+  "ERROR: key_outside_legal_range (2004): Key outside legal range (system keys need the access_system_keys option)"
+
+echo "== escaping"
+expect 'writemode on; set "\x00bin\xffkey" "v\\al ue"; get "\x00bin\xffkey"' 0 "\`\\x00bin\\xffkey' is \`v\\\\al ue'"
+expect 'getrange "" \x01' 0 "\`\\x00bin\\xffkey' is \`v\\\\al ue'"
+expect 'writemode on; set "semi;colon key" "q\"uote"; get "semi;colon key"' 0 "\`semi;colon key' is \`q\"uote'"
+expect 'writemode on; set \x01\x02 "\xfe"; get \x01\x02' 0 "\`\\x01\\x02' is \`\\xfe'"
+expect 'writemode on; set \xff/system x' 1 \
+  "ERROR: key_outside_legal_range (2004): Key outside legal range (system keys need the access_system_keys option)"
+expect 'getrange \xff' 1 \
+  "ERROR: key_outside_legal_range (2004): Key outside legal range (system keys need the access_system_keys option)"
+expect 'get "unterminated' 1 "ERROR: unterminated quoted argument (a \`\"' is missing)"
+expect 'get \q' 1 "ERROR: invalid escape \`\\q' at column 5 (use \\\\, \\\" or \\xNN)"
+
+echo "== status, help, usage, exit status"
+expect "status" 0 "  Coordinator            - 127.0.0.1:$port" "  sequencer  127.0.0.1:$port" "  tlog       127.0.0.1:$port"
+grep -qE "^  [0-9]+ +127\.0\.0\.1:$port +[0-9]+ +[0-9]+ .* memory$" <<<"$out" || fail "status has no storage server line"
+grep -qE "^  Live committed version - [0-9]+$" <<<"$out" || fail "status has no committed version"
+grep -qE "^  Generation             - [0-9]+$" <<<"$out" || fail "status has no generation"
+expect "help" 0 "Commands:"
+grep -qF "getrange BEGIN [END] [LIMIT] [reverse]" <<<"$out" || fail "help does not list getrange"
+expect "help getkey" 0 "getkey [>=|>|<=|<]KEY [+N|-N]"
+expect "get" 1 "Usage: get KEY"
+expect "get a; frobnicate; get c" 1 "\`a' is \`1'" "ERROR: Unknown command \`frobnicate'. Try \`help'?"
+grep -qF "\`c'" <<<"$out" && fail "--exec went on after a failing command"
+expect "get a; quit; get c" 0 "\`a' is \`1'"
+grep -qF "\`c'" <<<"$out" && fail "--exec went on after quit"
+
+echo "== interactive"
+out=$(printf 'get a\nwritemode on\nset "i k" "i v"\nget "i k"\nbogus\n' | timeout 60 "$keel" cli -C "$cluster_file" 2>&1) ||
+  fail "interactive session failed"
+grep -qF "keel> \`a' is \`1'" <<<"$out" || fail "interactive: no prompt and answer"
+grep -qF "\`i k' is \`i v'" <<<"$out" || fail "interactive: set then get"
+grep -qF "ERROR: Unknown command \`bogus'" <<<"$out" || fail "interactive: unknown command"
+
+echo "== a conflict between two sessions: the interactive transaction fails to commit"
+mkfifo "$work/session.in"
+timeout 60 "$keel" cli -C "$cluster_file" <"$work/session.in" >"$work/session.log" 2>&1 &
+session_pid=$!
+server_pids+=("$session_pid")  # killed with the servers if the test fails
+exec 7>"$work/session.in"
+echo "writemode on; begin; get contended" >&7
+for _ in $(seq 1 200); do
+  grep -qF "\`contended': not found" "$work/session.log" && break
+  sleep 0.05
+done
+grep -qF "\`contended': not found" "$work/session.log" || fail "interactive: no answer to get"
+expect "writemode on; set contended theirs" 0
+echo "set contended mine; commit" >&7
+exec 7>&-
+wait "$session_pid" || fail "interactive session exited $?"
+forget_pid "$session_pid"
+out=$(cat "$work/session.log")
+grep -qF "ERROR: not_committed (1020)" <<<"$out" || fail "the conflicting commit did not fail with not_committed"
+grep -qF "Rolling back current transaction" <<<"$out" || fail "no rollback after the failed commit"
+expect "get contended" 0 "\`contended' is \`theirs'"
+
+echo "== missing cluster file"
+set +e
+mkdir "$work/empty"
+out=$(cd "$work/empty" && timeout 30 "$keel" cli --exec "get a" 2>&1)
+status=$?
+set -e
+[ $status = 1 ] || fail "a missing default cluster file should fail (exit $status)"
+grep -qF "ERROR: no_cluster_file_found (1515)" <<<"$out" || fail "no clear error for a missing cluster file"
+grep -qF "(cluster file: keel.cluster)" <<<"$out" || fail "the error does not name the cluster file"
+
+echo "PASS"

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# A static cluster of three real processes on 127.0.0.1 (src/cmd/static_config.h): A runs the
+# sequencer, proxy and resolver, B the log, C two storage servers. `keel cli` round trips
+# against it, status showing each role on its process, and a clear error within the timeout
+# once the storage process is killed with kill -9.
+set -euo pipefail
+keel=${1:?usage: static_cluster_test.sh PATH_TO_KEEL}
+# shellcheck source=cli_lib.sh
+source "$(dirname "$0")/cli_lib.sh"
+
+cluster_file="$work/keel.cluster"
+
+write_config() {  # write_config PORT_A PORT_B PORT_C
+  cat >"$work/cluster.toml" <<EOF
+[[process]]
+address = "127.0.0.1:$1"
+roles = ["sequencer", "proxy", "resolver"]
+[[process]]
+address = "127.0.0.1:$2"
+roles = ["tlog"]
+[[process]]
+address = "127.0.0.1:$3"
+roles = ["storage"]
+storage_servers = 2
+[shards]
+count = 4
+EOF
+}
+
+# start_cluster: the three processes on fresh ports; status as start_server's (2: retry).
+start_cluster() {
+  local name result
+  port_a=$(free_port)
+  port_b=$(free_port)
+  port_c=$(free_port)
+  [ "$port_a" != "$port_b" ] && [ "$port_b" != "$port_c" ] && [ "$port_a" != "$port_c" ] || return 2
+  write_config "$port_a" "$port_b" "$port_c"
+  pids=()
+  for name in a b c; do
+    local port_var="port_$name"
+    set +e
+    start_server "$work/$name.out" --config "$work/cluster.toml" --listen "127.0.0.1:${!port_var}" \
+      --data "$work/data-$name" --cluster-file "$cluster_file"
+    result=$?
+    set -e
+    if [ $result != 0 ]; then
+      for pid in "${pids[@]}"; do kill_server "$pid"; done
+      rm -rf "$work"/data-? "$cluster_file"
+      return $result
+    fi
+    pids+=("$server_pid")
+  done
+  pid_a=${pids[0]}
+  pid_b=${pids[1]}
+  pid_c=${pids[2]}
+}
+
+started=1
+for _ in 1 2 3 4 5; do
+  set +e
+  start_cluster
+  started=$?
+  set -e
+  [ "$started" = 0 ] && break
+  [ "$started" = 2 ] || fail "the cluster did not start"
+done
+[ "$started" = 0 ] || fail "no free ports after 5 attempts"
+echo "A (sequencer, proxy, resolver) $pid_a on $port_a; B (tlog) $pid_b on $port_b; C (storage) $pid_c on $port_c"
+[ -f "$cluster_file" ] || fail "process A did not write the cluster file"
+grep -qF "@127.0.0.1:$port_a" "$cluster_file" || fail "the cluster file does not name process A"
+wait_ready
+
+echo "== round trips"
+expect "writemode on; set alpha 1; set beta 2; set \xf0high 3; set \x01low 4" 0
+[ "$(grep -cE '^Committed \([0-9]+\)$' <<<"$out")" = 4 ] || fail "expected four Committed (VERSION) lines"
+expect "get alpha; get beta; get gamma" 0 "\`alpha' is \`1'" "\`beta' is \`2'" "\`gamma': not found"
+# The keys lie in different shards, served by both storage servers of C.
+run_cli "getrange \"\""
+expected=$'Range limited to 25 keys\n`\\x01low\' is `4\'\n`alpha\' is `1\'\n`beta\' is `2\'\n`\\xf0high\' is `3\''
+[ "$out" = "$expected" ] || fail "getrange across shards"
+expect "getkey >alpha; getkey <=\xf0high -1" 0 "Key: \`beta'"
+expect "writemode on; begin; set gamma 3; clear alpha; commit; get gamma; get alpha" 0 \
+  "Transaction started" "\`gamma' is \`3'" "\`alpha': not found"
+expect "writemode on; clearrange \"\" \xff; getrange \"\"" 0 "Range limited to 25 keys"
+[ "$(wc -l <<<"$out")" = 2 ] || fail "clearrange of everything left keys"
+
+echo "== status"
+expect "status" 0 "  Coordinator            - 127.0.0.1:$port_a" "  sequencer  127.0.0.1:$port_a" \
+  "  proxy      127.0.0.1:$port_a" "  resolver   127.0.0.1:$port_a" "  tlog       127.0.0.1:$port_b"
+[ "$(grep -cE "^  [0-9]+ +127\.0\.0\.1:$port_c .* memory$" <<<"$out")" = 2 ] || fail "status does not show two storage servers on C"
+
+echo "== the storage process killed: a clear error within the timeout"
+kill_server "$pid_c"
+cli_timeout=2
+started_ns=$(date +%s%N)
+run_cli "get beta"
+elapsed_ms=$((($(date +%s%N) - started_ns) / 1000000))
+echo "$out (after $elapsed_ms ms)"
+[ "$status" = 1 ] || fail "a read with the storage process dead exited $status"
+grep -qF "ERROR: timed_out (1004)" <<<"$out" || fail "no timed_out error"
+[ $elapsed_ms -lt 10000 ] || fail "the cli took $elapsed_ms ms with --timeout 2"
+
+echo "PASS"
