@@ -126,6 +126,7 @@ Future<std::optional<Value>> Transaction::get(Key key, bool snapshot) {
 Future<std::vector<KeyValue>> Transaction::read_merged(KeyRange range, int limit, bool reverse, bool snapshot, bool* more) {
   std::vector<KeyValue> result;
   *more = false;
+  bool truncated = false;  // a row of the last page was left out at the limit
   const KeyRange requested = range;
   const Version version = co_await get_read_version();
   while (!range.empty() && static_cast<int>(result.size()) < limit) {
@@ -135,9 +136,10 @@ Future<std::vector<KeyValue>> Transaction::read_merged(KeyRange range, int limit
     for (KeyValue& row : page.rows) merged[row.key] = std::move(row.value);
     for (const Key& key : writes_.keys_in(page.covered)) merged.emplace(key, std::nullopt);
     auto visit = [&](const Key& key, const std::optional<Value>& stored) {
-      if (static_cast<int>(result.size()) >= limit) return;
       std::optional<Value> value = writes_.read(key, stored);
-      if (value) result.push_back(KeyValue{key, *value});
+      if (!value) return;
+      if (static_cast<int>(result.size()) >= limit) truncated = true;
+      else result.push_back(KeyValue{key, *value});
     };
     if (reverse) {
       for (auto it = merged.rbegin(); it != merged.rend(); ++it) visit(it->first, it->second);
@@ -148,7 +150,7 @@ Future<std::vector<KeyValue>> Transaction::read_merged(KeyRange range, int limit
     }
   }
   KeyRange looked = requested;
-  if (static_cast<int>(result.size()) >= limit && !range.empty()) {
+  if (static_cast<int>(result.size()) >= limit && (truncated || !range.empty())) {
     *more = true;
     if (reverse) looked.begin = result.back().key;
     else looked.end = key_after(result.back().key);

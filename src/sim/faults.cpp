@@ -42,7 +42,8 @@ class Attrition final : public Fault {
         reboot_delay_max_(options.number("reboot_delay_max_seconds", 5)),
         power_loss_probability_(options.number("power_loss_probability", 0.3)),
         bit_rot_probability_(options.number("bit_rot_probability", 0)),
-        dead_max_(options.number("dead_max", 1e9)) {}
+        dead_max_(options.number("dead_max", 1e9)),
+        protect_first_process_(options.number("protect_first_process", 0) != 0) {}
 
   Future<Void> start() override {
     const double mean_interval = context_.spec.duration_seconds / std::max(1.0, kills_);
@@ -50,9 +51,10 @@ class Attrition final : public Fault {
       co_await delay(random_.random_exponential(mean_interval));
       std::vector<SimProcess*> alive;
       for (SimProcess* process : context_.cluster) {
-        if (process->alive()) alive.push_back(process);
+        if (process->alive() && !protected_machine(*process)) alive.push_back(process);
       }
-      const double dead = static_cast<double>(context_.cluster.size() - alive.size());
+      double dead = 0;
+      for (SimProcess* process : context_.cluster) dead += process->alive() ? 0 : 1;
       if (alive.empty() || dead >= dead_max_) continue;
       SimProcess* victim = pick(alive);
       const double down = std::min(remaining(), reboot_delay_min_ + random_.random01() * (reboot_delay_max_ - reboot_delay_min_));
@@ -66,7 +68,14 @@ class Attrition final : public Fault {
   }
 
  private:
+  // With protect_first_process, the machine of the cluster's first process (which hosts a
+  // static cluster's transaction roles) is never killed nor power-cycled.
+  bool protected_machine(const SimProcess& process) const {
+    return protect_first_process_ && &process.machine() == &context_.cluster.front()->machine();
+  }
+
   double kills_, reboot_delay_min_, reboot_delay_max_, power_loss_probability_, bit_rot_probability_, dead_max_;
+  bool protect_first_process_;
 };
 
 // Clogs the links between random pairs of machines for a while.

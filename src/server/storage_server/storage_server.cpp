@@ -146,8 +146,11 @@ Future<GetKeyValuesReply> get_key_values(StorageState* state, GetKeyValuesReques
   const size_t bytes_limit = request.bytes_limit > 0 ? static_cast<size_t>(request.bytes_limit) : (1u << 20);
   std::vector<KeyValue> rows =
       co_await read_range(state, request.range, request.version, request.limit, request.reverse, bytes_limit);
+  size_t bytes = 0;
+  for (const KeyValue& row : rows) bytes += row.key.size() + row.value.size();
   GetKeyValuesReply reply;
-  reply.more = static_cast<int>(rows.size()) >= request.limit;
+  // Stopped at either limit: rows beyond the last may exist, and the client reads on after it.
+  reply.more = static_cast<int>(rows.size()) >= request.limit || bytes >= bytes_limit;
   reply.data = std::move(rows);
   co_return reply;
 }

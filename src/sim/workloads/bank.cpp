@@ -1,0 +1,203 @@
+// Bank: `accounts` accounts start with `initial_balance` each. Transfer clients move a random
+// amount (never more than the source holds) between two random accounts, reading both and
+// writing both; auditor clients read every account in one range read and require the total to
+// equal the initial total, the number of accounts to stay `accounts` and no balance to be
+// negative. The check audits once more after the faults stopped. Accounts are spread over the
+// keyspace (first bytes 0x21..0xdf): nothing else may write between the first and the last. Lost updates, torn commits,
+// reads at mixed versions and non-serializable interleavings all show up as a wrong total.
+// Options: accounts (20), initial_balance (1000), clients (4), transactions_per_second (40
+// overall), auditors (2), audits_per_second (4 overall).
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "client/database.h"
+#include "runtime/combinators.h"
+#include "runtime/trace.h"
+#include "sim/workload.h"
+#include "sim/workloads/key_value_model.h"
+
+namespace keel::sim {
+namespace {
+
+constexpr size_t problems_max = 20;
+
+class Bank final : public Workload {
+ public:
+  Bank(RunContext& context, const Options& options)
+      : context_(context),
+        accounts_(static_cast<int>(options.number("accounts", 20))),
+        initial_balance_(static_cast<int64_t>(options.number("initial_balance", 1000))),
+        clients_(static_cast<int>(options.number("clients", 4))),
+        rate_(options.number("transactions_per_second", 40)),
+        auditors_(static_cast<int>(options.number("auditors", 2))),
+        audit_rate_(options.number("audits_per_second", 4)) {}
+
+  Future<Void> setup() override {
+    Database db = database();
+    auto body = [this](Transaction& transaction) -> Future<Void> {
+      for (int i = 0; i < accounts_; ++i) transaction.set(key(i), std::to_string(initial_balance_));
+      co_return Void{};
+    };
+    co_await db.run(body);
+    co_return Void{};
+  }
+
+  Future<Void> start() override {
+    std::vector<Future<Void>> running;
+    for (int i = 0; i < clients_; ++i) running.push_back(transfer_client());
+    for (int i = 0; i < auditors_; ++i) running.push_back(audit_client());
+    co_await when_all(std::move(running));
+    co_return Void{};
+  }
+
+  Future<std::vector<std::string>> check() override {
+    Database db = database();
+    std::vector<KeyValue> rows;
+    auto body = [this, &rows](Transaction& transaction) -> Future<Void> {
+      const KeyRange all = all_accounts();
+      RangeResult result = co_await transaction.get_range(all, accounts_ + 1);
+      rows = std::move(result.rows);
+      co_return Void{};
+    };
+    co_await db.run(body);
+    audit(rows, "the final audit");
+    if (transfers_ == 0) problem("no transfer committed");
+    if (audits_ == 0 && auditors_ > 0) problem("no audit finished");
+    TraceEvent("BankResults").detail("Transfers", transfers_).detail("Audits", audits_).detail("Attempts", attempts_);
+    co_return problems_;
+  }
+
+ private:
+  Database database() const { return Database(context_.cluster.front()->local_address()); }
+  // Accounts are spread over every shard, so transfers and audits cross storage servers.
+  Key key(int index) const { return spread_key(index, accounts_, fmt::format("bank/{:06d}", index)); }
+  KeyRange all_accounts() const { return KeyRange{key(0), key_after(key(accounts_ - 1))}; }
+
+  void problem(std::string text) {
+    if (problems_.size() < problems_max) {
+      TraceEvent(Severity::warn, "BankProblem").detail("Problem", text);
+      problems_.push_back(std::move(text));
+    }
+  }
+
+  // The balance a value encodes, or nullopt (and a problem) if it is not a number.
+  std::optional<int64_t> balance(const KeyValue& row) {
+    int64_t amount = 0;
+    const char* end = row.value.data() + row.value.size();
+    auto [at, error] = std::from_chars(row.value.data(), end, amount);
+    if (error != std::errc() || at != end) {
+      problem(fmt::format("account {} holds '{}', not a balance", printable(row.key), printable(row.value)));
+      return std::nullopt;
+    }
+    return amount;
+  }
+
+  // Checks one snapshot of every account.
+  void audit(const std::vector<KeyValue>& rows, const char* what) {
+    if (static_cast<int>(rows.size()) != accounts_) {
+      problem(fmt::format("{} found {} accounts, not {}", what, rows.size(), accounts_));
+    }
+    int64_t total = 0;
+    for (const KeyValue& row : rows) {
+      std::optional<int64_t> amount = balance(row);
+      if (!amount) continue;
+      if (*amount < 0) problem(fmt::format("{} found account {} at {}", what, printable(row.key), *amount));
+      total += *amount;
+    }
+    const int64_t expected = initial_balance_ * accounts_;
+    if (total != expected) problem(fmt::format("{} found a total of {}, not {}", what, total, expected));
+  }
+
+  // Moves a random part of `from`'s balance to `to`.
+  Future<Void> transfer(Transaction& transaction, int from, int to, double fraction) {
+    Future<std::optional<Value>> from_read = transaction.get(key(from));
+    Future<std::optional<Value>> to_read = transaction.get(key(to));
+    const std::optional<Value> from_value = co_await from_read;
+    const std::optional<Value> to_value = co_await to_read;
+    if (!from_value || !to_value) {
+      problem(fmt::format("a transfer found account {} or {} missing", printable(key(from)), printable(key(to))));
+      co_return Void{};
+    }
+    const std::optional<int64_t> from_balance = balance(KeyValue{key(from), *from_value});
+    const std::optional<int64_t> to_balance = balance(KeyValue{key(to), *to_value});
+    if (!from_balance || !to_balance) co_return Void{};
+    if (*from_balance < 0 || *to_balance < 0) {
+      problem(fmt::format("a transfer read negative balances {} and {}", *from_balance, *to_balance));
+    }
+    const auto amount = static_cast<int64_t>(fraction * static_cast<double>(std::max<int64_t>(0, *from_balance)));
+    transaction.set(key(from), std::to_string(*from_balance - amount));
+    transaction.set(key(to), std::to_string(*to_balance + amount));
+    co_return Void{};
+  }
+
+  Future<Void> transfer_client() {
+    DeterministicRandom& random = context_.simulator.random();
+    Database db = database();
+    while (true) {
+      co_await delay(random.random_exponential(clients_ / rate_));
+      const int from = static_cast<int>(random.random_int(0, accounts_));
+      int to = static_cast<int>(random.random_int(0, accounts_ - 1));
+      if (to >= from) ++to;
+      const double fraction = random.random01();
+      auto body = [this, from, to, fraction](Transaction& transaction) -> Future<Void> {
+        ++attempts_;
+        return transfer(transaction, from, to, fraction);
+      };
+      try {
+        co_await db.run(body);
+        ++transfers_;
+      } catch (const Error& error) {
+        problem(fmt::format("a transfer failed with {}", error.describe()));
+      }
+    }
+  }
+
+  Future<Void> audit_client() {
+    DeterministicRandom& random = context_.simulator.random();
+    Database db = database();
+    while (true) {
+      co_await delay(random.random_exponential(auditors_ / audit_rate_));
+      // Sometimes a range read in several pages, to cross shard and page boundaries.
+      const int limit = random.coin(0.3) ? static_cast<int>(random.random_int(1, accounts_ + 1)) : accounts_ + 1;
+      const bool reverse = random.coin(0.3);
+      auto body = [this, limit, reverse](Transaction& transaction) -> Future<Void> {
+        std::vector<KeyValue> rows;
+        KeyRange rest = all_accounts();
+        while (true) {
+          RangeResult page = co_await transaction.get_range(rest, limit, reverse);
+          for (KeyValue& row : page.rows) rows.push_back(std::move(row));
+          if (!page.more || rows.empty()) break;
+          if (reverse) rest.end = rows.back().key;
+          else rest.begin = key_after(rows.back().key);
+        }
+        audit(rows, "an audit");
+        co_return Void{};
+      };
+      try {
+        co_await db.run(body);
+        ++audits_;
+      } catch (const Error& error) {
+        problem(fmt::format("an audit failed with {}", error.describe()));
+      }
+    }
+  }
+
+  RunContext& context_;
+  int accounts_;
+  int64_t initial_balance_;
+  int clients_;
+  double rate_;
+  int auditors_;
+  double audit_rate_;
+  uint64_t transfers_ = 0, attempts_ = 0, audits_ = 0;
+  std::vector<std::string> problems_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_bank(RunContext& context, const Options& options) {
+  return std::make_unique<Bank>(context, options);
+}
+
+}  // namespace keel::sim
