@@ -13,19 +13,6 @@ namespace {
   throw ConfigError{fmt::format("{}: {}", path, message)};
 }
 
-// Splits the keyspace into `count` ranges at evenly spaced first bytes.
-std::vector<KeyRange> even_ranges(int count) {
-  std::vector<KeyRange> ranges;
-  Key begin;
-  for (int i = 1; i < count; ++i) {
-    Key end(1, static_cast<char>(i * 255 / count));
-    ranges.push_back(KeyRange{begin, end});
-    begin = end;
-  }
-  ranges.push_back(KeyRange{begin, keyspace_end});
-  return ranges;
-}
-
 }  // namespace
 
 ClusterConfig parse_static_config(const std::string& toml_text, const std::string& path) {
@@ -81,7 +68,7 @@ ClusterConfig parse_static_config(const std::string& toml_text, const std::strin
   if (cluster.proxies.empty() || resolver_addresses.empty() || cluster.tlogs.empty() || cluster.storage.empty()) {
     invalid(path, "the cluster needs at least one proxy, resolver, tlog and storage role");
   }
-  const std::vector<KeyRange> resolver_ranges = even_ranges(static_cast<int>(resolver_addresses.size()));
+  const std::vector<KeyRange> resolver_ranges = split_by_first_byte(static_cast<int>(resolver_addresses.size()), keyspace_end);
   for (size_t i = 0; i < resolver_addresses.size(); ++i) {
     cluster.resolvers.push_back(ResolverLocation{RoleLocation{resolver_addresses[i], 0}, resolver_ranges[i]});
   }

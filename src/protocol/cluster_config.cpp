@@ -7,15 +7,20 @@
 
 namespace keel {
 
-std::vector<KeyRange> default_shard_ranges(int count) {
+std::vector<KeyRange> split_by_first_byte(int count, const Key& end) {
   std::vector<KeyRange> ranges;
   Key begin;
   for (int i = 1; i < count; ++i) {
-    Key end(1, static_cast<char>(i * 255 / count));
-    ranges.push_back(KeyRange{begin, end});
-    begin = end;
+    Key boundary(1, static_cast<char>(i * 255 / count));
+    ranges.push_back(KeyRange{begin, boundary});
+    begin = boundary;
   }
-  ranges.push_back(KeyRange{begin, Key(1, system_key_byte)});
+  ranges.push_back(KeyRange{begin, end});
+  return ranges;
+}
+
+std::vector<KeyRange> default_shard_ranges(int count) {
+  std::vector<KeyRange> ranges = split_by_first_byte(count, Key(1, system_key_byte));
   ranges.push_back(KeyRange{Key(1, system_key_byte), keyspace_end});
   return ranges;
 }

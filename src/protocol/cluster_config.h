@@ -80,6 +80,8 @@ struct ClusterConfig {
   void validate() const;
 };
 
+// Splits ["", end) into `count` ranges at evenly spaced first bytes.
+std::vector<KeyRange> split_by_first_byte(int count, const Key& end);
 // Splits ["", "\xff") into `count` shards at evenly spaced first bytes, plus the system shard
 // ["\xff", keyspace_end).
 std::vector<KeyRange> default_shard_ranges(int count);

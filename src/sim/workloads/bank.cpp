@@ -15,12 +15,12 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
+#include "sim/workloads/workload_support.h"
 #include "sim/workloads/key_value_model.h"
 
 namespace keel::sim {
 namespace {
 
-constexpr size_t problems_max = 20;
 
 class Bank final : public Workload {
  public:
@@ -65,21 +65,16 @@ class Bank final : public Workload {
     if (transfers_ == 0) problem("no transfer committed");
     if (audits_ == 0 && auditors_ > 0) problem("no audit finished");
     TraceEvent("BankResults").detail("Transfers", transfers_).detail("Audits", audits_).detail("Attempts", attempts_);
-    co_return problems_;
+    co_return problems_.list();
   }
 
  private:
-  Database database() const { return Database(context_.cluster.front()->local_address()); }
+  Database database() const { return static_cluster_database(context_); }
   // Accounts are spread over every shard, so transfers and audits cross storage servers.
   Key key(int index) const { return spread_key(index, accounts_, fmt::format("bank/{:06d}", index)); }
   KeyRange all_accounts() const { return KeyRange{key(0), key_after(key(accounts_ - 1))}; }
 
-  void problem(std::string text) {
-    if (problems_.size() < problems_max) {
-      TraceEvent(Severity::warn, "BankProblem").detail("Problem", text);
-      problems_.push_back(std::move(text));
-    }
-  }
+  void problem(std::string text) { problems_.add(std::move(text)); }
 
   // The balance a value encodes, or nullopt (and a problem) if it is not a number.
   std::optional<int64_t> balance(const KeyValue& row) {
@@ -191,7 +186,7 @@ class Bank final : public Workload {
   int auditors_;
   double audit_rate_;
   uint64_t transfers_ = 0, attempts_ = 0, audits_ = 0;
-  std::vector<std::string> problems_;
+  ProblemLog problems_{"BankProblem"};
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
+#include "sim/workloads/workload_support.h"
 
 namespace keel::sim {
 namespace {
@@ -38,7 +39,7 @@ class Cycle final : public Workload {
   }
 
   Future<std::vector<std::string>> check() override {
-    std::vector<std::string> problems = problems_;
+    std::vector<std::string> problems = problems_.list();
     Database db = database();
     std::vector<KeyValue> rows;
     auto body = [this, &rows](Transaction& transaction) -> Future<Void> {
@@ -55,7 +56,7 @@ class Cycle final : public Workload {
   }
 
  private:
-  Database database() const { return Database(context_.cluster.front()->local_address()); }
+  Database database() const { return static_cluster_database(context_); }
   Key key(int index) const { return fmt::format("cycle/{:08d}", index); }
   Value value(int index) const { return std::to_string(index); }
 
@@ -92,7 +93,7 @@ class Cycle final : public Workload {
         ++committed_;
       } catch (const Error& error) {
         ++retries_;
-        problems_.push_back(fmt::format("a cycle transaction failed with {}", error.describe()));
+        problems_.add(fmt::format("a cycle transaction failed with {}", error.describe()));
       }
     }
   }
@@ -101,7 +102,7 @@ class Cycle final : public Workload {
   int nodes_, clients_;
   double rate_;
   uint64_t committed_ = 0, retries_ = 0;
-  std::vector<std::string> problems_;
+  ProblemLog problems_{"CycleProblem"};
 };
 
 }  // namespace

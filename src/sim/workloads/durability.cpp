@@ -14,12 +14,12 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
+#include "sim/workloads/workload_support.h"
 #include "sim/workloads/key_value_model.h"
 
 namespace keel::sim {
 namespace {
 
-constexpr size_t problems_max = 20;
 constexpr int check_page_rows = 1000;
 const std::string name_prefix = "durability/";
 constexpr int64_t spread_slots = 190;
@@ -82,18 +82,13 @@ class Durability final : public Workload {
         .detail("Verified", verified_)
         .detail("Found", rows.size())
         .detail("Errors", describe_tally(errors_));
-    co_return problems_;
+    co_return problems_.list();
   }
 
  private:
-  Database database() const { return Database(context_.cluster.front()->local_address()); }
+  Database database() const { return static_cluster_database(context_); }
 
-  void problem(std::string text) {
-    if (problems_.size() < problems_max) {
-      TraceEvent(Severity::warn, "DurabilityProblem").detail("Problem", text);
-      problems_.push_back(std::move(text));
-    }
-  }
+  void problem(std::string text) { problems_.add(std::move(text)); }
 
   // Compares what the database holds with the fate of every key written.
   void compare(const std::vector<KeyValue>& rows) {
@@ -201,7 +196,7 @@ class Durability final : public Workload {
   std::vector<Key> acknowledged_keys_;
   uint64_t acknowledged_ = 0, failed_ = 0, unknown_ = 0, verified_ = 0;
   std::map<std::string, uint64_t> errors_;
-  std::vector<std::string> problems_;
+  ProblemLog problems_{"DurabilityProblem"};
 };
 
 }  // namespace

@@ -13,12 +13,12 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
+#include "sim/workloads/workload_support.h"
 #include "sim/workloads/key_value_model.h"
 
 namespace keel::sim {
 namespace {
 
-constexpr size_t problems_max = 20;
 constexpr int base_page_rows = 1000;
 constexpr double recent_version_seconds_max = 1.0;
 
@@ -53,26 +53,25 @@ class ReadYourWrites final : public Workload {
   }
 
   Future<std::vector<std::string>> check() override {
-    if (checked_ == 0) problems_.push_back("no transaction got through its operations");
+    if (checked_ == 0) problems_.add("no transaction got through its operations");
     TraceEvent("ReadYourWritesResults")
         .detail("Checked", checked_)
         .detail("Reads", reads_)
         .detail("Committed", committed_)
         .detail("Failed", failed_)
         .detail("Errors", describe_tally(errors_));
-    co_return problems_;
+    co_return problems_.list();
   }
 
  private:
-  Database database() const { return Database(context_.cluster.front()->local_address()); }
+  Database database() const { return static_cluster_database(context_); }
 
   void problem(const Attempt& attempt, std::string text) {
-    if (problems_.size() >= problems_max) return;
+    if (problems_.full()) return;
     std::string history;
     const size_t from = attempt.log.size() > 12 ? attempt.log.size() - 12 : 0;
     for (size_t i = from; i < attempt.log.size(); ++i) history += "\n    " + attempt.log[i];
-    TraceEvent(Severity::warn, "ReadYourWritesProblem").detail("Problem", text).detail("History", history);
-    problems_.push_back(text + "; the transaction so far:" + history);
+    problems_.add(text + "; the transaction so far:" + history);
   }
 
   // Keys to write: the workload's keys (spread over the shards) and keys just after them.
@@ -300,7 +299,7 @@ class ReadYourWrites final : public Workload {
   double recent_time_ = 0;
   uint64_t checked_ = 0, reads_ = 0, committed_ = 0, failed_ = 0;
   std::map<std::string, uint64_t> errors_;
-  std::vector<std::string> problems_;
+  ProblemLog problems_{"ReadYourWritesProblem"};
 };
 
 }  // namespace

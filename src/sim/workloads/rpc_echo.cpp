@@ -13,6 +13,7 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
+#include "sim/workloads/workload_support.h"
 
 namespace keel::sim {
 namespace {
@@ -52,7 +53,7 @@ class RpcEcho final : public Workload {
         .detail("Errors", errors_)
         .detail("Abandoned", abandoned_)
         .detail("LongestSeconds", longest_seconds_);
-    co_return problems_;
+    co_return problems_.list();
   }
 
  private:
@@ -132,10 +133,7 @@ class RpcEcho final : public Workload {
     }
   }
 
-  void problem(std::string text) {
-    TraceEvent(Severity::warn, "RpcEchoProblem").detail("Problem", text);
-    if (problems_.size() < 20) problems_.push_back(std::move(text));
-  }
+  void problem(std::string text) { problems_.add(std::move(text)); }
 
   RunContext& context_;
   double requests_per_second_;
@@ -145,7 +143,7 @@ class RpcEcho final : public Workload {
   std::map<uint64_t, double> outstanding_;
   uint64_t sent_ = 0, replied_ = 0, errors_ = 0, abandoned_ = 0;
   double longest_seconds_ = 0;
-  std::vector<std::string> problems_;
+  ProblemLog problems_{"RpcEchoProblem"};
 };
 
 }  // namespace

@@ -32,12 +32,12 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
+#include "sim/workloads/workload_support.h"
 #include "sim/workloads/key_value_model.h"
 
 namespace keel::sim {
 namespace {
 
-constexpr size_t problems_max = 20;
 constexpr int check_page_rows = 1000;
 // The data keys are spread over the shards (first bytes 0x21..0xdf); the markers lie above.
 const Key data_begin(1, static_cast<char>(spread_byte_min));
@@ -225,18 +225,13 @@ class Serializability final : public Workload {
         .detail("Unknown", unknown_)
         .detail("UnknownCommitted", unknown_committed_)
         .detail("Errors", describe_tally(errors_));
-    co_return problems_;
+    co_return problems_.list();
   }
 
  private:
-  Database database() const { return Database(context_.cluster.front()->local_address()); }
+  Database database() const { return static_cluster_database(context_); }
 
-  void problem(std::string text) {
-    if (problems_.size() < problems_max) {
-      TraceEvent(Severity::warn, "SerializabilityProblem").detail("Problem", text);
-      problems_.push_back(std::move(text));
-    }
-  }
+  void problem(std::string text) { problems_.add(std::move(text)); }
 
   Key random_key() {
     const int64_t index = random_.random_int(0, keys_);
@@ -518,7 +513,7 @@ class Serializability final : public Workload {
   std::vector<Record> records_;
   uint64_t committed_ = 0, read_only_ = 0, failed_ = 0, unknown_ = 0, unknown_committed_ = 0;
   std::map<std::string, uint64_t> errors_;
-  std::vector<std::string> problems_;
+  ProblemLog problems_{"SerializabilityProblem"};
 };
 
 }  // namespace

@@ -1,0 +1,40 @@
+// Pieces every database workload uses: the cluster's Database and a bounded problem log.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/database.h"
+#include "runtime/trace.h"
+#include "sim/workload.h"
+
+namespace keel::sim {
+
+// The database of a StaticCluster topology: its first process is the coordinator.
+inline Database static_cluster_database(const RunContext& context) {
+  return Database(context.cluster.front()->local_address());
+}
+
+// A workload's problems: each one is traced (severity warn, type `trace_type`) and the first
+// problems_max are kept for the run's report.
+class ProblemLog {
+ public:
+  static constexpr size_t problems_max = 20;
+
+  explicit ProblemLog(std::string trace_type) : trace_type_(std::move(trace_type)) {}
+
+  void add(std::string text) {
+    if (full()) return;
+    TraceEvent(Severity::warn, trace_type_).detail("Problem", text);
+    problems_.push_back(std::move(text));
+  }
+  bool full() const { return problems_.size() >= problems_max; }
+  const std::vector<std::string>& list() const { return problems_; }
+
+ private:
+  std::string trace_type_;
+  std::vector<std::string> problems_;
+};
+
+}  // namespace keel::sim
