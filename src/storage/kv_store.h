@@ -23,6 +23,13 @@
 
 namespace keel {
 
+// What an engine has written, for write amplification (device / logical) in status.
+struct EngineMetrics {
+  int64_t logical_bytes_written = 0;  // key and value bytes handed to set(), keys of clears
+  int64_t device_bytes_written = -1;  // bytes the engine wrote to its files; -1 when unknown
+  int64_t commits = 0;
+};
+
 class IKeyValueStore {
  public:
   virtual ~IKeyValueStore() = default;
@@ -40,6 +47,7 @@ class IKeyValueStore {
   // Bytes of live keys and values, and bytes the engine occupies on disk.
   virtual int64_t logical_bytes() const = 0;
   virtual int64_t disk_bytes() const = 0;
+  virtual EngineMetrics metrics() const { return {}; }
 };
 
 // Opens (creating if missing) the engine named `engine` ("memory") in `directory` through the
