@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "client/watch.h"
 #include "client/write_map.h"
 #include "protocol/proxy_interface.h"
 #include "runtime/future.h"
@@ -80,6 +81,8 @@ class Transaction {
   // The 10-byte versionstamp of this transaction, known once commit() succeeded.
   Future<std::string> get_versionstamp();
   Version committed_version() const { return committed_version_; }
+  // Ready once `key` changes after this transaction commits (see client/watch.h).
+  Future<Void> watch(Key key);
 
   // Handles `error`: for a retryable one, waits a backoff and resets (ready to retry);
   // otherwise fails with it.
@@ -110,6 +113,7 @@ class Transaction {
   uint16_t batch_index_ = 0;
   double backoff_seconds_ = 0.01;
   Promise<std::string> versionstamp_;
+  PendingWatches watches_;
 };
 
 }  // namespace keel

@@ -27,6 +27,9 @@ struct DatabaseState {
   std::optional<ClusterDescription> description;
   std::map<Key, ShardLocation> locations;  // by range begin
   uint64_t next_proxy = 0;
+
+  static constexpr int watches_max = 10000;
+  int watches = 0;  // outstanding (see client/watch.h)
 };
 
 }  // namespace keel

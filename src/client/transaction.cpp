@@ -255,6 +255,7 @@ Future<Version> Transaction::commit() {
   check_writable();
   if (mutations_.empty() && write_conflicts_.empty()) {
     committed_version_ = invalid_version;  // read-only: nothing to commit
+    if (!watches_.empty()) watches_.activate(co_await get_read_version());
     co_return committed_version_;
   }
   committing_ = true;
@@ -277,6 +278,7 @@ Future<Version> Transaction::commit() {
   committed_version_ = committed.get().version;
   batch_index_ = committed.get().batch_index;
   versionstamp_.send(make_versionstamp(committed_version_, batch_index_));
+  watches_.activate(committed_version_);
   co_return committed_version_;
 }
 
@@ -303,6 +305,12 @@ Future<Void> Transaction::make_sure_unknown_commit_cannot_land() {
 
 Future<std::string> Transaction::get_versionstamp() { return versionstamp_.get_future(); }
 
+Future<Void> Transaction::watch(Key key) {
+  check_writable();
+  check_key(key, false);
+  return watches_.add(database_, std::move(key), access_system_keys_);
+}
+
 void Transaction::reset() {
   read_version_.reset();
   writes_.reset();
@@ -313,6 +321,7 @@ void Transaction::reset() {
   committing_ = false;
   committed_version_ = invalid_version;
   versionstamp_ = Promise<std::string>();
+  watches_.cancel();
 }
 
 Future<Void> Transaction::on_error(Error error) {

@@ -76,15 +76,39 @@ struct GetKeyRequest {
   }
 };
 
+// Ready when `key` holds something other than `value` at a version at or after `version`
+// (changed = true, with that version), or, unchanged, after the server's watch timeout
+// (changed = false, with the version it checked up to) so the client re-registers.
+struct WatchValueReply {
+  Version version = 0;
+  bool changed = false;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(version, changed);
+  }
+};
+
+struct WatchValueRequest {
+  Key key;
+  std::optional<Value> value;
+  Version version = 0;
+  ReplyPromise<WatchValueReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(key, value, version, reply);
+  }
+};
+
 struct StorageServerInterface {
   Tag tag = 0;
   RequestStream<GetValueRequest> get_value;
   RequestStream<GetKeyValuesRequest> get_key_values;
   RequestStream<GetKeyRequest> get_key;
   RequestStream<GetStorageStatusRequest> get_status;
+  RequestStream<WatchValueRequest> watch_value;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(tag, get_value, get_key_values, get_key, get_status);
+    archive(tag, get_value, get_key_values, get_key, get_status, watch_value);
   }
 };
 

@@ -59,11 +59,13 @@ StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag) {
   return {tag, at<GetValueRequest>(address, role_token::storage, index, 0),
           at<GetKeyValuesRequest>(address, role_token::storage, index, 1),
           at<GetKeyRequest>(address, role_token::storage, index, 2),
-          at<GetStorageStatusRequest>(address, role_token::storage, index, 3)};
+          at<GetStorageStatusRequest>(address, role_token::storage, index, 3),
+          at<WatchValueRequest>(address, role_token::storage, index, 4)};
 }
 StorageServerInterface serve_storage(int index, Tag tag) {
   return {tag, serve<GetValueRequest>(role_token::storage, index, 0), serve<GetKeyValuesRequest>(role_token::storage, index, 1),
-          serve<GetKeyRequest>(role_token::storage, index, 2), serve<GetStorageStatusRequest>(role_token::storage, index, 3)};
+          serve<GetKeyRequest>(role_token::storage, index, 2), serve<GetStorageStatusRequest>(role_token::storage, index, 3),
+          serve<WatchValueRequest>(role_token::storage, index, 4)};
 }
 
 RequestStream<GetClusterDescriptionRequest> cluster_description_at(NetworkAddress address) {

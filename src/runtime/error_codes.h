@@ -21,6 +21,7 @@
   KEEL_ERROR(transaction_cancelled, 1025, "Operation aborted because the transaction was cancelled") \
   KEEL_ERROR(connection_failed, 1026, "Network connection failed")                                 \
   KEEL_ERROR(request_maybe_delivered, 1030, "Request may or may not have been delivered")          \
+  KEEL_ERROR(too_many_watches, 1032, "Too many watches are set: wait for some to fire or cancel them") \
   KEEL_ERROR(broken_promise, 1100, "Broken promise: the other side dropped the request")           \
   KEEL_ERROR(operation_cancelled, 1101, "Asynchronous operation cancelled")                        \
   KEEL_ERROR(process_killed, 1110, "The process was killed")                                       \

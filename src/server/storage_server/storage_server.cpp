@@ -10,6 +10,7 @@
 #include "runtime/notified.h"
 #include "runtime/trace.h"
 #include "server/storage_server/versioned_data.h"
+#include "server/storage_server/watch_map.h"
 #include "storage/kv_store.h"
 
 namespace keel {
@@ -19,6 +20,9 @@ namespace {
 const Key durable_version_key = "\xff\xff/storage/durable_version";
 constexpr double future_version_wait_seconds = 1.0;
 constexpr double durability_interval_seconds = 0.1;
+// An unchanged watch is answered after this long, so clients re-register (and notice a server
+// that died or lost the shard).
+constexpr double watch_timeout_seconds = 10.0;
 
 struct StorageState {
   StorageServerConfig config;
@@ -26,6 +30,7 @@ struct StorageState {
   VersionedData data{0};
   NotifiedValue<Version> version{0};
   Version known_committed = 0;
+  WatchMap watches;
 };
 
 std::string encode_version(Version version) {
@@ -179,6 +184,33 @@ Future<GetKeyReply> get_key(StorageState* state, GetKeyRequest request) {
   co_return reply;
 }
 
+// Answers when `key` differs from the watched value at a version at or after the request's, or
+// unchanged after watch_timeout_seconds. A request older than the window compares at the latest
+// version: a change in between that was undone is then missed, as watches allow.
+Future<WatchValueReply> watch_value(StorageState* state, WatchValueRequest request) {
+  if (request.version > state->version.get()) co_await wait_for_version(state, request.version);
+  if (owning_shard(*state, request.key) == nullptr) throw Error(errc::wrong_shard_server);
+  WatchMap::Registration registration(&state->watches, request.key);
+  const double deadline = now() + watch_timeout_seconds;
+  while (true) {
+    const Version version = std::max(request.version, state->data.oldest_version());
+    const Version checked = std::max(version, state->data.latest_version());
+    std::optional<Value> value;
+    try {
+      value = co_await read_value(state, request.key, checked);
+    } catch (const Error& error) {
+      if (error.code() != errc::transaction_too_old) throw;
+      continue;  // the window moved during the engine read: read again at the new latest
+    }
+    if (value != request.value) co_return WatchValueReply{checked, true};
+    if (now() >= deadline) co_return WatchValueReply{checked, false};
+    Future<Void> changed = registration.changed_after(checked);
+    std::optional<Void> written = co_await timeout(changed, deadline - now());
+    // The mutation is applied before the server's version reaches its version: read after that.
+    if (written) co_await state->version.when_at_least(registration.last_change());
+  }
+}
+
 Future<StorageServerStatus> get_status(StorageState* state, GetStorageStatusRequest) {
   StorageServerStatus status;
   status.tag = state->config.tag;
@@ -215,9 +247,12 @@ Future<Void> apply(StorageState* state, Version version, Mutation mutation) {
   VersionedData& data = state->data;
   if (mutation.type == MutationType::set_value) {
     data.set(version, mutation.param1, mutation.param2);
+    state->watches.changed(single_key_range(mutation.param1), version);
   } else if (mutation.type == MutationType::clear_range) {
     data.clear_range(version, KeyRange{mutation.param1, mutation.param2});
+    state->watches.changed(KeyRange{mutation.param1, mutation.param2}, version);
   } else {
+    state->watches.changed(single_key_range(mutation.param1), version);
     std::optional<Value> existing = co_await read_value(state, mutation.param1, data.latest_version());
     std::optional<Value> result = apply_atomic(mutation.type, existing, mutation.param2);
     if (result) data.set(version, mutation.param1, *result);
@@ -290,6 +325,7 @@ Future<Void> run_storage_server(StorageServerInterface interface, StorageServerC
   actors.add(serve<GetKeyRequest, GetKeyReply>(&state, interface.get_key.requests(), &actors, get_key));
   actors.add(serve<GetStorageStatusRequest, StorageServerStatus>(&state, interface.get_status.requests(), &actors,
                                                                  get_status));
+  actors.add(serve<WatchValueRequest, WatchValueReply>(&state, interface.watch_value.requests(), &actors, watch_value));
   co_await actors.result();
   co_return Void{};
 }
