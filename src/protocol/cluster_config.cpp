@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "runtime/error.h"
 #include "runtime/trace.h"
 
@@ -77,6 +79,23 @@ void ClusterConfig::validate() const {
     expected = resolver.range.end;
   }
   if (expected != keyspace_end) fail("resolver ranges must cover the keyspace");
+}
+
+std::string describe_shards(const std::vector<ShardAssignment>& shards) {
+  auto escaped = [](const Key& key) {
+    std::string text;
+    for (unsigned char byte : key) {
+      if (byte >= 0x20 && byte < 0x7f && byte != '\\') text += static_cast<char>(byte);
+      else text += fmt::format("\\x{:02x}", byte);
+    }
+    return text;
+  };
+  std::string text;
+  for (const ShardAssignment& shard : shards) {
+    text += fmt::format("{}[{}..{}) tags", text.empty() ? "" : "; ", escaped(shard.range.begin), escaped(shard.range.end));
+    for (Tag tag : shard.tags) text += fmt::format(" {}", tag);
+  }
+  return text;
 }
 
 }  // namespace keel

@@ -80,6 +80,9 @@ struct ClusterConfig {
   void validate() const;
 };
 
+// "[begin..end) tags 1 2; ..." with non-printable key bytes as \xNN, for messages.
+std::string describe_shards(const std::vector<ShardAssignment>& shards);
+
 // Splits ["", end) into `count` ranges at evenly spaced first bytes.
 std::vector<KeyRange> split_by_first_byte(int count, const Key& end);
 // Splits ["", "\xff") into `count` shards at evenly spaced first bytes, plus the system shard

@@ -42,6 +42,7 @@
   KEEL_ERROR(read_version_already_set, 2010, "Transaction already has a read version set")         \
   KEEL_ERROR(used_during_commit, 2017, "Operation issued while a commit was outstanding")           \
   KEEL_ERROR(no_cluster_file_found, 1515, "No cluster file found: pass -C or start keel server first") \
+  KEEL_ERROR(shard_map_mismatch, 2140, "The shard map stored in the data differs from this configuration: start with the --storage-servers, --shards or --config the data was created with") \
   KEEL_ERROR(connection_string_invalid, 2104, "Cluster file contents are invalid")                 \
   KEEL_ERROR(transaction_too_large, 2101, "Transaction exceeds byte limit")                        \
   KEEL_ERROR(key_too_large, 2102, "Key length exceeds limit")                                      \

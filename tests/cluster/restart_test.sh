@@ -3,7 +3,8 @@
 # `Committed (VERSION)` line acknowledging one key) while the server is killed with kill -9
 # mid-stream; after a restart on the same data directory every acknowledged key must be there
 # with its value. Also: a second server on a data directory in use is refused with the lock
-# message, and an unreachable cluster gives a clear error within the cli's timeout.
+# message, an unreachable cluster gives a clear error within the cli's timeout, and a restart
+# whose --shards differs from the shard map stored in the data is refused.
 set -euo pipefail
 keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -126,5 +127,15 @@ echo "$out (after $elapsed_ms ms)"
 grep -qF "ERROR: timed_out (1004)" <<<"$out" || fail "no timed_out error"
 grep -qF "is the cluster at 127.0.0.1:$port running?" <<<"$out" || fail "the error does not name the coordinator"
 [ $elapsed_ms -lt 10000 ] || fail "the cli took $elapsed_ms ms with --timeout 2"
+
+echo "== a restart with a different shard layout is refused, naming the cause"
+set +e
+timeout 30 "$keel" server --listen "127.0.0.1:$port" --data "$data" --cluster-file "$cluster_file" \
+  --shards 3 >"$work/reshard.out" 2>&1
+reshard_status=$?
+set -e
+cat "$work/reshard.out"
+[ $reshard_status = 1 ] || fail "the server with a different --shards exited $reshard_status, expected 1"
+grep -qF "shard_map_mismatch (2140)" "$work/reshard.out" || fail "no shard_map_mismatch error"
 
 echo "PASS"

@@ -25,7 +25,16 @@ struct ProxyState {
   std::vector<TLogInterface> tlogs;
   std::map<Tag, StorageServerInterface> storage;
   Version known_committed = 0;
+  // The shard map clients are told: the configuration's until the copy in the system keyspace
+  // has been read back and checked (shard_map_ready).
+  std::vector<ShardAssignment> shards;
+  Promise<Void> shard_map_ready;
 };
+
+const Key key_servers_prefix = "\xff/keyServers/";
+const KeyRange key_servers_range{key_servers_prefix, "\xff/keyServers0"};
+const Key last_start_key = "\xff/lastStart";
+constexpr int shard_map_rows_max = 100000;
 
 size_t request_bytes(const CommitTransactionRequest& request) {
   size_t bytes = 0;
@@ -204,7 +213,7 @@ Future<Void> serve_read_versions(ProxyState* state, FutureStream<GetReadVersionR
 
 GetKeyServerLocationsReply locate(const ProxyState& state, const GetKeyServerLocationsRequest& request) {
   GetKeyServerLocationsReply reply;
-  const auto& shards = state.cluster.shards;
+  const auto& shards = state.shards;
   const int limit = std::max(1, request.limit);
   auto add = [&](const ShardAssignment& shard) {
     ShardLocation location;
@@ -231,24 +240,97 @@ GetKeyServerLocationsReply locate(const ProxyState& state, const GetKeyServerLoc
 }
 
 Future<Void> serve_locations(ProxyState* state, FutureStream<GetKeyServerLocationsRequest> requests) {
+  Future<Void> map_read = state->shard_map_ready.get_future();
+  co_await map_read;
   while (true) {
     GetKeyServerLocationsRequest request = co_await requests.next();
     request.reply.send(locate(*state, request));
   }
 }
 
-// The shard map, written into the system keyspace by this generation's first commit.
-Future<Void> write_shard_map(ProxyState* state) {
+Future<CommitReply> commit_through_self(ProxyState* state, std::vector<Mutation> mutations) {
   GetReadVersionRequest read;
   Future<GetReadVersionReply> read_version = state->self.get_read_version.get_reply(read);
   CommitTransactionRequest request;
   request.read_version = (co_await read_version).version;
-  for (const ShardAssignment& shard : state->cluster.shards) {
-    request.mutations.push_back(Mutation{MutationType::set_value, key_servers_key(shard.range.begin), serialize_to_string(shard.tags)});
-  }
+  request.mutations = std::move(mutations);
   Future<CommitReply> committed = state->self.commit.get_reply(request);
-  CommitReply reply = co_await committed;
-  TraceEvent("ProxyShardMapWritten").detail("Version", reply.version).detail("Shards", state->cluster.shards.size());
+  co_return co_await committed;
+}
+
+// The shard map as stored under \xff/keyServers/ at `version` (empty before the first start),
+// read from the system shard's server, which the configuration places and nothing moves.
+Future<std::vector<ShardAssignment>> read_stored_shard_map(ProxyState* state, Version version) {
+  const ShardAssignment& system = state->cluster.shards[state->cluster.shard_index(key_servers_prefix)];
+  GetKeyValuesRequest request;
+  request.range = key_servers_range;
+  request.version = version;
+  request.limit = shard_map_rows_max;
+  Future<GetKeyValuesReply> read = state->storage.at(system.tags.front()).get_key_values.get_reply(request);
+  GetKeyValuesReply reply = co_await read;
+  std::vector<ShardAssignment> shards;
+  for (const KeyValue& row : reply.data) {
+    ShardAssignment shard;
+    shard.range.begin = row.key.substr(key_servers_prefix.size());
+    shard.tags = deserialize_from_string<std::vector<Tag>>(row.value);
+    if (!shards.empty()) shards.back().range.end = shard.range.begin;
+    shards.push_back(std::move(shard));
+  }
+  if (!shards.empty()) shards.back().range.end = keyspace_end;
+  co_return shards;
+}
+
+// Reads the shard map back from the system keyspace, writing it there first on the cluster's
+// first start (proxy 0), and refuses to serve with a configuration that places data
+// elsewhere than the stored map says it is (e.g. a restart with different --shards).
+// Proxy 0's first commit also settles what the logs kept across a restart, so the storage
+// servers can catch up to the versions it reads at.
+Future<Void> load_shard_map(ProxyState* state, int index) {
+  std::vector<ShardAssignment> stored;
+  while (true) {
+    Error failure;
+    try {
+      Version version = 0;
+      if (index == 0) {
+        std::vector<Mutation> started{Mutation{MutationType::set_value, last_start_key, serialize_to_string(state->cluster.generation)}};
+        version = (co_await commit_through_self(state, std::move(started))).version;
+      } else {
+        GetReadVersionRequest read;
+        Future<GetReadVersionReply> read_version = state->self.get_read_version.get_reply(read);
+        version = (co_await read_version).version;
+      }
+      stored = co_await read_stored_shard_map(state, version);
+      if (!stored.empty()) break;
+      if (index == 0) {
+        std::vector<Mutation> map;
+        for (const ShardAssignment& shard : state->cluster.shards) {
+          map.push_back(Mutation{MutationType::set_value, key_servers_key(shard.range.begin), serialize_to_string(shard.tags)});
+        }
+        const CommitReply written = co_await commit_through_self(state, std::move(map));
+        TraceEvent("ProxyShardMapWritten").detail("Version", written.version).detail("Shards", state->cluster.shards.size());
+        continue;  // read it back
+      }
+    } catch (const Error& error) {
+      failure = error;
+    }
+    if (failure.code() != errc::success && !failure.is_retryable()) throw failure;  // success: not there yet
+    TraceEvent(Severity::info, "ProxyWaitingForShardMap").error(failure).suppress_for(5);
+    co_await delay(0.05);
+  }
+  std::vector<ShardAssignment> configured = state->cluster.shards;
+  bool same = stored.size() == configured.size();
+  for (size_t i = 0; same && i < stored.size(); ++i) {
+    same = stored[i].range == configured[i].range && stored[i].tags == configured[i].tags;
+  }
+  if (!same) {
+    TraceEvent(Severity::error, "ProxyShardMapMismatch")
+        .detail("Stored", describe_shards(stored))
+        .detail("Configured", describe_shards(configured));
+    throw Error(errc::shard_map_mismatch);
+  }
+  state->shards = std::move(stored);
+  state->shard_map_ready.send(Void{});
+  TraceEvent("ProxyShardMapRead").detail("Shards", state->shards.size());
   co_return Void{};
 }
 
@@ -260,6 +342,7 @@ Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int inde
   ProxyState state;
   state.cluster = std::move(cluster);
   state.self = interface;
+  state.shards = state.cluster.shards;
   state.sequencer = sequencer_at(state.cluster.sequencer);
   for (const ResolverLocation& resolver : state.cluster.resolvers) {
     state.resolvers.push_back(resolver_at(resolver.location.address, resolver.location.index));
@@ -273,7 +356,7 @@ Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int inde
   actors.add(serve_commits(&state, interface.commit.requests(), &actors));
   actors.add(serve_read_versions(&state, interface.get_read_version.requests()));
   actors.add(serve_locations(&state, interface.get_key_server_locations.requests()));
-  if (index == 0) actors.add(write_shard_map(&state));
+  actors.add(load_shard_map(&state, index));
   co_await actors.result();
   co_return Void{};
 }

@@ -7,8 +7,11 @@
 // committed mutations tagged with the storage servers that own their keys, is pushed to every
 // log, and is reported to the sequencer before any client hears back. Batches pipeline: the
 // next one starts as soon as the previous one got its version.
-// On start, proxy 0 commits the shard map into the system keyspace (\xff/keyServers/<begin>);
-// that first commit also settles what the logs kept across a restart.
+// Shard map: it lives in the system keyspace (\xff/keyServers/<begin> = tags). On the cluster's
+// first start proxy 0 writes it there from the configuration; on every start each proxy reads
+// it back before answering location requests, and stops with shard_map_mismatch if the
+// configuration would place data elsewhere. Proxy 0's first commit (\xff/lastStart) also
+// settles what the logs kept across a restart.
 #pragma once
 
 #include "protocol/cluster_config.h"

@@ -5,6 +5,7 @@
 
 #include "protocol/atomic_ops.h"
 #include "protocol/limits.h"
+#include "rpc/serialize.h"
 #include "rpc/transport.h"
 #include "runtime/combinators.h"
 #include "runtime/notified.h"
@@ -18,6 +19,9 @@ namespace {
 
 // Where the engine records the version its contents are as of (outside the user keyspace).
 const Key durable_version_key = "\xff\xff/storage/durable_version";
+// The key ranges this server was created to own: a restart with a configuration that gives it
+// other ranges would serve data it does not have, so it is refused.
+const Key owned_shards_key = "\xff\xff/storage/shards";
 constexpr double future_version_wait_seconds = 1.0;
 constexpr double durability_interval_seconds = 0.1;
 // An unchanged watch is answered after this long, so clients re-register (and notice a server
@@ -307,6 +311,25 @@ Future<Void> make_durable(StorageState* state) {
 
 }  // namespace
 
+// Records the shards on the first start; afterwards checks the configuration still agrees.
+Future<Void> check_owned_shards(StorageState* state) {
+  std::optional<Value> stored = co_await state->engine->get(owned_shards_key);
+  if (!stored) {
+    state->engine->set(owned_shards_key, serialize_to_string(state->config.shards));
+    co_await state->engine->commit();
+    co_return Void{};
+  }
+  const auto owned = deserialize_from_string<std::vector<KeyRange>>(*stored);
+  if (owned != state->config.shards) {
+    TraceEvent(Severity::error, "StorageServerShardsMismatch")
+        .detail("Tag", state->config.tag)
+        .detail("Stored", owned.size())
+        .detail("Configured", state->config.shards.size());
+    throw Error(errc::shard_map_mismatch);
+  }
+  co_return Void{};
+}
+
 Future<Void> run_storage_server(StorageServerInterface interface, StorageServerConfig config) {
   StorageState state;
   state.config = std::move(config);
@@ -315,6 +338,7 @@ Future<Void> run_storage_server(StorageServerInterface interface, StorageServerC
   const Version durable_version = decode_version(durable);
   state.data = VersionedData(durable_version);
   state.version.set(durable_version);
+  co_await check_owned_shards(&state);
   TraceEvent("StorageServerStarted").detail("Tag", state.config.tag).detail("DurableVersion", durable_version);
   ActorCollection actors;
   actors.add(pull(&state));
