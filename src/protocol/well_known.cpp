@@ -68,6 +68,19 @@ StorageServerInterface serve_storage(int index, Tag tag) {
           serve<WatchValueRequest>(role_token::storage, index, 4)};
 }
 
+CoordinatorInterface coordinator_at(NetworkAddress address) {
+  return {at<RegisterReadRequest>(address, role_token::coordinator, 0, 0),
+          at<RegisterWriteRequest>(address, role_token::coordinator, 0, 1),
+          at<CandidacyRequest>(address, role_token::coordinator, 0, 2),
+          at<GetLeaderRequest>(address, role_token::coordinator, 0, 3)};
+}
+CoordinatorInterface serve_coordinator() {
+  return {serve<RegisterReadRequest>(role_token::coordinator, 0, 0),
+          serve<RegisterWriteRequest>(role_token::coordinator, 0, 1),
+          serve<CandidacyRequest>(role_token::coordinator, 0, 2),
+          serve<GetLeaderRequest>(role_token::coordinator, 0, 3)};
+}
+
 RequestStream<GetClusterDescriptionRequest> cluster_description_at(NetworkAddress address) {
   return at<GetClusterDescriptionRequest>(address, role_token::cluster_description, 0, 0);
 }

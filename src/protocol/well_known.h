@@ -4,6 +4,7 @@
 // the streams in the current process.
 #pragma once
 
+#include "protocol/coordinator_interface.h"
 #include "protocol/proxy_interface.h"
 #include "protocol/resolver_interface.h"
 #include "protocol/sequencer_interface.h"
@@ -18,6 +19,7 @@ inline constexpr uint64_t sequencer = 0x1100;
 inline constexpr uint64_t proxy = 0x1200;
 inline constexpr uint64_t resolver = 0x1300;
 inline constexpr uint64_t tlog = 0x1400;
+inline constexpr uint64_t coordinator = 0x1f00;  // one per process
 inline constexpr uint64_t storage = 0x2000;
 inline constexpr uint64_t stride = 16;  // tokens per role instance
 }  // namespace role_token
@@ -32,6 +34,8 @@ TLogInterface tlog_at(NetworkAddress address, int index);
 TLogInterface serve_tlog(int index);
 StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag);
 StorageServerInterface serve_storage(int index, Tag tag);
+CoordinatorInterface coordinator_at(NetworkAddress address);
+CoordinatorInterface serve_coordinator();
 RequestStream<GetClusterDescriptionRequest> cluster_description_at(NetworkAddress address);
 RequestStream<GetClusterDescriptionRequest> serve_cluster_description();
 RequestStream<GetClusterStatusRequest> cluster_status_at(NetworkAddress address);

@@ -25,6 +25,7 @@
   KEEL_ERROR(broken_promise, 1100, "Broken promise: the other side dropped the request")           \
   KEEL_ERROR(operation_cancelled, 1101, "Asynchronous operation cancelled")                        \
   KEEL_ERROR(process_killed, 1110, "The process was killed")                                       \
+  KEEL_ERROR(leadership_lost, 1290, "This process is no longer the elected leader of the cluster")    \
   KEEL_ERROR(io_error, 1510, "Disk i/o operation failed")                                          \
   KEEL_ERROR(file_not_found, 1511, "File not found")                                               \
   KEEL_ERROR(bind_failed, 1512, "Unable to bind to network")                                       \

@@ -56,6 +56,7 @@ std::unique_ptr<Workload> make_bank(RunContext& context, const Options& options)
 std::unique_ptr<Workload> make_serializability(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_read_your_writes(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_durability(RunContext& context, const Options& options);
+std::unique_ptr<Workload> make_coordination(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_watches(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_attrition(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_random_clogging(RunContext& context, const Options& options);

@@ -11,6 +11,7 @@ const std::map<std::string, WorkloadFactory>& workload_factories() {
       {"Serializability", make_serializability},
       {"ReadYourWrites", make_read_your_writes},
       {"Durability", make_durability},
+      {"Coordination", make_coordination},
       {"Watches", make_watches},
       {"Attrition", make_attrition},
       {"RandomClogging", make_random_clogging},
