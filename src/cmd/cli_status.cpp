@@ -46,6 +46,24 @@ std::string format_storage(const StorageServerStatus& server, Version live_commi
                      server.engine);
 }
 
+// "2.10", or "-" when either side is unknown or zero.
+std::string format_ratio(int64_t numerator, int64_t denominator) {
+  if (numerator < 0 || denominator <= 0) return "-";
+  return fmt::format("{:.2f}", static_cast<double>(numerator) / static_cast<double>(denominator));
+}
+
+// One line of engine metrics: what was written to the engine and to the device, and sizes.
+std::string format_engine(const StorageServerStatus& server) {
+  if (!server.reachable) return "";
+  const std::string device = server.device_bytes_written < 0 ? "-" : format_bytes(server.device_bytes_written);
+  return fmt::format("  {:<4} {:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9.1f} {:>9.1f}\n", server.tag,
+                     server.engine, format_bytes(server.logical_bytes_written), device,
+                     format_ratio(server.device_bytes_written, server.logical_bytes_written),
+                     format_bytes(server.logical_bytes), format_bytes(server.disk_bytes),
+                     format_ratio(server.disk_bytes, server.logical_bytes), server.engine_commits,
+                     server.engine_commit_seconds_mean * 1000, server.engine_commit_seconds_max * 1000);
+}
+
 }  // namespace
 
 std::string format_bytes(int64_t bytes) {
@@ -74,6 +92,14 @@ std::string format_cluster_status(const ClusterStatus& status) {
   text +=
       "  (latest/durable: versions applied / in the engine; lag: behind the committed version; dur. lag: applied\n"
       "   but not yet durable; data: keys and values in the engine; window: the in-memory MVCC window)\n";
+  text += "\nStorage engines:\n";
+  text += fmt::format("  {:<4} {:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9}\n", "tag", "engine",
+                      "written", "device", "write amp", "data", "disk", "space amp", "commits", "commit ms", "max ms");
+  for (const StorageServerStatus& server : status.storage) text += format_engine(server);
+  text +=
+      "  (written: keys and values handed to the engine since the server started; device: bytes the engine\n"
+      "   wrote to its files; write amp: device / written; space amp: disk / data; commit ms: mean and\n"
+      "   max time of an engine commit)\n";
   return text;
 }
 

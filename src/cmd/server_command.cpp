@@ -138,7 +138,7 @@ Command add_server_command(CLI::App& app) {
   server->add_option("--listen", options->listen, "Address to listen on")->capture_default_str();
   server->add_option("--cluster-file", options->cluster_file, "Cluster file to create (coordinator only)")
       ->capture_default_str();
-  server->add_option("--engine", options->engine, "Storage engine")->capture_default_str()->check(CLI::IsMember({"memory"}));
+  server->add_option("--engine", options->engine, "Storage engine")->capture_default_str()->check(CLI::IsMember({"memory", "ssd", "rocksdb"}));
   server->add_option("--class", options->process_class, "Process class (recorded; used by recruitment later)")
       ->capture_default_str()
       ->check(CLI::IsMember({"unset", "storage", "transaction", "stateless"}));

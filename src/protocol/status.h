@@ -22,10 +22,19 @@ struct StorageServerStatus {
   int64_t window_bytes = 0;     // the in-memory MVCC window
   std::vector<KeyRange> shards;
   bool reachable = true;
+  // Engine metrics (storage/kv_store.h EngineMetrics) since the server started: write
+  // amplification is device / logical bytes written, space amplification disk / logical bytes.
+  int64_t logical_bytes_written = 0;  // keys and values handed to the engine
+  int64_t device_bytes_written = -1;  // bytes the engine wrote to its files; -1 when unknown
+  int64_t engine_commits = 0;
+  double engine_commit_seconds_mean = 0;  // around each engine commit
+  double engine_commit_seconds_max = 0;
   template <class Archive>
   void serialize(Archive& archive) {
+    // Fields are only ever appended (rpc/serialize.h).
     archive(tag, address, engine, latest_version, durable_version, logical_bytes, disk_bytes, window_bytes, shards,
-            reachable);
+            reachable, logical_bytes_written, device_bytes_written, engine_commits, engine_commit_seconds_mean,
+            engine_commit_seconds_max);
   }
 };
 

@@ -1,5 +1,5 @@
 // IKeyValueStore: the durable engine under a storage server (and the interface every engine
-// implements: memory now; ssd and rocksdb later).
+// implements: memory, ssd, rocksdb).
 //
 // Contract:
 // - set / clear / clear_range buffer writes in call order; they are visible to reads at once
@@ -44,15 +44,22 @@ class IKeyValueStore {
   virtual Future<std::vector<KeyValue>> get_range(KeyRange range, int limit, bool reverse = false,
                                                   size_t bytes_limit = 1 << 20) = 0;
 
-  // Bytes of live keys and values, and bytes the engine occupies on disk.
+  // Bytes of live keys and values, and bytes the engine occupies on disk. An engine may report
+  // them as of its last completed commit (ssd does: the sizes its buffered writes replace are on
+  // disk); the memory engine includes buffered writes.
   virtual int64_t logical_bytes() const = 0;
   virtual int64_t disk_bytes() const = 0;
   virtual EngineMetrics metrics() const { return {}; }
+  // A consistent copy of the last completed commit (so of the durable version the caller
+  // committed with it) in `directory`, openable as the same engine; for backups. Engines that
+  // cannot make one fail with client_invalid_operation.
+  virtual Future<Void> checkpoint(std::string /*directory*/) { return Error(errc::client_invalid_operation); }
 };
 
-// Opens (creating if missing) the engine named `engine` ("memory") in `directory` through the
-// world's files, recovering whatever was committed before a crash. Throws invalid_option_value
-// for an unknown engine name.
+// Opens (creating if missing) the engine named `engine` ("memory", "ssd", "rocksdb") in `directory`,
+// recovering whatever was committed before a crash. The memory engine works through the world's
+// files; ssd reaches the real disk directly and fails with invalid_option_value in a world whose
+// files are simulated. Throws invalid_option_value for an unknown engine name.
 Future<std::unique_ptr<IKeyValueStore>> open_kv_store(std::string engine, std::string directory);
 
 }  // namespace keel

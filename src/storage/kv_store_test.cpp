@@ -21,124 +21,16 @@
 namespace keel {
 namespace {
 
+using testing::all_keys_end;
+using testing::describe;
+using testing::Model;
+using testing::model_bytes;
+using testing::random_step;
+using testing::read_all;
 using testing::run_for;
 using testing::run_in_process;
-using Model = std::map<Key, Value>;
 
 const std::string directory = "data";
-const Key all_keys_end(8, '\xff');  // after every key random_key makes
-
-// ---- Random operations and the model ----
-
-// Short keys over a small alphabet with the edge bytes, so keys collide and ranges are dense.
-Key random_key(DeterministicRandom& random) {
-  static const char alphabet[] = {'\0', 'a', 'b', 'c', '\xff'};
-  Key key;
-  const auto length = random.random_int(0, 4);
-  for (int64_t i = 0; i < length; ++i) key.push_back(alphabet[random.random_int(0, 5)]);
-  return key;
-}
-
-// Mostly small values, some spanning several disk sectors.
-Value random_value(DeterministicRandom& random) {
-  const int64_t length = random.coin(0.05) ? random.random_int(500, 5000) : random.random_int(0, 40);
-  return random.random_bytes(static_cast<size_t>(length));
-}
-
-KeyRange random_range(DeterministicRandom& random) {
-  Key a = random_key(random);
-  Key b = random_key(random);
-  if (random.coin(0.9) && b < a) std::swap(a, b);  // sometimes empty or inverted
-  return KeyRange{a, b};
-}
-
-int64_t model_bytes(const Model& model) {
-  int64_t bytes = 0;
-  for (const auto& [key, value] : model) bytes += static_cast<int64_t>(key.size() + value.size());
-  return bytes;
-}
-
-void model_clear_range(Model& model, const KeyRange& range) {
-  if (range.empty()) return;
-  model.erase(model.lower_bound(range.begin), model.lower_bound(range.end));
-}
-
-// The get_range contract, written as plainly as possible.
-std::vector<KeyValue> model_range(const Model& model, const KeyRange& range, int limit, bool reverse,
-                                  size_t bytes_limit) {
-  std::vector<KeyValue> all;
-  for (const auto& [key, value] : model) {
-    if (range.contains(key)) all.push_back(KeyValue{key, value});
-  }
-  if (reverse) std::reverse(all.begin(), all.end());
-  std::vector<KeyValue> result;
-  size_t bytes = 0;
-  for (const KeyValue& pair : all) {
-    if (static_cast<int>(result.size()) >= limit) break;
-    const size_t pair_bytes = pair.key.size() + pair.value.size();
-    if (!result.empty() && bytes + pair_bytes > bytes_limit) break;
-    result.push_back(pair);
-    bytes += pair_bytes;
-  }
-  return result;
-}
-
-Future<Model> read_all(IKeyValueStore& store) {
-  KeyRange everything{Key(), all_keys_end};
-  std::vector<KeyValue> pairs = co_await store.get_range(everything, INT_MAX, false, SIZE_MAX);
-  Model model;
-  for (KeyValue& pair : pairs) model.emplace(std::move(pair.key), std::move(pair.value));
-  co_return model;
-}
-
-std::string describe(const Model& model) {
-  std::string text = std::to_string(model.size()) + " keys:";
-  for (const auto& [key, value] : model) text += " " + std::to_string(key.size()) + "/" + std::to_string(value.size());
-  return text;
-}
-
-// One random write or read on both the store and the model; false (after reporting) when a read
-// disagrees with the model.
-Future<bool> random_step(IKeyValueStore& store, Model& model, DeterministicRandom& random) {
-  const double choice = random.random01();
-  if (choice < 0.40) {
-    Key key = random_key(random);
-    Value value = random_value(random);
-    store.set(key, value);
-    model[key] = value;
-  } else if (choice < 0.50) {
-    Key key = random_key(random);
-    store.clear(key);
-    model.erase(key);
-  } else if (choice < 0.55) {
-    KeyRange range = random_range(random);
-    store.clear_range(range);
-    model_clear_range(model, range);
-  } else if (choice < 0.70) {
-    Key key = random_key(random);
-    std::optional<Value> value = co_await store.get(key);
-    auto it = model.find(key);
-    std::optional<Value> expected = it == model.end() ? std::nullopt : std::optional<Value>(it->second);
-    if (value != expected) {
-      ADD_FAILURE() << "get of a key of " << key.size() << " bytes: present " << value.has_value() << ", expected "
-                    << expected.has_value();
-      co_return false;
-    }
-  } else {
-    KeyRange range = random_range(random);
-    const int limit = random.coin(0.2) ? static_cast<int>(random.random_int(0, 4)) : static_cast<int>(random.random_int(1, 200));
-    const bool reverse = random.coin(0.5);
-    const size_t bytes_limit = random.coin(0.3) ? static_cast<size_t>(random.random_int(0, 300)) : size_t{1} << 20;
-    std::vector<KeyValue> pairs = co_await store.get_range(range, limit, reverse, bytes_limit);
-    std::vector<KeyValue> expected = model_range(model, range, limit, reverse, bytes_limit);
-    if (pairs != expected) {
-      ADD_FAILURE() << "get_range(limit " << limit << ", reverse " << reverse << ", bytes_limit " << bytes_limit
-                    << ") returned " << pairs.size() << " pairs, expected " << expected.size();
-      co_return false;
-    }
-  }
-  co_return true;
-}
 
 // Engine knobs that make rare paths common (for the memory engine: snapshots and group commit).
 void configure_engine(const std::string& engine, DeterministicRandom& random) {

@@ -1,15 +1,159 @@
 // Test support for storage engines: running a coroutine inside a simulated process (engines reach
-// files only through the world) and letting virtual time pass. Tests only.
+// files only through the world) and letting virtual time pass; random operations checked against
+// a std::map model, shared by the simulated (kv_store_test.cpp) and real-world
+// (kv_store_real_test.cpp) conformance suites. Tests only.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <functional>
+#include <map>
 
 #include "runtime/combinators.h"
 #include "sim/simulator.h"
+#include "storage/kv_store.h"
 
 namespace keel::testing {
+
+using Model = std::map<Key, Value>;
+
+inline const Key all_keys_end(8, '\xff');  // after every key random_key makes
+
+// ---- Random operations and the model ----
+
+// Short keys over a small alphabet with the edge bytes, so keys collide and ranges are dense.
+inline Key random_key(DeterministicRandom& random) {
+  static const char alphabet[] = {'\0', 'a', 'b', 'c', '\xff'};
+  Key key;
+  const auto length = random.random_int(0, 4);
+  for (int64_t i = 0; i < length; ++i) key.push_back(alphabet[random.random_int(0, 5)]);
+  return key;
+}
+
+// Mostly small values, some spanning several disk sectors.
+inline Value random_value(DeterministicRandom& random) {
+  const int64_t length = random.coin(0.05) ? random.random_int(500, 5000) : random.random_int(0, 40);
+  return random.random_bytes(static_cast<size_t>(length));
+}
+
+inline KeyRange random_range(DeterministicRandom& random) {
+  Key a = random_key(random);
+  Key b = random_key(random);
+  if (random.coin(0.9) && b < a) std::swap(a, b);  // sometimes empty or inverted
+  return KeyRange{a, b};
+}
+
+inline int64_t model_bytes(const Model& model) {
+  int64_t bytes = 0;
+  for (const auto& [key, value] : model) bytes += static_cast<int64_t>(key.size() + value.size());
+  return bytes;
+}
+
+inline void model_clear_range(Model& model, const KeyRange& range) {
+  if (range.empty()) return;
+  model.erase(model.lower_bound(range.begin), model.lower_bound(range.end));
+}
+
+// The get_range contract, written as plainly as possible.
+inline std::vector<KeyValue> model_range(const Model& model, const KeyRange& range, int limit, bool reverse,
+                                         size_t bytes_limit) {
+  std::vector<KeyValue> all;
+  for (const auto& [key, value] : model) {
+    if (range.contains(key)) all.push_back(KeyValue{key, value});
+  }
+  if (reverse) std::reverse(all.begin(), all.end());
+  std::vector<KeyValue> result;
+  size_t bytes = 0;
+  for (const KeyValue& pair : all) {
+    if (static_cast<int>(result.size()) >= limit) break;
+    const size_t pair_bytes = pair.key.size() + pair.value.size();
+    if (!result.empty() && bytes + pair_bytes > bytes_limit) break;
+    result.push_back(pair);
+    bytes += pair_bytes;
+  }
+  return result;
+}
+
+inline Future<Model> read_all(IKeyValueStore& store) {
+  KeyRange everything{Key(), all_keys_end};
+  std::vector<KeyValue> pairs = co_await store.get_range(everything, INT_MAX, false, SIZE_MAX);
+  Model model;
+  for (KeyValue& pair : pairs) model.emplace(std::move(pair.key), std::move(pair.value));
+  co_return model;
+}
+
+inline std::string describe(const Model& model) {
+  std::string text = std::to_string(model.size()) + " keys:";
+  for (const auto& [key, value] : model) text += " " + std::to_string(key.size()) + "/" + std::to_string(value.size());
+  return text;
+}
+
+// A random write as a mutation (set_value, or clear_range for clears of one key or a range), for
+// a `choice` in [0, 0.55) drawn by the caller: 40% sets, 10% single-key clears, 5% range clears.
+inline Mutation random_write(DeterministicRandom& random, double choice) {
+  if (choice < 0.40) {
+    Key key = random_key(random);
+    Value value = random_value(random);
+    return Mutation{MutationType::set_value, std::move(key), std::move(value)};
+  }
+  if (choice < 0.50) {
+    Key key = random_key(random);
+    return Mutation{MutationType::clear_range, key, key_after(key)};
+  }
+  KeyRange range = random_range(random);
+  return Mutation{MutationType::clear_range, std::move(range.begin), std::move(range.end)};
+}
+
+inline void apply_write(Model& model, const Mutation& write) {
+  if (write.type == MutationType::set_value) model[write.param1] = write.param2;
+  else model_clear_range(model, KeyRange{write.param1, write.param2});
+}
+
+inline void apply_write(IKeyValueStore& store, const Mutation& write) {
+  if (write.type == MutationType::set_value) {
+    store.set(write.param1, write.param2);
+  } else if (write.param2 == key_after(write.param1)) {
+    store.clear(write.param1);
+  } else {
+    store.clear_range(KeyRange{write.param1, write.param2});
+  }
+}
+
+// One random write or read on both the store and the model; false (after reporting) when a read
+// disagrees with the model.
+inline Future<bool> random_step(IKeyValueStore& store, Model& model, DeterministicRandom& random) {
+  const double choice = random.random01();
+  if (choice < 0.55) {
+    const Mutation write = random_write(random, choice);
+    apply_write(store, write);
+    apply_write(model, write);
+  } else if (choice < 0.70) {
+    Key key = random_key(random);
+    std::optional<Value> value = co_await store.get(key);
+    auto it = model.find(key);
+    std::optional<Value> expected = it == model.end() ? std::nullopt : std::optional<Value>(it->second);
+    if (value != expected) {
+      ADD_FAILURE() << "get of a key of " << key.size() << " bytes: present " << value.has_value() << ", expected "
+                    << expected.has_value();
+      co_return false;
+    }
+  } else {
+    KeyRange range = random_range(random);
+    const int limit = random.coin(0.2) ? static_cast<int>(random.random_int(0, 4)) : static_cast<int>(random.random_int(1, 200));
+    const bool reverse = random.coin(0.5);
+    const size_t bytes_limit = random.coin(0.3) ? static_cast<size_t>(random.random_int(0, 300)) : size_t{1} << 20;
+    std::vector<KeyValue> pairs = co_await store.get_range(range, limit, reverse, bytes_limit);
+    std::vector<KeyValue> expected = model_range(model, range, limit, reverse, bytes_limit);
+    if (pairs != expected) {
+      ADD_FAILURE() << "get_range(limit " << limit << ", reverse " << reverse << ", bytes_limit " << bytes_limit
+                    << ") returned " << pairs.size() << " pairs, expected " << expected.size();
+      co_return false;
+    }
+  }
+  co_return true;
+}
 
 inline Future<Void> run_and_signal(std::function<Future<Void>()> body, Promise<Void> done) {
   try {

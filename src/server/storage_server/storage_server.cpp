@@ -35,6 +35,10 @@ struct StorageState {
   NotifiedValue<Version> version{0};
   Version known_committed = 0;
   WatchMap watches;
+  // Engine commits made by make_durable and how long they took (for status).
+  int64_t engine_commits = 0;
+  double engine_commit_seconds_total = 0;
+  double engine_commit_seconds_max = 0;
 };
 
 std::string encode_version(Version version) {
@@ -226,6 +230,14 @@ Future<StorageServerStatus> get_status(StorageState* state, GetStorageStatusRequ
   status.disk_bytes = state->engine->disk_bytes();
   status.window_bytes = static_cast<int64_t>(state->data.bytes());
   status.shards = state->config.shards;
+  const EngineMetrics metrics = state->engine->metrics();
+  status.logical_bytes_written = metrics.logical_bytes_written;
+  status.device_bytes_written = metrics.device_bytes_written;
+  status.engine_commits = state->engine_commits;
+  if (state->engine_commits > 0) {
+    status.engine_commit_seconds_mean = state->engine_commit_seconds_total / static_cast<double>(state->engine_commits);
+  }
+  status.engine_commit_seconds_max = state->engine_commit_seconds_max;
   return status;
 }
 
@@ -300,7 +312,12 @@ Future<Void> make_durable(StorageState* state) {
       else state->engine->clear_range(KeyRange{mutation.param1, mutation.param2});
     }
     state->engine->set(durable_version_key, encode_version(target));
+    const double commit_started = now();
     co_await state->engine->commit();
+    const double commit_seconds = now() - commit_started;
+    ++state->engine_commits;
+    state->engine_commit_seconds_total += commit_seconds;
+    state->engine_commit_seconds_max = std::max(state->engine_commit_seconds_max, commit_seconds);
     TLogPopRequest pop;
     pop.tag = state->config.tag;
     pop.up_to = target;

@@ -59,12 +59,14 @@ class MemoryKVStore final : public IKeyValueStore {
   Future<Void> recover();
 
   void set(const Key& key, const Value& value) override {
+    logical_bytes_written_ += static_cast<int64_t>(key.size() + value.size());
     format::write_mutation(pending_, MutationType::set_value, key, value);
     apply_set(key, value);
   }
   void clear(const Key& key) override { clear_range(single_key_range(key)); }
   void clear_range(const KeyRange& range) override {
     if (range.empty()) return;
+    logical_bytes_written_ += static_cast<int64_t>(range.begin.size() + range.end.size());
     format::write_mutation(pending_, MutationType::clear_range, range.begin, range.end);
     apply_clear_range(range.begin, range.end);
   }
@@ -79,6 +81,14 @@ class MemoryKVStore final : public IKeyValueStore {
 
   int64_t logical_bytes() const override { return logical_bytes_; }
   int64_t disk_bytes() const override { return snapshot_bytes_ + log_bytes_; }
+  // Exact: every byte this store wrote to its files (log records and snapshots).
+  EngineMetrics metrics() const override {
+    EngineMetrics metrics;
+    metrics.logical_bytes_written = logical_bytes_written_;
+    metrics.device_bytes_written = device_bytes_written_;
+    metrics.commits = commits_;
+    return metrics;
+  }
 
  private:
   // A snapshot encoded by commit(), to become generation `generation`.
@@ -131,6 +141,9 @@ class MemoryKVStore final : public IKeyValueStore {
   int64_t log_bytes_ = 0;          // end of the last synced record
   int64_t log_bytes_planned_ = 0;  // about where the log will end once the queue is written
   int64_t snapshot_bytes_ = 0;
+  int64_t logical_bytes_written_ = 0;
+  int64_t device_bytes_written_ = 0;
+  int64_t commits_ = 0;  // commits with writes made durable
 
   Future<Void> committer_;  // last member: destroyed (so cancelled) first
 };
@@ -251,6 +264,7 @@ Future<Void> MemoryKVStore::run_committer() {
       }
       std::vector<Promise<Void>> durable = std::move(writing_);
       writing_.clear();
+      commits_ += static_cast<int64_t>(durable.size());
       for (const Promise<Void>& commit : durable) commit.send(Void{});
     }
   } catch (const Error& error) {
@@ -279,6 +293,7 @@ Future<Void> MemoryKVStore::append_record(std::string payload) {
   std::string record = format::encode_log_record(payload, log_salt_);
   const auto record_bytes = static_cast<int64_t>(record.size());
   co_await log_->write(log_bytes_, std::move(record));
+  device_bytes_written_ += record_bytes;
   co_await log_->sync();
   log_bytes_ += record_bytes;
   co_return Void{};
@@ -293,6 +308,7 @@ Future<Void> MemoryKVStore::install_snapshot(const PlannedSnapshot& snapshot) {
   for (size_t offset = 0; offset < snapshot.bytes.size(); offset += snapshot_write_bytes) {
     co_await file->write(static_cast<int64_t>(offset), snapshot.bytes.substr(offset, snapshot_write_bytes));
   }
+  device_bytes_written_ += static_cast<int64_t>(snapshot.bytes.size());
   co_await file->sync();
   co_await world().rename_file(temporary, path(FileKind::snapshot, snapshot.generation));
   std::shared_ptr<IFile> log =

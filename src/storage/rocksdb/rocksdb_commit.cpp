@@ -1,0 +1,102 @@
+#include "storage/rocksdb/rocksdb_commit.h"
+
+#include <vector>
+
+#include <rocksdb/write_batch.h>
+
+namespace keel {
+namespace {
+
+int64_t pair_bytes(size_t key_bytes, size_t value_bytes) { return static_cast<int64_t>(key_bytes + value_bytes); }
+
+// Change in live key and value bytes made by the overlay's point writes.
+rocksdb::Status point_writes_delta(RocksDBDatabase& database, const WriteOverlay& writes, int64_t* delta) {
+  const auto& entries = writes.writes();
+  if (entries.empty()) return rocksdb::Status::OK();
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(entries.size());
+  for (const auto& [key, value] : entries) keys.emplace_back(key);
+  std::vector<rocksdb::PinnableSlice> old_values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  database.db().MultiGet(rocksdb::ReadOptions(), database.data(), keys.size(), keys.data(), old_values.data(),
+                         statuses.data(), /*sorted_input=*/true);
+  size_t index = 0;
+  for (const auto& [key, value] : entries) {
+    const rocksdb::Status& status = statuses[index];
+    if (status.ok()) *delta -= pair_bytes(key.size(), old_values[index].size());
+    else if (!status.IsNotFound()) return status;
+    if (value) *delta += pair_bytes(key.size(), value->size());
+    ++index;
+  }
+  return rocksdb::Status::OK();
+}
+
+// Change in live bytes made by the overlay's cleared ranges (keys it also writes are counted by
+// point_writes_delta).
+rocksdb::Status cleared_ranges_delta(RocksDBDatabase& database, const WriteOverlay& writes, int64_t* delta) {
+  for (const auto& [begin, end] : writes.cleared()) {
+    const rocksdb::Slice lower(begin);
+    const rocksdb::Slice upper(end);
+    rocksdb::ReadOptions options;
+    options.iterate_lower_bound = &lower;
+    options.iterate_upper_bound = &upper;
+    options.fill_cache = false;  // the keys are about to go
+    std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(options, database.data()));
+    for (it->Seek(lower); it->Valid(); it->Next()) {
+      if (writes.writes().count(it->key().ToString()) != 0) continue;
+      *delta -= pair_bytes(it->key().size(), it->value().size());
+    }
+    if (!it->status().ok()) return it->status();
+  }
+  return rocksdb::Status::OK();
+}
+
+}  // namespace
+
+rocksdb::Status write_commit(RocksDBDatabase& database, const WriteOverlay& writes, int64_t logical_bytes_before,
+                             CommitOutcome* outcome) {
+  database.release_retired_snapshots();
+  int64_t delta = 0;
+  rocksdb::Status status = point_writes_delta(database, writes, &delta);
+  if (status.ok()) status = cleared_ranges_delta(database, writes, &delta);
+  if (!status.ok()) return status;
+  const int64_t logical_bytes = logical_bytes_before + delta;
+  if (logical_bytes < 0) return rocksdb::Status::Corruption("keel logical_bytes would become negative");
+
+  rocksdb::WriteBatch batch;
+  for (const auto& [begin, end] : writes.cleared()) {
+    status = batch.DeleteRange(database.data(), begin, end);
+    if (!status.ok()) return status;
+  }
+  for (const auto& [key, value] : writes.writes()) {
+    status = value ? batch.Put(database.data(), key, *value) : batch.Delete(database.data(), key);
+    if (!status.ok()) return status;
+  }
+  status = batch.Put(database.meta(), rocksdb_logical_bytes_key, encode_fixed64(static_cast<uint64_t>(logical_bytes)));
+  if (!status.ok()) return status;
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  status = database.db().Write(options, &batch);
+  if (!status.ok()) return status;
+
+  outcome->logical_bytes = logical_bytes;
+  outcome->snapshot = database.snapshot();
+  outcome->disk_bytes = database.disk_bytes();
+  outcome->device_bytes_written = database.device_bytes_written();
+  return rocksdb::Status::OK();
+}
+
+rocksdb::Status read_logical_bytes(RocksDBDatabase& database, int64_t* logical_bytes) {
+  std::string stored;
+  rocksdb::Status status = database.db().Get(rocksdb::ReadOptions(), database.meta(), rocksdb_logical_bytes_key, &stored);
+  if (status.IsNotFound()) {
+    *logical_bytes = 0;
+    return rocksdb::Status::OK();
+  }
+  if (!status.ok()) return status;
+  if (stored.size() != 8) return rocksdb::Status::Corruption("keel logical_bytes is not 8 bytes");
+  *logical_bytes = static_cast<int64_t>(decode_fixed64(stored));
+  return rocksdb::Status::OK();
+}
+
+}  // namespace keel

@@ -1,0 +1,19 @@
+#include "storage/rocksdb/rocksdb_knobs.h"
+
+#include "runtime/knobs.h"
+
+namespace keel {
+
+RocksDBKVStoreKnobs::RocksDBKVStoreKnobs() {
+  KnobRegistry& registry = knob_registry();
+  registry.declare("rocksdb_block_cache_bytes", &block_cache_bytes, {1024.0 * 1024, 8.0 * 1024 * 1024});
+  registry.declare("rocksdb_write_buffer_bytes", &write_buffer_bytes, {64.0 * 1024, 4.0 * 1024 * 1024});
+  registry.declare("rocksdb_bloom_bits_per_key", &bloom_bits_per_key, {0.0, 20.0});
+}
+
+RocksDBKVStoreKnobs& rocksdb_kv_store_knobs() {
+  static RocksDBKVStoreKnobs knobs;
+  return knobs;
+}
+
+}  // namespace keel

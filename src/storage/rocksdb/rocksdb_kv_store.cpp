@@ -1,0 +1,338 @@
+// The rocksdb engine (rocksdb_kv_store.h). Writes go to `pending_`, a WriteOverlay; commit()
+// freezes it and queues it; one actor, the committer, writes the queue in order on the blocking
+// pool, several queued commits as one batch. A read resolves what it can from the overlays in
+// memory (the batch being written, the queued ones, the pending one, oldest first), then reads
+// RocksDB at the snapshot the last completed commit took: snapshot plus overlays is exactly the
+// store at the moment of the call, whatever the committer does meanwhile.
+#include "storage/rocksdb/rocksdb_kv_store.h"
+
+#include <deque>
+#include <vector>
+
+#include <rocksdb/utilities/checkpoint.h>
+
+#include "runtime/assert.h"
+#include "runtime/combinators.h"
+#include "runtime/trace.h"
+#include "storage/rocksdb/rocksdb_commit.h"
+#include "storage/rocksdb/rocksdb_database.h"
+#include "storage/rocksdb/rocksdb_overlay.h"
+#include "storage/rocksdb/rocksdb_range_read.h"
+#include "world/world.h"
+
+namespace keel {
+namespace {
+
+using Snapshot = std::shared_ptr<const rocksdb::Snapshot>;
+using FrozenOverlay = std::shared_ptr<const WriteOverlay>;
+
+class RocksDBKVStore final : public IKeyValueStore {
+ public:
+  RocksDBKVStore(std::shared_ptr<RocksDBDatabase> database, Snapshot snapshot, int64_t logical_bytes)
+      : database_(std::move(database)),
+        directory_(database_->directory()),
+        snapshot_(std::move(snapshot)),
+        logical_bytes_(logical_bytes) {
+    committer_ = run_committer();
+  }
+
+  void set(const Key& key, const Value& value) override {
+    pending_.set(key, value);
+    metrics_.logical_bytes_written += static_cast<int64_t>(key.size() + value.size());
+  }
+  void clear(const Key& key) override {
+    pending_.clear(key);
+    metrics_.logical_bytes_written += static_cast<int64_t>(key.size());
+  }
+  void clear_range(const KeyRange& range) override {
+    if (range.empty()) return;
+    pending_.clear_range(range);
+    metrics_.logical_bytes_written += static_cast<int64_t>(range.begin.size() + range.end.size());
+  }
+  Future<Void> commit() override;
+
+  Future<std::optional<Value>> get(Key key) override;
+  Future<std::vector<KeyValue>> get_range(KeyRange range, int limit, bool reverse, size_t bytes_limit) override;
+
+  int64_t logical_bytes() const override { return logical_bytes_; }
+  int64_t disk_bytes() const override { return disk_bytes_; }
+  EngineMetrics metrics() const override { return metrics_; }
+
+  Future<Void> checkpoint(std::string directory) override;
+
+  void set_disk_state(int64_t disk_bytes, int64_t device_bytes_written) {
+    disk_bytes_ = disk_bytes;
+    metrics_.device_bytes_written = device_bytes_written;
+  }
+
+ private:
+  struct QueuedCommit {
+    FrozenOverlay writes;
+    Promise<Void> durable;
+  };
+  struct BatchedGet {
+    Key key;
+    Promise<std::optional<Value>> value;
+  };
+
+  // The overlays not yet in snapshot_, oldest first.
+  std::vector<const WriteOverlay*> overlays() const;
+  void send_get_batch();
+  Future<Void> send_get_batch_after_this_turn();
+  Future<Void> read_get_batch(Snapshot snapshot, std::vector<BatchedGet> gets);
+  Future<Void> run_committer();
+  Future<Void> write_group();
+  void fail(const Error& error);
+
+  std::shared_ptr<RocksDBDatabase> database_;
+  std::string directory_;
+  Snapshot snapshot_;  // the database as of the last completed commit
+  WriteOverlay pending_;  // writes since the last commit()
+  std::deque<QueuedCommit> queue_;  // commits not yet picked up by the committer
+  FrozenOverlay writing_;  // the commits being written, as one overlay
+  std::vector<Promise<Void>> writing_commits_;
+  std::optional<Promise<Void>> wake_;  // set while the committer waits for work
+  Future<Void> last_commit_;           // durable when every commit so far is
+  std::optional<Error> failed_;
+  int64_t logical_bytes_ = 0;
+  int64_t disk_bytes_ = 0;
+  EngineMetrics metrics_;
+  // Point reads the overlays left to RocksDB, gathered until the end of this turn of the event
+  // loop and read with one MultiGet at `get_batch_snapshot_` (one trip to the pool, not one each).
+  std::vector<BatchedGet> get_batch_;
+  Snapshot get_batch_snapshot_;
+  ActorCollection readers_;
+
+  Future<Void> committer_;  // last member: destroyed (so cancelled) first
+};
+
+std::vector<const WriteOverlay*> RocksDBKVStore::overlays() const {
+  std::vector<const WriteOverlay*> layers;
+  if (writing_) layers.push_back(writing_.get());
+  for (const QueuedCommit& queued : queue_) layers.push_back(queued.writes.get());
+  if (!pending_.empty()) layers.push_back(&pending_);
+  return layers;
+}
+
+// ---- Reads ----
+
+Future<std::optional<Value>> RocksDBKVStore::get(Key key) {
+  std::vector<const WriteOverlay*> layers = overlays();
+  for (auto layer = layers.rbegin(); layer != layers.rend(); ++layer) {
+    Value value;
+    const WriteOverlay::Lookup found = (*layer)->lookup(key, &value);
+    if (found == WriteOverlay::Lookup::present) co_return std::optional<Value>(std::move(value));
+    if (found == WriteOverlay::Lookup::absent) co_return std::nullopt;
+  }
+  if (!get_batch_.empty() && get_batch_snapshot_ != snapshot_) send_get_batch();  // a commit landed
+  if (get_batch_.empty()) {
+    get_batch_snapshot_ = snapshot_;
+    readers_.add(send_get_batch_after_this_turn());
+  }
+  BatchedGet batched{std::move(key), Promise<std::optional<Value>>()};
+  Future<std::optional<Value>> value = batched.value.get_future();
+  get_batch_.push_back(std::move(batched));
+  co_return co_await value;
+}
+
+void RocksDBKVStore::send_get_batch() {
+  if (get_batch_.empty()) return;
+  std::vector<BatchedGet> gets = std::move(get_batch_);
+  get_batch_.clear();
+  readers_.add(read_get_batch(std::move(get_batch_snapshot_), std::move(gets)));
+  get_batch_snapshot_.reset();
+}
+
+Future<Void> RocksDBKVStore::send_get_batch_after_this_turn() {
+  co_await yield();
+  send_get_batch();  // an earlier send may have taken the batch: then this sends a later one, or none
+  co_return Void{};
+}
+
+Future<Void> RocksDBKVStore::read_get_batch(Snapshot snapshot, std::vector<BatchedGet> gets) {
+  auto keys = std::make_shared<std::vector<Key>>();
+  for (const BatchedGet& get : gets) keys->push_back(get.key);
+  auto values = std::make_shared<std::vector<std::optional<Value>>>(gets.size());
+  std::function<rocksdb::Status()> work = [database = database_, snapshot, keys, values] {
+    std::vector<rocksdb::Slice> slices(keys->begin(), keys->end());
+    std::vector<rocksdb::PinnableSlice> found(slices.size());
+    std::vector<rocksdb::Status> statuses(slices.size());
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot.get();
+    database->db().MultiGet(options, database->data(), slices.size(), slices.data(), found.data(), statuses.data());
+    for (size_t i = 0; i < slices.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      if (!statuses[i].ok()) return statuses[i];
+      (*values)[i] = found[i].ToString();
+    }
+    return rocksdb::Status::OK();
+  };
+  try {
+    co_await run_rocksdb("Get", directory_, std::move(work));
+  } catch (const Error& error) {
+    for (const BatchedGet& get : gets) get.value.send_error(error);
+    co_return Void{};
+  }
+  for (size_t i = 0; i < gets.size(); ++i) gets[i].value.send(std::move((*values)[i]));
+  co_return Void{};
+}
+
+Future<std::vector<KeyValue>> RocksDBKVStore::get_range(KeyRange range, int limit, bool reverse,
+                                                            size_t bytes_limit) {
+  if (limit <= 0 || range.empty()) co_return std::vector<KeyValue>();
+  // The overlays' writes in the range, merged into one (a copy: the pending one keeps changing).
+  auto merged = std::make_shared<WriteOverlay>();
+  for (const WriteOverlay* layer : overlays()) merged->apply(layer->slice(range));
+  auto result = std::make_shared<std::vector<KeyValue>>();
+  RangeReadRequest request{std::move(range), limit, reverse, bytes_limit};
+  std::function<rocksdb::Status()> work = [database = database_, snapshot = snapshot_, merged, request, result] {
+    return read_merged_range(database->db(), database->data(), snapshot.get(), *merged, request, result.get());
+  };
+  co_await run_rocksdb("GetRange", directory_, std::move(work));
+  co_return std::move(*result);
+}
+
+// ---- Commits ----
+
+Future<Void> RocksDBKVStore::commit() {
+  if (failed_) return *failed_;
+  if (pending_.empty()) return last_commit_.is_valid() ? last_commit_ : Future<Void>(Void{});
+  QueuedCommit queued;
+  queued.writes = std::make_shared<const WriteOverlay>(std::move(pending_));
+  pending_ = WriteOverlay();
+  last_commit_ = queued.durable.get_future();
+  queue_.push_back(std::move(queued));
+  if (wake_) {
+    Promise<Void> wake = std::move(*wake_);
+    wake_.reset();
+    wake.send(Void{});
+  }
+  return last_commit_;
+}
+
+Future<Void> RocksDBKVStore::run_committer() {
+  try {
+    while (true) {
+      if (queue_.empty()) {
+        wake_.emplace();
+        Future<Void> woken = wake_->get_future();
+        co_await woken;
+        continue;
+      }
+      co_await write_group();
+      std::vector<Promise<Void>> durable = std::move(writing_commits_);
+      writing_commits_.clear();
+      for (const Promise<Void>& commit : durable) commit.send(Void{});
+    }
+  } catch (const Error& error) {
+    fail(error);
+  }
+  co_return Void{};
+}
+
+// Writes every queued commit as one batch, then makes the database the reads' base.
+Future<Void> RocksDBKVStore::write_group() {
+  KEEL_ASSERT(!writing_ && writing_commits_.empty() && !queue_.empty());
+  if (queue_.size() == 1) {
+    writing_ = queue_.front().writes;
+  } else {
+    auto group = std::make_shared<WriteOverlay>();
+    for (const QueuedCommit& queued : queue_) group->apply(*queued.writes);
+    writing_ = std::move(group);
+  }
+  for (QueuedCommit& queued : queue_) writing_commits_.push_back(std::move(queued.durable));
+  queue_.clear();
+
+  auto outcome = std::make_shared<CommitOutcome>();
+  std::function<rocksdb::Status()> work = [database = database_, writes = writing_, before = logical_bytes_, outcome] {
+    return write_commit(*database, *writes, before, outcome.get());
+  };
+  co_await run_rocksdb("Commit", directory_, std::move(work));
+  snapshot_ = std::move(outcome->snapshot);
+  writing_.reset();
+  logical_bytes_ = outcome->logical_bytes;
+  set_disk_state(outcome->disk_bytes, outcome->device_bytes_written);
+  metrics_.commits += static_cast<int64_t>(writing_commits_.size());
+  co_return Void{};
+}
+
+void RocksDBKVStore::fail(const Error& error) {
+  TraceEvent(Severity::warn_always, "RocksDBKVStoreCommitFailed").detail("Directory", directory_).error(error);
+  failed_ = error.code() == errc::checksum_failed ? error : Error(errc::io_error);
+  for (const Promise<Void>& commit : writing_commits_) commit.send_error(*failed_);
+  writing_commits_.clear();
+  for (const QueuedCommit& queued : queue_) queued.durable.send_error(*failed_);
+  queue_.clear();
+  writing_.reset();  // what reached the database is in it; what did not is lost with the commit
+}
+
+// ---- Checkpoints ----
+
+Future<Void> RocksDBKVStore::checkpoint(std::string directory) {
+  std::function<rocksdb::Status()> work = [database = database_, directory] {
+    rocksdb::Checkpoint* created = nullptr;
+    rocksdb::Status status = rocksdb::Checkpoint::Create(&database->db(), &created);
+    if (!status.ok()) return status;
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(created);
+    // Flushes the memtables first, so the copy is SSTs plus an empty WAL.
+    return checkpoint->CreateCheckpoint(directory, /*log_size_for_flush=*/0);
+  };
+  co_await run_rocksdb("Checkpoint", directory_, std::move(work));
+  TraceEvent("RocksDBKVStoreCheckpoint").detail("Directory", directory_).detail("Checkpoint", directory);
+  co_return Void{};
+}
+
+// ---- Opening ----
+
+// One per thread: its address tells threads apart.
+thread_local char thread_marker = 0;
+
+// True if the world runs blocking work on another thread (false in simulation, where it runs inline).
+Future<bool> blocking_work_leaves_the_loop() {
+  const char* loop_marker = &thread_marker;
+  auto ran_elsewhere = std::make_shared<bool>(false);
+  std::function<void()> probe = [ran_elsewhere, loop_marker] { *ran_elsewhere = &thread_marker != loop_marker; };
+  co_await world().run_blocking(std::move(probe));
+  co_return *ran_elsewhere;
+}
+
+struct OpenedDatabase {
+  std::shared_ptr<RocksDBDatabase> database;
+  Snapshot snapshot;
+  int64_t logical_bytes = 0;
+  int64_t disk_bytes = 0;
+};
+
+}  // namespace
+
+Future<std::unique_ptr<IKeyValueStore>> open_rocksdb_kv_store(std::string directory) {
+  const bool threaded = co_await blocking_work_leaves_the_loop();
+  if (!threaded) {
+    TraceEvent(Severity::warn_always, "RocksDBKVStoreNeedsRealWorld")
+        .detail("Directory", directory)
+        .detail("Reason", "the rocksdb engine uses the real disk and blocking threads; simulation runs the memory engine");
+    throw Error(errc::invalid_option_value);
+  }
+  auto opened = std::make_shared<OpenedDatabase>();
+  std::function<rocksdb::Status()> work = [directory, opened] {
+    rocksdb::Status status = RocksDBDatabase::open(directory, &opened->database);
+    if (status.ok()) status = read_logical_bytes(*opened->database, &opened->logical_bytes);
+    if (!status.ok()) {
+      opened->database.reset();  // closes it here, on the pool
+      return status;
+    }
+    opened->snapshot = opened->database->snapshot();
+    opened->disk_bytes = opened->database->disk_bytes();
+    return status;
+  };
+  co_await run_rocksdb("Open", directory, std::move(work));
+  auto store = std::make_unique<RocksDBKVStore>(opened->database, opened->snapshot, opened->logical_bytes);
+  store->set_disk_state(opened->disk_bytes, 0);
+  TraceEvent("RocksDBKVStoreOpened")
+      .detail("Directory", directory)
+      .detail("LogicalBytes", opened->logical_bytes)
+      .detail("DiskBytes", opened->disk_bytes);
+  co_return std::unique_ptr<IKeyValueStore>(std::move(store));
+}
+
+}  // namespace keel

@@ -1,0 +1,101 @@
+#include "storage/rocksdb/rocksdb_overlay.h"
+
+#include <algorithm>
+
+
+namespace keel {
+namespace {
+
+int64_t entry_bytes(const Key& key, const std::optional<Value>& value) {
+  return static_cast<int64_t>(key.size() + (value ? value->size() : 0));
+}
+
+}  // namespace
+
+void WriteOverlay::set(const Key& key, const Value& value) {
+  auto [it, inserted] = writes_.try_emplace(key, value);
+  if (!inserted) {
+    bytes_ -= entry_bytes(it->first, it->second);
+    it->second = value;
+  }
+  bytes_ += entry_bytes(it->first, it->second);
+}
+
+void WriteOverlay::clear(const Key& key) {
+  auto [it, inserted] = writes_.try_emplace(key, std::nullopt);
+  if (!inserted) {
+    bytes_ -= entry_bytes(it->first, it->second);
+    it->second.reset();
+  }
+  bytes_ += entry_bytes(it->first, it->second);
+}
+
+void WriteOverlay::erase_writes(const KeyRange& range) {
+  auto first = writes_.lower_bound(range.begin);
+  auto last = writes_.lower_bound(range.end);
+  for (auto it = first; it != last; ++it) bytes_ -= entry_bytes(it->first, it->second);
+  writes_.erase(first, last);
+}
+
+void WriteOverlay::clear_range(const KeyRange& range) {
+  if (range.empty()) return;
+  erase_writes(range);
+  // Merge with every cleared range that overlaps or touches [begin, end).
+  Key begin = range.begin;
+  Key end = range.end;
+  auto it = cleared_.upper_bound(begin);
+  if (it != cleared_.begin() && std::prev(it)->second >= begin) --it;
+  while (it != cleared_.end() && it->first <= end) {
+    if (it->first < begin) begin = it->first;
+    if (it->second > end) end = it->second;
+    bytes_ -= static_cast<int64_t>(it->first.size() + it->second.size());
+    it = cleared_.erase(it);
+  }
+  bytes_ += static_cast<int64_t>(begin.size() + end.size());
+  cleared_.emplace(std::move(begin), std::move(end));
+}
+
+void WriteOverlay::apply(const WriteOverlay& newer) {
+  for (const auto& [begin, end] : newer.cleared_) clear_range(KeyRange{begin, end});
+  for (const auto& [key, value] : newer.writes_) {
+    if (value) set(key, *value);
+    else clear(key);
+  }
+}
+
+WriteOverlay WriteOverlay::slice(const KeyRange& range) const {
+  WriteOverlay part;
+  if (range.empty()) return part;
+  auto it = cleared_.upper_bound(range.begin);
+  if (it != cleared_.begin()) --it;
+  for (; it != cleared_.end() && it->first < range.end; ++it) {
+    KeyRange overlap{std::max(it->first, range.begin), std::min(it->second, range.end)};
+    part.clear_range(overlap);  // empty overlaps are ignored
+  }
+  auto last = writes_.lower_bound(range.end);
+  for (auto write = writes_.lower_bound(range.begin); write != last; ++write) {
+    if (write->second) part.set(write->first, *write->second);
+    else part.clear(write->first);
+  }
+  return part;
+}
+
+WriteOverlay::Lookup WriteOverlay::lookup(const Key& key, Value* value) const {
+  auto it = writes_.find(key);
+  if (it != writes_.end()) {
+    if (!it->second) return Lookup::absent;
+    *value = *it->second;
+    return Lookup::present;
+  }
+  return cleared_range_containing(key) ? Lookup::absent : Lookup::unknown;
+}
+
+std::optional<KeyRange> WriteOverlay::cleared_range_containing(const Key& key) const {
+  auto it = cleared_.upper_bound(key);
+  if (it == cleared_.begin()) return std::nullopt;
+  --it;
+  if (key < it->second) return KeyRange{it->first, it->second};
+  return std::nullopt;
+}
+
+}  // namespace keel

@@ -1,0 +1,112 @@
+// WriteOverlay against a std::map model: stacking layers must equal applying the writes in order.
+#include "storage/rocksdb/rocksdb_overlay.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "runtime/random.h"
+
+namespace keel {
+namespace {
+
+// What the keys in `universe` read as through `layers` (oldest first) over `base`.
+std::map<Key, Value> read_through(const std::map<Key, Value>& base, const std::vector<WriteOverlay>& layers,
+                                  const std::vector<Key>& universe) {
+  std::map<Key, Value> seen;
+  for (const Key& key : universe) {
+    std::optional<Value> value;
+    if (auto it = base.find(key); it != base.end()) value = it->second;
+    for (const WriteOverlay& layer : layers) {
+      Value found;
+      const WriteOverlay::Lookup lookup = layer.lookup(key, &found);
+      if (lookup == WriteOverlay::Lookup::present) value = found;
+      if (lookup == WriteOverlay::Lookup::absent) value.reset();
+    }
+    if (value) seen[key] = *value;
+  }
+  return seen;
+}
+
+Key random_key(DeterministicRandom& random) {
+  Key key;
+  const int64_t length = random.random_int(0, 3);
+  for (int64_t i = 0; i < length; ++i) key.push_back("\0ab\xff"[random.random_int(0, 4)]);
+  return key;
+}
+
+TEST(WriteOverlayTest, LayersMatchAModel) {
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    DeterministicRandom random(seed);
+    std::vector<Key> universe;
+    for (int i = 0; i < 40; ++i) universe.push_back(random_key(random));
+    std::map<Key, Value> base;
+    for (const Key& key : universe) {
+      if (random.coin(0.5)) base[key] = "base";
+    }
+    std::map<Key, Value> model = base;
+    std::vector<WriteOverlay> layers(3);
+    for (int step = 0; step < 60; ++step) {
+      WriteOverlay& newest = layers.back();  // older layers are frozen, as in the engine
+      const Key key = random_key(random);
+      const double choice = random.random01();
+      if (choice < 0.5) {
+        const Value value = "v" + std::to_string(step);
+        newest.set(key, value);
+        model[key] = value;
+      } else if (choice < 0.7) {
+        newest.clear(key);
+        model.erase(key);
+      } else {
+        Key end = random_key(random);
+        newest.clear_range(KeyRange{key, end});
+        if (key < end) model.erase(model.lower_bound(key), model.lower_bound(end));
+      }
+      if (random.coin(0.1)) {  // freeze: start a new newest layer
+        layers.emplace_back();
+      }
+      ASSERT_EQ(read_through(base, layers, universe), read_through(model, {}, universe)) << "seed " << seed;
+    }
+    // Merging the layers into one, or slicing, changes nothing.
+    WriteOverlay merged;
+    for (const WriteOverlay& layer : layers) merged.apply(layer);
+    ASSERT_EQ(read_through(base, {merged}, universe), read_through(model, {}, universe)) << "seed " << seed;
+    const KeyRange range{"a", "b\xff"};
+    const WriteOverlay part = merged.slice(range);
+    for (const Key& key : universe) {
+      Value whole_value, part_value;
+      const auto whole = merged.lookup(key, &whole_value);
+      const auto sliced = part.lookup(key, &part_value);
+      if (range.contains(key)) {
+        ASSERT_EQ(whole, sliced) << "seed " << seed;
+        if (whole == WriteOverlay::Lookup::present) {
+          ASSERT_EQ(whole_value, part_value);
+        }
+      } else {
+        ASSERT_EQ(sliced, WriteOverlay::Lookup::unknown);
+      }
+    }
+  }
+}
+
+TEST(WriteOverlayTest, ClearedRangesMergeAndWritesOverrideThem) {
+  WriteOverlay overlay;
+  overlay.set("b", "1");
+  overlay.clear_range(KeyRange{"a", "c"});
+  overlay.clear_range(KeyRange{"c", "e"});  // touches: merged
+  overlay.clear_range(KeyRange{"x", "w"});  // inverted: ignored
+  overlay.set("d", "2");
+  ASSERT_EQ(overlay.cleared().size(), 1u);
+  EXPECT_EQ(overlay.cleared().begin()->first, "a");
+  EXPECT_EQ(overlay.cleared().begin()->second, "e");
+  Value value;
+  EXPECT_EQ(overlay.lookup("b", &value), WriteOverlay::Lookup::absent);
+  EXPECT_EQ(overlay.lookup("d", &value), WriteOverlay::Lookup::present);
+  EXPECT_EQ(value, "2");
+  EXPECT_EQ(overlay.lookup("e", &value), WriteOverlay::Lookup::unknown);
+  EXPECT_FALSE(overlay.cleared_range_containing("e"));
+  EXPECT_TRUE(overlay.cleared_range_containing("a"));
+}
+
+}  // namespace
+}  // namespace keel
