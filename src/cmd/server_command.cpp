@@ -15,6 +15,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/static_config.h"
+#include "frontend/resp/resp_server.h"
 #include "rpc/transport.h"
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
@@ -33,6 +34,8 @@ struct ServerOptions {
   std::string config;
   int storage_servers = 2;
   int shards = 4;
+  std::string resp;  // Redis front end: ADDR, "off", or empty: 127.0.0.1:6380 when embedded
+  std::string resp_prefix = std::string(keel::resp_prefix_default);
 };
 
 struct StartupError {
@@ -87,6 +90,24 @@ ClusterConfig cluster_config(const ServerOptions& options, NetworkAddress self) 
   }
 }
 
+constexpr const char* resp_address_default = "127.0.0.1:6380";
+
+// Listens for Redis clients as --resp asks. The embedded default's port being taken is not
+// fatal (another server may hold it); an address asked for explicitly is.
+std::shared_ptr<IListener> listen_resp(const ServerOptions& options, IWorld& world) {
+  const bool asked = !options.resp.empty();
+  if (options.resp == "off" || (!asked && !options.config.empty())) return nullptr;
+  const std::string address = asked ? options.resp : resp_address_default;
+  try {
+    return world.listen(NetworkAddress::parse(address));
+  } catch (const Error& error) {
+    if (asked) throw StartupError{fmt::format("cannot listen for Redis clients on {}: {}", address, error.describe())};
+    fmt::print(stderr, "keel server: Redis front end not started: {} is in use (pass --resp ADDR or --resp off)\n",
+               address);
+    return nullptr;
+  }
+}
+
 int serve(const ServerOptions& options) {
   std::filesystem::create_directories(options.data);
   DataLock lock(options.data);
@@ -103,6 +124,7 @@ int serve(const ServerOptions& options) {
     throw StartupError{fmt::format("cannot listen on {}: {} (is another server running there?)", options.listen,
                                    error.describe())};
   }
+  std::shared_ptr<IListener> resp_listener = listen_resp(options, world);
   WorkerOptions worker;
   worker.cluster = cluster_config(options, self);
   worker.data_directory = options.data;
@@ -114,8 +136,19 @@ int serve(const ServerOptions& options) {
              options.data, options.engine);
   if (coordinator) fmt::print("keel server: connect with: keel cli -C {}\n", options.cluster_file);
   std::fflush(stdout);
+  Future<Void> resp = never();
+  if (resp_listener) {
+    RespServerOptions resp_options;
+    resp_options.coordinator = worker.cluster.sequencer;
+    resp_options.prefix = options.resp_prefix;
+    fmt::print("keel server: Redis clients on {} (redis-cli -p {})\n", resp_listener->address().to_string(),
+               resp_listener->address().port);
+    resp = run_resp_server(resp_listener, resp_options);
+  }
+  std::fflush(stdout);
   Future<Void> roles = run_worker(std::move(worker));
-  Future<std::variant<int, Void>> first = race(signal, roles);
+  Future<std::variant<Void, Void>> serving = race(roles, resp);
+  Future<std::variant<int, std::variant<Void, Void>>> first = race(signal, serving);
   world.run(ready(first));
   int status = 0;
   if (first.is_error()) {
@@ -148,6 +181,9 @@ Command add_server_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(1, 64));
   server->add_option("--shards", options->shards, "Shards of the user keyspace (embedded default)")
       ->capture_default_str()->check(CLI::Range(1, 255));
+  server->add_option("--resp", options->resp,
+                     "Serve Redis clients on ADDR, or 'off' (default: 127.0.0.1:6380 when embedded)");
+  server->add_option("--resp-prefix", options->resp_prefix, "Key prefix of the Redis keyspace (docs/resp.md)");
   return {server, [options] {
             try {
               return serve(*options);

@@ -1,0 +1,211 @@
+#include "frontend/resp/commands.h"
+
+#include <algorithm>
+#include <map>
+
+#include "runtime/assert.h"
+
+namespace keel {
+namespace {
+
+struct Table {
+  std::vector<CommandSpec> specs;
+  std::map<std::string_view, const CommandSpec*> by_name;
+  std::vector<const CommandSpec*> ordered;
+
+  Table() {
+    for (auto family : {string_commands, key_commands, hash_commands, connection_commands, server_commands, transaction_commands}) {
+      std::vector<CommandSpec> more = family();
+      specs.insert(specs.end(), more.begin(), more.end());
+    }
+    for (const CommandSpec& spec : specs) {
+      KEEL_ASSERT(spec.name == lowercase(spec.name));
+      const bool inserted = by_name.emplace(spec.name, &spec).second;
+      KEEL_ASSERT(inserted);
+      ordered.push_back(&spec);
+    }
+    std::sort(ordered.begin(), ordered.end(), [](const CommandSpec* a, const CommandSpec* b) { return a->name < b->name; });
+  }
+};
+
+const Table& table() {
+  static const Table instance;
+  return instance;
+}
+
+}  // namespace
+
+const CommandSpec* find_command(std::string_view lowercase_name) {
+  const auto& by_name = table().by_name;
+  auto it = by_name.find(lowercase_name);
+  return it == by_name.end() ? nullptr : it->second;
+}
+
+const std::vector<const CommandSpec*>& all_commands() { return table().ordered; }
+
+bool arity_ok(const CommandSpec& spec, size_t argument_count) {
+  const auto count = static_cast<int>(argument_count);
+  return spec.arity >= 0 ? count == spec.arity : count >= -spec.arity;
+}
+
+std::string lowercase(std::string_view text) {
+  std::string result(text);
+  for (char& c : result) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return result;
+}
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string wrong_arity_error(std::string_view command_name) {
+  return "ERR wrong number of arguments for '" + lowercase(command_name) + "' command";
+}
+
+namespace {
+
+char fold(char c, bool ignore_case) {
+  return ignore_case && c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Matches a [...] class at pattern[p] (just after '['); advances p past ']'.
+bool match_class(std::string_view pattern, size_t& p, char c, bool ignore_case) {
+  bool negate = false;
+  if (p < pattern.size() && pattern[p] == '^') {
+    negate = true;
+    ++p;
+  }
+  bool matched = false;
+  while (p < pattern.size() && pattern[p] != ']') {
+    if (pattern[p] == '\\' && p + 1 < pattern.size()) {
+      ++p;
+      if (fold(pattern[p], ignore_case) == fold(c, ignore_case)) matched = true;
+      ++p;
+    } else if (p + 2 < pattern.size() && pattern[p + 1] == '-' && pattern[p + 2] != ']') {
+      char low = fold(pattern[p], ignore_case);
+      char high = fold(pattern[p + 2], ignore_case);
+      if (low > high) std::swap(low, high);
+      const char folded = fold(c, ignore_case);
+      if (folded >= low && folded <= high) matched = true;
+      p += 3;
+    } else {
+      if (fold(pattern[p], ignore_case) == fold(c, ignore_case)) matched = true;
+      ++p;
+    }
+  }
+  if (p < pattern.size()) ++p;  // ']'
+  return matched != negate;
+}
+
+// Iterative glob with one backtrack point per '*' (linear in practice, no recursion).
+bool glob_from(std::string_view pattern, std::string_view text, bool ignore_case) {
+  size_t p = 0;
+  size_t t = 0;
+  size_t star_p = std::string_view::npos;
+  size_t star_t = 0;
+  while (t < text.size()) {
+    if (p < pattern.size()) {
+      const char pc = pattern[p];
+      if (pc == '*') {
+        while (p < pattern.size() && pattern[p] == '*') ++p;
+        if (p == pattern.size()) return true;
+        star_p = p;
+        star_t = t;
+        continue;
+      }
+      if (pc == '?') {
+        ++p;
+        ++t;
+        continue;
+      }
+      if (pc == '[') {
+        size_t q = p + 1;
+        if (match_class(pattern, q, text[t], ignore_case)) {
+          p = q;
+          ++t;
+          continue;
+        }
+      } else {
+        size_t q = p;
+        char expected = pc;
+        if (pc == '\\' && p + 1 < pattern.size()) expected = pattern[++q];
+        if (fold(expected, ignore_case) == fold(text[t], ignore_case)) {
+          p = q + 1;
+          ++t;
+          continue;
+        }
+      }
+    }
+    if (star_p == std::string_view::npos) return false;
+    p = star_p;
+    t = ++star_t;
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text, bool ignore_case) {
+  return glob_from(pattern, text, ignore_case);
+}
+
+}  // namespace keel
+
+namespace keel {
+
+Future<std::vector<KeyValue>> read_whole_range(Transaction& transaction, KeyRange range) {
+  std::vector<KeyValue> rows;
+  while (!range.empty()) {
+    RangeResult page = co_await transaction.get_range(range, 1000);
+    for (KeyValue& row : page.rows) rows.push_back(std::move(row));
+    if (!page.more || rows.empty()) break;
+    range.begin = key_after(rows.back().key);
+  }
+  co_return rows;
+}
+
+bool integer_argument(CommandContext& context, size_t index, int64_t& value) {
+  if (parse_int64(context.args[index], value)) return true;
+  context.out.error(resp_errors::not_integer);
+  return false;
+}
+
+bool expiry_deadline(CommandContext& context, std::string_view unit, std::string_view number, int64_t& deadline_ms) {
+  int64_t amount = 0;
+  if (!parse_int64(number, amount)) {
+    context.out.error(resp_errors::not_integer);
+    return false;
+  }
+  const std::string invalid = "ERR invalid expire time in '" + lowercase(context.args[0]) + "' command";
+  const bool seconds = equals_ignore_case(unit, "ex") || equals_ignore_case(unit, "exat");
+  const bool absolute = equals_ignore_case(unit, "exat") || equals_ignore_case(unit, "pxat");
+  if (amount <= 0 || (seconds && amount > INT64_MAX / 1000)) {
+    context.out.error(invalid);
+    return false;
+  }
+  const int64_t milliseconds = seconds ? amount * 1000 : amount;
+  if (absolute) {
+    deadline_ms = milliseconds;
+    return true;
+  }
+  const int64_t now_ms = context.store->now_ms();
+  if (milliseconds > INT64_MAX - now_ms) {
+    context.out.error(invalid);
+    return false;
+  }
+  deadline_ms = now_ms + milliseconds;
+  return true;
+}
+
+}  // namespace keel

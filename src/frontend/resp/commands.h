@@ -1,0 +1,99 @@
+// The command table: every Redis command the front end serves, with its arity, flags and key
+// positions (COMMAND INFO), and the context a handler runs in.
+//
+// Data commands run inside one transaction (the session's retry loop calls them again on a
+// conflict, so a handler must only read through `store` and write its reply to `out`, which is
+// discarded on a retry). A handler checks everything that can fail before its first write, so a
+// command that answers an error changes nothing (what MULTI's runtime errors rely on).
+// Connection commands (flag `connection`) run outside any transaction.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "frontend/resp/keyspace.h"
+#include "frontend/resp/resp_writer.h"
+#include "runtime/future.h"
+
+namespace keel {
+
+class Session;
+struct RespServerState;
+
+struct CommandContext {
+  Session& session;
+  RespServerState& server;
+  const std::vector<std::string>& args;  // args[0]: the command name as the client sent it
+  ReplyWriter& out;
+  KeyStore* store = nullptr;  // data commands: the transaction's view of the keyspace
+};
+
+using CommandHandler = Future<Void> (*)(CommandContext&);
+
+namespace command_flags {
+inline constexpr uint32_t write = 1;
+inline constexpr uint32_t readonly = 2;
+inline constexpr uint32_t connection = 4;  // runs outside a transaction
+inline constexpr uint32_t session = 8;     // MULTI/EXEC/DISCARD/WATCH...: the session runs it, never queued
+inline constexpr uint32_t fast = 16;
+}  // namespace command_flags
+
+struct CommandSpec {
+  std::string_view name;  // lower case
+  int arity;              // Redis's convention: n exact, -n at least n (the name included)
+  uint32_t flags;
+  int first_key;  // key positions for COMMAND INFO (0: none)
+  int last_key;
+  int key_step;
+  CommandHandler handler;
+};
+
+// nullptr when `lowercase_name` is no command.
+const CommandSpec* find_command(std::string_view lowercase_name);
+// Every command, ordered by name.
+const std::vector<const CommandSpec*>& all_commands();
+bool arity_ok(const CommandSpec& spec, size_t argument_count);
+
+// The tables of each command family (command_table.cpp joins them).
+std::vector<CommandSpec> string_commands();
+std::vector<CommandSpec> key_commands();
+std::vector<CommandSpec> hash_commands();
+std::vector<CommandSpec> connection_commands();
+std::vector<CommandSpec> server_commands();
+std::vector<CommandSpec> transaction_commands();
+
+// Replies and helpers shared by the families. Error texts are Redis's, verbatim.
+namespace resp_errors {
+inline constexpr std::string_view wrong_type = "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view not_integer = "ERR value is not an integer or out of range";
+inline constexpr std::string_view not_float = "ERR value is not a valid float";
+inline constexpr std::string_view syntax = "ERR syntax error";
+inline constexpr std::string_view overflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view nan_or_infinity = "ERR increment would produce NaN or Infinity";
+inline constexpr std::string_view no_such_key = "ERR no such key";
+inline constexpr std::string_view string_too_long = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+}  // namespace resp_errors
+
+std::string lowercase(std::string_view text);
+bool equals_ignore_case(std::string_view a, std::string_view b);
+std::string wrong_arity_error(std::string_view command_name);
+// Glob matching as Redis's KEYS and SCAN MATCH (* ? [abc] [^a] [a-z] \x).
+bool glob_match(std::string_view pattern, std::string_view text, bool ignore_case = false);
+
+}  // namespace keel
+
+namespace keel {
+
+// Every row of `range` read in one transaction, in pages (bounded by the transaction's limits).
+Future<std::vector<KeyValue>> read_whole_range(Transaction& transaction, KeyRange range);
+
+// Writes "not an integer" and returns false unless args[index] is an integer.
+bool integer_argument(CommandContext& context, size_t index, int64_t& value);
+
+// An expiry option (EX/PX/EXAT/PXAT) turned into a deadline in ms; false (error written) when
+// the number is not an integer, not positive, or overflows.
+bool expiry_deadline(CommandContext& context, std::string_view unit, std::string_view number, int64_t& deadline_ms);
+
+}  // namespace keel

@@ -1,0 +1,53 @@
+#include "frontend/resp/expiry_sweeper.h"
+
+#include "frontend/resp/resp_knobs.h"
+#include "frontend/resp/server_state.h"
+#include "runtime/scheduler.h"
+#include "runtime/trace.h"
+
+namespace keel {
+
+Future<bool> sweep_expired_once(std::shared_ptr<RespServerState> server, int keys_max) {
+  int64_t removed = 0;
+  bool more = false;
+  const KeyLayout& layout = server->layout;
+  auto body = [&](Transaction& transaction) -> Future<Void> {
+    removed = 0;
+    const int64_t now_ms = wall_time_ms();
+    KeyStore store(transaction, layout, now_ms);
+    RangeResult due = co_await transaction.get_range(layout.expiry_range_below(now_ms + 1), keys_max);
+    more = due.more;
+    std::vector<std::pair<std::string, Future<KeyRecord>>> loads;
+    for (const KeyValue& entry : due.rows) {
+      auto [deadline, key] = layout.decode_expiry_key(entry.key);
+      loads.emplace_back(key, store.load(key));
+    }
+    for (size_t i = 0; i < loads.size(); ++i) {
+      KeyRecord record = co_await loads[i].second;
+      if (record.present && record.expired) {
+        store.remove(loads[i].first, record, false);
+        ++removed;
+      } else {
+        transaction.clear(due.rows[i].key);  // an index entry left behind
+      }
+    }
+    co_return Void{};
+  };
+  co_await server->database.run(body);
+  server->stats.expired_keys += static_cast<uint64_t>(removed);
+  co_return more;
+}
+
+Future<Void> run_expiry_sweeper(std::shared_ptr<RespServerState> server) {
+  while (true) {
+    bool more = false;
+    try {
+      more = co_await sweep_expired_once(server, static_cast<int>(resp_knobs().resp_sweep_keys_max));
+    } catch (const Error& error) {
+      TraceEvent(Severity::warn, "RespSweepFailed").error(error).suppress_for(10.0);
+    }
+    if (!more) co_await delay(resp_knobs().resp_sweep_interval_seconds);
+  }
+}
+
+}  // namespace keel

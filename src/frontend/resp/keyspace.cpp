@@ -1,0 +1,238 @@
+#include "frontend/resp/keyspace.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "protocol/atomic_ops.h"
+#include "runtime/assert.h"
+
+namespace keel {
+namespace {
+
+constexpr uint8_t meta_format = 1;
+
+void append_be64(std::string& out, int64_t value) {
+  const auto bits = static_cast<uint64_t>(value);
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((bits >> shift) & 0xff));
+}
+
+int64_t read_be64(std::string_view bytes) {
+  KEEL_ASSERT(bytes.size() >= 8);
+  uint64_t bits = 0;
+  for (int i = 0; i < 8; ++i) bits = (bits << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
+  return static_cast<int64_t>(bits);
+}
+
+void append_be32(std::string& out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+// The versionstamped value of a stamp: the 10-byte placeholder, then its offset (0, 4 bytes LE).
+const std::string& stamp_operand() {
+  static const std::string operand(versionstamp_bytes + 4, '\0');
+  return operand;
+}
+
+}  // namespace
+
+std::string encode_meta(const KeyMeta& meta) {
+  std::string bytes;
+  bytes.reserve(meta_header_bytes + meta.value.size());
+  bytes.push_back(static_cast<char>(meta_format));
+  bytes.push_back(static_cast<char>(meta.type));
+  append_be64(bytes, meta.expire_ms);
+  if (meta.type == KeyType::string) {
+    bytes += meta.value;
+  } else {
+    append_be64(bytes, meta.hash_fields);
+  }
+  return bytes;
+}
+
+KeyMeta decode_meta(std::string_view bytes) {
+  if (bytes.size() < meta_header_bytes || static_cast<uint8_t>(bytes[0]) != meta_format) throw Error(errc::internal_error);
+  KeyMeta meta;
+  const auto type = static_cast<uint8_t>(bytes[1]);
+  if (type != static_cast<uint8_t>(KeyType::string) && type != static_cast<uint8_t>(KeyType::hash)) {
+    throw Error(errc::internal_error);
+  }
+  meta.type = static_cast<KeyType>(type);
+  meta.expire_ms = read_be64(bytes.substr(2));
+  if (meta.type == KeyType::string) {
+    meta.value = std::string(bytes.substr(meta_header_bytes));
+  } else {
+    if (bytes.size() != meta_header_bytes + 8) throw Error(errc::internal_error);
+    meta.hash_fields = read_be64(bytes.substr(meta_header_bytes));
+  }
+  return meta;
+}
+
+Key prefix_end(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff) end.pop_back();
+  KEEL_ASSERT(!end.empty());
+  end.back() = static_cast<char>(static_cast<uint8_t>(end.back()) + 1);
+  return end;
+}
+
+KeyLayout::KeyLayout(std::string prefix) : prefix_(std::move(prefix)) {}
+
+Key KeyLayout::meta_key(std::string_view key) const {
+  Key result = prefix_;
+  result.push_back('k');
+  result.append(key);
+  return result;
+}
+
+KeyRange KeyLayout::meta_range() const {
+  const Key begin = prefix_ + "k";
+  return KeyRange{begin, prefix_end(begin)};
+}
+
+std::string KeyLayout::key_of_meta(std::string_view meta_key) const {
+  KEEL_ASSERT(meta_key.size() > prefix_.size() && meta_key[prefix_.size()] == 'k');
+  return std::string(meta_key.substr(prefix_.size() + 1));
+}
+
+Key KeyLayout::stamp_key(std::string_view key) const {
+  Key result = prefix_;
+  result.push_back('s');
+  result.append(key);
+  return result;
+}
+
+Key KeyLayout::field_key(std::string_view key, std::string_view field) const {
+  Key result = prefix_;
+  result.push_back('h');
+  append_be32(result, static_cast<uint32_t>(key.size()));
+  result.append(key);
+  result.append(field);
+  return result;
+}
+
+KeyRange KeyLayout::fields_range(std::string_view key) const {
+  const Key begin = field_key(key, "");
+  return KeyRange{begin, prefix_end(begin)};
+}
+
+std::string KeyLayout::field_of(std::string_view key, std::string_view field_key) const {
+  const size_t header = prefix_.size() + 1 + 4 + key.size();
+  KEEL_ASSERT(field_key.size() >= header);
+  return std::string(field_key.substr(header));
+}
+
+Key KeyLayout::expiry_key(int64_t deadline_ms, std::string_view key) const {
+  Key result = prefix_;
+  result.push_back('x');
+  append_be64(result, deadline_ms);
+  result.append(key);
+  return result;
+}
+
+KeyRange KeyLayout::expiry_range_below(int64_t deadline_ms) const {
+  Key begin = prefix_;
+  begin.push_back('x');
+  return KeyRange{begin, expiry_key(deadline_ms, "")};
+}
+
+std::pair<int64_t, std::string> KeyLayout::decode_expiry_key(std::string_view expiry_key) const {
+  const size_t header = prefix_.size() + 1;
+  KEEL_ASSERT(expiry_key.size() >= header + 8);
+  return {read_be64(expiry_key.substr(header)), std::string(expiry_key.substr(header + 8))};
+}
+
+KeyRange KeyLayout::all() const { return KeyRange{prefix_, prefix_end(prefix_)}; }
+
+Future<KeyRecord> KeyStore::load(std::string key) {
+  std::optional<Value> bytes = co_await transaction_.get(layout_.meta_key(key));
+  KeyRecord record;
+  if (!bytes) co_return record;
+  record.present = true;
+  record.meta = decode_meta(*bytes);
+  record.expired = record.meta.expire_ms != 0 && record.meta.expire_ms <= now_ms_;
+  co_return record;
+}
+
+void KeyStore::write(const std::string& key, const KeyRecord& old, const KeyMeta& meta) {
+  if (old.present && old.meta.type == KeyType::hash && (old.expired || meta.type != KeyType::hash)) {
+    transaction_.clear_range(layout_.fields_range(key));
+  }
+  const int64_t old_deadline = old.present ? old.meta.expire_ms : 0;
+  if (old_deadline != meta.expire_ms) {
+    if (old_deadline != 0) transaction_.clear(layout_.expiry_key(old_deadline, key));
+    if (meta.expire_ms != 0) transaction_.set(layout_.expiry_key(meta.expire_ms, key), "");
+  }
+  transaction_.set(layout_.meta_key(key), encode_meta(meta));
+  touch(key);
+}
+
+void KeyStore::remove(const std::string& key, const KeyRecord& old, bool touch_stamp) {
+  if (!old.present) return;
+  if (old.meta.type == KeyType::hash) transaction_.clear_range(layout_.fields_range(key));
+  if (old.meta.expire_ms != 0) transaction_.clear(layout_.expiry_key(old.meta.expire_ms, key));
+  transaction_.clear(layout_.meta_key(key));
+  if (touch_stamp) touch(key);
+}
+
+void KeyStore::touch(const std::string& key) {
+  transaction_.atomic_op(MutationType::set_versionstamped_value, layout_.stamp_key(key), stamp_operand());
+}
+
+Future<std::optional<Value>> KeyStore::get_field(const std::string& key, const std::string& field) {
+  return transaction_.get(layout_.field_key(key, field));
+}
+
+void KeyStore::set_field(const std::string& key, const std::string& field, const Value& value) {
+  transaction_.set(layout_.field_key(key, field), value);
+}
+
+void KeyStore::clear_field(const std::string& key, const std::string& field) {
+  transaction_.clear(layout_.field_key(key, field));
+}
+
+bool parse_int64(std::string_view text, int64_t& value) {
+  if (text.empty() || text.size() > 20) return false;
+  size_t i = 0;
+  bool negative = false;
+  if (text[0] == '-') {
+    negative = true;
+    i = 1;
+  }
+  if (i == text.size()) return false;
+  if (text[i] == '0') {
+    if (text.size() != 1) return false;  // leading zeros and "-0" are not integers
+    value = 0;
+    return true;
+  }
+  uint64_t magnitude = 0;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (magnitude > (UINT64_MAX - digit) / 10) return false;
+    magnitude = magnitude * 10 + digit;
+  }
+  if (negative) {
+    if (magnitude > static_cast<uint64_t>(INT64_MAX) + 1) return false;
+    value = static_cast<int64_t>(0 - magnitude);
+  } else {
+    if (magnitude > static_cast<uint64_t>(INT64_MAX)) return false;
+    value = static_cast<int64_t>(magnitude);
+  }
+  return true;
+}
+
+bool parse_long_double(std::string_view text, long double& value) {
+  if (text.empty() || text.size() > 5000) return false;
+  if (std::isspace(static_cast<unsigned char>(text[0]))) return false;
+  const std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  value = std::strtold(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || errno == ERANGE || std::isnan(value)) return false;
+  return true;
+}
+
+}  // namespace keel

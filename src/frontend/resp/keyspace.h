@@ -1,0 +1,124 @@
+// The Redis data model in the ordered keyspace, under one prefix P (default "\x02resp/",
+// `keel server --resp-prefix`); docs/resp.md describes it for operators.
+//
+//   P 'k' <key>                          metadata record: format byte, type, expiry deadline,
+//                                        then the string's value or the hash's field count
+//   P 's' <key>                          modification stamp: the 10-byte versionstamp of the
+//                                        last commit that changed the key (WATCH)
+//   P 'h' <u32 BE len(key)> <key> <field> one hash field's value
+//   P 'x' <i64 BE deadline ms> <key>     expiry index: the sweeper's work list
+//
+// The metadata record's layout (format 1; the first byte must never change meaning):
+//   u8 format = 1 | u8 type (1 string, 2 hash) | i64 BE expiry deadline in ms of wall time
+//   (0: none) | string: the value bytes | hash: i64 BE field count.
+//
+// KeyStore is the view of one transaction: a key whose deadline has passed is not alive (every
+// command treats it as missing at once) although its records stay until the sweeper or the
+// next write of the key removes them. Every change of a live key (and its creation) writes the
+// key's stamp with set_versionstamped_value; removing an already-expired key does not.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "client/database.h"
+#include "protocol/limits.h"
+
+namespace keel {
+
+inline constexpr std::string_view resp_prefix_default = "\x02resp/";
+
+enum class KeyType : uint8_t { string = 1, hash = 2 };
+
+struct KeyMeta {
+  KeyType type = KeyType::string;
+  int64_t expire_ms = 0;    // deadline in ms of wall time; 0: never
+  int64_t hash_fields = 0;  // hashes: number of fields
+  std::string value;        // strings: the value
+};
+
+inline constexpr size_t meta_header_bytes = 10;
+// The longest string value: the metadata record holds it with its header.
+inline constexpr size_t string_bytes_max = value_bytes_max - meta_header_bytes;
+
+std::string encode_meta(const KeyMeta& meta);
+// Throws internal_error on a record that is not format 1 (the keyspace was written by
+// something else).
+KeyMeta decode_meta(std::string_view bytes);
+
+class KeyLayout {
+ public:
+  explicit KeyLayout(std::string prefix);
+
+  const std::string& prefix() const { return prefix_; }
+  Key meta_key(std::string_view key) const;
+  KeyRange meta_range() const;
+  // The Redis key of a metadata record's key.
+  std::string key_of_meta(std::string_view meta_key) const;
+
+  Key stamp_key(std::string_view key) const;
+  Key field_key(std::string_view key, std::string_view field) const;
+  KeyRange fields_range(std::string_view key) const;
+  std::string field_of(std::string_view key, std::string_view field_key) const;
+
+  Key expiry_key(int64_t deadline_ms, std::string_view key) const;
+  // Expiry index entries with deadlines below `deadline_ms`.
+  KeyRange expiry_range_below(int64_t deadline_ms) const;
+  // The deadline and key of an expiry index entry.
+  std::pair<int64_t, std::string> decode_expiry_key(std::string_view expiry_key) const;
+
+  // Everything of the front end (FLUSHALL).
+  KeyRange all() const;
+
+ private:
+  std::string prefix_;
+};
+
+// The first key after every key that starts with `prefix` (`prefix` must not be all 0xff).
+Key prefix_end(std::string_view prefix);
+
+// One key's metadata as a transaction read it.
+struct KeyRecord {
+  bool present = false;  // a metadata record exists (possibly expired)
+  bool expired = false;
+  KeyMeta meta;
+  bool alive() const { return present && !expired; }
+  bool is(KeyType type) const { return alive() && meta.type == type; }
+};
+
+class KeyStore {
+ public:
+  KeyStore(Transaction& transaction, const KeyLayout& layout, int64_t now_ms)
+      : transaction_(transaction), layout_(layout), now_ms_(now_ms) {}
+
+  Transaction& transaction() { return transaction_; }
+  const KeyLayout& layout() const { return layout_; }
+  int64_t now_ms() const { return now_ms_; }
+
+  Future<KeyRecord> load(std::string key);
+  // Writes `meta` as the key's record (over `old`, what load() returned in this transaction):
+  // removes an expired or replaced hash's fields, moves the expiry index entry, touches the stamp.
+  void write(const std::string& key, const KeyRecord& old, const KeyMeta& meta);
+  // Removes the key and its fields; `touch` false only for a key that already expired.
+  void remove(const std::string& key, const KeyRecord& old, bool touch = true);
+  // Writes the key's stamp (the commit's versionstamp).
+  void touch(const std::string& key);
+  // Hash fields.
+  Future<std::optional<Value>> get_field(const std::string& key, const std::string& field);
+  void set_field(const std::string& key, const std::string& field, const Value& value);
+  void clear_field(const std::string& key, const std::string& field);
+
+ private:
+  Transaction& transaction_;
+  const KeyLayout& layout_;
+  int64_t now_ms_;
+};
+
+// Redis's integer syntax: optional '-', digits, no leading zeros, no spaces, fits in int64.
+bool parse_int64(std::string_view text, int64_t& value);
+// Redis's float syntax for INCRBYFLOAT and HINCRBYFLOAT (no spaces, not NaN).
+bool parse_long_double(std::string_view text, long double& value);
+
+}  // namespace keel

@@ -1,0 +1,90 @@
+#include "frontend/resp/keyspace.h"
+
+#include <gtest/gtest.h>
+
+#include "frontend/resp/commands.h"
+#include "frontend/resp/scan_cursor.h"
+
+namespace keel {
+namespace {
+
+TEST(RespKeyspace, MetaRoundTrip) {
+  KeyMeta string_meta;
+  string_meta.expire_ms = 1234567890123;
+  string_meta.value = std::string("v\0x", 3);
+  const KeyMeta decoded = decode_meta(encode_meta(string_meta));
+  EXPECT_EQ(decoded.type, KeyType::string);
+  EXPECT_EQ(decoded.expire_ms, string_meta.expire_ms);
+  EXPECT_EQ(decoded.value, string_meta.value);
+  KeyMeta hash_meta;
+  hash_meta.type = KeyType::hash;
+  hash_meta.hash_fields = 7;
+  EXPECT_EQ(decode_meta(encode_meta(hash_meta)).hash_fields, 7);
+  EXPECT_THROW(decode_meta("x"), Error);
+}
+
+TEST(RespKeyspace, LayoutKeepsKeysApart) {
+  const KeyLayout layout{std::string(resp_prefix_default)};
+  EXPECT_TRUE(layout.meta_range().contains(layout.meta_key("a")));
+  EXPECT_FALSE(layout.meta_range().contains(layout.field_key("a", "f")));
+  // A hash's fields never include another hash's, even when one key prefixes the other.
+  EXPECT_FALSE(layout.fields_range("a").contains(layout.field_key("ab", "f")));
+  EXPECT_TRUE(layout.fields_range("a").contains(layout.field_key("a", "\xff\xff")));
+  EXPECT_EQ(layout.field_of("a", layout.field_key("a", "field")), "field");
+  const auto [deadline, key] = layout.decode_expiry_key(layout.expiry_key(99, "k"));
+  EXPECT_EQ(deadline, 99);
+  EXPECT_EQ(key, "k");
+  EXPECT_TRUE(layout.expiry_range_below(100).contains(layout.expiry_key(99, "zzz")));
+  EXPECT_FALSE(layout.expiry_range_below(99).contains(layout.expiry_key(99, "")));
+  EXPECT_TRUE(layout.all().contains(layout.stamp_key("k")));
+}
+
+TEST(RespKeyspace, Integers) {
+  int64_t value = 0;
+  EXPECT_TRUE(parse_int64("-9223372036854775808", value));
+  EXPECT_EQ(value, INT64_MIN);
+  EXPECT_TRUE(parse_int64("9223372036854775807", value));
+  EXPECT_FALSE(parse_int64("9223372036854775808", value));
+  EXPECT_FALSE(parse_int64("01", value));
+  EXPECT_FALSE(parse_int64("-0", value));
+  EXPECT_FALSE(parse_int64(" 1", value));
+  EXPECT_FALSE(parse_int64("+1", value));
+  EXPECT_FALSE(parse_int64("", value));
+  long double number = 0;
+  EXPECT_TRUE(parse_long_double("1.5e3", number));
+  EXPECT_FALSE(parse_long_double("1.5 ", number));
+  EXPECT_FALSE(parse_long_double("nan", number));
+}
+
+TEST(RespKeyspace, ScanCursors) {
+  for (const std::string& key : {std::string(), std::string("a"), std::string("\0\0x", 3), std::string(300, '\xff')}) {
+    const std::string cursor = encode_scan_cursor(key);
+    ASSERT_NE(cursor, "0");
+    for (char c : cursor) ASSERT_TRUE(c >= '0' && c <= '9');
+    const auto position = decode_scan_cursor(cursor);
+    ASSERT_TRUE(position.has_value());
+    EXPECT_FALSE(position->start);
+    EXPECT_EQ(position->last_key, key);
+  }
+  EXPECT_TRUE(decode_scan_cursor("0")->start);
+  EXPECT_FALSE(decode_scan_cursor("12x").has_value());
+  EXPECT_FALSE(decode_scan_cursor("2").has_value());
+}
+
+TEST(RespKeyspace, Glob) {
+  EXPECT_TRUE(glob_match("*", ""));
+  EXPECT_TRUE(glob_match("k*y", "key"));
+  EXPECT_TRUE(glob_match("h?llo", "hello"));
+  EXPECT_TRUE(glob_match("h[ae]llo", "hallo"));
+  EXPECT_FALSE(glob_match("h[^e]llo", "hello"));
+  EXPECT_TRUE(glob_match("h[a-b]llo", "hbllo"));
+  EXPECT_TRUE(glob_match("a\\*b", "a*b"));
+  EXPECT_FALSE(glob_match("a\\*b", "axb"));
+  EXPECT_TRUE(glob_match("*a*b*c*", "xxaxxbxxc"));
+  EXPECT_FALSE(glob_match("*a*b*c*", "xxaxxbxx"));
+  EXPECT_TRUE(glob_match("SAVE", "save", true));
+  EXPECT_EQ(glob_literal_prefix("user:*"), "user:");
+}
+
+}  // namespace
+}  // namespace keel

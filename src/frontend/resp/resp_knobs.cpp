@@ -1,0 +1,23 @@
+#include "frontend/resp/resp_knobs.h"
+
+#include "runtime/knobs.h"
+
+namespace keel {
+
+RespKnobs::RespKnobs() {
+  KnobRegistry& registry = knob_registry();
+  registry.declare("resp_bulk_bytes_max", &resp_bulk_bytes_max, {});
+  registry.declare("resp_array_length_max", &resp_array_length_max, {});
+  registry.declare("resp_query_buffer_bytes_max", &resp_query_buffer_bytes_max, {});
+  registry.declare("resp_reply_bytes_unsent_max", &resp_reply_bytes_unsent_max, {1024});
+  registry.declare("resp_multi_commands_max", &resp_multi_commands_max, {});
+  registry.declare("resp_sweep_interval_seconds", &resp_sweep_interval_seconds, {0.01, 2.0});
+  registry.declare("resp_sweep_keys_max", &resp_sweep_keys_max, {1, 10});
+}
+
+RespKnobs& resp_knobs() {
+  static RespKnobs knobs;
+  return knobs;
+}
+
+}  // namespace keel

@@ -1,0 +1,118 @@
+#include "frontend/resp/resp_server.h"
+
+#include "frontend/resp/expiry_sweeper.h"
+#include "frontend/resp/resp_knobs.h"
+#include "frontend/resp/resp_parser.h"
+#include "frontend/resp/session.h"
+#include "runtime/combinators.h"
+#include "runtime/scheduler.h"
+#include "runtime/trace.h"
+
+namespace keel {
+namespace {
+
+constexpr size_t reply_flush_bytes = 64 * 1024;
+constexpr double close_drain_seconds = 5.0;
+
+void flush(RespServerState& server, IConnection& connection, ReplyWriter& out) {
+  if (out.size() == 0) return;
+  server.stats.net_output_bytes += out.size();
+  connection.write(out.take());
+  out.clear();
+}
+
+// Sends what is queued (bounded in time), then closes.
+Future<Void> close_after_drain(std::shared_ptr<IConnection> connection) {
+  Future<Void> drained = connection->on_unsent_at_most(0);
+  co_await timeout(drained, close_drain_seconds);
+  connection->close();
+  co_return Void{};
+}
+
+Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shared_ptr<IConnection> connection) {
+  Session session(*server, connection->peer_address());
+  RespParser parser(resp_limits_from_knobs());
+  ReplyWriter out;
+  bool open = true;
+  const auto unsent_max = static_cast<size_t>(resp_knobs().resp_reply_bytes_unsent_max);
+  try {
+    while (open) {
+      std::string bytes = co_await connection->read_some();
+      server->stats.net_input_bytes += bytes.size();
+      parser.feed(bytes);
+      while (open) {
+        std::vector<std::string> command;
+        const RespParser::Status status = parser.next(command);
+        if (status == RespParser::Status::need_more) break;
+        if (status == RespParser::Status::malformed) {
+          out.error(parser.error());
+          ++server->stats.protocol_errors;
+          open = false;
+          break;
+        }
+        Future<Void> done = session.execute(std::move(command), out);
+        if (!done.is_ready()) flush(*server, *connection, out);  // earlier replies need not wait
+        co_await done;
+        if (session.closing()) open = false;
+        if (out.size() >= reply_flush_bytes) flush(*server, *connection, out);
+      }
+      flush(*server, *connection, out);
+      if (connection->bytes_unsent() > unsent_max) co_await connection->on_unsent_at_most(unsent_max / 2);
+    }
+    co_await close_after_drain(connection);
+  } catch (const Error& error) {
+    if (error.code() != errc::connection_failed) {
+      TraceEvent(Severity::warn, "RespConnectionFailed").error(error).suppress_for(1.0);
+    }
+  }
+  connection->close();
+  co_return Void{};
+}
+
+Future<Void> refuse_connection(std::shared_ptr<IConnection> connection) {
+  connection->write("-ERR max number of clients reached\r\n");
+  co_await close_after_drain(connection);
+  co_return Void{};
+}
+
+Future<Void> accept_loop(std::shared_ptr<RespServerState> server, std::shared_ptr<IListener> listener,
+                         ActorCollection* connections) {
+  while (true) {
+    Future<std::shared_ptr<IConnection>> accepted = listener->accept();
+    co_await ready(accepted);
+    if (accepted.is_error()) {
+      TraceEvent(Severity::warn_always, "RespAcceptFailed").error(accepted.error()).suppress_for(1.0);
+      co_await delay(0.1);
+      continue;
+    }
+    ++server->stats.connections_received;
+    if (server->sessions.size() >= server->connections_max) {
+      ++server->stats.connections_rejected;
+      connections->add(refuse_connection(accepted.get()));
+      continue;
+    }
+    connections->add(serve_connection(server, accepted.get()));
+  }
+}
+
+}  // namespace
+
+int64_t wall_time_ms() { return static_cast<int64_t>(world().wall_time() * 1000.0); }
+
+Future<Void> run_resp_server(std::shared_ptr<IListener> listener, RespServerOptions options) {
+  auto server = std::make_shared<RespServerState>(Database(options.coordinator), options.prefix, listener->address());
+  server->start_time = now();
+  server->connections_max = options.connections_max;
+  TraceEvent(Severity::info, "RespServerStarted")
+      .detail("Address", listener->address().to_string())
+      .detail("Coordinator", options.coordinator.to_string());
+  ActorCollection connections;
+  Future<Void> sweeper = options.sweep_expired ? run_expiry_sweeper(server) : never();
+  Future<Void> accepting = accept_loop(server, listener, &connections);
+  Future<Void> failed = connections.result();
+  std::vector<Future<Void>> actors{accepting, failed, sweeper};
+  co_await when_any(actors);
+  co_return Void{};
+}
+
+}  // namespace keel

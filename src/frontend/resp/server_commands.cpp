@@ -1,0 +1,271 @@
+// Server commands: INFO, CONFIG, COMMAND, FUNCTION FLUSH, and the scripting commands (which the
+// front end does not run, with a clear error).
+#include <fmt/format.h>
+
+#include "frontend/resp/resp_knobs.h"
+#include "frontend/resp/session.h"
+#include "runtime/scheduler.h"
+
+namespace keel {
+namespace {
+
+using namespace resp_errors;
+
+// Counts live keys and keys with a deadline, in pages of one transaction.
+Future<std::pair<int64_t, int64_t>> count_keys(KeyStore& store) {
+  int64_t keys = 0;
+  int64_t expiring = 0;
+  KeyRange range = store.layout().meta_range();
+  while (true) {
+    RangeResult page = co_await store.transaction().get_range(range, 1000);
+    for (const KeyValue& row : page.rows) {
+      const KeyMeta meta = decode_meta(row.value);
+      if (meta.expire_ms != 0 && meta.expire_ms <= store.now_ms()) continue;
+      ++keys;
+      if (meta.expire_ms != 0) ++expiring;
+    }
+    if (!page.more || page.rows.empty()) break;
+    range.begin = key_after(page.rows.back().key);
+  }
+  co_return std::make_pair(keys, expiring);
+}
+
+bool wants(const std::vector<std::string>& sections, std::string_view name, bool in_default) {
+  if (sections.empty()) return in_default;
+  for (const std::string& section : sections) {
+    if (section == name || section == "all" || section == "everything" || (section == "default" && in_default)) return true;
+  }
+  return false;
+}
+
+// INFO [section ...]
+Future<Void> info(CommandContext& c) {
+  std::vector<std::string> sections;
+  for (size_t i = 1; i < c.args.size(); ++i) sections.push_back(lowercase(c.args[i]));
+  const RespServerState& server = c.server;
+  std::string text;
+  if (wants(sections, "server", true)) {
+    text += fmt::format(
+        "# Server\r\nredis_version:7.2.0\r\nredis_mode:standalone\r\nserver_name:keeldb\r\nos:Linux\r\n"
+        "arch_bits:64\r\nprocess_id:0\r\ntcp_port:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\n"
+        "executable:keel\r\n\r\n",
+        server.address.port, static_cast<int64_t>(now() - server.start_time),
+        static_cast<int64_t>((now() - server.start_time) / 86400));
+  }
+  if (wants(sections, "clients", true)) {
+    text += fmt::format("# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n\r\n",
+                        server.sessions.size(), server.connections_max);
+  }
+  if (wants(sections, "persistence", true)) {
+    text += "# Persistence\r\nloading:0\r\naof_enabled:1\r\nrdb_changes_since_last_save:0\r\n\r\n";
+  }
+  if (wants(sections, "stats", true)) {
+    const RespStats& s = server.stats;
+    text += fmt::format(
+        "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\n"
+        "total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\n"
+        "evicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\ntotal_error_replies:{}\r\n"
+        "total_protocol_errors:{}\r\n\r\n",
+        s.connections_received, s.commands_processed, s.net_input_bytes, s.net_output_bytes, s.connections_rejected,
+        s.expired_keys, s.keyspace_hits, s.keyspace_misses, s.errors_replied, s.protocol_errors);
+  }
+  if (wants(sections, "replication", true)) text += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n";
+  if (wants(sections, "keyspace", true)) {
+    const auto [keys, expiring] = co_await count_keys(*c.store);
+    text += "# Keyspace\r\n";
+    if (keys > 0) text += fmt::format("db0:keys={},expires={},avg_ttl=0\r\n", keys, expiring);
+  }
+  c.out.verbatim(text);
+  co_return Void{};
+}
+
+// The settings CONFIG GET answers (what redis-benchmark and client libraries ask for).
+std::vector<std::pair<std::string, std::string>> config_values(const RespServerState& server) {
+  return {
+      {"appendfsync", "always"},
+      {"appendonly", "yes"},
+      {"databases", "1"},
+      {"maxclients", std::to_string(server.connections_max)},
+      {"maxmemory", "0"},
+      {"maxmemory-policy", "noeviction"},
+      {"port", std::to_string(server.address.port)},
+      {"proto-max-bulk-len", fmt::format("{}", static_cast<int64_t>(resp_knobs().resp_bulk_bytes_max))},
+      {"save", ""},
+      {"timeout", "0"},
+  };
+}
+
+Future<Void> config(CommandContext& c) {
+  const std::string sub = lowercase(c.args[1]);
+  if (sub == "get" && c.args.size() >= 3) {
+    std::vector<std::pair<std::string, std::string>> matched;
+    for (const auto& [name, value] : config_values(c.server)) {
+      for (size_t i = 2; i < c.args.size(); ++i) {
+        if (glob_match(c.args[i], name, true)) {
+          matched.emplace_back(name, value);
+          break;
+        }
+      }
+    }
+    c.out.map(matched.size());
+    for (const auto& [name, value] : matched) {
+      c.out.bulk(name);
+      c.out.bulk(value);
+    }
+  } else if (sub == "set" && c.args.size() >= 4 && c.args.size() % 2 == 0) {
+    for (size_t i = 2; i < c.args.size(); i += 2) {
+      const std::string name = lowercase(c.args[i]);
+      int64_t number = 0;
+      if (name == "proto-max-bulk-len" && parse_int64(c.args[i + 1], number) && number > 0) {
+        resp_knobs().resp_bulk_bytes_max = static_cast<double>(number);
+      } else if (name != "save" && name != "appendonly" && name != "appendfsync" && name != "timeout" &&
+                 name != "maxmemory" && name != "maxmemory-policy") {
+        c.out.error("ERR Unknown option or number of arguments for CONFIG SET - '" + c.args[i] + "'");
+        co_return Void{};
+      }
+    }
+    c.out.ok();
+  } else if (sub == "resetstat" && c.args.size() == 2) {
+    c.server.stats = RespStats{};
+    c.out.ok();
+  } else if (sub == "rewrite" && c.args.size() == 2) {
+    c.out.ok();
+  } else if (sub == "get" || sub == "set") {
+    c.out.error(wrong_arity_error("config|" + sub));
+  } else {
+    c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try CONFIG HELP.");
+  }
+  co_return Void{};
+}
+
+void command_info(ReplyWriter& out, const CommandSpec& spec) {
+  out.array(10);
+  out.bulk(spec.name);
+  out.integer(spec.arity);
+  std::vector<std::string_view> flags;
+  if (spec.flags & command_flags::write) flags.push_back("write");
+  if (spec.flags & command_flags::readonly) flags.push_back("readonly");
+  if (spec.flags & command_flags::fast) flags.push_back("fast");
+  if (spec.flags & (command_flags::connection | command_flags::session)) flags.push_back("loading");
+  out.set(flags.size());
+  for (std::string_view flag : flags) out.simple(flag);
+  out.integer(spec.first_key);
+  out.integer(spec.last_key);
+  out.integer(spec.key_step);
+  out.set(0);    // ACL categories
+  out.array(0);  // tips
+  out.array(0);  // key specs
+  out.array(0);  // subcommands
+}
+
+Future<Void> command(CommandContext& c) {
+  const std::vector<const CommandSpec*>& commands = all_commands();
+  if (c.args.size() == 1) {
+    c.out.array(commands.size());
+    for (const CommandSpec* spec : commands) command_info(c.out, *spec);
+    return Void{};
+  }
+  const std::string sub = lowercase(c.args[1]);
+  if (sub == "count" && c.args.size() == 2) {
+    c.out.integer(static_cast<int64_t>(commands.size()));
+  } else if (sub == "info") {
+    if (c.args.size() == 2) {
+      c.out.array(commands.size());
+      for (const CommandSpec* spec : commands) command_info(c.out, *spec);
+      return Void{};
+    }
+    c.out.array(c.args.size() - 2);
+    for (size_t i = 2; i < c.args.size(); ++i) {
+      const CommandSpec* spec = find_command(lowercase(c.args[i]));
+      if (spec == nullptr) {
+        c.out.null_array();
+      } else {
+        command_info(c.out, *spec);
+      }
+    }
+  } else if (sub == "docs") {
+    std::vector<const CommandSpec*> chosen;
+    if (c.args.size() == 2) {
+      chosen = commands;
+    } else {
+      for (size_t i = 2; i < c.args.size(); ++i) {
+        const CommandSpec* spec = find_command(lowercase(c.args[i]));
+        if (spec != nullptr) chosen.push_back(spec);
+      }
+    }
+    c.out.map(chosen.size());
+    for (const CommandSpec* spec : chosen) {
+      c.out.bulk(spec->name);
+      c.out.map(2);
+      c.out.bulk("summary");
+      c.out.bulk("A Redis command served by KeelDB");
+      c.out.bulk("since");
+      c.out.bulk("1.0.0");
+    }
+  } else if (sub == "list" && c.args.size() == 2) {
+    c.out.array(commands.size());
+    for (const CommandSpec* spec : commands) c.out.bulk(spec->name);
+  } else {
+    c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try COMMAND HELP.");
+  }
+  return Void{};
+}
+
+Future<Void> function(CommandContext& c) {
+  const std::string sub = lowercase(c.args[1]);
+  if (sub == "flush" && c.args.size() <= 3) {
+    c.out.ok();
+  } else if (sub == "list") {
+    c.out.array(0);
+  } else {
+    c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try FUNCTION HELP.");
+  }
+  return Void{};
+}
+
+Future<Void> eval(CommandContext& c) {
+  c.out.error("ERR " + lowercase(c.args[0]) +
+              " is not supported: KeelDB's Redis front end runs no scripts; use MULTI/EXEC (serializable) instead");
+  return Void{};
+}
+
+Future<Void> evalsha(CommandContext& c) {
+  c.out.error("NOSCRIPT No matching script. Please use EVAL.");
+  return Void{};
+}
+
+Future<Void> script(CommandContext& c) {
+  const std::string sub = lowercase(c.args[1]);
+  if (sub == "flush") {
+    c.out.ok();
+  } else if (sub == "exists") {
+    c.out.array(c.args.size() - 2);
+    for (size_t i = 2; i < c.args.size(); ++i) c.out.integer(0);
+  } else if (sub == "load") {
+    c.out.error("ERR script load is not supported: KeelDB's Redis front end runs no scripts");
+  } else {
+    c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try SCRIPT HELP.");
+  }
+  return Void{};
+}
+
+constexpr uint32_t connection = command_flags::connection;
+
+}  // namespace
+
+std::vector<CommandSpec> server_commands() {
+  return {
+      {"info", -1, command_flags::readonly, 0, 0, 0, info},
+      {"config", -2, connection, 0, 0, 0, config},
+      {"command", -1, connection, 0, 0, 0, command},
+      {"function", -2, connection, 0, 0, 0, function},
+      {"eval", -3, connection, 0, 0, 0, eval},
+      {"eval_ro", -3, connection, 0, 0, 0, eval},
+      {"fcall", -3, connection, 0, 0, 0, eval},
+      {"evalsha", -3, connection, 0, 0, 0, evalsha},
+      {"evalsha_ro", -3, connection, 0, 0, 0, evalsha},
+      {"script", -2, connection, 0, 0, 0, script},
+  };
+}
+
+}  // namespace keel

@@ -1,0 +1,48 @@
+// RespServerState: what every connection of one front end shares: the database handle (a
+// client of the cluster this process belongs to), the key layout, the registry of sessions
+// (CLIENT LIST, INFO clients) and counters (INFO stats). Lives as long as the front end; only
+// touched from the event loop.
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+#include "client/database.h"
+#include "frontend/resp/keyspace.h"
+#include "world/network_address.h"
+
+namespace keel {
+
+class Session;
+
+struct RespStats {
+  uint64_t connections_received = 0;
+  uint64_t connections_rejected = 0;
+  uint64_t commands_processed = 0;
+  uint64_t errors_replied = 0;
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+  uint64_t expired_keys = 0;   // removed by the sweeper
+  uint64_t protocol_errors = 0;
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+};
+
+struct RespServerState {
+  RespServerState(Database db, std::string prefix, NetworkAddress listen_address)
+      : database(std::move(db)), layout(std::move(prefix)), address(listen_address) {}
+
+  Database database;
+  KeyLayout layout;
+  NetworkAddress address;
+  RespStats stats;
+  double start_time = 0;  // now() at start
+  uint64_t next_client_id = 1;
+  std::map<uint64_t, Session*> sessions;  // by client id
+  size_t connections_max = 10'000;
+};
+
+// Milliseconds of wall time (expiry deadlines, TIME).
+int64_t wall_time_ms();
+
+}  // namespace keel

@@ -1,0 +1,83 @@
+// Session: the state of one client connection and the way its commands run: one at a time, in
+// order, each in its own transaction (so each sees the effects of the ones before), or queued
+// between MULTI and EXEC and then run together in one transaction.
+//
+// WATCH: at WATCH the session reads each key's modification stamp and whether the key is alive;
+// EXEC re-reads both inside its transaction (which puts read conflicts on them) and returns the
+// null reply if any changed: the stamp is written by every commit that changes the key, so this
+// holds however long after WATCH the EXEC comes, for same-value writes, for create-then-delete
+// and for this client's own writes. An expired key counts as gone; the sweeper removing an
+// expired key does not count as a change.
+//
+// Single-threaded; owned by the connection's actor, registered in RespServerState meanwhile.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frontend/resp/commands.h"
+#include "frontend/resp/server_state.h"
+
+namespace keel {
+
+struct ClientInfo {
+  uint64_t id = 0;
+  std::string name;
+  std::string lib_name;
+  std::string lib_version;
+  int protocol = 2;
+  NetworkAddress peer;
+  double connected_at = 0;  // now()
+  std::string last_command = "NULL";
+};
+
+struct WatchedKey {
+  std::string key;
+  bool alive = false;
+  std::optional<std::string> stamp;
+};
+
+class Session {
+ public:
+  Session(RespServerState& server, NetworkAddress peer);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Runs one command and appends its reply to `out` (whose protocol the session sets).
+  Future<Void> execute(std::vector<std::string> command, ReplyWriter& out);
+
+  ClientInfo& info() { return info_; }
+  const ClientInfo& info() const { return info_; }
+  // The connection closes once the replies written so far are sent (QUIT).
+  void close_after_reply() { closing_ = true; }
+  bool closing() const { return closing_; }
+  bool in_multi() const { return in_multi_; }
+  size_t watched_count() const { return watched_.size(); }
+
+  // MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET (transaction_commands.cpp).
+  void multi(ReplyWriter& out);
+  Future<Void> exec(ReplyWriter& out);
+  void discard(ReplyWriter& out);
+  Future<Void> watch(std::vector<std::string> keys, ReplyWriter& out);
+  void unwatch() { watched_.clear(); }
+  void reset();
+
+ private:
+  void queue(const CommandSpec* spec, std::vector<std::string> command, ReplyWriter& out);
+  Future<Void> run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command, ReplyWriter& out);
+
+  RespServerState& server_;
+  ClientInfo info_;
+  bool closing_ = false;
+  bool in_multi_ = false;
+  bool multi_failed_ = false;  // a command was rejected while queueing: EXEC aborts
+  std::vector<std::vector<std::string>> queued_;
+  std::vector<WatchedKey> watched_;
+};
+
+// The reply text of a KeelDB error that ended a command ("ERR ..." in Redis's form).
+std::string error_reply_text(const Error& error);
+
+}  // namespace keel

@@ -1,0 +1,413 @@
+// String commands: GET, SET and its variants, MGET/MSET, APPEND, ranges, counters.
+#include <algorithm>
+#include <cmath>
+
+#include "frontend/resp/commands.h"
+#include "frontend/resp/server_state.h"
+
+namespace keel {
+namespace {
+
+using namespace resp_errors;
+
+// Writes the string's value, or null, or WRONGTYPE; true if the key holds no other type.
+bool reply_string(CommandContext& c, const KeyRecord& record) {
+  if (!record.alive()) {
+    ++c.server.stats.keyspace_misses;
+    c.out.null();
+    return true;
+  }
+  if (record.meta.type != KeyType::string) {
+    c.out.error(wrong_type);
+    return false;
+  }
+  ++c.server.stats.keyspace_hits;
+  c.out.bulk(record.meta.value);
+  return true;
+}
+
+void put_string(CommandContext& c, const std::string& key, const KeyRecord& old, std::string value, int64_t expire_ms) {
+  KeyMeta meta;
+  meta.type = KeyType::string;
+  meta.expire_ms = expire_ms;
+  meta.value = std::move(value);
+  c.store->write(key, old, meta);
+}
+
+bool value_fits(CommandContext& c, size_t bytes) {
+  if (bytes <= string_bytes_max) return true;
+  c.out.error(string_too_long);
+  return false;
+}
+
+Future<Void> get(CommandContext& c) {
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  reply_string(c, record);
+  co_return Void{};
+}
+
+struct SetOptions {
+  bool nx = false;
+  bool xx = false;
+  bool get = false;
+  bool keep_ttl = false;
+  bool has_expiry = false;
+  int64_t deadline_ms = 0;
+};
+
+// Parses SET's options from args[3]; false when an error was written.
+bool parse_set_options(CommandContext& c, SetOptions& options) {
+  const auto& args = c.args;
+  for (size_t i = 3; i < args.size(); ++i) {
+    const std::string option = lowercase(args[i]);
+    const bool has_next = i + 1 < args.size();
+    if (option == "nx" && !options.xx) {
+      options.nx = true;
+    } else if (option == "xx" && !options.nx) {
+      options.xx = true;
+    } else if (option == "get") {
+      options.get = true;
+    } else if (option == "keepttl" && !options.has_expiry) {
+      options.keep_ttl = true;
+    } else if ((option == "ex" || option == "px" || option == "exat" || option == "pxat") && has_next &&
+               !options.has_expiry && !options.keep_ttl) {
+      if (!expiry_deadline(c, option, args[i + 1], options.deadline_ms)) return false;
+      options.has_expiry = true;
+      ++i;
+    } else {
+      c.out.error(syntax);
+      return false;
+    }
+  }
+  return true;
+}
+
+Future<Void> set(CommandContext& c) {
+  SetOptions options;
+  if (!parse_set_options(c, options) || !value_fits(c, c.args[2].size())) co_return Void{};
+  const std::string& key = c.args[1];
+  KeyRecord record = co_await c.store->load(key);
+  if (options.get && record.alive() && record.meta.type != KeyType::string) {
+    c.out.error(wrong_type);
+    co_return Void{};
+  }
+  const bool apply = !(options.nx && record.alive()) && !(options.xx && !record.alive());
+  if (options.get) {
+    reply_string(c, record);
+  } else if (apply) {
+    c.out.ok();
+  } else {
+    c.out.null();
+  }
+  if (!apply) co_return Void{};
+  if (options.has_expiry && options.deadline_ms <= c.store->now_ms()) {
+    c.store->remove(key, record, record.alive());  // set and expired at once
+    co_return Void{};
+  }
+  int64_t deadline = options.has_expiry ? options.deadline_ms : 0;
+  if (options.keep_ttl && record.alive()) deadline = record.meta.expire_ms;
+  put_string(c, key, record, c.args[2], deadline);
+  co_return Void{};
+}
+
+Future<Void> setnx(CommandContext& c) {
+  if (!value_fits(c, c.args[2].size())) co_return Void{};
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (record.alive()) {
+    c.out.integer(0);
+    co_return Void{};
+  }
+  put_string(c, c.args[1], record, c.args[2], 0);
+  c.out.integer(1);
+  co_return Void{};
+}
+
+// SETEX key seconds value, PSETEX key milliseconds value.
+Future<Void> setex(CommandContext& c) {
+  const std::string unit = lowercase(c.args[0]) == "setex" ? "ex" : "px";
+  int64_t deadline = 0;
+  if (!expiry_deadline(c, unit, c.args[2], deadline) || !value_fits(c, c.args[3].size())) co_return Void{};
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  put_string(c, c.args[1], record, c.args[3], deadline);
+  c.out.ok();
+  co_return Void{};
+}
+
+Future<Void> getset(CommandContext& c) {
+  if (!value_fits(c, c.args[2].size())) co_return Void{};
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (!reply_string(c, record)) co_return Void{};
+  put_string(c, c.args[1], record, c.args[2], 0);
+  co_return Void{};
+}
+
+Future<Void> getdel(CommandContext& c) {
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (!reply_string(c, record) || !record.alive()) co_return Void{};
+  c.store->remove(c.args[1], record);
+  co_return Void{};
+}
+
+// GETEX key [EX s | PX ms | EXAT t | PXAT t | PERSIST]
+Future<Void> getex(CommandContext& c) {
+  bool persist = false;
+  bool has_expiry = false;
+  int64_t deadline = 0;
+  for (size_t i = 2; i < c.args.size(); ++i) {
+    const std::string option = lowercase(c.args[i]);
+    if (option == "persist" && !has_expiry && !persist) {
+      persist = true;
+    } else if ((option == "ex" || option == "px" || option == "exat" || option == "pxat") && i + 1 < c.args.size() &&
+               !has_expiry && !persist) {
+      if (!expiry_deadline(c, option, c.args[i + 1], deadline)) co_return Void{};
+      has_expiry = true;
+      ++i;
+    } else {
+      c.out.error(syntax);
+      co_return Void{};
+    }
+  }
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (!reply_string(c, record) || !record.alive()) co_return Void{};
+  if (has_expiry && deadline <= c.store->now_ms()) {
+    c.store->remove(c.args[1], record);
+  } else if (has_expiry || (persist && record.meta.expire_ms != 0)) {
+    KeyMeta meta = record.meta;
+    meta.expire_ms = has_expiry ? deadline : 0;
+    c.store->write(c.args[1], record, meta);
+  }
+  co_return Void{};
+}
+
+Future<Void> mget(CommandContext& c) {
+  std::vector<Future<KeyRecord>> loads;
+  for (size_t i = 1; i < c.args.size(); ++i) loads.push_back(c.store->load(c.args[i]));
+  c.out.array(loads.size());
+  for (Future<KeyRecord>& load : loads) {
+    KeyRecord record = co_await load;
+    if (record.is(KeyType::string)) {
+      c.out.bulk(record.meta.value);
+    } else {
+      c.out.null();
+    }
+  }
+  co_return Void{};
+}
+
+// MSET and MSETNX.
+Future<Void> mset(CommandContext& c) {
+  const bool only_new = lowercase(c.args[0]) == "msetnx";
+  if (c.args.size() % 2 != 1) {
+    c.out.error(wrong_arity_error(c.args[0]));
+    co_return Void{};
+  }
+  for (size_t i = 2; i < c.args.size(); i += 2) {
+    if (!value_fits(c, c.args[i].size())) co_return Void{};
+  }
+  std::vector<Future<KeyRecord>> loads;
+  for (size_t i = 1; i < c.args.size(); i += 2) loads.push_back(c.store->load(c.args[i]));
+  std::vector<KeyRecord> records;
+  for (Future<KeyRecord>& load : loads) records.push_back(co_await load);
+  if (only_new) {
+    const bool any_alive = std::any_of(records.begin(), records.end(), [](const KeyRecord& r) { return r.alive(); });
+    if (any_alive) {
+      c.out.integer(0);
+      co_return Void{};
+    }
+  }
+  // A key named twice: the last value wins, written over the record as stored.
+  std::map<std::string, size_t> last;
+  for (size_t i = 1; i < c.args.size(); i += 2) last[c.args[i]] = i;
+  for (const auto& [key, index] : last) {
+    const size_t record_index = (index - 1) / 2;
+    size_t first = record_index;
+    for (size_t j = 0; j < records.size(); ++j) {
+      if (c.args[1 + 2 * j] == key) {
+        first = j;
+        break;
+      }
+    }
+    put_string(c, key, records[first], c.args[index + 1], 0);
+  }
+  if (only_new) {
+    c.out.integer(1);
+  } else {
+    c.out.ok();
+  }
+  co_return Void{};
+}
+
+Future<Void> append(CommandContext& c) {
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (record.alive() && record.meta.type != KeyType::string) {
+    c.out.error(wrong_type);
+    co_return Void{};
+  }
+  std::string value = record.alive() ? record.meta.value : std::string();
+  if (!value_fits(c, value.size() + c.args[2].size())) co_return Void{};
+  value += c.args[2];
+  const int64_t length = static_cast<int64_t>(value.size());
+  put_string(c, c.args[1], record, std::move(value), record.alive() ? record.meta.expire_ms : 0);
+  c.out.integer(length);
+  co_return Void{};
+}
+
+Future<Void> strlen(CommandContext& c) {
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (record.alive() && record.meta.type != KeyType::string) {
+    c.out.error(wrong_type);
+  } else {
+    c.out.integer(record.alive() ? static_cast<int64_t>(record.meta.value.size()) : 0);
+  }
+  co_return Void{};
+}
+
+Future<Void> getrange(CommandContext& c) {
+  int64_t start = 0;
+  int64_t end = 0;
+  if (!integer_argument(c, 2, start) || !integer_argument(c, 3, end)) co_return Void{};
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (record.alive() && record.meta.type != KeyType::string) {
+    c.out.error(wrong_type);
+    co_return Void{};
+  }
+  const std::string empty;
+  const std::string& value = record.alive() ? record.meta.value : empty;
+  const auto length = static_cast<int64_t>(value.size());
+  if (start < 0 && end < 0 && start > end) {
+    c.out.bulk("");
+    co_return Void{};
+  }
+  if (start < 0) start = std::max<int64_t>(length + start, 0);
+  if (end < 0) end = std::max<int64_t>(length + end, 0);
+  end = std::min(end, length - 1);
+  if (length == 0 || start > end) {
+    c.out.bulk("");
+  } else {
+    c.out.bulk(std::string_view(value).substr(static_cast<size_t>(start), static_cast<size_t>(end - start + 1)));
+  }
+  co_return Void{};
+}
+
+Future<Void> setrange(CommandContext& c) {
+  int64_t offset = 0;
+  if (!integer_argument(c, 2, offset)) co_return Void{};
+  if (offset < 0) {
+    c.out.error("ERR offset is out of range");
+    co_return Void{};
+  }
+  const std::string& patch = c.args[3];
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (record.alive() && record.meta.type != KeyType::string) {
+    c.out.error(wrong_type);
+    co_return Void{};
+  }
+  std::string value = record.alive() ? record.meta.value : std::string();
+  if (patch.empty()) {
+    c.out.integer(static_cast<int64_t>(value.size()));
+    co_return Void{};
+  }
+  if (static_cast<uint64_t>(offset) + patch.size() > string_bytes_max) {
+    c.out.error(string_too_long);
+    co_return Void{};
+  }
+  const auto at = static_cast<size_t>(offset);
+  if (value.size() < at + patch.size()) value.resize(at + patch.size(), '\0');
+  value.replace(at, patch.size(), patch);
+  const auto length = static_cast<int64_t>(value.size());
+  put_string(c, c.args[1], record, std::move(value), record.alive() ? record.meta.expire_ms : 0);
+  c.out.integer(length);
+  co_return Void{};
+}
+
+// INCR, DECR, INCRBY, DECRBY.
+Future<Void> incr(CommandContext& c) {
+  const std::string name = lowercase(c.args[0]);
+  int64_t delta = 1;
+  if (name == "incrby" || name == "decrby") {
+    if (!integer_argument(c, 2, delta)) co_return Void{};
+  }
+  if (name == "decrby" && delta == INT64_MIN) {
+    c.out.error("ERR decrement would overflow");
+    co_return Void{};
+  }
+  if (name == "decr" || name == "decrby") delta = -delta;
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (record.alive() && record.meta.type != KeyType::string) {
+    c.out.error(wrong_type);
+    co_return Void{};
+  }
+  int64_t value = 0;
+  if (record.alive() && !parse_int64(record.meta.value, value)) {
+    c.out.error(not_integer);
+    co_return Void{};
+  }
+  if ((delta > 0 && value > INT64_MAX - delta) || (delta < 0 && value < INT64_MIN - delta)) {
+    c.out.error(overflow);
+    co_return Void{};
+  }
+  value += delta;
+  put_string(c, c.args[1], record, std::to_string(value), record.alive() ? record.meta.expire_ms : 0);
+  c.out.integer(value);
+  co_return Void{};
+}
+
+Future<Void> incrbyfloat(CommandContext& c) {
+  long double delta = 0;
+  if (!parse_long_double(c.args[2], delta)) {
+    c.out.error(not_float);
+    co_return Void{};
+  }
+  KeyRecord record = co_await c.store->load(c.args[1]);
+  if (record.alive() && record.meta.type != KeyType::string) {
+    c.out.error(wrong_type);
+    co_return Void{};
+  }
+  long double value = 0;
+  if (record.alive() && !parse_long_double(record.meta.value, value)) {
+    c.out.error(not_float);
+    co_return Void{};
+  }
+  value += delta;
+  if (std::isnan(value) || std::isinf(value)) {
+    c.out.error(nan_or_infinity);
+    co_return Void{};
+  }
+  std::string text = format_long_double(value);
+  c.out.bulk(text);
+  put_string(c, c.args[1], record, std::move(text), record.alive() ? record.meta.expire_ms : 0);
+  co_return Void{};
+}
+
+constexpr uint32_t write = command_flags::write;
+constexpr uint32_t readonly = command_flags::readonly;
+
+}  // namespace
+
+std::vector<CommandSpec> string_commands() {
+  return {
+      {"get", 2, readonly | command_flags::fast, 1, 1, 1, get},
+      {"set", -3, write, 1, 1, 1, set},
+      {"setnx", 3, write, 1, 1, 1, setnx},
+      {"setex", 4, write, 1, 1, 1, setex},
+      {"psetex", 4, write, 1, 1, 1, setex},
+      {"getset", 3, write, 1, 1, 1, getset},
+      {"getdel", 2, write, 1, 1, 1, getdel},
+      {"getex", -2, write, 1, 1, 1, getex},
+      {"mget", -2, readonly, 1, -1, 1, mget},
+      {"mset", -3, write, 1, -1, 2, mset},
+      {"msetnx", -3, write, 1, -1, 2, mset},
+      {"append", 3, write, 1, 1, 1, append},
+      {"strlen", 2, readonly, 1, 1, 1, strlen},
+      {"getrange", 4, readonly, 1, 1, 1, getrange},
+      {"substr", 4, readonly, 1, 1, 1, getrange},
+      {"setrange", 4, write, 1, 1, 1, setrange},
+      {"incr", 2, write, 1, 1, 1, incr},
+      {"decr", 2, write, 1, 1, 1, incr},
+      {"incrby", 3, write, 1, 1, 1, incr},
+      {"decrby", 3, write, 1, 1, 1, incr},
+      {"incrbyfloat", 3, write, 1, 1, 1, incrbyfloat},
+  };
+}
+
+}  // namespace keel

@@ -1,0 +1,183 @@
+// MULTI, EXEC, DISCARD, WATCH, UNWATCH: Redis transactions on one KeelDB transaction. See
+// session.h for how WATCH keeps Redis's meaning beyond the MVCC window.
+#include "frontend/resp/session.h"
+
+namespace keel {
+namespace {
+
+struct WatchReading {
+  Future<std::optional<Value>> stamp;
+  Future<KeyRecord> record;
+};
+
+WatchReading read_watch_state(KeyStore& store, const std::string& key) {
+  return WatchReading{store.transaction().get(store.layout().stamp_key(key)), store.load(key)};
+}
+
+// True if a watched key changed since WATCH: it appeared, disappeared (or expired), or a commit
+// changed it (a new stamp). A stamp that vanished from a key missing then and now is no change
+// (FLUSHALL removes stamps of keys that are gone anyway).
+Future<bool> any_watched_key_changed(KeyStore& store, const std::vector<WatchedKey>& watched) {
+  std::vector<WatchReading> readings;
+  for (const WatchedKey& entry : watched) readings.push_back(read_watch_state(store, entry.key));
+  bool changed = false;
+  for (size_t i = 0; i < watched.size(); ++i) {
+    std::optional<Value> stamp = co_await readings[i].stamp;
+    KeyRecord record = co_await readings[i].record;
+    if (record.alive() != watched[i].alive) changed = true;
+    if (stamp && stamp != watched[i].stamp) changed = true;
+  }
+  co_return changed;
+}
+
+Future<Void> multi_command(CommandContext& c) {
+  c.session.multi(c.out);
+  return Void{};
+}
+
+Future<Void> exec_command(CommandContext& c) { return c.session.exec(c.out); }
+
+Future<Void> discard_command(CommandContext& c) {
+  c.session.discard(c.out);
+  return Void{};
+}
+
+Future<Void> watch_command(CommandContext& c) {
+  std::vector<std::string> keys(c.args.begin() + 1, c.args.end());
+  return c.session.watch(std::move(keys), c.out);
+}
+
+Future<Void> unwatch_command(CommandContext& c) {
+  c.session.unwatch();
+  c.out.ok();
+  return Void{};
+}
+
+constexpr uint32_t session_flag = command_flags::session;
+
+}  // namespace
+
+void Session::multi(ReplyWriter& out) {
+  if (in_multi_) {
+    out.error("ERR MULTI calls can not be nested");
+    return;
+  }
+  in_multi_ = true;
+  multi_failed_ = false;
+  queued_.clear();
+  out.ok();
+}
+
+void Session::discard(ReplyWriter& out) {
+  if (!in_multi_) {
+    out.error("ERR DISCARD without MULTI");
+    return;
+  }
+  in_multi_ = false;
+  queued_.clear();
+  watched_.clear();
+  out.ok();
+}
+
+void Session::reset() {
+  in_multi_ = false;
+  multi_failed_ = false;
+  queued_.clear();
+  watched_.clear();
+  info_.protocol = 2;
+  info_.name.clear();
+}
+
+Future<Void> Session::watch(std::vector<std::string> keys, ReplyWriter& out) {
+  if (in_multi_) {
+    out.error("ERR WATCH inside MULTI is not allowed");
+    co_return Void{};
+  }
+  std::vector<WatchedKey> readings;
+  auto body = [&](Transaction& transaction) -> Future<Void> {
+    readings.clear();
+    KeyStore store(transaction, server_.layout, wall_time_ms());
+    std::vector<WatchReading> pending;
+    for (const std::string& key : keys) pending.push_back(read_watch_state(store, key));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      WatchedKey entry;
+      entry.key = keys[i];
+      entry.stamp = co_await pending[i].stamp;
+      entry.alive = (co_await pending[i].record).alive();
+      readings.push_back(std::move(entry));
+    }
+    co_return Void{};
+  };
+  try {
+    co_await server_.database.run(body);
+  } catch (const Error& error) {
+    out.error(error_reply_text(error));
+    co_return Void{};
+  }
+  for (WatchedKey& reading : readings) {
+    bool known = false;
+    for (const WatchedKey& entry : watched_) known = known || entry.key == reading.key;
+    if (!known) watched_.push_back(std::move(reading));  // an earlier WATCH of the key stands
+  }
+  out.ok();
+  co_return Void{};
+}
+
+Future<Void> Session::exec(ReplyWriter& out) {
+  if (!in_multi_) {
+    out.error("ERR EXEC without MULTI");
+    co_return Void{};
+  }
+  const std::vector<std::vector<std::string>> commands = std::move(queued_);
+  const std::vector<WatchedKey> watched = std::move(watched_);
+  const bool failed = multi_failed_;
+  in_multi_ = false;
+  multi_failed_ = false;
+  queued_.clear();
+  watched_.clear();
+  if (failed) {
+    out.error("EXECABORT Transaction discarded because of previous errors.");
+    co_return Void{};
+  }
+  ReplyWriter attempt(out.protocol());
+  bool aborted = false;
+  auto body = [&](Transaction& transaction) -> Future<Void> {
+    attempt.clear();
+    KeyStore store(transaction, server_.layout, wall_time_ms());
+    aborted = co_await any_watched_key_changed(store, watched);
+    if (aborted) co_return Void{};
+    attempt.array(commands.size());
+    for (const std::vector<std::string>& command : commands) {
+      const CommandSpec* spec = find_command(lowercase(command[0]));
+      KEEL_ASSERT(spec != nullptr);  // checked when queued
+      const bool outside = (spec->flags & (command_flags::connection | command_flags::session)) != 0;
+      CommandContext context{*this, server_, command, attempt, outside ? nullptr : &store};
+      co_await spec->handler(context);
+    }
+    co_return Void{};
+  };
+  try {
+    co_await server_.database.run(body);
+  } catch (const Error& error) {
+    out.error(error_reply_text(error));
+    co_return Void{};
+  }
+  if (aborted) {
+    out.null_array();
+  } else {
+    out.append(attempt);
+  }
+  co_return Void{};
+}
+
+std::vector<CommandSpec> transaction_commands() {
+  return {
+      {"multi", 1, session_flag | command_flags::fast, 0, 0, 0, multi_command},
+      {"exec", 1, session_flag, 0, 0, 0, exec_command},
+      {"discard", 1, session_flag | command_flags::fast, 0, 0, 0, discard_command},
+      {"watch", -2, session_flag | command_flags::fast, 1, -1, 1, watch_command},
+      {"unwatch", 1, command_flags::connection | command_flags::fast, 0, 0, 0, unwatch_command},
+  };
+}
+
+}  // namespace keel

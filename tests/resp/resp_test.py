@@ -1,0 +1,521 @@
+#!/usr/bin/python3
+"""The Redis front end against real clients: Debian's python3-redis and redis-cli, talking to a
+real `keel server --resp` (usage: resp_test.py PATH_TO_KEEL [unittest args]). Every loop is
+bounded in count and time."""
+import os
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+import redis
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from resp_lib import KeelServer, RawConnection  # noqa: E402
+
+KEEL = None
+SERVER = None
+
+
+def setUpModule():
+    global SERVER
+    SERVER = KeelServer(KEEL)
+
+
+def tearDownModule():
+    if SERVER is not None:
+        SERVER.stop()
+
+
+class RespTest(unittest.TestCase):
+    def setUp(self):
+        self.r = SERVER.client(decode_responses=True)
+        self.r.flushall()
+
+    def tearDown(self):
+        self.r.close()
+
+    def assertError(self, text, call, *args):
+        with self.assertRaises(redis.exceptions.ResponseError) as caught:
+            call(*args)
+        # redis-py drops the "ERR " code from the messages it raises.
+        self.assertEqual(str(caught.exception), text[4:] if text.startswith("ERR ") else text)
+
+
+class Strings(RespTest):
+    def test_set_get_and_options(self):
+        r = self.r
+        self.assertTrue(r.set("k", "v"))
+        self.assertEqual(r.get("k"), "v")
+        self.assertIsNone(r.get("missing"))
+        self.assertIsNone(r.set("k", "w", nx=True))
+        self.assertEqual(r.get("k"), "v")
+        self.assertIsNone(r.set("other", "w", xx=True))
+        self.assertTrue(r.set("k", "w", xx=True))
+        self.assertEqual(r.set("k", "x", get=True), "w")
+        self.assertTrue(r.set("k", "y", ex=100))
+        self.assertTrue(95 <= r.ttl("k") <= 100)
+        self.assertTrue(r.set("k", "z", keepttl=True))
+        self.assertTrue(r.ttl("k") > 0)
+        self.assertTrue(r.set("k", "z"))
+        self.assertEqual(r.ttl("k"), -1)
+        self.assertError("ERR syntax error", r.execute_command, "SET", "k", "v", "NX", "XX")
+        self.assertError("ERR invalid expire time in 'set' command", r.execute_command, "SET", "k", "v", "EX", "0")
+        self.assertError("ERR value is not an integer or out of range", r.execute_command, "SET", "k", "v", "EX", "x")
+
+    def test_variants(self):
+        r = self.r
+        self.assertTrue(r.setnx("a", "1"))
+        self.assertFalse(r.setnx("a", "2"))
+        self.assertTrue(r.setex("b", 50, "x"))
+        self.assertTrue(r.psetex("c", 50000, "y"))
+        self.assertTrue(40 <= r.ttl("c") <= 50)
+        self.assertEqual(r.getset("a", "3"), "1")
+        self.assertEqual(r.getdel("a"), "3")
+        self.assertEqual(r.exists("a"), 0)
+        self.assertEqual(r.getex("b", persist=True), "x")
+        self.assertEqual(r.ttl("b"), -1)
+        self.assertTrue(r.mset({"m1": "1", "m2": "2"}))
+        self.assertEqual(r.mget("m1", "nothing", "m2"), ["1", None, "2"])
+        self.assertFalse(r.msetnx({"m2": "x", "m3": "y"}))
+        self.assertTrue(r.msetnx({"m3": "y", "m4": "z"}))
+        self.assertEqual(r.append("s", "hello"), 5)
+        self.assertEqual(r.append("s", " world"), 11)
+        self.assertEqual(r.strlen("s"), 11)
+        self.assertEqual(r.getrange("s", 0, 4), "hello")
+        self.assertEqual(r.getrange("s", -5, -1), "world")
+        self.assertEqual(r.setrange("s", 6, "WORLD"), 11)
+        self.assertEqual(r.get("s"), "hello WORLD")
+        self.assertEqual(r.setrange("pad", 3, "x"), 4)
+        self.assertEqual(r.get("pad"), "\x00\x00\x00x")
+
+    def test_counters(self):
+        r = self.r
+        self.assertEqual(r.incr("n"), 1)
+        self.assertEqual(r.incrby("n", 10), 11)
+        self.assertEqual(r.decr("n"), 10)
+        self.assertEqual(r.decrby("n", 20), -10)
+        self.assertEqual(r.incrbyfloat("f", 10.5), 10.5)
+        self.assertEqual(r.incrbyfloat("f", 0.1), 10.6)
+        self.assertEqual(r.get("f"), "10.6")
+        r.set("big", "9223372036854775807")
+        self.assertError("ERR increment or decrement would overflow", r.incr, "big")
+        r.set("text", "abc")
+        self.assertError("ERR value is not an integer or out of range", r.incr, "text")
+        self.assertError("ERR value is not a valid float", r.incrbyfloat, "text", 1)
+        r.set("spaced", " 1")
+        self.assertError("ERR value is not an integer or out of range", r.incr, "spaced")
+
+    def test_binary_values(self):
+        raw = SERVER.client()
+        value = bytes(range(256)) * 10
+        raw.set(b"bin\x00key", value)
+        self.assertEqual(raw.get(b"bin\x00key"), value)
+        raw.close()
+
+    def test_wrong_type(self):
+        r = self.r
+        r.hset("h", "f", "v")
+        wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value"
+        self.assertError(wrongtype, r.get, "h")
+        self.assertError(wrongtype, r.incr, "h")
+        self.assertError(wrongtype, r.append, "h", "x")
+        r.set("s", "v")
+        self.assertError(wrongtype, r.hget, "s", "f")
+        self.assertTrue(r.set("h", "now a string"))
+        self.assertEqual(r.type("h"), "string")
+        self.assertEqual(r.hgetall("h2"), {})
+
+
+class Keys(RespTest):
+    def test_key_commands(self):
+        r = self.r
+        r.mset({"a": "1", "b": "2", "c": "3"})
+        self.assertEqual(r.exists("a", "b", "nope", "a"), 3)
+        self.assertEqual(r.delete("a", "nope", "a"), 1)
+        self.assertEqual(r.unlink("b"), 1)
+        self.assertEqual(r.type("c"), "string")
+        self.assertEqual(r.type("nope"), "none")
+        self.assertTrue(r.rename("c", "d"))
+        self.assertIsNone(r.get("c"))
+        self.assertError("ERR no such key", r.rename, "c", "e")
+        r.set("e", "5")
+        self.assertFalse(r.renamenx("d", "e"))
+        self.assertTrue(r.copy("d", "f"))
+        self.assertFalse(r.copy("d", "f"))
+        self.assertTrue(r.copy("e", "f", replace=True))
+        self.assertEqual(r.get("f"), "5")
+        r.hset("h", mapping={"x": "1", "y": "2"})
+        self.assertTrue(r.rename("h", "h2"))
+        self.assertEqual(r.hgetall("h2"), {"x": "1", "y": "2"})
+        self.assertEqual(r.hlen("h"), 0)
+        self.assertEqual(sorted(r.keys("*")), ["d", "e", "f", "h2"])
+        self.assertEqual(r.keys("h*"), ["h2"])
+        self.assertEqual(r.dbsize(), 4)
+        self.assertIn(r.randomkey(), ["d", "e", "f", "h2"])
+        self.assertTrue(r.flushdb())
+        self.assertEqual(r.dbsize(), 0)
+        self.assertIsNone(r.randomkey())
+        seconds, micros = r.time()
+        self.assertLess(abs(seconds - time.time()), 5)
+
+    def test_scan_over_thousands_of_keys(self):
+        r = self.r
+        expected = set()
+        pipe = r.pipeline(transaction=False)
+        for i in range(3000):
+            pipe.set("key:%05d" % i, i)
+            expected.add("key:%05d" % i)
+        for i in range(300):
+            pipe.hset("hash:%d" % i, "f", i)
+        pipe.execute()
+        self.assertEqual(set(r.scan_iter(match="key:*", count=100)), expected)
+        self.assertEqual(len(list(r.scan_iter(count=1000))), 3300)
+        self.assertEqual(len(set(r.scan_iter(_type="hash", count=500))), 300)
+        self.assertEqual(set(r.scan_iter(match="key:0001*")), {"key:%05d" % i for i in range(10, 20)})
+        cursor, page = r.scan(0, count=10)
+        self.assertNotEqual(cursor, 0)
+        self.assertEqual(len(page), 10)
+        self.assertEqual(r.dbsize(), 3300)
+        self.assertError("ERR invalid cursor", r.execute_command, "SCAN", "abc")
+
+    def test_expiry(self):
+        r = self.r
+        r.set("k", "v")
+        self.assertTrue(r.pexpire("k", 300))
+        self.assertTrue(0 < r.pttl("k") <= 300)
+        self.assertEqual(r.ttl("missing"), -2)
+        time.sleep(0.5)
+        self.assertIsNone(r.get("k"))
+        self.assertEqual(r.exists("k"), 0)
+        self.assertEqual(r.ttl("k"), -2)
+        self.assertEqual(r.keys("*"), [])
+        r.set("k", "v")
+        self.assertEqual(r.ttl("k"), -1)
+        self.assertTrue(r.expire("k", 100, nx=True))
+        self.assertFalse(r.expire("k", 200, nx=True))
+        self.assertTrue(r.expire("k", 200, gt=True))
+        self.assertFalse(r.expire("k", 100, gt=True))
+        self.assertTrue(r.expire("k", 50, lt=True))
+        self.assertTrue(r.expire("k", 60, xx=True))
+        at = int(time.time()) + 1000
+        self.assertTrue(r.expireat("k", at))
+        self.assertEqual(r.expiretime("k"), at)
+        self.assertEqual(r.pexpiretime("k"), at * 1000)
+        self.assertTrue(r.persist("k"))
+        self.assertFalse(r.persist("k"))
+        self.assertTrue(r.expire("k", -1))  # a deadline in the past deletes the key
+        self.assertEqual(r.exists("k"), 0)
+        self.assertError("ERR NX and XX, GT or LT options at the same time are not compatible",
+                         r.execute_command, "EXPIRE", "k", "10", "NX", "XX")
+        # A hash that expires is gone as a whole, and a new one starts empty.
+        r.hset("h", mapping={"a": "1", "b": "2"})
+        r.pexpire("h", 100)
+        time.sleep(0.3)
+        self.assertEqual(r.hgetall("h"), {})
+        self.assertEqual(r.hset("h", "c", "3"), 1)
+        self.assertEqual(r.hgetall("h"), {"c": "3"})
+
+    def test_sweeper_removes_expired_keys(self):
+        r = self.r
+        before = r.info("stats")["expired_keys"]
+        pipe = r.pipeline(transaction=False)
+        for i in range(200):
+            pipe.set("gone:%d" % i, "x", px=50)
+        pipe.execute()
+        deadline = time.time() + 20
+        while r.info("stats")["expired_keys"] < before + 200:
+            self.assertLess(time.time(), deadline, "the sweeper did not remove 200 expired keys in 20 s")
+            time.sleep(0.2)
+
+
+class Hashes(RespTest):
+    def test_hash_commands(self):
+        r = self.r
+        self.assertEqual(r.hset("h", mapping={"a": "1", "b": "2"}), 2)
+        self.assertEqual(r.hset("h", mapping={"b": "3", "c": "4"}), 1)
+        self.assertEqual(r.hget("h", "b"), "3")
+        self.assertIsNone(r.hget("h", "zz"))
+        self.assertEqual(r.hmget("h", "a", "zz", "c"), ["1", None, "4"])
+        self.assertEqual(r.hgetall("h"), {"a": "1", "b": "3", "c": "4"})
+        self.assertEqual(r.hlen("h"), 3)
+        self.assertEqual(r.hkeys("h"), ["a", "b", "c"])
+        self.assertEqual(r.hvals("h"), ["1", "3", "4"])
+        self.assertTrue(r.hexists("h", "a"))
+        self.assertFalse(r.hexists("h", "zz"))
+        self.assertEqual(r.hstrlen("h", "a"), 1)
+        self.assertFalse(r.hsetnx("h", "a", "9"))
+        self.assertTrue(r.hsetnx("h", "d", "9"))
+        self.assertEqual(r.hincrby("h", "a", 5), 6)
+        self.assertEqual(r.hincrbyfloat("h", "x", 1.5), 1.5)
+        self.assertEqual(r.hlen("h"), 5)
+        self.assertError("ERR hash value is not an integer", r.hincrby, "h", "x", 1)
+        self.assertEqual(r.hdel("h", "a", "b", "zz"), 2)
+        self.assertIn(r.hrandfield("h"), ["c", "d", "x"])
+        self.assertEqual(sorted(r.hrandfield("h", 10)), ["c", "d", "x"])
+        self.assertEqual(len(r.hrandfield("h", -7)), 7)
+        self.assertEqual(r.hdel("h", "c", "d", "x"), 3)
+        self.assertEqual(r.exists("h"), 0)
+        self.assertEqual(r.type("h"), "none")
+        self.assertTrue(r.hmset("m", {"f": "v"}))
+        self.assertError("ERR wrong number of arguments for 'hset' command", r.execute_command, "HSET", "h", "f")
+
+    def test_large_hash_and_hscan(self):
+        r = self.r
+        fields = {"field:%04d" % i: str(i) for i in range(2000)}
+        self.assertEqual(r.hset("big", mapping=fields), 2000)
+        self.assertEqual(r.hlen("big"), 2000)
+        self.assertEqual(dict(r.hscan_iter("big", count=100)), fields)
+        self.assertEqual(len(dict(r.hscan_iter("big", match="field:19*"))), 100)
+        self.assertEqual(r.hgetall("big"), fields)
+
+
+class Connection(RespTest):
+    def test_connection_commands(self):
+        r = self.r
+        self.assertTrue(r.ping())
+        self.assertEqual(r.echo("hi"), "hi")
+        self.assertTrue(r.client_setname("tester"))
+        self.assertEqual(r.client_getname(), "tester")
+        self.assertIsInstance(r.client_id(), int)
+        self.assertTrue(any(c["name"] == "tester" for c in r.client_list()))
+        self.assertTrue(r.execute_command("SELECT", "0"))
+        self.assertError("ERR DB index is out of range", r.execute_command, "SELECT", "1")
+        info = r.info()
+        self.assertEqual(info["redis_version"], "7.2.0")
+        self.assertIn("connected_clients", info)
+        self.assertEqual(r.config_get("save"), {"save": ""})
+        self.assertIn("appendonly", r.config_get("append*"))
+        self.assertGreater(r.command_count(), 50)
+        commands = r.command()  # redis-py parses every entry of COMMAND
+        self.assertEqual(commands["get"]["arity"], 2)
+        self.assertIn("write", commands["set"]["flags"])
+        self.assertTrue(r.execute_command("FUNCTION", "FLUSH"))
+
+    def test_errors(self):
+        r = self.r
+        self.assertError("ERR wrong number of arguments for 'get' command", r.execute_command, "GET")
+        self.assertError("ERR unknown command 'FOO', with args beginning with: 'a' 'b' ",
+                         r.execute_command, "FOO", "a", "b")
+        with self.assertRaises(redis.exceptions.NoScriptError):
+            r.evalsha("0" * 40, 0)
+        with self.assertRaises(redis.exceptions.ResponseError):
+            r.eval("return 1", 0)
+
+    def test_protocol_errors_close_the_connection(self):
+        raw = RawConnection(SERVER.port)
+        raw.send(b"*1\r\n$x\r\n")
+        kind, text = raw.reply()
+        self.assertEqual(kind, "error")
+        self.assertTrue(text.startswith("ERR Protocol error: invalid bulk length"), text)
+        self.assertTrue(raw.closed_by_server())
+        raw.close()
+        raw = RawConnection(SERVER.port)
+        raw.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$200000\r\n")
+        kind, text = raw.reply()
+        self.assertIn("invalid bulk length", text)
+        raw.close()
+        raw = RawConnection(SERVER.port)
+        raw.send(b'SET k "unbalanced\r\n')
+        self.assertEqual(raw.reply(), ("error", "ERR Protocol error: unbalanced quotes in request"))
+        raw.close()
+
+    def test_quit(self):
+        raw = RawConnection(SERVER.port)
+        raw.send(b"PING\r\nQUIT\r\nPING\r\n")
+        self.assertEqual(raw.reply(), "PONG")
+        self.assertEqual(raw.reply(), "OK")
+        self.assertTrue(raw.closed_by_server())
+        raw.close()
+
+    def test_resp3(self):
+        raw = RawConnection(SERVER.port)
+        raw.send(raw.command("HELLO", "3", "SETNAME", "three"))
+        hello = raw.reply()
+        self.assertIn((b"proto", 3), hello["map"])
+        raw.send(raw.command("HSET", "h3", "a", "1") + raw.command("HGETALL", "h3") + raw.command("GET", "none") +
+                 raw.command("CONFIG", "GET", "save") + raw.command("EXEC") + raw.command("CLIENT", "GETNAME"))
+        self.assertEqual(raw.reply(), 1)
+        self.assertEqual(raw.reply(), {"map": [(b"a", b"1")]})
+        self.assertIsNone(raw.reply())
+        self.assertEqual(raw.reply(), {"map": [(b"save", b"")]})
+        self.assertEqual(raw.reply(), ("error", "ERR EXEC without MULTI"))
+        self.assertEqual(raw.reply(), b"three")
+        raw.send(raw.command("HELLO", "2") + raw.command("HGETALL", "h3") + raw.command("GET", "none"))
+        raw.reply()
+        self.assertEqual(raw.reply(), [b"a", b"1"])
+        self.assertIsNone(raw.reply())
+        raw.send(raw.command("HELLO", "4"))
+        self.assertEqual(raw.reply(), ("error", "NOPROTO unsupported protocol version"))
+        raw.close()
+
+
+class Pipelining(RespTest):
+    def test_pipeline_replies_in_order(self):
+        r = self.r
+        pipe = r.pipeline(transaction=False)
+        for i in range(1000):
+            pipe.set("p%d" % i, i)
+            pipe.incr("counter")
+            pipe.get("p%d" % i)
+        results = pipe.execute()
+        for i in range(1000):
+            self.assertEqual(results[3 * i:3 * i + 3], [True, i + 1, str(i)])
+
+    def test_one_write_many_commands(self):
+        raw = RawConnection(SERVER.port)
+        payload = b"".join(raw.command("INCR", "seq") for _ in range(2000)) + b"PING\r\n"
+        raw.send(payload)
+        for i in range(2000):
+            self.assertEqual(raw.reply(), i + 1)
+        self.assertEqual(raw.reply(), "PONG")
+        raw.close()
+
+    def test_many_connections(self):
+        clients = [SERVER.client() for _ in range(300)]
+        for i, client in enumerate(clients):
+            client.set("conn:%d" % i, i)
+        for i, client in enumerate(clients):
+            self.assertEqual(client.get("conn:%d" % i), str(i).encode())
+        for client in clients:
+            client.close()
+
+
+class Transactions(RespTest):
+    def test_multi_exec(self):
+        r = self.r
+        pipe = r.pipeline(transaction=True)
+        pipe.set("a", "1").incr("a").get("a")
+        self.assertEqual(pipe.execute(), [True, 2, "2"])
+        # A runtime error goes into the reply array; the other commands still apply.
+        r.hset("h", "f", "v")
+        pipe = r.pipeline(transaction=True)
+        pipe.set("x", "1").incr("h").set("y", "2")
+        results = pipe.execute(raise_on_error=False)
+        self.assertTrue(results[0])
+        self.assertIsInstance(results[1], redis.exceptions.ResponseError)
+        self.assertEqual(r.mget("x", "y"), ["1", "2"])
+
+    def test_queue_errors_abort_exec(self):
+        raw = RawConnection(SERVER.port)
+        raw.send(raw.command("MULTI") + raw.command("SET", "q", "1") + raw.command("NOSUCH") +
+                 raw.command("GET") + raw.command("EXEC") + raw.command("GET", "q"))
+        self.assertEqual(raw.reply(), "OK")
+        self.assertEqual(raw.reply(), "QUEUED")
+        self.assertEqual(raw.reply()[0], "error")
+        self.assertEqual(raw.reply(), ("error", "ERR wrong number of arguments for 'get' command"))
+        self.assertEqual(raw.reply(), ("error", "EXECABORT Transaction discarded because of previous errors."))
+        self.assertIsNone(raw.reply())
+        raw.send(raw.command("MULTI") + raw.command("MULTI") + raw.command("WATCH", "k") + raw.command("DISCARD") +
+                 raw.command("DISCARD"))
+        self.assertEqual(raw.reply(), "OK")
+        self.assertEqual(raw.reply(), ("error", "ERR MULTI calls can not be nested"))
+        self.assertEqual(raw.reply(), ("error", "ERR WATCH inside MULTI is not allowed"))
+        self.assertEqual(raw.reply(), "OK")
+        self.assertEqual(raw.reply(), ("error", "ERR DISCARD without MULTI"))
+        raw.close()
+
+    def watched_exec(self, client, key, change):
+        """WATCH key, run `change` (another client's or our own write), then MULTI/EXEC."""
+        pipe = client.pipeline(transaction=True)
+        pipe.watch(key)
+        change()
+        pipe.multi()
+        pipe.set("result", "applied")
+        try:
+            pipe.execute()
+            return True
+        except redis.exceptions.WatchError:
+            return False
+
+    def test_watch_meaning(self):
+        r = self.r
+        other = SERVER.client(decode_responses=True)
+        r.set("w", "same")
+        self.assertTrue(self.watched_exec(r, "w", lambda: None))
+        self.assertFalse(self.watched_exec(r, "w", lambda: other.set("w", "same")))  # same value
+        self.assertFalse(self.watched_exec(r, "new", lambda: (other.set("new", "1"), other.delete("new"))))
+        self.assertFalse(self.watched_exec(r, "w", lambda: r.set("w", "mine")))  # the client's own write
+        self.assertFalse(self.watched_exec(r, "w", lambda: other.delete("w")))
+        self.assertTrue(self.watched_exec(r, "never", lambda: other.set("unrelated", "1")))
+        self.assertTrue(self.watched_exec(r, "never", lambda: other.flushall()))
+        r.set("e", "1", px=200)
+        self.assertFalse(self.watched_exec(r, "e", lambda: time.sleep(0.4)))  # expired meanwhile
+        other.close()
+
+    def test_watch_beyond_the_mvcc_window(self):
+        r = self.r
+        other = SERVER.client(decode_responses=True)
+        r.set("slow", "1")
+        self.assertFalse(self.watched_exec(r, "slow", lambda: (time.sleep(6), other.set("slow", "1"))))
+        self.assertTrue(self.watched_exec(r, "slow", lambda: time.sleep(6)))
+        other.close()
+
+    def test_racing_increments_lose_no_update(self):
+        r = self.r
+        r.set("counter", 0)
+        increments = 150
+        errors = []
+
+        def worker():
+            client = SERVER.client()
+            deadline = time.time() + 60
+            try:
+                done = 0
+                while done < increments and time.time() < deadline:
+                    with client.pipeline(transaction=True) as pipe:
+                        try:
+                            pipe.watch("counter")
+                            value = int(pipe.get("counter"))
+                            pipe.multi()
+                            pipe.set("counter", value + 1)
+                            pipe.execute()
+                            done += 1
+                        except redis.exceptions.WatchError:
+                            continue
+            except Exception as error:  # reported by the main thread
+                errors.append(error)
+            finally:
+                client.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+        self.assertEqual(errors, [])
+        self.assertEqual(int(r.get("counter")), 2 * increments, "a lost update")
+
+    def test_each_command_sees_the_previous(self):
+        r = self.r
+        for i in range(200):
+            r.set("seq", i)
+            self.assertEqual(r.get("seq"), str(i))
+
+
+class RedisCli(RespTest):
+    def cli(self, *args, stdin=None):
+        result = subprocess.run(["redis-cli", "-p", str(SERVER.port)] + list(args), input=stdin,
+                                capture_output=True, text=True, timeout=30)
+        return result.stdout.strip()
+
+    def test_redis_cli(self):
+        self.assertEqual(self.cli("PING"), "PONG")
+        self.assertEqual(self.cli("SET", "cli", "value"), "OK")
+        self.assertEqual(self.cli("GET", "cli"), "value")
+        self.assertEqual(self.cli("HSET", "clih", "f", "v"), "1")
+        self.assertEqual(self.cli("HGETALL", "clih").split("\n"), ["f", "v"])
+        self.assertIn("redis_version:7.2.0", self.cli("INFO", "server"))
+        self.assertEqual(self.cli("-3", "HGETALL", "clih"), "f v")
+        commands = "".join("SET pipe:%d %d\r\n" % (i, i) for i in range(500))
+        self.assertIn("replies: 500", self.cli("--pipe", stdin=commands))
+        self.assertEqual(self.cli("GET", "pipe:499"), "499")
+        self.assertEqual(self.cli("DBSIZE"), "502")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: resp_test.py PATH_TO_KEEL [unittest args]")
+    KEEL = os.path.abspath(sys.argv[1])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[2:], verbosity=2)
