@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include "rpc/rpc_knobs.h"
+#include "server/coordinator/coordinator_knobs.h"
 #include "storage/memory/memory_knobs.h"
 #include "runtime/knobs.h"
 #include "runtime/trace.h"
@@ -99,6 +100,7 @@ Simulator::Simulator(uint64_t seed, bool buggify_enabled)
   // which knobs an earlier run in this process happened to touch.
   rpc_knobs();
   memory_kv_store_knobs();
+  coordinator_knobs();
   knob_registry().reset_defaults();
   if (buggify_enabled) knob_registry().randomize(random_);
   trace_log().reset();

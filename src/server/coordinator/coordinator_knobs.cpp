@@ -21,10 +21,3 @@ CoordinatorKnobs& coordinator_knobs() {
 }
 
 }  // namespace keel
-
-namespace {
-// Declared when the program starts, before any simulation randomizes the knobs: declaring them
-// in the middle of a run would leave that run's values unrandomized and the next run's
-// randomized, so the same seed would behave differently depending on what ran before it.
-[[maybe_unused]] const keel::CoordinatorKnobs& declared_at_start = keel::coordinator_knobs();
-}  // namespace
