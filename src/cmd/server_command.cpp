@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -109,6 +110,9 @@ std::shared_ptr<IListener> listen_resp(const ServerOptions& options, IWorld& wor
 }
 
 int serve(const ServerOptions& options) {
+  // A server outlives whoever reads its output (a launcher that read the first line and closed
+  // the pipe): writing to a closed stdout must not kill it.
+  std::signal(SIGPIPE, SIG_IGN);
   std::filesystem::create_directories(options.data);
   DataLock lock(options.data);
   std::FILE* trace = std::fopen((options.data + "/trace.jsonl").c_str(), "a");
