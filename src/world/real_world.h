@@ -1,7 +1,8 @@
 // RealWorld: the world on a real machine. One asio event loop on the calling thread drives the
-// scheduler; TCP sockets; POSIX files (pread/pwrite/fdatasync) whose calls run on a small thread
-// pool whose completions come back onto the loop; the steady clock for now() and the system
-// clock for wall_time().
+// scheduler; TCP sockets; POSIX files (pread/pwrite/fdatasync) whose calls run on a thread pool
+// whose completions come back onto the loop; the steady clock for now() and the system clock for
+// wall_time(). The pool's threads mostly wait on the disk, so it has several: a log's append or
+// sync must not queue behind a storage engine's long commit.
 //
 // Lifetime: construct, then `run(until)` on the same thread; one RealWorld per thread.
 #pragma once
@@ -16,7 +17,7 @@ namespace keel {
 
 class RealWorld final : public IWorld {
  public:
-  explicit RealWorld(int blocking_threads = 2);
+  explicit RealWorld(int blocking_threads = 8);
   ~RealWorld() override;
 
   // Runs the event loop until `until` is ready (or stop() is called).
