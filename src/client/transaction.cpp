@@ -260,7 +260,10 @@ Future<Version> Transaction::commit() {
   }
   committing_ = true;
   CommitTransactionRequest request;
-  request.read_version = co_await get_read_version();
+  // A transaction that read nothing needs no read version: it cannot conflict, and its commit
+  // version orders it after every acknowledged commit (the resolver checks age only for reads).
+  const bool blind = !read_version_ && read_conflicts_.empty();
+  request.read_version = blind ? 0 : co_await get_read_version();
   request.read_conflict_ranges = read_conflicts_;
   request.write_conflict_ranges = write_conflicts_;
   request.mutations = mutations_;

@@ -60,8 +60,12 @@ std::vector<ConflictOutcome> ConflictSet::resolve(Version commit_version,
   return outcomes;
 }
 
+// A transaction that read nothing (no read-conflict range) cannot conflict, however old its read
+// version: blind writes commit without one.
 ConflictOutcome ConflictSet::check(const ConflictTransaction& transaction) const {
-  if (transaction.read_version < oldest_version_) return ConflictOutcome::too_old;
+  const bool reads = std::any_of(transaction.reads.begin(), transaction.reads.end(),
+                                 [](const KeyRange& range) { return !range.empty(); });
+  if (reads && transaction.read_version < oldest_version_) return ConflictOutcome::too_old;
   for (const KeyRange& range : transaction.reads) {
     if (range.empty()) continue;
     if (max_version_in(range) > transaction.read_version) return ConflictOutcome::conflict;

@@ -83,15 +83,24 @@ TEST(ConflictSetTest, IntraBatchConflictsFollowBatchOrder) {
 
 TEST(ConflictSetTest, ReadVersionsOutsideTheWindowAreTooOld) {
   ConflictSet set(100);
-  EXPECT_EQ(set.resolve(200, {reader(99, {}), reader(100, {})}), (Outcomes{too_old, committed}));
+  EXPECT_EQ(set.resolve(200, {reader(99, {range("a", "b")}), reader(100, {range("a", "b")})}),
+            (Outcomes{too_old, committed}));
   const Version commit_version = 10 * mvcc_window_versions;
   const Version oldest = commit_version - mvcc_window_versions;
   EXPECT_EQ(set.resolve(commit_version,
-                        {writer(oldest - 1, {range("a", "b")}), reader(oldest, {range("a", "b")})}),
+                        {reader(oldest - 1, {range("a", "b")}), reader(oldest, {range("a", "b")})}),
             (Outcomes{too_old, committed}));
   EXPECT_EQ(set.oldest_version(), oldest);
   EXPECT_STREQ(conflict_outcome_name(too_old), "too_old");
   EXPECT_EQ(set.newest_version(), commit_version);
+}
+
+TEST(ConflictSetTest, TransactionsThatReadNothingAreNeverTooOld) {
+  ConflictSet set(100);
+  const Version commit_version = 10 * mvcc_window_versions;
+  // A blind write (no read version at all), one with an old version and only empty reads.
+  EXPECT_EQ(set.resolve(commit_version, {writer(0, {range("a", "b")}), reader(1, {KeyRange{"c", "c"}})}),
+            (Outcomes{committed, committed}));
 }
 
 TEST(ConflictSetTest, OldWritesAreForgotten) {
@@ -150,7 +159,9 @@ class ModelConflictSet {
 
  private:
   ConflictOutcome check(const ConflictTransaction& transaction) const {
-    if (transaction.read_version < oldest_) return too_old;
+    bool reads = false;
+    for (const KeyRange& read : transaction.reads) reads = reads || !read.empty();
+    if (reads && transaction.read_version < oldest_) return too_old;
     for (const KeyRange& read : transaction.reads) {
       if (read.empty()) continue;
       for (const auto& [write, version] : writes_) {
