@@ -26,15 +26,24 @@ int run_sim_bench(const SimBenchOptions& options);
 struct DbBenchOptions {
   std::string keel_binary;   // to start an embedded server when no cluster file is given
   std::string cluster_file;  // empty: start an embedded server for the run
-  std::string workload = "point-read";  // point-read, point-write, mix, range-scan, counter, rmw-hot
+  std::string engine;        // the embedded server's engine; empty: the server's default
+  // load (only load, report the load rate and amplification), point-read, point-write, mix,
+  // range-scan, counter, rmw-hot
+  std::string workload = "point-read";
   int clients = 50;
   double duration_seconds = 10;
   uint64_t keys = 100000;
+  size_t key_bytes = 16;
   size_t value_bytes = 100;
-  int reads_per_transaction = 10;  // point-read
-  int hot_keys = 10;               // rmw-hot
+  bool load = true;                     // load the keys before measuring (off: loaded by an earlier run)
+  int load_batch_keys = 1000;           // keys per load transaction
+  std::string distribution = "uniform";  // key choice: uniform or zipfian (theta 0.99)
+  double read_fraction = 0.9;           // mix: reads, the rest are updates (blind writes)
+  int reads_per_transaction = 10;       // point-read
+  int hot_keys = 10;                    // rmw-hot
 };
-// Throughput and latency percentiles of one workload.
+// Throughput and latency percentiles of one workload (after loading the keys), and the engines'
+// write and space amplification from cluster status.
 int run_db_bench(const DbBenchOptions& options);
 
 // The raw baseline: round trips per second between this process and a forked child echoing

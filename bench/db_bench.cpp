@@ -1,5 +1,6 @@
 // keel bench db: workloads against a running cluster (or an embedded server this command starts),
-// reporting throughput and latency percentiles. It measures; it asserts nothing.
+// reporting throughput and latency percentiles, and the storage engines' write and space
+// amplification from cluster status. It measures; it asserts nothing.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,8 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "bench/benches.h"
-#include "client/database.h"
+#include "bench/db_bench.h"
 #include "runtime/combinators.h"
 #include "world/real_world.h"
 
@@ -22,19 +22,24 @@ namespace {
 // An embedded `keel server` in a temporary directory, for the length of the benchmark.
 class EmbeddedServer {
  public:
-  explicit EmbeddedServer(const std::string& keel_binary) {
+  EmbeddedServer(const std::string& keel_binary, const std::string& engine) {
     directory_ = std::filesystem::temp_directory_path() / fmt::format("keel-bench-{}", ::getpid());
     std::filesystem::create_directories(directory_);
     cluster_file_ = (directory_ / "keel.cluster").string();
+    const std::string data = (directory_ / "data").string();
+    std::vector<std::string> arguments = {keel_binary, "server",         "--listen",     "127.0.0.1:0", "--data",
+                                          data,        "--cluster-file", cluster_file_, "--resp",      "off"};
+    if (!engine.empty()) arguments.insert(arguments.end(), {"--engine", engine});
     int out[2];
     if (::pipe(out) != 0) throw std::runtime_error("bench: pipe failed");
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(out[1], STDOUT_FILENO);
       ::close(out[0]);
-      const std::string data = (directory_ / "data").string();
-      ::execl(keel_binary.c_str(), keel_binary.c_str(), "server", "--listen", "127.0.0.1:0", "--data", data.c_str(),
-              "--cluster-file", cluster_file_.c_str(), nullptr);
+      std::vector<char*> argv;
+      for (std::string& argument : arguments) argv.push_back(argument.data());
+      argv.push_back(nullptr);
+      ::execv(keel_binary.c_str(), argv.data());
       ::_exit(127);
     }
     ::close(out[1]);
@@ -58,60 +63,63 @@ class EmbeddedServer {
 };
 
 struct Samples {
-  std::vector<double> latencies;  // seconds, one per operation
-  uint64_t operations = 0;        // reads or writes counted by the workload
-  uint64_t retries = 0;
+  std::vector<double> latencies;       // seconds, one per transaction
+  std::vector<double> read_latencies;  // seconds, one per point read (point-read, mix)
+  uint64_t operations = 0;             // reads or writes counted by the workload
 };
 
-Key bench_key(uint64_t index) { return fmt::format("bench/{:012d}", index); }
+// What every client shares: key names, the key choice, values.
+struct WorkloadShape {
+  KeyNames names;
+  KeyChooser chooser;
+  ValueSource values;
+};
 
-Future<Void> load_keys(Database db, const DbBenchOptions& options) {
-  const std::string value(options.value_bytes, 'v');
-  for (uint64_t first = 0; first < options.keys; first += 100) {
-    auto body = [&](Transaction& transaction) -> Future<Void> {
-      for (uint64_t i = first; i < std::min(options.keys, first + 100); ++i) transaction.set(bench_key(i), value);
-      co_return Void{};
-    };
-    co_await db.run(body);
-  }
+// Reads `key`, recording the read's latency.
+Future<Void> timed_get(Transaction& transaction, Key key, Samples* samples) {
+  const double start = now();
+  co_await transaction.get(std::move(key));
+  samples->read_latencies.push_back(now() - start);
   co_return Void{};
 }
 
 // One operation of the workload, as one transaction; returns how many reads/writes it did.
-Future<uint64_t> one_operation(Database db, const DbBenchOptions& options, DeterministicRandom& random) {
+Future<uint64_t> one_operation(Database db, const DbBenchOptions& options, const WorkloadShape& shape,
+                               DeterministicRandom& random, Samples* samples) {
   const std::string& workload = options.workload;
-  const std::string value(options.value_bytes, 'w');
   uint64_t counted = 0;
-  auto random_key = [&] { return bench_key(static_cast<uint64_t>(random.random_int(0, static_cast<int64_t>(options.keys)))); };
+  auto random_index = [&] { return shape.chooser.next_index(random); };
   auto body = [&](Transaction& transaction) -> Future<Void> {
     counted = 0;
     if (workload == "point-read") {
+      co_await transaction.get_read_version();  // so each timed read is a read only
       for (int i = 0; i < options.reads_per_transaction; ++i) {
-        co_await transaction.get(random_key());
+        co_await timed_get(transaction, shape.names.key(random_index()), samples);
         ++counted;
       }
     } else if (workload == "point-write") {
-      transaction.set(random_key(), value);
+      const uint64_t index = random_index();
+      transaction.set(shape.names.key(index), shape.values.value(index + 1));
       counted = 1;
     } else if (workload == "mix") {
-      if (random.coin(0.9)) {
-        co_await transaction.get(random_key());
+      const uint64_t index = random_index();
+      if (random.coin(options.read_fraction)) {
+        co_await timed_get(transaction, shape.names.key(index), samples);
       } else {
-        transaction.set(random_key(), value);
+        transaction.set(shape.names.key(index), shape.values.value(index + 1));
       }
       counted = 1;
     } else if (workload == "range-scan") {
-      const Key begin = random_key();
-      const KeyRange range{begin, "bench0"};
+      const KeyRange range{shape.names.key(random_index()), "bench0"};
       co_await transaction.get_range(range, 100);
       counted = 1;
     } else if (workload == "counter") {
       transaction.atomic_op(MutationType::add, "bench/counter", std::string("\x01\0\0\0\0\0\0\0", 8));
       counted = 1;
     } else {  // rmw-hot
-      const Key key = bench_key(static_cast<uint64_t>(random.random_int(0, options.hot_keys)));
+      const Key key = shape.names.key(static_cast<uint64_t>(random.random_int(0, options.hot_keys)));
       std::optional<Value> current = co_await transaction.get(key);
-      transaction.set(key, current.value_or("") .substr(0, 8) + "x");
+      transaction.set(key, current.value_or("").substr(0, 8) + "x");
       counted = 1;
     }
     co_return Void{};
@@ -120,11 +128,12 @@ Future<uint64_t> one_operation(Database db, const DbBenchOptions& options, Deter
   co_return counted;
 }
 
-Future<Void> client(Database db, const DbBenchOptions& options, double end_time, uint64_t seed, Samples* samples) {
+Future<Void> client(Database db, const DbBenchOptions& options, const WorkloadShape& shape, double end_time,
+                    uint64_t seed, Samples* samples) {
   DeterministicRandom random(seed);
   while (now() < end_time) {
     const double start = now();
-    Future<uint64_t> done = one_operation(db, options, random);
+    Future<uint64_t> done = one_operation(db, options, shape, random, samples);
     samples->operations += co_await done;
     samples->latencies.push_back(now() - start);
   }
@@ -136,21 +145,46 @@ double percentile(const std::vector<double>& sorted, double fraction) {
   return sorted[std::min(sorted.size() - 1, static_cast<size_t>(fraction * static_cast<double>(sorted.size())))];
 }
 
-Future<Void> run_workload(const DbBenchOptions& options, std::string cluster_file) {
-  Database db = co_await Database::open(cluster_file);
-  if (options.workload != "counter") co_await load_keys(db, options);
+void print_row(const std::string& name, int clients, double operations_per_second, std::vector<double>& latencies,
+               double elapsed) {
+  std::sort(latencies.begin(), latencies.end());
+  fmt::print("{:>12} | {:>7} | {:>12.0f} | {:>12.0f} | {:>8.3f} | {:>8.3f} | {:>8.3f}\n", name, clients,
+             operations_per_second, static_cast<double>(latencies.size()) / elapsed, percentile(latencies, 0.5) * 1e3,
+             percentile(latencies, 0.99) * 1e3, percentile(latencies, 0.999) * 1e3);
+}
+
+Future<Void> measure(Database db, const DbBenchOptions& options) {
+  const WorkloadShape shape{KeyNames(options.key_bytes), KeyChooser(options.keys, options.distribution),
+                            ValueSource(options.value_bytes)};
+  fmt::print("{:>12} | {:>7} | {:>12} | {:>12} | {:>8} | {:>8} | {:>8}\n", "workload", "clients", "ops/s", "txns/s",
+             "p50 ms", "p99 ms", "p99.9 ms");
   Samples samples;
   const double start = now();
   const double end_time = start + options.duration_seconds;
   std::vector<Future<Void>> clients;
-  for (int i = 0; i < options.clients; ++i) clients.push_back(client(db, options, end_time, static_cast<uint64_t>(i) + 1, &samples));
+  for (int i = 0; i < options.clients; ++i) {
+    clients.push_back(client(db, options, shape, end_time, static_cast<uint64_t>(i) + 1, &samples));
+  }
   co_await when_all(std::move(clients));
   const double elapsed = now() - start;
-  std::sort(samples.latencies.begin(), samples.latencies.end());
-  fmt::print("{:>12} | {:>7} | {:>12.0f} | {:>12.0f} | {:>8.3f} | {:>8.3f} | {:>8.3f}\n", options.workload, options.clients,
-             static_cast<double>(samples.operations) / elapsed, static_cast<double>(samples.latencies.size()) / elapsed,
-             percentile(samples.latencies, 0.5) * 1e3, percentile(samples.latencies, 0.99) * 1e3,
-             percentile(samples.latencies, 0.999) * 1e3);
+  print_row(options.workload, options.clients, static_cast<double>(samples.operations) / elapsed, samples.latencies,
+            elapsed);
+  if (!samples.read_latencies.empty()) {
+    // The reads alone: ops/s and "txns/s" are reads per second; latencies per read.
+    const double reads_per_second = static_cast<double>(samples.read_latencies.size()) / elapsed;
+    print_row("reads", options.clients, reads_per_second, samples.read_latencies, elapsed);
+  }
+  co_return Void{};
+}
+
+Future<Void> run_workload(const DbBenchOptions& options, std::string cluster_file) {
+  Database db = co_await Database::open(cluster_file);
+  if (options.workload == "load" || (options.load && options.workload != "counter")) co_await run_load(db, options);
+  if (options.workload != "load") {
+    co_await measure(db, options);
+    const std::string label = "after " + options.workload;
+    co_await report_engines(db, label);
+  }
   co_return Void{};
 }
 
@@ -160,13 +194,12 @@ int run_db_bench(const DbBenchOptions& options) {
   std::unique_ptr<EmbeddedServer> server;
   std::string cluster_file = options.cluster_file;
   if (cluster_file.empty()) {
-    server = std::make_unique<EmbeddedServer>(options.keel_binary);
+    server = std::make_unique<EmbeddedServer>(options.keel_binary, options.engine);
     cluster_file = server->cluster_file();
   }
-  fmt::print("keel bench db: {} keys, {}-byte values, {} s per workload{}\n", options.keys, options.value_bytes,
-             options.duration_seconds, server ? " (embedded server started for the run)" : "");
-  fmt::print("{:>12} | {:>7} | {:>12} | {:>12} | {:>8} | {:>8} | {:>8}\n", "workload", "clients", "ops/s",
-             "txns/s", "p50 ms", "p99 ms", "p99.9 ms");
+  fmt::print("keel bench db: {} keys of {} bytes, {}-byte values, {} key choice, {} s per workload{}\n", options.keys,
+             options.key_bytes, options.value_bytes, options.distribution, options.duration_seconds,
+             server ? " (embedded server started for the run)" : "");
   RealWorld world;
   Future<Void> run = run_workload(options, cluster_file);
   world.run(ready(run));

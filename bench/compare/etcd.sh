@@ -3,7 +3,7 @@
 # by side in one run on this machine. The figure that matters is the ratio keel/etcd: the machine is
 # shared and noisy, and the server and the load generator share its cores.
 #
-# Workloads (the same on both; keys "bench/%012d" as `keel bench db` makes them, --value-size bytes
+# Workloads (the same on both; 18-byte keys "bench/" + 12 digits (keel: --key-size 18), --value-size bytes
 # values, --keys keys preloaded, uniformly random keys):
 #   point-read     one linearizable read per transaction (etcd: Get; keel: a 1-read transaction)
 #   point-read x10 ten reads per transaction (etcd: one read-only Txn of 10 Gets; keel: the default)
@@ -209,7 +209,7 @@ run_keel() {  # run_keel ROW MODE CLIENTS READS
   local row="$1" mode="$2" clients="$3" reads="$4" workload="point-$2" line ops p50 p99
   run_bounded "$step_seconds_max" "$work/run.out" "$work/run.err" "$keel" bench db --workload "$workload" \
     --clients "$clients" --duration "$duration_seconds" --keys "$keys" --value-size "$value_bytes" \
-    --reads-per-transaction "$reads" || die "the keel $row run failed"
+    --key-size 18 --reads-per-transaction "$reads" || die "the keel $row run failed"
   # Its row: workload | clients | ops/s | txns/s | p50 ms | p99 ms | p99.9 ms
   line="$(grep -E "^ *$workload +\|" "$work/run.out" | tail -n 1)"
   [[ -n "$line" ]] || { cat "$work/run.out" >&2; die "the keel $row run printed no result row"; }

@@ -1,4 +1,4 @@
-// `keel bench rpc|sim`: the benchmarks of bench/ (they measure; they assert nothing).
+// `keel bench rpc|db|sim`: the benchmarks of bench/ (they measure; they assert nothing).
 #include <unistd.h>
 
 #include <climits>
@@ -34,10 +34,21 @@ Command add_bench_command(CLI::App& app) {
   db_command->add_option("-C,--cluster-file", db->cluster_file, "Cluster to load (default: start an embedded server)");
   db_command->add_option("--workload", db->workload, "Workload")
       ->capture_default_str()
-      ->check(CLI::IsMember({"point-read", "point-write", "mix", "range-scan", "counter", "rmw-hot"}));
+      ->check(CLI::IsMember({"load", "point-read", "point-write", "mix", "range-scan", "counter", "rmw-hot"}));
+  db_command->add_option("--engine", db->engine, "Engine of the embedded server (default: the server's)")
+      ->check(CLI::IsMember({"memory", "ssd", "rocksdb"}));
+  db_command->add_flag("!--no-load", db->load, "Do not load the keys first (a `--workload load` run did)");
+  db_command->add_option("--load-batch", db->load_batch_keys, "Keys per load transaction")
+      ->capture_default_str()->check(CLI::Range(1, 50000));
+  db_command->add_option("--distribution", db->distribution, "Key choice (zipfian: theta 0.99)")
+      ->capture_default_str()->check(CLI::IsMember({"uniform", "zipfian"}));
+  db_command->add_option("--read-fraction", db->read_fraction, "mix: fraction of reads (the rest update)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   db_command->add_option("--clients", db->clients, "Concurrent clients")->capture_default_str()->check(CLI::Range(1, 10000));
   db_command->add_option("--duration", db->duration_seconds, "Seconds of measurement")->capture_default_str()->check(CLI::Range(0.1, 3600.0));
   db_command->add_option("--keys", db->keys, "Keys loaded before measuring")->capture_default_str()->check(CLI::Range(1, 100000000));
+  db_command->add_option("--key-size", db->key_bytes, "Key bytes (\"bench/\" and digits)")
+      ->capture_default_str()->check(CLI::Range(16, 1000));
   db_command->add_option("--value-size", db->value_bytes, "Value bytes")->capture_default_str()->check(CLI::Range(0, 100000));
   db_command->add_option("--reads-per-transaction", db->reads_per_transaction, "Reads per point-read transaction")
       ->capture_default_str()->check(CLI::Range(1, 1000));

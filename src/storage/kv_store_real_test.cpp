@@ -18,6 +18,7 @@
 #include <fstream>
 
 #include "storage/kv_store.h"
+#include "storage/real_disk_test_support.h"
 #include "storage/storage_test_support.h"
 #include "world/real_world.h"
 
@@ -28,30 +29,8 @@ using testing::describe;
 using testing::Model;
 using testing::model_bytes;
 using testing::read_all;
-
-// A fresh directory under the system's temporary directory, removed with the object.
-class TemporaryDirectory {
- public:
-  TemporaryDirectory() {
-    path_ = (std::filesystem::temp_directory_path() / ("keel-kv-real-" + std::to_string(nondeterministic_unique_id())))
-                .string();
-    std::filesystem::create_directories(path_);
-  }
-  ~TemporaryDirectory() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Runs `body` on a new RealWorld until it completes (at most `seconds`); the world (and its
-// thread pool) is gone when this returns, so the caller may fork.
-void run_real(const std::function<Future<Void>()>& body, double seconds = 120) {
-  RealWorld world;
-  Future<Void> done = timeout_error(body(), seconds);
-  world.run(ready(done));
-  if (done.is_error()) ADD_FAILURE() << "unexpected error " << done.error().describe();
-}
+using testing::run_real;
+using testing::TemporaryDirectory;
 
 class KVStoreRealTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -60,49 +39,15 @@ class KVStoreRealTest : public ::testing::TestWithParam<std::string> {
 
 // ---- Random operations against the model, reopening now and then ----
 
-Future<Void> random_operations(std::string engine, std::string directory, uint64_t seed, int steps) {
-  DeterministicRandom random(seed);
-  std::unique_ptr<IKeyValueStore> store = co_await open_kv_store(engine, directory);
-  Model model;
-  std::deque<Future<Void>> commits;
-  for (int step = 0; step < steps; ++step) {
-    const bool matched = co_await testing::random_step(*store, model, random);
-    if (!matched) co_return Void{};
-    if (random.coin(0.1)) commits.push_back(store->commit());
-    while (!commits.empty() && (commits.size() > 3 || random.coin(0.3))) {
-      co_await commits.front();
-      commits.pop_front();
-    }
-    if (random.coin(0.005)) {  // close (once every commit is done) and reopen
-      Future<Void> last = store->commit();
-      co_await last;
-      commits.clear();
-      EXPECT_EQ(store->logical_bytes(), model_bytes(model)) << "step " << step;
-      store.reset();
-      store = co_await open_kv_store(engine, directory);
-    }
-  }
-  Future<Void> last = store->commit();
-  co_await last;
-  EXPECT_EQ(store->logical_bytes(), model_bytes(model));
-  EXPECT_GT(store->disk_bytes(), 0);
-  const EngineMetrics metrics = store->metrics();
-  EXPECT_GT(metrics.commits, 0);
-  EXPECT_GT(metrics.logical_bytes_written, 0);
-  EXPECT_NE(metrics.device_bytes_written, 0);
-  store.reset();
-  std::unique_ptr<IKeyValueStore> reopened = co_await open_kv_store(engine, directory);
-  Model recovered = co_await read_all(*reopened);
-  EXPECT_TRUE(recovered == model) << "after reopening: " << describe(recovered) << "; expected " << describe(model);
-  EXPECT_EQ(reopened->logical_bytes(), model_bytes(model));
-  co_return Void{};
-}
-
 TEST_P(KVStoreRealTest, RandomOperationsMatchAModel) {
+  testing::RandomOperationsOptions options;
+  options.steps = 3000;
+  options.reopen_probability = 0.005;
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    TemporaryDirectory directory;
-    run_real([&] { return random_operations(engine(), directory.path(), seed, 3000); });
+    TemporaryDirectory directory("keel-kv-real-");
+    testing::OpenStore open = [engine = engine(), path = directory.path()] { return open_kv_store(engine, path); };
+    run_real([&] { return testing::random_operations(open, seed, options); });
   }
 }
 
@@ -196,7 +141,7 @@ TEST_P(KVStoreRealTest, AcknowledgedCommitsSurviveKillAndCommitsAreAtomic) {
   int64_t acknowledged_total = 0;
   for (uint64_t seed = 1; seed <= 3; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    TemporaryDirectory directory;
+    TemporaryDirectory directory("keel-kv-real-");
     DeterministicRandom random(seed * 7919);
     int64_t recovered_commit = 0;
     for (int kill = 0; kill < 4; ++kill) {
@@ -268,7 +213,7 @@ int flip_markers(const std::string& directory) {
 }
 
 TEST_P(KVStoreRealTest, CorruptionIsReportedNeverReturnedAsData) {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("keel-kv-real-");
   Model model;
   run_real([&] { return write_marked(engine(), directory.path(), &model); });
   ASSERT_GT(flip_markers(directory.path()), 0);

@@ -57,33 +57,13 @@ class KVStoreTest : public ::testing::TestWithParam<std::string> {
 
 // ---- Random operations against the model ----
 
+// The memory engine counts buffered writes at once: logical_bytes() must match after every step.
 Future<Void> random_operations(std::string engine, uint64_t seed, int steps) {
-  DeterministicRandom random(seed);
-  std::unique_ptr<IKeyValueStore> store = co_await open_kv_store(engine, directory);
-  Model model;
-  std::deque<Future<Void>> commits;
-  for (int step = 0; step < steps; ++step) {
-    const bool matched = co_await random_step(*store, model, random);
-    if (!matched) co_return Void{};
-    if (store->logical_bytes() != model_bytes(model)) {
-      ADD_FAILURE() << "logical_bytes " << store->logical_bytes() << ", expected " << model_bytes(model);
-      co_return Void{};
-    }
-    if (random.coin(0.1)) commits.push_back(store->commit());
-    while (!commits.empty() && (commits.size() > 3 || random.coin(0.3))) {
-      co_await commits.front();
-      commits.pop_front();
-    }
-  }
-  Future<Void> last = store->commit();
-  co_await last;
-  EXPECT_GT(store->disk_bytes(), 0);
-  store.reset();
-  std::unique_ptr<IKeyValueStore> reopened = co_await open_kv_store(engine, directory);
-  Model recovered = co_await read_all(*reopened);
-  EXPECT_TRUE(recovered == model) << "after reopening: " << describe(recovered) << "; expected " << describe(model);
-  EXPECT_EQ(reopened->logical_bytes(), model_bytes(model));
-  co_return Void{};
+  testing::RandomOperationsOptions options;
+  options.steps = steps;
+  options.logical_bytes = testing::LogicalBytesCheck::every_step;
+  testing::OpenStore open = [engine] { return open_kv_store(engine, directory); };
+  return testing::random_operations(open, seed, options);
 }
 
 TEST_P(KVStoreTest, RandomOperationsMatchAModel) {

@@ -1,15 +1,18 @@
 // Test support for storage engines: running a coroutine inside a simulated process (engines reach
 // files only through the world) and letting virtual time pass; random operations checked against
 // a std::map model, shared by the simulated (kv_store_test.cpp) and real-world
-// (kv_store_real_test.cpp) conformance suites. Tests only.
+// (kv_store_real_test.cpp) conformance suites and the engines' own tests. Real-disk helpers:
+// real_disk_test_support.h. Tests only.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <climits>
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 
 #include "runtime/combinators.h"
 #include "sim/simulator.h"
@@ -18,6 +21,8 @@
 namespace keel::testing {
 
 using Model = std::map<Key, Value>;
+// Opens (or reopens) the store under test.
+using OpenStore = std::function<Future<std::unique_ptr<IKeyValueStore>>()>;
 
 inline const Key all_keys_end(8, '\xff');  // after every key random_key makes
 
@@ -155,6 +160,75 @@ inline Future<bool> random_step(IKeyValueStore& store, Model& model, Determinist
   co_return true;
 }
 
+// When random_operations compares logical_bytes() with the model: after every step (an engine
+// that counts buffered writes at once), or only when every write is in a completed commit (an
+// engine that reports sizes as of its last completed commit).
+enum class LogicalBytesCheck { every_step, when_committed };
+
+struct RandomOperationsOptions {
+  int steps = 2000;
+  LogicalBytesCheck logical_bytes = LogicalBytesCheck::when_committed;
+  double reopen_probability = 0;       // per step: wait for every commit, close and reopen
+  bool device_bytes_written_known = false;  // metrics().device_bytes_written > 0, not just != 0
+};
+
+// Random writes and reads against the store and a model, with up to four commits in flight and
+// now and then a close and reopen; then a last commit, the sizes and metrics, and a reopened
+// store that must hold exactly the model.
+inline Future<Void> random_operations(OpenStore open, uint64_t seed, RandomOperationsOptions options) {
+  DeterministicRandom random(seed);
+  std::unique_ptr<IKeyValueStore> store = co_await open();
+  Model model;
+  std::deque<Future<Void>> commits;
+  bool written_since_commit = false;
+  for (int step = 0; step < options.steps; ++step) {
+    const bool matched = co_await random_step(*store, model, random);
+    if (!matched) co_return Void{};
+    written_since_commit = true;
+    if (random.coin(0.1)) {
+      commits.push_back(store->commit());
+      written_since_commit = false;
+    }
+    while (!commits.empty() && (commits.size() > 3 || random.coin(0.3))) {
+      co_await commits.front();
+      commits.pop_front();
+    }
+    const bool all_committed = commits.empty() && !written_since_commit;
+    if ((options.logical_bytes == LogicalBytesCheck::every_step || all_committed) &&
+        store->logical_bytes() != model_bytes(model)) {
+      ADD_FAILURE() << "step " << step << ": logical_bytes " << store->logical_bytes() << ", expected "
+                    << model_bytes(model);
+      co_return Void{};
+    }
+    if (options.reopen_probability > 0 && random.coin(options.reopen_probability)) {
+      Future<Void> last = store->commit();  // close once every commit is done
+      co_await last;
+      commits.clear();
+      written_since_commit = false;
+      EXPECT_EQ(store->logical_bytes(), model_bytes(model)) << "step " << step;
+      store.reset();
+      store = co_await open();
+    }
+  }
+  Future<Void> last = store->commit();
+  co_await last;
+  EXPECT_EQ(store->logical_bytes(), model_bytes(model));
+  EXPECT_GT(store->disk_bytes(), 0);
+  const EngineMetrics metrics = store->metrics();
+  EXPECT_GT(metrics.commits, 0);
+  EXPECT_GT(metrics.logical_bytes_written, 0);
+  if (options.device_bytes_written_known) EXPECT_GT(metrics.device_bytes_written, 0);
+  else EXPECT_NE(metrics.device_bytes_written, 0);  // -1 where the engine cannot tell
+  store.reset();
+  std::unique_ptr<IKeyValueStore> reopened = co_await open();
+  Model recovered = co_await read_all(*reopened);
+  EXPECT_TRUE(recovered == model) << "after reopening: " << describe(recovered) << "; expected " << describe(model);
+  EXPECT_EQ(reopened->logical_bytes(), model_bytes(model));
+  co_return Void{};
+}
+
+// ---- Simulation ----
+
 inline Future<Void> run_and_signal(std::function<Future<Void>()> body, Promise<Void> done) {
   try {
     Future<Void> running = body();
@@ -171,6 +245,26 @@ inline void run_in_process(sim::Simulator& simulator, sim::SimMachine& machine, 
   Promise<Void> done;
   simulator.add_process(machine, "test", [body, done] { return run_and_signal(body, done); });
   ASSERT_TRUE(simulator.run_until(done.get_future(), 1e6)) << "the test process got stuck";
+}
+
+// The error with which `open` fails inside a simulated process (errc::success if it opens), for
+// engines that must refuse to run in simulation.
+inline Future<Void> open_and_record_error(OpenStore open, int* code) {
+  try {
+    std::unique_ptr<IKeyValueStore> store = co_await open();
+    *code = errc::success;
+  } catch (const Error& error) {
+    *code = error.code();
+  }
+  co_return Void{};
+}
+
+inline int open_error_in_simulation(OpenStore open) {
+  sim::Simulator simulator(1, false);
+  sim::SimMachine& machine = simulator.add_machine("storage");
+  int code = errc::success;
+  run_in_process(simulator, machine, [open, &code] { return open_and_record_error(open, &code); });
+  return code;
 }
 
 // Lets the simulation run for `seconds` of virtual time.

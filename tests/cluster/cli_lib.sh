@@ -1,10 +1,13 @@
 # shellcheck shell=bash
 # Shared by the `keel cli` cluster tests (sourced, not run): a scratch directory, servers started
-# on free ports of 127.0.0.1 and killed with kill -9 by PID when the test ends, and helpers that
-# run `keel cli --exec` and check its output. Set `keel` before sourcing.
+# on free ports of 127.0.0.1 and killed with kill -9 by PID when the test ends, helpers that run
+# `keel cli --exec` and check its output, and a writer whose acknowledged keys must survive a
+# kill -9 and restart. Set `keel` before sourcing.
 : "${keel:?set keel to the keel binary before sourcing cli_lib.sh}"
-cluster_file=""  # the cluster file run_cli uses (set by the test once its server runs)
 work=$(mktemp -d)
+cluster_file="$work/keel.cluster"  # the cluster file run_cli uses
+data="$work/data"                  # the data directory of start_on's server
+server_args=()                     # more `keel server` arguments for start_on
 server_pids=()
 out=""
 status=0
@@ -125,4 +128,111 @@ wait_ready() {
     fi
   done
   fail "the cluster did not become ready"
+}
+
+# start_on PORT LOG: the single-process server of the test on 127.0.0.1:PORT (see start_server).
+start_on() {
+  start_server "$2" --listen "127.0.0.1:$1" --data "$data" --cluster-file "$cluster_file" "${server_args[@]}"
+}
+
+# start_on_free_port LOG: start_on on free ports until a server
+# listens (at most 5 attempts, removing $data and $cluster_file after each port that was taken);
+# sets port and server_pid.
+start_on_free_port() {
+  local started=1
+  port=""
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    set +e
+    start_on "$port" "$1"
+    started=$?
+    set -e
+    [ "$started" = 0 ] && return 0
+    [ "$started" = 2 ] || fail "the server did not start"
+    rm -rf "$data" "$cluster_file"
+  done
+  fail "no free port after 5 attempts"
+}
+
+# restart_on_port LOG: `start_on $port LOG` again (the same data directory); fails the test unless
+# it listens, then waits until the cluster is ready. Sets server_pid.
+restart_on_port() {
+  local started
+  set +e
+  start_on "$port" "$1"
+  started=$?
+  set -e
+  [ "$started" = 0 ] || fail "the restarted server did not start on 127.0.0.1:$port"
+  wait_ready
+}
+
+# ---- Acknowledged writes across kill -9 (restart_test.sh, engine_durability_test.sh) ----
+
+ack_batch_keys=100
+ack_batches_max=200
+acked_before_kill=300  # the kill comes after at least this many acknowledgements
+
+# acked_writer: batches of `set keyI valueI` through `keel cli --exec`, each `Committed (VERSION)`
+# line acknowledging one key; appends each acknowledged "KEY VALUE" to $work/acked and stops at
+# the first failed batch, with its error in $work/writer_error.
+acked_writer() {
+  local batch i commands output acked batch_status
+  for batch in $(seq 0 $((ack_batches_max - 1))); do
+    commands="writemode on"
+    for i in $(seq $((batch * ack_batch_keys)) $((batch * ack_batch_keys + ack_batch_keys - 1))); do
+      commands+="; set key$i value$i"
+    done
+    set +e
+    output=$(timeout 60 "$keel" cli -C "$cluster_file" --timeout 3 --exec "$commands" 2>&1)
+    batch_status=$?
+    set -e
+    acked=$(grep -cE '^Committed \([0-9]+\)$' <<<"$output" || true)
+    for i in $(seq $((batch * ack_batch_keys)) $((batch * ack_batch_keys + acked - 1))); do
+      echo "key$i value$i"
+    done >>"$work/acked"
+    if [ $batch_status != 0 ]; then
+      echo "$output" | grep -v '^Committed' >"$work/writer_error"
+      return 0
+    fi
+  done
+  echo "the writer finished every batch" >"$work/writer_error"
+}
+
+# kill_during_writes PID: runs acked_writer against the server PID and kills the server with
+# kill -9 after at least $acked_before_kill acknowledgements; fails unless the kill landed while
+# the writer was still writing. Sets acked (how many keys were acknowledged).
+kill_during_writes() {
+  local writer_pid
+  : >"$work/acked"
+  acked_writer &
+  writer_pid=$!
+  for _ in $(seq 1 600); do
+    [ "$(wc -l <"$work/acked")" -ge $acked_before_kill ] && break
+    kill -0 "$writer_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  sleep "0.0$((RANDOM % 10))"
+  kill_server "$1"
+  echo "killed the server after $(wc -l <"$work/acked") acknowledgements"
+  wait "$writer_pid"
+  acked=$(wc -l <"$work/acked")
+  echo "writer stopped: $(cat "$work/writer_error")"
+  [ "$acked" -ge $acked_before_kill ] || fail "only $acked keys acknowledged before the kill"
+  if grep -qF "the writer finished" "$work/writer_error"; then fail "the kill did not land mid-stream"; fi
+}
+
+# expect_acked_keys: every key acknowledged by kill_during_writes is there with its value.
+expect_acked_keys() {
+  local present missing=0 key value
+  run_cli "getrange key kez 10000"
+  [ "$status" = 0 ] || fail "getrange after the restart exited $status"
+  present=$(grep -c "^\`key" <<<"$out" || true)
+  while read -r key value; do
+    if ! grep -qxF "\`$key' is \`$value'" <<<"$out"; then
+      echo "missing acknowledged key: $key"
+      missing=$((missing + 1))
+    fi
+  done <"$work/acked"
+  [ $missing = 0 ] || fail "$missing of $acked acknowledged keys lost"
+  echo "all $acked acknowledged keys present ($present keys in all)"
 }

@@ -8,19 +8,7 @@ keel=${1:?usage: cli_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
 source "$(dirname "$0")/cli_lib.sh"
 
-port=""
-for _ in 1 2 3 4 5; do
-  port=$(free_port)
-  set +e
-  start_server "$work/server.out" --listen "127.0.0.1:$port" --data "$work/data" --cluster-file "$work/keel.cluster"
-  started=$?
-  set -e
-  [ "$started" = 0 ] && break
-  [ "$started" = 2 ] || fail "the server did not start"
-  rm -rf "$work/data"
-done
-[ "$started" = 0 ] || fail "no free port after 5 attempts"
-cluster_file="$work/keel.cluster"
+start_on_free_port "$work/server.out"
 echo "server $server_pid on 127.0.0.1:$port"
 wait_ready
 

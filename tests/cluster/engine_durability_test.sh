@@ -11,90 +11,21 @@ engine=${2:?usage: engine_durability_test.sh PATH_TO_KEEL ENGINE}
 # shellcheck source=cli_lib.sh
 source "$(dirname "$0")/cli_lib.sh"
 
-batch_keys=100
-batches_max=200
-acked_before_kill=300  # the kill comes after at least this many acknowledgements
-data="$work/data"
-cluster_file="$work/keel.cluster"
 marker="corrupt-me-value"
+server_args=(--engine "$engine")
 
-start_on() {  # start_on PORT LOG: the server of this test on PORT
-  start_server "$2" --listen "127.0.0.1:$1" --data "$data" --cluster-file "$cluster_file" --engine "$engine"
-}
-
-port=""
-for _ in 1 2 3 4 5; do
-  port=$(free_port)
-  set +e
-  start_on "$port" "$work/server1.out"
-  started=$?
-  set -e
-  [ "$started" = 0 ] && break
-  [ "$started" = 2 ] || fail "the server did not start"
-  rm -rf "$data" "$cluster_file"
-done
-[ "$started" = 0 ] || fail "no free port after 5 attempts"
+start_on_free_port "$work/server1.out"
 first_pid=$server_pid
 echo "server $first_pid on 127.0.0.1:$port, engine $engine"
 wait_ready
 
 echo "== writes acknowledged one by one, kill -9 mid-load"
-writer() {  # batches of sets; appends each acknowledged key to $work/acked; stops at the first failure
-  local batch i commands output acked
-  for batch in $(seq 0 $((batches_max - 1))); do
-    commands="writemode on"
-    for i in $(seq $((batch * batch_keys)) $((batch * batch_keys + batch_keys - 1))); do
-      commands+="; set key$i value$i"
-    done
-    set +e
-    output=$(timeout 60 "$keel" cli -C "$cluster_file" --timeout 3 --exec "$commands" 2>&1)
-    local batch_status=$?
-    set -e
-    acked=$(grep -cE '^Committed \([0-9]+\)$' <<<"$output" || true)
-    for i in $(seq $((batch * batch_keys)) $((batch * batch_keys + acked - 1))); do echo "key$i value$i"; done >>"$work/acked"
-    if [ $batch_status != 0 ]; then
-      echo "$output" | grep -v '^Committed' >"$work/writer_error"
-      return 0
-    fi
-  done
-  echo "the writer finished every batch" >"$work/writer_error"
-}
-: >"$work/acked"
-writer &
-writer_pid=$!
-for _ in $(seq 1 600); do
-  [ "$(wc -l <"$work/acked")" -ge $acked_before_kill ] && break
-  kill -0 "$writer_pid" 2>/dev/null || break
-  sleep 0.05
-done
-sleep "0.0$((RANDOM % 10))"
-kill_server "$first_pid"
-echo "killed the server after $(wc -l <"$work/acked") acknowledgements"
-wait "$writer_pid"
-acked=$(wc -l <"$work/acked")
-echo "writer stopped: $(cat "$work/writer_error")"
-[ "$acked" -ge $acked_before_kill ] || fail "only $acked keys acknowledged before the kill"
-grep -qF "the writer finished" "$work/writer_error" && fail "the kill did not land mid-load"
+kill_during_writes "$first_pid"
 
 echo "== restart: every acknowledged key is there"
-set +e
-start_on "$port" "$work/server2.out"
-started=$?
-set -e
-[ "$started" = 0 ] || fail "the restarted server did not start on 127.0.0.1:$port"
+restart_on_port "$work/server2.out"
 second_pid=$server_pid
-wait_ready
-run_cli "getrange key kez 10000"
-[ "$status" = 0 ] || fail "getrange after the restart exited $status"
-missing=0
-while read -r key value; do
-  if ! grep -qxF "\`$key' is \`$value'" <<<"$out"; then
-    echo "missing acknowledged key: $key"
-    missing=$((missing + 1))
-  fi
-done <"$work/acked"
-[ $missing = 0 ] || fail "$missing of $acked acknowledged keys lost"
-echo "all $acked acknowledged keys present"
+expect_acked_keys
 
 echo "== marked values made durable in the engine"
 commands="writemode on"

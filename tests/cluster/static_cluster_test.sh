@@ -8,8 +8,6 @@ keel=${1:?usage: static_cluster_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
 source "$(dirname "$0")/cli_lib.sh"
 
-cluster_file="$work/keel.cluster"
-
 write_config() {  # write_config PORT_A PORT_B PORT_C
   cat >"$work/cluster.toml" <<EOF
 [[process]]

@@ -6,11 +6,11 @@
 #include "storage/memory/memory_kv_store.h"
 
 #include <algorithm>
-#include <deque>
 #include <map>
 #include <optional>
 #include <vector>
 
+#include "runtime/async_queue.h"
 #include "runtime/random.h"
 #include "runtime/trace.h"
 #include "storage/memory/memory_format.h"
@@ -128,9 +128,8 @@ class MemoryKVStore final : public IKeyValueStore {
   int64_t logical_bytes_ = 0;
   BinaryWriter pending_;  // the log payload of the writes since the last commit()
 
-  std::deque<CommitItem> queue_;        // commits not yet picked up by the committer
+  AsyncQueue<CommitItem> queue_;        // commits not yet picked up by the committer
   std::vector<Promise<Void>> writing_;  // commits of the record or snapshot being written
-  std::optional<Promise<Void>> wake_;   // set while the committer waits for work
   Future<Void> last_commit_;            // durable when every commit so far is
   std::optional<Error> failed_;
 
@@ -215,12 +214,7 @@ Future<Void> MemoryKVStore::commit() {
     item.payload = std::move(payload);
   }
   last_commit_ = item.durable.get_future();
-  queue_.push_back(std::move(item));
-  if (wake_) {
-    Promise<Void> wake = std::move(*wake_);
-    wake_.reset();
-    wake.send(Void{});
-  }
+  queue_.push(std::move(item));
   return last_commit_;
 }
 
@@ -246,13 +240,8 @@ MemoryKVStore::PlannedSnapshot MemoryKVStore::plan_snapshot() {
 Future<Void> MemoryKVStore::run_committer() {
   try {
     while (true) {
-      if (queue_.empty()) {
-        wake_.emplace();
-        Future<Void> woken = wake_->get_future();
-        co_await woken;
-        continue;
-      }
-      KEEL_ASSERT(writing_.empty());
+      co_await queue_.when_not_empty();
+      KEEL_ASSERT(writing_.empty() && !queue_.empty());
       if (queue_.front().snapshot) {
         CommitItem item = std::move(queue_.front());
         queue_.pop_front();

@@ -16,7 +16,8 @@ namespace keel {
 namespace {
 
 namespace format = memory_format;
-using Model = std::map<Key, Value>;
+using testing::Model;
+using testing::read_all;
 using testing::run_in_process;
 
 const std::string directory = "data";
@@ -38,10 +39,7 @@ class MemoryKVStoreTest : public ::testing::Test {
   }
   static Future<Void> write_commits_in_process(int commits, std::vector<Model>* states, MemoryKVStoreTest* test) {
     std::unique_ptr<IKeyValueStore> store = co_await open_memory_kv_store(directory);
-    KeyRange everything{Key(), Key(4, '\xff')};
-    std::vector<KeyValue> pairs = co_await store->get_range(everything, 1 << 30, false, SIZE_MAX);
-    Model model;
-    for (const KeyValue& pair : pairs) model[pair.key] = pair.value;
+    Model model = co_await read_all(*store);
     states->push_back(model);
     const int first = static_cast<int>(model.size());
     for (int i = first; i < first + commits; ++i) {
@@ -78,11 +76,7 @@ class MemoryKVStoreTest : public ::testing::Test {
   static Future<Void> open_in_process(std::variant<Model, int>* result) {
     try {
       std::unique_ptr<IKeyValueStore> store = co_await open_memory_kv_store(directory);
-      KeyRange everything{Key(), Key(4, '\xff')};
-      std::vector<KeyValue> pairs = co_await store->get_range(everything, 1 << 30, false, SIZE_MAX);
-      Model model;
-      for (const KeyValue& pair : pairs) model[pair.key] = pair.value;
-      *result = model;
+      *result = co_await read_all(*store);
     } catch (const Error& error) {
       *result = error.code();
     }

@@ -6,12 +6,12 @@
 // store at the moment of the call, whatever the committer does meanwhile.
 #include "storage/rocksdb/rocksdb_kv_store.h"
 
-#include <deque>
 #include <vector>
 
 #include <rocksdb/utilities/checkpoint.h>
 
 #include "runtime/assert.h"
+#include "runtime/async_queue.h"
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "storage/rocksdb/rocksdb_commit.h"
@@ -88,11 +88,10 @@ class RocksDBKVStore final : public IKeyValueStore {
   std::string directory_;
   Snapshot snapshot_;  // the database as of the last completed commit
   WriteOverlay pending_;  // writes since the last commit()
-  std::deque<QueuedCommit> queue_;  // commits not yet picked up by the committer
+  AsyncQueue<QueuedCommit> queue_;  // commits not yet picked up by the committer
   FrozenOverlay writing_;  // the commits being written, as one overlay
   std::vector<Promise<Void>> writing_commits_;
-  std::optional<Promise<Void>> wake_;  // set while the committer waits for work
-  Future<Void> last_commit_;           // durable when every commit so far is
+  Future<Void> last_commit_;  // durable when every commit so far is
   std::optional<Error> failed_;
   int64_t logical_bytes_ = 0;
   int64_t disk_bytes_ = 0;
@@ -201,24 +200,14 @@ Future<Void> RocksDBKVStore::commit() {
   queued.writes = std::make_shared<const WriteOverlay>(std::move(pending_));
   pending_ = WriteOverlay();
   last_commit_ = queued.durable.get_future();
-  queue_.push_back(std::move(queued));
-  if (wake_) {
-    Promise<Void> wake = std::move(*wake_);
-    wake_.reset();
-    wake.send(Void{});
-  }
+  queue_.push(std::move(queued));
   return last_commit_;
 }
 
 Future<Void> RocksDBKVStore::run_committer() {
   try {
     while (true) {
-      if (queue_.empty()) {
-        wake_.emplace();
-        Future<Void> woken = wake_->get_future();
-        co_await woken;
-        continue;
-      }
+      co_await queue_.when_not_empty();
       co_await write_group();
       std::vector<Promise<Void>> durable = std::move(writing_commits_);
       writing_commits_.clear();

@@ -40,19 +40,7 @@ void WriteOverlay::erase_writes(const KeyRange& range) {
 void WriteOverlay::clear_range(const KeyRange& range) {
   if (range.empty()) return;
   erase_writes(range);
-  // Merge with every cleared range that overlaps or touches [begin, end).
-  Key begin = range.begin;
-  Key end = range.end;
-  auto it = cleared_.upper_bound(begin);
-  if (it != cleared_.begin() && std::prev(it)->second >= begin) --it;
-  while (it != cleared_.end() && it->first <= end) {
-    if (it->first < begin) begin = it->first;
-    if (it->second > end) end = it->second;
-    bytes_ -= static_cast<int64_t>(it->first.size() + it->second.size());
-    it = cleared_.erase(it);
-  }
-  bytes_ += static_cast<int64_t>(begin.size() + end.size());
-  cleared_.emplace(std::move(begin), std::move(end));
+  bytes_ += add_cleared_range(cleared_, range);
 }
 
 void WriteOverlay::apply(const WriteOverlay& newer) {
@@ -91,11 +79,7 @@ WriteOverlay::Lookup WriteOverlay::lookup(const Key& key, Value* value) const {
 }
 
 std::optional<KeyRange> WriteOverlay::cleared_range_containing(const Key& key) const {
-  auto it = cleared_.upper_bound(key);
-  if (it == cleared_.begin()) return std::nullopt;
-  --it;
-  if (key < it->second) return KeyRange{it->first, it->second};
-  return std::nullopt;
+  return cleared_range_holding(cleared_, key);
 }
 
 }  // namespace keel

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "protocol/types.h"
+#include "storage/cleared_ranges.h"
 
 namespace keel {
 
@@ -40,7 +41,7 @@ class WriteOverlay {
   // Point writes (nullopt: the key is cleared), ordered bytewise.
   const std::map<Key, std::optional<Value>>& writes() const { return writes_; }
   // Disjoint, non-adjacent cleared ranges as begin -> end, ordered.
-  const std::map<Key, Key>& cleared() const { return cleared_; }
+  const ClearedRanges& cleared() const { return cleared_; }
   // About how much memory the layer's keys and values take.
   int64_t bytes() const { return bytes_; }
 
@@ -48,7 +49,7 @@ class WriteOverlay {
   void erase_writes(const KeyRange& range);
 
   std::map<Key, std::optional<Value>> writes_;
-  std::map<Key, Key> cleared_;
+  ClearedRanges cleared_;
   int64_t bytes_ = 0;
 };
 

@@ -6,9 +6,12 @@
 #include <map>
 
 #include "runtime/random.h"
+#include "storage/storage_test_support.h"
 
 namespace keel {
 namespace {
+
+using testing::random_key;
 
 // What the keys in `universe` read as through `layers` (oldest first) over `base`.
 std::map<Key, Value> read_through(const std::map<Key, Value>& base, const std::vector<WriteOverlay>& layers,
@@ -26,13 +29,6 @@ std::map<Key, Value> read_through(const std::map<Key, Value>& base, const std::v
     if (value) seen[key] = *value;
   }
   return seen;
-}
-
-Key random_key(DeterministicRandom& random) {
-  Key key;
-  const int64_t length = random.random_int(0, 3);
-  for (int64_t i = 0; i < length; ++i) key.push_back("\0ab\xff"[random.random_int(0, 4)]);
-  return key;
 }
 
 TEST(WriteOverlayTest, LayersMatchAModel) {

@@ -8,22 +8,9 @@
 namespace keel {
 namespace {
 
-Future<Void> open_in_simulation(int* code) {
-  try {
-    std::unique_ptr<IKeyValueStore> store = co_await open_rocksdb_kv_store("data");
-    ADD_FAILURE() << "the rocksdb engine opened in simulation";
-  } catch (const Error& error) {
-    *code = error.code();
-  }
-  co_return Void{};
-}
-
 TEST(RocksDBKVStoreSimulationTest, RefusesToOpenInSimulation) {
-  sim::Simulator simulator(1, false);
-  sim::SimMachine& machine = simulator.add_machine("storage");
-  int code = errc::success;
-  testing::run_in_process(simulator, machine, [&code] { return open_in_simulation(&code); });
-  EXPECT_EQ(code, errc::invalid_option_value);
+  testing::OpenStore open = [] { return open_rocksdb_kv_store("data"); };
+  EXPECT_EQ(testing::open_error_in_simulation(open), errc::invalid_option_value);
 }
 
 }  // namespace

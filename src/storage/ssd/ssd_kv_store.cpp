@@ -9,6 +9,7 @@
 #include <atomic>
 #include <deque>
 
+#include "runtime/async_queue.h"
 #include "runtime/trace.h"
 #include "storage/ssd/lmdb_store.h"
 #include "storage/ssd/ssd_knobs.h"
@@ -97,8 +98,7 @@ class SsdKVStore final : public IKeyValueStore {
   std::shared_ptr<LmdbStore> store_;
   std::shared_ptr<Overlay> pending_ = std::make_shared<Overlay>();
   std::deque<std::shared_ptr<const Overlay>> unacknowledged_;  // committed or queued, oldest first
-  std::deque<CommitItem> queue_;                               // not yet picked up by the committer
-  std::optional<Promise<Void>> wake_;
+  AsyncQueue<CommitItem> queue_;                               // not yet picked up by the committer
   Future<Void> last_commit_;
   std::optional<Error> failed_;
 
@@ -167,23 +167,13 @@ Future<Void> SsdKVStore::commit() {
   pending_ = std::make_shared<Overlay>();
   unacknowledged_.push_back(item.overlay);
   last_commit_ = item.durable.get_future();
-  queue_.push_back(std::move(item));
-  if (wake_) {
-    Promise<Void> wake = std::move(*wake_);
-    wake_.reset();
-    wake.send(Void{});
-  }
+  queue_.push(std::move(item));
   return last_commit_;
 }
 
 Future<Void> SsdKVStore::run_committer() {
   while (true) {
-    if (queue_.empty()) {
-      wake_.emplace();
-      Future<Void> woken = wake_->get_future();
-      co_await woken;
-      continue;
-    }
+    co_await queue_.when_not_empty();
     std::vector<CommitItem> group(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
     queue_.clear();
     try {

@@ -9,41 +9,28 @@
 #include <fstream>
 
 #include "runtime/knobs.h"
-#include "runtime/trace.h"
-#include "sim/simulator.h"
+#include "storage/real_disk_test_support.h"
 #include "storage/ssd/ssd_format.h"
 #include "storage/ssd/ssd_knobs.h"
 #include "storage/storage_test_support.h"
-#include "world/real_world.h"
 
 namespace keel {
 namespace {
 
 using testing::Model;
 using testing::read_all;
+using testing::run_real;
 
 class SsdKVStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    directory_ = (std::filesystem::temp_directory_path() / ("keel-ssd-test-" + std::to_string(nondeterministic_unique_id())))
-                     .string();
-    std::filesystem::create_directories(directory_);
     ssd_kv_store_knobs();  // declared, so reset with the others
     knob_registry().reset_defaults();
   }
-  void TearDown() override {
-    std::filesystem::remove_all(directory_);
-    knob_registry().reset_defaults();
-  }
-  void run(const std::function<Future<Void>()>& body) {
-    RealWorld world;
-    if (std::getenv("KEEL_TEST_TRACE") != nullptr) trace_log().set_output_file(stderr);
-    Future<Void> done = timeout_error(body(), 120);
-    world.run(ready(done));
-    if (done.is_error()) ADD_FAILURE() << "unexpected error " << done.error().describe();
-  }
+  void TearDown() override { knob_registry().reset_defaults(); }
   std::string data_file() const { return directory_ + "/data.mdb"; }
-  std::string directory_;
+  testing::TemporaryDirectory temporary_{"keel-ssd-test-"};
+  const std::string directory_ = temporary_.path();
 };
 
 // Keys around the record prefix length, sharing it, so many keys live in one record.
@@ -102,7 +89,7 @@ Future<Void> long_keys(std::string directory) {
 }
 
 TEST_F(SsdKVStoreTest, LongKeysSharingARecordMatchAModel) {
-  run([&] { return long_keys(directory_); });
+  run_real([&] { return long_keys(directory_); });
 }
 
 Future<Void> write_megabytes(std::string directory, int megabytes) {
@@ -132,7 +119,7 @@ Future<Void> write_megabytes(std::string directory, int megabytes) {
 
 TEST_F(SsdKVStoreTest, TheMapGrowsAsNeeded) {
   ssd_kv_store_knobs().map_bytes_initial = 1 << 20;
-  run([&] { return write_megabytes(directory_, 8); });
+  run_real([&] { return write_megabytes(directory_, 8); });
   EXPECT_GT(std::filesystem::file_size(data_file()), 8u * 1000 * 1000);
 }
 
@@ -162,8 +149,8 @@ TEST_F(SsdKVStoreTest, CheckpointIsTheLastCommit) {
   const std::string checkpoint = directory_ + "-checkpoint";
   Model at_checkpoint;
   Model read;
-  run([&] { return checkpoint_then_write(directory_, checkpoint, &at_checkpoint); });
-  run([&] { return read_checkpoint(checkpoint, &read); });
+  run_real([&] { return checkpoint_then_write(directory_, checkpoint, &at_checkpoint); });
+  run_real([&] { return read_checkpoint(checkpoint, &read); });
   std::filesystem::remove_all(checkpoint);
   EXPECT_EQ(read.size(), 100u);
   EXPECT_TRUE(read == at_checkpoint);
@@ -200,39 +187,27 @@ void corrupt_one_value(const std::string& path) {
 }
 
 TEST_F(SsdKVStoreTest, CorruptValueFailsAtOpen) {
-  run([&] { return write_some(directory_); });
+  run_real([&] { return write_some(directory_); });
   corrupt_one_value(data_file());
-  run([&] { return expect_error(directory_, errc::checksum_failed, false); });
+  run_real([&] { return expect_error(directory_, errc::checksum_failed, false); });
 }
 
 TEST_F(SsdKVStoreTest, CorruptValueFailsAtReadWithoutTheOpenScan) {
-  run([&] { return write_some(directory_); });
+  run_real([&] { return write_some(directory_); });
   corrupt_one_value(data_file());
   ssd_kv_store_knobs().verify_at_open_bytes_max = 0;
-  run([&] { return expect_error(directory_, errc::checksum_failed, true); });
+  run_real([&] { return expect_error(directory_, errc::checksum_failed, true); });
 }
 
 TEST_F(SsdKVStoreTest, TruncatedFileFailsAtOpen) {
-  run([&] { return write_some(directory_); });
+  run_real([&] { return write_some(directory_); });
   std::filesystem::resize_file(data_file(), std::filesystem::file_size(data_file()) / 2);
-  run([&] { return expect_error(directory_, errc::checksum_failed, false); });
-}
-
-Future<Void> open_in_simulation(int* code) {
-  try {
-    std::unique_ptr<IKeyValueStore> store = co_await open_ssd_kv_store("data");
-  } catch (const Error& error) {
-    *code = error.code();
-  }
-  co_return Void{};
+  run_real([&] { return expect_error(directory_, errc::checksum_failed, false); });
 }
 
 TEST(SsdKVStoreSimulationTest, RefusesToRunInSimulation) {
-  sim::Simulator simulator(1, false);
-  sim::SimMachine& machine = simulator.add_machine("storage");
-  int code = errc::success;
-  testing::run_in_process(simulator, machine, [&] { return open_in_simulation(&code); });
-  EXPECT_EQ(code, errc::invalid_option_value);
+  testing::OpenStore open = [] { return open_ssd_kv_store("data"); };
+  EXPECT_EQ(testing::open_error_in_simulation(open), errc::invalid_option_value);
   EXPECT_FALSE(std::filesystem::exists("data/data.mdb"));
 }
 

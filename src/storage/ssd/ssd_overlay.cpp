@@ -7,25 +7,10 @@ namespace keel::ssd {
 void Overlay::clear_range(const KeyRange& range) {
   if (range.empty()) return;
   points.erase(points.lower_bound(range.begin), points.lower_bound(range.end));
-  Key begin = range.begin;
-  Key end = range.end;
-  auto it = clears.upper_bound(begin);
-  if (it != clears.begin() && std::prev(it)->second >= begin) --it;
-  while (it != clears.end() && it->first <= end) {
-    begin = std::min(begin, it->first);
-    end = std::max(end, it->second);
-    it = clears.erase(it);
-  }
-  clears.emplace(std::move(begin), std::move(end));
+  add_cleared_range(clears, range);
 }
 
-std::optional<KeyRange> Overlay::clear_holding(const Key& key) const {
-  auto it = clears.upper_bound(key);
-  if (it == clears.begin()) return std::nullopt;
-  --it;
-  if (key < it->second) return KeyRange{it->first, it->second};
-  return std::nullopt;
-}
+std::optional<KeyRange> Overlay::clear_holding(const Key& key) const { return cleared_range_holding(clears, key); }
 
 Resolution resolve(const std::vector<const Overlay*>& newest_first, const Key& key) {
   Resolution resolution;

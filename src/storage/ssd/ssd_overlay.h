@@ -14,12 +14,13 @@
 #include <vector>
 
 #include "protocol/types.h"
+#include "storage/cleared_ranges.h"
 
 namespace keel::ssd {
 
 struct Overlay {
   std::map<Key, std::optional<Value>> points;  // nullopt: cleared after the last range clear
-  std::map<Key, Key> clears;                   // begin -> end: disjoint, non-touching ranges
+  ClearedRanges clears;                        // begin -> end: disjoint, non-touching ranges
 
   void set(const Key& key, const Value& value) { points[key] = value; }
   void clear(const Key& key) { points[key] = std::nullopt; }

@@ -5,11 +5,13 @@
 #include <map>
 
 #include "runtime/random.h"
+#include "storage/storage_test_support.h"
 
 namespace keel::ssd {
 namespace {
 
-using Model = std::map<Key, Value>;
+using keel::testing::Model;
+using keel::testing::random_key;
 
 // Stored entries from a map, for merged_range.
 class MapSource final : public EntrySource {
@@ -29,13 +31,6 @@ class MapSource final : public EntrySource {
   bool reverse_;
   Model::const_iterator it_;
 };
-
-Key random_key(DeterministicRandom& random) {
-  Key key;
-  const auto length = random.random_int(0, 3);
-  for (int64_t i = 0; i < length; ++i) key.push_back(static_cast<char>('a' + random.random_int(0, 4)));
-  return key;
-}
 
 void apply_overlay(Model& model, const Overlay& overlay) {
   for (const auto& [begin, end] : overlay.clears) model.erase(model.lower_bound(begin), model.lower_bound(end));
@@ -89,23 +84,7 @@ TEST(SsdOverlayTest, MergedRangesMatchAModel) {
       const bool reverse = random.coin(0.5);
       const int limit = static_cast<int>(random.random_int(0, 10));
       const size_t bytes_limit = static_cast<size_t>(random.random_int(0, 20));
-      std::vector<KeyValue> expected;
-      size_t bytes = 0;
-      auto add = [&](const std::pair<const Key, Value>& entry) {
-        if (!range.contains(entry.first) || static_cast<int>(expected.size()) >= limit) return;
-        const size_t entry_bytes = entry.first.size() + entry.second.size();
-        if (!expected.empty() && bytes + entry_bytes > bytes_limit) {
-          bytes = SIZE_MAX / 2;  // stop
-          return;
-        }
-        bytes += entry_bytes;
-        expected.push_back(KeyValue{entry.first, entry.second});
-      };
-      if (reverse) {
-        for (auto it = model.rbegin(); it != model.rend(); ++it) add(*it);
-      } else {
-        for (const auto& entry : model) add(entry);
-      }
+      const std::vector<KeyValue> expected = keel::testing::model_range(model, range, limit, reverse, bytes_limit);
       MapSource source(stored, reverse);
       EXPECT_EQ(merged_range(newest_first, source, range, limit, reverse, bytes_limit), expected)
           << "read " << read << " reverse " << reverse << " limit " << limit;
