@@ -107,6 +107,34 @@ class Strings(RespTest):
         r.set("spaced", " 1")
         self.assertError("ERR value is not an integer or out of range", r.incr, "spaced")
 
+    def test_blind_overwrites(self):
+        """SET, SETEX and MSET write without reading the old record: a hash's fields and an old
+        deadline must still go."""
+        r = self.r
+        r.hset("h", mapping={"a": 1, "b": 2})
+        self.assertTrue(r.set("h", "s"))
+        self.assertEqual(r.type("h"), "string")
+        r.delete("h")
+        r.hset("h", "c", 3)
+        self.assertEqual(r.hgetall("h"), {"c": "3"})
+        r.hset("h2", "a", 1)
+        self.assertTrue(r.mset({"h2": "x", "n": "y"}))
+        r.delete("h2")
+        r.hset("h2", "z", 1)
+        self.assertEqual(r.hkeys("h2"), ["z"])
+        r.set("t", "v", px=200)
+        r.set("t", "w", ex=100)
+        r.set("u", "v", px=200)
+        r.set("u", "w")
+        r.hset("hx", "f", 1)
+        r.setex("hx", 100, "plain")
+        time.sleep(0.8)  # past the old deadlines: their index entries must not expire the keys
+        self.assertEqual(r.get("t"), "w")
+        self.assertTrue(95 <= r.ttl("t") <= 100)
+        self.assertEqual(r.get("u"), "w")
+        self.assertEqual(r.ttl("u"), -1)
+        self.assertEqual(r.get("hx"), "plain")
+
     def test_binary_values(self):
         raw = SERVER.client()
         value = bytes(range(256)) * 10
@@ -179,6 +207,42 @@ class Keys(RespTest):
         self.assertEqual(len(page), 10)
         self.assertEqual(r.dbsize(), 3300)
         self.assertError("ERR invalid cursor", r.execute_command, "SCAN", "abc")
+
+    def test_scan_cursors_fit_in_63_bits(self):
+        """redis-cli keeps SCAN cursors in 64-bit integers: long keys must still scan."""
+        r = self.r
+        prefix = "a-rather-long-key-name-for-scan-cursors:" + "x" * 60 + ":"
+        expected = {prefix + "%05d" % i for i in range(4000)}
+        pipe = r.pipeline(transaction=False)
+        for key in expected:
+            pipe.set(key, 1)
+        for i in range(500):
+            pipe.set("other:" + "y" * 100 + ":%d" % i, 1)
+        pipe.execute()
+        cursor, seen = 0, []
+        for _ in range(10000):  # bounded
+            cursor, page = r.scan(cursor, match=prefix + "*", count=50)
+            self.assertLess(int(cursor), 2 ** 63)
+            seen += page
+            if cursor == 0:
+                break
+        self.assertEqual(len(seen), len(expected))
+        self.assertEqual(set(seen), expected)
+        result = subprocess.run(["redis-cli", "-p", str(SERVER.port), "--scan", "--pattern", prefix + "0*"],
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sorted(result.stdout.split()), sorted(k for k in expected if k.startswith(prefix + "0")))
+        result = subprocess.run(["redis-cli", "-p", str(SERVER.port), "--scan"], capture_output=True, text=True,
+                                timeout=120)
+        self.assertEqual(len(result.stdout.split()), 4500)
+        # HSCAN over long fields.
+        pipe = r.pipeline(transaction=False)
+        fields = {"field-" + "f" * 50 + "-%d" % i for i in range(300)}
+        for field in fields:
+            pipe.hset("longfields", field, 1)
+        pipe.execute()
+        self.assertEqual({f for f, _ in r.hscan_iter("longfields", count=7)}, fields)
+        self.assertError("ERR invalid cursor", r.execute_command, "SCAN", str(2 ** 62 + 10 ** 15))
 
     def test_expiry(self):
         r = self.r
@@ -371,6 +435,85 @@ class Pipelining(RespTest):
             self.assertEqual(raw.reply(), i + 1)
         self.assertEqual(raw.reply(), "PONG")
         raw.close()
+
+    def test_pipelined_batch_with_errors_in_the_middle(self):
+        """Commands that arrive together run as one transaction; each sees the previous one's
+        effects, and an error reply (runtime, queue-time, or a key too large for KeelDB) changes
+        nothing and does not undo the others."""
+        raw = RawConnection(SERVER.port)
+        long_key = "k" * 10001
+        script = [
+            (("SET", "a", "1"), "OK"),
+            (("INCR", "a"), 2),
+            (("GET", "a"), b"2"),
+            (("SET", "s", "abc"), "OK"),
+            (("INCR", "s"), ("error", "ERR value is not an integer or out of range")),
+            (("APPEND", "s", "def"), 6),
+            (("HSET", "h", "f", "v", "g", "w"), 2),
+            (("GET", "h"), ("error", "WRONGTYPE Operation against a key holding the wrong kind of value")),
+            (("HINCRBY", "h", "f", "1"), ("error", "ERR hash value is not an integer")),
+            (("HLEN", "h"), 2),
+            (("NOSUCHCOMMAND", "x"), ("error", "ERR unknown command 'NOSUCHCOMMAND', with args beginning with: 'x' ")),
+            (("GET",), ("error", "ERR wrong number of arguments for 'get' command")),
+            (("SET", long_key, "v"), ("error", "ERR key too large: KeelDB keys are at most 10000 bytes "
+                                               "with the front end's prefix")),
+            (("INCRBY", "a", "10"), 12),
+            (("PING",), "PONG"),
+            (("MSET", "m1", "x", "m2", "y"), "OK"),
+            (("DEL", "m1", "nothing"), 1),
+            (("EXISTS", "m1", "m2"), 1),
+            (("SET", "t", "v", "EX", "100"), "OK"),
+            (("TTL", "t"), 100),
+            (("RENAME", "m2", "m3"), "OK"),
+            (("GET", "m3"), b"y"),
+            (("GETDEL", "m3"), b"y"),
+            (("GET", "m3"), None),
+            (("MULTI",), "OK"),
+            (("INCR", "a"), "QUEUED"),
+            (("INCR", "s"), "QUEUED"),
+            (("EXEC",), [13, ("error", "ERR value is not an integer or out of range")]),
+            (("WATCH", "w"), "OK"),
+            (("SET", "w", "1"), "OK"),
+            (("SET", "other", "2"), "OK"),
+            (("MULTI",), "OK"),
+            (("GET", "w"), "QUEUED"),
+            (("EXEC",), None),  # the pipeline's own write touched the WATCHed key
+            (("GET", "a"), b"13"),
+            (("GET", "s"), b"abcdef"),
+            (("DBSIZE",), 6),  # a, s, h, t, w, other
+        ]
+        raw.send(b"".join(raw.command(*command) for command, _ in script))
+        for command, expected in script:
+            self.assertEqual(raw.reply(), expected, command)
+        raw.close()
+        self.assertIsNone(self.r.get(long_key[:100]))
+
+    def test_pipelined_batches_racing_lose_no_update(self):
+        """Two connections pipeline INCRs on one key; conflicts re-run whole batches, never
+        applying one twice nor losing one."""
+        rounds, per_round = 20, 50
+        failures = []
+
+        def client():
+            try:
+                raw = RawConnection(SERVER.port)
+                for _ in range(rounds):
+                    raw.send(b"".join(raw.command("INCR", "race") + raw.command("INCR", "mine%d" % id(raw))
+                                      for _ in range(per_round)))
+                    replies = [raw.reply() for _ in range(2 * per_round)]
+                    if any(not isinstance(reply, int) for reply in replies):
+                        failures.append(replies)
+                raw.close()
+            except Exception as error:  # reported by the main thread
+                failures.append(error)
+
+        threads = [threading.Thread(target=client) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertEqual(failures, [])
+        self.assertEqual(self.r.get("race"), str(2 * rounds * per_round))
 
     def test_many_connections(self):
         clients = [SERVER.client() for _ in range(300)]

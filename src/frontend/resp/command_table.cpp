@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "frontend/resp/server_state.h"
 #include "runtime/assert.h"
 
 namespace keel {
@@ -14,7 +15,8 @@ struct Table {
   std::vector<const CommandSpec*> ordered;
 
   Table() {
-    for (auto family : {string_commands, key_commands, hash_commands, connection_commands, server_commands, transaction_commands}) {
+    for (auto family : {string_commands, key_commands, hash_commands, connection_commands, server_commands, transaction_commands,
+                         introspection_commands}) {
       std::vector<CommandSpec> more = family();
       specs.insert(specs.end(), more.begin(), more.end());
     }
@@ -179,6 +181,20 @@ bool integer_argument(CommandContext& context, size_t index, int64_t& value) {
   if (parse_int64(context.args[index], value)) return true;
   context.out.error(resp_errors::not_integer);
   return false;
+}
+
+std::optional<ScanPosition> scan_position(CommandContext& context, size_t index) {
+  ScanCursorLookup lookup = context.server.scan_cursors.decode(context.args[index]);
+  switch (lookup.status) {
+    case ScanCursorLookup::Status::ok: return std::move(lookup.position);
+    case ScanCursorLookup::Status::expired:
+      context.out.error("ERR cursor expired: this front end keeps only its most recently used cursors of long keys "
+                        "(the knob resp_scan_cursors_max); scan again from 0");
+      return std::nullopt;
+    case ScanCursorLookup::Status::invalid: break;
+  }
+  context.out.error("ERR invalid cursor");
+  return std::nullopt;
 }
 
 bool expiry_deadline(CommandContext& context, std::string_view unit, std::string_view number, int64_t& deadline_ms) {

@@ -15,6 +15,7 @@
 
 #include "frontend/resp/keyspace.h"
 #include "frontend/resp/resp_writer.h"
+#include "frontend/resp/scan_cursor.h"
 #include "runtime/future.h"
 
 namespace keel {
@@ -38,6 +39,9 @@ inline constexpr uint32_t readonly = 2;
 inline constexpr uint32_t connection = 4;  // runs outside a transaction
 inline constexpr uint32_t session = 8;     // MULTI/EXEC/DISCARD/WATCH...: the session runs it, never queued
 inline constexpr uint32_t fast = 16;
+// Reads or clears the whole keyspace (KEYS, SCAN, DBSIZE, FLUSHALL...): never batched with
+// other pipelined commands, so a batch stays far from the transaction's time limit.
+inline constexpr uint32_t unbatched = 32;
 }  // namespace command_flags
 
 struct CommandSpec {
@@ -63,6 +67,9 @@ std::vector<CommandSpec> hash_commands();
 std::vector<CommandSpec> connection_commands();
 std::vector<CommandSpec> server_commands();
 std::vector<CommandSpec> transaction_commands();
+std::vector<CommandSpec> introspection_commands();  // OBJECT, MEMORY
+// CONFIG GET/SET/RESETSTAT/REWRITE (config_command.cpp).
+Future<Void> config_command(CommandContext& context);
 
 // Replies and helpers shared by the families. Error texts are Redis's, verbatim.
 namespace resp_errors {
@@ -91,6 +98,9 @@ Future<std::vector<KeyValue>> read_whole_range(Transaction& transaction, KeyRang
 
 // Writes "not an integer" and returns false unless args[index] is an integer.
 bool integer_argument(CommandContext& context, size_t index, int64_t& value);
+
+// The position args[index] (a SCAN cursor) names; nullopt (error written) when it names none.
+std::optional<ScanPosition> scan_position(CommandContext& context, size_t index);
 
 // An expiry option (EX/PX/EXAT/PXAT) turned into a deadline in ms; false (error written) when
 // the number is not an integer, not positive, or overflows.

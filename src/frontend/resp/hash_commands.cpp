@@ -240,6 +240,10 @@ Future<Void> hincrbyfloat(CommandContext& c) {
     c.out.error(not_float);
     co_return Void{};
   }
+  if (std::isinf(delta)) {  // Redis rejects an infinite increment before reading the field
+    c.out.error("ERR value is NaN or Infinity");
+    co_return Void{};
+  }
   KeyRecord record;
   const bool hash_or_missing = co_await load_hash(c, record);
   if (!hash_or_missing) co_return Void{};
@@ -320,11 +324,8 @@ Future<Void> hrandfield(CommandContext& c) {
 
 // HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]
 Future<Void> hscan(CommandContext& c) {
-  std::optional<ScanPosition> position = decode_scan_cursor(c.args[2]);
-  if (!position) {
-    c.out.error("ERR invalid cursor");
-    co_return Void{};
-  }
+  std::optional<ScanPosition> position = scan_position(c, 2);
+  if (!position) co_return Void{};
   std::string pattern;
   int64_t count = 10;
   bool no_values = false;
@@ -358,7 +359,7 @@ Future<Void> hscan(CommandContext& c) {
     page = co_await c.store->transaction().get_range(begin, end, static_cast<int>(std::min<int64_t>(count, 10'000)));
   }
   c.out.array(2);
-  c.out.bulk(page.more && !page.rows.empty() ? encode_scan_cursor(layout.field_of(c.args[1], page.rows.back().key)) : "0");
+  c.out.bulk(page.more && !page.rows.empty() ? c.server.scan_cursors.encode(layout.field_of(c.args[1], page.rows.back().key)) : "0");
   std::vector<std::pair<std::string, std::string>> matched;
   for (KeyValue& row : page.rows) {
     std::string field = layout.field_of(c.args[1], row.key);
@@ -386,16 +387,16 @@ std::vector<CommandSpec> hash_commands() {
       {"hget", 3, readonly, 1, 1, 1, hget},
       {"hmget", -3, readonly, 1, 1, 1, hmget},
       {"hdel", -3, write, 1, 1, 1, hdel},
-      {"hgetall", 2, readonly, 1, 1, 1, hgetall},
-      {"hkeys", 2, readonly, 1, 1, 1, hgetall},
-      {"hvals", 2, readonly, 1, 1, 1, hgetall},
+      {"hgetall", 2, readonly | command_flags::unbatched, 1, 1, 1, hgetall},
+      {"hkeys", 2, readonly | command_flags::unbatched, 1, 1, 1, hgetall},
+      {"hvals", 2, readonly | command_flags::unbatched, 1, 1, 1, hgetall},
       {"hexists", 3, readonly, 1, 1, 1, hexists},
       {"hlen", 2, readonly, 1, 1, 1, hlen},
       {"hstrlen", 3, readonly, 1, 1, 1, hstrlen},
       {"hincrby", 4, write, 1, 1, 1, hincrby},
       {"hincrbyfloat", 4, write, 1, 1, 1, hincrbyfloat},
-      {"hrandfield", -2, readonly, 1, 1, 1, hrandfield},
-      {"hscan", -3, readonly, 1, 1, 1, hscan},
+      {"hrandfield", -2, readonly | command_flags::unbatched, 1, 1, 1, hrandfield},
+      {"hscan", -3, readonly | command_flags::unbatched, 1, 1, 1, hscan},
   };
 }
 

@@ -95,11 +95,8 @@ Future<Void> keys(CommandContext& c) {
 
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 Future<Void> scan(CommandContext& c) {
-  std::optional<ScanPosition> position = decode_scan_cursor(c.args[1]);
-  if (!position) {
-    c.out.error("ERR invalid cursor");
-    co_return Void{};
-  }
+  std::optional<ScanPosition> position = scan_position(c, 1);
+  if (!position) co_return Void{};
   std::string pattern;
   std::string type_filter;
   int64_t count = 10;
@@ -131,7 +128,7 @@ Future<Void> scan(CommandContext& c) {
   const int limit = static_cast<int>(std::min<int64_t>(count, 10'000));
   KeyPage page = co_await read_keys(*c.store, begin, prefix, limit);
   c.out.array(2);
-  c.out.bulk(page.more ? encode_scan_cursor(page.last_key) : "0");
+  c.out.bulk(page.more ? c.server.scan_cursors.encode(page.last_key) : "0");
   std::vector<std::string> matched;
   for (auto& [key, meta] : page.keys) {
     if (!pattern.empty() && !glob_match(pattern, key)) continue;
@@ -143,18 +140,31 @@ Future<Void> scan(CommandContext& c) {
   co_return Void{};
 }
 
+// A random live key: the keys read from a random point onwards (wrapping to the start), up to
+// a window, then one of them uniformly. Exactly uniform when the keyspace fits in the window;
+// beyond it, keys right after large gaps of the key space are picked more often.
 Future<Void> randomkey(CommandContext& c) {
+  constexpr int window_keys_max = 64;
   const KeyLayout& layout = c.store->layout();
+  DeterministicRandom& random = deterministic_random();
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::string probe;
-    for (int i = 0; i < 8; ++i) probe.push_back(static_cast<char>(deterministic_random().random_int(0, 256)));
-    KeyPage page = co_await read_keys(*c.store, KeySelector::first_greater_or_equal(layout.meta_key(probe)), "", 1);
-    if (page.keys.empty() && !page.more) {
-      page = co_await read_keys(*c.store, KeySelector::first_greater_or_equal(layout.meta_range().begin), "", 1);
-      if (page.keys.empty() && !page.more) break;  // no key at all
+    for (int i = 0; i < 8; ++i) probe.push_back(static_cast<char>(random.random_int(0, 256)));
+    KeyPage after = co_await read_keys(*c.store, KeySelector::first_greater_or_equal(layout.meta_key(probe)), "",
+                                       window_keys_max);
+    std::vector<std::string> candidates;
+    for (auto& entry : after.keys) candidates.push_back(std::move(entry.first));
+    if (!after.more) {
+      KeyPage wrapped = co_await read_keys(*c.store, KeySelector::first_greater_or_equal(layout.meta_range().begin),
+                                           "", window_keys_max);
+      for (auto& entry : wrapped.keys) {
+        if (entry.first >= probe) break;  // read already
+        candidates.push_back(std::move(entry.first));
+      }
+      if (candidates.empty() && !wrapped.more && after.last_key.empty() && wrapped.last_key.empty()) break;
     }
-    if (!page.keys.empty()) {
-      c.out.bulk(page.keys.front().first);
+    if (!candidates.empty()) {
+      c.out.bulk(candidates[static_cast<size_t>(random.random_int(0, static_cast<int>(candidates.size())))]);
       co_return Void{};
     }
   }
@@ -382,15 +392,15 @@ std::vector<CommandSpec> key_commands() {
       {"unlink", -2, write, 1, -1, 1, del},
       {"exists", -2, readonly, 1, -1, 1, exists},
       {"type", 2, readonly, 1, 1, 1, type},
-      {"keys", 2, readonly, 0, 0, 0, keys},
-      {"scan", -2, readonly, 0, 0, 0, scan},
-      {"randomkey", 1, readonly, 0, 0, 0, randomkey},
+      {"keys", 2, readonly | command_flags::unbatched, 0, 0, 0, keys},
+      {"scan", -2, readonly | command_flags::unbatched, 0, 0, 0, scan},
+      {"randomkey", 1, readonly | command_flags::unbatched, 0, 0, 0, randomkey},
       {"rename", 3, write, 1, 2, 1, rename},
       {"renamenx", 3, write, 1, 2, 1, rename},
       {"copy", -3, write, 1, 2, 1, copy},
-      {"dbsize", 1, readonly, 0, 0, 0, dbsize},
-      {"flushdb", -1, write, 0, 0, 0, flush},
-      {"flushall", -1, write, 0, 0, 0, flush},
+      {"dbsize", 1, readonly | command_flags::unbatched, 0, 0, 0, dbsize},
+      {"flushdb", -1, write | command_flags::unbatched, 0, 0, 0, flush},
+      {"flushall", -1, write | command_flags::unbatched, 0, 0, 0, flush},
       {"expire", -3, write, 1, 1, 1, expire},
       {"pexpire", -3, write, 1, 1, 1, expire},
       {"expireat", -3, write, 1, 1, 1, expire},

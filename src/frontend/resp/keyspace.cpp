@@ -145,8 +145,26 @@ std::pair<int64_t, std::string> KeyLayout::decode_expiry_key(std::string_view ex
 
 KeyRange KeyLayout::all() const { return KeyRange{prefix_, prefix_end(prefix_)}; }
 
-Future<KeyRecord> KeyStore::load(std::string key) {
-  std::optional<Value> bytes = co_await transaction_.get(layout_.meta_key(key));
+Future<KeyRecord> KeyStore::load(std::string key) { return load_record(std::move(key), false); }
+
+Future<KeyRecord> KeyStore::load_snapshot(std::string key) { return load_record(std::move(key), true); }
+
+void KeyStore::prefetch(const std::string& key) {
+  if (prefetched_.count(key) != 0) return;
+  prefetched_.emplace(key, transaction_.get(layout_.meta_key(key), true));
+}
+
+Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot) {
+  std::optional<Value> bytes;
+  const auto prefetched = prefetched_.find(key);
+  if (prefetched != prefetched_.end()) {
+    Future<std::optional<Value>> read = std::move(prefetched->second);
+    prefetched_.erase(prefetched);
+    if (!snapshot) transaction_.add_read_conflict_range(single_key_range(layout_.meta_key(key)));
+    bytes = co_await read;
+  } else {
+    bytes = co_await transaction_.get(layout_.meta_key(key), snapshot);
+  }
   KeyRecord record;
   if (!bytes) co_return record;
   record.present = true;
@@ -156,6 +174,7 @@ Future<KeyRecord> KeyStore::load(std::string key) {
 }
 
 void KeyStore::write(const std::string& key, const KeyRecord& old, const KeyMeta& meta) {
+  forget_prefetched(key);
   if (old.present && old.meta.type == KeyType::hash && (old.expired || meta.type != KeyType::hash)) {
     transaction_.clear_range(layout_.fields_range(key));
   }
@@ -168,7 +187,21 @@ void KeyStore::write(const std::string& key, const KeyRecord& old, const KeyMeta
   touch(key);
 }
 
+void KeyStore::overwrite(const std::string& key, const KeyRecord& old, const KeyMeta& meta) {
+  forget_prefetched(key);
+  KEEL_ASSERT(meta.expire_ms == 0 || meta.expire_ms > now_ms_);
+  const KeyRange fields = layout_.fields_range(key);
+  transaction_.add_read_conflict_range(fields);
+  if (old.present && old.meta.type == KeyType::hash) transaction_.clear_range(fields);
+  const int64_t old_deadline = old.present ? old.meta.expire_ms : 0;
+  if (old_deadline != 0 && old_deadline != meta.expire_ms) transaction_.clear(layout_.expiry_key(old_deadline, key));
+  if (meta.expire_ms != 0) transaction_.set(layout_.expiry_key(meta.expire_ms, key), "");  // even if unchanged
+  transaction_.set(layout_.meta_key(key), encode_meta(meta));
+  touch(key);
+}
+
 void KeyStore::remove(const std::string& key, const KeyRecord& old, bool touch_stamp) {
+  forget_prefetched(key);
   if (!old.present) return;
   if (old.meta.type == KeyType::hash) transaction_.clear_range(layout_.fields_range(key));
   if (old.meta.expire_ms != 0) transaction_.clear(layout_.expiry_key(old.meta.expire_ms, key));

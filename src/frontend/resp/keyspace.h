@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -98,9 +99,25 @@ class KeyStore {
   int64_t now_ms() const { return now_ms_; }
 
   Future<KeyRecord> load(std::string key);
+  // Starts reading the key's record so that a later load() (or load_snapshot()) of it needs no
+  // round trip of its own: a batch of pipelined commands prefetches all its keys at once. The
+  // first load of the key takes the prefetched read (adding the read conflict a load adds);
+  // writing the record through this KeyStore drops it. Only for commands that change records
+  // through KeyStore (FLUSHALL clears them directly, and never runs in a batch).
+  void prefetch(const std::string& key);
   // Writes `meta` as the key's record (over `old`, what load() returned in this transaction):
   // removes an expired or replaced hash's fields, moves the expiry index entry, touches the stamp.
   void write(const std::string& key, const KeyRecord& old, const KeyMeta& meta);
+  // The record as of the read version (and this transaction's writes), without a read
+  // conflict: for overwrite().
+  Future<KeyRecord> load_snapshot(std::string key);
+  // Writes `meta` (a live key's: deadline in the future or none) over `old` as load_snapshot()
+  // read it, for SET and MSET, which do not depend on the old value: no read conflict on the
+  // record, so writers of one key do not abort each other. What could go wrong is a hash
+  // created after the snapshot, whose fields would stay: a read conflict on the key's field
+  // range covers exactly that. An expiry index entry that a concurrent change of the
+  // deadline wrote stays for the sweeper (it drops entries whose key is not expired).
+  void overwrite(const std::string& key, const KeyRecord& old, const KeyMeta& meta);
   // Removes the key and its fields; `touch` false only for a key that already expired.
   void remove(const std::string& key, const KeyRecord& old, bool touch = true);
   // Writes the key's stamp (the commit's versionstamp).
@@ -111,9 +128,13 @@ class KeyStore {
   void clear_field(const std::string& key, const std::string& field);
 
  private:
+  Future<KeyRecord> load_record(std::string key, bool snapshot);
+  void forget_prefetched(const std::string& key) { prefetched_.erase(key); }
+
   Transaction& transaction_;
   const KeyLayout& layout_;
   int64_t now_ms_;
+  std::map<std::string, Future<std::optional<Value>>> prefetched_;  // record bytes, by key
 };
 
 // Redis's integer syntax: optional '-', digits, no leading zeros, no spaces, fits in int64.

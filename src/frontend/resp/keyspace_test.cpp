@@ -71,6 +71,47 @@ TEST(RespKeyspace, ScanCursors) {
   EXPECT_FALSE(decode_scan_cursor("2").has_value());
 }
 
+TEST(RespKeyspace, ScanCursorTableFitsIn63Bits) {
+  ScanCursorTable table(3, 1'000'000);
+  // Short keys: stateless, below 2^57.
+  for (const std::string& key : {std::string("a"), std::string("1234567"), std::string("\xff\xff\xff\xff\xff\xff\xff")}) {
+    const std::string cursor = table.encode(key);
+    EXPECT_LT(std::stoull(cursor), uint64_t{1} << 57);
+    const ScanCursorLookup lookup = table.decode(cursor);
+    ASSERT_EQ(lookup.status, ScanCursorLookup::Status::ok);
+    EXPECT_EQ(lookup.position.last_key, key);
+  }
+  EXPECT_EQ(table.size(), 0u);
+  // Long keys: table ids in [2^62, 2^63).
+  std::vector<std::string> cursors;
+  for (int i = 0; i < 3; ++i) cursors.push_back(table.encode(std::string(300 + i, 'k')));
+  for (int i = 0; i < 3; ++i) {
+    const uint64_t id = std::stoull(cursors[i]);
+    EXPECT_GE(id, uint64_t{1} << 62);
+    EXPECT_LT(id, uint64_t{1} << 63);
+    const ScanCursorLookup lookup = table.decode(cursors[i]);
+    ASSERT_EQ(lookup.status, ScanCursorLookup::Status::ok);
+    EXPECT_EQ(lookup.position.last_key, std::string(300 + i, 'k'));
+  }
+  // The least recently used is evicted: cursors[0] was used before cursors[1] and [2].
+  const std::string fourth = table.encode(std::string(400, 'z'));
+  EXPECT_EQ(table.size(), 3u);
+  EXPECT_EQ(table.decode(cursors[0]).status, ScanCursorLookup::Status::expired);
+  EXPECT_EQ(table.decode(cursors[1]).status, ScanCursorLookup::Status::ok);
+  EXPECT_EQ(table.decode(fourth).status, ScanCursorLookup::Status::ok);
+  // Never issued, or not a cursor.
+  EXPECT_EQ(table.decode(std::to_string((uint64_t{1} << 62) + 1000)).status, ScanCursorLookup::Status::invalid);
+  EXPECT_EQ(table.decode("12x").status, ScanCursorLookup::Status::invalid);
+  EXPECT_TRUE(table.decode("0").position.start);
+  // The long decimal form older front ends issued still works.
+  EXPECT_EQ(table.decode(encode_scan_cursor(std::string(50, 'q'))).position.last_key, std::string(50, 'q'));
+  // The byte bound.
+  ScanCursorTable small(100, 1000);
+  for (int i = 0; i < 10; ++i) small.encode(std::string(300, static_cast<char>('a' + i)));
+  EXPECT_LE(small.bytes(), 1000u);
+  EXPECT_EQ(small.size(), 3u);
+}
+
 TEST(RespKeyspace, Glob) {
   EXPECT_TRUE(glob_match("*", ""));
   EXPECT_TRUE(glob_match("k*y", "key"));

@@ -10,6 +10,10 @@ RespKnobs::RespKnobs() {
   registry.declare("resp_array_length_max", &resp_array_length_max, {});
   registry.declare("resp_query_buffer_bytes_max", &resp_query_buffer_bytes_max, {});
   registry.declare("resp_reply_bytes_unsent_max", &resp_reply_bytes_unsent_max, {1024});
+  registry.declare("resp_batch_commands_max", &resp_batch_commands_max, {1, 4});
+  registry.declare("resp_batch_bytes_max", &resp_batch_bytes_max, {1024});
+  registry.declare("resp_scan_cursors_max", &resp_scan_cursors_max, {2});
+  registry.declare("resp_scan_cursor_bytes_max", &resp_scan_cursor_bytes_max, {});
   registry.declare("resp_multi_commands_max", &resp_multi_commands_max, {});
   registry.declare("resp_sweep_interval_seconds", &resp_sweep_interval_seconds, {0.01, 2.0});
   registry.declare("resp_sweep_keys_max", &resp_sweep_keys_max, {1, 10});

@@ -13,6 +13,14 @@ struct RespKnobs {
   double resp_query_buffer_bytes_max = 64.0 * 1024 * 1024;
   // Replies queued but unsent beyond which a connection stops reading requests.
   double resp_reply_bytes_unsent_max = 1024 * 1024;
+  // Pipelined commands of one connection that arrived together run as one transaction: at most
+  // this many commands and argument bytes per batch, far from the 5 s and 10 MB transaction limits.
+  double resp_batch_commands_max = 64;
+  double resp_batch_bytes_max = 1024 * 1024;
+  // SCAN cursors of keys longer than 7 bytes the front end remembers (least recently used
+  // evicted; an evicted cursor gets an error), and the bytes of their keys.
+  double resp_scan_cursors_max = 100'000;
+  double resp_scan_cursor_bytes_max = 64.0 * 1024 * 1024;
   // Most commands one MULTI may queue.
   double resp_multi_commands_max = 100'000;
   // The expiry sweeper: pause between rounds, and keys removed per round (one transaction).

@@ -29,6 +29,27 @@ Future<Void> close_after_drain(std::shared_ptr<IConnection> connection) {
   co_return Void{};
 }
 
+// The complete commands the parser holds, up to the batch limits; `malformed` once the parser
+// failed (after the commands before the bad input).
+std::vector<std::vector<std::string>> next_commands(RespParser& parser, bool& malformed) {
+  const auto commands_max = static_cast<size_t>(resp_knobs().resp_batch_commands_max);
+  const auto bytes_max = static_cast<size_t>(resp_knobs().resp_batch_bytes_max);
+  std::vector<std::vector<std::string>> commands;
+  size_t bytes = 0;
+  while (commands.size() < commands_max && bytes < bytes_max) {
+    std::vector<std::string> command;
+    const RespParser::Status status = parser.next(command);
+    if (status == RespParser::Status::need_more) break;
+    if (status == RespParser::Status::malformed) {
+      malformed = true;
+      break;
+    }
+    for (const std::string& argument : command) bytes += argument.size();
+    commands.push_back(std::move(command));
+  }
+  return commands;
+}
+
 Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shared_ptr<IConnection> connection) {
   Session session(*server, connection->peer_address());
   RespParser parser(resp_limits_from_knobs());
@@ -41,19 +62,20 @@ Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shar
       server->stats.net_input_bytes += bytes.size();
       parser.feed(bytes);
       while (open) {
-        std::vector<std::string> command;
-        const RespParser::Status status = parser.next(command);
-        if (status == RespParser::Status::need_more) break;
-        if (status == RespParser::Status::malformed) {
+        bool malformed = false;
+        std::vector<std::vector<std::string>> commands = next_commands(parser, malformed);
+        if (commands.empty() && !malformed) break;
+        if (!commands.empty()) {
+          Future<Void> done = session.execute_pipeline(std::move(commands), out);
+          if (!done.is_ready()) flush(*server, *connection, out);  // earlier replies need not wait
+          co_await done;
+          if (session.closing()) open = false;
+        }
+        if (malformed && open) {
           out.error(parser.error());
           ++server->stats.protocol_errors;
           open = false;
-          break;
         }
-        Future<Void> done = session.execute(std::move(command), out);
-        if (!done.is_ready()) flush(*server, *connection, out);  // earlier replies need not wait
-        co_await done;
-        if (session.closing()) open = false;
         if (out.size() >= reply_flush_bytes) flush(*server, *connection, out);
       }
       flush(*server, *connection, out);

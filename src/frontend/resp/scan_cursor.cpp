@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "runtime/assert.h"
+
 namespace keel {
 namespace {
 
@@ -61,6 +63,54 @@ std::optional<ScanPosition> decode_scan_cursor(std::string_view cursor) {
   position.start = false;
   position.last_key.assign(number.rbegin(), number.rend());
   return position;
+}
+
+std::string ScanCursorTable::encode(std::string_view last_key) {
+  if (last_key.size() <= stateless_key_bytes_max) return encode_scan_cursor(last_key);
+  KEEL_ASSERT(next_id_ < (uint64_t{1} << 63));  // 2^62 cursors: centuries at any rate
+  const uint64_t id = next_id_++;
+  entries_.push_front(Entry{id, std::string(last_key)});
+  by_id_[id] = entries_.begin();
+  bytes_ += last_key.size();
+  evict_beyond_limits();
+  return std::to_string(id);
+}
+
+void ScanCursorTable::evict_beyond_limits() {
+  while (entries_.size() > 1 && (entries_.size() > entries_max_ || bytes_ > bytes_max_)) {
+    const Entry& oldest = entries_.back();
+    bytes_ -= oldest.last_key.size();
+    by_id_.erase(oldest.id);
+    entries_.pop_back();
+  }
+}
+
+ScanCursorLookup ScanCursorTable::decode(std::string_view cursor) {
+  ScanCursorLookup lookup;
+  uint64_t id = 0;
+  bool table_id = cursor.size() == 19 && cursor[0] != '0';  // ids are 19-digit numbers in [2^62, 2^63)
+  for (size_t i = 0; table_id && i < cursor.size(); ++i) {
+    table_id = cursor[i] >= '0' && cursor[i] <= '9';
+    if (table_id) id = id * 10 + static_cast<uint64_t>(cursor[i] - '0');
+  }
+  if (table_id && id >= first_id && id < (uint64_t{1} << 63)) {
+    const auto found = by_id_.find(id);
+    if (found == by_id_.end()) {
+      lookup.status = id < next_id_ ? ScanCursorLookup::Status::expired : ScanCursorLookup::Status::invalid;
+      return lookup;
+    }
+    entries_.splice(entries_.begin(), entries_, found->second);  // now the most recently used
+    lookup.status = ScanCursorLookup::Status::ok;
+    lookup.position.start = false;
+    lookup.position.last_key = found->second->last_key;
+    return lookup;
+  }
+  std::optional<ScanPosition> position = decode_scan_cursor(cursor);
+  if (position) {
+    lookup.status = ScanCursorLookup::Status::ok;
+    lookup.position = std::move(*position);
+  }
+  return lookup;
 }
 
 std::string glob_literal_prefix(std::string_view pattern) {

@@ -1,5 +1,5 @@
-// Server commands: INFO, CONFIG, COMMAND, FUNCTION FLUSH, and the scripting commands (which the
-// front end does not run, with a clear error).
+// Server commands: INFO, CONFIG (config_command.cpp), COMMAND, FUNCTION FLUSH, and the scripting
+// commands (which the front end does not run, with a clear error).
 #include <fmt/format.h>
 
 #include "frontend/resp/resp_knobs.h"
@@ -76,65 +76,6 @@ Future<Void> info(CommandContext& c) {
     if (keys > 0) text += fmt::format("db0:keys={},expires={},avg_ttl=0\r\n", keys, expiring);
   }
   c.out.verbatim(text);
-  co_return Void{};
-}
-
-// The settings CONFIG GET answers (what redis-benchmark and client libraries ask for).
-std::vector<std::pair<std::string, std::string>> config_values(const RespServerState& server) {
-  return {
-      {"appendfsync", "always"},
-      {"appendonly", "yes"},
-      {"databases", "1"},
-      {"maxclients", std::to_string(server.connections_max)},
-      {"maxmemory", "0"},
-      {"maxmemory-policy", "noeviction"},
-      {"port", std::to_string(server.address.port)},
-      {"proto-max-bulk-len", fmt::format("{}", static_cast<int64_t>(resp_knobs().resp_bulk_bytes_max))},
-      {"save", ""},
-      {"timeout", "0"},
-  };
-}
-
-Future<Void> config(CommandContext& c) {
-  const std::string sub = lowercase(c.args[1]);
-  if (sub == "get" && c.args.size() >= 3) {
-    std::vector<std::pair<std::string, std::string>> matched;
-    for (const auto& [name, value] : config_values(c.server)) {
-      for (size_t i = 2; i < c.args.size(); ++i) {
-        if (glob_match(c.args[i], name, true)) {
-          matched.emplace_back(name, value);
-          break;
-        }
-      }
-    }
-    c.out.map(matched.size());
-    for (const auto& [name, value] : matched) {
-      c.out.bulk(name);
-      c.out.bulk(value);
-    }
-  } else if (sub == "set" && c.args.size() >= 4 && c.args.size() % 2 == 0) {
-    for (size_t i = 2; i < c.args.size(); i += 2) {
-      const std::string name = lowercase(c.args[i]);
-      int64_t number = 0;
-      if (name == "proto-max-bulk-len" && parse_int64(c.args[i + 1], number) && number > 0) {
-        resp_knobs().resp_bulk_bytes_max = static_cast<double>(number);
-      } else if (name != "save" && name != "appendonly" && name != "appendfsync" && name != "timeout" &&
-                 name != "maxmemory" && name != "maxmemory-policy") {
-        c.out.error("ERR Unknown option or number of arguments for CONFIG SET - '" + c.args[i] + "'");
-        co_return Void{};
-      }
-    }
-    c.out.ok();
-  } else if (sub == "resetstat" && c.args.size() == 2) {
-    c.server.stats = RespStats{};
-    c.out.ok();
-  } else if (sub == "rewrite" && c.args.size() == 2) {
-    c.out.ok();
-  } else if (sub == "get" || sub == "set") {
-    c.out.error(wrong_arity_error("config|" + sub));
-  } else {
-    c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try CONFIG HELP.");
-  }
   co_return Void{};
 }
 
@@ -255,8 +196,8 @@ constexpr uint32_t connection = command_flags::connection;
 
 std::vector<CommandSpec> server_commands() {
   return {
-      {"info", -1, command_flags::readonly, 0, 0, 0, info},
-      {"config", -2, connection, 0, 0, 0, config},
+      {"info", -1, command_flags::readonly | command_flags::unbatched, 0, 0, 0, info},
+      {"config", -2, connection, 0, 0, 0, config_command},
       {"command", -1, connection, 0, 0, 0, command},
       {"function", -2, connection, 0, 0, 0, function},
       {"eval", -3, connection, 0, 0, 0, eval},

@@ -9,6 +9,8 @@
 
 #include "client/database.h"
 #include "frontend/resp/keyspace.h"
+#include "frontend/resp/resp_knobs.h"
+#include "frontend/resp/scan_cursor.h"
 #include "world/network_address.h"
 
 namespace keel {
@@ -30,7 +32,11 @@ struct RespStats {
 
 struct RespServerState {
   RespServerState(Database db, std::string prefix, NetworkAddress listen_address)
-      : database(std::move(db)), layout(std::move(prefix)), address(listen_address) {}
+      : database(std::move(db)),
+        layout(std::move(prefix)),
+        address(listen_address),
+        scan_cursors(static_cast<size_t>(resp_knobs().resp_scan_cursors_max),
+                     static_cast<size_t>(resp_knobs().resp_scan_cursor_bytes_max)) {}
 
   Database database;
   KeyLayout layout;
@@ -40,6 +46,11 @@ struct RespServerState {
   uint64_t next_client_id = 1;
   std::map<uint64_t, Session*> sessions;  // by client id
   size_t connections_max = 10'000;
+  // CONFIG SET values of settings that are accepted and reported but change nothing here
+  // (Redis's encoding thresholds, persistence settings), by name.
+  std::map<std::string, std::string> config_settings;
+  // SCAN and HSCAN cursors of long keys and fields (scan_cursor.h).
+  ScanCursorTable scan_cursors;
 };
 
 // Milliseconds of wall time (expiry deadlines, TIME).

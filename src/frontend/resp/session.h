@@ -1,6 +1,8 @@
-// Session: the state of one client connection and the way its commands run: one at a time, in
-// order, each in its own transaction (so each sees the effects of the ones before), or queued
-// between MULTI and EXEC and then run together in one transaction.
+// Session: the state of one client connection and the way its commands run: in order, each
+// seeing the effects of the ones before; a run of pipelined data commands that arrived together
+// shares one transaction (read-your-writes gives each the previous one's effects), any other
+// command runs alone; between MULTI and EXEC commands are queued and then run together in one
+// transaction.
 //
 // WATCH: at WATCH the session reads each key's modification stamp and whether the key is alive;
 // EXEC re-reads both inside its transaction (which puts read conflicts on them) and returns the
@@ -47,6 +49,12 @@ class Session {
 
   // Runs one command and appends its reply to `out` (whose protocol the session sets).
   Future<Void> execute(std::vector<std::string> command, ReplyWriter& out);
+  // Runs commands that arrived together (pipelined), in order, replies appended to `out` in
+  // order. Each run of consecutive batchable data commands (outside MULTI) is one transaction
+  // with the retry loop; a conflict re-runs the whole run. If the run fails otherwise (a key or
+  // transaction too large), its commands run again one transaction each, so one command's
+  // failure never affects the others. Stops after a command that closes the connection.
+  Future<Void> execute_pipeline(std::vector<std::vector<std::string>> commands, ReplyWriter& out);
 
   ClientInfo& info() { return info_; }
   const ClientInfo& info() const { return info_; }
@@ -65,6 +73,10 @@ class Session {
   void reset();
 
  private:
+  // The spec of a command that may share a transaction with its neighbours, or nullptr.
+  const CommandSpec* batchable(const std::vector<std::string>& command) const;
+  Future<Void> run_batch(const std::vector<const CommandSpec*>& specs,
+                         const std::vector<std::vector<std::string>>& commands, ReplyWriter& out);
   void queue(const CommandSpec* spec, std::vector<std::string> command, ReplyWriter& out);
   Future<Void> run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command, ReplyWriter& out);
 

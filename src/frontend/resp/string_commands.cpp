@@ -1,6 +1,7 @@
 // String commands: GET, SET and its variants, MGET/MSET, APPEND, ranges, counters.
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "frontend/resp/commands.h"
 #include "frontend/resp/server_state.h"
@@ -32,6 +33,17 @@ void put_string(CommandContext& c, const std::string& key, const KeyRecord& old,
   meta.expire_ms = expire_ms;
   meta.value = std::move(value);
   c.store->write(key, old, meta);
+}
+
+// Writes a string that does not depend on the key's old value: see KeyStore::overwrite.
+Future<Void> overwrite_string(CommandContext& c, const std::string& key, const std::string& value, int64_t expire_ms) {
+  KeyRecord old = co_await c.store->load_snapshot(key);
+  KeyMeta meta;
+  meta.type = KeyType::string;
+  meta.expire_ms = expire_ms;
+  meta.value = value;
+  c.store->overwrite(key, old, meta);
+  co_return Void{};
 }
 
 bool value_fits(CommandContext& c, size_t bytes) {
@@ -86,6 +98,12 @@ Future<Void> set(CommandContext& c) {
   SetOptions options;
   if (!parse_set_options(c, options) || !value_fits(c, c.args[2].size())) co_return Void{};
   const std::string& key = c.args[1];
+  if (!options.nx && !options.xx && !options.get && !options.keep_ttl &&
+      (!options.has_expiry || options.deadline_ms > c.store->now_ms())) {
+    co_await overwrite_string(c, key, c.args[2], options.has_expiry ? options.deadline_ms : 0);
+    c.out.ok();
+    co_return Void{};
+  }
   KeyRecord record = co_await c.store->load(key);
   if (options.get && record.alive() && record.meta.type != KeyType::string) {
     c.out.error(wrong_type);
@@ -127,8 +145,12 @@ Future<Void> setex(CommandContext& c) {
   const std::string unit = lowercase(c.args[0]) == "setex" ? "ex" : "px";
   int64_t deadline = 0;
   if (!expiry_deadline(c, unit, c.args[2], deadline) || !value_fits(c, c.args[3].size())) co_return Void{};
-  KeyRecord record = co_await c.store->load(c.args[1]);
-  put_string(c, c.args[1], record, c.args[3], deadline);
+  if (deadline <= c.store->now_ms()) {  // a deadline of 1 ms may have passed already
+    KeyRecord record = co_await c.store->load(c.args[1]);
+    c.store->remove(c.args[1], record, record.alive());
+  } else {
+    co_await overwrite_string(c, c.args[1], c.args[3], deadline);
+  }
   c.out.ok();
   co_return Void{};
 }
@@ -203,6 +225,21 @@ Future<Void> mset(CommandContext& c) {
   }
   for (size_t i = 2; i < c.args.size(); i += 2) {
     if (!value_fits(c, c.args[i].size())) co_return Void{};
+  }
+  if (!only_new) {  // in order: a key named twice gets its last value
+    std::vector<Future<KeyRecord>> olds;
+    for (size_t i = 1; i < c.args.size(); i += 2) olds.push_back(c.store->load_snapshot(c.args[i]));
+    std::set<std::string> written;
+    for (size_t i = 1; i < c.args.size(); i += 2) {
+      KeyRecord old = co_await olds[i / 2];
+      KeyMeta meta;
+      meta.value = c.args[i + 1];
+      // A key named again: the record this command wrote is what it overwrites.
+      if (!written.insert(c.args[i]).second) old = co_await c.store->load_snapshot(c.args[i]);
+      c.store->overwrite(c.args[i], old, meta);
+    }
+    c.out.ok();
+    co_return Void{};
   }
   std::vector<Future<KeyRecord>> loads;
   for (size_t i = 1; i < c.args.size(); i += 2) loads.push_back(c.store->load(c.args[i]));
