@@ -105,11 +105,7 @@ Future<Void> hget(CommandContext& c) {
   if (!hash_or_missing) co_return Void{};
   std::optional<Value> value;
   if (record.alive()) value = co_await c.store->get_field(c.args[1], c.args[2]);
-  if (value) {
-    c.out.bulk(*value);
-  } else {
-    c.out.null();
-  }
+  c.out.bulk_or_null(value);
   co_return Void{};
 }
 
@@ -125,11 +121,7 @@ Future<Void> hmget(CommandContext& c) {
   for (size_t i = 2; i < c.args.size(); ++i) {
     std::optional<Value> value;
     if (record.alive()) value = co_await reads[i - 2];
-    if (value) {
-      c.out.bulk(*value);
-    } else {
-      c.out.null();
-    }
+    c.out.bulk_or_null(value);
   }
   co_return Void{};
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,7 @@ class ReplyWriter {
   void integer(int64_t value);
   void bulk(std::string_view bytes);
   void null();        // a missing value
+  void bulk_or_null(const std::optional<std::string>& value) { value ? bulk(*value) : null(); }
   void null_array();  // a missing array (EXEC aborted by WATCH, BLPOP timeout)
   void array(size_t count);
   void map(size_t pairs);

@@ -201,8 +201,8 @@ Future<WatchValueReply> watch_value(StorageState* state, WatchValueRequest reque
   WatchMap::Registration registration(&state->watches, request.key);
   const double deadline = now() + watch_timeout_seconds;
   while (true) {
-    const Version version = std::max(request.version, state->data.oldest_version());
-    const Version checked = std::max(version, state->data.latest_version());
+    // The server has reached the request's version, so this is at least it (and in the window).
+    const Version checked = std::max(request.version, state->data.latest_version());
     std::optional<Value> value;
     try {
       value = co_await read_value(state, request.key, checked);
