@@ -1,29 +1,18 @@
 #include "client/database.h"
 
-#include <fmt/format.h>
-
+#include "client/cluster_file.h"
 #include "client/database_state.h"
+#include "runtime/assert.h"
 #include "world/world.h"
 
 namespace keel {
-namespace {
 
-// A cluster file holds one line: keel:<cluster id>@<coordinator address>.
-NetworkAddress parse_cluster_file(const std::string& contents) {
-  std::string line = contents.substr(0, contents.find('\n'));
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  const size_t at = line.find('@');
-  if (line.rfind("keel:", 0) != 0 || at == std::string::npos) throw Error(errc::connection_string_invalid);
-  try {
-    return NetworkAddress::parse(line.substr(at + 1));
-  } catch (const Error&) {
-    throw Error(errc::connection_string_invalid);
-  }
+Database::Database(std::vector<NetworkAddress> coordinators)
+    : state_(std::make_shared<DatabaseState>(std::move(coordinators))) {
+  KEEL_ASSERT(!state_->coordinators.empty());
 }
 
-}  // namespace
-
-Database::Database(NetworkAddress coordinator) : state_(std::make_shared<DatabaseState>(coordinator)) {}
+Database::Database(NetworkAddress coordinator) : Database(std::vector<NetworkAddress>{coordinator}) {}
 
 Future<Database> Database::open(std::string cluster_file) {
   IWorld& files = world();
@@ -35,7 +24,7 @@ Future<Database> Database::open(std::string cluster_file) {
     throw;
   }
   std::string contents = co_await file->read(0, 4096);
-  co_return Database(parse_cluster_file(contents));
+  co_return Database(parse_connection_string(contents).coordinators);
 }
 
 }  // namespace keel

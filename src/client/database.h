@@ -11,6 +11,15 @@
 // (value_too_large), transaction <= 10,000,000 bytes (transaction_too_large); keys at or above
 // \xff need the access_system_keys option (key_outside_legal_range).
 //
+// Recoveries: the client finds the proxies through the coordinators (database_state.h) and
+// forgets them when one fails. A read version is retried inside get_read_version() until a
+// proxy answers; a proxy that does not answer within 5 s (grv_timeout_seconds,
+// client_knobs.h) counts as failed. A commit is not retried: one whose proxy failed after it
+// may have received it ends in commit_unknown_result (retryable; the transaction may or may not
+// have committed). A commit has no timeout of its own: a proxy that cannot reach its logs fails
+// the commit, and one cut off from the client fails it with request_maybe_delivered once the
+// connection's idle timeout expires (rpc/transport.h).
+//
 // Single-threaded: a Database and its Transactions live on one event loop. A Transaction must
 // outlive the futures of its calls.
 #pragma once
@@ -35,9 +44,12 @@ class Transaction;
 
 class Database {
  public:
-  // Reads the cluster file ("keel:<id>@<address>") through the world's files.
+  // Reads the cluster file (client/cluster_file.h: "keel:<id>@<address>[,<address>...]")
+  // through the world's files; fails with no_cluster_file_found or connection_string_invalid.
   static Future<Database> open(std::string cluster_file);
-  // Connects to the cluster whose coordinator is at `coordinator`.
+  // Connects to the cluster with these coordinators (not empty).
+  explicit Database(std::vector<NetworkAddress> coordinators);
+  // Connects to the cluster whose only coordinator is at `coordinator`.
   explicit Database(NetworkAddress coordinator);
 
   Transaction create_transaction() const;

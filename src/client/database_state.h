@@ -1,10 +1,22 @@
-// DatabaseState: what a client process knows about one cluster: how to reach its proxies and a
-// cache of shard locations (invalidated when a storage server says wrong_shard_server).
+// DatabaseState: what a client process knows about one cluster: its coordinators, how to reach
+// the proxies of the current generation, and a cache of shard locations (invalidated when a
+// storage server says wrong_shard_server).
+//
+// The proxies come from the coordinators: they name the elected cluster controller, whose
+// leader description (protocol/cluster_controller_interface.h) lists the proxies of the
+// current generation. While no controller is elected or it has no proxies yet (a recovery is
+// under way) the client asks again, every leader_retry_delay_seconds (client_knobs.h). A
+// client forgets the proxies when a request to one fails in a way that says the proxy or its
+// generation is gone (is_proxy_failure), and then asks the coordinators again; for a while
+// (stale_generation_wait_seconds) it takes only proxies of a newer generation than the ones
+// that failed, so it does not go back to a generation that is being replaced.
 #pragma once
 
 #include <map>
 #include <optional>
+#include <vector>
 
+#include "protocol/cluster_controller_interface.h"
 #include "protocol/proxy_interface.h"
 #include "runtime/future.h"
 #include "world/network_address.h"
@@ -12,24 +24,39 @@
 namespace keel {
 
 struct DatabaseState {
-  explicit DatabaseState(NetworkAddress coordinator_address) : coordinator(coordinator_address) {}
+  explicit DatabaseState(std::vector<NetworkAddress> coordinator_addresses)
+      : coordinators(std::move(coordinator_addresses)) {}
 
-  // A proxy of the current generation (asks the coordinator when none is known).
+  // A proxy of the current generation (asks the coordinators, waiting for a controller with
+  // proxies, when none is known). Never fails.
   Future<ProxyInterface> proxy();
-  // Forgets the proxies (after they failed), so the next call asks the coordinator again.
-  void forget_proxies() { description.reset(); }
+  // Forgets the proxies (after they failed), so the next call asks the coordinators again.
+  void forget_proxies();
+  // What the elected cluster controller publishes; asks until a controller is elected.
+  // Never fails.
+  Future<LeaderDescription> leader();
 
   // The shard holding `key` (with `before`: the keys just below `key`).
   Future<ShardLocation> locate(Key key, bool before = false);
   void invalidate(const Key& key);
 
-  NetworkAddress coordinator;
+  std::vector<NetworkAddress> coordinators;  // as the cluster file lists them
   std::optional<ClusterDescription> description;
+  uint64_t failed_generation = 0;  // the generation of the proxies last forgotten
+  double failed_at = 0;            // when they were forgotten
+  // The coordinators being asked for proxies: one lookup shared by every caller of proxy().
+  std::optional<Future<ClusterDescription>> proxy_lookup;
   std::map<Key, ShardLocation> locations;  // by range begin
   uint64_t next_proxy = 0;
 
   static constexpr int watches_max = 10000;
   int watches = 0;  // outstanding (see client/watch.h)
 };
+
+// Whether an error of a request to a proxy means the proxy (or its whole generation) is gone,
+// so the client should forget the proxies: broken_promise, connection_failed,
+// request_maybe_delivered, tlog_stopped. Not for commits' unknown results alone: see
+// Transaction::commit.
+bool is_proxy_failure(const Error& error);
 
 }  // namespace keel

@@ -1,4 +1,6 @@
-// Asks the cluster's coordinator for the cluster status (roles, versions, storage servers).
+// Asks the cluster's elected controller (found through the coordinators) for the cluster
+// status: generation and recovery, roles, versions, storage servers, workers. Waits while no
+// controller is elected; fails (retryably) when the controller it found does not answer.
 #pragma once
 
 #include "client/database.h"
@@ -6,6 +8,6 @@
 
 namespace keel {
 
-Future<ClusterStatus> get_cluster_status(const Database& database);
+Future<ClusterStatus> get_cluster_status(Database database);
 
 }  // namespace keel

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "client/client_knobs.h"
 #include "client/database.h"
 #include "client/database_state.h"
 #include "protocol/atomic_ops.h"
@@ -71,6 +72,50 @@ Future<StoragePage> storage_page(DatabaseState* database, KeyRange range, Versio
   co_return page;
 }
 
+// A read version from a proxy of the current generation. Retries (forgetting the proxies)
+// while the proxy fails or does not answer within grv_timeout_seconds: a proxy whose
+// generation ended answers tlog_stopped, and one cut off from the recovery may never answer.
+// Read-version requests are idempotent, so retrying here is safe.
+Future<Version> fetch_read_version(std::shared_ptr<DatabaseState> database) {
+  const ClientKnobs& knobs = client_knobs();
+  double backoff_seconds = knobs.proxy_retry_delay_initial_seconds;
+  uint64_t failed_generation = 0;
+  while (true) {
+    ProxyInterface proxy = co_await database->proxy();
+    const uint64_t generation = database->description ? database->description->generation : 0;
+    if (failed_generation != 0 && generation <= failed_generation) {
+      // The same generation again (proxy() waited a while for a newer one): back off.
+      co_await delay(backoff_seconds);
+      backoff_seconds = std::min(backoff_seconds * 2, knobs.proxy_retry_delay_max_seconds);
+    }
+    GetReadVersionRequest request;
+    Future<GetReadVersionReply> reply = proxy.get_read_version.get_reply(request);
+    Future<GetReadVersionReply> answered = timeout_error(std::move(reply), knobs.grv_timeout_seconds);
+    co_await ready(answered);
+    if (!answered.is_error()) co_return answered.get().version;
+    const Error error = answered.error();
+    if (!is_proxy_failure(error) && error.code() != errc::timed_out) throw error;
+    TraceEvent(Severity::info, "ClientReadVersionRetry").error(error).suppress_for(1);
+    failed_generation = std::max(failed_generation, generation);
+    database->forget_proxies();
+  }
+}
+
+// Whether a failed commit may still have been (or be) applied: the proxy said so, or the
+// request reached it and then the proxy vanished (a proxy that ends drops the batches it was
+// pushing to the logs: broken_promise), or its push met a locked log.
+bool commit_outcome_unknown(const Error& error) {
+  switch (error.code()) {
+    case errc::commit_unknown_result:
+    case errc::request_maybe_delivered:
+    case errc::broken_promise:
+    case errc::tlog_stopped:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Transaction::Transaction(std::shared_ptr<DatabaseState> database) : database_(std::move(database)) {}
@@ -94,16 +139,7 @@ void Transaction::add_mutation(Mutation mutation) {
 }
 
 Future<Version> Transaction::get_read_version() {
-  if (!read_version_) {
-    std::shared_ptr<DatabaseState> database = database_;
-    auto fetch = [](std::shared_ptr<DatabaseState> state) -> Future<Version> {
-      ProxyInterface proxy = co_await state->proxy();
-      GetReadVersionRequest request;
-      Future<GetReadVersionReply> reply = proxy.get_read_version.get_reply(request);
-      co_return (co_await reply).version;
-    };
-    read_version_ = fetch(database);
-  }
+  if (!read_version_) read_version_ = fetch_read_version(database_);
   return *read_version_;
 }
 
@@ -273,7 +309,9 @@ Future<Version> Transaction::commit() {
   committing_ = false;
   if (committed.is_error()) {
     const Error error = committed.error();
-    if (error.code() != errc::commit_unknown_result && error.code() != errc::request_maybe_delivered) throw error;
+    // A proxy that answers commit_unknown_result has a broken chain and ends.
+    if (is_proxy_failure(error) || error.code() == errc::commit_unknown_result) database_->forget_proxies();
+    if (!commit_outcome_unknown(error)) throw error;
     Future<Void> settled = make_sure_unknown_commit_cannot_land();
     co_await settled;
     throw Error(errc::commit_unknown_result);
@@ -329,10 +367,7 @@ void Transaction::reset() {
 
 Future<Void> Transaction::on_error(Error error) {
   if (!error.is_retryable()) throw error;
-  if (error.code() == errc::broken_promise || error.code() == errc::connection_failed ||
-      error.code() == errc::request_maybe_delivered) {
-    database_->forget_proxies();
-  }
+  // (Proxy failures already made the database forget its proxies where they happened.)
   const double wait = backoff_seconds_;
   backoff_seconds_ = std::min(backoff_seconds_ * 2, backoff_max_seconds);
   reset();

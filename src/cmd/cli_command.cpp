@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "client/cluster_file.h"
 #include "client/database.h"
 #include "client/database_state.h"
 #include "cmd/cli_session.h"
@@ -88,8 +89,9 @@ int run_cli(const CliOptions& options) {
   if (!database) return 1;
   CliSession session(*database, options.timeout_seconds, stdout, stderr);
   if (options.exec_given) return run_exec(world, session, options.exec);
-  fmt::print("Using cluster file `{}' (coordinator {}). Type `help' for the commands.\n", options.cluster_file,
-             database->state()->coordinator.to_string());
+  const std::vector<NetworkAddress>& coordinators = database->state()->coordinators;
+  fmt::print("Using cluster file `{}' ({} {}). Type `help' for the commands.\n", options.cluster_file,
+             coordinators.size() == 1 ? "coordinator" : "coordinators", describe_addresses(coordinators));
   return run_interactive(world, session);
 }
 

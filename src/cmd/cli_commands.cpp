@@ -67,7 +67,8 @@ const std::vector<CliCommandInfo>& cli_command_table() {
       {"rollback", CliVerb::rollback, "rollback", "Discards the current transaction."},
       {"writemode", CliVerb::writemode, "writemode on|off", "Enables or disables set, clear and clearrange."},
       {"status", CliVerb::status, "status",
-       "Shows the cluster: generation, coordinator, roles, committed version, storage servers."},
+       "Shows the cluster: generation, recovery, controller, coordinators, roles, workers, committed version, "
+       "storage servers."},
       {"help", CliVerb::help, "help [COMMAND]", "Lists the commands, or shows the usage of one."},
       {"exit", CliVerb::exit, "exit", "Leaves the cli (also: quit, end of input)."},
   };

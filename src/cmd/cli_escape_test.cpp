@@ -175,6 +175,13 @@ TEST(CliStatusTest, ShowsRolesAndStorageServers) {
   status.generation = 7;
   status.live_committed_version = 9'000'000;
   status.coordinator = NetworkAddress::loopback(4500);
+  status.coordinators = {NetworkAddress::loopback(4500), NetworkAddress::loopback(4501),
+                         NetworkAddress::loopback(4502)};
+  status.recovery_state = "accepting_commits";
+  status.recovery_seconds = 0.25;
+  status.recoveries = 2;
+  status.workers = {{NetworkAddress::loopback(4500), "unset", false},
+                    {NetworkAddress::loopback(4501), "storage", true}};
   status.roles = {{"sequencer", NetworkAddress::loopback(4500)},
                   {"storage", NetworkAddress::loopback(4501)},
                   {"storage", NetworkAddress::loopback(4501)}};
@@ -191,7 +198,15 @@ TEST(CliStatusTest, ShowsRolesAndStorageServers) {
   status.storage = {server, lost};
   const std::string text = format_cluster_status(status);
   EXPECT_NE(text.find("Generation             - 7"), std::string::npos) << text;
-  EXPECT_NE(text.find("Coordinator            - 127.0.0.1:4500"), std::string::npos) << text;
+  EXPECT_NE(text.find("Recovery state         - accepting_commits (last recovery took 0.25 s)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Recoveries             - 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("Cluster controller     - 127.0.0.1:4500"), std::string::npos) << text;
+  EXPECT_NE(text.find("Coordinators           - 127.0.0.1:4500, 127.0.0.1:4501, 127.0.0.1:4502"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Workers (2, 1 failed):"), std::string::npos) << text;
+  EXPECT_NE(text.find("  127.0.0.1:4500        unset\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  127.0.0.1:4501        storage    failed\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Live committed version - 9000000"), std::string::npos) << text;
   EXPECT_NE(text.find("storage    127.0.0.1:4501 (x2)"), std::string::npos) << text;
   EXPECT_NE(text.find("8500000"), std::string::npos) << text;

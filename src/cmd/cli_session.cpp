@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "client/cluster_file.h"
 #include "client/database_state.h"
 #include "client/status.h"
 #include "cmd/cli_status.h"
@@ -77,7 +78,8 @@ std::function<Future<Void>(Transaction&)> body_of(const CliRequest& request, Out
   }
 }
 
-// Asks the coordinator for the cluster status, retrying (with backoff) while it cannot be reached.
+// Asks the cluster controller for the cluster status, retrying (with backoff) while it cannot be
+// reached.
 Future<ClusterStatus> ask_status(Database database, std::optional<Error>* last_retried_error) {
   double backoff_seconds = status_backoff_seconds_min;
   while (true) {
@@ -254,7 +256,7 @@ Future<T> CliSession::bounded(Future<T> work) {
 }
 
 void CliSession::print_error(const Error& error) {
-  const std::string coordinator = database_.state()->coordinator.to_string();
+  const std::string coordinator = describe_addresses(database_.state()->coordinators);
   std::string text = "ERROR: " + error.describe();
   if (timed_out_) {
     text += fmt::format(" after {:g} s (is the cluster at {} running?", timeout_seconds_, coordinator);

@@ -3,7 +3,7 @@
 //
 // Outside `begin`...`commit` each command is its own transaction, retried on retryable errors
 // (Transaction::on_error). Every command is bounded by the session's timeout: when it runs out
-// the command fails with timed_out and a hint naming the coordinator, so an unreachable cluster
+// the command fails with timed_out and a hint naming the coordinators, so an unreachable cluster
 // never hangs the cli. A database error inside an explicit transaction rolls it back, as fdbcli
 // does. Output goes to `out`, errors (`ERROR: name (code): message`) to `err`.
 //

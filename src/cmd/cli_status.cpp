@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "client/cluster_file.h"
 #include "protocol/limits.h"
 
 namespace keel::cmd {
@@ -16,7 +17,7 @@ double version_seconds(Version versions) {
 }
 
 // "sequencer  127.0.0.1:4500", one line per role and address, with a count when a process hosts
-// several instances of a role; in the order the coordinator reported them.
+// several instances of a role; in the order the controller reported them.
 std::string format_roles(const std::vector<RoleStatus>& roles) {
   std::vector<std::pair<RoleStatus, int>> grouped;
   for (const RoleStatus& role : roles) {
@@ -33,6 +34,26 @@ std::string format_roles(const std::vector<RoleStatus>& roles) {
                         count > 1 ? fmt::format(" (x{})", count) : "");
   }
   return text;
+}
+
+// "127.0.0.1:4500  unset" per worker, failed ones marked; in the order the controller reported.
+std::string format_workers(const std::vector<WorkerStatus>& workers) {
+  auto failed = [](const WorkerStatus& worker) { return worker.failed; };
+  std::string text = fmt::format("\nWorkers ({}, {} failed):\n", workers.size(),
+                                 std::count_if(workers.begin(), workers.end(), failed));
+  for (const WorkerStatus& worker : workers) {
+    const std::string address = worker.address.to_string();
+    if (worker.failed) text += fmt::format("  {:<21} {:<10} failed\n", address, worker.process_class);
+    else text += fmt::format("  {:<21} {}\n", address, worker.process_class);
+  }
+  return text;
+}
+
+// "accepting_commits (last recovery took 0.42 s)".
+std::string format_recovery(const ClusterStatus& status) {
+  const std::string state = status.recovery_state.empty() ? "-" : status.recovery_state;
+  if (status.recoveries == 0) return state;
+  return fmt::format("{} (last recovery took {:.2f} s)", state, status.recovery_seconds);
 }
 
 std::string format_storage(const StorageServerStatus& server, Version live_committed_version) {
@@ -82,9 +103,14 @@ std::string format_bytes(int64_t bytes) {
 std::string format_cluster_status(const ClusterStatus& status) {
   std::string text = "Cluster:\n";
   text += fmt::format("  Generation             - {}\n", status.generation);
-  text += fmt::format("  Coordinator            - {}\n", status.coordinator.to_string());
+  text += fmt::format("  Recovery state         - {}\n", format_recovery(status));
+  text += fmt::format("  Recoveries             - {}\n", status.recoveries);
+  text += fmt::format("  Cluster controller     - {}\n", status.coordinator.to_string());
+  const std::string coordinators = status.coordinators.empty() ? "-" : describe_addresses(status.coordinators);
+  text += fmt::format("  Coordinators           - {}\n", coordinators);
   text += fmt::format("  Live committed version - {}\n\n", status.live_committed_version);
   text += format_roles(status.roles);
+  text += format_workers(status.workers);
   text += fmt::format("\nStorage servers ({}):\n", status.storage.size());
   text += fmt::format("  {:<4} {:<21} {:>14} {:>14} {:>8} {:>13} {:>10} {:>10} {:>10} {:>6}  {}\n", "tag", "address",
                       "latest", "durable", "lag (s)", "dur. lag (s)", "data", "disk", "window", "shards", "engine");

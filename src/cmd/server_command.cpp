@@ -14,9 +14,11 @@
 
 #include <fmt/format.h>
 
+#include "client/cluster_file.h"
 #include "cmd/commands.h"
 #include "cmd/static_config.h"
 #include "frontend/resp/resp_server.h"
+#include "protocol/cluster_controller_interface.h"
 #include "rpc/transport.h"
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
@@ -32,6 +34,7 @@ struct ServerOptions {
   std::string cluster_file = "keel.cluster";
   std::string engine = "memory";
   std::string process_class = "unset";
+  bool process_class_given = false;  // --class on the command line (it wins over --config's)
   std::string config;
   int storage_servers = 2;
   int shards = 4;
@@ -72,23 +75,68 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-// Writes the cluster file unless one exists; returns its coordinator line.
-std::string ensure_cluster_file(const std::string& path, NetworkAddress coordinator) {
-  if (std::filesystem::exists(path)) return read_text(path);
-  const std::string line = fmt::format("keel:{:016x}@{}\n", nondeterministic_unique_id(), coordinator.to_string());
-  std::ofstream out(path);
-  out << line;
-  if (!out) throw StartupError{fmt::format("cannot write the cluster file {}", path)};
-  return line;
+// Writes the cluster file naming `coordinators` unless one exists. An existing file that names
+// other coordinators is kept (clients may be using it), with a warning.
+void ensure_cluster_file(const std::string& path, const std::vector<NetworkAddress>& coordinators) {
+  if (std::filesystem::exists(path)) {
+    std::vector<NetworkAddress> named;
+    try {
+      named = parse_connection_string(read_text(path)).coordinators;
+    } catch (const Error& error) {
+      fmt::print(stderr, "keel server: warning: the existing cluster file {} is invalid: {}\n", path, error.describe());
+      return;
+    }
+    if (named != coordinators) {
+      fmt::print(stderr, "keel server: warning: the existing cluster file {} names the coordinators {}, not {}\n", path,
+                 describe_addresses(named), describe_addresses(coordinators));
+    }
+    return;
+  }
+  ClusterConnectionString connection;
+  connection.id = fmt::format("{:016x}", nondeterministic_unique_id());
+  connection.coordinators = coordinators;
+  // Written aside and renamed, so a client never reads half a file.
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary);
+    out << format_connection_string(connection) << "\n";
+    out.close();
+    if (!out) throw StartupError{fmt::format("cannot write the cluster file {}", temporary)};
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) throw StartupError{fmt::format("cannot write the cluster file {}: {}", path, error.message())};
 }
 
-ClusterConfig cluster_config(const ServerOptions& options, NetworkAddress self) {
-  if (options.config.empty()) return ClusterConfig::single_process(self, options.storage_servers, options.shards);
+// The cluster configuration and this process's class.
+struct ProcessConfig {
+  ClusterConfig cluster;
+  std::string process_class;
+};
+
+ProcessConfig process_config(const ServerOptions& options, NetworkAddress self) {
+  if (options.config.empty()) {
+    if (options.process_class == process_class_storage) {
+      throw StartupError{"--class storage leaves the embedded single-process cluster no process for the transaction "
+                         "roles (use --config for a cluster with storage-only processes)"};
+    }
+    return ProcessConfig{ClusterConfig::single_process(self, options.storage_servers, options.shards),
+                         options.process_class};
+  }
+  StaticConfig config;
   try {
-    return parse_static_config(read_text(options.config), options.config);
+    config = parse_static_config(read_text(options.config), options.config);
   } catch (const ConfigError& error) {
     throw StartupError{error.message};
   }
+  auto listed = config.process_classes.find(self);
+  if (listed == config.process_classes.end()) {
+    fmt::print(stderr, "keel server: warning: {} is not the address of a [[process]] in {}: this process hosts only "
+               "what the cluster controller recruits into it\n", self.to_string(), options.config);
+  }
+  std::string process_class = options.process_class;
+  if (!options.process_class_given && listed != config.process_classes.end()) process_class = listed->second;
+  return ProcessConfig{std::move(config.cluster), std::move(process_class)};
 }
 
 constexpr const char* resp_address_default = "127.0.0.1:6380";
@@ -129,21 +177,26 @@ int serve(const ServerOptions& options) {
                                    error.describe())};
   }
   std::shared_ptr<IListener> resp_listener = listen_resp(options, world);
+  ProcessConfig config = process_config(options, self);
   WorkerOptions worker;
-  worker.cluster = cluster_config(options, self);
+  worker.cluster = std::move(config.cluster);
   worker.data_directory = options.data;
   worker.engine = options.engine;
-  const bool coordinator = worker.cluster.sequencer == self;
-  if (coordinator) ensure_cluster_file(options.cluster_file, self);
-  fmt::print("keel server: listening on {} ({}), data in {}, engine {}\n", self.to_string(),
+  worker.process_class = config.process_class;
+  const std::vector<NetworkAddress> coordinators = worker.cluster.coordinators;
+  // The first coordinator writes the cluster file, so exactly one process of a cluster does.
+  const bool writes_cluster_file = coordinators.front() == self;
+  if (writes_cluster_file) ensure_cluster_file(options.cluster_file, coordinators);
+  fmt::print("keel server: listening on {} ({}), data in {}, engine {}, class {}\n", self.to_string(),
              options.config.empty() ? "embedded: every role in this process" : "static cluster " + options.config,
-             options.data, options.engine);
-  if (coordinator) fmt::print("keel server: connect with: keel cli -C {}\n", options.cluster_file);
+             options.data, options.engine, worker.process_class);
+  fmt::print("keel server: coordinators {}\n", describe_addresses(coordinators));
+  if (writes_cluster_file) fmt::print("keel server: connect with: keel cli -C {}\n", options.cluster_file);
   std::fflush(stdout);
   Future<Void> resp = never();
   if (resp_listener) {
     RespServerOptions resp_options;
-    resp_options.coordinator = worker.cluster.sequencer;
+    resp_options.coordinators = coordinators;
     resp_options.prefix = options.resp_prefix;
     fmt::print("keel server: Redis clients on {} (redis-cli -p {})\n", resp_listener->address().to_string(),
                resp_listener->address().port);
@@ -173,10 +226,12 @@ Command add_server_command(CLI::App& app) {
   CLI::App* server = app.add_subcommand("server", "Run a KeelDB server process (embedded single-process default)");
   server->add_option("--data", options->data, "Data directory")->capture_default_str();
   server->add_option("--listen", options->listen, "Address to listen on")->capture_default_str();
-  server->add_option("--cluster-file", options->cluster_file, "Cluster file to create (coordinator only)")
+  server->add_option("--cluster-file", options->cluster_file, "Cluster file to create (first coordinator only)")
       ->capture_default_str();
   server->add_option("--engine", options->engine, "Storage engine")->capture_default_str()->check(CLI::IsMember({"memory", "ssd", "rocksdb"}));
-  server->add_option("--class", options->process_class, "Process class (recorded; used by recruitment later)")
+  server->add_option("--class", options->process_class,
+                     "Process class: storage hosts only storage servers; the others may host any role "
+                     "(default: from --config, else unset)")
       ->capture_default_str()
       ->check(CLI::IsMember({"unset", "storage", "transaction", "stateless"}));
   server->add_option("--config", options->config, "Static cluster configuration (TOML); default: embedded")
@@ -188,7 +243,8 @@ Command add_server_command(CLI::App& app) {
   server->add_option("--resp", options->resp,
                      "Serve Redis clients on ADDR, or 'off' (default: 127.0.0.1:6380 when embedded)");
   server->add_option("--resp-prefix", options->resp_prefix, "Key prefix of the Redis keyspace (docs/resp.md)");
-  return {server, [options] {
+  return {server, [options, server] {
+            options->process_class_given = server->count("--class") > 0;
             try {
               return serve(*options);
             } catch (const StartupError& error) {

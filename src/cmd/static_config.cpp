@@ -4,81 +4,181 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
+#include <vector>
+
+#include "client/cluster_file.h"
+#include "protocol/cluster_controller_interface.h"
 
 namespace keel::cmd {
 namespace {
+
+constexpr const char* process_class_unset = "unset";
+const std::set<std::string> transaction_roles = {"sequencer", "proxy", "resolver", "tlog"};
+constexpr int storage_servers_max = 64;
+constexpr int shard_count_max = 255;
+
+struct ProcessEntry {
+  NetworkAddress address;
+  std::set<std::string> roles;
+  int storage_servers = 1;
+  bool transaction() const {
+    auto transactional = [](const std::string& role) { return transaction_roles.count(role) > 0; };
+    return std::any_of(roles.begin(), roles.end(), transactional);
+  }
+};
 
 [[noreturn]] void invalid(const std::string& path, const std::string& message) {
   throw ConfigError{fmt::format("{}: {}", path, message)};
 }
 
+NetworkAddress parse_address(const std::string& path, const std::string& text) {
+  try {
+    return NetworkAddress::parse(text);
+  } catch (const Error&) {
+    invalid(path, fmt::format("'{}' is not an address of the form IP:PORT", text));
+  }
+}
+
+void check_keys(const std::string& path, const toml::table& table, const std::set<std::string>& known,
+                const std::string& where) {
+  for (const auto& [key, value] : table) {
+    if (known.count(std::string(key.str())) == 0) {
+      invalid(path, fmt::format("unknown key '{}' in {}", key.str(), where));
+    }
+  }
+}
+
+ProcessEntry parse_process(const std::string& path, const toml::node& node) {
+  const toml::table* process = node.as_table();
+  if (process == nullptr) invalid(path, "each [[process]] must be a table");
+  check_keys(path, *process, {"address", "roles", "storage_servers"}, "[[process]]");
+  const std::optional<std::string> address_text = (*process)["address"].value<std::string>();
+  if (!address_text) invalid(path, "a [[process]] has no address");
+  ProcessEntry entry;
+  entry.address = parse_address(path, *address_text);
+  const toml::array* roles = (*process)["roles"].as_array();
+  if (roles == nullptr || roles->empty()) invalid(path, fmt::format("{} has no roles", *address_text));
+  for (const toml::node& role_node : *roles) {
+    const std::string role = role_node.value_or(std::string());
+    if (role != "storage" && transaction_roles.count(role) == 0) {
+      invalid(path, fmt::format("unknown role '{}' (sequencer, proxy, resolver, tlog, storage)", role));
+    }
+    if (!entry.roles.insert(role).second) {
+      invalid(path, fmt::format("{} lists the role '{}' twice", *address_text, role));
+    }
+  }
+  if (const toml::node_view<const toml::node> count = (*process)["storage_servers"]; count) {
+    if (entry.roles.count("storage") == 0) {
+      invalid(path, fmt::format("{} has storage_servers but not the storage role", *address_text));
+    }
+    const std::optional<int64_t> value = count.value<int64_t>();
+    if (!value || *value < 1 || *value > storage_servers_max) {
+      invalid(path, fmt::format("storage_servers must be 1..{}", storage_servers_max));
+    }
+    entry.storage_servers = static_cast<int>(*value);
+  }
+  return entry;
+}
+
+std::vector<ProcessEntry> parse_processes(const std::string& path, const toml::table& root) {
+  const toml::array* processes = root["process"].as_array();
+  if (processes == nullptr || processes->empty()) invalid(path, "needs at least one [[process]]");
+  std::vector<ProcessEntry> entries;
+  std::set<NetworkAddress> seen;
+  for (const toml::node& node : *processes) {
+    ProcessEntry entry = parse_process(path, node);
+    if (!seen.insert(entry.address).second) invalid(path, fmt::format("{} is listed twice", entry.address.to_string()));
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+// The `coordinators` array, or the first process with a transaction role.
+std::vector<NetworkAddress> parse_coordinators(const std::string& path, const toml::table& root,
+                                               const std::vector<ProcessEntry>& processes) {
+  std::vector<NetworkAddress> coordinators;
+  const toml::node* node = root.get("coordinators");
+  if (node == nullptr) {
+    auto transactional = [](const ProcessEntry& entry) { return entry.transaction(); };
+    auto first = std::find_if(processes.begin(), processes.end(), transactional);
+    if (first != processes.end()) coordinators.push_back(first->address);
+    return coordinators;
+  }
+  const toml::array* listed = node->as_array();
+  if (listed == nullptr) invalid(path, "coordinators must be an array of addresses");
+  for (const toml::node& entry : *listed) {
+    const std::optional<std::string> text = entry.value<std::string>();
+    if (!text) invalid(path, "coordinators must be an array of addresses");
+    const NetworkAddress address = parse_address(path, *text);
+    auto same = [&address](const ProcessEntry& process) { return process.address == address; };
+    if (std::none_of(processes.begin(), processes.end(), same)) {
+      invalid(path, fmt::format("coordinator {} is not the address of a [[process]]", *text));
+    }
+    if (std::find(coordinators.begin(), coordinators.end(), address) != coordinators.end()) {
+      invalid(path, fmt::format("coordinator {} is listed twice", *text));
+    }
+    coordinators.push_back(address);
+  }
+  if (coordinators.size() % 2 == 0 || coordinators.size() > coordinators_max) {
+    invalid(path, fmt::format("the number of coordinators must be odd and at most {} (1, 3 or 5), not {}",
+                              coordinators_max, coordinators.size()));
+  }
+  return coordinators;
+}
+
+int count_role(const std::vector<ProcessEntry>& processes, const std::string& role) {
+  return static_cast<int>(std::count_if(processes.begin(), processes.end(),
+                                        [&role](const ProcessEntry& entry) { return entry.roles.count(role) > 0; }));
+}
+
 }  // namespace
 
-ClusterConfig parse_static_config(const std::string& toml_text, const std::string& path) {
+StaticConfig parse_static_config(const std::string& toml_text, const std::string& path) {
   toml::table root;
   try {
     root = toml::parse(toml_text, path);
   } catch (const toml::parse_error& error) {
     invalid(path, fmt::format("line {}: {}", error.source().begin.line, error.description()));
   }
-  const toml::array* processes = root["process"].as_array();
-  if (processes == nullptr || processes->empty()) invalid(path, "needs at least one [[process]]");
-  ClusterConfig cluster;
-  std::vector<NetworkAddress> resolver_addresses;
-  bool has_sequencer = false;
+  check_keys(path, root, {"coordinators", "process", "shards"}, "the top level");
+  const std::vector<ProcessEntry> processes = parse_processes(path, root);
+  StaticConfig config;
+  ClusterConfig& cluster = config.cluster;
+  cluster.coordinators = parse_coordinators(path, root, processes);
+  cluster.proxies = count_role(processes, "proxy");
+  cluster.tlogs = count_role(processes, "tlog");
+  const int resolvers = count_role(processes, "resolver");
   Tag next_tag = 0;
-  std::set<NetworkAddress> seen;
-  for (const toml::node& node : *processes) {
-    const toml::table* process = node.as_table();
-    if (process == nullptr) invalid(path, "each [[process]] must be a table");
-    const auto address_text = (*process)["address"].value<std::string>();
-    if (!address_text) invalid(path, "a [[process]] has no address");
-    NetworkAddress address;
-    try {
-      address = NetworkAddress::parse(*address_text);
-    } catch (const Error&) {
-      invalid(path, fmt::format("'{}' is not an address of the form IP:PORT", *address_text));
-    }
-    if (!seen.insert(address).second) invalid(path, fmt::format("{} is listed twice", *address_text));
-    const toml::array* roles = (*process)["roles"].as_array();
-    if (roles == nullptr || roles->empty()) invalid(path, fmt::format("{} has no roles", *address_text));
-    const int storage_servers = static_cast<int>((*process)["storage_servers"].value_or(int64_t{1}));
-    for (const toml::node& role_node : *roles) {
-      const std::string role = role_node.value_or(std::string());
-      if (role == "sequencer") {
-        if (has_sequencer) invalid(path, "exactly one process may have the sequencer role");
-        has_sequencer = true;
-        cluster.sequencer = address;
-      } else if (role == "proxy") {
-        cluster.proxies.push_back(RoleLocation{address, 0});
-      } else if (role == "resolver") {
-        resolver_addresses.push_back(address);
-      } else if (role == "tlog") {
-        cluster.tlogs.push_back(RoleLocation{address, 0});
-      } else if (role == "storage") {
-        if (storage_servers < 1 || storage_servers > 64) invalid(path, "storage_servers must be 1..64");
-        for (int i = 0; i < storage_servers; ++i) cluster.storage.push_back(StorageLocation{RoleLocation{address, i}, next_tag++});
-      } else {
-        invalid(path, fmt::format("unknown role '{}' (sequencer, proxy, resolver, tlog, storage)", role));
+  for (const ProcessEntry& process : processes) {
+    if (process.roles.count("storage") > 0) {
+      for (int i = 0; i < process.storage_servers; ++i) {
+        cluster.storage.push_back(StorageLocation{RoleLocation{process.address, i}, next_tag++});
       }
     }
+    const bool storage_only = !process.transaction();
+    config.process_classes[process.address] = storage_only ? process_class_storage : process_class_unset;
   }
-  if (!has_sequencer) invalid(path, "one process must have the sequencer role");
-  if (cluster.proxies.empty() || resolver_addresses.empty() || cluster.tlogs.empty() || cluster.storage.empty()) {
+  if (cluster.proxies < 1 || resolvers < 1 || cluster.tlogs < 1 || cluster.storage.empty()) {
     invalid(path, "the cluster needs at least one proxy, resolver, tlog and storage role");
   }
-  const std::vector<KeyRange> resolver_ranges = split_by_first_byte(static_cast<int>(resolver_addresses.size()), keyspace_end);
-  for (size_t i = 0; i < resolver_addresses.size(); ++i) {
-    cluster.resolvers.push_back(ResolverLocation{RoleLocation{resolver_addresses[i], 0}, resolver_ranges[i]});
+  cluster.resolver_ranges = split_by_first_byte(resolvers, keyspace_end);
+  if (const toml::table* shards = root["shards"].as_table()) check_keys(path, *shards, {"count"}, "[shards]");
+  const std::optional<int64_t> shard_count = root["shards"]["count"].value<int64_t>();
+  if (root["shards"]["count"] && (!shard_count || *shard_count < 1 || *shard_count > shard_count_max)) {
+    invalid(path, fmt::format("shards.count must be 1..{}", shard_count_max));
   }
-  const int shard_count = static_cast<int>(root["shards"]["count"].value_or(int64_t{4}));
-  if (shard_count < 1 || shard_count > 255) invalid(path, "shards.count must be 1..255");
-  const std::vector<KeyRange> shards = default_shard_ranges(shard_count);
+  const std::vector<KeyRange> shards = default_shard_ranges(static_cast<int>(shard_count.value_or(4)));
   for (size_t i = 0; i < shards.size(); ++i) {
     cluster.shards.push_back(ShardAssignment{shards[i], {cluster.storage[i % cluster.storage.size()].tag}});
   }
-  return cluster;
+  try {
+    cluster.validate();
+  } catch (const Error& error) {
+    invalid(path, fmt::format("inconsistent configuration: {}", error.describe()));
+  }
+  return config;
 }
 
 }  // namespace keel::cmd

@@ -29,10 +29,7 @@ std::vector<KeyRange> default_shard_ranges(int count) {
 
 ClusterConfig ClusterConfig::single_process(NetworkAddress address, int storage_servers, int shard_count) {
   ClusterConfig config;
-  config.sequencer = address;
-  config.proxies.push_back(RoleLocation{address, 0});
-  config.resolvers.push_back(ResolverLocation{RoleLocation{address, 0}, KeyRange{"", keyspace_end}});
-  config.tlogs.push_back(RoleLocation{address, 0});
+  config.coordinators.push_back(address);
   for (int i = 0; i < storage_servers; ++i) {
     config.storage.push_back(StorageLocation{RoleLocation{address, i}, static_cast<Tag>(i)});
   }
@@ -62,9 +59,10 @@ void ClusterConfig::validate() const {
     TraceEvent(Severity::warn_always, "ClusterConfigInvalid").detail("Reason", why);
     throw Error(errc::invalid_option_value);
   };
-  if (proxies.empty() || resolvers.empty() || tlogs.empty() || storage.empty() || shards.empty()) {
+  if (coordinators.empty() || proxies < 1 || resolver_ranges.empty() || tlogs < 1 || storage.empty() || shards.empty()) {
     fail("every role needs at least one process");
   }
+  if (coordinators.size() % 2 == 0) fail("the number of coordinators must be odd");
   Key expected;
   for (const ShardAssignment& shard : shards) {
     if (shard.range.begin != expected || shard.range.empty()) fail("shards must partition the keyspace in order");
@@ -74,9 +72,9 @@ void ClusterConfig::validate() const {
   }
   if (expected != keyspace_end) fail("shards must cover the keyspace");
   expected.clear();
-  for (const ResolverLocation& resolver : resolvers) {
-    if (resolver.range.begin != expected) fail("resolver ranges must partition the keyspace in order");
-    expected = resolver.range.end;
+  for (const KeyRange& range : resolver_ranges) {
+    if (range.begin != expected) fail("resolver ranges must partition the keyspace in order");
+    expected = range.end;
   }
   if (expected != keyspace_end) fail("resolver ranges must cover the keyspace");
 }

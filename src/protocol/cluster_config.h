@@ -1,7 +1,8 @@
-// ClusterConfig: the static configuration of a cluster: which process hosts which role, and
-// which storage servers own which key ranges (the shard map). Until recruitment exists every
-// process of a cluster is started with the same configuration; the processes find each other's
-// roles by address and index (well_known.h).
+// ClusterConfig: the configuration every process of a cluster is started with: the
+// coordinators, how many of each transaction role a generation has (the cluster controller
+// recruits them onto live processes), which process hosts which storage server, and which
+// storage servers own which key ranges (the shard map). Storage servers are found by address
+// and index (well_known.h); everything else through the cluster controller.
 #pragma once
 
 #include <string>
@@ -32,15 +33,6 @@ struct StorageLocation {
   }
 };
 
-struct ResolverLocation {
-  RoleLocation location;
-  KeyRange range;
-  template <class Archive>
-  void serialize(Archive& archive) {
-    archive(location, range);
-  }
-};
-
 struct ShardAssignment {
   KeyRange range;
   std::vector<Tag> tags;
@@ -54,27 +46,25 @@ struct ShardAssignment {
 inline const Key keyspace_end = "\xff\xff";
 
 struct ClusterConfig {
-  uint64_t generation = 1;
-  NetworkAddress sequencer;  // also serves the cluster description to clients
-  std::vector<RoleLocation> proxies;
-  std::vector<ResolverLocation> resolvers;  // their ranges partition ["", keyspace_end)
-  std::vector<RoleLocation> tlogs;
+  std::vector<NetworkAddress> coordinators;  // 1, 3 or 5; the cluster file names them
+  int32_t proxies = 1;
+  std::vector<KeyRange> resolver_ranges{KeyRange{"", keyspace_end}};  // one resolver each; a partition
+  int32_t tlogs = 1;  // logs per generation, each holding every tag (the log replication factor)
   std::vector<StorageLocation> storage;
   std::vector<ShardAssignment> shards;  // sorted, partitioning ["", keyspace_end)
 
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(generation, sequencer, proxies, resolvers, tlogs, storage, shards);
+    archive(coordinators, proxies, resolver_ranges, tlogs, storage, shards);
   }
 
-  // Every role in one process at `address`: one proxy, resolver and log, `storage_servers`
-  // storage servers, and `shard_count` shards spread over them round-robin.
+  // Every role in one process at `address` (its only coordinator): one proxy, resolver and
+  // log, `storage_servers` storage servers, and `shard_count` shards spread over them
+  // round-robin.
   static ClusterConfig single_process(NetworkAddress address, int storage_servers, int shard_count);
 
   // Index into `shards` of the shard holding `key`.
   size_t shard_index(const Key& key) const;
-  // Which log stores a tag's mutations.
-  size_t tlog_for(Tag tag) const { return tag % tlogs.size(); }
   const StorageLocation& storage_for(Tag tag) const;
   // Throws invalid_option_value (with a trace event) unless the configuration is consistent.
   void validate() const;

@@ -5,6 +5,7 @@
 
 #include "protocol/storage_interface.h"
 #include "protocol/types.h"
+#include "protocol/wait_failure.h"
 #include "rpc/request_stream.h"
 
 namespace keel {
@@ -78,9 +79,10 @@ struct ProxyInterface {
   RequestStream<GetReadVersionRequest> get_read_version;
   RequestStream<CommitTransactionRequest> commit;
   RequestStream<GetKeyServerLocationsRequest> get_key_server_locations;
+  RequestStream<WaitFailureRequest> wait_failure;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(get_read_version, commit, get_key_server_locations);
+    archive(get_read_version, commit, get_key_server_locations, wait_failure);
   }
 };
 

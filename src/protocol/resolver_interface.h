@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "protocol/types.h"
+#include "protocol/wait_failure.h"
 #include "rpc/request_stream.h"
 
 namespace keel {
@@ -43,9 +44,10 @@ struct ResolveRequest {
 
 struct ResolverInterface {
   RequestStream<ResolveRequest> resolve;
+  RequestStream<WaitFailureRequest> wait_failure;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(resolve);
+    archive(resolve, wait_failure);
   }
 };
 

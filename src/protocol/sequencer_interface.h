@@ -8,6 +8,7 @@
 #pragma once
 
 #include "protocol/types.h"
+#include "protocol/wait_failure.h"
 #include "rpc/request_stream.h"
 
 namespace keel {
@@ -62,9 +63,10 @@ struct SequencerInterface {
   RequestStream<GetCommitVersionRequest> get_commit_version;
   RequestStream<ReportCommittedRequest> report_committed;
   RequestStream<GetLiveCommittedVersionRequest> get_live_committed_version;
+  RequestStream<WaitFailureRequest> wait_failure;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(get_commit_version, report_committed, get_live_committed_version);
+    archive(get_commit_version, report_committed, get_live_committed_version, wait_failure);
   }
 };
 

@@ -1,5 +1,5 @@
 // Cluster status: what `keel cli status` and the metrics surface show. Gathered by the
-// coordinator (the process with the sequencer) from every role when a client asks.
+// cluster controller from every role when a client asks.
 #pragma once
 
 #include <string>
@@ -47,15 +47,31 @@ struct RoleStatus {
   }
 };
 
+struct WorkerStatus {
+  NetworkAddress address;
+  std::string process_class;
+  bool failed = false;  // registered once, now unreachable
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(address, process_class, failed);
+  }
+};
+
 struct ClusterStatus {
   uint64_t generation = 0;
   Version live_committed_version = 0;
-  NetworkAddress coordinator;
+  NetworkAddress coordinator;  // the cluster controller's address
   std::vector<RoleStatus> roles;
   std::vector<StorageServerStatus> storage;
+  std::string recovery_state;     // recovery_state_name() of the current generation
+  double recovery_seconds = 0;    // how long the last recovery took
+  uint64_t recoveries = 0;        // recoveries this controller ran
+  std::vector<NetworkAddress> coordinators;
+  std::vector<WorkerStatus> workers;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(generation, live_committed_version, coordinator, roles, storage);
+    archive(generation, live_committed_version, coordinator, roles, storage, recovery_state, recovery_seconds,
+            recoveries, coordinators, workers);
   }
 };
 

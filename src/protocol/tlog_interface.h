@@ -1,10 +1,18 @@
 // The transaction log's interface: durable pushes of commit batches (in version order), peeks
 // of one tag's mutations from a version on, and pops once a storage server made them durable.
+//
+// Across generations (docs/fault_tolerance.md): every log of a generation holds every tag. A
+// recovery locks the previous generation's logs (`lock`: no more pushes; peeks still served),
+// chooses the recovery version from their durable ends, and seeds the new generation's logs
+// from a locked one (`copy`). A log accepts pushes only in the incarnation it was recruited in:
+// restarted from disk it is locked. `confirm_running` lets a proxy prove its generation is
+// still live before it hands out a read version.
 #pragma once
 
 #include <vector>
 
 #include "protocol/types.h"
+#include "protocol/wait_failure.h"
 #include "rpc/request_stream.h"
 
 namespace keel {
@@ -90,14 +98,81 @@ struct TLogEndRequest {
   }
 };
 
+// Locks the log: from now on it rejects pushes (tlog_stopped) but still serves peeks. Replies
+// with the last durable version + 1 and the generation the log was written in. Idempotent.
+struct TLogLockReply {
+  Version end = 0;
+  uint64_t generation = 0;
+  Version known_committed_version = 0;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(end, generation, known_committed_version);
+  }
+};
+
+struct TLogLockRequest {
+  ReplyPromise<TLogLockReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(reply);
+  }
+};
+
+// One version's mutations of every tag, as a new log is seeded with them.
+struct TLogCopyEntry {
+  Version version = 0;
+  std::vector<TaggedMutation> mutations;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(version, mutations);
+  }
+};
+
+// Every unpopped version in [begin, last] with its mutations of every tag, oldest first, up to
+// about bytes_limit bytes; `next` is where to continue (last + 1 when done).
+struct TLogCopyReply {
+  std::vector<TLogCopyEntry> entries;
+  Version next = 0;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(entries, next);
+  }
+};
+
+struct TLogCopyRequest {
+  Version begin = 0;
+  Version last = 0;
+  int64_t bytes_limit = 0;
+  ReplyPromise<TLogCopyReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(begin, last, bytes_limit, reply);
+  }
+};
+
+// Answered while the log accepts pushes of `generation`; tlog_stopped once it is locked.
+struct TLogConfirmRunningRequest {
+  uint64_t generation = 0;
+  ReplyPromise<Void> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(generation, reply);
+  }
+};
+
 struct TLogInterface {
+  uint64_t id = 0;  // names the log's data directory; its endpoints' tokens derive from it
   RequestStream<TLogCommitRequest> commit;
   RequestStream<TLogPeekRequest> peek;
   RequestStream<TLogPopRequest> pop;
   RequestStream<TLogEndRequest> durable_end;
+  RequestStream<TLogLockRequest> lock;
+  RequestStream<TLogCopyRequest> copy;
+  RequestStream<TLogConfirmRunningRequest> confirm_running;
+  RequestStream<WaitFailureRequest> wait_failure;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(commit, peek, pop, durable_end);
+    archive(id, commit, peek, pop, durable_end, lock, copy, confirm_running, wait_failure);
   }
 };
 

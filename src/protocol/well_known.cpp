@@ -17,42 +17,38 @@ RequestStream<Request> serve(uint64_t base, int index, int stream) {
   return RequestStream<Request>::serve(token(base, index, stream));
 }
 
+template <class Request>
+RequestStream<Request> fresh() {
+  return RequestStream<Request>::serve();
+}
+
 }  // namespace
 
-SequencerInterface sequencer_at(NetworkAddress address) {
-  return {at<GetCommitVersionRequest>(address, role_token::sequencer, 0, 0),
-          at<ReportCommittedRequest>(address, role_token::sequencer, 0, 1),
-          at<GetLiveCommittedVersionRequest>(address, role_token::sequencer, 0, 2)};
-}
-SequencerInterface serve_sequencer() {
-  return {serve<GetCommitVersionRequest>(role_token::sequencer, 0, 0),
-          serve<ReportCommittedRequest>(role_token::sequencer, 0, 1),
-          serve<GetLiveCommittedVersionRequest>(role_token::sequencer, 0, 2)};
+uint64_t new_tlog_id(DeterministicRandom& random) {
+  return (random.next_u64() | (uint64_t{1} << 62)) & ~(role_token::stride - 1);
 }
 
-ProxyInterface proxy_at(NetworkAddress address, int index) {
-  return {at<GetReadVersionRequest>(address, role_token::proxy, index, 0),
-          at<CommitTransactionRequest>(address, role_token::proxy, index, 1),
-          at<GetKeyServerLocationsRequest>(address, role_token::proxy, index, 2)};
+TLogInterface tlog_at(NetworkAddress address, uint64_t id) {
+  return {id,
+          at<TLogCommitRequest>(address, id, 0, 0),
+          at<TLogPeekRequest>(address, id, 0, 1),
+          at<TLogPopRequest>(address, id, 0, 2),
+          at<TLogEndRequest>(address, id, 0, 3),
+          at<TLogLockRequest>(address, id, 0, 4),
+          at<TLogCopyRequest>(address, id, 0, 5),
+          at<TLogConfirmRunningRequest>(address, id, 0, 6),
+          at<WaitFailureRequest>(address, id, 0, 7)};
 }
-ProxyInterface serve_proxy(int index) {
-  return {serve<GetReadVersionRequest>(role_token::proxy, index, 0),
-          serve<CommitTransactionRequest>(role_token::proxy, index, 1),
-          serve<GetKeyServerLocationsRequest>(role_token::proxy, index, 2)};
-}
-
-ResolverInterface resolver_at(NetworkAddress address, int index) {
-  return {at<ResolveRequest>(address, role_token::resolver, index, 0)};
-}
-ResolverInterface serve_resolver(int index) { return {serve<ResolveRequest>(role_token::resolver, index, 0)}; }
-
-TLogInterface tlog_at(NetworkAddress address, int index) {
-  return {at<TLogCommitRequest>(address, role_token::tlog, index, 0), at<TLogPeekRequest>(address, role_token::tlog, index, 1),
-          at<TLogPopRequest>(address, role_token::tlog, index, 2), at<TLogEndRequest>(address, role_token::tlog, index, 3)};
-}
-TLogInterface serve_tlog(int index) {
-  return {serve<TLogCommitRequest>(role_token::tlog, index, 0), serve<TLogPeekRequest>(role_token::tlog, index, 1),
-          serve<TLogPopRequest>(role_token::tlog, index, 2), serve<TLogEndRequest>(role_token::tlog, index, 3)};
+TLogInterface serve_tlog(uint64_t id) {
+  return {id,
+          serve<TLogCommitRequest>(id, 0, 0),
+          serve<TLogPeekRequest>(id, 0, 1),
+          serve<TLogPopRequest>(id, 0, 2),
+          serve<TLogEndRequest>(id, 0, 3),
+          serve<TLogLockRequest>(id, 0, 4),
+          serve<TLogCopyRequest>(id, 0, 5),
+          serve<TLogConfirmRunningRequest>(id, 0, 6),
+          serve<WaitFailureRequest>(id, 0, 7)};
 }
 
 StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag) {
@@ -81,18 +77,21 @@ CoordinatorInterface serve_coordinator() {
           serve<GetLeaderRequest>(role_token::coordinator, 0, 3)};
 }
 
-RequestStream<GetClusterDescriptionRequest> cluster_description_at(NetworkAddress address) {
-  return at<GetClusterDescriptionRequest>(address, role_token::cluster_description, 0, 0);
+SequencerInterface serve_new_sequencer() {
+  return {fresh<GetCommitVersionRequest>(), fresh<ReportCommittedRequest>(), fresh<GetLiveCommittedVersionRequest>(),
+          fresh<WaitFailureRequest>()};
 }
-RequestStream<GetClusterDescriptionRequest> serve_cluster_description() {
-  return serve<GetClusterDescriptionRequest>(role_token::cluster_description, 0, 0);
+ProxyInterface serve_new_proxy() {
+  return {fresh<GetReadVersionRequest>(), fresh<CommitTransactionRequest>(), fresh<GetKeyServerLocationsRequest>(),
+          fresh<WaitFailureRequest>()};
 }
-
-RequestStream<GetClusterStatusRequest> cluster_status_at(NetworkAddress address) {
-  return at<GetClusterStatusRequest>(address, role_token::cluster_description, 0, 1);
+ResolverInterface serve_new_resolver() { return {fresh<ResolveRequest>(), fresh<WaitFailureRequest>()}; }
+WorkerInterface serve_new_worker() {
+  return {Transport::current().local_address(), fresh<InitializeTLogRequest>(), fresh<InitializeSequencerRequest>(),
+          fresh<InitializeResolverRequest>(), fresh<InitializeProxyRequest>(), fresh<WaitFailureRequest>()};
 }
-RequestStream<GetClusterStatusRequest> serve_cluster_status() {
-  return serve<GetClusterStatusRequest>(role_token::cluster_description, 0, 1);
+ClusterControllerInterface serve_new_cluster_controller() {
+  return {fresh<RegisterWorkerRequest>(), fresh<GetClusterStatusRequest>()};
 }
 
 }  // namespace keel

@@ -1,44 +1,47 @@
-// Well-known endpoint tokens of the database roles. A role instance is found from the address of
-// the process hosting it and its index within that process, so a static cluster needs no
-// registration step: `*_at(address, index)` builds a client handle, `serve_*(index)` registers
-// the streams in the current process.
+// Endpoints of the database roles.
+//
+// Well-known tokens: a storage server is found from the address of its process and its index
+// there, a coordinator from its address, and a log from its id (so a log restarted from disk
+// is found again; ids are drawn by new_tlog_id()). `*_at(...)` builds a client handle,
+// `serve_*(...)` registers the streams in the current process.
+//
+// Every other role is recruited: `serve_new_*()` registers its streams at random tokens, and
+// others learn its interface from the cluster controller (ServerDBInfo, LeaderDescription).
 #pragma once
 
+#include "protocol/cluster_controller_interface.h"
 #include "protocol/coordinator_interface.h"
 #include "protocol/proxy_interface.h"
 #include "protocol/resolver_interface.h"
 #include "protocol/sequencer_interface.h"
 #include "protocol/storage_interface.h"
 #include "protocol/tlog_interface.h"
+#include "protocol/worker_interface.h"
+#include "runtime/random.h"
 
 namespace keel {
 
 namespace role_token {
-inline constexpr uint64_t cluster_description = 0x1000;
-inline constexpr uint64_t sequencer = 0x1100;
-inline constexpr uint64_t proxy = 0x1200;
-inline constexpr uint64_t resolver = 0x1300;
-inline constexpr uint64_t tlog = 0x1400;
 inline constexpr uint64_t coordinator = 0x1f00;  // one per process
 inline constexpr uint64_t storage = 0x2000;
 inline constexpr uint64_t stride = 16;  // tokens per role instance
 }  // namespace role_token
 
-SequencerInterface sequencer_at(NetworkAddress address);
-SequencerInterface serve_sequencer();
-ProxyInterface proxy_at(NetworkAddress address, int index);
-ProxyInterface serve_proxy(int index);
-ResolverInterface resolver_at(NetworkAddress address, int index);
-ResolverInterface serve_resolver(int index);
-TLogInterface tlog_at(NetworkAddress address, int index);
-TLogInterface serve_tlog(int index);
+// A fresh log id: its low bits are free for the log's stream tokens and it never collides
+// with the other well-known tokens.
+uint64_t new_tlog_id(DeterministicRandom& random);
+
+TLogInterface tlog_at(NetworkAddress address, uint64_t id);
+TLogInterface serve_tlog(uint64_t id);
 StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag);
 StorageServerInterface serve_storage(int index, Tag tag);
 CoordinatorInterface coordinator_at(NetworkAddress address);
 CoordinatorInterface serve_coordinator();
-RequestStream<GetClusterDescriptionRequest> cluster_description_at(NetworkAddress address);
-RequestStream<GetClusterDescriptionRequest> serve_cluster_description();
-RequestStream<GetClusterStatusRequest> cluster_status_at(NetworkAddress address);
-RequestStream<GetClusterStatusRequest> serve_cluster_status();
+
+SequencerInterface serve_new_sequencer();
+ProxyInterface serve_new_proxy();
+ResolverInterface serve_new_resolver();
+WorkerInterface serve_new_worker();
+ClusterControllerInterface serve_new_cluster_controller();
 
 }  // namespace keel

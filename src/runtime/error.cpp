@@ -51,6 +51,7 @@ bool Error::is_retryable() const {
     case errc::connection_failed:
     case errc::broken_promise:
     case errc::timed_out:
+    case errc::tlog_stopped:
       return true;
     default:
       return false;

@@ -25,6 +25,8 @@
   KEEL_ERROR(broken_promise, 1100, "Broken promise: the other side dropped the request")           \
   KEEL_ERROR(operation_cancelled, 1101, "Asynchronous operation cancelled")                        \
   KEEL_ERROR(process_killed, 1110, "The process was killed")                                       \
+  KEEL_ERROR(tlog_stopped, 1011, "The transaction log was locked by a recovery: its generation has ended; retry") \
+  KEEL_ERROR(recovery_failed, 1206, "A recovery step failed; the cluster controller starts another recovery") \
   KEEL_ERROR(leadership_lost, 1290, "This process is no longer the elected leader of the cluster")    \
   KEEL_ERROR(io_error, 1510, "Disk i/o operation failed")                                          \
   KEEL_ERROR(file_not_found, 1511, "File not found")                                               \

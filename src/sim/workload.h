@@ -26,6 +26,7 @@ struct RunContext {
   double fault_phase_end = 0;
   std::vector<SimProcess*> cluster;  // the topology's processes (the tester is not among them)
   SimProcess* tester = nullptr;
+  size_t coordinators = 1;  // the first processes of `cluster` that are the coordinators
 };
 
 class Workload {
@@ -58,6 +59,9 @@ std::unique_ptr<Workload> make_read_your_writes(RunContext& context, const Optio
 std::unique_ptr<Workload> make_durability(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_coordination(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_watches(RunContext& context, const Options& options);
+std::unique_ptr<Workload> make_recovery_time(RunContext& context, const Options& options);
+std::unique_ptr<Workload> make_isolate_role(RunContext& context, const Options& options);
+std::unique_ptr<Workload> make_stale_read_version(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_attrition(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_random_clogging(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_partitions(RunContext& context, const Options& options);

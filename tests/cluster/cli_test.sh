@@ -62,7 +62,12 @@ expect 'get "unterminated' 1 "ERROR: unterminated quoted argument (a \`\"' is mi
 expect 'get \q' 1 "ERROR: invalid escape \`\\q' at column 5 (use \\\\, \\\" or \\xNN)"
 
 echo "== status, help, usage, exit status"
-expect "status" 0 "  Coordinator            - 127.0.0.1:$port" "  sequencer  127.0.0.1:$port" "  tlog       127.0.0.1:$port"
+expect "status" 0 "  Cluster controller     - 127.0.0.1:$port" "  Coordinators           - 127.0.0.1:$port" \
+  "  sequencer  127.0.0.1:$port" "  tlog       127.0.0.1:$port" "Workers (1, 0 failed):"
+grep -qE "^  Recovery state         - accepting_commits( \(last recovery took [0-9.]+ s\))?$" <<<"$out" ||
+  fail "status does not show the recovery state"
+grep -qE "^  Recoveries             - [0-9]+$" <<<"$out" || fail "status has no recovery count"
+grep -qE "^  127\.0\.0\.1:$port +unset$" <<<"$out" || fail "status does not show the worker"
 grep -qE "^  [0-9]+ +127\.0\.0\.1:$port +[0-9]+ +[0-9]+ .* memory$" <<<"$out" || fail "status has no storage server line"
 grep -qE "^  Live committed version - [0-9]+$" <<<"$out" || fail "status has no committed version"
 grep -qE "^  Generation             - [0-9]+$" <<<"$out" || fail "status has no generation"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# A static cluster of three real processes on 127.0.0.1 (src/cmd/static_config.h): A runs the
-# sequencer, proxy and resolver, B the log, C two storage servers. `keel cli` round trips
-# against it, status showing each role on its process, and a clear error within the timeout
-# once the storage process is killed with kill -9.
+# A static cluster of three real processes on 127.0.0.1 (src/cmd/static_config.h), each a
+# coordinator: A and B may host transaction roles (A is listed with the sequencer, proxy and
+# resolver roles, B with the log: the counts of a generation), C hosts two storage servers
+# (class storage). `keel cli` round trips against it through the three-coordinator cluster
+# file, status showing the controller, coordinators, workers and every transaction role on A
+# or B, and a clear error within the timeout once the storage process is killed with kill -9.
 set -euo pipefail
 keel=${1:?usage: static_cluster_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -10,6 +12,7 @@ source "$(dirname "$0")/cli_lib.sh"
 
 write_config() {  # write_config PORT_A PORT_B PORT_C
   cat >"$work/cluster.toml" <<EOF
+coordinators = ["127.0.0.1:$1", "127.0.0.1:$2", "127.0.0.1:$3"]
 [[process]]
 address = "127.0.0.1:$1"
 roles = ["sequencer", "proxy", "resolver"]
@@ -63,9 +66,10 @@ for _ in 1 2 3 4 5; do
   [ "$started" = 2 ] || fail "the cluster did not start"
 done
 [ "$started" = 0 ] || fail "no free ports after 5 attempts"
-echo "A (sequencer, proxy, resolver) $pid_a on $port_a; B (tlog) $pid_b on $port_b; C (storage) $pid_c on $port_c"
+echo "A (transaction) $pid_a on $port_a; B (transaction) $pid_b on $port_b; C (storage) $pid_c on $port_c"
 [ -f "$cluster_file" ] || fail "process A did not write the cluster file"
-grep -qF "@127.0.0.1:$port_a" "$cluster_file" || fail "the cluster file does not name process A"
+grep -qE "^keel:[0-9a-f]+@127\.0\.0\.1:$port_a,127\.0\.0\.1:$port_b,127\.0\.0\.1:$port_c$" "$cluster_file" ||
+  fail "the cluster file does not name the three coordinators: $(cat "$cluster_file")"
 wait_ready
 
 echo "== round trips"
@@ -83,8 +87,18 @@ expect "writemode on; clearrange \"\" \xff; getrange \"\"" 0 "Range limited to 2
 [ "$(wc -l <<<"$out")" = 2 ] || fail "clearrange of everything left keys"
 
 echo "== status"
-expect "status" 0 "  Coordinator            - 127.0.0.1:$port_a" "  sequencer  127.0.0.1:$port_a" \
-  "  proxy      127.0.0.1:$port_a" "  resolver   127.0.0.1:$port_a" "  tlog       127.0.0.1:$port_b"
+expect "status" 0 "  Coordinators           - 127.0.0.1:$port_a, 127.0.0.1:$port_b, 127.0.0.1:$port_c" \
+  "Workers (3, 0 failed):"
+grep -qE "^  Cluster controller     - 127\.0\.0\.1:($port_a|$port_b)$" <<<"$out" || fail "the controller is not on A or B"
+grep -qE "^  Recovery state         - accepting_commits" <<<"$out" || fail "status does not show accepting_commits"
+# The controller recruits the transaction roles onto A or B, never onto the storage process C.
+for role in sequencer proxy resolver tlog; do
+  grep -qE "^  $role +127\.0\.0\.1:($port_a|$port_b)( \(x[0-9]+\))?$" <<<"$out" || fail "no $role on A or B"
+  if grep -qE "^  $role +127\.0\.0\.1:$port_c" <<<"$out"; then fail "a $role on the storage process C"; fi
+done
+grep -qE "^  127\.0\.0\.1:$port_a +unset$" <<<"$out" || fail "status does not show worker A (unset)"
+grep -qE "^  127\.0\.0\.1:$port_b +unset$" <<<"$out" || fail "status does not show worker B (unset)"
+grep -qE "^  127\.0\.0\.1:$port_c +storage$" <<<"$out" || fail "status does not show worker C (storage)"
 [ "$(grep -cE "^  [0-9]+ +127\.0\.0\.1:$port_c .* memory$" <<<"$out")" = 2 ] || fail "status does not show two storage servers on C"
 
 echo "== the storage process killed: a clear error within the timeout"

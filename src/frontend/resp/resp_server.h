@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "frontend/resp/keyspace.h"
 #include "runtime/future.h"
@@ -18,7 +19,7 @@
 namespace keel {
 
 struct RespServerOptions {
-  NetworkAddress coordinator;  // the cluster to serve (its coordinator; may be this process)
+  std::vector<NetworkAddress> coordinators;  // the cluster to serve (as its cluster file names them)
   std::string prefix = std::string(resp_prefix_default);
   size_t connections_max = 10'000;
   bool sweep_expired = true;

@@ -48,10 +48,15 @@ CandidacyReply LeaderRegister::candidacy(const LeaderInfo& candidate, bool claim
   entry.last_heard = std::max(entry.last_heard, now);
   CandidacyReply reply;
   reply.nominee = nominee(now);
-  if (claim && reply.nominee && reply.nominee->candidate_id == candidate.candidate_id) {
+  // A claim is honoured unless this coordinator is committed to someone else (or quiet), even
+  // from a candidate it would not nominate itself: the claimant was nominated by a majority, and
+  // a leader that renews everywhere keeps its coordinators after one of them fails.
+  const bool free = !quiet(now) && (!committed_ || *committed_ == candidate.candidate_id);
+  if (claim && free) {
     committed_ = candidate.candidate_id;
     committed_until_ = std::max(committed_until_, now + timing_.lease_seconds);
     reply.confirmed = true;
+    reply.nominee = candidate;
   }
   check_invariants(now);
   return reply;

@@ -5,9 +5,10 @@
 // Candidates heartbeat every coordinator. A coordinator that is not committed to anyone
 // nominates the best candidate it heard from within `candidate_timeout_seconds` (higher
 // priority, then higher candidate id). A candidate nominated by a majority at its last round
-// claims: each coordinator whose nominee it is commits to it for `lease_seconds` from the moment
-// the claim arrives, and confirms. While committed, a coordinator nominates and confirms nobody
-// else. A candidate holds the leadership while a majority confirmed claims it sent less than
+// claims: each coordinator not committed to another commits to it for `lease_seconds` from the
+// moment the claim arrives, and confirms (even where a better candidate would be its nominee, so
+// a leader keeps every coordinator it renews with). While committed, a coordinator nominates and
+// confirms nobody else. A candidate holds the leadership while a majority confirmed claims it sent less than
 // `lease_seconds - margin_seconds` ago.
 //
 // Safety (at most one holder at any instant): two holders would need a coordinator that

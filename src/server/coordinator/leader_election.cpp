@@ -42,7 +42,10 @@ Future<Void> LeaderCandidate::heartbeat(size_t index) {
     } catch (const Error&) {
       // Unanswered: this coordinator's last answers age out of the lease on their own.
     }
-    co_await delay(std::max(0.0, sent_at + knobs.candidacy_interval_seconds - now()));
+    // The next heartbeat goes at the interval, or at once when the description changed (so
+    // clients learn a new generation's proxies without waiting for the interval).
+    Future<Void> described = descriptions_.when_at_least(description_count_ + 1);
+    co_await timeout(described, std::max(0.0, sent_at + knobs.candidacy_interval_seconds - now()));
   }
 }
 
@@ -62,6 +65,7 @@ Future<Void> LeaderCandidate::hold() {
 void LeaderCandidate::set_description(std::string description) {
   info_.description = std::move(description);
   info_.change_id = deterministic_random().next_u64();
+  descriptions_.set(++description_count_);
 }
 
 namespace {

@@ -39,7 +39,7 @@ class LeaderCandidate {
   Future<Void> hold();
   bool holds_lease() const;
   const LeaderInfo& info() const { return info_; }
-  // Publishes a new description (e.g. the current proxies) through the coordinators.
+  // Publishes a new description (e.g. the current proxies) through the coordinators, at once.
   void set_description(std::string description);
 
  private:
@@ -50,6 +50,8 @@ class LeaderCandidate {
   LeaderLease lease_;
   NotifiedValue<uint64_t> replies_{0};  // counts replies, so waiters re-check the lease
   uint64_t reply_count_ = 0;
+  NotifiedValue<uint64_t> descriptions_{0};  // counts set_description calls: heartbeat at once
+  uint64_t description_count_ = 0;
 };
 
 // The leader named by a majority of coordinators (each asked once, in parallel), or none.

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 #include "protocol/atomic_ops.h"
+#include "protocol/wait_failure.h"
 #include "protocol/well_known.h"
 #include "rpc/serialize.h"
 #include "runtime/combinators.h"
@@ -18,13 +18,11 @@ constexpr size_t commit_batch_bytes_max = 8 * 1024 * 1024;
 constexpr size_t grv_batch_requests_max = 10000;
 
 struct ProxyState {
-  ClusterConfig cluster;
+  ClusterConfig cluster;  // storage placement and the configured shard map
+  ServerDBInfo info;      // the generation: its sequencer, resolvers (with their ranges) and logs
   ProxyInterface self;
-  SequencerInterface sequencer;
-  std::vector<ResolverInterface> resolvers;
-  std::vector<TLogInterface> tlogs;
   std::map<Tag, StorageServerInterface> storage;
-  Version known_committed = 0;
+  Version known_committed = 0;  // durable on every log of the generation
   // The shard map clients are told: the configuration's until the copy in the system keyspace
   // has been read back and checked (shard_map_ready).
   std::vector<ShardAssignment> shards;
@@ -54,9 +52,9 @@ std::vector<KeyRange> clip(const std::vector<KeyRange>& ranges, const KeyRange& 
 
 ResolveRequest resolve_request_for(const ProxyState& state, size_t resolver, const std::vector<CommitTransactionRequest>& batch,
                                    const GetCommitVersionReply& version) {
-  const KeyRange& range = state.cluster.resolvers[resolver].range;
+  const KeyRange& range = state.info.resolver_ranges[resolver];
   ResolveRequest request;
-  request.generation = version.generation;
+  request.generation = state.info.generation;
   request.prev_version = version.prev_version;
   request.version = version.version;
   for (const CommitTransactionRequest& transaction : batch) {
@@ -83,16 +81,11 @@ std::vector<ResolveOutcome> combine(const std::vector<ResolveReply>& replies, si
   return outcomes;
 }
 
-// Adds `mutation` to the per-log lists, tagged with the servers owning its keys; clears are
-// split at shard boundaries so each piece goes only where it belongs.
-void tag_mutation(const ProxyState& state, const Mutation& mutation, std::vector<std::vector<TaggedMutation>>& per_log) {
-  auto add = [&](const Mutation& piece, const std::vector<Tag>& tags) {
-    std::map<size_t, std::vector<Tag>> by_log;
-    for (Tag tag : tags) by_log[state.cluster.tlog_for(tag)].push_back(tag);
-    for (auto& [log, log_tags] : by_log) per_log[log].push_back(TaggedMutation{log_tags, piece});
-  };
+// Adds `mutation` to `tagged`, tagged with the servers owning its keys; clears are split at
+// shard boundaries so each piece goes only where it belongs. Every log gets the whole list.
+void tag_mutation(const ProxyState& state, const Mutation& mutation, std::vector<TaggedMutation>& tagged) {
   if (mutation.type != MutationType::clear_range) {
-    add(mutation, state.cluster.shards[state.cluster.shard_index(mutation.param1)].tags);
+    tagged.push_back(TaggedMutation{state.cluster.shards[state.cluster.shard_index(mutation.param1)].tags, mutation});
     return;
   }
   const KeyRange cleared{mutation.param1, mutation.param2};
@@ -101,24 +94,24 @@ void tag_mutation(const ProxyState& state, const Mutation& mutation, std::vector
     if (shard.range.begin >= cleared.end) break;
     const Mutation piece{MutationType::clear_range, std::max(cleared.begin, shard.range.begin),
                          std::min(cleared.end, shard.range.end)};
-    add(piece, shard.tags);
+    tagged.push_back(TaggedMutation{shard.tags, piece});
   }
 }
 
-std::vector<std::vector<TaggedMutation>> tag_batch(const ProxyState& state, const std::vector<CommitTransactionRequest>& batch,
-                                                   const std::vector<ResolveOutcome>& outcomes, Version version) {
-  std::vector<std::vector<TaggedMutation>> per_log(state.tlogs.size());
+std::vector<TaggedMutation> tag_batch(const ProxyState& state, const std::vector<CommitTransactionRequest>& batch,
+                                      const std::vector<ResolveOutcome>& outcomes, Version version) {
+  std::vector<TaggedMutation> tagged;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (outcomes[i] != ResolveOutcome::committed) continue;
     for (const Mutation& mutation : batch[i].mutations) {
       if (is_versionstamped(mutation.type)) {
-        tag_mutation(state, apply_versionstamp(mutation, version, static_cast<uint16_t>(i)), per_log);
+        tag_mutation(state, apply_versionstamp(mutation, version, static_cast<uint16_t>(i)), tagged);
       } else {
-        tag_mutation(state, mutation, per_log);
+        tag_mutation(state, mutation, tagged);
       }
     }
   }
-  return per_log;
+  return tagged;
 }
 
 void reply_to_batch(std::vector<CommitTransactionRequest>& batch, const std::vector<ResolveOutcome>& outcomes,
@@ -138,42 +131,85 @@ void reply_to_batch(std::vector<CommitTransactionRequest>& batch, const std::vec
   }
 }
 
+// Answers what `batch` has not been answered yet once it cannot finish: a transaction resolved
+// as committed may or may not be durable (commit_unknown_result); nothing else is.
+void answer_unfinished(std::vector<CommitTransactionRequest>& batch, const std::vector<ResolveOutcome>& outcomes) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].reply.is_set()) continue;
+    batch[i].reply.send_error(Error(outcomes[i] == ResolveOutcome::committed ? errc::commit_unknown_result
+                                                                              : errc::not_committed));
+  }
+}
+
+// Answers a batch whose commit_batch frame is destroyed before it answered: the proxy ended (a
+// GRV batch found its generation over, another batch failed) while the batch was in flight,
+// perhaps after its push landed. Dropped, its requests would hear broken_promise, which clients
+// retry as if nothing had committed.
+struct UnfinishedBatchGuard {
+  UnfinishedBatchGuard(std::vector<CommitTransactionRequest>& batch, const std::vector<ResolveOutcome>& outcomes)
+      : batch(batch), outcomes(outcomes) {}
+  UnfinishedBatchGuard(const UnfinishedBatchGuard&) = delete;
+  UnfinishedBatchGuard& operator=(const UnfinishedBatchGuard&) = delete;
+  ~UnfinishedBatchGuard() { answer_unfinished(batch, outcomes); }
+  std::vector<CommitTransactionRequest>& batch;
+  const std::vector<ResolveOutcome>& outcomes;
+};
+
+// Ready when every one of `futures` succeeded; fails with the first error to arrive (whatever
+// its position) without waiting for the others.
+Future<Void> all_succeed(std::vector<Future<Void>> futures) {
+  while (!futures.empty()) {
+    Future<size_t> first = when_any(futures);
+    const size_t index = co_await first;
+    futures.erase(futures.begin() + static_cast<std::ptrdiff_t>(index));
+  }
+  co_return Void{};
+}
+
+template <class T>
+Future<Void> succeeded(Future<T> future) {
+  co_await future;
+  co_return Void{};
+}
+
+// Pushes the batch's mutations to every log of the generation (each holds every tag).
+Future<Void> push_to_logs(ProxyState* state, const GetCommitVersionReply& version, std::vector<TaggedMutation> tagged) {
+  std::vector<Future<Void>> pushing;
+  for (const TLogInterface& tlog : state->info.tlogs) {
+    TLogCommitRequest push;
+    push.generation = state->info.generation;
+    push.prev_version = version.prev_version;
+    push.version = version.version;
+    push.known_committed_version = state->known_committed;
+    push.mutations = tagged;
+    pushing.push_back(tlog.commit.get_reply(std::move(push)));
+  }
+  return all_succeed(std::move(pushing));
+}
+
 Future<Void> commit_batch(ProxyState* state, std::vector<CommitTransactionRequest> batch, GetCommitVersionReply version) {
   std::vector<ResolveOutcome> outcomes(batch.size(), ResolveOutcome::conflict);
+  const UnfinishedBatchGuard guard(batch, outcomes);
   try {
     std::vector<Future<ResolveReply>> resolving;
-    for (size_t i = 0; i < state->resolvers.size(); ++i) {
-      resolving.push_back(state->resolvers[i].resolve.get_reply(resolve_request_for(*state, i, batch, version)));
+    for (size_t i = 0; i < state->info.resolvers.size(); ++i) {
+      resolving.push_back(state->info.resolvers[i].resolve.get_reply(resolve_request_for(*state, i, batch, version)));
     }
     Future<std::vector<ResolveReply>> resolved = when_all(std::move(resolving));
     outcomes = combine(co_await resolved, batch.size());
-    std::vector<std::vector<TaggedMutation>> per_log = tag_batch(*state, batch, outcomes, version.version);
-    std::vector<Future<Void>> pushing;
-    for (size_t i = 0; i < state->tlogs.size(); ++i) {
-      TLogCommitRequest push;
-      push.generation = version.generation;
-      push.prev_version = version.prev_version;
-      push.version = version.version;
-      push.known_committed_version = state->known_committed;
-      push.mutations = std::move(per_log[i]);
-      pushing.push_back(state->tlogs[i].commit.get_reply(push));
-    }
-    Future<std::vector<Void>> pushed = when_all(std::move(pushing));
+    Future<Void> pushed = push_to_logs(state, version, tag_batch(*state, batch, outcomes, version.version));
     co_await pushed;
     state->known_committed = std::max(state->known_committed, version.version);
     ReportCommittedRequest report;
-    report.generation = version.generation;
+    report.generation = state->info.generation;
     report.version = version.version;
-    Future<Void> reported = state->sequencer.report_committed.get_reply(report);
+    Future<Void> reported = state->info.sequencer.report_committed.get_reply(report);
     co_await reported;
   } catch (const Error& error) {
-    // The chain of this generation is broken: whatever was resolved as committed may or may not
-    // be durable. Nothing else is.
+    // The chain of this generation is broken (a log locked by a recovery answers tlog_stopped):
+    // whatever was resolved as committed may or may not be durable. Nothing else is.
     TraceEvent(Severity::warn_always, "ProxyCommitBatchFailed").detail("Version", version.version).error(error);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i].reply.send_error(Error(outcomes[i] == ResolveOutcome::committed ? errc::commit_unknown_result
-                                                                                : errc::not_committed));
-    }
+    answer_unfinished(batch, outcomes);
     throw;
   }
   reply_to_batch(batch, outcomes, version.version);
@@ -190,24 +226,50 @@ Future<Void> serve_commits(ProxyState* state, FutureStream<CommitTransactionRequ
       bytes += request_bytes(batch.back());
     }
     GetCommitVersionRequest request;
-    Future<GetCommitVersionReply> versioned = state->sequencer.get_commit_version.get_reply(request);
+    request.generation = state->info.generation;
+    Future<GetCommitVersionReply> versioned = state->info.sequencer.get_commit_version.get_reply(request);
     GetCommitVersionReply version = co_await versioned;
+    KEEL_ASSERT(version.generation == state->info.generation);
     actors->add(commit_batch(state, std::move(batch), version));
   }
 }
 
+// The live committed version, once every log of the generation confirmed it still accepts
+// pushes: a recovery locks at least one of them before a newer generation commits anything, so
+// the version cannot miss a newer commit. Fails with the first error (tlog_stopped once locked).
+Future<Version> confirmed_live_committed_version(ProxyState* state) {
+  GetLiveCommittedVersionRequest request;
+  request.generation = state->info.generation;
+  Future<LiveCommittedVersionReply> live = state->info.sequencer.get_live_committed_version.get_reply(request);
+  std::vector<Future<Void>> checks;
+  checks.push_back(succeeded(live));
+  for (const TLogInterface& tlog : state->info.tlogs) {
+    TLogConfirmRunningRequest confirm;
+    confirm.generation = state->info.generation;
+    checks.push_back(tlog.confirm_running.get_reply(confirm));
+  }
+  Future<Void> confirmed = all_succeed(std::move(checks));
+  co_await confirmed;
+  co_return live.get().version;
+}
+
+// Answers read-version requests in batches. A batch whose generation cannot be confirmed gets
+// the error, and the proxy ends with it: its generation is over (or its sequencer is gone).
 Future<Void> serve_read_versions(ProxyState* state, FutureStream<GetReadVersionRequest> requests) {
   while (true) {
     std::vector<GetReadVersionRequest> batch;
     batch.push_back(co_await requests.next());
     while (requests.queued() > 0 && batch.size() < grv_batch_requests_max) batch.push_back(co_await requests.next());
-    GetLiveCommittedVersionRequest request;
-    Future<LiveCommittedVersionReply> live = state->sequencer.get_live_committed_version.get_reply(request);
+    Future<Version> live = confirmed_live_committed_version(state);
     co_await ready(live);
-    for (GetReadVersionRequest& waiting : batch) {
-      if (live.is_error()) waiting.reply.send_error(live.error());
-      else waiting.reply.send(GetReadVersionReply{live.get().version});
+    if (live.is_error()) {
+      for (GetReadVersionRequest& waiting : batch) waiting.reply.send_error(live.error());
+      TraceEvent(Severity::warn_always, "ProxyGenerationNotConfirmed")
+          .detail("Generation", state->info.generation)
+          .error(live.error());
+      throw live.error();
     }
+    for (GetReadVersionRequest& waiting : batch) waiting.reply.send(GetReadVersionReply{live.get()});
   }
 }
 
@@ -280,11 +342,11 @@ Future<std::vector<ShardAssignment>> read_stored_shard_map(ProxyState* state, Ve
   co_return shards;
 }
 
-// Reads the shard map back from the system keyspace, writing it there first on the cluster's
-// first start (proxy 0), and refuses to serve with a configuration that places data
-// elsewhere than the stored map says it is (e.g. a restart with different --shards).
-// Proxy 0's first commit also settles what the logs kept across a restart, so the storage
-// servers can catch up to the versions it reads at.
+// Commits the generation's first transaction (proxy 0: \xff/lastStart = the generation) and
+// reads the shard map back from the system keyspace at its version, writing it there first on
+// the cluster's first start; other proxies read it at a read version. Refuses to serve with a
+// configuration that places data elsewhere than the stored map says it is (e.g. a restart
+// with different --shards).
 Future<Void> load_shard_map(ProxyState* state, int index) {
   std::vector<ShardAssignment> stored;
   while (true) {
@@ -292,7 +354,7 @@ Future<Void> load_shard_map(ProxyState* state, int index) {
     try {
       Version version = 0;
       if (index == 0) {
-        std::vector<Mutation> started{Mutation{MutationType::set_value, last_start_key, serialize_to_string(state->cluster.generation)}};
+        std::vector<Mutation> started{Mutation{MutationType::set_value, last_start_key, serialize_to_string(state->info.generation)}};
         version = (co_await commit_through_self(state, std::move(started))).version;
       } else {
         GetReadVersionRequest read;
@@ -338,26 +400,36 @@ Future<Void> load_shard_map(ProxyState* state, int index) {
 
 Key key_servers_key(const Key& shard_begin) { return "\xff/keyServers/" + shard_begin; }
 
-Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int index) {
+Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int index, ServerDBInfo info) {
+  KEEL_ASSERT(!info.resolvers.empty() && info.resolvers.size() == info.resolver_ranges.size());
+  KEEL_ASSERT(!info.tlogs.empty());
   ProxyState state;
   state.cluster = std::move(cluster);
+  state.info = std::move(info);
   state.self = interface;
   state.shards = state.cluster.shards;
-  state.sequencer = sequencer_at(state.cluster.sequencer);
-  for (const ResolverLocation& resolver : state.cluster.resolvers) {
-    state.resolvers.push_back(resolver_at(resolver.location.address, resolver.location.index));
-  }
-  for (const RoleLocation& tlog : state.cluster.tlogs) state.tlogs.push_back(tlog_at(tlog.address, tlog.index));
+  // Every version up to the recovery version is on every log of the generation (seeded).
+  state.known_committed = state.info.recovery_version;
   for (const StorageLocation& storage : state.cluster.storage) {
     state.storage[storage.tag] = storage_at(storage.location.address, storage.location.index, storage.tag);
   }
-  TraceEvent("ProxyStarted").detail("Index", index);
+  TraceEvent("ProxyStarted")
+      .detail("Index", index)
+      .detail("Generation", state.info.generation)
+      .detail("Logs", state.info.tlogs.size())
+      .detail("Resolvers", state.info.resolvers.size());
   ActorCollection actors;
   actors.add(serve_commits(&state, interface.commit.requests(), &actors));
   actors.add(serve_read_versions(&state, interface.get_read_version.requests()));
   actors.add(serve_locations(&state, interface.get_key_server_locations.requests()));
+  actors.add(serve_wait_failure(interface.wait_failure.requests()));
   actors.add(load_shard_map(&state, index));
-  co_await actors.result();
+  Future<Void> ended = actors.result();
+  co_await ready(ended);
+  if (ended.is_error()) {
+    TraceEvent(Severity::warn, "ProxyEnded").detail("Generation", state.info.generation).error(ended.error());
+    throw ended.error();
+  }
   co_return Void{};
 }
 

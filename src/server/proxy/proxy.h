@@ -1,26 +1,45 @@
-// The proxy: read versions and commits for clients, shard locations for their caches.
+// The proxy of one generation: read versions and commits for clients, shard locations for
+// their caches.
+//
+// Recruited by the cluster controller (InitializeProxyRequest) with the generation's
+// ServerDBInfo, which names its sequencer, its resolvers with their key ranges, and its logs;
+// the ClusterConfig gives storage placement (storage servers are found by address and index)
+// and the configured shard map. Every request to a role of the generation carries the
+// generation.
 //
 // GRV: requests are batched; each batch asks the sequencer for the live committed version (so
-// an answer is never older than an acknowledged commit) and answers them all.
+// an answer is never older than an acknowledged commit) and, in parallel, asks every log of
+// the generation to confirm it still accepts pushes (`confirm_running`). Only when all succeed
+// is the batch answered: a recovery locks at least one log before a newer generation commits
+// anything, so a proxy cut off from the recovery never hands out a read version that misses a
+// newer commit. Otherwise the batch gets the error (tlog_stopped, retryable) and the proxy
+// ends with it.
 // Commit: requests are batched; each batch gets (version, prev_version) from the sequencer, is
 // resolved by every resolver (each sees the conflict ranges within its key range), has its
-// committed mutations tagged with the storage servers that own their keys, is pushed to every
-// log, and is reported to the sequencer before any client hears back. Batches pipeline: the
-// next one starts as soon as the previous one got its version.
-// Shard map: it lives in the system keyspace (\xff/keyServers/<begin> = tags). On the cluster's
-// first start proxy 0 writes it there from the configuration; on every start each proxy reads
-// it back before answering location requests, and stops with shard_map_mismatch if the
-// configuration would place data elsewhere. Proxy 0's first commit (\xff/lastStart) also
-// settles what the logs kept across a restart.
+// committed mutations tagged with the storage servers that own their keys, is pushed whole to
+// every log (each holds every tag), and is reported to the sequencer before any client hears
+// back. Batches pipeline: the next one starts as soon as the previous one got its version. A
+// failed push (tlog_stopped once a recovery locked the log) answers the batch's committed
+// transactions commit_unknown_result, the others not_committed, and ends the proxy; so does
+// the proxy ending under a batch in flight.
+// Shard map: it lives in the system keyspace (\xff/keyServers/<begin> = tags). Proxy 0 commits
+// the generation's first transaction (\xff/lastStart = the generation), reads the map back at
+// its version and, on the cluster's first start, writes it there from the configuration; the
+// other proxies read it at a read version. Every proxy reads it before answering location
+// requests, and stops with shard_map_mismatch if the configuration would place data elsewhere.
+// The proxy serves `wait_failure` so the controller notices when it ends.
 #pragma once
 
 #include "protocol/cluster_config.h"
 #include "protocol/proxy_interface.h"
+#include "protocol/server_db_info.h"
 #include "runtime/future.h"
 
 namespace keel {
 
-Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int index);
+// Serves `interface` as proxy `index` of the generation `info` describes, until cancelled or
+// its generation is over (then it fails with the error that showed it).
+Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int index, ServerDBInfo info);
 
 // The system key holding the storage tags of the shard that begins at `shard_begin`.
 Key key_servers_key(const Key& shard_begin);

@@ -1,14 +1,27 @@
 #include "server/resolver/resolver.h"
 
 #include <map>
-#include <memory>
 
+#include "protocol/wait_failure.h"
+#include "runtime/combinators.h"
 #include "runtime/random.h"
 #include "runtime/trace.h"
 #include "server/resolver/conflict_set.h"
 
 namespace keel {
 namespace {
+
+struct ResolverState {
+  ResolverState(uint64_t generation, Version recovery_version)
+      : generation(generation),
+        last_version(recovery_version),
+        conflicts(recovery_version, deterministic_random().next_u64()) {}
+
+  uint64_t generation = 0;
+  Version last_version = 0;  // the last batch resolved (the recovery version before the first)
+  ConflictSet conflicts;
+  std::map<Version, ResolveRequest> waiting;  // by prev_version, each above last_version
+};
 
 std::vector<ConflictTransaction> to_conflict_batch(const std::vector<ResolveTransaction>& transactions) {
   std::vector<ConflictTransaction> batch;
@@ -27,35 +40,55 @@ ResolveReply resolve_batch(ConflictSet& conflicts, const ResolveRequest& request
   return reply;
 }
 
-}  // namespace
+// Whether `request` can take its place in this generation's chain: a request of another
+// generation, one whose predecessor was already resolved, or a second one with the same
+// predecessor never could.
+bool fits_chain(const ResolverState& state, const ResolveRequest& request) {
+  return request.generation == state.generation && request.prev_version >= state.last_version &&
+         request.prev_version < request.version && !state.waiting.contains(request.prev_version);
+}
 
-Future<Void> run_resolver(ResolverInterface resolver) {
-  uint64_t generation = 0;
-  std::unique_ptr<ConflictSet> conflicts;
-  Version last_version = 0;
-  std::map<Version, ResolveRequest> waiting;  // by prev_version
-  FutureStream<ResolveRequest> requests = resolver.resolve.requests();
+// Resolves every waiting batch whose predecessor has been resolved, in chain order.
+void resolve_ready_batches(ResolverState& state) {
+  for (auto it = state.waiting.find(state.last_version); it != state.waiting.end();
+       it = state.waiting.find(state.last_version)) {
+    ResolveRequest ready = std::move(it->second);
+    state.waiting.erase(it);
+    ready.reply.send(resolve_batch(state.conflicts, ready));
+    state.last_version = ready.version;
+  }
+}
+
+Future<Void> serve_resolves(ResolverState* state, FutureStream<ResolveRequest> requests) {
   while (true) {
     ResolveRequest request = co_await requests.next();
-    if (request.generation < generation) {
+    if (!fits_chain(*state, request)) {
+      TraceEvent(Severity::warn, "ResolverBatchRejected")
+          .detail("Generation", state->generation)
+          .detail("RequestGeneration", request.generation)
+          .detail("PrevVersion", request.prev_version)
+          .detail("Version", request.version)
+          .detail("LastVersion", state->last_version)
+          .suppress_for(1);
       request.reply.send_error(Error(errc::operation_failed));
       continue;
     }
-    if (request.generation > generation) {
-      generation = request.generation;
-      last_version = request.prev_version;
-      conflicts = std::make_unique<ConflictSet>(last_version, deterministic_random().next_u64());
-      waiting.clear();
-      TraceEvent("ResolverGenerationStarted").detail("Generation", generation).detail("RecoveryVersion", last_version);
-    }
-    waiting.emplace(request.prev_version, std::move(request));
-    for (auto it = waiting.find(last_version); it != waiting.end(); it = waiting.find(last_version)) {
-      ResolveRequest ready = std::move(it->second);
-      waiting.erase(it);
-      ready.reply.send(resolve_batch(*conflicts, ready));
-      last_version = ready.version;
-    }
+    const Version prev_version = request.prev_version;
+    state->waiting.emplace(prev_version, std::move(request));
+    resolve_ready_batches(*state);
   }
+}
+
+}  // namespace
+
+Future<Void> run_resolver(ResolverInterface resolver, uint64_t generation, Version recovery_version) {
+  ResolverState state(generation, recovery_version);
+  TraceEvent("ResolverStarted").detail("Generation", generation).detail("RecoveryVersion", recovery_version);
+  ActorCollection actors;
+  actors.add(serve_resolves(&state, resolver.resolve.requests()));
+  actors.add(serve_wait_failure(resolver.wait_failure.requests()));
+  co_await actors.result();
+  co_return Void{};
 }
 
 }  // namespace keel

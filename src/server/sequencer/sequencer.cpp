@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "protocol/limits.h"
+#include "protocol/wait_failure.h"
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 
@@ -12,7 +13,7 @@ namespace {
 struct SequencerState {
   uint64_t generation = 0;
   Version last_version = 0;       // the last version handed out (the chain's previous link)
-  Version floor_version = 0;      // every version handed out is above this
+  Version floor_version = 0;      // every version handed out is above this (the start version)
   Version live_committed = 0;     // the highest version reported durable
   Version base_version = 0;       // versions track time from here...
   double base_time = 0;           // ...and this moment
@@ -70,22 +71,24 @@ Future<Void> serve_live_committed(SequencerState* state, FutureStream<GetLiveCom
 }  // namespace
 
 Future<Void> run_sequencer(SequencerInterface sequencer, uint64_t generation, Version recovery_version,
-                           Version highest_version) {
+                           Version start_version) {
+  KEEL_ASSERT(recovery_version <= start_version);
   SequencerState state;
   state.generation = generation;
   state.last_version = recovery_version;
-  state.floor_version = highest_version;
+  state.floor_version = start_version;
   state.live_committed = recovery_version;
-  state.base_version = highest_version;
+  state.base_version = start_version;
   state.base_time = now();
   TraceEvent("SequencerStarted")
       .detail("Generation", generation)
       .detail("RecoveryVersion", recovery_version)
-      .detail("HighestVersion", highest_version);
+      .detail("StartVersion", start_version);
   ActorCollection actors;
   actors.add(serve_commit_versions(&state, sequencer.get_commit_version.requests()));
   actors.add(serve_reports(&state, sequencer.report_committed.requests()));
   actors.add(serve_live_committed(&state, sequencer.get_live_committed_version.requests()));
+  actors.add(serve_wait_failure(sequencer.wait_failure.requests()));
   co_await actors.result();
   co_return Void{};
 }

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <variant>
+#include <vector>
 
 #include "protocol/atomic_ops.h"
 #include "protocol/limits.h"
 #include "rpc/serialize.h"
 #include "rpc/transport.h"
+#include "runtime/assert.h"
 #include "runtime/combinators.h"
-#include "runtime/notified.h"
 #include "runtime/trace.h"
 #include "server/storage_server/versioned_data.h"
 #include "server/storage_server/watch_map.h"
@@ -27,13 +30,47 @@ constexpr double durability_interval_seconds = 0.1;
 // An unchanged watch is answered after this long, so clients re-register (and notice a server
 // that died or lost the shard).
 constexpr double watch_timeout_seconds = 10.0;
+// After a failed peek, the next log is tried after this long.
+constexpr double peek_retry_seconds = 0.1;
+
+// The version reads may use: every write at or below it is applied. Unlike NotifiedValue it goes
+// down with a rollback; waiters for versions above the lowered value keep waiting.
+class AppliedVersion {
+ public:
+  Version get() const { return value_; }
+  Future<Void> when_at_least(Version target) {
+    if (value_ >= target) return Void{};
+    return waiters_[target].emplace_back().get_future();
+  }
+  void raise_to(Version value) {
+    if (value <= value_) return;
+    value_ = value;
+    while (!waiters_.empty() && waiters_.begin()->first <= value_) {
+      std::vector<Promise<Void>> ready = std::move(waiters_.begin()->second);
+      waiters_.erase(waiters_.begin());
+      for (Promise<Void>& waiter : ready) waiter.send(Void{});
+    }
+  }
+  void lower_to(Version value) { value_ = std::min(value_, value); }
+
+ private:
+  Version value_ = 0;
+  std::map<Version, std::vector<Promise<Void>>> waiters_;
+};
 
 struct StorageState {
   StorageServerConfig config;
   std::unique_ptr<IKeyValueStore> engine;
   VersionedData data{0};
-  NotifiedValue<Version> version{0};
+  AppliedVersion version;
+  // Every version at or below it is on every log of its generation, so every later recovery
+  // version is at least as high. Never below data.oldest_version().
   Version known_committed = 0;
+  // The newest generation accepting commits this server rolled back for, once there is one.
+  bool following = false;
+  uint64_t followed_generation = 0;
+  size_t log_index = 0;  // which of the generation's logs to peek
+  uint64_t rollbacks = 0;  // how many rollbacks took writes away (reads check it)
   WatchMap watches;
   // Engine commits made by make_durable and how long they took (for status).
   int64_t engine_commits = 0;
@@ -75,15 +112,19 @@ Future<Void> wait_for_version(StorageState* state, Version version) {
 }
 
 // Fails a read whose version left the window while it waited on the engine: the engine may
-// already show newer data than that version.
-void check_still_readable(const StorageState& state, Version version) {
+// already show newer data than that version. Or a rollback since the read began (`rollbacks`
+// then) took writes of the version away, and they are not all back yet. (Only the pull loop
+// reads above the applied version, for atomic operations, and it is the one that rolls back.)
+void check_still_readable(const StorageState& state, Version version, uint64_t rollbacks) {
   if (version < state.data.oldest_version()) throw Error(errc::transaction_too_old);
+  if (rollbacks != state.rollbacks && version > state.version.get()) throw Error(errc::future_version);
 }
 
 Future<std::optional<Value>> read_value(StorageState* state, Key key, Version version) {
   if (auto known = state->data.get(key, version)) co_return *known;
+  const uint64_t rollbacks = state->rollbacks;
   std::optional<Value> value = co_await state->engine->get(key);
-  check_still_readable(*state, version);
+  check_still_readable(*state, version, rollbacks);
   co_return value;
 }
 
@@ -93,9 +134,10 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
   std::vector<KeyValue> result;
   size_t bytes = 0;
   const int batch = std::max(limit, 16) + 16;
+  const uint64_t rollbacks = state->rollbacks;
   while (static_cast<int>(result.size()) < limit && bytes < bytes_limit && !range.empty()) {
     std::vector<KeyValue> stored = co_await state->engine->get_range(range, batch, reverse);
-    check_still_readable(*state, version);
+    check_still_readable(*state, version, rollbacks);
     const bool engine_done = static_cast<int>(stored.size()) < batch;
     std::vector<Key> written = state->data.keys_with_writes(range, reverse, static_cast<size_t>(batch));
     const bool window_done = static_cast<int>(written.size()) < batch;
@@ -201,8 +243,10 @@ Future<WatchValueReply> watch_value(StorageState* state, WatchValueRequest reque
   WatchMap::Registration registration(&state->watches, request.key);
   const double deadline = now() + watch_timeout_seconds;
   while (true) {
-    // The server has reached the request's version, so this is at least it (and in the window).
-    const Version checked = std::max(request.version, state->data.latest_version());
+    // A rollback may have taken the server below the request's version again.
+    if (request.version > state->version.get()) co_await wait_for_version(state, request.version);
+    // The server has applied the request's version, so this is at least it (and in the window).
+    const Version checked = std::max(request.version, state->version.get());
     std::optional<Value> value;
     try {
       value = co_await read_value(state, request.key, checked);
@@ -277,28 +321,120 @@ Future<Void> apply(StorageState* state, Version version, Mutation mutation) {
   co_return Void{};
 }
 
+// Whether the server may pull from the logs `info` lists: only a generation accepting commits
+// (its recovery version is final), and never one older than a generation already followed.
+bool can_pull_from(const StorageState& state, const ServerDBInfo& info) {
+  return info.accepting_commits() && !info.tlogs.empty() && info.generation >= state.followed_generation;
+}
+
+// On first seeing a generation accepting commits: rolls the window back to what is surely in
+// that generation's history, min(recovery version, known committed version) (the header says
+// why), so that the pull goes on from there.
+void follow_generation(StorageState* state, const ServerDBInfo& info) {
+  if (state->following && info.generation <= state->followed_generation) return;
+  const bool first = !state->following;
+  state->following = true;
+  state->followed_generation = info.generation;
+  const Version latest = state->data.latest_version();
+  Version keep = latest;
+  if (first) {
+    // Nothing pulled yet: the window is empty, and the engine holds only committed versions,
+    // which every later history has. (The recovery version may be lower than the durable one:
+    // the server restarted during the generation that committed them.)
+    KEEL_ASSERT(latest == state->data.oldest_version());
+  } else {
+    keep = std::min(info.recovery_version, state->known_committed);
+    // Holds because only known committed versions are made durable, and every recovery
+    // version is at least every known committed version before it.
+    KEEL_ASSERT(keep >= state->data.oldest_version());
+    state->known_committed = keep;
+  }
+  TraceEvent("StorageServerFollowedGeneration")
+      .detail("Tag", state->config.tag)
+      .detail("Generation", info.generation)
+      .detail("RecoveryVersion", info.recovery_version)
+      .detail("LatestVersion", latest)
+      .detail("RollbackTo", std::min(latest, keep));
+  if (latest <= keep) return;
+  state->data.rollback(keep);
+  state->version.lower_to(keep);
+  ++state->rollbacks;
+}
+
+// Waits for a peek unless the generation changes first: false if it did (the peek is then
+// abandoned, and its reply would be of no use).
+Future<bool> answered_in_generation(AsyncVar<ServerDBInfo>* db_info, Future<TLogPeekReply> peeked,
+                                    uint64_t generation) {
+  while (!peeked.is_ready()) {
+    Future<Void> answered = ready(peeked);
+    Future<Void> changed = db_info->on_change();
+    Future<std::variant<Void, Void>> first = race(std::move(answered), std::move(changed));
+    co_await first;
+    // A publication of the same generation (e.g. a new id) leaves the peek outstanding.
+    if (db_info->get().generation != generation) co_return false;
+  }
+  co_return true;
+}
+
+Future<Void> apply_reply(StorageState* state, TLogPeekReply reply) {
+  for (VersionedMutations& batch : reply.messages) {
+    if (batch.version <= state->data.latest_version()) continue;
+    for (Mutation& mutation : batch.mutations) co_await apply(state, batch.version, std::move(mutation));
+    state->data.advance_to(batch.version);
+  }
+  if (reply.end - 1 > state->data.latest_version()) state->data.advance_to(reply.end - 1);
+  state->known_committed = std::max(state->known_committed, reply.known_committed_version);
+  state->version.raise_to(state->data.latest_version());
+  co_return Void{};
+}
+
 Future<Void> pull(StorageState* state) {
+  AsyncVar<ServerDBInfo>* db_info = state->config.db_info;
   while (true) {
+    if (!can_pull_from(*state, db_info->get())) {
+      Future<Void> changed = db_info->on_change();
+      co_await changed;
+      continue;
+    }
+    follow_generation(state, db_info->get());
+    const uint64_t generation = db_info->get().generation;
+    const std::vector<TLogInterface>& logs = db_info->get().tlogs;
+    const TLogInterface log = logs[state->log_index % logs.size()];
     TLogPeekRequest request;
     request.tag = state->config.tag;
     request.begin = state->data.latest_version() + 1;
-    Future<TLogPeekReply> peeked = state->config.tlog.peek.get_reply(request);
-    co_await ready(peeked);
+    Future<TLogPeekReply> peeked = log.peek.get_reply(request);
+    Future<bool> answered = answered_in_generation(db_info, peeked, generation);
+    if (!co_await answered) continue;
     if (peeked.is_error()) {
-      TraceEvent(Severity::warn, "StorageServerPeekFailed").detail("Tag", state->config.tag).error(peeked.error()).suppress_for(5);
-      co_await delay(0.1);
+      TraceEvent(Severity::warn, "StorageServerPeekFailed")
+          .detail("Tag", state->config.tag)
+          .detail("Generation", generation)
+          .detail("Log", log.id)
+          .error(peeked.error())
+          .suppress_for(5);
+      ++state->log_index;  // every log holds every tag: try the next one
+      co_await delay(peek_retry_seconds);
       continue;
     }
-    TLogPeekReply reply = peeked.get();
-    for (VersionedMutations& batch : reply.messages) {
-      if (batch.version <= state->data.latest_version()) continue;
-      for (Mutation& mutation : batch.mutations) co_await apply(state, batch.version, std::move(mutation));
-      state->data.advance_to(batch.version);
-    }
-    if (reply.end - 1 > state->data.latest_version()) state->data.advance_to(reply.end - 1);
-    state->known_committed = std::max(state->known_committed, reply.known_committed_version);
-    state->version.set(state->data.latest_version());
+    Future<Void> applied = apply_reply(state, peeked.get());
+    co_await applied;
   }
+}
+
+// Tells every log of the current generation (each holds this server's tag) that versions up to
+// `version` are durable here. Errors are ignored: a log may be gone, and the next pop covers it.
+Future<Void> pop_logs(StorageState* state, Version version) {
+  std::vector<Future<Void>> popped;
+  for (const TLogInterface& log : state->config.db_info->get().tlogs) {
+    TLogPopRequest pop;
+    pop.tag = state->config.tag;
+    pop.up_to = version;
+    popped.push_back(ready(log.pop.get_reply(pop)));
+  }
+  Future<std::vector<Void>> all = when_all(std::move(popped));
+  co_await all;
+  co_return Void{};
 }
 
 // Moves versions older than the window (and committed on every log) into the engine.
@@ -318,11 +454,7 @@ Future<Void> make_durable(StorageState* state) {
     ++state->engine_commits;
     state->engine_commit_seconds_total += commit_seconds;
     state->engine_commit_seconds_max = std::max(state->engine_commit_seconds_max, commit_seconds);
-    TLogPopRequest pop;
-    pop.tag = state->config.tag;
-    pop.up_to = target;
-    Future<Void> popped = state->config.tlog.pop.get_reply(pop);
-    co_await ready(popped);
+    co_await pop_logs(state, target);
   }
 }
 
@@ -348,13 +480,15 @@ Future<Void> check_owned_shards(StorageState* state) {
 }
 
 Future<Void> run_storage_server(StorageServerInterface interface, StorageServerConfig config) {
+  KEEL_ASSERT(config.db_info != nullptr);
   StorageState state;
   state.config = std::move(config);
   state.engine = co_await open_kv_store(state.config.engine, state.config.directory);
   std::optional<Value> durable = co_await state.engine->get(durable_version_key);
   const Version durable_version = decode_version(durable);
   state.data = VersionedData(durable_version);
-  state.version.set(durable_version);
+  state.version.raise_to(durable_version);
+  state.known_committed = durable_version;  // it was known committed when it was made durable
   co_await check_owned_shards(&state);
   TraceEvent("StorageServerStarted").detail("Tag", state.config.tag).detail("DurableVersion", durable_version);
   ActorCollection actors;

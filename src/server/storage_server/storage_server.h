@@ -1,10 +1,36 @@
 // The storage server: holds shards, serves reads at any version of the last 5 seconds.
 //
-// It pulls its tag's mutations from the log, applies them to an in-memory versioned window
+// It pulls its tag's mutations from the logs, applies them to an in-memory versioned window
 // (VersionedData; atomic operations are resolved against the current value here), and moves
 // versions older than the window (and known committed on every log) into its durable engine in
-// batches, recording the durable version in the same engine commit; then it pops the log.
+// batches, recording the durable version in the same engine commit; then it pops the logs.
 // After a restart it recovers the engine and pulls again from the durable version on.
+//
+// Generations (docs/fault_tolerance.md, "Recovery as built"). The server outlives them. It
+// follows the worker's ServerDBInfo and pulls only from a generation that is accepting commits
+// (the controller publishes no other; until the first one arrives it waits), never from one
+// older than a generation it already followed. Every log of a generation holds every tag: it
+// peeks one of them and moves to the next when a peek fails. A peek outstanding when the
+// generation changes is abandoned, and a reply that arrives after the change is dropped.
+// make_durable pops every log of the current generation, ignoring errors.
+//
+// When it first sees a generation G accepting commits, newer than the last one it followed, it
+// rolls its in-memory window back to K = min(G's recovery version, known committed version),
+// lowers its known committed version to K, and pulls G's logs from K + 1 (they hold every
+// version this server has not popped). Nothing above the recovery version was acknowledged.
+// K also covers generations the server never heard of: had one accepted commits (even just its
+// recovery transaction) between the last followed generation and G, its recovery version,
+// lower than G's, would bound what survived of the versions this server pulled, and G's
+// history has none of them above it. Known committed versions are on every log of their
+// generation, so every later recovery version is at least as high; and only known committed
+// versions are made durable, so the rollback never reaches into the engine. On the first
+// generation after a start nothing has been pulled yet, so there is nothing to roll back.
+//
+// The applied version that reads wait for goes down with a rollback: a read above it waits
+// until G's logs bring it back there (or, for a version no history has, until G's own versions,
+// which start far above, pass it). A read that waited on the engine across a rollback fails
+// with future_version if its version is not applied again yet. Watches may fire spuriously for
+// rolled-back writes.
 //
 // Reads wait up to a second for a version not yet applied (then future_version), fail with
 // transaction_too_old below the window and wrong_shard_server for keys it does not hold.
@@ -13,7 +39,9 @@
 #include <string>
 #include <vector>
 
+#include "protocol/server_db_info.h"
 #include "protocol/storage_interface.h"
+#include "runtime/async_var.h"
 #include "runtime/future.h"
 
 namespace keel {
@@ -21,9 +49,11 @@ namespace keel {
 struct StorageServerConfig {
   Tag tag = 0;
   std::vector<KeyRange> shards;  // the key ranges this server holds, sorted
-  TLogInterface tlog;            // the log holding this server's tag
   std::string directory;         // the engine's files
   std::string engine = "memory";
+  // The worker's view of the cluster: where the logs of the current generation are. Required;
+  // it outlives the server.
+  AsyncVar<ServerDBInfo>* db_info = nullptr;
 };
 
 Future<Void> run_storage_server(StorageServerInterface interface, StorageServerConfig config);

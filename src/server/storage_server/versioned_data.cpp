@@ -86,4 +86,27 @@ std::vector<Mutation> VersionedData::make_durable(Version version) {
   return mutations;
 }
 
+void VersionedData::rollback(Version version) {
+  KEEL_ASSERT(version >= oldest_ && version <= latest_);
+  // The log holds every write in order, so the writes to undo are its tail, and each is the
+  // newest entry of its key (a set) or the newest clear.
+  while (!log_.empty() && log_.back().version > version) {
+    const Logged& logged = log_.back();
+    const Mutation& mutation = logged.mutation;
+    if (mutation.type == MutationType::set_value) {
+      auto it = writes_.find(mutation.param1);
+      KEEL_ASSERT(it != writes_.end() && !it->second.empty() && it->second.back().version == logged.version);
+      it->second.pop_back();
+      if (it->second.empty()) writes_.erase(it);
+    } else {
+      KEEL_ASSERT(!clears_.empty() && clears_.back().version == logged.version);
+      KEEL_ASSERT(clears_.back().range == (KeyRange{mutation.param1, mutation.param2}));
+      clears_.pop_back();
+    }
+    bytes_ -= mutation.param1.size() + mutation.param2.size();
+    log_.pop_back();
+  }
+  latest_ = version;
+}
+
 }  // namespace keel

@@ -4,7 +4,8 @@
 // (oldest_version, latest_version], so a read at any version in that window is: what this says
 // about the key if it says anything, else what the engine says. Writes arrive as plain sets and
 // range clears (atomic operations are resolved to sets before they get here), in version order.
-// make_durable hands out the oldest writes for the engine and forgets them.
+// make_durable hands out the oldest writes for the engine and forgets them; rollback forgets the
+// newest ones (versions a recovery did not keep: docs/fault_tolerance.md).
 //
 // Pure data structure: no I/O. Not thread-safe; owned by one storage server.
 #pragma once
@@ -41,6 +42,10 @@ class VersionedData {
   // The writes of versions in (oldest, version], in order, as mutations for the engine; they
   // are forgotten and oldest_version becomes `version`.
   std::vector<Mutation> make_durable(Version version);
+  // Forgets every write of a version above `version`, which becomes latest_version, as if they
+  // never arrived. Requires oldest_version <= version <= latest_version: what the engine holds
+  // cannot be undone.
+  void rollback(Version version);
 
   size_t bytes() const { return bytes_; }
 

@@ -4,10 +4,17 @@
 
 #include <fmt/format.h>
 
+#include "protocol/cluster_controller_interface.h"
 #include "protocol/well_known.h"
+#include "rpc/serialize.h"
 #include "rpc/transport.h"
+#include "runtime/async_var.h"
 #include "runtime/combinators.h"
+#include "runtime/random.h"
 #include "runtime/trace.h"
+#include "server/cluster_controller/cluster_controller.h"
+#include "server/coordinator/coordinator.h"
+#include "server/coordinator/leader_election.h"
 #include "server/proxy/proxy.h"
 #include "server/resolver/resolver.h"
 #include "server/sequencer/sequencer.h"
@@ -17,107 +24,147 @@
 namespace keel {
 namespace {
 
-// Asks a log for its durable end until it answers.
-Future<Version> durable_end_of(TLogInterface tlog) {
-  while (true) {
-    try {
-      TLogEndRequest request;
-      Future<TLogEndReply> reply = tlog.durable_end.get_reply(request);
-      co_return (co_await reply).end;
-    } catch (const Error& error) {
-      TraceEvent(Severity::info, "WorkerWaitingForLog").error(error).suppress_for(5);
+// A controller that does not answer a registration within this long is taken for gone.
+constexpr double register_timeout_seconds = register_hold_seconds + 1.0;
+
+struct WorkerState {
+  WorkerOptions options;
+  NetworkAddress self;
+  WorkerInterface interface;
+  std::vector<CoordinatorInterface> coordinators;
+  AsyncVar<ServerDBInfo> db_info;
+  ActorCollection roles;  // recruited roles, each behind guard_role: their failures stay theirs
+};
+
+std::vector<CoordinatorInterface> coordinator_interfaces(const ClusterConfig& cluster) {
+  std::vector<CoordinatorInterface> coordinators;
+  for (const NetworkAddress& address : cluster.coordinators) coordinators.push_back(coordinator_at(address));
+  return coordinators;
+}
+
+// Ready once a generation newer than `generation` accepts commits.
+Future<Void> superseded(WorkerState* state, uint64_t generation) {
+  while (!(state->db_info.get().accepting_commits() && state->db_info.get().generation > generation)) {
+    co_await state->db_info.on_change();
+  }
+  co_return Void{};
+}
+
+// Runs a recruited role until it ends, fails (traced, not propagated) or, for a role of a
+// generation (generation > 0), a newer generation takes over.
+Future<Void> guard_role(WorkerState* state, std::string name, uint64_t generation, Future<Void> role) {
+  try {
+    if (generation == 0) {
+      co_await role;
+    } else {
+      Future<Void> newer = superseded(state, generation);
+      co_await race(std::move(role), std::move(newer));
     }
-    co_await delay(0.1);
+    TraceEvent("WorkerRoleEnded").detail("Role", name).detail("Generation", generation);
+  } catch (const Error& error) {
+    if (error.code() == errc::operation_cancelled) throw;
+    TraceEvent(Severity::warn, "WorkerRoleFailed").detail("Role", name).detail("Generation", generation).error(error);
   }
-}
-
-Future<Void> serve_description(RequestStream<GetClusterDescriptionRequest> stream, ClusterDescription description) {
-  FutureStream<GetClusterDescriptionRequest> requests = stream.requests();
-  while (true) {
-    GetClusterDescriptionRequest request = co_await requests.next();
-    request.reply.send(description);
-  }
-}
-
-constexpr double status_timeout_seconds = 2.0;
-
-std::vector<RoleStatus> roles_of(const ClusterConfig& cluster) {
-  std::vector<RoleStatus> roles;
-  roles.push_back(RoleStatus{"sequencer", cluster.sequencer});
-  for (const RoleLocation& proxy : cluster.proxies) roles.push_back(RoleStatus{"proxy", proxy.address});
-  for (const ResolverLocation& resolver : cluster.resolvers) roles.push_back(RoleStatus{"resolver", resolver.location.address});
-  for (const RoleLocation& tlog : cluster.tlogs) roles.push_back(RoleStatus{"tlog", tlog.address});
-  for (const StorageLocation& storage : cluster.storage) roles.push_back(RoleStatus{"storage", storage.location.address});
-  return roles;
-}
-
-// The status of one storage server, or an entry marked unreachable.
-Future<StorageServerStatus> storage_status(StorageLocation location) {
-  StorageServerInterface storage = storage_at(location.location.address, location.location.index, location.tag);
-  GetStorageStatusRequest request;
-  Future<StorageServerStatus> reply = timeout_error(storage.get_status.get_reply(request), status_timeout_seconds);
-  co_await ready(reply);
-  if (!reply.is_error()) co_return reply.get();
-  StorageServerStatus unreachable;
-  unreachable.tag = location.tag;
-  unreachable.address = location.location.address;
-  unreachable.reachable = false;
-  co_return unreachable;
-}
-
-Future<ClusterStatus> gather_status(ClusterConfig cluster, uint64_t generation, SequencerInterface sequencer) {
-  ClusterStatus status;
-  status.generation = generation;
-  status.coordinator = cluster.sequencer;
-  status.roles = roles_of(cluster);
-  GetLiveCommittedVersionRequest live;
-  Future<LiveCommittedVersionReply> committed = sequencer.get_live_committed_version.get_reply(live);
-  std::vector<Future<StorageServerStatus>> storage;
-  for (const StorageLocation& location : cluster.storage) storage.push_back(storage_status(location));
-  Future<std::vector<StorageServerStatus>> all_storage = when_all(std::move(storage));
-  status.live_committed_version = (co_await committed).version;
-  status.storage = co_await all_storage;
-  co_return status;
-}
-
-Future<Void> answer_status(GetClusterStatusRequest request, Future<ClusterStatus> status) {
-  co_await ready(status);
-  if (status.is_error()) request.reply.send_error(status.error());
-  else request.reply.send(status.get());
   co_return Void{};
 }
 
-Future<Void> serve_status(RequestStream<GetClusterStatusRequest> stream, ClusterConfig cluster, uint64_t generation,
-                          SequencerInterface sequencer) {
-  ActorCollection answers;
-  FutureStream<GetClusterStatusRequest> requests = stream.requests();
+Future<Void> start_tlog(WorkerState* state, InitializeTLogRequest request) {
+  TLogInterface log = serve_tlog(request.id);
+  TLogOptions options;
+  options.id = request.id;
+  options.directory = fmt::format("{}/{}", state->options.data_directory, tlog_directory_name(request.id));
+  options.recruitment = TLogRecruitment{request.generation, request.recovery_version, request.source};
+  options.db_info = &state->db_info;
+  Promise<Void> serving;
+  Future<Void> is_ready = serving.get_future();
+  state->roles.add(guard_role(state, "tlog", 0, run_tlog(log, std::move(options), serving)));
+  co_await ready(is_ready);
+  if (is_ready.is_error()) request.reply.send_error(Error(errc::recovery_failed));
+  else request.reply.send(log);
+  co_return Void{};
+}
+
+Future<Void> serve_recruitment(WorkerState* state) {
+  ActorCollection starting;
+  FutureStream<InitializeTLogRequest> tlogs = state->interface.initialize_tlog.requests();
+  FutureStream<InitializeSequencerRequest> sequencers = state->interface.initialize_sequencer.requests();
+  FutureStream<InitializeResolverRequest> resolvers = state->interface.initialize_resolver.requests();
+  FutureStream<InitializeProxyRequest> proxies = state->interface.initialize_proxy.requests();
   while (true) {
-    GetClusterStatusRequest request = co_await requests.next();
-    Future<ClusterStatus> status = gather_status(cluster, generation, sequencer);
-    answers.add(answer_status(std::move(request), std::move(status)));
+    auto next = co_await race(tlogs.next(), sequencers.next(), resolvers.next(), proxies.next());
+    if (next.index() == 0) {
+      starting.add(start_tlog(state, std::move(std::get<0>(next))));
+    } else if (next.index() == 1) {
+      InitializeSequencerRequest& request = std::get<1>(next);
+      SequencerInterface sequencer = serve_new_sequencer();
+      state->roles.add(guard_role(state, "sequencer", request.generation,
+                                  run_sequencer(sequencer, request.generation, request.recovery_version, request.start_version)));
+      request.reply.send(sequencer);
+    } else if (next.index() == 2) {
+      InitializeResolverRequest& request = std::get<2>(next);
+      ResolverInterface resolver = serve_new_resolver();
+      state->roles.add(guard_role(state, "resolver", request.generation,
+                                  run_resolver(resolver, request.generation, request.recovery_version)));
+      request.reply.send(resolver);
+    } else {
+      InitializeProxyRequest& request = std::get<3>(next);
+      ProxyInterface proxy = serve_new_proxy();
+      const uint64_t generation = request.info.generation;
+      state->roles.add(guard_role(state, "proxy", generation,
+                                  run_proxy(proxy, state->options.cluster, request.index, request.info)));
+      request.reply.send(proxy);
+    }
   }
 }
 
-// Starts a generation: from what the logs hold to a running sequencer.
-Future<Void> start_generation(ClusterConfig cluster, SequencerInterface sequencer,
-                              RequestStream<GetClusterDescriptionRequest> description,
-                              RequestStream<GetClusterStatusRequest> status) {
-  std::vector<Future<Version>> ends;
-  for (const RoleLocation& tlog : cluster.tlogs) ends.push_back(durable_end_of(tlog_at(tlog.address, tlog.index)));
-  Future<std::vector<Version>> all_ends = when_all(std::move(ends));
-  const std::vector<Version> logged = co_await all_ends;
-  const Version recovery_version = *std::min_element(logged.begin(), logged.end()) - 1;
-  const Version highest_version = *std::max_element(logged.begin(), logged.end()) - 1;
-  const uint64_t generation = static_cast<uint64_t>(highest_version) + 1;
-  ClusterDescription served;
-  served.generation = generation;
-  for (const RoleLocation& proxy : cluster.proxies) served.proxies.push_back(proxy_at(proxy.address, proxy.index));
-  ActorCollection actors;
-  actors.add(run_sequencer(sequencer, generation, recovery_version, highest_version));
-  actors.add(serve_description(description, served));
-  actors.add(serve_status(status, cluster, generation, sequencer));
-  co_await actors.result();
-  co_return Void{};
+// Campaigns for cluster controller, and runs it for as long as this process leads.
+Future<Void> campaign(WorkerState* state) {
+  while (true) {
+    ClusterControllerInterface controller = serve_new_cluster_controller();
+    LeaderDescription description;
+    description.controller = controller;
+    LeaderInfo info;
+    while (info.candidate_id == 0) info.candidate_id = deterministic_random().next_u64();
+    info.change_id = deterministic_random().next_u64();
+    info.description = serialize_to_string(description);
+    LeaderCandidate candidate(state->coordinators, info);
+    Future<Void> heartbeats = candidate.run();
+    co_await candidate.wait_elected();
+    try {
+      Future<Void> leading = run_cluster_controller(controller, state->options.cluster, &candidate);
+      Future<Void> lease = candidate.hold();
+      co_await race(std::move(leading), std::move(lease));
+    } catch (const Error& error) {
+      if (error.code() == errc::operation_cancelled) throw;
+      TraceEvent(Severity::warn_always, "WorkerControllerEnded").error(error);
+    }
+  }
+}
+
+// Finds the controller through the coordinators and stays registered with it, keeping the
+// ServerDBInfo it publishes.
+Future<Void> register_with_controller(WorkerState* state) {
+  while (true) {
+    std::optional<LeaderInfo> leader = co_await get_leader(state->coordinators);
+    if (!leader) {
+      co_await delay(0.1);
+      continue;
+    }
+    const LeaderDescription description = deserialize_from_string<LeaderDescription>(leader->description);
+    while (true) {
+      RegisterWorkerRequest request;
+      request.worker = state->interface;
+      request.process_class = state->options.process_class;
+      request.known_db_info_id = state->db_info.get().id;
+      Future<ServerDBInfo> reply =
+          timeout_error(description.controller.register_worker.get_reply(request), register_timeout_seconds);
+      co_await ready(reply);
+      if (reply.is_error()) break;
+      if (reply.get().id != state->db_info.get().id && reply.get().id != 0) state->db_info.set(reply.get());
+    }
+    TraceEvent(Severity::info, "WorkerLostController").suppress_for(1);
+    co_await delay(0.05);
+  }
 }
 
 std::vector<KeyRange> shards_of(const ClusterConfig& cluster, Tag tag) {
@@ -128,40 +175,61 @@ std::vector<KeyRange> shards_of(const ClusterConfig& cluster, Tag tag) {
   return shards;
 }
 
+// Serves every log this process's data directory holds (each locked: it belongs to an older
+// incarnation) until a recovery no longer needs it.
+Future<Void> restart_logs(WorkerState* state) {
+  IWorld& files = world();
+  Future<Void> made = files.create_directories(state->options.data_directory);
+  co_await made;
+  std::vector<std::string> names = co_await files.list_directory(state->options.data_directory);
+  for (const std::string& name : names) {
+    const std::optional<uint64_t> id = parse_tlog_directory_name(name);
+    if (!id) continue;
+    TLogOptions options;
+    options.id = *id;
+    options.directory = fmt::format("{}/{}", state->options.data_directory, name);
+    // A removed log leaves its directory behind, empty (the world cannot remove directories).
+    std::vector<std::string> files_there = co_await files.list_directory(options.directory);
+    if (files_there.empty()) continue;
+    options.db_info = &state->db_info;
+    TraceEvent("WorkerRestartingLog").detail("Directory", options.directory);
+    state->roles.add(guard_role(state, "tlog", 0, run_tlog(serve_tlog(*id), std::move(options), Promise<Void>())));
+  }
+  co_return Void{};
+}
+
 }  // namespace
 
 Future<Void> run_worker(WorkerOptions options) {
-  const ClusterConfig& cluster = options.cluster;
-  cluster.validate();
-  const NetworkAddress self = Transport::current().local_address();
-  ActorCollection roles;
-  // Every endpoint is registered before anything waits, so no request finds a role missing.
-  for (const RoleLocation& tlog : cluster.tlogs) {
-    if (tlog.address != self) continue;
-    roles.add(run_tlog(serve_tlog(tlog.index), fmt::format("{}/tlog-{}", options.data_directory, tlog.index)));
-  }
-  for (const ResolverLocation& resolver : cluster.resolvers) {
-    if (resolver.location.address == self) roles.add(run_resolver(serve_resolver(resolver.location.index)));
-  }
-  if (cluster.sequencer == self) {
-    roles.add(start_generation(cluster, serve_sequencer(), serve_cluster_description(), serve_cluster_status()));
+  options.cluster.validate();
+  WorkerState state;
+  state.options = std::move(options);
+  state.self = Transport::current().local_address();
+  state.interface = serve_new_worker();
+  state.coordinators = coordinator_interfaces(state.options.cluster);
+  const ClusterConfig& cluster = state.options.cluster;
+  // Every well-known endpoint is registered before anything waits, so no request finds one missing.
+  ActorCollection essential;
+  if (std::find(cluster.coordinators.begin(), cluster.coordinators.end(), state.self) != cluster.coordinators.end()) {
+    essential.add(run_coordinator(serve_coordinator(), state.options.data_directory + "/coordinator"));
   }
   for (const StorageLocation& storage : cluster.storage) {
-    if (storage.location.address != self) continue;
+    if (storage.location.address != state.self) continue;
     StorageServerConfig config;
     config.tag = storage.tag;
     config.shards = shards_of(cluster, storage.tag);
-    const RoleLocation& log = cluster.tlogs[cluster.tlog_for(storage.tag)];
-    config.tlog = tlog_at(log.address, log.index);
-    config.directory = fmt::format("{}/storage-{}", options.data_directory, storage.tag);
-    config.engine = options.engine;
-    roles.add(run_storage_server(serve_storage(storage.location.index, storage.tag), std::move(config)));
+    config.db_info = &state.db_info;
+    config.directory = fmt::format("{}/storage-{}", state.options.data_directory, storage.tag);
+    config.engine = state.options.engine;
+    essential.add(run_storage_server(serve_storage(storage.location.index, storage.tag), std::move(config)));
   }
-  for (const RoleLocation& proxy : cluster.proxies) {
-    if (proxy.address == self) roles.add(run_proxy(serve_proxy(proxy.index), cluster, proxy.index));
-  }
-  TraceEvent("WorkerStarted").detail("Address", self.to_string()).detail("Roles", roles.size());
-  co_await roles.result();
+  co_await restart_logs(&state);
+  essential.add(serve_wait_failure(state.interface.wait_failure.requests()));
+  essential.add(serve_recruitment(&state));
+  essential.add(register_with_controller(&state));
+  if (state.options.process_class != process_class_storage) essential.add(campaign(&state));
+  TraceEvent("WorkerStarted").detail("Address", state.self.to_string()).detail("Class", state.options.process_class);
+  co_await essential.result();
   co_return Void{};
 }
 

@@ -1,9 +1,12 @@
-// The worker: hosts, in one process, every role that the static cluster configuration assigns to
-// this process's address, and fails when any of them fails.
+// The worker: one per process. It hosts what the cluster configuration places at this
+// process's address (a coordinator, storage servers), every log it finds on disk, and whatever
+// the cluster controller recruits into it; it campaigns to be the cluster controller (unless
+// its class is "storage") and keeps the ServerDBInfo the controller publishes, which its roles
+// follow. docs/fault_tolerance.md, "Recovery as built".
 //
-// The process with the sequencer also starts each generation: it asks every log for its durable
-// end, starts the chain at the lowest (every log holds it) and versions above the highest, and
-// serves the cluster description that tells clients where the proxies are.
+// A recruited role that fails ends alone (the controller notices and recovers); a role of an
+// older generation is stopped once a newer generation accepts commits. The worker itself fails
+// only when a coordinator or storage server it hosts fails.
 #pragma once
 
 #include <string>
@@ -17,6 +20,7 @@ struct WorkerOptions {
   ClusterConfig cluster;
   std::string data_directory;  // each role keeps its files in a subdirectory
   std::string engine = "memory";
+  std::string process_class = "unset";  // "storage": never hosts transaction roles
 };
 
 // Runs this process's roles (the transport must already listen at its cluster address).

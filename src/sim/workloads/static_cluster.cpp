@@ -1,7 +1,8 @@
 // StaticCluster: provides the "server" process kind: every process of the topology runs a
-// worker of one static cluster. Process 0 hosts the sequencer (and so is the coordinator that
-// clients ask), the proxies, the resolver and the logs; storage servers are spread over all
-// processes. Options: storage_per_process (1), shards (4), tlogs (1), proxies (1).
+// worker of one cluster. The first `coordinators` processes are its coordinators; storage
+// servers are spread over all processes; the cluster controller recruits the transaction
+// roles onto any of them. Options: storage_per_process (1), shards (4), tlogs (1), proxies (1),
+// resolvers (1), coordinators (1).
 #include <fmt/format.h>
 
 #include "protocol/limits.h"
@@ -19,7 +20,11 @@ class StaticCluster final : public Workload {
         storage_per_process_(static_cast<int>(options.number("storage_per_process", 1))),
         shards_(static_cast<int>(options.number("shards", 4))),
         tlogs_(static_cast<int>(options.number("tlogs", 1))),
-        proxies_(static_cast<int>(options.number("proxies", 1))) {}
+        proxies_(static_cast<int>(options.number("proxies", 1))),
+        resolvers_(static_cast<int>(options.number("resolvers", 1))),
+        coordinators_(static_cast<int>(options.number("coordinators", 1))) {
+    context.coordinators = static_cast<size_t>(coordinators_);
+  }
 
   BootFunction process_kind(const std::string& kind, size_t index) override {
     if (kind != "server") return {};
@@ -29,12 +34,13 @@ class StaticCluster final : public Workload {
 
  private:
   ClusterConfig config() const {
-    const NetworkAddress first = context_.cluster.front()->local_address();
     ClusterConfig cluster;
-    cluster.sequencer = first;
-    for (int i = 0; i < proxies_; ++i) cluster.proxies.push_back(RoleLocation{first, i});
-    cluster.resolvers.push_back(ResolverLocation{RoleLocation{first, 0}, KeyRange{"", keyspace_end}});
-    for (int i = 0; i < tlogs_; ++i) cluster.tlogs.push_back(RoleLocation{first, i});
+    for (int i = 0; i < coordinators_ && i < static_cast<int>(context_.cluster.size()); ++i) {
+      cluster.coordinators.push_back(context_.cluster[static_cast<size_t>(i)]->local_address());
+    }
+    cluster.proxies = proxies_;
+    cluster.tlogs = tlogs_;
+    cluster.resolver_ranges = split_by_first_byte(resolvers_, keyspace_end);
     Tag tag = 0;
     for (SimProcess* process : context_.cluster) {
       for (int i = 0; i < storage_per_process_; ++i) {
@@ -59,7 +65,7 @@ class StaticCluster final : public Workload {
   }
 
   RunContext& context_;
-  int storage_per_process_, shards_, tlogs_, proxies_;
+  int storage_per_process_, shards_, tlogs_, proxies_, resolvers_, coordinators_;
 };
 
 }  // namespace

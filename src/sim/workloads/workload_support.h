@@ -11,9 +11,13 @@
 
 namespace keel::sim {
 
-// The database of a StaticCluster topology: its first process is the coordinator.
+// The database of a StaticCluster topology: its first processes are the coordinators.
 inline Database static_cluster_database(const RunContext& context) {
-  return Database(context.cluster.front()->local_address());
+  std::vector<NetworkAddress> coordinators;
+  for (size_t i = 0; i < context.coordinators && i < context.cluster.size(); ++i) {
+    coordinators.push_back(context.cluster[i]->local_address());
+  }
+  return Database(coordinators);
 }
 
 // A workload's problems: each one is traced (severity warn, type `trace_type`) and the first

@@ -1,0 +1,26 @@
+// Tunable settings of the client library (randomized in simulation; see runtime/knobs.h).
+#pragma once
+
+namespace keel {
+
+struct ClientKnobs {
+  // A read-version request a proxy has not answered within this long is abandoned: the client
+  // forgets the proxies, asks the coordinators again and retries. A proxy that lost its
+  // generation (e.g. cut off from the recovery) may otherwise never answer.
+  double grv_timeout_seconds = 5.0;
+  // Pause between asks of the coordinators while no controller is elected or it publishes no
+  // proxies (of a newer generation than the ones that failed) yet: a recovery is under way.
+  double leader_retry_delay_seconds = 0.02;
+  // After proxies failed, proxies of their generation are taken again only after this long
+  // (they may have failed alone, without a recovery).
+  double stale_generation_wait_seconds = 1.0;
+  // Pause between read-version attempts after a proxy failed, doubling up to the max.
+  double proxy_retry_delay_initial_seconds = 0.01;
+  double proxy_retry_delay_max_seconds = 1.0;
+
+  ClientKnobs();
+};
+
+ClientKnobs& client_knobs();
+
+}  // namespace keel

@@ -1,0 +1,52 @@
+// The cluster controller's interface. The controller is elected through the coordinators
+// (docs/coordination.md); its LeaderInfo description is a serialized LeaderDescription, so
+// workers find the controller and clients find the proxies by asking the coordinators.
+#pragma once
+
+#include <string>
+
+#include "protocol/server_db_info.h"
+#include "protocol/status.h"
+#include "protocol/worker_interface.h"
+
+namespace keel {
+
+// Process classes (keel server --class): which roles recruitment may place on a process.
+inline constexpr const char* process_class_storage = "storage";  // storage servers only
+
+// A worker's registration and heartbeat; also how it learns the ServerDBInfo. The controller
+// answers at once when it has a newer ServerDBInfo than `known_db_info_id`, else within about
+// register_hold_seconds with the same one.
+struct RegisterWorkerRequest {
+  WorkerInterface worker;
+  std::string process_class;
+  uint64_t known_db_info_id = 0;
+  ReplyPromise<ServerDBInfo> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(worker, process_class, known_db_info_id, reply);
+  }
+};
+
+inline constexpr double register_hold_seconds = 0.5;
+
+struct ClusterControllerInterface {
+  RequestStream<RegisterWorkerRequest> register_worker;
+  RequestStream<GetClusterStatusRequest> get_status;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(register_worker, get_status);
+  }
+};
+
+// What the elected controller publishes through the coordinators.
+struct LeaderDescription {
+  ClusterControllerInterface controller;
+  ClusterDescription client;  // the current proxies (none until the first recovery completes)
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(controller, client);
+  }
+};
+
+}  // namespace keel

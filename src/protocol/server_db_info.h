@@ -1,0 +1,68 @@
+// What the cluster controller tells every process about the current generation (ServerDBInfo),
+// what it tells clients (ClusterDescription, in proxy_interface.h, through the coordinators'
+// leader description), and the core state recoveries keep in the coordinators.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "protocol/proxy_interface.h"
+#include "protocol/resolver_interface.h"
+#include "protocol/sequencer_interface.h"
+#include "protocol/tlog_interface.h"
+#include "world/network_address.h"
+
+namespace keel {
+
+// The steps of a recovery, in order; numbers are on the wire.
+enum class RecoveryState : uint8_t {
+  reading_core_state = 0,
+  locking_old_logs = 1,
+  recruiting = 2,
+  writing_core_state = 3,
+  accepting_commits = 4,  // the new generation is live
+};
+
+const char* recovery_state_name(RecoveryState state);
+
+// A log of the generation the core state names: enough to find it again after its process
+// restarts (the worker serves a log it finds on disk at the tokens its id gives).
+struct TLogRef {
+  NetworkAddress address;
+  uint64_t id = 0;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(address, id);
+  }
+};
+
+// The coordinated state: the last generation whose logs may hold acknowledged commits.
+struct CoreState {
+  uint64_t generation = 0;
+  std::vector<TLogRef> tlogs;  // empty before the first recovery
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(generation, tlogs);
+  }
+};
+
+struct ServerDBInfo {
+  uint64_t id = 0;  // changes with every publication (0: nothing known yet)
+  uint64_t generation = 0;
+  RecoveryState recovery_state = RecoveryState::reading_core_state;
+  Version recovery_version = 0;  // storage servers roll back above it
+  double recovery_seconds = 0;   // how long the last recovery took (its start to accepting commits)
+  SequencerInterface sequencer;
+  std::vector<ProxyInterface> proxies;
+  std::vector<ResolverInterface> resolvers;
+  std::vector<KeyRange> resolver_ranges;  // partitioning ["", keyspace_end), one per resolver
+  std::vector<TLogInterface> tlogs;       // every one holds every tag
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(id, generation, recovery_state, recovery_version, recovery_seconds, sequencer, proxies, resolvers,
+            resolver_ranges, tlogs);
+  }
+  bool accepting_commits() const { return recovery_state == RecoveryState::accepting_commits; }
+};
+
+}  // namespace keel

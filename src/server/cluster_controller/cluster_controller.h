@@ -1,0 +1,23 @@
+// The cluster controller: elected through the coordinators, it keeps the register of workers,
+// runs every recovery (docs/fault_tolerance.md, "Recovery as built"), publishes the
+// generation's ServerDBInfo to the workers and its proxies to clients, and answers status.
+//
+// It runs for as long as its process holds the leadership: the worker races it against the
+// candidate's lease and cancels it when the lease is lost. Safety never rests on that: a
+// recovery writes the core state with a generation check (CoordinatedState), so a deposed
+// controller's recovery fails with coordinated_state_conflict, and the logs it locked stay
+// locked.
+#pragma once
+
+#include "protocol/cluster_config.h"
+#include "protocol/cluster_controller_interface.h"
+#include "runtime/future.h"
+#include "server/coordinator/leader_election.h"
+
+namespace keel {
+
+// Serves `controller` until cancelled; publishes through `candidate` (which must outlive it).
+Future<Void> run_cluster_controller(ClusterControllerInterface controller, ClusterConfig cluster,
+                                    LeaderCandidate* candidate);
+
+}  // namespace keel

@@ -1,0 +1,71 @@
+// The cluster's status as the controller sees it: the generation and its recovery, the roles
+// and where they run, the workers, and every storage server's own report.
+#include "protocol/well_known.h"
+#include "rpc/transport.h"
+#include "runtime/combinators.h"
+#include "server/cluster_controller/controller_state.h"
+
+namespace keel {
+namespace {
+
+constexpr double status_timeout_seconds = 2.0;
+
+std::vector<RoleStatus> roles_of(const ServerDBInfo& info) {
+  std::vector<RoleStatus> roles;
+  if (info.id == 0) return roles;
+  roles.push_back(RoleStatus{"sequencer", info.sequencer.get_commit_version.endpoint().address});
+  for (const ProxyInterface& proxy : info.proxies) roles.push_back(RoleStatus{"proxy", proxy.commit.endpoint().address});
+  for (const ResolverInterface& resolver : info.resolvers) {
+    roles.push_back(RoleStatus{"resolver", resolver.resolve.endpoint().address});
+  }
+  for (const TLogInterface& log : info.tlogs) roles.push_back(RoleStatus{"tlog", log.commit.endpoint().address});
+  return roles;
+}
+
+// The status of one storage server, or an entry marked unreachable.
+Future<StorageServerStatus> storage_status(StorageLocation location) {
+  StorageServerInterface storage = storage_at(location.location.address, location.location.index, location.tag);
+  GetStorageStatusRequest request;
+  Future<StorageServerStatus> reply = timeout_error(storage.get_status.get_reply(request), status_timeout_seconds);
+  co_await ready(reply);
+  if (!reply.is_error()) co_return reply.get();
+  StorageServerStatus unreachable;
+  unreachable.tag = location.tag;
+  unreachable.address = location.location.address;
+  unreachable.reachable = false;
+  co_return unreachable;
+}
+
+Future<Version> live_committed_version(SequencerInterface sequencer) {
+  GetLiveCommittedVersionRequest request;
+  Future<LiveCommittedVersionReply> reply = timeout_error(sequencer.get_live_committed_version.get_reply(request),
+                                                          status_timeout_seconds);
+  co_await ready(reply);
+  co_return reply.is_error() ? Version{0} : reply.get().version;
+}
+
+}  // namespace
+
+Future<ClusterStatus> gather_status(ControllerState* state) {
+  const ServerDBInfo info = state->db_info.get();
+  ClusterStatus status;
+  status.generation = info.generation;
+  status.coordinator = Transport::current().local_address();
+  status.roles = roles_of(info);
+  status.recovery_state = recovery_state_name(state->recovery_state);
+  status.recovery_seconds = info.recovery_seconds;
+  status.recoveries = state->recoveries;
+  status.coordinators = state->cluster.coordinators;
+  for (const auto& [address, entry] : state->workers) {
+    status.workers.push_back(WorkerStatus{address, entry.process_class, !state->is_available(entry)});
+  }
+  Future<Version> committed = info.id == 0 ? Future<Version>(Version{0}) : live_committed_version(info.sequencer);
+  std::vector<Future<StorageServerStatus>> storage;
+  for (const StorageLocation& location : state->cluster.storage) storage.push_back(storage_status(location));
+  Future<std::vector<StorageServerStatus>> all_storage = when_all(std::move(storage));
+  status.live_committed_version = co_await committed;
+  status.storage = co_await all_storage;
+  co_return status;
+}
+
+}  // namespace keel

@@ -1,0 +1,117 @@
+#include "server/storage_server/versioned_data.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace keel {
+namespace {
+
+using Known = std::optional<std::optional<Value>>;
+
+KeyRange range(Key begin, Key end) { return KeyRange{std::move(begin), std::move(end)}; }
+Known value(const char* text) { return Known(std::optional<Value>(Value(text))); }
+Known cleared() { return Known(std::optional<Value>()); }
+const Known unknown = std::nullopt;
+
+std::vector<Key> written_keys(const VersionedData& data) {
+  return data.keys_with_writes(range("", "\xff"), false, 100);
+}
+
+TEST(VersionedDataTest, RollbackForgetsWritesAboveTheVersionAndKeepsTheRest) {
+  VersionedData data(0);
+  data.set(10, "a", "a10");
+  data.set(20, "b", "b20");
+  data.clear_range(20, range("x", "y"));
+  const size_t bytes_at_20 = data.bytes();
+  data.set(30, "a", "a30");
+  data.set(30, "c", "c30");
+  data.clear_range(40, range("b", "bz"));
+  data.set(50, "d", "d50");
+  data.clear_range(50, range("d", "e"));
+  data.advance_to(60);
+
+  data.rollback(20);
+  EXPECT_EQ(data.latest_version(), 20);
+  EXPECT_EQ(data.oldest_version(), 0);
+  EXPECT_EQ(data.get("a", 100), value("a10"));  // the write at 30 is gone, the one at 10 stays
+  EXPECT_EQ(data.get("b", 100), value("b20"));  // the range clear at 40 is undone
+  EXPECT_EQ(data.get("c", 100), unknown);       // written only above 20: the engine answers
+  EXPECT_EQ(data.get("d", 100), unknown);       // set and cleared above 20
+  EXPECT_EQ(data.get("xa", 100), cleared());    // the clear at 20 stays
+  EXPECT_EQ(data.get("a", 5), unknown);
+  EXPECT_EQ(written_keys(data), (std::vector<Key>{"a", "b"}));
+  EXPECT_EQ(data.bytes(), bytes_at_20);
+}
+
+TEST(VersionedDataTest, RollbackUndoesEveryNewerWriteOfAKey) {
+  VersionedData data(0);
+  data.set(11, "k", "11");
+  data.set(12, "k", "12");
+  data.set(13, "k", "13");
+  data.set(13, "k", "13b");
+  data.rollback(11);
+  EXPECT_EQ(data.get("k", 13), value("11"));
+  EXPECT_EQ(data.get("k", 11), value("11"));
+  data.rollback(11);  // again: nothing left to undo
+  EXPECT_EQ(data.get("k", 13), value("11"));
+  EXPECT_EQ(data.latest_version(), 11);
+}
+
+TEST(VersionedDataTest, RollbackToTheLatestVersionChangesNothing) {
+  VersionedData data(0);
+  data.set(10, "a", "a10");
+  data.clear_range(15, range("a", "b"));
+  data.set(15, "a", "a15");
+  data.set(15, "c", "c15");
+  const size_t bytes = data.bytes();
+  data.rollback(15);
+  EXPECT_EQ(data.latest_version(), 15);
+  EXPECT_EQ(data.get("a", 15), value("a15"));
+  EXPECT_EQ(data.get("a", 14), value("a10"));
+  EXPECT_EQ(data.get("c", 15), value("c15"));
+  EXPECT_EQ(data.bytes(), bytes);
+  EXPECT_EQ(written_keys(data), (std::vector<Key>{"a", "c"}));
+}
+
+TEST(VersionedDataTest, RollbackGoesNoLowerThanTheDurableVersion) {
+  VersionedData data(0);
+  data.set(10, "a", "a10");
+  data.set(20, "a", "a20");
+  data.set(30, "b", "b30");
+  EXPECT_EQ(data.make_durable(20).size(), 2u);
+  data.rollback(20);  // everything left is above 20
+  EXPECT_EQ(data.latest_version(), 20);
+  EXPECT_EQ(data.oldest_version(), 20);
+  EXPECT_EQ(data.get("a", 100), unknown);
+  EXPECT_EQ(data.get("b", 100), unknown);
+  EXPECT_TRUE(written_keys(data).empty());
+  EXPECT_EQ(data.bytes(), 0u);
+  EXPECT_TRUE(data.make_durable(20).empty());
+}
+
+TEST(VersionedDataTest, WritesAfterARollbackAreOrderedAfterTheKeptOnes) {
+  VersionedData data(0);
+  data.set(10, "a", "a10");
+  data.clear_range(20, range("a", "b"));
+  data.rollback(10);
+  data.set(25, "a", "a25");
+  data.clear_range(30, range("", "z"));
+  data.set(30, "a", "a30");
+  EXPECT_EQ(data.get("a", 24), value("a10"));
+  EXPECT_EQ(data.get("a", 29), value("a25"));
+  EXPECT_EQ(data.get("a", 30), value("a30"));
+  EXPECT_EQ(data.get("q", 30), cleared());
+  // The engine gets the kept write and the new ones, in order, and not the undone clear.
+  const std::vector<Mutation> durable = data.make_durable(30);
+  ASSERT_EQ(durable.size(), 4u);
+  EXPECT_EQ(durable[0], (Mutation{MutationType::set_value, "a", "a10"}));
+  EXPECT_EQ(durable[1], (Mutation{MutationType::set_value, "a", "a25"}));
+  EXPECT_EQ(durable[2], (Mutation{MutationType::clear_range, "", "z"}));
+  EXPECT_EQ(durable[3], (Mutation{MutationType::set_value, "a", "a30"}));
+}
+
+}  // namespace
+}  // namespace keel

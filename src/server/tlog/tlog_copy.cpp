@@ -1,0 +1,131 @@
+#include "server/tlog/tlog_copy.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "runtime/combinators.h"
+#include "runtime/trace.h"
+#include "server/tlog/tlog_files.h"
+
+namespace keel {
+namespace {
+
+// How long one copy request may take, how often it is tried, and the pause between tries.
+constexpr double copy_timeout_seconds = 5.0;
+constexpr int copy_attempts_max = 4;
+constexpr double copy_retry_delay_seconds = 0.5;
+
+// Throws recovery_failed unless `reply` continues a copy of [begin, last] in version order.
+void check_copy_reply(const TLogCopyReply& reply, Version begin, Version last) {
+  bool valid = reply.next > begin && reply.next <= last + 1;
+  Version previous = begin - 1;
+  for (const TLogCopyEntry& entry : reply.entries) {
+    valid = valid && entry.version > previous && entry.version < reply.next;
+    previous = entry.version;
+  }
+  if (valid) return;
+  TraceEvent(Severity::error, "TLogSeedReplyInvalid")
+      .detail("Begin", begin)
+      .detail("Last", last)
+      .detail("Next", reply.next)
+      .detail("Entries", reply.entries.size());
+  throw Error(errc::recovery_failed);
+}
+
+// The copied versions as records continuing the log's chain.
+std::vector<TLogRecord> seed_records(const TLogState& state, std::vector<TLogCopyEntry> entries) {
+  std::vector<TLogRecord> records;
+  records.reserve(entries.size());
+  Version prev_version = state.last_version;
+  for (TLogCopyEntry& entry : entries) {
+    records.push_back(TLogRecord{state.generation, prev_version, entry.version, 0, std::move(entry.mutations)});
+    prev_version = entry.version;
+  }
+  return records;
+}
+
+// One copy reply from `source`, retried a few times before giving up with recovery_failed.
+Future<TLogCopyReply> copy_with_retries(TLogInterface source, Version begin, Version last) {
+  for (int attempt = 1;; ++attempt) {
+    TLogCopyRequest request;
+    request.begin = begin;
+    request.last = last;
+    request.bytes_limit = seed_copy_bytes_limit;
+    Future<TLogCopyReply> replied = timeout_error(source.copy.get_reply(request), copy_timeout_seconds);
+    co_await ready(replied);
+    if (!replied.is_error()) {
+      TLogCopyReply reply = co_await std::move(replied);
+      co_return reply;
+    }
+    TraceEvent(Severity::warn, "TLogSeedCopyFailed")
+        .detail("Source", source.id)
+        .detail("Begin", begin)
+        .detail("Attempt", attempt)
+        .error(replied.error());
+    if (attempt >= copy_attempts_max) throw Error(errc::recovery_failed);
+    co_await delay(copy_retry_delay_seconds);
+  }
+}
+
+// Appends records (already in chain order) to the log, starting a new segment first if needed.
+Future<Void> append_seed(TLogState* state, std::vector<TLogRecord> records) {
+  Future<Void> rolled = roll_segment_if_full(state, records.front().version);
+  co_await rolled;
+  Future<Void> written = write_records(state, std::move(records));
+  co_await written;
+  co_return Void{};
+}
+
+}  // namespace
+
+Future<Void> seed_log(TLogState* state, std::optional<TLogInterface> source, Version recovery_version) {
+  KEEL_ASSERT(!state->has_records && state->last_version == 0);
+  Version begin = 0;
+  size_t versions = 0;
+  while (source.has_value() && begin <= recovery_version) {
+    Future<TLogCopyReply> copied = copy_with_retries(*source, begin, recovery_version);
+    TLogCopyReply reply = co_await copied;
+    check_copy_reply(reply, begin, recovery_version);
+    begin = reply.next;
+    versions += reply.entries.size();
+    if (reply.entries.empty()) continue;
+    Future<Void> appended = append_seed(state, seed_records(*state, std::move(reply.entries)));
+    co_await appended;
+  }
+  // The generation-start record joins the seed to the chain of the generation.
+  std::vector<TLogRecord> start;
+  start.push_back(TLogRecord{state->generation, state->last_version, recovery_version, recovery_version, {}});
+  Future<Void> appended = append_seed(state, std::move(start));
+  co_await appended;
+  Future<Void> synced = state->file->sync();
+  co_await synced;
+  KEEL_ASSERT(state->last_version == recovery_version && state->appended.get() == recovery_version);
+  KEEL_ASSERT(state->known_committed == recovery_version);
+  state->durable.set(recovery_version);
+  TraceEvent("TLogSeeded")
+      .detail("Id", state->id)
+      .detail("Generation", state->generation)
+      .detail("RecoveryVersion", recovery_version)
+      .detail("Source", source.has_value() ? source->id : 0)
+      .detail("Versions", versions);
+  co_return Void{};
+}
+
+Future<Void> answer_copy(TLogState* state, TLogCopyRequest request) {
+  if (request.last > state->last_version) {
+    TraceEvent(Severity::warn, "TLogCopyBeyondEnd")
+        .detail("Last", request.last)
+        .detail("LastVersion", state->last_version);
+    request.reply.send_error(Error(errc::operation_failed));
+    co_return Void{};
+  }
+  // Locked, this log syncs whatever it appended; unlocked, it syncs all the time.
+  Future<Void> durable = state->durable.when_at_least(request.last);
+  co_await durable;
+  const int64_t bytes_limit = std::min(request.bytes_limit, copy_reply_bytes_max);
+  request.reply.send(collect_copy(*state, request.begin, request.last, bytes_limit));
+  co_return Void{};
+}
+
+}  // namespace keel

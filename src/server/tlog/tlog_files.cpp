@@ -1,0 +1,224 @@
+#include "server/tlog/tlog_files.h"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "rpc/frame.h"
+#include "rpc/serialize.h"
+#include "runtime/combinators.h"
+#include "runtime/trace.h"
+#include "server/tlog/tlog.h"
+
+namespace keel {
+namespace {
+
+constexpr std::string_view segment_prefix = "log-";
+constexpr size_t segment_digits = 20;
+constexpr std::string_view directory_prefix = "tlog-";
+constexpr size_t id_hex_digits = 16;
+
+std::string segment_name(Version first_version) { return fmt::format("log-{:020d}", first_version); }
+
+std::string path_in(const std::string& directory, const std::string& name) { return directory + "/" + name; }
+
+// The first version of a segment file name, or nullopt for other names.
+std::optional<Version> parse_segment_name(const std::string& name) {
+  if (name.size() != segment_prefix.size() + segment_digits || name.rfind(segment_prefix, 0) != 0) return std::nullopt;
+  Version version = 0;
+  const char* begin = name.data() + segment_prefix.size();
+  const char* end = name.data() + name.size();
+  const auto [stop, error] = std::from_chars(begin, end, version);
+  if (error != std::errc() || stop != end || version < 0) return std::nullopt;
+  return version;
+}
+
+// Replays one segment's records and returns the length of its valid prefix; a bad record is a
+// torn tail only in the last segment (the caller cuts it off).
+size_t replay_segment(TLogState& state, const std::string& data, bool last_segment, const std::string& path) {
+  size_t offset = 0;
+  while (offset < data.size()) {
+    Frame frame;
+    const size_t record_start = offset;
+    const FrameStatus status = decode_frame_at(data, offset, frame);
+    if (status != FrameStatus::ok) {
+      if (last_segment) {
+        TraceEvent("TLogTornTail").detail("Path", path).detail("Offset", offset).detail("Bytes", data.size() - offset);
+        return record_start;
+      }
+      TraceEvent(Severity::error, "TLogCorrupt").detail("Path", path).detail("Offset", offset);
+      throw Error(errc::checksum_failed);
+    }
+    const auto record = deserialize_from_string<TLogRecord>(frame.message);
+    index_record(state, record);
+    state.segments.back().last_version = record.version;
+  }
+  return data.size();
+}
+
+// Reads, replays and syncs one segment, cutting off a torn tail if it is the last.
+Future<Void> recover_segment(TLogState* state, std::string path, Version first_version, bool last_segment) {
+  IWorld& files = world();
+  Future<std::shared_ptr<IFile>> opened = files.open_file(path, open_flags::read_write);
+  std::shared_ptr<IFile> file = co_await opened;
+  Future<int64_t> sized = file->size();
+  const int64_t size = co_await sized;
+  Future<std::string> read = file->read(0, size);
+  const std::string data = co_await read;
+  state->segments.push_back(TLogSegment{path, first_version, state->last_version});
+  const Version before = state->last_version;
+  const size_t valid = replay_segment(*state, data, last_segment, path);
+  TraceEvent("TLogSegmentReplayed")
+      .detail("Path", path)
+      .detail("From", before)
+      .detail("To", state->last_version)
+      .detail("Bytes", data.size())
+      .detail("Valid", valid);
+  // What a killed process left in the page cache is not durable yet: a power loss could still
+  // take it. Sync before trusting it, and cut a torn tail off for good.
+  if (valid < data.size()) {
+    Future<Void> truncated = file->truncate(static_cast<int64_t>(valid));
+    co_await truncated;
+  }
+  Future<Void> synced = file->sync();
+  co_await synced;
+  co_return Void{};
+}
+
+// The segment files of `directory` (created if missing), by first version, oldest first.
+Future<std::vector<std::pair<Version, std::string>>> list_segments(std::string directory) {
+  IWorld& files = world();
+  Future<Void> made = files.create_directories(directory);
+  co_await made;
+  Future<std::vector<std::string>> listed = files.list_directory(directory);
+  const std::vector<std::string> names = co_await listed;
+  std::vector<std::pair<Version, std::string>> segments;
+  for (const std::string& name : names) {
+    if (std::optional<Version> first = parse_segment_name(name)) segments.emplace_back(*first, name);
+  }
+  std::sort(segments.begin(), segments.end());
+  co_return segments;
+}
+
+}  // namespace
+
+std::string tlog_directory_name(uint64_t id) { return fmt::format("tlog-{:016x}", id); }
+
+std::optional<uint64_t> parse_tlog_directory_name(const std::string& name) {
+  if (name.size() != directory_prefix.size() + id_hex_digits || name.rfind(directory_prefix, 0) != 0) {
+    return std::nullopt;
+  }
+  for (size_t i = directory_prefix.size(); i < name.size(); ++i) {
+    const char c = name[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+  }
+  uint64_t id = 0;
+  std::from_chars(name.data() + directory_prefix.size(), name.data() + name.size(), id, 16);
+  return id;
+}
+
+Future<Void> recover_files(TLogState* state) {
+  KEEL_ASSERT(!state->has_records && state->segments.empty());
+  Future<std::vector<std::pair<Version, std::string>>> listed = list_segments(state->directory);
+  const std::vector<std::pair<Version, std::string>> segments = co_await listed;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const std::string path = path_in(state->directory, segments[i].second);
+    Future<Void> recovered = recover_segment(state, path, segments[i].first, i + 1 == segments.size());
+    co_await recovered;
+  }
+  state->appended.set(state->last_version);
+  state->durable.set(state->last_version);
+  TraceEvent("TLogRecovered")
+      .detail("Directory", state->directory)
+      .detail("Generation", state->generation)
+      .detail("LastVersion", state->last_version)
+      .detail("KnownCommitted", state->known_committed)
+      .detail("Segments", segments.size());
+  co_return Void{};
+}
+
+Future<Void> start_empty_files(TLogState* state) {
+  KEEL_ASSERT(!state->has_records && state->segments.empty() && state->last_version == 0);
+  Future<std::vector<std::pair<Version, std::string>>> listed = list_segments(state->directory);
+  const std::vector<std::pair<Version, std::string>> stale = co_await listed;
+  if (!stale.empty()) {
+    TraceEvent(Severity::warn, "TLogStaleSegmentsDeleted")
+        .detail("Directory", state->directory)
+        .detail("Count", stale.size());
+    Future<Void> deleted = delete_segment_files(state->directory);
+    co_await deleted;
+  }
+  const Version first_version = state->last_version + 1;
+  const std::string path = path_in(state->directory, segment_name(first_version));
+  Future<std::shared_ptr<IFile>> opened = world().open_file(path, open_flags::read_write | open_flags::create);
+  state->file = co_await opened;
+  Future<Void> truncated = state->file->truncate(0);
+  co_await truncated;
+  state->file_size = 0;
+  state->segments.push_back(TLogSegment{path, first_version, state->last_version});
+  co_return Void{};
+}
+
+Future<Void> roll_segment_if_full(TLogState* state, Version version) {
+  if (state->file_size <= segment_bytes_max) co_return Void{};
+  const std::string path = path_in(state->directory, segment_name(version));
+  if (path == state->segments.back().path) co_return Void{};  // only a first segment can be named so
+  Future<std::shared_ptr<IFile>> opened = world().open_file(path, open_flags::read_write | open_flags::create);
+  std::shared_ptr<IFile> next = co_await opened;
+  Future<Void> truncated = next->truncate(0);
+  co_await truncated;
+  // Appends are serial, so every write to the current file has completed: once it is synced, the
+  // sync loop may move on to the new file without leaving anything behind.
+  Future<Void> synced = state->file->sync();
+  co_await synced;
+  state->file = next;
+  state->file_size = 0;
+  state->segments.push_back(TLogSegment{path, version, state->last_version});
+  TraceEvent("TLogSegmentStarted").detail("Path", path);
+  co_return Void{};
+}
+
+Future<Void> write_records(TLogState* state, std::vector<TLogRecord> records) {
+  KEEL_ASSERT(!records.empty() && state->file != nullptr);
+  std::string bytes;
+  for (const TLogRecord& record : records) {
+    encode_frame(static_cast<uint64_t>(record.version), serialize_to_string(record), bytes);
+    index_record(*state, record);
+  }
+  const Version last = records.back().version;
+  state->segments.back().last_version = last;
+  const int64_t offset = state->file_size;
+  state->file_size += static_cast<int64_t>(bytes.size());
+  std::shared_ptr<IFile> file = state->file;
+  Future<Void> written = file->write(offset, std::move(bytes));
+  co_await written;
+  state->appended.set(last);
+  co_return Void{};
+}
+
+Future<Void> drop_popped_segments(TLogState* state) {
+  const Version popped = popped_everywhere(*state);
+  while (state->segments.size() > 1 && state->segments[0].last_version <= popped &&
+         state->segments[1].first_version <= state->durable.get()) {
+    const std::string path = state->segments.front().path;
+    state->segments.erase(state->segments.begin());
+    Future<Void> deleted = world().delete_file(path);
+    co_await deleted;
+  }
+  co_return Void{};
+}
+
+Future<Void> delete_segment_files(std::string directory) {
+  Future<std::vector<std::pair<Version, std::string>>> listed = list_segments(directory);
+  const std::vector<std::pair<Version, std::string>> segments = co_await listed;
+  for (const auto& [first_version, name] : segments) {
+    Future<Void> deleted = world().delete_file(path_in(directory, name));
+    co_await ready(deleted);
+    if (deleted.is_error() && deleted.error().code() != errc::file_not_found) throw deleted.error();
+  }
+  co_return Void{};
+}
+
+}  // namespace keel

@@ -1,0 +1,532 @@
+// The transaction log across generations, in a small simulated cluster: commits, peeks, lock,
+// copy and seeding, restarts (locked, recovered from disk), segment rolling and popping, and
+// removal by the ServerDBInfo. Plus the pure index helpers.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "protocol/well_known.h"
+#include "runtime/combinators.h"
+#include "server/tlog/tlog.h"
+#include "server/tlog/tlog_state.h"
+#include "sim/simulator.h"
+
+namespace keel::sim {
+namespace {
+
+constexpr uint64_t id_a = 0x4000000000000010;
+constexpr uint64_t id_b = 0x4000000000000020;
+constexpr uint64_t id_c = 0x4000000000000030;
+constexpr uint64_t id_d = 0x4000000000000040;
+
+Mutation set_key(std::string key, std::string value) {
+  return Mutation{MutationType::set_value, std::move(key), std::move(value)};
+}
+
+template <class T>
+Future<int> error_of(Future<T> future) {
+  try {
+    co_await future;
+  } catch (const Error& error) {
+    co_return error.code();
+  }
+  co_return 0;
+}
+
+// What a log process reports to the test.
+struct LogRun {
+  Promise<Void> ready;
+  bool removed = false;  // run_tlog returned normally
+  int boots = 0;
+};
+
+Future<Void> log_process(uint64_t id, std::optional<TLogRecruitment> recruitment, AsyncVar<ServerDBInfo>* db_info,
+                         std::shared_ptr<LogRun> run) {
+  Transport::current().listen(world().local_address());
+  // A reboot restarts the log from its files.
+  if (run->boots++ > 0) {
+    recruitment.reset();
+    run->ready = Promise<Void>();
+  }
+  TLogOptions options{id, tlog_directory_name(id), recruitment, db_info};
+  Future<Void> ran = run_tlog(serve_tlog(id), options, run->ready);
+  co_await ran;
+  run->removed = true;
+  co_return Void{};
+}
+
+struct Cluster {
+  explicit Cluster(uint64_t seed) : simulator(seed, false) {}
+
+  SimProcess& add_log(uint64_t id, std::optional<TLogRecruitment> recruitment, std::shared_ptr<LogRun> run) {
+    SimMachine& machine = simulator.add_machine(fmt::format("log{:x}", id));
+    SimProcess& process = simulator.add_process(machine, "log", [this, id, recruitment, run] {
+      return log_process(id, recruitment, &db_info, run);
+    });
+    addresses[id] = process.local_address();
+    return process;
+  }
+  TLogInterface log(uint64_t id) { return tlog_at(addresses.at(id), id); }
+
+  bool run(std::function<Future<Void>()> body, double seconds = 120) {
+    Promise<Void> done;
+    Future<Void> finished = done.get_future();
+    SimMachine& machine = simulator.add_machine(fmt::format("client{}", clients++));
+    simulator.add_process(machine, "client", [body, done]() -> Future<Void> { return run_body(body, done); }, true);
+    return simulator.run_until(finished, now() + seconds);
+  }
+  static Future<Void> run_body(std::function<Future<Void>()> body, Promise<Void> done) {
+    Transport::current().listen(world().local_address());
+    Future<Void> ran = body();
+    co_await ran;
+    done.send(Void{});
+    co_return Void{};
+  }
+
+  Simulator simulator;
+  AsyncVar<ServerDBInfo> db_info;
+  std::map<uint64_t, NetworkAddress> addresses;
+  int clients = 0;
+};
+
+Future<int> commit(TLogInterface log, uint64_t generation, Version prev, Version version,
+                   std::vector<TaggedMutation> mutations, Version known_committed = 0) {
+  TLogCommitRequest request;
+  request.generation = generation;
+  request.prev_version = prev;
+  request.version = version;
+  request.known_committed_version = known_committed;
+  request.mutations = std::move(mutations);
+  Future<Void> replied = log.commit.get_reply(request);
+  Future<int> error = error_of(replied);
+  co_return co_await error;
+}
+
+Future<TLogPeekReply> peek(TLogInterface log, Tag tag, Version begin) {
+  TLogPeekRequest request;
+  request.tag = tag;
+  request.begin = begin;
+  Future<TLogPeekReply> replied = log.peek.get_reply(request);
+  co_return co_await replied;
+}
+
+Future<TLogLockReply> lock(TLogInterface log) {
+  TLogLockRequest request;
+  Future<TLogLockReply> replied = log.lock.get_reply(request);
+  co_return co_await replied;
+}
+
+Future<int> confirm(TLogInterface log, uint64_t generation) {
+  TLogConfirmRunningRequest request;
+  request.generation = generation;
+  Future<Void> replied = log.confirm_running.get_reply(request);
+  Future<int> error = error_of(replied);
+  co_return co_await error;
+}
+
+std::vector<Version> versions_of(const TLogPeekReply& reply) {
+  std::vector<Version> versions;
+  for (const VersionedMutations& entry : reply.messages) versions.push_back(entry.version);
+  return versions;
+}
+
+TEST(TLogTest, CommitsPeeksAndLock) {
+  Cluster cluster(1);
+  auto run = std::make_shared<LogRun>();
+  cluster.add_log(id_a, TLogRecruitment{1, 0, std::nullopt}, run);
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    TLogInterface log = cluster.log(id_a);
+    Future<Void> ready = run->ready.get_future();
+    co_await ready;
+    // Out of chain order: 30 waits for 20.
+    Future<int> third = commit(log, 1, 20, 30, {TaggedMutation{{1}, set_key("c", "3")}});
+    Future<int> first = commit(log, 1, 0, 10, {TaggedMutation{{1, 2}, set_key("a", "1")}});
+    Future<int> second = commit(log, 1, 10, 20, {TaggedMutation{{2}, set_key("b", "2")}}, 10);
+    int code = co_await first;
+    EXPECT_EQ(code, 0);
+    code = co_await second;
+    EXPECT_EQ(code, 0);
+    code = co_await third;
+    EXPECT_EQ(code, 0);
+    Future<int> other_generation = commit(log, 2, 30, 40, {});
+    code = co_await other_generation;
+    EXPECT_EQ(code, errc::tlog_stopped);
+    Future<int> off_chain = commit(log, 1, 0, 5, {});
+    code = co_await off_chain;
+    EXPECT_EQ(code, errc::operation_failed);
+    TLogPeekReply tag1 = co_await peek(log, 1, 0);
+    EXPECT_EQ(versions_of(tag1), (std::vector<Version>{10, 30}));
+    EXPECT_EQ(tag1.end, 31);
+    EXPECT_EQ(tag1.known_committed_version, 10);
+    TLogPeekReply tag2 = co_await peek(log, 2, 11);
+    EXPECT_EQ(versions_of(tag2), (std::vector<Version>{20}));
+    code = co_await confirm(log, 1);
+    EXPECT_EQ(code, 0);
+    code = co_await confirm(log, 2);
+    EXPECT_EQ(code, errc::tlog_stopped);
+
+    // A commit waiting for its predecessor fails when the log is locked.
+    Future<int> waiting = commit(log, 1, 35, 50, {});
+    co_await delay(0.1);
+    TLogLockReply locked = co_await lock(log);
+    EXPECT_EQ(locked.end, 31);
+    EXPECT_EQ(locked.generation, 1u);
+    EXPECT_EQ(locked.known_committed_version, 10);
+    code = co_await waiting;
+    EXPECT_EQ(code, errc::tlog_stopped);
+    Future<int> after_lock = commit(log, 1, 30, 40, {});
+    code = co_await after_lock;
+    EXPECT_EQ(code, errc::tlog_stopped);
+    code = co_await confirm(log, 1);
+    EXPECT_EQ(code, errc::tlog_stopped);
+    locked = co_await lock(log);  // idempotent
+    EXPECT_EQ(locked.end, 31);
+    tag1 = co_await peek(log, 1, 0);  // still served
+    EXPECT_EQ(versions_of(tag1), (std::vector<Version>{10, 30}));
+
+    TLogCopyRequest copy;
+    copy.begin = 0;
+    copy.last = 30;
+    copy.bytes_limit = 1 << 20;
+    TLogCopyReply copied = co_await log.copy.get_reply(copy);
+    EXPECT_EQ(copied.next, 31);
+    EXPECT_EQ(copied.entries.size(), 3u);
+    EXPECT_EQ(copied.entries[0].version, 10);
+    EXPECT_EQ(copied.entries[0].mutations.size(), 1u);  // one mutation of tags 1 and 2
+    EXPECT_EQ(copied.entries[0].mutations[0].tags, (std::vector<Tag>{1, 2}));
+    copy.bytes_limit = 1;  // one version per reply
+    copied = co_await log.copy.get_reply(copy);
+    EXPECT_EQ(copied.entries.size(), 1u);
+    EXPECT_EQ(copied.next, 11);
+    copy.last = 40;  // beyond the log
+    code = co_await error_of(log.copy.get_reply(copy));
+    EXPECT_EQ(code, errc::operation_failed);
+    co_return Void{};
+  }));
+}
+
+TEST(TLogTest, SeedsFromALockedLogAndRestartsLocked) {
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    SCOPED_TRACE(fmt::format("seed {}", seed));
+    Cluster cluster(seed);
+    auto run_a = std::make_shared<LogRun>();
+    cluster.add_log(id_a, TLogRecruitment{1, 0, std::nullopt}, run_a);
+    Version recovery_version = 0;
+    ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+      TLogInterface log = cluster.log(id_a);
+      Future<Void> ready = run_a->ready.get_future();
+      co_await ready;
+      Version prev = 0;
+      for (Version version = 100; version <= 1000; version += 100) {
+        std::vector<TaggedMutation> mutations;
+        mutations.push_back(TaggedMutation{{1}, set_key(fmt::format("k{}", version), "x")});
+        mutations.push_back(TaggedMutation{{1, 2}, set_key("shared", fmt::format("{}", version))});
+        Future<int> committed = commit(log, 1, prev, version, mutations, prev);
+        const int code = co_await committed;
+        EXPECT_EQ(code, 0);
+        prev = version;
+      }
+      TLogPopRequest pop;
+      pop.tag = 2;
+      pop.up_to = 500;
+      co_await log.pop.get_reply(pop);
+      TLogLockReply locked = co_await lock(log);
+      recovery_version = locked.end - 1;
+      co_return Void{};
+    }));
+    EXPECT_EQ(recovery_version, 1000);
+    auto run_b = std::make_shared<LogRun>();
+    SimProcess& b = cluster.add_log(id_b, TLogRecruitment{2, recovery_version, cluster.log(id_a)}, run_b);
+    ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+      TLogInterface log = cluster.log(id_b);
+      Future<Void> ready = run_b->ready.get_future();
+      co_await ready;
+      TLogPeekReply tag1 = co_await peek(log, 1, 0);
+      EXPECT_EQ(tag1.messages.size(), 10u);
+      EXPECT_EQ(tag1.messages[0].mutations.size(), 2u);
+      EXPECT_EQ(tag1.end, 1001);
+      EXPECT_EQ(tag1.known_committed_version, 1000);
+      TLogPeekReply tag2 = co_await peek(log, 2, 0);
+      EXPECT_EQ(versions_of(tag2), (std::vector<Version>{600, 700, 800, 900, 1000}));
+      Future<int> old_generation = commit(log, 1, 1000, 2000, {});
+      int code = co_await old_generation;
+      EXPECT_EQ(code, errc::tlog_stopped);
+      Future<int> first = commit(log, 2, 1000, 2000, {TaggedMutation{{2}, set_key("new", "1")}}, 1000);
+      code = co_await first;
+      EXPECT_EQ(code, 0);
+      code = co_await confirm(log, 2);
+      EXPECT_EQ(code, 0);
+      co_return Void{};
+    }));
+    if (seed % 2 == 0) {
+      cluster.simulator.power_cycle(b.machine(), 0.5);
+    } else {
+      cluster.simulator.reboot(b, KillKind::process, 0.5);
+    }
+    ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+      co_await delay(1);
+      TLogInterface log = cluster.log(id_b);
+      Future<Void> ready = run_b->ready.get_future();
+      co_await ready;
+      int code = co_await confirm(log, 2);
+      EXPECT_EQ(code, errc::tlog_stopped);
+      Future<int> restarted = commit(log, 2, 2000, 3000, {});
+      code = co_await restarted;
+      EXPECT_EQ(code, errc::tlog_stopped);
+      TLogLockReply locked = co_await lock(log);
+      EXPECT_EQ(locked.end, 2001);  // the acknowledged commit survived
+      EXPECT_EQ(locked.generation, 2u);
+      EXPECT_EQ(locked.known_committed_version, 1000);
+      TLogPeekReply tag2 = co_await peek(log, 2, 0);
+      EXPECT_EQ(versions_of(tag2), (std::vector<Version>{600, 700, 800, 900, 1000, 2000}));
+      co_return Void{};
+    }));
+  }
+}
+
+// Commits racing a lock: every acknowledged commit is below the lock's end, everything below the
+// end is durable (it survives a power loss), and nothing is appended after the lock.
+TEST(TLogTest, LockCoversEveryAcknowledgedCommit) {
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    SCOPED_TRACE(fmt::format("seed {}", seed));
+    Cluster cluster(seed);
+    auto run = std::make_shared<LogRun>();
+    SimProcess& process = cluster.add_log(id_a, TLogRecruitment{1, 0, std::nullopt}, run);
+    constexpr int commits = 40;
+    std::vector<int> codes(commits + 1, -1);
+    Version end = 0;
+    ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+      TLogInterface log = cluster.log(id_a);
+      Future<Void> ready = run->ready.get_future();
+      co_await ready;
+      std::vector<Future<int>> pending;
+      Future<TLogLockReply> locking;
+      const int lock_at = static_cast<int>(cluster.simulator.random().random_int(1, commits + 1));
+      for (int version = 1; version <= commits; ++version) {
+        if (version == lock_at) locking = lock(log);
+        std::vector<TaggedMutation> mutations;
+        mutations.push_back(TaggedMutation{{7}, set_key(fmt::format("k{}", version), "v")});
+        pending.push_back(commit(log, 1, version - 1, version, mutations));
+        if (cluster.simulator.random().coin(0.3)) co_await delay(0.001);
+      }
+      TLogLockReply locked = co_await locking;
+      end = locked.end;
+      for (int version = 1; version <= commits; ++version) {
+        Future<int> replied = pending[version - 1];
+        codes[version] = co_await replied;
+      }
+      co_return Void{};
+    }));
+    for (int version = 1; version <= commits; ++version) {
+      if (codes[version] == 0) {
+        EXPECT_LT(version, end) << version;
+      }
+      if (version >= end) {
+        EXPECT_EQ(codes[version], errc::tlog_stopped) << version;
+      }
+    }
+    cluster.simulator.power_cycle(process.machine(), 0.5);
+    ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+      co_await delay(1);
+      TLogInterface log = cluster.log(id_a);
+      Future<Void> ready = run->ready.get_future();
+      co_await ready;
+      TLogLockReply locked = co_await lock(log);
+      EXPECT_EQ(locked.end, end);
+      TLogPeekReply peeked = co_await peek(log, 7, 0);
+      EXPECT_EQ(static_cast<Version>(peeked.messages.size()), end - 1);
+      co_return Void{};
+    }));
+  }
+}
+
+TEST(TLogTest, UnreachableSourceFailsTheRecruit) {
+  Cluster cluster(3);
+  auto run_a = std::make_shared<LogRun>();
+  SimProcess& a = cluster.add_log(id_a, TLogRecruitment{1, 0, std::nullopt}, run_a);
+  TLogInterface source = cluster.log(id_a);
+  cluster.simulator.kill(a, KillKind::process);
+  auto run_b = std::make_shared<LogRun>();
+  cluster.add_log(id_b, TLogRecruitment{2, 100, source}, run_b);
+  int error = 0;
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    error = co_await error_of(run_b->ready.get_future());
+    co_return Void{};
+  }));
+  EXPECT_EQ(error, errc::recovery_failed);
+}
+
+TEST(TLogTest, RollsSegmentsDropsPoppedOnesAndReplays) {
+  Cluster cluster(4);
+  auto run = std::make_shared<LogRun>();
+  SimProcess& process = cluster.add_log(id_a, TLogRecruitment{1, 0, std::nullopt}, run);
+  const std::string value(1 << 20, 'v');
+  const std::string directory = tlog_directory_name(id_a);
+  size_t segments_before_pop = 0;
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    TLogInterface log = cluster.log(id_a);
+    Future<Void> ready = run->ready.get_future();
+    co_await ready;
+    for (Version version = 1; version <= 40; ++version) {
+      std::vector<TaggedMutation> mutations;
+      mutations.push_back(TaggedMutation{{static_cast<Tag>(version % 2)}, set_key("k", value)});
+      Future<int> committed = commit(log, 1, version - 1, version, mutations);
+      const int code = co_await committed;
+      EXPECT_EQ(code, 0);
+    }
+    segments_before_pop = process.machine().disk.list(directory).size();
+    for (Tag tag : {Tag{0}, Tag{1}}) {
+      TLogPopRequest pop;
+      pop.tag = tag;
+      pop.up_to = 38;
+      co_await log.pop.get_reply(pop);
+    }
+    co_await delay(1);
+    co_return Void{};
+  }));
+  EXPECT_GE(segments_before_pop, 3u);
+  EXPECT_EQ(process.machine().disk.list(directory).size(), 1u);
+  cluster.simulator.reboot(process, KillKind::process, 0.5);
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    co_await delay(1);
+    TLogInterface log = cluster.log(id_a);
+    Future<Void> ready = run->ready.get_future();
+    co_await ready;
+    TLogLockReply locked = co_await lock(log);
+    EXPECT_EQ(locked.end, 41);
+    TLogPeekReply tag0 = co_await peek(log, 0, 39);
+    EXPECT_EQ(versions_of(tag0), (std::vector<Version>{40}));
+    co_return Void{};
+  }));
+}
+
+// A seed larger than a copy reply and a segment: many replies, segment rolls, and a replay of the
+// seeded records, the generation-start record and a commit after a restart.
+TEST(TLogTest, SeedsManyVersionsAcrossSegments) {
+  Cluster cluster(7);
+  auto run_a = std::make_shared<LogRun>();
+  cluster.add_log(id_a, TLogRecruitment{1, 0, std::nullopt}, run_a);
+  const std::string value(1 << 20, 'v');
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    TLogInterface log = cluster.log(id_a);
+    Future<Void> ready = run_a->ready.get_future();
+    co_await ready;
+    for (Version version = 1; version <= 40; ++version) {
+      std::vector<TaggedMutation> mutations;
+      mutations.push_back(TaggedMutation{{static_cast<Tag>(version % 2)}, set_key("k", value)});
+      Future<int> committed = commit(log, 1, version - 1, version, mutations);
+      const int code = co_await committed;
+      EXPECT_EQ(code, 0);
+    }
+    TLogPopRequest pop;
+    pop.tag = 0;
+    pop.up_to = 10;
+    co_await log.pop.get_reply(pop);
+    TLogLockReply locked = co_await lock(log);
+    EXPECT_EQ(locked.end, 41);
+    co_return Void{};
+  }));
+  auto run_b = std::make_shared<LogRun>();
+  SimProcess& b = cluster.add_log(id_b, TLogRecruitment{2, 40, cluster.log(id_a)}, run_b);
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    TLogInterface log = cluster.log(id_b);
+    Future<Void> ready = run_b->ready.get_future();
+    co_await ready;
+    std::vector<TaggedMutation> mutations;
+    mutations.push_back(TaggedMutation{{0}, set_key("after", "1")});
+    Future<int> committed = commit(log, 2, 40, 50, mutations);
+    const int code = co_await committed;
+    EXPECT_EQ(code, 0);
+    co_return Void{};
+  }));
+  EXPECT_GE(b.machine().disk.list(tlog_directory_name(id_b)).size(), 2u);
+  cluster.simulator.power_cycle(b.machine(), 0.5);
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    co_await delay(1);
+    TLogInterface log = cluster.log(id_b);
+    Future<Void> ready = run_b->ready.get_future();
+    co_await ready;
+    TLogLockReply locked = co_await lock(log);
+    EXPECT_EQ(locked.end, 51);
+    EXPECT_EQ(locked.generation, 2u);
+    TLogPeekReply tag0 = co_await peek(log, 0, 0);
+    const std::vector<Version> expected{12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 50};
+    EXPECT_EQ(versions_of(tag0), expected);
+    TLogPeekReply tag1 = co_await peek(log, 1, 0);
+    EXPECT_EQ(tag1.messages.size(), 20u);
+    co_return Void{};
+  }));
+}
+
+ServerDBInfo info_of(uint64_t generation, std::vector<TLogInterface> tlogs) {
+  ServerDBInfo info;
+  info.id = generation * 10 + tlogs.size();
+  info.generation = generation;
+  info.recovery_state = RecoveryState::accepting_commits;
+  info.tlogs = std::move(tlogs);
+  return info;
+}
+
+TEST(TLogTest, RemovedWhenANewerGenerationGoesOnWithoutIt) {
+  Cluster cluster(5);
+  std::map<uint64_t, std::shared_ptr<LogRun>> runs;
+  std::map<uint64_t, SimProcess*> processes;
+  const std::vector<std::pair<uint64_t, uint64_t>> logs{{id_a, 1}, {id_b, 2}, {id_c, 2}, {id_d, 3}};
+  for (const auto& [id, generation] : logs) {
+    runs[id] = std::make_shared<LogRun>();
+    processes[id] = &cluster.add_log(id, TLogRecruitment{generation, 0, std::nullopt}, runs[id]);
+  }
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    for (const auto& [id, generation] : logs) {
+      Future<Void> ready = runs[id]->ready.get_future();
+      co_await ready;
+    }
+    ServerDBInfo recovering = info_of(2, {cluster.log(id_b)});
+    recovering.recovery_state = RecoveryState::recruiting;
+    cluster.db_info.set(recovering);
+    cluster.db_info.set(info_of(1, {cluster.log(id_a)}));
+    co_await delay(1);
+    for (const auto& [id, generation] : logs) EXPECT_FALSE(runs[id]->removed) << id;
+    cluster.db_info.set(info_of(2, {cluster.log(id_b)}));
+    co_await delay(1);
+    co_return Void{};
+  }));
+  EXPECT_TRUE(runs[id_a]->removed);   // an older generation's
+  EXPECT_FALSE(runs[id_b]->removed);  // listed
+  EXPECT_TRUE(runs[id_c]->removed);   // the same generation's, not listed: an orphan
+  EXPECT_FALSE(runs[id_d]->removed);  // a newer generation's: the info is stale
+  EXPECT_TRUE(processes[id_a]->machine().disk.list(tlog_directory_name(id_a)).empty());
+  EXPECT_EQ(processes[id_b]->machine().disk.list(tlog_directory_name(id_b)).size(), 1u);
+}
+
+TEST(TLogTest, DirectoryNames) {
+  EXPECT_EQ(tlog_directory_name(0x4000000000000010), "tlog-4000000000000010");
+  EXPECT_EQ(parse_tlog_directory_name("tlog-4000000000000010"), std::optional<uint64_t>(0x4000000000000010));
+  EXPECT_EQ(parse_tlog_directory_name("tlog-400000000000001"), std::nullopt);
+  EXPECT_EQ(parse_tlog_directory_name("tlog-400000000000001A"), std::nullopt);
+  EXPECT_EQ(parse_tlog_directory_name("tlog-0"), std::nullopt);
+  EXPECT_EQ(parse_tlog_directory_name("storage-4000000000000010"), std::nullopt);
+}
+
+TEST(TLogTest, MergeTagsKeepsEachTagsOrder) {
+  const Mutation a = set_key("a", "1"), b = set_key("b", "2"), c = set_key("c", "3");
+  // The record was [a{1,2}, b{2,3}, c{1,2}].
+  const std::vector<Mutation> tag1{a, c}, tag2{a, b, c}, tag3{b};
+  std::vector<TaggedMutation> merged = merge_tags({{1, &tag1}, {2, &tag2}, {3, &tag3}});
+  ASSERT_EQ(merged.size(), 3u);
+  EXPECT_EQ(merged[0].tags, (std::vector<Tag>{1, 2}));
+  EXPECT_EQ(merged[1].tags, (std::vector<Tag>{2, 3}));
+  EXPECT_EQ(merged[2].tags, (std::vector<Tag>{1, 2}));
+  // Whatever the merge finds, indexing the result gives every tag its own list back.
+  const std::vector<Mutation> odd1{b, a, a}, odd2{a, b};
+  merged = merge_tags({{1, &odd1}, {2, &odd2}});
+  std::map<Tag, std::vector<Mutation>> split;
+  for (const TaggedMutation& tagged : merged) {
+    for (Tag tag : tagged.tags) split[tag].push_back(tagged.mutation);
+  }
+  EXPECT_EQ(split[1], odd1);
+  EXPECT_EQ(split[2], odd2);
+}
+
+}  // namespace
+}  // namespace keel::sim

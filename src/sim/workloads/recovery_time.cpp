@@ -1,0 +1,96 @@
+// RecoveryTime: measures how long the cluster takes to commit again after the process hosting
+// a transaction role is killed. Every `interval_seconds` it asks the cluster status where the
+// role (`role`: sequencer, proxy, tlog, or any of them) runs, kills that process (rebooting it
+// `reboot_delay_seconds` later), and commits one small transaction, retrying, until it
+// succeeds: the time from the kill to that commit is one sample (simulated time), traced as
+// SimRecoveryTime. The check fails only when no sample was taken although kills happened.
+// Options: kills (3), interval_seconds (6), role ("any"), reboot_delay_seconds (1).
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "client/database.h"
+#include "client/status.h"
+#include "runtime/combinators.h"
+#include "runtime/trace.h"
+#include "sim/workload.h"
+#include "sim/workloads/workload_support.h"
+
+namespace keel::sim {
+namespace {
+
+class RecoveryTime final : public Workload {
+ public:
+  RecoveryTime(RunContext& context, const Options& options)
+      : context_(context),
+        kills_(static_cast<int>(options.number("kills", 3))),
+        interval_(options.number("interval_seconds", 6)),
+        role_(options.text("role", "any")),
+        reboot_delay_(options.number("reboot_delay_seconds", 1)) {}
+
+  Future<Void> start() override {
+    Database db = static_cluster_database(context_);
+    for (int i = 0; i < kills_; ++i) {
+      co_await delay(interval_);
+      Future<ClusterStatus> asked = timeout_error(get_cluster_status(db), 5.0);
+      co_await ready(asked);
+      if (asked.is_error()) continue;
+      SimProcess* victim = process_hosting(asked.get());
+      if (victim == nullptr || !victim->alive()) continue;
+      const double killed_at = now();
+      context_.simulator.reboot(*victim, KillKind::process, reboot_delay_);
+      auto body = [](Transaction& transaction) -> Future<Void> {
+        transaction.set("\xf0recovery_time/probe", "1");
+        co_return Void{};
+      };
+      co_await db.run(body);
+      const double seconds = now() - killed_at;
+      samples_.push_back(seconds);
+      TraceEvent("SimRecoveryTime").detail("Seconds", seconds).detail("Victim", victim->local_address().to_string());
+    }
+    co_return Void{};
+  }
+
+  Future<std::vector<std::string>> check() override {
+    std::vector<double> sorted = samples_;
+    std::sort(sorted.begin(), sorted.end());
+    if (!sorted.empty()) {
+      TraceEvent("SimRecoveryTimes")
+          .detail("Samples", sorted.size())
+          .detail("Median", sorted[sorted.size() / 2])
+          .detail("Max", sorted.back());
+    }
+    return std::vector<std::string>{};
+  }
+
+ private:
+  SimProcess* process_hosting(const ClusterStatus& status) {
+    std::vector<NetworkAddress> candidates;
+    for (const RoleStatus& role : status.roles) {
+      const bool wanted = role_ == "any" ? role.role != "storage" : role.role == role_;
+      if (wanted) candidates.push_back(role.address);
+    }
+    if (candidates.empty()) return nullptr;
+    const NetworkAddress chosen =
+        candidates[static_cast<size_t>(context_.simulator.random().random_int(0, static_cast<int64_t>(candidates.size())))];
+    for (SimProcess* process : context_.cluster) {
+      if (process->local_address() == chosen) return process;
+    }
+    return nullptr;
+  }
+
+  RunContext& context_;
+  int kills_;
+  double interval_;
+  std::string role_;
+  double reboot_delay_;
+  std::vector<double> samples_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_recovery_time(RunContext& context, const Options& options) {
+  return std::make_unique<RecoveryTime>(context, options);
+}
+
+}  // namespace keel::sim
