@@ -3,8 +3,8 @@
 // Every commit batch gets (version, prev_version) from the sequencer, so all batches of a
 // generation form one chain that resolvers and logs process strictly in order. Versions
 // advance about versions_per_second per second of time. `generation` names the epoch (one per
-// start of the static cluster; recoveries arrive with fault tolerance). Requests carry the
-// generation they expect, or 0 for "the current one"; replies say which it is.
+// recovery; a sequencer serves one). Requests carry the generation they expect, or 0 for "the
+// current one"; replies say which it is.
 #pragma once
 
 #include "protocol/types.h"
