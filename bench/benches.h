@@ -28,7 +28,8 @@ struct DbBenchOptions {
   std::string cluster_file;  // empty: start an embedded server for the run
   std::string engine;        // the embedded server's engine; empty: the server's default
   // load (only load, report the load rate and amplification), point-read, point-write, mix,
-  // range-scan, counter, rmw-hot
+  // range-scan, counter, rmw-hot; bank (transfers between accounts, audited: it checks, and
+  // fails the command when an audit does not add up; bench/db_bench_bank.cpp)
   std::string workload = "point-read";
   int clients = 50;
   double duration_seconds = 10;
@@ -41,9 +42,10 @@ struct DbBenchOptions {
   double read_fraction = 0.9;           // mix: reads, the rest are updates (blind writes)
   int reads_per_transaction = 10;       // point-read
   int hot_keys = 10;                    // rmw-hot
+  int accounts = 100;                   // bank
 };
 // Throughput and latency percentiles of one workload (after loading the keys), and the engines'
-// write and space amplification from cluster status.
+// write and space amplification from cluster status. 1 when it failed (bank: an audit failed).
 int run_db_bench(const DbBenchOptions& options);
 
 // The raw baseline: round trips per second between this process and a forked child echoing

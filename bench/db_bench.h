@@ -27,6 +27,10 @@ class ValueSource {
 // server has made the load durable in its engine and prints the engines' amplification.
 Future<Void> run_load(Database db, const DbBenchOptions& options);
 
+// The bank workload (bench/db_bench_bank.cpp): transfers for options.duration_seconds with
+// audits; false (after printing why) when an audit did not add up or could not complete.
+Future<bool> run_bank(Database db, const DbBenchOptions& options);
+
 // Prints one line of the storage servers' engine metrics from status, summed over servers:
 // write amplification (device / logical bytes written) and space amplification (disk / data).
 Future<Void> report_engines(Database db, std::string label);

@@ -1,4 +1,5 @@
-// `keel bench rpc|db|sim`: the benchmarks of bench/ (they measure; they assert nothing).
+// `keel bench rpc|db|sim`: the benchmarks of bench/ (they measure; they assert nothing, except
+// `keel bench db --workload bank`, which audits).
 #include <unistd.h>
 
 #include <climits>
@@ -34,7 +35,7 @@ Command add_bench_command(CLI::App& app) {
   db_command->add_option("-C,--cluster-file", db->cluster_file, "Cluster to load (default: start an embedded server)");
   db_command->add_option("--workload", db->workload, "Workload")
       ->capture_default_str()
-      ->check(CLI::IsMember({"load", "point-read", "point-write", "mix", "range-scan", "counter", "rmw-hot"}));
+      ->check(CLI::IsMember({"load", "point-read", "point-write", "mix", "range-scan", "counter", "rmw-hot", "bank"}));
   db_command->add_option("--engine", db->engine, "Engine of the embedded server (default: the server's)")
       ->check(CLI::IsMember({"memory", "ssd", "rocksdb"}));
   db_command->add_flag("!--no-load", db->load, "Do not load the keys first (a `--workload load` run did)");
@@ -52,6 +53,8 @@ Command add_bench_command(CLI::App& app) {
   db_command->add_option("--value-size", db->value_bytes, "Value bytes")->capture_default_str()->check(CLI::Range(0, 100000));
   db_command->add_option("--reads-per-transaction", db->reads_per_transaction, "Reads per point-read transaction")
       ->capture_default_str()->check(CLI::Range(1, 1000));
+  db_command->add_option("--accounts", db->accounts, "Accounts of the bank workload")
+      ->capture_default_str()->check(CLI::Range(2, 10000));
   db_command->add_option("--hot-keys", db->hot_keys, "Keys of the rmw-hot workload")->capture_default_str()->check(CLI::Range(1, 1000000));
   CLI::App* sim_command = bench_command->add_subcommand("sim", "Simulated events per wall-clock second");
   sim_command->add_option("--spec", simulation->spec_path, "Spec to run")->capture_default_str()->check(CLI::ExistingFile);

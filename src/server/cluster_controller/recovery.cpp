@@ -1,6 +1,7 @@
 // One recovery: from the core state to a new generation accepting commits
 // (docs/fault_tolerance.md, "Recovery as built").
 #include <algorithm>
+#include <optional>
 
 #include "protocol/well_known.h"
 #include "rpc/serialize.h"
@@ -17,8 +18,9 @@ namespace {
 // can only raise the recovery version's floor of data kept: fewer versions to roll back).
 constexpr double lock_grace_seconds = 0.05;
 constexpr double lock_attempt_seconds = 1.0;
-// A recovery waits this long for as many transaction workers as the generation has logs,
-// then places several logs on one worker if it must.
+// A recovery waits this long (from the first transaction worker it knows) for as many
+// transaction workers as the generation has logs, then places several logs on one worker if
+// it must.
 constexpr double recruit_wait_seconds = 1.0;
 
 struct LockedLogs {
@@ -69,11 +71,16 @@ Future<LockedLogs> lock_old_logs(const CoreState& core) {
 }
 
 // Up to `wanted` distinct transaction workers in random order (fewer if the wait runs out).
+// The wait counts from the first worker known: a newly elected controller knows none, and the
+// workers reach it one by one as each gives up on the old controller. Taking the first alone
+// would put every log of the generation on one process, whose death would then stop recovery
+// until it came back (no old log left to lock).
 Future<std::vector<WorkerInterface>> choose_workers(ControllerState* state, size_t wanted) {
-  const double deadline = now() + recruit_wait_seconds;
+  std::optional<double> deadline;
   while (true) {
     std::vector<WorkerInterface> workers = state->transaction_workers();
-    if (workers.size() >= wanted || (!workers.empty() && now() >= deadline)) {
+    if (!workers.empty() && !deadline) deadline = now() + recruit_wait_seconds;
+    if (workers.size() >= wanted || (deadline && now() >= *deadline)) {
       for (size_t i = workers.size(); i > 1; --i) {
         std::swap(workers[i - 1], workers[static_cast<size_t>(deterministic_random().random_int(0, static_cast<int64_t>(i)))]);
       }

@@ -86,16 +86,24 @@ Future<std::optional<LeaderInfo>> ask_leader(CoordinatorInterface coordinator) {
 Future<std::optional<LeaderInfo>> get_leader(std::vector<CoordinatorInterface> coordinators) {
   std::vector<Future<std::optional<LeaderInfo>>> asks;
   for (const CoordinatorInterface& coordinator : coordinators) asks.push_back(ask_leader(coordinator));
+  const size_t majority = coordinators.size() / 2 + 1;
   std::map<uint64_t, size_t> votes;
-  std::map<uint64_t, LeaderInfo> infos;
-  for (Future<std::optional<LeaderInfo>>& ask : asks) {
-    std::optional<LeaderInfo> leader = co_await ask;
-    if (!leader) continue;
-    ++votes[leader->candidate_id];
-    infos[leader->candidate_id] = *leader;
-  }
-  for (const auto& [id, count] : votes) {
-    if (count >= coordinators.size() / 2 + 1) co_return infos[id];
+  std::vector<bool> counted(asks.size(), false);
+  // Answers count as they arrive: a majority that agrees decides without waiting for a
+  // coordinator that is down (each ask ends by its timeout, so the loop ends).
+  for (size_t answered = 0; answered < asks.size();) {
+    std::vector<Future<Void>> pending;
+    for (size_t i = 0; i < asks.size(); ++i) {
+      if (!counted[i]) pending.push_back(ready(asks[i]));
+    }
+    co_await when_any(std::move(pending));
+    for (size_t i = 0; i < asks.size(); ++i) {
+      if (counted[i] || !asks[i].is_ready()) continue;
+      counted[i] = true;
+      ++answered;
+      const std::optional<LeaderInfo>& leader = asks[i].get();
+      if (leader && ++votes[leader->candidate_id] >= majority) co_return *leader;
+    }
   }
   co_return std::nullopt;
 }

@@ -158,8 +158,13 @@ Future<Void> register_with_controller(WorkerState* state) {
       request.known_db_info_id = state->db_info.get().id;
       Future<ServerDBInfo> reply =
           timeout_error(description.controller.register_worker.get_reply(request), register_timeout_seconds);
-      co_await ready(reply);
-      if (reply.is_error()) break;
+      // A controller whose process is known to have failed is given up on at once.
+      const NetworkAddress controller_address = description.controller.register_worker.endpoint().address;
+      Future<Void> failed = Transport::current().failure_monitor().on_failed(controller_address);
+      std::vector<Future<Void>> either{ready(reply), failed};
+      Future<size_t> first = when_any(std::move(either));
+      co_await first;
+      if (!reply.is_ready() || reply.is_error()) break;
       if (reply.get().id != state->db_info.get().id && reply.get().id != 0) state->db_info.set(reply.get());
     }
     TraceEvent(Severity::info, "WorkerLostController").suppress_for(1);
