@@ -11,6 +11,8 @@ ClientKnobs::ClientKnobs() {
   registry.declare("stale_generation_wait_seconds", &stale_generation_wait_seconds, {0.2, 3.0});
   registry.declare("proxy_retry_delay_initial_seconds", &proxy_retry_delay_initial_seconds, {0.001, 0.1});
   registry.declare("proxy_retry_delay_max_seconds", &proxy_retry_delay_max_seconds, {0.1, 3.0});
+  registry.declare("storage_read_timeout_seconds", &storage_read_timeout_seconds, {1.0, 3.0});
+  registry.declare("storage_unavailable_penalty_seconds", &storage_unavailable_penalty_seconds, {0.1, 5.0});
 }
 
 ClientKnobs& client_knobs() {

@@ -17,6 +17,11 @@ struct ClientKnobs {
   // Pause between read-version attempts after a proxy failed, doubling up to the max.
   double proxy_retry_delay_initial_seconds = 0.01;
   double proxy_retry_delay_max_seconds = 1.0;
+  // A read sent to one member of a shard's team that has no answer within this long moves on
+  // to the next member (client/load_balance.h); not for the last member tried.
+  double storage_read_timeout_seconds = 1.5;
+  // A storage server that failed a read is tried after the other members for this long.
+  double storage_unavailable_penalty_seconds = 2.0;
 
   ClientKnobs();
 };

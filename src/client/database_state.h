@@ -1,6 +1,6 @@
 // DatabaseState: what a client process knows about one cluster: its coordinators, how to reach
-// the proxies of the current generation, and a cache of shard locations (invalidated when a
-// storage server says wrong_shard_server).
+// the proxies of the current generation, a cache of shard locations (invalidated when a
+// storage server says wrong_shard_server), and the storage servers that failed reads lately.
 //
 // The proxies come from the coordinators: they name the elected cluster controller, whose
 // leader description (protocol/cluster_controller_interface.h) lists the proxies of the
@@ -22,6 +22,16 @@
 #include "world/network_address.h"
 
 namespace keel {
+
+// What reads from storage teams met (client/load_balance.h): for status and tests.
+struct StorageReadStats {
+  uint64_t reads = 0;        // reads sent to a team (one per shard read, retries within the team included)
+  uint64_t failovers = 0;    // times a read moved on from a member that could not serve it
+  // Reads that found no member reachable: each failed to connect, lost its connection or had no
+  // such endpoint (none was merely behind or slow: future_version, timed_out).
+  uint64_t unreachable = 0;
+  double slowest_seconds = 0;  // the longest read that succeeded, failovers included
+};
 
 struct DatabaseState {
   explicit DatabaseState(std::vector<NetworkAddress> coordinator_addresses)
@@ -48,6 +58,10 @@ struct DatabaseState {
   std::optional<Future<ClusterDescription>> proxy_lookup;
   std::map<Key, ShardLocation> locations;  // by range begin
   uint64_t next_proxy = 0;
+  // Storage servers (by address) that failed a read lately, until when reads try them last
+  // (client/load_balance.h).
+  std::map<NetworkAddress, double> storage_avoid_until;
+  StorageReadStats storage_reads;
 
   static constexpr int watches_max = 10000;
   int watches = 0;  // outstanding (see client/watch.h)

@@ -3,6 +3,7 @@
 #include "client/client_knobs.h"
 #include "client/database.h"
 #include "client/database_state.h"
+#include "client/load_balance.h"
 #include "protocol/atomic_ops.h"
 #include "protocol/limits.h"
 #include "runtime/combinators.h"
@@ -17,14 +18,16 @@ constexpr int range_batch_rows = 1000;
 const Key system_keys_end = "\xff\xff";
 const Key user_keys_end = "\xff";
 
-// Calls `read` against the storage server holding `key`, refreshing the location cache when the
-// shard moved.
-template <class Reply, class Read>
-Future<Reply> at_shard(DatabaseState* database, Key key, bool before, Read read) {
+// Sends `send(location, server)` to a member of the team holding `key` (load_balance.h),
+// refreshing the location cache when the shard moved; `*used` is the location it was sent to.
+template <class Reply, class Send>
+Future<Reply> at_shard(DatabaseState* database, Key key, bool before, Send send, ShardLocation* used = nullptr) {
   while (true) {
     ShardLocation location = co_await database->locate(key, before);
+    if (used != nullptr) *used = location;
     try {
-      Future<Reply> reply = read(location);
+      auto to_member = [&location, &send](const StorageServerInterface& server) { return send(location, server); };
+      Future<Reply> reply = load_balanced<Reply>(database, location, to_member);
       co_return co_await reply;
     } catch (const Error& error) {
       if (error.code() != errc::wrong_shard_server) throw;
@@ -34,13 +37,13 @@ Future<Reply> at_shard(DatabaseState* database, Key key, bool before, Read read)
 }
 
 Future<std::optional<Value>> storage_get(DatabaseState* database, Key key, Version version) {
-  auto read = [key, version](const ShardLocation& location) -> Future<GetValueReply> {
+  auto send = [&key, version](const ShardLocation&, const StorageServerInterface& server) {
     GetValueRequest request;
     request.key = key;
     request.version = version;
-    return location.servers.front().get_value.get_reply(request);
+    return server.get_value.get_reply(request);
   };
-  GetValueReply reply = co_await at_shard<GetValueReply>(database, key, false, read);
+  GetValueReply reply = co_await at_shard<GetValueReply>(database, key, false, send);
   co_return reply.value;
 }
 
@@ -51,17 +54,17 @@ struct StoragePage {
 };
 
 Future<StoragePage> storage_page(DatabaseState* database, KeyRange range, Version version, int limit, bool reverse) {
-  auto read = [&range, version, limit, reverse](const ShardLocation& location) -> Future<GetKeyValuesReply> {
+  auto send = [&range, version, limit, reverse](const ShardLocation& location, const StorageServerInterface& server) {
     GetKeyValuesRequest request;
     request.range = KeyRange{std::max(range.begin, location.range.begin), std::min(range.end, location.range.end)};
     request.version = version;
     request.limit = limit;
     request.reverse = reverse;
-    return location.servers.front().get_key_values.get_reply(request);
+    return server.get_key_values.get_reply(request);
   };
   const Key anchor = reverse ? range.end : range.begin;
-  ShardLocation location = co_await database->locate(anchor, reverse);
-  GetKeyValuesReply reply = co_await at_shard<GetKeyValuesReply>(database, anchor, reverse, read);
+  ShardLocation location;
+  GetKeyValuesReply reply = co_await at_shard<GetKeyValuesReply>(database, anchor, reverse, send, &location);
   StoragePage page;
   page.covered = KeyRange{std::max(range.begin, location.range.begin), std::min(range.end, location.range.end)};
   if (reply.more && !reply.data.empty()) {

@@ -4,6 +4,7 @@
 
 #include "client/database.h"
 #include "client/database_state.h"
+#include "client/load_balance.h"
 #include "runtime/scheduler.h"
 #include "runtime/trace.h"
 
@@ -61,13 +62,17 @@ Future<Void> run_watch(std::shared_ptr<DatabaseState> database, Key key, Future<
   double backoff = retry_delay_first_seconds;
   while (true) {
     Error failure;
+    std::optional<NetworkAddress> server;  // the member asked, once chosen
     try {
       ShardLocation location = co_await database->locate(key);
+      // One member of the team (any applies the same mutations); one that failed lately last.
+      const StorageServerInterface& member = location.servers[team_order(*database, location).front()];
+      server = member.watch_value.endpoint().address;
       WatchValueRequest request;
       request.key = key;
       request.value = value;
       request.version = version;
-      Future<WatchValueReply> replied = location.servers.front().watch_value.get_reply(request);
+      Future<WatchValueReply> replied = member.watch_value.get_reply(request);
       WatchValueReply reply = co_await replied;
       if (reply.changed) co_return Void{};
       version = std::max(version, reply.version);
@@ -77,7 +82,9 @@ Future<Void> run_watch(std::shared_ptr<DatabaseState> database, Key key, Future<
       failure = error;
     }
     if (!failure.is_retryable()) throw failure;
-    // The server may have lost the shard or died: ask where the key lives now.
+    // The server may have died (the next attempt prefers another member) or lost the shard:
+    // ask where the key lives now.
+    if (server && is_storage_unavailable(failure)) avoid_storage_server(*database, *server);
     database->invalidate(key);
     TraceEvent(Severity::info, "ClientWatchRetry").error(failure).suppress_for(1);
     co_await delay(backoff);

@@ -7,7 +7,8 @@
 // except that it fires when its starting value fell out of the 5 s window before it was read.
 //
 // Each storage server answers an unchanged watch after a timeout, and the client re-registers,
-// moving to the key's new server when its shard moved and retrying through failures.
+// moving to the key's new server when its shard moved and retrying through failures (on
+// another member of the shard's team, when it has several: client/load_balance.h).
 // At most DatabaseState::watches_max watches per Database are outstanding (too_many_watches).
 #pragma once
 

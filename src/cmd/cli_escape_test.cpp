@@ -216,6 +216,29 @@ TEST(CliStatusTest, ShowsRolesAndStorageServers) {
   EXPECT_NE(text.find("memory"), std::string::npos) << text;
   EXPECT_LT(text.rfind("4    127.0.0.1:4501"), text.find("unreachable")) << text;
   EXPECT_NE(text.find("unreachable"), std::string::npos) << text;
+  EXPECT_NE(text.find("Replication            - -\n"), std::string::npos) << text;  // not reported
+}
+
+TEST(CliStatusTest, ShowsReplicationHealth) {
+  ClusterStatus status;
+  status.storage_replicas = 2;
+  status.replicas_reachable_min = 2;
+  std::string text = format_cluster_status(status);
+  EXPECT_NE(text.find("  Replication            - double (2 of 2 replicas reachable for every shard)\n"),
+            std::string::npos)
+      << text;
+  status.replicas_reachable_min = 0;
+  status.degraded_shards = {{KeyRange{"", "U"}, 1}, {KeyRange{"\xff", "\xff\xff"}, 0}};
+  text = format_cluster_status(status);
+  EXPECT_NE(text.find("  Replication            - double - DEGRADED: 2 shards with fewer than 2 replicas reachable "
+                      "(fewest: 0): [..U) 1 of 2, [\\xff..\\xff\\xff) 0 of 2\n"),
+            std::string::npos)
+      << text;
+  status.storage_replicas = 3;
+  status.degraded_shards.assign(10, ShardReplicationStatus{KeyRange{"a", "b"}, 2});
+  text = format_cluster_status(status);
+  EXPECT_NE(text.find("triple - DEGRADED: 10 shards"), std::string::npos) << text;
+  EXPECT_NE(text.find("[a..b) 2 of 3, and 2 more\n"), std::string::npos) << text;
 }
 
 }  // namespace

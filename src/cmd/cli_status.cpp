@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "client/cluster_file.h"
+#include "cmd/cli_escape.h"
+#include "protocol/cluster_config.h"
 #include "protocol/limits.h"
 
 namespace keel::cmd {
@@ -85,6 +87,30 @@ std::string format_engine(const StorageServerStatus& server) {
                      server.engine_commit_seconds_mean * 1000, server.engine_commit_seconds_max * 1000);
 }
 
+// "double (2 of 2 replicas reachable for every shard)", or the shards below k with how many of
+// their servers are reachable (at most shards_listed_max of them, then how many more).
+std::string format_replication(const ClusterStatus& status) {
+  constexpr size_t shards_listed_max = 8;
+  if (status.storage_replicas <= 0) return "-";
+  const std::string mode = replication_mode_name(status.storage_replicas);
+  if (status.degraded_shards.empty()) {
+    return fmt::format("{} ({} of {} replicas reachable for every shard)", mode, status.storage_replicas,
+                       status.storage_replicas);
+  }
+  std::string shards;
+  for (size_t i = 0; i < status.degraded_shards.size() && i < shards_listed_max; ++i) {
+    const ShardReplicationStatus& shard = status.degraded_shards[i];
+    shards += fmt::format("{}[{}..{}) {} of {}", i == 0 ? "" : ", ", printable(shard.range.begin),
+                          printable(shard.range.end), shard.replicas_reachable, status.storage_replicas);
+  }
+  if (status.degraded_shards.size() > shards_listed_max) {
+    shards += fmt::format(", and {} more", status.degraded_shards.size() - shards_listed_max);
+  }
+  const size_t count = status.degraded_shards.size();
+  return fmt::format("{} - DEGRADED: {} shard{} with fewer than {} replicas reachable (fewest: {}): {}", mode, count,
+                     count == 1 ? "" : "s", status.storage_replicas, status.replicas_reachable_min, shards);
+}
+
 }  // namespace
 
 std::string format_bytes(int64_t bytes) {
@@ -108,7 +134,8 @@ std::string format_cluster_status(const ClusterStatus& status) {
   text += fmt::format("  Cluster controller     - {}\n", status.coordinator.to_string());
   const std::string coordinators = status.coordinators.empty() ? "-" : describe_addresses(status.coordinators);
   text += fmt::format("  Coordinators           - {}\n", coordinators);
-  text += fmt::format("  Live committed version - {}\n\n", status.live_committed_version);
+  text += fmt::format("  Live committed version - {}\n", status.live_committed_version);
+  text += fmt::format("  Replication            - {}\n\n", format_replication(status));
   text += format_roles(status.roles);
   text += format_workers(status.workers);
   text += fmt::format("\nStorage servers ({}):\n", status.storage.size());

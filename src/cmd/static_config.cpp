@@ -18,11 +18,13 @@ constexpr const char* process_class_unset = "unset";
 const std::set<std::string> transaction_roles = {"sequencer", "proxy", "resolver", "tlog"};
 constexpr int storage_servers_max = 64;
 constexpr int shard_count_max = 255;
+constexpr size_t zone_bytes_max = 64;
 
 struct ProcessEntry {
   NetworkAddress address;
   std::set<std::string> roles;
   int storage_servers = 1;
+  std::string zone;  // empty: the address
   bool transaction() const {
     auto transactional = [](const std::string& role) { return transaction_roles.count(role) > 0; };
     return std::any_of(roles.begin(), roles.end(), transactional);
@@ -53,7 +55,7 @@ void check_keys(const std::string& path, const toml::table& table, const std::se
 ProcessEntry parse_process(const std::string& path, const toml::node& node) {
   const toml::table* process = node.as_table();
   if (process == nullptr) invalid(path, "each [[process]] must be a table");
-  check_keys(path, *process, {"address", "roles", "storage_servers"}, "[[process]]");
+  check_keys(path, *process, {"address", "roles", "storage_servers", "zone"}, "[[process]]");
   const std::optional<std::string> address_text = (*process)["address"].value<std::string>();
   if (!address_text) invalid(path, "a [[process]] has no address");
   ProcessEntry entry;
@@ -78,6 +80,13 @@ ProcessEntry parse_process(const std::string& path, const toml::node& node) {
       invalid(path, fmt::format("storage_servers must be 1..{}", storage_servers_max));
     }
     entry.storage_servers = static_cast<int>(*value);
+  }
+  if (const toml::node_view<const toml::node> zone = (*process)["zone"]; zone) {
+    const std::optional<std::string> name = zone.value<std::string>();
+    if (!name || name->empty() || name->size() > zone_bytes_max) {
+      invalid(path, fmt::format("{}: zone must be a non-empty string of at most {} bytes", *address_text, zone_bytes_max));
+    }
+    entry.zone = *name;
   }
   return entry;
 }
@@ -133,6 +142,25 @@ int count_role(const std::vector<ProcessEntry>& processes, const std::string& ro
                                         [&role](const ProcessEntry& entry) { return entry.roles.count(role) > 0; }));
 }
 
+// The `replication` mode as a number of storage replicas (default single: 1).
+int parse_replication(const std::string& path, const toml::table& root) {
+  const toml::node* node = root.get("replication");
+  if (node == nullptr) return 1;
+  const std::optional<std::string> mode = node->value<std::string>();
+  const std::optional<int> replicas = mode ? replication_mode_replicas(*mode) : std::nullopt;
+  if (!replicas) invalid(path, "replication must be \"single\", \"double\" or \"triple\"");
+  return *replicas;
+}
+
+int parse_shard_count(const std::string& path, const toml::table& root) {
+  if (const toml::table* shards = root["shards"].as_table()) check_keys(path, *shards, {"count"}, "[shards]");
+  const std::optional<int64_t> shard_count = root["shards"]["count"].value<int64_t>();
+  if (root["shards"]["count"] && (!shard_count || *shard_count < 1 || *shard_count > shard_count_max)) {
+    invalid(path, fmt::format("shards.count must be 1..{}", shard_count_max));
+  }
+  return static_cast<int>(shard_count.value_or(4));
+}
+
 }  // namespace
 
 StaticConfig parse_static_config(const std::string& toml_text, const std::string& path) {
@@ -142,7 +170,7 @@ StaticConfig parse_static_config(const std::string& toml_text, const std::string
   } catch (const toml::parse_error& error) {
     invalid(path, fmt::format("line {}: {}", error.source().begin.line, error.description()));
   }
-  check_keys(path, root, {"coordinators", "process", "shards"}, "the top level");
+  check_keys(path, root, {"coordinators", "process", "replication", "shards"}, "the top level");
   const std::vector<ProcessEntry> processes = parse_processes(path, root);
   StaticConfig config;
   ClusterConfig& cluster = config.cluster;
@@ -154,7 +182,7 @@ StaticConfig parse_static_config(const std::string& toml_text, const std::string
   for (const ProcessEntry& process : processes) {
     if (process.roles.count("storage") > 0) {
       for (int i = 0; i < process.storage_servers; ++i) {
-        cluster.storage.push_back(StorageLocation{RoleLocation{process.address, i}, next_tag++});
+        cluster.storage.push_back(StorageLocation{RoleLocation{process.address, i}, next_tag++, process.zone});
       }
     }
     const bool storage_only = !process.transaction();
@@ -164,15 +192,15 @@ StaticConfig parse_static_config(const std::string& toml_text, const std::string
     invalid(path, "the cluster needs at least one proxy, resolver, tlog and storage role");
   }
   cluster.resolver_ranges = split_by_first_byte(resolvers, keyspace_end);
-  if (const toml::table* shards = root["shards"].as_table()) check_keys(path, *shards, {"count"}, "[shards]");
-  const std::optional<int64_t> shard_count = root["shards"]["count"].value<int64_t>();
-  if (root["shards"]["count"] && (!shard_count || *shard_count < 1 || *shard_count > shard_count_max)) {
-    invalid(path, fmt::format("shards.count must be 1..{}", shard_count_max));
+  cluster.storage_replicas = parse_replication(path, root);
+  if (cluster.storage_replicas > cluster.storage_zones()) {
+    invalid(path, fmt::format("replication \"{}\" needs storage servers in {} zones (processes, or the zones they "
+                              "name), but only {} host storage servers",
+                              replication_mode_name(cluster.storage_replicas), cluster.storage_replicas,
+                              cluster.storage_zones()));
   }
-  const std::vector<KeyRange> shards = default_shard_ranges(static_cast<int>(shard_count.value_or(4)));
-  for (size_t i = 0; i < shards.size(); ++i) {
-    cluster.shards.push_back(ShardAssignment{shards[i], {cluster.storage[i % cluster.storage.size()].tag}});
-  }
+  cluster.shards = assign_shards(default_shard_ranges(parse_shard_count(path, root)), cluster.storage,
+                                 cluster.storage_replicas);
   try {
     cluster.validate();
   } catch (const Error& error) {

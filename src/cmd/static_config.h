@@ -4,6 +4,7 @@
 // and its own --listen.
 //
 //   coordinators = ["127.0.0.1:4500", "127.0.0.1:4501", "127.0.0.1:4502"]  # optional
+//   replication = "double"     # "single" (default), "double" or "triple": storage servers per shard
 //   [[process]]
 //   address = "127.0.0.1:4500"
 //   roles = ["sequencer", "proxy", "resolver", "tlog"]   # any of these and "storage"
@@ -11,8 +12,14 @@
 //   address = "127.0.0.1:4501"
 //   roles = ["storage"]
 //   storage_servers = 2        # storage servers in this process (default 1; storage role only)
+//   zone = "rack1"             # optional failure domain (default: the address)
 //   [shards]
 //   count = 4                  # user-key shards (default 4), round-robin over the storage servers
+//
+// Replication: every shard lives on k storage servers (single 1, double 2, triple 3) in
+// distinct zones; k larger than the number of zones hosting storage servers is an error. The
+// teams are a pure function of the file (protocol/cluster_config.h assign_shards), so every
+// restart with the same file finds the same shard map.
 //
 // Coordinators: addresses of listed processes, an odd number up to 5, no address twice; by
 // default the first process listed that has a transaction role. The first coordinator writes

@@ -131,5 +131,60 @@ storage_servers = 2
   EXPECT_NE(error_of(processes + processes).find("listed twice"), std::string::npos);
 }
 
+const std::string two_storage_processes = R"(
+[[process]]
+address = "127.0.0.1:4500"
+roles = ["sequencer", "proxy", "resolver", "tlog"]
+[[process]]
+address = "127.0.0.1:4501"
+roles = ["storage"]
+storage_servers = 2
+[[process]]
+address = "127.0.0.1:4502"
+roles = ["storage"]
+storage_servers = 2
+)";
+
+TEST(StaticConfigTest, SingleReplicationByDefault) {
+  const ClusterConfig cluster = parse_static_config(two_storage_processes, "cluster.toml").cluster;
+  EXPECT_EQ(cluster.storage_replicas, 1);
+  for (size_t i = 0; i < cluster.shards.size(); ++i) {
+    EXPECT_EQ(cluster.shards[i].tags, std::vector<Tag>{static_cast<Tag>(i % 4)});  // round robin, as always
+  }
+}
+
+TEST(StaticConfigTest, DoubleReplicationPutsEveryShardOnBothProcesses) {
+  const ClusterConfig cluster =
+      parse_static_config("replication = \"double\"\n" + two_storage_processes, "cluster.toml").cluster;
+  EXPECT_EQ(cluster.storage_replicas, 2);
+  ASSERT_EQ(cluster.shards.size(), 5u);
+  for (const ShardAssignment& shard : cluster.shards) {
+    ASSERT_EQ(shard.tags.size(), 2u);
+    EXPECT_NE(cluster.storage_for(shard.tags[0]).location.address, cluster.storage_for(shard.tags[1]).location.address);
+  }
+  // The same file gives the same shard map (the proxies check it on every start).
+  const ClusterConfig again =
+      parse_static_config("replication = \"double\"\n" + two_storage_processes, "cluster.toml").cluster;
+  EXPECT_EQ(describe_shards(again.shards), describe_shards(cluster.shards));
+}
+
+TEST(StaticConfigTest, ReplicationNeedsEnoughZones) {
+  EXPECT_NE(error_of("replication = \"triple\"\n" + two_storage_processes)
+                .find("replication \"triple\" needs storage servers in 3 zones (processes, or the zones they name), "
+                      "but only 2 host storage servers"),
+            std::string::npos);
+  EXPECT_NE(error_of("replication = \"quadruple\"\n" + two_storage_processes).find("\"single\", \"double\" or"),
+            std::string::npos);
+  EXPECT_NE(error_of("replication = 2\n" + two_storage_processes).find("replication must be"), std::string::npos);
+  // Two processes named into one zone are one failure domain.
+  std::string one_zone = two_storage_processes;
+  one_zone += "zone = \"rack1\"\n";  // the last process
+  const size_t first_storage = one_zone.find("storage_servers = 2\n");
+  one_zone.insert(first_storage, "zone = \"rack1\"\n");
+  EXPECT_NE(error_of("replication = \"double\"\n" + one_zone).find("only 1 host"), std::string::npos);
+  EXPECT_EQ(parse_static_config(one_zone, "cluster.toml").cluster.storage[0].zone, "rack1");
+  EXPECT_NE(error_of(two_storage_processes + "zone = \"\"\n").find("zone must be"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace keel::cmd

@@ -1,6 +1,7 @@
 #include "protocol/cluster_config.h"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -27,16 +28,77 @@ std::vector<KeyRange> default_shard_ranges(int count) {
   return ranges;
 }
 
+namespace {
+
+[[noreturn]] void invalid_config(const char* why) {
+  TraceEvent(Severity::warn_always, "ClusterConfigInvalid").detail("Reason", why);
+  throw Error(errc::invalid_option_value);
+}
+
+int count_zones(const std::vector<StorageLocation>& storage) {
+  std::set<std::string> zones;
+  for (const StorageLocation& location : storage) zones.insert(zone_of(location));
+  return static_cast<int>(zones.size());
+}
+
+// The team of shard `shard` (header: assign_shards).
+std::vector<Tag> team_of(size_t shard, const std::vector<StorageLocation>& storage, int replicas) {
+  const size_t n = storage.size();
+  const size_t step = std::max<size_t>(1, n / static_cast<size_t>(replicas));
+  std::vector<Tag> team;
+  std::set<std::string> zones;
+  for (size_t member = 0; member < static_cast<size_t>(replicas); ++member) {
+    const size_t start = (shard + member * step) % n;
+    for (size_t offset = 0; offset < n; ++offset) {
+      const StorageLocation& candidate = storage[(start + offset) % n];
+      if (zones.insert(zone_of(candidate)).second) {
+        team.push_back(candidate.tag);
+        break;
+      }
+    }
+  }
+  KEEL_ASSERT(team.size() == static_cast<size_t>(replicas));  // the caller checked the zones
+  return team;
+}
+
+}  // namespace
+
+std::string zone_of(const StorageLocation& storage) {
+  return storage.zone.empty() ? storage.location.address.to_string() : storage.zone;
+}
+
+std::vector<ShardAssignment> assign_shards(const std::vector<KeyRange>& ranges,
+                                           const std::vector<StorageLocation>& storage, int replicas) {
+  if (replicas < 1 || replicas > storage_replicas_max) invalid_config("storage replicas must be 1..5");
+  if (replicas > count_zones(storage)) invalid_config("more storage replicas than zones with storage servers");
+  std::vector<ShardAssignment> shards;
+  for (size_t i = 0; i < ranges.size(); ++i) shards.push_back(ShardAssignment{ranges[i], team_of(i, storage, replicas)});
+  return shards;
+}
+
+std::string replication_mode_name(int replicas) {
+  switch (replicas) {
+    case 1: return "single";
+    case 2: return "double";
+    case 3: return "triple";
+    default: return fmt::format("{} replicas", replicas);
+  }
+}
+
+std::optional<int> replication_mode_replicas(const std::string& name) {
+  if (name == "single") return 1;
+  if (name == "double") return 2;
+  if (name == "triple") return 3;
+  return std::nullopt;
+}
+
 ClusterConfig ClusterConfig::single_process(NetworkAddress address, int storage_servers, int shard_count) {
   ClusterConfig config;
   config.coordinators.push_back(address);
   for (int i = 0; i < storage_servers; ++i) {
-    config.storage.push_back(StorageLocation{RoleLocation{address, i}, static_cast<Tag>(i)});
+    config.storage.push_back(StorageLocation{RoleLocation{address, i}, static_cast<Tag>(i), ""});
   }
-  const std::vector<KeyRange> ranges = default_shard_ranges(shard_count);
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    config.shards.push_back(ShardAssignment{ranges[i], {static_cast<Tag>(i % static_cast<size_t>(storage_servers))}});
-  }
+  config.shards = assign_shards(default_shard_ranges(shard_count), config.storage, 1);
   return config;
 }
 
@@ -54,20 +116,24 @@ const StorageLocation& ClusterConfig::storage_for(Tag tag) const {
   throw Error(errc::invalid_option_value);
 }
 
+int ClusterConfig::storage_zones() const { return count_zones(storage); }
+
 void ClusterConfig::validate() const {
-  auto fail = [](const char* why) {
-    TraceEvent(Severity::warn_always, "ClusterConfigInvalid").detail("Reason", why);
-    throw Error(errc::invalid_option_value);
-  };
+  auto fail = [](const char* why) { invalid_config(why); };
   if (coordinators.empty() || proxies < 1 || resolver_ranges.empty() || tlogs < 1 || storage.empty() || shards.empty()) {
     fail("every role needs at least one process");
   }
   if (coordinators.size() % 2 == 0) fail("the number of coordinators must be odd");
+  if (storage_replicas < 1 || storage_replicas > storage_replicas_max) fail("storage replicas must be 1..5");
+  if (storage_replicas > storage_zones()) fail("more storage replicas than zones with storage servers");
   Key expected;
   for (const ShardAssignment& shard : shards) {
     if (shard.range.begin != expected || shard.range.empty()) fail("shards must partition the keyspace in order");
-    if (shard.tags.empty()) fail("every shard needs a storage server");
-    for (Tag tag : shard.tags) storage_for(tag);
+    if (shard.tags.size() != static_cast<size_t>(storage_replicas)) fail("every shard needs storage_replicas servers");
+    std::set<std::string> zones;
+    for (Tag tag : shard.tags) {
+      if (!zones.insert(zone_of(storage_for(tag))).second) fail("a shard's servers must be in distinct zones");
+    }
     expected = shard.range.end;
   }
   if (expected != keyspace_end) fail("shards must cover the keyspace");

@@ -3,8 +3,18 @@
 // recruits them onto live processes), which process hosts which storage server, and which
 // storage servers own which key ranges (the shard map). Storage servers are found by address
 // and index (well_known.h); everything else through the cluster controller.
+//
+// Replication: each shard is owned by a team of `storage_replicas` storage servers (k) in
+// distinct zones (failure domains: a zone is the process address unless the configuration
+// names one). Every member of a team gets every mutation of the shard (the proxy tags a
+// mutation with the whole team) and serves reads of it; clients spread reads over the team and
+// fail over within it. The assignment of shards to teams is a pure function of the ranges, the
+// storage list (in order) and k (assign_shards): every process started with the same
+// configuration computes the same shard map, and the proxies check it against the copy stored
+// in the system keyspace on every start.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,11 +37,15 @@ struct RoleLocation {
 struct StorageLocation {
   RoleLocation location;
   Tag tag = 0;
+  std::string zone;  // the failure domain; empty: the process address (zone_of)
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(location, tag);
+    archive(location, tag, zone);
   }
 };
+
+// The zone of a storage server: its configured zone, or else its process address.
+std::string zone_of(const StorageLocation& storage);
 
 struct ShardAssignment {
   KeyRange range;
@@ -52,23 +66,44 @@ struct ClusterConfig {
   int32_t tlogs = 1;  // logs per generation, each holding every tag (the log replication factor)
   std::vector<StorageLocation> storage;
   std::vector<ShardAssignment> shards;  // sorted, partitioning ["", keyspace_end)
+  int32_t storage_replicas = 1;  // k: the storage servers (in distinct zones) of every shard
 
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(coordinators, proxies, resolver_ranges, tlogs, storage, shards);
+    archive(coordinators, proxies, resolver_ranges, tlogs, storage, shards, storage_replicas);
   }
 
   // Every role in one process at `address` (its only coordinator): one proxy, resolver and
   // log, `storage_servers` storage servers, and `shard_count` shards spread over them
-  // round-robin.
+  // round-robin (one replica: a single process is a single zone).
   static ClusterConfig single_process(NetworkAddress address, int storage_servers, int shard_count);
 
   // Index into `shards` of the shard holding `key`.
   size_t shard_index(const Key& key) const;
   const StorageLocation& storage_for(Tag tag) const;
-  // Throws invalid_option_value (with a trace event) unless the configuration is consistent.
+  // How many distinct zones host storage servers.
+  int storage_zones() const;
+  // Throws invalid_option_value (with a trace event) unless the configuration is consistent:
+  // among others, every shard has exactly storage_replicas servers, in distinct zones.
   void validate() const;
 };
+
+inline constexpr int32_t storage_replicas_max = 5;
+
+// The teams of `ranges`, in order: the team of shard i is built member by member; member j
+// starts looking at position (i + j * step) mod n of `storage` (n servers, step = max(1, n / k))
+// and takes the first server from there on, cyclically, whose zone is not in the team yet.
+// With k = 1 shard i is on server i mod n (round robin, as before replication existed); with
+// servers listed process by process, the stride puts a shard's members on different processes
+// and every server in about the same number of teams. Throws invalid_option_value (traced)
+// unless 1 <= k <= storage_replicas_max and k is at most the number of zones.
+std::vector<ShardAssignment> assign_shards(const std::vector<KeyRange>& ranges,
+                                           const std::vector<StorageLocation>& storage, int replicas);
+
+// "single", "double", "triple" for 1, 2, 3 replicas; "N replicas" otherwise.
+std::string replication_mode_name(int replicas);
+// The replicas of a mode name ("single", "double", "triple"), or nullopt.
+std::optional<int> replication_mode_replicas(const std::string& name);
 
 // "[begin..end) tags 1 2; ..." with non-printable key bytes as \xNN, for messages.
 std::string describe_shards(const std::vector<ShardAssignment>& shards);

@@ -57,6 +57,16 @@ struct WorkerStatus {
   }
 };
 
+// A shard with fewer reachable storage servers than the replication factor.
+struct ShardReplicationStatus {
+  KeyRange range;
+  int32_t replicas_reachable = 0;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(range, replicas_reachable);
+  }
+};
+
 struct ClusterStatus {
   uint64_t generation = 0;
   Version live_committed_version = 0;
@@ -68,10 +78,15 @@ struct ClusterStatus {
   uint64_t recoveries = 0;        // recoveries this controller ran
   std::vector<NetworkAddress> coordinators;
   std::vector<WorkerStatus> workers;
+  // Replication health, from the storage servers' reports above (reachable or not).
+  int32_t storage_replicas = 0;        // the configured k (0: not reported)
+  int32_t replicas_reachable_min = 0;  // the fewest reachable servers of any shard
+  std::vector<ShardReplicationStatus> degraded_shards;  // the shards with fewer than k reachable
   template <class Archive>
   void serialize(Archive& archive) {
+    // Fields are only ever appended (rpc/serialize.h).
     archive(generation, live_committed_version, coordinator, roles, storage, recovery_state, recovery_seconds,
-            recoveries, coordinators, workers);
+            recoveries, coordinators, workers, storage_replicas, replicas_reachable_min, degraded_shards);
   }
 };
 

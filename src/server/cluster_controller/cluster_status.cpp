@@ -1,5 +1,8 @@
 // The cluster's status as the controller sees it: the generation and its recovery, the roles
-// and where they run, the workers, and every storage server's own report.
+// and where they run, the workers, every storage server's own report, and replication health.
+#include <algorithm>
+#include <set>
+
 #include "protocol/well_known.h"
 #include "rpc/transport.h"
 #include "runtime/combinators.h"
@@ -44,6 +47,23 @@ Future<Version> live_committed_version(SequencerInterface sequencer) {
   co_return reply.is_error() ? Version{0} : reply.get().version;
 }
 
+// The configured replication factor and, from the storage servers' reports, the fewest
+// reachable servers of any shard and every shard below k.
+void add_replication_health(const ClusterConfig& cluster, ClusterStatus& status) {
+  std::set<Tag> reachable;
+  for (const StorageServerStatus& server : status.storage) {
+    if (server.reachable) reachable.insert(server.tag);
+  }
+  status.storage_replicas = cluster.storage_replicas;
+  status.replicas_reachable_min = cluster.storage_replicas;
+  for (const ShardAssignment& shard : cluster.shards) {
+    const auto count = static_cast<int32_t>(
+        std::count_if(shard.tags.begin(), shard.tags.end(), [&reachable](Tag tag) { return reachable.count(tag) > 0; }));
+    status.replicas_reachable_min = std::min(status.replicas_reachable_min, count);
+    if (count < cluster.storage_replicas) status.degraded_shards.push_back(ShardReplicationStatus{shard.range, count});
+  }
+}
+
 }  // namespace
 
 Future<ClusterStatus> gather_status(ControllerState* state) {
@@ -65,6 +85,7 @@ Future<ClusterStatus> gather_status(ControllerState* state) {
   Future<std::vector<StorageServerStatus>> all_storage = when_all(std::move(storage));
   status.live_committed_version = co_await committed;
   status.storage = co_await all_storage;
+  add_replication_health(state->cluster, status);
   co_return status;
 }
 

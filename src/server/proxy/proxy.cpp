@@ -33,6 +33,9 @@ const Key key_servers_prefix = "\xff/keyServers/";
 const KeyRange key_servers_range{key_servers_prefix, "\xff/keyServers0"};
 const Key last_start_key = "\xff/lastStart";
 constexpr int shard_map_rows_max = 100000;
+// A member of the system shard's team that has not answered the shard map read within this
+// long is given up on, and the next one asked.
+constexpr double shard_map_read_timeout_seconds = 2.0;
 
 size_t request_bytes(const CommitTransactionRequest& request) {
   size_t bytes = 0;
@@ -321,14 +324,18 @@ Future<CommitReply> commit_through_self(ProxyState* state, std::vector<Mutation>
 }
 
 // The shard map as stored under \xff/keyServers/ at `version` (empty before the first start),
-// read from the system shard's server, which the configuration places and nothing moves.
-Future<std::vector<ShardAssignment>> read_stored_shard_map(ProxyState* state, Version version) {
+// read from a server of the system shard's team, which the configuration places and nothing
+// moves: member `attempt` mod k, so that a retry after a failure asks the next member (every
+// member holds the same data at the version; one may be dead, cut off or behind).
+Future<std::vector<ShardAssignment>> read_stored_shard_map(ProxyState* state, Version version, size_t attempt) {
   const ShardAssignment& system = state->cluster.shards[state->cluster.shard_index(key_servers_prefix)];
   GetKeyValuesRequest request;
   request.range = key_servers_range;
   request.version = version;
   request.limit = shard_map_rows_max;
-  Future<GetKeyValuesReply> read = state->storage.at(system.tags.front()).get_key_values.get_reply(request);
+  const Tag member = system.tags[attempt % system.tags.size()];
+  Future<GetKeyValuesReply> read =
+      timeout_error(state->storage.at(member).get_key_values.get_reply(request), shard_map_read_timeout_seconds);
   GetKeyValuesReply reply = co_await read;
   std::vector<ShardAssignment> shards;
   for (const KeyValue& row : reply.data) {
@@ -349,6 +356,7 @@ Future<std::vector<ShardAssignment>> read_stored_shard_map(ProxyState* state, Ve
 // with different --shards).
 Future<Void> load_shard_map(ProxyState* state, int index) {
   std::vector<ShardAssignment> stored;
+  size_t attempt = 0;
   while (true) {
     Error failure;
     try {
@@ -361,7 +369,7 @@ Future<Void> load_shard_map(ProxyState* state, int index) {
         Future<GetReadVersionReply> read_version = state->self.get_read_version.get_reply(read);
         version = (co_await read_version).version;
       }
-      stored = co_await read_stored_shard_map(state, version);
+      stored = co_await read_stored_shard_map(state, version, attempt);
       if (!stored.empty()) break;
       if (index == 0) {
         std::vector<Mutation> map;
@@ -376,6 +384,7 @@ Future<Void> load_shard_map(ProxyState* state, int index) {
       failure = error;
     }
     if (failure.code() != errc::success && !failure.is_retryable()) throw failure;  // success: not there yet
+    if (failure.code() != errc::success) ++attempt;
     TraceEvent(Severity::info, "ProxyWaitingForShardMap").error(failure).suppress_for(5);
     co_await delay(0.05);
   }

@@ -6,12 +6,17 @@
 // keyspace (first bytes 0x21..0xdf): nothing else may write between the first and the last. Lost updates, torn commits,
 // reads at mixed versions and non-serializable interleavings all show up as a wrong total.
 // Options: accounts (20), initial_balance (1000), clients (4), transactions_per_second (40
-// overall), auditors (2), audits_per_second (4 overall).
+// overall), auditors (2), audits_per_second (4 overall), read_seconds_max (0: no check): with
+// storage replication, no storage read may find every server of its shard unreachable, nor take
+// longer than this to succeed (failing over within the team included); so reads do not wait
+// for a dead storage server whose shards have live replicas.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "client/database.h"
+#include "client/database_state.h"
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
@@ -22,6 +27,26 @@ namespace keel::sim {
 namespace {
 
 
+// Adds a database's storage read statistics to a total when it goes out of scope (the clients
+// run until the fault phase cancels them).
+class ReadStatsAdder {
+ public:
+  ReadStatsAdder(Database database, StorageReadStats* total) : database_(std::move(database)), total_(total) {}
+  ReadStatsAdder(const ReadStatsAdder&) = delete;
+  ReadStatsAdder& operator=(const ReadStatsAdder&) = delete;
+  ~ReadStatsAdder() {
+    const StorageReadStats& stats = database_.state()->storage_reads;
+    total_->reads += stats.reads;
+    total_->failovers += stats.failovers;
+    total_->unreachable += stats.unreachable;
+    total_->slowest_seconds = std::max(total_->slowest_seconds, stats.slowest_seconds);
+  }
+
+ private:
+  Database database_;
+  StorageReadStats* total_;
+};
+
 class Bank final : public Workload {
  public:
   Bank(RunContext& context, const Options& options)
@@ -31,7 +56,8 @@ class Bank final : public Workload {
         clients_(static_cast<int>(options.number("clients", 4))),
         rate_(options.number("transactions_per_second", 40)),
         auditors_(static_cast<int>(options.number("auditors", 2))),
-        audit_rate_(options.number("audits_per_second", 4)) {}
+        audit_rate_(options.number("audits_per_second", 4)),
+        read_seconds_max_(options.number("read_seconds_max", 0)) {}
 
   Future<Void> setup() override {
     Database db = database();
@@ -64,7 +90,16 @@ class Bank final : public Workload {
     audit(rows, "the final audit");
     if (transfers_ == 0) problem("no transfer committed");
     if (audits_ == 0 && auditors_ > 0) problem("no audit finished");
-    TraceEvent("BankResults").detail("Transfers", transfers_).detail("Audits", audits_).detail("Attempts", attempts_);
+    const StorageReadStats& reads = client_reads_;
+    if (read_seconds_max_ > 0) check_reads(reads);
+    TraceEvent("BankResults")
+        .detail("Transfers", transfers_)
+        .detail("Audits", audits_)
+        .detail("Attempts", attempts_)
+        .detail("StorageReads", reads.reads)
+        .detail("Failovers", reads.failovers)
+        .detail("Unreachable", reads.unreachable)
+        .detail("SlowestReadSeconds", reads.slowest_seconds);
     co_return problems_.list();
   }
 
@@ -75,6 +110,15 @@ class Bank final : public Workload {
   KeyRange all_accounts() const { return KeyRange{key(0), key_after(key(accounts_ - 1))}; }
 
   void problem(std::string text) { problems_.add(std::move(text)); }
+
+  void check_reads(const StorageReadStats& reads) {
+    if (reads.unreachable > 0) {
+      problem(fmt::format("{} storage reads found every server of their shard unreachable", reads.unreachable));
+    }
+    if (reads.slowest_seconds > read_seconds_max_) {
+      problem(fmt::format("a storage read took {:.2f} s, more than {} s", reads.slowest_seconds, read_seconds_max_));
+    }
+  }
 
   // The balance a value encodes, or nullopt (and a problem) if it is not a number.
   std::optional<int64_t> balance(const KeyValue& row) {
@@ -129,6 +173,7 @@ class Bank final : public Workload {
   Future<Void> transfer_client() {
     DeterministicRandom& random = context_.simulator.random();
     Database db = database();
+    const ReadStatsAdder counted(db, &client_reads_);
     while (true) {
       co_await delay(random.random_exponential(clients_ / rate_));
       const int from = static_cast<int>(random.random_int(0, accounts_));
@@ -151,6 +196,7 @@ class Bank final : public Workload {
   Future<Void> audit_client() {
     DeterministicRandom& random = context_.simulator.random();
     Database db = database();
+    const ReadStatsAdder counted(db, &client_reads_);
     while (true) {
       co_await delay(random.random_exponential(auditors_ / audit_rate_));
       // Sometimes a range read in several pages, to cross shard and page boundaries.
@@ -185,6 +231,8 @@ class Bank final : public Workload {
   double rate_;
   int auditors_;
   double audit_rate_;
+  double read_seconds_max_;
+  StorageReadStats client_reads_;  // of the transfer and audit clients' databases, once they ended
   uint64_t transfers_ = 0, attempts_ = 0, audits_ = 0;
   ProblemLog problems_{"BankProblem"};
 };

@@ -2,7 +2,8 @@
 // worker of one cluster. The first `coordinators` processes are its coordinators; storage
 // servers are spread over all processes; the cluster controller recruits the transaction
 // roles onto any of them. Options: storage_per_process (1), shards (4), tlogs (1), proxies (1),
-// resolvers (1), coordinators (1).
+// resolvers (1), coordinators (1), replication (1: storage servers per shard, each process a
+// zone).
 #include <fmt/format.h>
 
 #include "protocol/limits.h"
@@ -22,7 +23,8 @@ class StaticCluster final : public Workload {
         tlogs_(static_cast<int>(options.number("tlogs", 1))),
         proxies_(static_cast<int>(options.number("proxies", 1))),
         resolvers_(static_cast<int>(options.number("resolvers", 1))),
-        coordinators_(static_cast<int>(options.number("coordinators", 1))) {
+        coordinators_(static_cast<int>(options.number("coordinators", 1))),
+        replication_(static_cast<int>(options.number("replication", 1))) {
     context.coordinators = static_cast<size_t>(coordinators_);
   }
 
@@ -44,13 +46,11 @@ class StaticCluster final : public Workload {
     Tag tag = 0;
     for (SimProcess* process : context_.cluster) {
       for (int i = 0; i < storage_per_process_; ++i) {
-        cluster.storage.push_back(StorageLocation{RoleLocation{process->local_address(), i}, tag++});
+        cluster.storage.push_back(StorageLocation{RoleLocation{process->local_address(), i}, tag++, ""});
       }
     }
-    const std::vector<KeyRange> ranges = default_shard_ranges(shards_);
-    for (size_t i = 0; i < ranges.size(); ++i) {
-      cluster.shards.push_back(ShardAssignment{ranges[i], {static_cast<Tag>(i % cluster.storage.size())}});
-    }
+    cluster.storage_replicas = replication_;
+    cluster.shards = assign_shards(default_shard_ranges(shards_), cluster.storage, replication_);
     return cluster;
   }
 
@@ -65,7 +65,7 @@ class StaticCluster final : public Workload {
   }
 
   RunContext& context_;
-  int storage_per_process_, shards_, tlogs_, proxies_, resolvers_, coordinators_;
+  int storage_per_process_, shards_, tlogs_, proxies_, resolvers_, coordinators_, replication_;
 };
 
 }  // namespace
