@@ -1,5 +1,6 @@
-// NotifiedValue<T>: a monotonically increasing value that actors can wait on.
-//   when_at_least(v) is ready once the value is >= v. set() never lowers the value.
+// NotifiedValue<T>: an increasing value that actors can wait on.
+//   when_at_least(v) is ready once the value is >= v. set() never lowers the value; lower_to()
+//   does (a rollback), and waiters for values above the lowered one keep waiting.
 #pragma once
 
 #include <map>
@@ -29,6 +30,9 @@ class NotifiedValue {
       waiters_.erase(waiters_.begin());
       for (Promise<Void>& waiter : ready) waiter.send(Void{});
     }
+  }
+  void lower_to(T value) {
+    if (value < value_) value_ = value;
   }
 
  private:

@@ -12,6 +12,7 @@
 #include "rpc/transport.h"
 #include "runtime/assert.h"
 #include "runtime/combinators.h"
+#include "runtime/notified.h"
 #include "runtime/trace.h"
 #include "server/storage_server/versioned_data.h"
 #include "server/storage_server/watch_map.h"
@@ -33,36 +34,12 @@ constexpr double watch_timeout_seconds = 10.0;
 // After a failed peek, the next log is tried after this long.
 constexpr double peek_retry_seconds = 0.1;
 
-// The version reads may use: every write at or below it is applied. Unlike NotifiedValue it goes
-// down with a rollback; waiters for versions above the lowered value keep waiting.
-class AppliedVersion {
- public:
-  Version get() const { return value_; }
-  Future<Void> when_at_least(Version target) {
-    if (value_ >= target) return Void{};
-    return waiters_[target].emplace_back().get_future();
-  }
-  void raise_to(Version value) {
-    if (value <= value_) return;
-    value_ = value;
-    while (!waiters_.empty() && waiters_.begin()->first <= value_) {
-      std::vector<Promise<Void>> ready = std::move(waiters_.begin()->second);
-      waiters_.erase(waiters_.begin());
-      for (Promise<Void>& waiter : ready) waiter.send(Void{});
-    }
-  }
-  void lower_to(Version value) { value_ = std::min(value_, value); }
-
- private:
-  Version value_ = 0;
-  std::map<Version, std::vector<Promise<Void>>> waiters_;
-};
-
 struct StorageState {
   StorageServerConfig config;
   std::unique_ptr<IKeyValueStore> engine;
   VersionedData data{0};
-  AppliedVersion version;
+  // The version reads may use: every write at or below it is applied (lowered by a rollback).
+  NotifiedValue<Version> version{0};
   // Every version at or below it is on every log of its generation, so every later recovery
   // version is at least as high. Never below data.oldest_version().
   Version known_committed = 0;
@@ -384,7 +361,7 @@ Future<Void> apply_reply(StorageState* state, TLogPeekReply reply) {
   }
   if (reply.end - 1 > state->data.latest_version()) state->data.advance_to(reply.end - 1);
   state->known_committed = std::max(state->known_committed, reply.known_committed_version);
-  state->version.raise_to(state->data.latest_version());
+  state->version.set(state->data.latest_version());
   co_return Void{};
 }
 
@@ -487,7 +464,7 @@ Future<Void> run_storage_server(StorageServerInterface interface, StorageServerC
   std::optional<Value> durable = co_await state.engine->get(durable_version_key);
   const Version durable_version = decode_version(durable);
   state.data = VersionedData(durable_version);
-  state.version.raise_to(durable_version);
+  state.version.set(durable_version);
   state.known_committed = durable_version;  // it was known committed when it was made durable
   co_await check_owned_shards(&state);
   TraceEvent("StorageServerStarted").detail("Tag", state.config.tag).detail("DurableVersion", durable_version);
