@@ -236,3 +236,25 @@ expect_acked_keys() {
   [ $missing = 0 ] || fail "$missing of $acked acknowledged keys lost"
   echo "all $acked acknowledged keys present ($present keys in all)"
 }
+
+# start_processes START NAME...: runs `START NAME` (which starts NAME's server with start_server)
+# for each name in turn and sets pid_NAME. On a failure it stops the servers it started,
+# removes their data and the cluster file, and returns start_server's status (2: retry with
+# other ports).
+start_processes() {
+  local start=$1 name result pid started=()
+  shift
+  for name in "$@"; do
+    set +e
+    "$start" "$name"
+    result=$?
+    set -e
+    if [ $result != 0 ]; then
+      for pid in "${started[@]}"; do kill_server "$pid"; done
+      rm -rf "$work"/data-? "$cluster_file"
+      return $result
+    fi
+    started+=("$server_pid")
+    printf -v "pid_$name" '%s' "$server_pid"
+  done
+}

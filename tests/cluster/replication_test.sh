@@ -41,28 +41,12 @@ start_process() {
 
 starts=0
 start_cluster() {
-  local name result
   port_a=$(free_port)
   port_b=$(free_port)
   port_c=$(free_port)
   [ "$port_a" != "$port_b" ] && [ "$port_b" != "$port_c" ] && [ "$port_a" != "$port_c" ] || return 2
   write_config double "$port_a" "$port_b" "$port_c"
-  pids=()
-  for name in a b c; do
-    set +e
-    start_process "$name"
-    result=$?
-    set -e
-    if [ $result != 0 ]; then
-      for pid in "${pids[@]}"; do kill_server "$pid"; done
-      rm -rf "$work"/data-? "$cluster_file"
-      return $result
-    fi
-    pids+=("$server_pid")
-  done
-  pid_a=${pids[0]}
-  pid_b=${pids[1]}
-  pid_c=${pids[2]}
+  start_processes start_process a b c
 }
 
 echo "== more replicas than processes with storage are refused"

@@ -28,32 +28,21 @@ count = 4
 EOF
 }
 
+# start_process NAME: process NAME (a, b or c) on its port and data directory.
+start_process() {
+  local port_var="port_$1"
+  start_server "$work/$1.out" --config "$work/cluster.toml" --listen "127.0.0.1:${!port_var}" \
+    --data "$work/data-$1" --cluster-file "$cluster_file"
+}
+
 # start_cluster: the three processes on fresh ports; status as start_server's (2: retry).
 start_cluster() {
-  local name result
   port_a=$(free_port)
   port_b=$(free_port)
   port_c=$(free_port)
   [ "$port_a" != "$port_b" ] && [ "$port_b" != "$port_c" ] && [ "$port_a" != "$port_c" ] || return 2
   write_config "$port_a" "$port_b" "$port_c"
-  pids=()
-  for name in a b c; do
-    local port_var="port_$name"
-    set +e
-    start_server "$work/$name.out" --config "$work/cluster.toml" --listen "127.0.0.1:${!port_var}" \
-      --data "$work/data-$name" --cluster-file "$cluster_file"
-    result=$?
-    set -e
-    if [ $result != 0 ]; then
-      for pid in "${pids[@]}"; do kill_server "$pid"; done
-      rm -rf "$work"/data-? "$cluster_file"
-      return $result
-    fi
-    pids+=("$server_pid")
-  done
-  pid_a=${pids[0]}
-  pid_b=${pids[1]}
-  pid_c=${pids[2]}
+  start_processes start_process a b c
 }
 
 started=1
