@@ -32,7 +32,10 @@ class Fault : public Workload {
   DeterministicRandom& random_;
 };
 
-// Kills and reboots processes (or power-cycles their machines) at random times.
+// Kills and reboots processes (or power-cycles their machines) at random times. Options: kills,
+// reboot_delay_min/max_seconds, power_loss_probability, bit_rot_probability, dead_max (processes
+// down at once), catch_up_seconds (a rebooted process counts as down this long),
+// protect_first_process.
 class Attrition final : public Fault {
  public:
   Attrition(RunContext& context, const Options& options)
@@ -43,6 +46,7 @@ class Attrition final : public Fault {
         power_loss_probability_(options.number("power_loss_probability", 0.3)),
         bit_rot_probability_(options.number("bit_rot_probability", 0)),
         dead_max_(options.number("dead_max", 1e9)),
+        catch_up_seconds_(options.number("catch_up_seconds", 0)),
         protect_first_process_(options.number("protect_first_process", 0) != 0) {}
 
   Future<Void> start() override {
@@ -53,8 +57,12 @@ class Attrition final : public Fault {
       for (SimProcess* process : context_.cluster) {
         if (process->alive() && !protected_machine(*process)) alive.push_back(process);
       }
+      // A process rebooted less than catch_up_seconds ago still counts as down: its storage
+      // servers are still catching up, so it is no replica to fail over to yet.
       double dead = 0;
-      for (SimProcess* process : context_.cluster) dead += process->alive() ? 0 : 1;
+      for (SimProcess* process : context_.cluster) {
+        dead += process->alive() && now() - process->booted_at() >= catch_up_seconds_ ? 0 : 1;
+      }
       if (alive.empty() || dead >= dead_max_) continue;
       SimProcess* victim = pick(alive);
       const double down = std::min(remaining(), reboot_delay_min_ + random_.random01() * (reboot_delay_max_ - reboot_delay_min_));
@@ -74,7 +82,8 @@ class Attrition final : public Fault {
     return protect_first_process_ && &process.machine() == &context_.cluster.front()->machine();
   }
 
-  double kills_, reboot_delay_min_, reboot_delay_max_, power_loss_probability_, bit_rot_probability_, dead_max_;
+  double kills_, reboot_delay_min_, reboot_delay_max_, power_loss_probability_, bit_rot_probability_, dead_max_,
+      catch_up_seconds_;
   bool protect_first_process_;
 };
 

@@ -1,10 +1,10 @@
 #include "sim/simulator.h"
 
 #include "rpc/rpc_knobs.h"
-#include "server/coordinator/coordinator_knobs.h"
-#include "storage/memory/memory_knobs.h"
 #include "runtime/knobs.h"
 #include "runtime/trace.h"
+#include "server/coordinator/coordinator_knobs.h"
+#include "storage/memory/memory_knobs.h"
 
 namespace keel::sim {
 namespace {
@@ -169,6 +169,7 @@ void Simulator::boot(SimProcess& process) {
   process.alive_ = true;
   process.scheduler_id_ = next_scheduler_id_++;
   ++process.boots_;
+  process.booted_at_ = scheduler_.now();
   by_scheduler_id_[process.scheduler_id_] = &process;
   const uint32_t previous = scheduler_.current_process();
   scheduler_.set_current_process(process.scheduler_id_);

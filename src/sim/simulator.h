@@ -56,6 +56,7 @@ class SimProcess final : public IWorld {
   bool protected_from_faults() const { return protected_; }
   uint32_t scheduler_id() const { return scheduler_id_; }
   uint64_t boots() const { return boots_; }
+  double booted_at() const { return booted_at_; }  // simulated time of the last boot
 
   double wall_time() override;
   Future<std::shared_ptr<IConnection>> connect(NetworkAddress address) override;
@@ -80,6 +81,7 @@ class SimProcess final : public IWorld {
   bool alive_ = false;
   uint32_t scheduler_id_ = 0;
   uint64_t boots_ = 0;
+  double booted_at_ = 0;
   Future<Void> life_;
 };
 
