@@ -1,16 +1,20 @@
 #include "client/database.h"
 
-#include "client/cluster_file.h"
 #include "client/database_state.h"
+#include "protocol/cluster_file.h"
 #include "runtime/assert.h"
 #include "world/world.h"
 
 namespace keel {
 
-Database::Database(std::vector<NetworkAddress> coordinators)
-    : state_(std::make_shared<DatabaseState>(std::move(coordinators))) {
-  KEEL_ASSERT(!state_->coordinators.empty());
+Database::Database(std::shared_ptr<ClusterConnection> connection)
+    : state_(std::make_shared<DatabaseState>(std::move(connection))) {
+  KEEL_ASSERT(!state_->connection->get().coordinators.empty());
 }
+
+Database::Database(std::vector<NetworkAddress> coordinators)
+    : Database(std::make_shared<ClusterConnection>(
+          ClusterConnectionString{default_cluster_id(coordinators), coordinators})) {}
 
 Database::Database(NetworkAddress coordinator) : Database(std::vector<NetworkAddress>{coordinator}) {}
 
@@ -24,7 +28,7 @@ Future<Database> Database::open(std::string cluster_file) {
     throw;
   }
   std::string contents = co_await file->read(0, 4096);
-  co_return Database(parse_connection_string(contents).coordinators);
+  co_return Database(std::make_shared<ClusterConnection>(parse_connection_string(contents), cluster_file));
 }
 
 }  // namespace keel

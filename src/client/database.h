@@ -35,6 +35,7 @@
 #include "client/write_map.h"
 #include "protocol/proxy_interface.h"
 #include "runtime/future.h"
+#include "server/coordinator/cluster_connection.h"
 #include "world/network_address.h"
 
 namespace keel {
@@ -44,10 +45,14 @@ class Transaction;
 
 class Database {
  public:
-  // Reads the cluster file (client/cluster_file.h: "keel:<id>@<address>[,<address>...]")
+  // Reads the cluster file (protocol/cluster_file.h: "keel:<id>@<address>[,<address>...]")
   // through the world's files; fails with no_cluster_file_found or connection_string_invalid.
+  // When the coordinators move, the client follows them and rewrites the file.
   static Future<Database> open(std::string cluster_file);
-  // Connects to the cluster with these coordinators (not empty).
+  // Connects to the cluster `connection` names (shared: e.g. a server's own).
+  explicit Database(std::shared_ptr<ClusterConnection> connection);
+  // Connects to the cluster whose first coordinator set is these (not empty), with its
+  // default cluster id.
   explicit Database(std::vector<NetworkAddress> coordinators);
   // Connects to the cluster whose only coordinator is at `coordinator`.
   explicit Database(NetworkAddress coordinator);

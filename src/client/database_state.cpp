@@ -15,8 +15,8 @@ namespace {
 
 // The elected controller's description as a majority of the coordinators report it; nullopt
 // when none is elected or its description cannot be decoded.
-Future<std::optional<LeaderDescription>> ask_coordinators(std::vector<CoordinatorInterface> coordinators) {
-  Future<std::optional<LeaderInfo>> asked = get_leader(std::move(coordinators));
+Future<std::optional<LeaderDescription>> ask_coordinators(std::shared_ptr<ClusterConnection> connection) {
+  Future<std::optional<LeaderInfo>> asked = get_leader(std::move(connection));
   const std::optional<LeaderInfo> leader = co_await asked;
   if (!leader) co_return std::nullopt;
   try {
@@ -32,13 +32,11 @@ Future<std::optional<LeaderDescription>> ask_coordinators(std::vector<Coordinato
 
 // Asks the coordinators until they name a controller (with proxies, if `need_proxies`, of a
 // generation above `stale_generation` unless `stale_until` has passed).
-Future<LeaderDescription> wait_for_leader(std::vector<NetworkAddress> addresses, bool need_proxies,
+Future<LeaderDescription> wait_for_leader(std::shared_ptr<ClusterConnection> connection, bool need_proxies,
                                           uint64_t stale_generation = 0, double stale_until = 0) {
-  std::vector<CoordinatorInterface> coordinators;
-  for (const NetworkAddress& address : addresses) coordinators.push_back(coordinator_at(address));
   const ClientKnobs& knobs = client_knobs();
   while (true) {
-    Future<std::optional<LeaderDescription>> asked = ask_coordinators(coordinators);
+    Future<std::optional<LeaderDescription>> asked = ask_coordinators(connection);
     std::optional<LeaderDescription> leader = co_await asked;
     const bool usable = leader && (!need_proxies || (!leader->client.proxies.empty() &&
                                                      (leader->client.generation > stale_generation || now() >= stale_until)));
@@ -52,9 +50,9 @@ Future<LeaderDescription> wait_for_leader(std::vector<NetworkAddress> addresses,
   }
 }
 
-Future<ClusterDescription> find_proxies(std::vector<NetworkAddress> coordinators, uint64_t stale_generation,
+Future<ClusterDescription> find_proxies(std::shared_ptr<ClusterConnection> connection, uint64_t stale_generation,
                                         double stale_until) {
-  Future<LeaderDescription> found = wait_for_leader(std::move(coordinators), true, stale_generation, stale_until);
+  Future<LeaderDescription> found = wait_for_leader(std::move(connection), true, stale_generation, stale_until);
   LeaderDescription leader = co_await found;
   co_return std::move(leader.client);
 }
@@ -85,7 +83,7 @@ Future<ProxyInterface> DatabaseState::proxy() {
   while (!description || description->proxies.empty()) {
     // A finished lookup is stale: it found the proxies that were since forgotten.
     if (!proxy_lookup || proxy_lookup->is_ready()) {
-      proxy_lookup = find_proxies(coordinators, failed_generation, failed_at + client_knobs().stale_generation_wait_seconds);
+      proxy_lookup = find_proxies(connection, failed_generation, failed_at + client_knobs().stale_generation_wait_seconds);
     }
     Future<ClusterDescription> lookup = *proxy_lookup;
     description = co_await lookup;
@@ -94,7 +92,7 @@ Future<ProxyInterface> DatabaseState::proxy() {
   co_return description->proxies[choice];
 }
 
-Future<LeaderDescription> DatabaseState::leader() { return wait_for_leader(coordinators, false); }
+Future<LeaderDescription> DatabaseState::leader() { return wait_for_leader(connection, false); }
 
 Future<ShardLocation> DatabaseState::locate(Key key, bool before) {
   auto it = locations.upper_bound(key);

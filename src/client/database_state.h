@@ -19,6 +19,7 @@
 #include "protocol/cluster_controller_interface.h"
 #include "protocol/proxy_interface.h"
 #include "runtime/future.h"
+#include "server/coordinator/cluster_connection.h"
 #include "world/network_address.h"
 
 namespace keel {
@@ -34,8 +35,8 @@ struct StorageReadStats {
 };
 
 struct DatabaseState {
-  explicit DatabaseState(std::vector<NetworkAddress> coordinator_addresses)
-      : coordinators(std::move(coordinator_addresses)) {}
+  explicit DatabaseState(std::shared_ptr<ClusterConnection> cluster_connection)
+      : connection(std::move(cluster_connection)) {}
 
   // A proxy of the current generation (asks the coordinators, waiting for a controller with
   // proxies, when none is known). Never fails.
@@ -50,7 +51,8 @@ struct DatabaseState {
   Future<ShardLocation> locate(Key key, bool before = false);
   void invalidate(const Key& key);
 
-  std::vector<NetworkAddress> coordinators;  // as the cluster file lists them
+  // The coordinators (as the cluster file names them, following them when they move).
+  std::shared_ptr<ClusterConnection> connection;
   std::optional<ClusterDescription> description;
   uint64_t failed_generation = 0;  // the generation of the proxies last forgotten
   double failed_at = 0;            // when they were forgotten

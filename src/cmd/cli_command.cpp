@@ -8,11 +8,11 @@
 
 #include <fmt/format.h>
 
-#include "client/cluster_file.h"
 #include "client/database.h"
 #include "client/database_state.h"
 #include "cmd/cli_session.h"
 #include "cmd/commands.h"
+#include "protocol/cluster_file.h"
 #include "runtime/combinators.h"
 #include "world/real_world.h"
 
@@ -89,7 +89,7 @@ int run_cli(const CliOptions& options) {
   if (!database) return 1;
   CliSession session(*database, options.timeout_seconds, stdout, stderr);
   if (options.exec_given) return run_exec(world, session, options.exec);
-  const std::vector<NetworkAddress>& coordinators = database->state()->coordinators;
+  const std::vector<NetworkAddress>& coordinators = database->state()->connection->get().coordinators;
   fmt::print("Using cluster file `{}' ({} {}). Type `help' for the commands.\n", options.cluster_file,
              coordinators.size() == 1 ? "coordinator" : "coordinators", describe_addresses(coordinators));
   return run_interactive(world, session);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/error.h"
+
 namespace keel::cmd {
 namespace {
 
@@ -50,6 +52,21 @@ void parse_getrange(const CliCommandInfo& info, const CliCommandTokens& tokens, 
   if (count == 4) request.limit = parse_limit(info, tokens[3]);
 }
 
+// coordinators [auto|ADDR...]
+void parse_coordinators(const CliCommandInfo& info, const CliCommandTokens& tokens, CliRequest& request) {
+  if (tokens.size() == 2 && tokens[1].is_keyword("auto")) {
+    request.automatic = true;
+    return;
+  }
+  for (size_t i = 1; i < tokens.size(); ++i) {
+    try {
+      request.coordinators.push_back(NetworkAddress::parse(tokens[i].text));
+    } catch (const Error&) {
+      usage_error(info, fmt::format("`{}' is not an address IP:PORT", printable(tokens[i].text)));
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<CliCommandInfo>& cli_command_table() {
@@ -69,6 +86,9 @@ const std::vector<CliCommandInfo>& cli_command_table() {
       {"status", CliVerb::status, "status",
        "Shows the cluster: generation, recovery, controller, coordinators, roles, workers, committed version, "
        "storage servers."},
+      {"coordinators", CliVerb::coordinators, "coordinators [auto|ADDR...]",
+       "Shows the coordinators, or moves the cluster to new ones: 1, 3 or 5 addresses of its keel server processes, "
+       "or `auto' (as many as the replication mode wants, from live processes). Rewrites the cluster file."},
       {"help", CliVerb::help, "help [COMMAND]", "Lists the commands, or shows the usage of one."},
       {"exit", CliVerb::exit, "exit", "Leaves the cli (also: quit, end of input)."},
   };
@@ -114,6 +134,9 @@ CliRequest parse_cli_request(const CliCommandTokens& tokens) {
       expect_arguments(*info, tokens, 1, 1);
       if (!tokens[1].is_keyword("on") && !tokens[1].is_keyword("off")) usage_error(*info);
       request.writemode_on = tokens[1].text == "on";
+      break;
+    case CliVerb::coordinators:
+      parse_coordinators(*info, tokens, request);
       break;
     case CliVerb::help:
       expect_arguments(*info, tokens, 0, 1);

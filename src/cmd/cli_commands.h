@@ -8,13 +8,29 @@
 
 #include "cmd/cli_escape.h"
 #include "protocol/types.h"
+#include "world/network_address.h"
 
 namespace keel::cmd {
 
 inline constexpr int getrange_limit_default = 25;
 inline constexpr int getrange_limit_max = 10'000;
 
-enum class CliVerb { get, set, clear, clearrange, getrange, getkey, begin, commit, rollback, writemode, status, help, exit };
+enum class CliVerb {
+  get,
+  set,
+  clear,
+  clearrange,
+  getrange,
+  getkey,
+  begin,
+  commit,
+  rollback,
+  writemode,
+  status,
+  coordinators,
+  help,
+  exit
+};
 
 struct CliRequest {
   CliVerb verb = CliVerb::help;
@@ -26,6 +42,8 @@ struct CliRequest {
   bool reverse = false;
   bool writemode_on = false;
   std::string topic;  // help COMMAND
+  std::vector<NetworkAddress> coordinators;  // coordinators ADDR...
+  bool automatic = false;                    // coordinators auto
 };
 
 struct CliCommandInfo {

@@ -5,10 +5,10 @@
 
 #include <fmt/format.h>
 
-#include "client/cluster_file.h"
 #include "client/database_state.h"
 #include "client/status.h"
 #include "cmd/cli_status.h"
+#include "protocol/cluster_file.h"
 #include "runtime/assert.h"
 #include "runtime/combinators.h"
 
@@ -78,19 +78,35 @@ std::function<Future<Void>(Transaction&)> body_of(const CliRequest& request, Out
   }
 }
 
-// Asks the cluster controller for the cluster status, retrying (with backoff) while it cannot be
-// reached.
-Future<ClusterStatus> ask_status(Database database, std::optional<Error>* last_retried_error) {
+// Runs a request to the cluster controller, retrying (with backoff) while it cannot be reached
+// (retryable errors) or, with `conflicts_retry`, a recovery raced it (coordinated_state_conflict).
+template <class T>
+Future<T> ask_controller(std::function<Future<T>()> attempt, std::optional<Error>* last_retried_error,
+                         bool conflicts_retry = false) {
   double backoff_seconds = status_backoff_seconds_min;
   while (true) {
-    Future<ClusterStatus> asked = get_cluster_status(database);
+    Future<T> asked = attempt();
     co_await ready(asked);
     if (!asked.is_error()) co_return asked.get();
-    if (!asked.error().is_retryable()) throw asked.error();
-    *last_retried_error = asked.error();
+    const Error& error = asked.error();
+    if (!error.is_retryable() && !(conflicts_retry && error.code() == errc::coordinated_state_conflict)) throw error;
+    *last_retried_error = error;
     co_await delay(backoff_seconds);
     backoff_seconds = std::min(backoff_seconds * 2, status_backoff_seconds_max);
   }
+}
+
+Future<ClusterStatus> ask_status(Database database, std::optional<Error>* last_retried_error) {
+  std::function<Future<ClusterStatus>()> attempt = [database] { return get_cluster_status(database); };
+  return ask_controller(std::move(attempt), last_retried_error);
+}
+
+Future<ClusterConnectionString> ask_coordinators_change(Database database, std::vector<NetworkAddress> coordinators,
+                                                        bool automatic, std::optional<Error>* last_retried_error) {
+  std::function<Future<ClusterConnectionString>()> attempt = [database, coordinators, automatic] {
+    return change_coordinators(database, coordinators, automatic);
+  };
+  return ask_controller(std::move(attempt), last_retried_error, true);
 }
 
 bool needs_database(CliVerb verb) {
@@ -103,6 +119,7 @@ bool needs_database(CliVerb verb) {
     case CliVerb::getkey:
     case CliVerb::commit:
     case CliVerb::status:
+    case CliVerb::coordinators:
       return true;
     default:
       return false;
@@ -189,6 +206,11 @@ Future<Void> CliSession::run_request(CliRequest request) {
     co_await shown;
     co_return Void{};
   }
+  if (request.verb == CliVerb::coordinators) {
+    Future<Void> done = coordinators(std::move(request));
+    co_await done;
+    co_return Void{};
+  }
   if (request.verb == CliVerb::commit) {
     Future<Void> committed = commit_transaction();
     co_await committed;
@@ -245,6 +267,24 @@ Future<Void> CliSession::show_status() {
   co_return Void{};
 }
 
+Future<Void> CliSession::coordinators(CliRequest request) {
+  if (request.coordinators.empty() && !request.automatic) {
+    Future<ClusterStatus> status = bounded(ask_status(database_, &last_retried_error_));
+    const ClusterStatus cluster = co_await status;
+    fmt::print(out_, "Coordinators: {}\n", describe_addresses(cluster.coordinators));
+    std::fflush(out_);
+    co_return Void{};
+  }
+  Future<ClusterConnectionString> changed =
+      bounded(ask_coordinators_change(database_, request.coordinators, request.automatic, &last_retried_error_));
+  const ClusterConnectionString connection = co_await changed;
+  fmt::print(out_, "Coordinators changed to {}\n", describe_addresses(connection.coordinators));
+  const std::string& file = database_.state()->connection->file();
+  if (!file.empty()) fmt::print(out_, "Cluster file `{}' now reads {}\n", file, format_connection_string(connection));
+  std::fflush(out_);
+  co_return Void{};
+}
+
 template <class T>
 Future<T> CliSession::bounded(Future<T> work) {
   std::optional<T> result = co_await timeout(std::move(work), timeout_seconds_);
@@ -256,7 +296,7 @@ Future<T> CliSession::bounded(Future<T> work) {
 }
 
 void CliSession::print_error(const Error& error) {
-  const std::string coordinator = describe_addresses(database_.state()->coordinators);
+  const std::string coordinator = describe_addresses(database_.state()->connection->get().coordinators);
   std::string text = "ERROR: " + error.describe();
   if (timed_out_) {
     text += fmt::format(" after {:g} s (is the cluster at {} running?", timeout_seconds_, coordinator);

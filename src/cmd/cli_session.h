@@ -39,6 +39,7 @@ class CliSession {
   Future<Version> run_retrying(Body body);
   Future<Void> commit_transaction();
   Future<Void> show_status();
+  Future<Void> coordinators(CliRequest request);
   // Fails with timed_out if `work` is not done within the session's timeout.
   template <class T>
   Future<T> bounded(Future<T> work);

@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "client/cluster_file.h"
 #include "cmd/cli_escape.h"
 #include "protocol/cluster_config.h"
+#include "protocol/cluster_file.h"
 #include "protocol/limits.h"
 
 namespace keel::cmd {

@@ -14,11 +14,11 @@
 
 #include <fmt/format.h>
 
-#include "client/cluster_file.h"
 #include "cmd/commands.h"
 #include "cmd/static_config.h"
 #include "frontend/resp/resp_server.h"
 #include "protocol/cluster_controller_interface.h"
+#include "protocol/cluster_file.h"
 #include "rpc/transport.h"
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
@@ -75,26 +75,25 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-// Writes the cluster file naming `coordinators` unless one exists. An existing file that names
-// other coordinators is kept (clients may be using it), with a warning.
-void ensure_cluster_file(const std::string& path, const std::vector<NetworkAddress>& coordinators) {
+// Writes the cluster file naming `connection` unless one exists. An existing file that names
+// another connection is kept (clients may be using it: it may be newer than this process's),
+// with a warning.
+void ensure_cluster_file(const std::string& path, const ClusterConnectionString& connection) {
   if (std::filesystem::exists(path)) {
-    std::vector<NetworkAddress> named;
+    ClusterConnectionString named;
     try {
-      named = parse_connection_string(read_text(path)).coordinators;
+      named = parse_connection_string(read_text(path));
     } catch (const Error& error) {
       fmt::print(stderr, "keel server: warning: the existing cluster file {} is invalid: {}\n", path, error.describe());
       return;
     }
-    if (named != coordinators) {
-      fmt::print(stderr, "keel server: warning: the existing cluster file {} names the coordinators {}, not {}\n", path,
-                 describe_addresses(named), describe_addresses(coordinators));
+    if (named != connection) {
+      fmt::print(stderr, "keel server: warning: the existing cluster file {} says {}, this server {}: clients using "
+                 "it reach this cluster only if it is newer (delete it to have it written again)\n",
+                 path, format_connection_string(named), format_connection_string(connection));
     }
     return;
   }
-  ClusterConnectionString connection;
-  connection.id = fmt::format("{:016x}", nondeterministic_unique_id());
-  connection.coordinators = coordinators;
   // Written aside and renamed, so a client never reads half a file.
   const std::string temporary = path + ".tmp";
   {
@@ -183,10 +182,19 @@ int serve(const ServerOptions& options) {
   worker.data_directory = options.data;
   worker.engine = options.engine;
   worker.process_class = config.process_class;
-  const std::vector<NetworkAddress> coordinators = worker.cluster.coordinators;
-  // The first coordinator writes the cluster file, so exactly one process of a cluster does.
-  const bool writes_cluster_file = coordinators.front() == self;
-  if (writes_cluster_file) ensure_cluster_file(options.cluster_file, coordinators);
+  Future<std::shared_ptr<ClusterConnection>> opened =
+      open_server_connection(options.data + "/cluster", worker.cluster.coordinators);
+  world.run(ready(opened));
+  if (opened.is_error()) {
+    throw StartupError{fmt::format("cannot read {}/cluster: {}", options.data, opened.error().describe())};
+  }
+  worker.connection = opened.get();
+  const ClusterConnectionString connection = worker.connection->get();
+  const std::vector<NetworkAddress>& coordinators = connection.coordinators;
+  // The configuration's first coordinator writes the cluster file, so exactly one process of a
+  // cluster does.
+  const bool writes_cluster_file = worker.cluster.coordinators.front() == self;
+  if (writes_cluster_file) ensure_cluster_file(options.cluster_file, connection);
   fmt::print("keel server: listening on {} ({}), data in {}, engine {}, class {}\n", self.to_string(),
              options.config.empty() ? "embedded: every role in this process" : "static cluster " + options.config,
              options.data, options.engine, worker.process_class);
@@ -196,7 +204,7 @@ int serve(const ServerOptions& options) {
   Future<Void> resp = never();
   if (resp_listener) {
     RespServerOptions resp_options;
-    resp_options.coordinators = coordinators;
+    resp_options.connection = worker.connection;
     resp_options.prefix = options.resp_prefix;
     fmt::print("keel server: Redis clients on {} (redis-cli -p {})\n", resp_listener->address().to_string(),
                resp_listener->address().port);

@@ -8,8 +8,8 @@
 #include <set>
 #include <vector>
 
-#include "client/cluster_file.h"
 #include "protocol/cluster_controller_interface.h"
+#include "protocol/cluster_file.h"
 
 namespace keel::cmd {
 namespace {

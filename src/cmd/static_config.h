@@ -23,7 +23,7 @@
 //
 // Coordinators: addresses of listed processes, an odd number up to 5, no address twice; by
 // default the first process listed that has a transaction role. The first coordinator writes
-// the cluster file (client/cluster_file.h), which names them all.
+// the cluster file (protocol/cluster_file.h), which names them all.
 //
 // Transaction roles (sequencer, proxy, resolver, tlog) do not pin a role to a process: the
 // cluster controller recruits each generation's roles onto live processes that may host them.

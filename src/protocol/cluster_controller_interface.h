@@ -30,12 +30,28 @@ struct RegisterWorkerRequest {
 
 inline constexpr double register_hold_seconds = 0.5;
 
+// `keel cli coordinators`: moves the core state to a new coordinator set (`coordinators`, or
+// with `automatic` a set the controller chooses from the registered workers) and answers with
+// the new connection string. The controller then steps down: the cluster recovers under the
+// new set. Errors: coordinators_invalid, coordinators_unreachable, coordinated_state_conflict
+// (a recovery raced the change: retry).
+struct ChangeCoordinatorsRequest {
+  std::vector<NetworkAddress> coordinators;
+  bool automatic = false;
+  ReplyPromise<std::string> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(coordinators, automatic, reply);
+  }
+};
+
 struct ClusterControllerInterface {
   RequestStream<RegisterWorkerRequest> register_worker;
   RequestStream<GetClusterStatusRequest> get_status;
+  RequestStream<ChangeCoordinatorsRequest> change_coordinators;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(register_worker, get_status);
+    archive(register_worker, get_status, change_coordinators);
   }
 };
 

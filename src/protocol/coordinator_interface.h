@@ -1,7 +1,14 @@
 // The coordinators' interface: a generation register (the two phases of single-decree Paxos
 // over the core state) and leader election of the cluster controller (docs/coordination.md).
 //
-// Every request names a Generation; a coordinator orders them lexicographically. A proposer
+// Every request names the cluster id of the coordinator set it is meant for (the cluster file's
+// id): a coordinator keeps one register and one leader register per id. Once a set's core state
+// has moved to a new set (`keel cli coordinators`), each of its coordinators is told the new
+// connection string (ForwardRequest) and from then on answers that id's register and candidacy
+// requests with coordinators_changed and its leader queries with the forward, so every process
+// finds the new set.
+//
+// Register requests name a Generation; a coordinator orders them lexicographically. A proposer
 // draws `proposer` at random once and raises `counter` past every generation it has seen, so
 // two proposers never share a generation; `sequence` numbers the writes one proposer makes
 // after one read (each write needs a generation of its own).
@@ -12,6 +19,7 @@
 #include <compare>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rpc/request_stream.h"
 
@@ -43,11 +51,12 @@ struct RegisterReadReply {
 };
 
 struct RegisterReadRequest {
+  std::string cluster_id;
   Generation generation;
   ReplyPromise<RegisterReadReply> reply;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(generation, reply);
+    archive(cluster_id, generation, reply);
   }
 };
 
@@ -62,12 +71,13 @@ struct RegisterWriteReply {
 };
 
 struct RegisterWriteRequest {
+  std::string cluster_id;
   Generation generation;
   std::string value;
   ReplyPromise<RegisterWriteReply> reply;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(generation, value, reply);
+    archive(cluster_id, generation, value, reply);
   }
 };
 
@@ -99,28 +109,44 @@ struct CandidacyReply {
 // A candidate's heartbeat. With `claim`, the candidate (nominated by a majority at its last
 // round) asks the coordinator to commit to it for one lease.
 struct CandidacyRequest {
+  std::string cluster_id;
   LeaderInfo candidate;
   bool claim = false;
   ReplyPromise<CandidacyReply> reply;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(candidate, claim, reply);
+    archive(cluster_id, candidate, claim, reply);
   }
 };
 
 struct GetLeaderReply {
   std::optional<LeaderInfo> leader;  // the candidate this coordinator is committed to, if any
+  std::string forward;               // the new set's connection string once the set moved, else ""
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(leader);
+    archive(leader, forward);
   }
 };
 
 struct GetLeaderRequest {
+  std::string cluster_id;
   ReplyPromise<GetLeaderReply> reply;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(reply);
+    archive(cluster_id, reply);
+  }
+};
+
+// Retires the set `cluster_id` names: from now on this coordinator forwards it to `forward` (a
+// connection string). Answered once durable. A set is forwarded at most once; a second,
+// different forward is ignored.
+struct ForwardRequest {
+  std::string cluster_id;
+  std::string forward;
+  ReplyPromise<Void> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(cluster_id, forward, reply);
   }
 };
 
@@ -129,10 +155,17 @@ struct CoordinatorInterface {
   RequestStream<RegisterWriteRequest> write;
   RequestStream<CandidacyRequest> candidacy;
   RequestStream<GetLeaderRequest> get_leader;
+  RequestStream<ForwardRequest> forward;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(read, write, candidacy, get_leader);
+    archive(read, write, candidacy, get_leader, forward);
   }
+};
+
+// A set of coordinators as requests address it: its cluster id and one interface per member.
+struct CoordinatorSet {
+  std::string cluster_id;
+  std::vector<CoordinatorInterface> coordinators;
 };
 
 }  // namespace keel

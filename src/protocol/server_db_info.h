@@ -40,9 +40,12 @@ struct TLogRef {
 struct CoreState {
   uint64_t generation = 0;
   std::vector<TLogRef> tlogs;  // empty before the first recovery
+  // While the core state moves to a new coordinator set: the new set's connection string. A
+  // recovery that reads it finishes the move first (docs/coordination.md).
+  std::string moving_to;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(generation, tlogs);
+    archive(generation, tlogs, moving_to);
   }
 };
 

@@ -68,13 +68,22 @@ CoordinatorInterface coordinator_at(NetworkAddress address) {
   return {at<RegisterReadRequest>(address, role_token::coordinator, 0, 0),
           at<RegisterWriteRequest>(address, role_token::coordinator, 0, 1),
           at<CandidacyRequest>(address, role_token::coordinator, 0, 2),
-          at<GetLeaderRequest>(address, role_token::coordinator, 0, 3)};
+          at<GetLeaderRequest>(address, role_token::coordinator, 0, 3),
+          at<ForwardRequest>(address, role_token::coordinator, 0, 4)};
 }
+CoordinatorSet coordinator_set(const ClusterConnectionString& connection) {
+  CoordinatorSet set;
+  set.cluster_id = connection.id;
+  for (const NetworkAddress& address : connection.coordinators) set.coordinators.push_back(coordinator_at(address));
+  return set;
+}
+
 CoordinatorInterface serve_coordinator() {
   return {serve<RegisterReadRequest>(role_token::coordinator, 0, 0),
           serve<RegisterWriteRequest>(role_token::coordinator, 0, 1),
           serve<CandidacyRequest>(role_token::coordinator, 0, 2),
-          serve<GetLeaderRequest>(role_token::coordinator, 0, 3)};
+          serve<GetLeaderRequest>(role_token::coordinator, 0, 3),
+          serve<ForwardRequest>(role_token::coordinator, 0, 4)};
 }
 
 SequencerInterface serve_new_sequencer() {
@@ -91,7 +100,7 @@ WorkerInterface serve_new_worker() {
           fresh<InitializeResolverRequest>(), fresh<InitializeProxyRequest>(), fresh<WaitFailureRequest>()};
 }
 ClusterControllerInterface serve_new_cluster_controller() {
-  return {fresh<RegisterWorkerRequest>(), fresh<GetClusterStatusRequest>()};
+  return {fresh<RegisterWorkerRequest>(), fresh<GetClusterStatusRequest>(), fresh<ChangeCoordinatorsRequest>()};
 }
 
 }  // namespace keel

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "protocol/cluster_controller_interface.h"
+#include "protocol/cluster_file.h"
 #include "protocol/coordinator_interface.h"
 #include "protocol/proxy_interface.h"
 #include "protocol/resolver_interface.h"
@@ -37,6 +38,8 @@ StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag);
 StorageServerInterface serve_storage(int index, Tag tag);
 CoordinatorInterface coordinator_at(NetworkAddress address);
 CoordinatorInterface serve_coordinator();
+// The coordinators a connection string names.
+CoordinatorSet coordinator_set(const ClusterConnectionString& connection);
 
 SequencerInterface serve_new_sequencer();
 ProxyInterface serve_new_proxy();

@@ -26,6 +26,8 @@
   KEEL_ERROR(operation_cancelled, 1101, "Asynchronous operation cancelled")                        \
   KEEL_ERROR(process_killed, 1110, "The process was killed")                                       \
   KEEL_ERROR(tlog_stopped, 1011, "The transaction log was locked by a recovery: its generation has ended; retry") \
+  KEEL_ERROR(coordinators_changed, 1203, "The cluster's coordinators changed: the process follows them to the new set") \
+  KEEL_ERROR(coordinators_unreachable, 1204, "Too few of the new coordinators answered: name running keel server processes of this cluster") \
   KEEL_ERROR(recovery_failed, 1206, "A recovery step failed; the cluster controller starts another recovery") \
   KEEL_ERROR(leadership_lost, 1290, "This process is no longer the elected leader of the cluster")    \
   KEEL_ERROR(io_error, 1510, "Disk i/o operation failed")                                          \
@@ -46,6 +48,7 @@
   KEEL_ERROR(used_during_commit, 2017, "Operation issued while a commit was outstanding")           \
   KEEL_ERROR(no_cluster_file_found, 1515, "No cluster file found: pass -C or start keel server first") \
   KEEL_ERROR(shard_map_mismatch, 2140, "The shard map stored in the data differs from this configuration: start with the --storage-servers, --shards or --config the data was created with") \
+  KEEL_ERROR(coordinators_invalid, 2141, "Invalid coordinators: name 1, 3 or 5 distinct addresses of keel server processes registered with the cluster") \
   KEEL_ERROR(connection_string_invalid, 2104, "Cluster file contents are invalid")                 \
   KEEL_ERROR(transaction_too_large, 2101, "Transaction exceeds byte limit")                        \
   KEEL_ERROR(key_too_large, 2102, "Key length exceeds limit")                                      \

@@ -16,6 +16,7 @@ const std::map<std::string, WorkloadFactory>& workload_factories() {
       {"RecoveryTime", make_recovery_time},
       {"IsolateRole", make_isolate_role},
       {"StaleReadVersion", make_stale_read_version},
+      {"ChangeCoordinators", make_change_coordinators},
       {"Attrition", make_attrition},
       {"RandomClogging", make_random_clogging},
       {"Partitions", make_partitions},

@@ -1,10 +1,10 @@
 #include "frontend/resp/resp_server.h"
 
-#include "client/cluster_file.h"
 #include "frontend/resp/expiry_sweeper.h"
 #include "frontend/resp/resp_knobs.h"
 #include "frontend/resp/resp_parser.h"
 #include "frontend/resp/session.h"
+#include "protocol/cluster_file.h"
 #include "runtime/combinators.h"
 #include "runtime/scheduler.h"
 #include "runtime/trace.h"
@@ -123,12 +123,12 @@ Future<Void> accept_loop(std::shared_ptr<RespServerState> server, std::shared_pt
 int64_t wall_time_ms() { return static_cast<int64_t>(world().wall_time() * 1000.0); }
 
 Future<Void> run_resp_server(std::shared_ptr<IListener> listener, RespServerOptions options) {
-  auto server = std::make_shared<RespServerState>(Database(options.coordinators), options.prefix, listener->address());
+  auto server = std::make_shared<RespServerState>(Database(options.connection), options.prefix, listener->address());
   server->start_time = now();
   server->connections_max = options.connections_max;
   TraceEvent(Severity::info, "RespServerStarted")
       .detail("Address", listener->address().to_string())
-      .detail("Coordinators", describe_addresses(options.coordinators));
+      .detail("Cluster", format_connection_string(options.connection->get()));
   ActorCollection connections;
   Future<Void> sweeper = options.sweep_expired ? run_expiry_sweeper(server) : never();
   Future<Void> accepting = accept_loop(server, listener, &connections);

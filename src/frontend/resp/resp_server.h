@@ -14,12 +14,13 @@
 
 #include "frontend/resp/keyspace.h"
 #include "runtime/future.h"
+#include "server/coordinator/cluster_connection.h"
 #include "world/world.h"
 
 namespace keel {
 
 struct RespServerOptions {
-  std::vector<NetworkAddress> coordinators;  // the cluster to serve (as its cluster file names them)
+  std::shared_ptr<ClusterConnection> connection;  // the cluster to serve
   std::string prefix = std::string(resp_prefix_default);
   size_t connections_max = 10'000;
   bool sweep_expired = true;

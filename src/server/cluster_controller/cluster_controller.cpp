@@ -72,9 +72,7 @@ Future<Void> serve_status(ControllerState* state) {
 Future<Void> run_recoveries(ControllerState* state) {
   uint64_t proposer_id = 0;
   while (proposer_id == 0) proposer_id = deterministic_random().next_u64();
-  std::vector<CoordinatorInterface> coordinators;
-  for (const NetworkAddress& address : state->cluster.coordinators) coordinators.push_back(coordinator_at(address));
-  CoordinatedState core_state(coordinators, proposer_id);
+  CoordinatedState core_state(coordinator_set(state->connection->get()), proposer_id);
   while (true) {
     Error failure;
     try {
@@ -85,7 +83,10 @@ Future<Void> run_recoveries(ControllerState* state) {
       TraceEvent(Severity::warn_always, "ControllerGenerationFailed").detail("Generation", state->db_info.get().generation);
       continue;
     } catch (const Error& error) {
-      if (error.code() == errc::leadership_lost || error.code() == errc::operation_cancelled) throw;
+      if (error.code() == errc::leadership_lost || error.code() == errc::operation_cancelled ||
+          error.code() == errc::coordinators_changed) {
+        throw;
+      }
       failure = error;
     }
     TraceEvent(Severity::warn_always, "ControllerRecoveryFailed").error(failure);
@@ -96,9 +97,10 @@ Future<Void> run_recoveries(ControllerState* state) {
 }  // namespace
 
 Future<Void> run_cluster_controller(ClusterControllerInterface controller, ClusterConfig cluster,
-                                    LeaderCandidate* candidate) {
+                                    std::shared_ptr<ClusterConnection> connection, LeaderCandidate* candidate) {
   ControllerState state;
   state.cluster = std::move(cluster);
+  state.connection = std::move(connection);
   state.self = controller;
   state.candidate = candidate;
   state.started_at = now();
@@ -107,6 +109,7 @@ Future<Void> run_cluster_controller(ClusterControllerInterface controller, Clust
   actors.add(serve_registrations(&state));
   actors.add(serve_status(&state));
   actors.add(run_recoveries(&state));
+  actors.add(serve_coordinators_changes(&state));
   co_await actors.result();
   co_return Void{};
 }

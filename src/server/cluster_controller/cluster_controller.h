@@ -9,6 +9,8 @@
 // locked.
 #pragma once
 
+#include <memory>
+
 #include "protocol/cluster_config.h"
 #include "protocol/cluster_controller_interface.h"
 #include "runtime/future.h"
@@ -16,8 +18,10 @@
 
 namespace keel {
 
-// Serves `controller` until cancelled; publishes through `candidate` (which must outlive it).
+// Serves `controller` until cancelled; publishes through `candidate` (which must outlive it),
+// elected through the coordinators `connection` names. Throws coordinators_changed once it
+// moved the cluster to new coordinators (`connection` then names them).
 Future<Void> run_cluster_controller(ClusterControllerInterface controller, ClusterConfig cluster,
-                                    LeaderCandidate* candidate);
+                                    std::shared_ptr<ClusterConnection> connection, LeaderCandidate* candidate);
 
 }  // namespace keel

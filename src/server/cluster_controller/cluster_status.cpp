@@ -75,7 +75,7 @@ Future<ClusterStatus> gather_status(ControllerState* state) {
   status.recovery_state = recovery_state_name(state->recovery_state);
   status.recovery_seconds = info.recovery_seconds;
   status.recoveries = state->recoveries;
-  status.coordinators = state->cluster.coordinators;
+  status.coordinators = state->connection->get().coordinators;
   for (const auto& [address, entry] : state->workers) {
     status.workers.push_back(WorkerStatus{address, entry.process_class, !state->is_available(entry)});
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "runtime/async_var.h"
 #include "runtime/future.h"
 #include "runtime/notified.h"
+#include "server/coordinator/cluster_connection.h"
 #include "server/coordinator/coordinated_state.h"
 #include "server/coordinator/leader_election.h"
 
@@ -30,6 +32,7 @@ struct WorkerEntry {
 
 struct ControllerState {
   ClusterConfig cluster;
+  std::shared_ptr<ClusterConnection> connection;  // the coordinators it was elected through
   ClusterControllerInterface self;
   LeaderCandidate* candidate = nullptr;
   double started_at = 0;
@@ -48,6 +51,16 @@ struct ControllerState {
 // the error of the step that failed (coordinated_state_conflict when another controller
 // fenced this one out of the core state); the caller starts over.
 Future<Void> recover(ControllerState* state, CoordinatedState* core_state);
+
+// Finishes a move of the core state to the coordinator set `core.moving_to` names (a recovery
+// read it half done): the new set gets the core state unless it has one, the old set forwards
+// to it, and this process follows. Then throws coordinators_changed: the controller steps down
+// and the cluster recovers under the new set (coordinators_change.cpp).
+Future<Void> finish_coordinators_move(ControllerState* state, CoreState core);
+
+// Serves `keel cli coordinators` (coordinators_change.cpp); throws coordinators_changed after
+// a change, so the controller steps down.
+Future<Void> serve_coordinators_changes(ControllerState* state);
 
 // Ready when any role of the published generation has failed.
 Future<Void> generation_failed(const ServerDBInfo& info);

@@ -22,18 +22,20 @@ struct Round {
   size_t pending = 0;
   size_t good = 0;  // replies that count towards the majority
   size_t majority = 0;
+  bool moved = false;  // a coordinator answered coordinators_changed
   Promise<Void> decided;
 
   void finish_one() {
     --pending;
     if (decided.is_set()) return;
-    if (good >= majority || good + pending < majority) decided.send(Void{});
+    if (moved || good >= majority || good + pending < majority) decided.send(Void{});
   }
 };
 
 Future<Void> ask_read(std::shared_ptr<Round<RegisterReadReply>> round, size_t index, CoordinatorInterface coordinator,
-                      Generation generation) {
+                      std::string cluster_id, Generation generation) {
   RegisterReadRequest request;
+  request.cluster_id = std::move(cluster_id);
   request.generation = generation;
   try {
     Future<RegisterReadReply> pending = coordinator.read.get_reply(request);
@@ -42,14 +44,16 @@ Future<Void> ask_read(std::shared_ptr<Round<RegisterReadReply>> round, size_t in
     round->replies[index] = std::move(reply);
   } catch (const Error& error) {
     if (error.code() == errc::internal_error) throw;
+    if (error.code() == errc::coordinators_changed) round->moved = true;
   }
   round->finish_one();
   co_return Void{};
 }
 
 Future<Void> ask_write(std::shared_ptr<Round<RegisterWriteReply>> round, size_t index, CoordinatorInterface coordinator,
-                       Generation generation, std::string value) {
+                       std::string cluster_id, Generation generation, std::string value) {
   RegisterWriteRequest request;
+  request.cluster_id = std::move(cluster_id);
   request.generation = generation;
   request.value = std::move(value);
   try {
@@ -59,6 +63,7 @@ Future<Void> ask_write(std::shared_ptr<Round<RegisterWriteReply>> round, size_t 
     round->replies[index] = reply;
   } catch (const Error& error) {
     if (error.code() == errc::internal_error) throw;
+    if (error.code() == errc::coordinators_changed) round->moved = true;
   }
   round->finish_one();
   co_return Void{};
@@ -75,9 +80,9 @@ std::shared_ptr<Round<Reply>> make_round(size_t coordinators) {
 
 }  // namespace
 
-CoordinatedState::CoordinatedState(std::vector<CoordinatorInterface> coordinators, uint64_t proposer_id)
+CoordinatedState::CoordinatedState(CoordinatorSet coordinators, uint64_t proposer_id)
     : coordinators_(std::move(coordinators)), proposer_id_(proposer_id) {
-  KEEL_ASSERT(!coordinators_.empty());
+  KEEL_ASSERT(!coordinators_.coordinators.empty());
   KEEL_ASSERT(proposer_id_ != 0);
 }
 
@@ -93,10 +98,14 @@ Future<std::string> CoordinatedState::read() {
     }
     const Generation generation{counter_seen_ + 1, proposer_id_, 0};
     counter_seen_ = generation.counter;
-    auto round = make_round<RegisterReadReply>(coordinators_.size());
+    const std::vector<CoordinatorInterface>& members = coordinators_.coordinators;
+    auto round = make_round<RegisterReadReply>(members.size());
     std::vector<Future<Void>> asks;
-    for (size_t i = 0; i < coordinators_.size(); ++i) asks.push_back(ask_read(round, i, coordinators_[i], generation));
+    for (size_t i = 0; i < members.size(); ++i) {
+      asks.push_back(ask_read(round, i, members[i], coordinators_.cluster_id, generation));
+    }
     co_await round->decided.get_future();
+    if (round->moved) throw Error(errc::coordinators_changed);
     fenced = false;
     const RegisterReadReply* adopted = nullptr;
     for (const std::optional<RegisterReadReply>& reply : round->replies) {
@@ -124,12 +133,14 @@ Future<Void> CoordinatedState::write(std::string value) {
   may_write_ = false;
   ++generation_.sequence;
   const Generation generation = generation_;
-  auto round = make_round<RegisterWriteReply>(coordinators_.size());
+  const std::vector<CoordinatorInterface>& members = coordinators_.coordinators;
+  auto round = make_round<RegisterWriteReply>(members.size());
   std::vector<Future<Void>> asks;
-  for (size_t i = 0; i < coordinators_.size(); ++i) {
-    asks.push_back(ask_write(round, i, coordinators_[i], generation, value));
+  for (size_t i = 0; i < members.size(); ++i) {
+    asks.push_back(ask_write(round, i, members[i], coordinators_.cluster_id, generation, value));
   }
   co_await round->decided.get_future();
+  if (round->moved) throw Error(errc::coordinators_changed);
   for (const std::optional<RegisterWriteReply>& reply : round->replies) {
     if (reply) counter_seen_ = std::max(counter_seen_, reply->read_generation.counter);
   }

@@ -16,6 +16,9 @@
 // Guarantee (docs/coordination.md): if a write succeeded, every later read returns that value or
 // the value of a later write whose proposer had read it (or a value derived from it).
 //
+// A coordinator that answers coordinators_changed (the set moved: docs/coordination.md) makes
+// either phase fail with coordinators_changed at once.
+//
 // Requests to one coordinator end after coordinator_request_timeout_seconds; a minority that is
 // down, partitioned or slow never blocks either phase. Not for concurrent use: one operation at
 // a time per object.
@@ -32,17 +35,17 @@ namespace keel {
 class CoordinatedState {
  public:
   // `proposer_id` must be unique among proposers (draw it at random; zero is not allowed).
-  CoordinatedState(std::vector<CoordinatorInterface> coordinators, uint64_t proposer_id);
+  CoordinatedState(CoordinatorSet coordinators, uint64_t proposer_id);
 
   Future<std::string> read();
   Future<Void> write(std::string value);
 
   // The generation of the last successful read (counter zero before any).
   const Generation& generation() const { return generation_; }
-  size_t majority() const { return coordinators_.size() / 2 + 1; }
+  size_t majority() const { return coordinators_.coordinators.size() / 2 + 1; }
 
  private:
-  std::vector<CoordinatorInterface> coordinators_;
+  CoordinatorSet coordinators_;
   uint64_t proposer_id_;
   uint64_t counter_seen_ = 0;  // the highest generation counter any reply showed
   Generation generation_;

@@ -1,5 +1,6 @@
 // The coordinator role and its clients in a small simulated cluster: durability across kills
-// and power loss, fencing, a minority down, corruption, and leader election.
+// and power loss, fencing, a minority down, corruption, leader election, and sets of
+// coordinators kept apart by cluster id, one retired by a forward.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -27,11 +28,12 @@ struct Cluster {
       processes.push_back(&simulator.add_process(machine, fmt::format("coordinator{}", i), coordinator_process));
     }
   }
-  std::vector<CoordinatorInterface> interfaces() const {
-    std::vector<CoordinatorInterface> result;
-    for (SimProcess* process : processes) result.push_back(coordinator_at(process->local_address()));
-    return result;
+  ClusterConnectionString connection(std::string id = "shell-test") const {
+    ClusterConnectionString named{std::move(id), {}};
+    for (SimProcess* process : processes) named.coordinators.push_back(process->local_address());
+    return named;
   }
+  CoordinatorSet interfaces(std::string id = "shell-test") const { return coordinator_set(connection(std::move(id))); }
   // Runs `body` in a protected client process (on its own machine, or `machine`) until it
   // finishes.
   bool run(std::function<Future<Void>()> body, double seconds = 60, SimMachine* machine = nullptr) {
@@ -163,7 +165,7 @@ TEST(CoordinatorShellTest, CorruptRegisterFailsWithChecksumFailed) {
   }));
   SimProcess& process = *cluster.processes[0];
   cluster.simulator.kill(process, KillKind::process);
-  std::shared_ptr<SimFileData> file = process.machine().disk.find("coordinator/register");
+  std::shared_ptr<SimFileData> file = process.machine().disk.find("coordinator/shell-test/register");
   ASSERT_TRUE(file);
   file->current[file->current.size() - 2] ^= 0x10;
   file->durable = file->current;
@@ -175,7 +177,50 @@ TEST(CoordinatorShellTest, CorruptRegisterFailsWithChecksumFailed) {
   EXPECT_EQ(error, static_cast<int>(errc::checksum_failed));
 }
 
-Future<Void> campaign(std::vector<CoordinatorInterface> coordinators, LeaderInfo info, LeaderCandidate** out) {
+TEST(CoordinatorShellTest, SetsAreKeptApartAndAForwardRetiresOneDurably) {
+  Cluster cluster(8, 3);
+  const std::string forward = format_connection_string(cluster.connection("set-b"));
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    CoordinatedState a(cluster.interfaces("set-a"), 61);
+    co_await a.read();
+    co_await a.write("a-value");
+    CoordinatedState b(cluster.interfaces("set-b"), 62);
+    const std::string b_first = co_await b.read();
+    EXPECT_EQ(b_first, "");  // the same processes, another register
+    co_await b.write("b-value");
+    for (const CoordinatorInterface& coordinator : cluster.interfaces("set-a").coordinators) {
+      ForwardRequest request;
+      request.cluster_id = "set-a";
+      request.forward = forward;
+      co_await coordinator.forward.get_reply(request);
+    }
+    co_return Void{};
+  }));
+  for (SimProcess* process : cluster.processes) cluster.simulator.power_cycle(process->machine(), 0.5);
+  int error = 0;
+  LeaderQuery query;
+  ClusterConnectionString followed;
+  std::string b_value;
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    co_await delay(1);
+    CoordinatedState a(cluster.interfaces("set-a"), 63);
+    error = co_await error_of(a.read());
+    query = co_await query_leader(cluster.interfaces("set-a"));
+    auto connection = std::make_shared<ClusterConnection>(cluster.connection("set-a"));
+    co_await get_leader(connection);
+    followed = connection->get();
+    CoordinatedState b(cluster.interfaces("set-b"), 64);
+    b_value = co_await b.read();
+    co_return Void{};
+  }));
+  EXPECT_EQ(error, static_cast<int>(errc::coordinators_changed));
+  EXPECT_EQ(query.forward, forward);
+  EXPECT_FALSE(query.leader);
+  EXPECT_EQ(followed, cluster.connection("set-b"));
+  EXPECT_EQ(b_value, "b-value");
+}
+
+Future<Void> campaign(CoordinatorSet coordinators, LeaderInfo info, LeaderCandidate** out) {
   Transport::current().listen(world().local_address());
   LeaderCandidate candidate(std::move(coordinators), std::move(info));
   *out = &candidate;

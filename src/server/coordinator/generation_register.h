@@ -35,10 +35,13 @@ struct GenerationRegisterState {
   Generation read_generation;
   Generation write_generation;
   std::string value;
+  // Kept beside the register by the coordinator shell, not stepped by it: the connection
+  // string this set moved to ("" while it has not), which retires the register.
+  std::string forward;
   bool operator==(const GenerationRegisterState&) const = default;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(read_generation, write_generation, value);
+    archive(read_generation, write_generation, value, forward);
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "protocol/well_known.h"
 #include "runtime/combinators.h"
 #include "runtime/random.h"
 #include "runtime/trace.h"
@@ -9,15 +10,15 @@
 
 namespace keel {
 
-LeaderCandidate::LeaderCandidate(std::vector<CoordinatorInterface> coordinators, LeaderInfo info)
+LeaderCandidate::LeaderCandidate(CoordinatorSet coordinators, LeaderInfo info)
     : coordinators_(std::move(coordinators)),
       info_(std::move(info)),
-      lease_(info_.candidate_id, coordinators_.size(), coordinator_knobs().leader_lease_seconds,
+      lease_(info_.candidate_id, coordinators_.coordinators.size(), coordinator_knobs().leader_lease_seconds,
              coordinator_knobs().leader_lease_margin_seconds) {}
 
 Future<Void> LeaderCandidate::run() {
   std::vector<Future<Void>> heartbeats;
-  for (size_t i = 0; i < coordinators_.size(); ++i) heartbeats.push_back(heartbeat(i));
+  for (size_t i = 0; i < coordinators_.coordinators.size(); ++i) heartbeats.push_back(heartbeat(i));
   Future<std::vector<Void>> all = when_all(std::move(heartbeats));
   co_await all;
   co_return Void{};
@@ -30,16 +31,19 @@ Future<Void> LeaderCandidate::heartbeat(size_t index) {
   while (true) {
     const double sent_at = now();
     CandidacyRequest request;
+    request.cluster_id = coordinators_.cluster_id;
     request.candidate = info_;
     request.claim = lease_.should_claim(sent_at);
     try {
-      Future<CandidacyReply> pending = coordinators_[index].candidacy.get_reply(request);
+      Future<CandidacyReply> pending = coordinators_.coordinators[index].candidacy.get_reply(request);
       CandidacyReply reply = co_await timeout_error(pending, knobs.coordinator_request_timeout_seconds);
       const bool held = lease_.holds(now());
       lease_.on_reply(index, sent_at, reply);
       if (!held && lease_.holds(now())) TraceEvent("LeaderElected").detail("Candidate", info_.candidate_id);
       replies_.set(++reply_count_);
-    } catch (const Error&) {
+    } catch (const Error& error) {
+      // The set moved: campaigning here is pointless (the caller follows the forward).
+      if (error.code() == errc::coordinators_changed) throw;
       // Unanswered: this coordinator's last answers age out of the lease on their own.
     }
     // The next heartbeat goes at the interval, or at once when the description changed (so
@@ -70,27 +74,34 @@ void LeaderCandidate::set_description(std::string description) {
 
 namespace {
 
-Future<std::optional<LeaderInfo>> ask_leader(CoordinatorInterface coordinator) {
+Future<GetLeaderReply> ask_leader(CoordinatorInterface coordinator, std::string cluster_id) {
   GetLeaderRequest request;
+  request.cluster_id = std::move(cluster_id);
   try {
     Future<GetLeaderReply> pending = coordinator.get_leader.get_reply(request);
-    GetLeaderReply reply = co_await timeout_error(pending, coordinator_knobs().coordinator_request_timeout_seconds);
-    co_return reply.leader;
+    co_return co_await timeout_error(pending, coordinator_knobs().coordinator_request_timeout_seconds);
   } catch (const Error&) {
   }
-  co_return std::nullopt;
+  co_return GetLeaderReply{};
 }
+
+// How many forwards one lookup follows before it gives up (a set moves rarely; a longer chain
+// means the forwards loop).
+constexpr int forwards_followed_max = 8;
 
 }  // namespace
 
-Future<std::optional<LeaderInfo>> get_leader(std::vector<CoordinatorInterface> coordinators) {
-  std::vector<Future<std::optional<LeaderInfo>>> asks;
-  for (const CoordinatorInterface& coordinator : coordinators) asks.push_back(ask_leader(coordinator));
-  const size_t majority = coordinators.size() / 2 + 1;
+Future<LeaderQuery> query_leader(CoordinatorSet coordinators) {
+  std::vector<Future<GetLeaderReply>> asks;
+  for (const CoordinatorInterface& coordinator : coordinators.coordinators) {
+    asks.push_back(ask_leader(coordinator, coordinators.cluster_id));
+  }
+  const size_t majority = asks.size() / 2 + 1;
   std::map<uint64_t, size_t> votes;
   std::vector<bool> counted(asks.size(), false);
   // Answers count as they arrive: a majority that agrees decides without waiting for a
-  // coordinator that is down (each ask ends by its timeout, so the loop ends).
+  // coordinator that is down (each ask ends by its timeout, so the loop ends). One forward is
+  // enough: a set is forwarded only after its successor holds the core state.
   for (size_t answered = 0; answered < asks.size();) {
     std::vector<Future<Void>> pending;
     for (size_t i = 0; i < asks.size(); ++i) {
@@ -101,10 +112,29 @@ Future<std::optional<LeaderInfo>> get_leader(std::vector<CoordinatorInterface> c
       if (counted[i] || !asks[i].is_ready()) continue;
       counted[i] = true;
       ++answered;
-      const std::optional<LeaderInfo>& leader = asks[i].get();
-      if (leader && ++votes[leader->candidate_id] >= majority) co_return *leader;
+      const GetLeaderReply& reply = asks[i].get();
+      if (!reply.forward.empty()) co_return LeaderQuery{std::nullopt, reply.forward};
+      if (reply.leader && ++votes[reply.leader->candidate_id] >= majority) co_return LeaderQuery{reply.leader, ""};
     }
   }
+  co_return LeaderQuery{};
+}
+
+Future<std::optional<LeaderInfo>> get_leader(CoordinatorSet coordinators) {
+  Future<LeaderQuery> query = query_leader(std::move(coordinators));
+  LeaderQuery found = co_await query;
+  co_return std::move(found.leader);
+}
+
+Future<std::optional<LeaderInfo>> get_leader(std::shared_ptr<ClusterConnection> connection) {
+  for (int followed = 0; followed <= forwards_followed_max; ++followed) {
+    Future<LeaderQuery> query = query_leader(coordinator_set(connection->get()));
+    LeaderQuery found = co_await query;
+    if (found.forward.empty()) co_return std::move(found.leader);
+    Future<Void> followed_forward = connection->follow(found.forward);
+    co_await followed_forward;
+  }
+  TraceEvent(Severity::warn_always, "CoordinatorForwardsLoop").detail("Connection", format_connection_string(connection->get()));
   co_return std::nullopt;
 }
 

@@ -17,21 +17,24 @@
 // futures it returns.
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "protocol/coordinator_interface.h"
 #include "runtime/future.h"
 #include "runtime/notified.h"
+#include "server/coordinator/cluster_connection.h"
 #include "server/coordinator/election.h"
 
 namespace keel {
 
 class LeaderCandidate {
  public:
-  LeaderCandidate(std::vector<CoordinatorInterface> coordinators, LeaderInfo info);
+  LeaderCandidate(CoordinatorSet coordinators, LeaderInfo info);
 
-  // Heartbeats every coordinator until cancelled.
+  // Heartbeats every coordinator until cancelled; throws coordinators_changed if the set moved.
   Future<Void> run();
   // Ready once this candidate holds the leadership.
   Future<Void> wait_elected();
@@ -45,7 +48,7 @@ class LeaderCandidate {
  private:
   Future<Void> heartbeat(size_t index);
 
-  std::vector<CoordinatorInterface> coordinators_;
+  CoordinatorSet coordinators_;
   LeaderInfo info_;
   LeaderLease lease_;
   NotifiedValue<uint64_t> replies_{0};  // counts replies, so waiters re-check the lease
@@ -54,7 +57,17 @@ class LeaderCandidate {
   uint64_t description_count_ = 0;
 };
 
-// The leader named by a majority of coordinators (each asked once, in parallel), or none.
-Future<std::optional<LeaderInfo>> get_leader(std::vector<CoordinatorInterface> coordinators);
+// One round of leader queries: the leader a majority of the set names (each asked once, in
+// parallel), or the connection string one of them forwards to, or neither.
+struct LeaderQuery {
+  std::optional<LeaderInfo> leader;
+  std::string forward;
+};
+Future<LeaderQuery> query_leader(CoordinatorSet coordinators);
+
+// The leader named by a majority of coordinators, or none.
+Future<std::optional<LeaderInfo>> get_leader(CoordinatorSet coordinators);
+// The same for a process's connection, following (and adopting) forwards to newer sets.
+Future<std::optional<LeaderInfo>> get_leader(std::shared_ptr<ClusterConnection> connection);
 
 }  // namespace keel

@@ -31,16 +31,14 @@ struct WorkerState {
   WorkerOptions options;
   NetworkAddress self;
   WorkerInterface interface;
-  std::vector<CoordinatorInterface> coordinators;
+  std::shared_ptr<ClusterConnection> connection;
   AsyncVar<ServerDBInfo> db_info;
   ActorCollection roles;  // recruited roles, each behind guard_role: their failures stay theirs
 };
 
-std::vector<CoordinatorInterface> coordinator_interfaces(const ClusterConfig& cluster) {
-  std::vector<CoordinatorInterface> coordinators;
-  for (const NetworkAddress& address : cluster.coordinators) coordinators.push_back(coordinator_at(address));
-  return coordinators;
-}
+// How long a candidate whose coordinators moved waits to learn the new set (from
+// register_with_controller's lookups) before it campaigns again anyway.
+constexpr double moved_wait_seconds = 1.0;
 
 // Ready once a generation newer than `generation` accepts commits.
 Future<Void> superseded(WorkerState* state, uint64_t generation) {
@@ -117,7 +115,8 @@ Future<Void> serve_recruitment(WorkerState* state) {
   }
 }
 
-// Campaigns for cluster controller, and runs it for as long as this process leads.
+// Campaigns for cluster controller through the current coordinators, and runs it for as long
+// as this process leads. Starts over under the new set when the coordinators move.
 Future<Void> campaign(WorkerState* state) {
   while (true) {
     ClusterControllerInterface controller = serve_new_cluster_controller();
@@ -127,16 +126,25 @@ Future<Void> campaign(WorkerState* state) {
     while (info.candidate_id == 0) info.candidate_id = deterministic_random().next_u64();
     info.change_id = deterministic_random().next_u64();
     info.description = serialize_to_string(description);
-    LeaderCandidate candidate(state->coordinators, info);
+    LeaderCandidate candidate(coordinator_set(state->connection->get()), info);
     Future<Void> heartbeats = candidate.run();
-    co_await candidate.wait_elected();
+    Future<Void> moved = state->connection->on_change();
+    bool coordinators_changed = false;
     try {
-      Future<Void> leading = run_cluster_controller(controller, state->options.cluster, &candidate);
+      Future<Void> elected = candidate.wait_elected();
+      std::variant<Void, Void, Void> first = co_await race(std::move(elected), heartbeats, moved);
+      if (first.index() != 0) continue;  // the set moved
+      Future<Void> leading = run_cluster_controller(controller, state->options.cluster, state->connection, &candidate);
       Future<Void> lease = candidate.hold();
       co_await race(std::move(leading), std::move(lease));
     } catch (const Error& error) {
       if (error.code() == errc::operation_cancelled) throw;
-      TraceEvent(Severity::warn_always, "WorkerControllerEnded").error(error);
+      coordinators_changed = error.code() == errc::coordinators_changed;
+      if (!coordinators_changed) TraceEvent(Severity::warn_always, "WorkerControllerEnded").error(error);
+    }
+    if (coordinators_changed) {
+      TraceEvent("WorkerCoordinatorsChanged").detail("Connection", format_connection_string(state->connection->get()));
+      co_await timeout(moved, moved_wait_seconds);
     }
   }
 }
@@ -145,7 +153,7 @@ Future<Void> campaign(WorkerState* state) {
 // ServerDBInfo it publishes.
 Future<Void> register_with_controller(WorkerState* state) {
   while (true) {
-    std::optional<LeaderInfo> leader = co_await get_leader(state->coordinators);
+    std::optional<LeaderInfo> leader = co_await get_leader(state->connection);
     if (!leader) {
       co_await delay(0.1);
       continue;
@@ -211,13 +219,10 @@ Future<Void> run_worker(WorkerOptions options) {
   state.options = std::move(options);
   state.self = Transport::current().local_address();
   state.interface = serve_new_worker();
-  state.coordinators = coordinator_interfaces(state.options.cluster);
   const ClusterConfig& cluster = state.options.cluster;
   // Every well-known endpoint is registered before anything waits, so no request finds one missing.
   ActorCollection essential;
-  if (std::find(cluster.coordinators.begin(), cluster.coordinators.end(), state.self) != cluster.coordinators.end()) {
-    essential.add(run_coordinator(serve_coordinator(), state.options.data_directory + "/coordinator"));
-  }
+  essential.add(run_coordinator(serve_coordinator(), state.options.data_directory + "/coordinator"));
   for (const StorageLocation& storage : cluster.storage) {
     if (storage.location.address != state.self) continue;
     StorageServerConfig config;
@@ -227,6 +232,10 @@ Future<Void> run_worker(WorkerOptions options) {
     config.directory = fmt::format("{}/storage-{}", state.options.data_directory, storage.tag);
     config.engine = state.options.engine;
     essential.add(run_storage_server(serve_storage(storage.location.index, storage.tag), std::move(config)));
+  }
+  state.connection = state.options.connection;
+  if (!state.connection) {
+    state.connection = co_await open_server_connection(state.options.data_directory + "/cluster", cluster.coordinators);
   }
   co_await restart_logs(&state);
   essential.add(serve_wait_failure(state.interface.wait_failure.requests()));

@@ -111,10 +111,11 @@ class Coordination final : public Workload {
     size_t index;
   };
 
-  std::vector<CoordinatorInterface> interfaces() const {
-    std::vector<CoordinatorInterface> result;
-    for (size_t i = 0; i < coordinators_; ++i) result.push_back(coordinator_at(context_.cluster[i]->local_address()));
-    return result;
+  CoordinatorSet interfaces() const {
+    ClusterConnectionString connection;
+    for (size_t i = 0; i < coordinators_; ++i) connection.coordinators.push_back(context_.cluster[i]->local_address());
+    connection.id = default_cluster_id(connection.coordinators);
+    return coordinator_set(connection);
   }
 
   Future<Void> coordinator_process(size_t index) {
@@ -284,7 +285,7 @@ class Coordination final : public Workload {
     std::map<uint64_t, size_t> named;
     for (const auto& [index, probe] : coordinator_probes_) {
       if (!probe->leader) continue;
-      if (std::optional<LeaderInfo> leader = probe->leader(now())) ++named[leader->candidate_id];
+      if (std::optional<LeaderInfo> leader = probe->leader(interfaces().cluster_id, now())) ++named[leader->candidate_id];
     }
     size_t majorities = 0;
     for (const auto& [id, count] : named) majorities += count >= coordinators_ / 2 + 1 ? 1 : 0;

@@ -1,6 +1,7 @@
 // Pieces every database workload uses: the cluster's Database and a bounded problem log.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,14 +12,19 @@
 
 namespace keel::sim {
 
-// The database of a StaticCluster topology: its first processes are the coordinators.
-inline Database static_cluster_database(const RunContext& context) {
-  std::vector<NetworkAddress> coordinators;
+// A client's connection to a StaticCluster topology: its first processes are the first
+// coordinators (the connection follows them when they move).
+inline std::shared_ptr<ClusterConnection> static_cluster_connection(const RunContext& context) {
+  ClusterConnectionString connection;
   for (size_t i = 0; i < context.coordinators && i < context.cluster.size(); ++i) {
-    coordinators.push_back(context.cluster[i]->local_address());
+    connection.coordinators.push_back(context.cluster[i]->local_address());
   }
-  return Database(coordinators);
+  connection.id = default_cluster_id(connection.coordinators);
+  return std::make_shared<ClusterConnection>(std::move(connection));
 }
+
+// The database of a StaticCluster topology.
+inline Database static_cluster_database(const RunContext& context) { return Database(static_cluster_connection(context)); }
 
 // A workload's problems: each one is traced (severity warn, type `trace_type`) and the first
 // problems_max are kept for the run's report.

@@ -1,4 +1,4 @@
-#include "client/cluster_file.h"
+#include "protocol/cluster_file.h"
 
 #include <gtest/gtest.h>
 

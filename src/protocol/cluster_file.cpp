@@ -1,7 +1,9 @@
-#include "client/cluster_file.h"
+#include "protocol/cluster_file.h"
 
 #include <algorithm>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "runtime/error.h"
 
@@ -17,13 +19,6 @@ std::string_view trimmed(std::string_view text) {
   return text;
 }
 
-bool valid_id(std::string_view id) {
-  auto allowed = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  };
-  return !id.empty() && std::all_of(id.begin(), id.end(), allowed);
-}
-
 NetworkAddress parse_address(std::string_view text) {
   try {
     return NetworkAddress::parse(trimmed(text));
@@ -34,6 +29,25 @@ NetworkAddress parse_address(std::string_view text) {
 
 }  // namespace
 
+bool valid_cluster_id(std::string_view id) {
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  };
+  return !id.empty() && std::all_of(id.begin(), id.end(), allowed);
+}
+
+std::string default_cluster_id(const std::vector<NetworkAddress>& coordinators) {
+  // FNV-1a over the addresses in order: stable across builds and platforms.
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const NetworkAddress& address : coordinators) {
+    for (const char c : address.to_string() + ",") {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 0x100000001b3ULL;
+    }
+  }
+  return fmt::format("{:016x}", hash);
+}
+
 ClusterConnectionString parse_connection_string(std::string_view contents) {
   const std::string_view line = trimmed(contents.substr(0, contents.find('\n')));
   const size_t at = line.find('@');
@@ -42,7 +56,7 @@ ClusterConnectionString parse_connection_string(std::string_view contents) {
   }
   ClusterConnectionString connection;
   const std::string_view id = line.substr(prefix.size(), at - prefix.size());
-  if (!valid_id(id)) throw Error(errc::connection_string_invalid);
+  if (!valid_cluster_id(id)) throw Error(errc::connection_string_invalid);
   connection.id = std::string(id);
   std::string_view addresses = line.substr(at + 1);
   std::set<NetworkAddress> seen;

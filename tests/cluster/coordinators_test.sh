@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Changing the coordinators online with real processes on 127.0.0.1 (docs/coordination.md,
+# "Changing the coordinators"): five `keel server` processes, A, B and C the first coordinators
+# and the transaction processes, D and E storage. `keel cli coordinators C D E` moves the
+# cluster and rewrites the cluster file; A and B are then killed with kill -9 (a majority of the
+# old set) and the cluster goes on under the new set; a client holding a copy of the old
+# cluster file is forwarded by C and its file rewritten; A restarted with its old --config
+# finds the new set from its data directory. Bad requests get clear errors, and `coordinators
+# auto` picks a set itself.
+set -euo pipefail
+keel=${1:?usage: coordinators_test.sh PATH_TO_KEEL}
+# shellcheck source=cli_lib.sh
+source "$(dirname "$0")/cli_lib.sh"
+
+names=(a b c d e)
+declare -A port
+
+write_config() {
+  cat >"$work/cluster.toml" <<EOF2
+coordinators = ["127.0.0.1:${port[a]}", "127.0.0.1:${port[b]}", "127.0.0.1:${port[c]}"]
+[[process]]
+address = "127.0.0.1:${port[a]}"
+roles = ["proxy", "resolver", "tlog"]
+[[process]]
+address = "127.0.0.1:${port[b]}"
+roles = ["proxy", "resolver", "tlog"]
+[[process]]
+address = "127.0.0.1:${port[c]}"
+roles = ["proxy", "resolver", "tlog"]
+[[process]]
+address = "127.0.0.1:${port[d]}"
+roles = ["storage"]
+[[process]]
+address = "127.0.0.1:${port[e]}"
+roles = ["storage"]
+[shards]
+count = 4
+EOF2
+}
+
+starts=0
+start_process() {
+  local log
+  starts=$((starts + 1))
+  log="$work/$1-$starts.out"
+  : >"$log"
+  start_server "$log" --config "$work/cluster.toml" --listen "127.0.0.1:${port[$1]}" \
+    --data "$work/data-$1" --cluster-file "$cluster_file"
+}
+
+start_cluster() {
+  local name
+  for name in "${names[@]}"; do port[$name]=$(free_port); done
+  [ "$(printf '%s\n' "${port[@]}" | sort -u | wc -l)" = 5 ] || return 2
+  write_config
+  start_processes start_process "${names[@]}"
+}
+
+started=1
+for _ in 1 2 3 4 5; do
+  set +e
+  start_cluster
+  started=$?
+  set -e
+  [ "$started" = 0 ] && break
+  [ "$started" = 2 ] || fail "the cluster did not start"
+done
+[ "$started" = 0 ] || fail "no free ports after 5 attempts"
+addr() { echo "127.0.0.1:${port[$1]}"; }
+echo "A $(addr a), B $(addr b), C $(addr c) (coordinators), D $(addr d), E $(addr e)"
+wait_ready
+expect "writemode on; set before move" 0
+
+echo "== the first set"
+expect "coordinators" 0 "Coordinators: $(addr a), $(addr b), $(addr c)"
+first_file=$(cat "$cluster_file")
+cp "$cluster_file" "$work/old.cluster"
+echo "cluster file: $first_file"
+
+echo "== bad requests are refused with clear errors"
+expect "coordinators $(addr c) $(addr d)" 1; echo "$out"
+grep -qF "coordinators_invalid" <<<"$out" || grep -qF "Invalid coordinators" <<<"$out" ||
+  fail "two coordinators: no clear error"
+unused=$(free_port)
+expect "coordinators 127.0.0.1:$unused" 1; echo "$out"
+grep -qF "Invalid coordinators" <<<"$out" || fail "a set naming no process: no clear error"
+expect "coordinators nonsense" 1 "ERROR: \`nonsense' is not an address IP:PORT"
+[ "$(cat "$cluster_file")" = "$first_file" ] || fail "a refused change rewrote the cluster file"
+
+echo "== move to C, D, E"
+started_ms=$(date +%s%3N)
+expect "coordinators $(addr c) $(addr d) $(addr e)" 0 "Coordinators changed to $(addr c), $(addr d), $(addr e)"
+new_file=$(cat "$cluster_file")
+echo "cluster file: $new_file"
+grep -qE "^keel:[A-Za-z0-9_-]+@$(addr c),$(addr d),$(addr e)$" <<<"$new_file" || fail "the cluster file does not name C, D, E"
+[ "${new_file%@*}" != "${first_file%@*}" ] || fail "the new set kept the old cluster id"
+wait_ready
+echo "move to the first commit under the new set: $(($(date +%s%3N) - started_ms)) ms"
+expect "writemode on; set after move; get before" 0 "\`before' is \`move'"
+expect "coordinators" 0 "Coordinators: $(addr c), $(addr d), $(addr e)"
+
+echo "== A and B (a majority of the old set) killed: the cluster goes on"
+kill_server "${pid_a}"
+kill_server "${pid_b}"
+cli_timeout=20
+expect "writemode on; set with_ab down; get before; get after" 0 "\`before' is \`move'" "\`after' is \`move'"
+cli_timeout=10
+
+echo "== a client with the old cluster file is forwarded by C, and its file rewritten"
+out=$(timeout 120 "$keel" cli -C "$work/old.cluster" --timeout 20 --exec "get with_ab" 2>&1) ||
+  fail "the old cluster file did not reach the cluster"
+grep -qxF "\`with_ab' is \`down'" <<<"$out" || fail "the old cluster file's client read the wrong value"
+[ "$(cat "$work/old.cluster")" = "$new_file" ] || fail "the old cluster file was not rewritten: $(cat "$work/old.cluster")"
+
+echo "== A restarted with its old --config finds the new set"
+start_process a || fail "A did not restart"
+pid_a=$server_pid
+grep -qF "coordinators $(addr c), $(addr d), $(addr e)" "$work/a-$starts.out" ||
+  fail "restarted A does not use the new coordinators: $(grep coordinators "$work/a-$starts.out")"
+for _ in $(seq 1 40); do
+  run_cli "status"
+  grep -qE "^  $(addr a) +[a-z]+$" <<<"$out" && break
+  sleep 0.5
+done
+grep -qE "^  $(addr a) +[a-z]+$" <<<"$out" || fail "restarted A did not join the cluster"
+
+echo "== coordinators auto"
+expect "coordinators auto" 0
+grep -qE "^Coordinators changed to 127\.0\.0\.1:[0-9]+$" <<<"$out" || fail "auto (single replication) did not pick one coordinator"
+wait_ready
+expect "get with_ab" 0 "\`with_ab' is \`down'"
+
+echo "PASS"
