@@ -26,10 +26,10 @@ class WatchCount {
   DatabaseState* database_;
 };
 
-// The value the watch compares against: the key as of `version`. nullopt in `*fire` means
-// the value could be read; true means the version left the window first, so fire.
+// The value the watch compares against: the key as of `version`. Fails with
+// transaction_too_old when the version left the window before it could be read.
 Future<std::optional<Value>> starting_value(std::shared_ptr<DatabaseState> database, Key key, Version version,
-                                            bool access_system_keys, bool* fire) {
+                                            bool access_system_keys) {
   double backoff = retry_delay_first_seconds;
   while (true) {
     Error failure;
@@ -42,11 +42,7 @@ Future<std::optional<Value>> starting_value(std::shared_ptr<DatabaseState> datab
     } catch (const Error& error) {
       failure = error;
     }
-    if (failure.code() == errc::transaction_too_old) {
-      *fire = true;
-      co_return std::nullopt;
-    }
-    if (!failure.is_retryable()) throw failure;
+    if (failure.code() == errc::transaction_too_old || !failure.is_retryable()) throw failure;
     co_await delay(backoff);
     backoff = std::min(backoff * 2, retry_delay_max_seconds);
   }
@@ -56,9 +52,7 @@ Future<Void> run_watch(std::shared_ptr<DatabaseState> database, Key key, Future<
                        bool access_system_keys) {
   WatchCount counted(database.get());
   Version version = co_await start;
-  bool fire = false;
-  std::optional<Value> value = co_await starting_value(database, key, version, access_system_keys, &fire);
-  if (fire) co_return Void{};
+  std::optional<Value> value = co_await starting_value(database, key, version, access_system_keys);
   double backoff = retry_delay_first_seconds;
   while (true) {
     Error failure;

@@ -3,8 +3,10 @@
 // transaction), seen by any later transaction. The watch starts only when the transaction
 // commits; if the transaction is reset or destroyed first, it fails with transaction_cancelled.
 // Dropping the future cancels the watch. A watch may miss a change that was undone again
-// before the storage server compared (A -> B -> A), never reports a change that did not happen
-// except that it fires when its starting value fell out of the 5 s window before it was read.
+// before the storage server compared (A -> B -> A) and never reports a change that did not
+// happen. When its starting value fell out of the 5 s window before it could be read (the
+// cluster was unavailable that long), it fails with transaction_too_old (retryable: read the key
+// and watch it again).
 //
 // Each storage server answers an unchanged watch after a timeout, and the client re-registers,
 // moving to the key's new server when its shard moved and retrying through failures (on
