@@ -12,6 +12,13 @@ Future<ClusterStatus> get_cluster_status(Database database) {
   co_return co_await status;
 }
 
+Future<ClusterSettings> change_settings(Database database, ChangeSettingsRequest request) {
+  Future<LeaderDescription> found = database.state()->leader();
+  const LeaderDescription leader = co_await found;
+  Future<ClusterSettings> changed = leader.controller.change_settings.get_reply(request);
+  co_return co_await changed;
+}
+
 Future<ClusterConnectionString> change_coordinators(Database database, std::vector<NetworkAddress> coordinators,
                                                     bool automatic) {
   Future<LeaderDescription> found = database.state()->leader();

@@ -1,9 +1,11 @@
 #include "cmd/cli_commands.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
 
+#include "protocol/cluster_controller_interface.h"
 #include "runtime/error.h"
 
 namespace keel::cmd {
@@ -52,17 +54,71 @@ void parse_getrange(const CliCommandInfo& info, const CliCommandTokens& tokens, 
   if (count == 4) request.limit = parse_limit(info, tokens[3]);
 }
 
+// ADDR... from tokens[first] on.
+void parse_addresses(const CliCommandInfo& info, const CliCommandTokens& tokens, size_t first, CliRequest& request) {
+  for (size_t i = first; i < tokens.size(); ++i) {
+    try {
+      request.addresses.push_back(NetworkAddress::parse(tokens[i].text));
+    } catch (const Error&) {
+      usage_error(info, fmt::format("`{}' is not an address IP:PORT", printable(tokens[i].text)));
+    }
+  }
+}
+
 // coordinators [auto|ADDR...]
 void parse_coordinators(const CliCommandInfo& info, const CliCommandTokens& tokens, CliRequest& request) {
   if (tokens.size() == 2 && tokens[1].is_keyword("auto")) {
     request.automatic = true;
     return;
   }
+  parse_addresses(info, tokens, 1, request);
+}
+
+// include all|ADDR...
+void parse_include(const CliCommandInfo& info, const CliCommandTokens& tokens, CliRequest& request) {
+  if (tokens.size() < 2) usage_error(info);
+  if (tokens.size() == 2 && tokens[1].is_keyword("all")) {
+    request.all = true;
+    return;
+  }
+  parse_addresses(info, tokens, 1, request);
+}
+
+// configure [new] [single|double|triple] [memory|ssd|rocksdb] [logs=N] [proxies=N] [resolvers=N]
+void parse_configure(const CliCommandInfo& info, const CliCommandTokens& tokens, CliRequest& request) {
+  if (tokens.size() < 2) usage_error(info);
+  static const std::vector<std::string_view> modes = {"single", "double", "triple"};
+  static const std::vector<std::string_view> engines = {"memory", "ssd", "rocksdb"};
   for (size_t i = 1; i < tokens.size(); ++i) {
-    try {
-      request.coordinators.push_back(NetworkAddress::parse(tokens[i].text));
-    } catch (const Error&) {
-      usage_error(info, fmt::format("`{}' is not an address IP:PORT", printable(tokens[i].text)));
+    const std::string& text = tokens[i].text;
+    if (tokens[i].is_keyword("new")) {
+      request.configure_new = true;
+      continue;
+    }
+    auto mode = std::find(modes.begin(), modes.end(), text);
+    if (tokens[i].is_literal() && mode != modes.end()) {
+      request.replication = static_cast<int32_t>(mode - modes.begin()) + 1;
+      continue;
+    }
+    if (tokens[i].is_literal() && std::find(engines.begin(), engines.end(), text) != engines.end()) {
+      request.engine = text;
+      continue;
+    }
+    const size_t equals = text.find('=');
+    const std::string name = text.substr(0, equals == std::string::npos ? text.size() : equals);
+    int32_t* count = name == "logs" ? &request.tlogs
+                     : name == "proxies" ? &request.proxies
+                     : name == "resolvers" ? &request.resolvers
+                                           : nullptr;
+    if (!tokens[i].is_literal() || count == nullptr || equals == std::string::npos) {
+      usage_error(info, fmt::format("unknown configuration `{}'", printable(text)));
+    }
+    const char* first = text.data() + equals + 1;
+    const char* last = text.data() + text.size();
+    const auto [end, error] = std::from_chars(first, last, *count);
+    if (error != std::errc() || end != last || *count < 1 || *count > configured_count_max) {
+      usage_error(info, fmt::format("{} must be a number from 1 to {}, got `{}'", name, configured_count_max,
+                                    printable(text.substr(equals + 1))));
     }
   }
 }
@@ -89,6 +145,14 @@ const std::vector<CliCommandInfo>& cli_command_table() {
       {"coordinators", CliVerb::coordinators, "coordinators [auto|ADDR...]",
        "Shows the coordinators, or moves the cluster to new ones: 1, 3 or 5 addresses of its keel server processes, "
        "or `auto' (as many as the replication mode wants, from live processes). Rewrites the cluster file."},
+      {"configure", CliVerb::configure, "configure [logs=N] [proxies=N] [resolvers=N] [single|double|triple] [memory|ssd|rocksdb]",
+       "Changes how many logs, proxies and resolvers each generation has (online: the cluster recovers into a new "
+       "generation). The replication mode and engine are checked against the cluster's: changing them online is "
+       "not built yet."},
+      {"exclude", CliVerb::exclude, "exclude [ADDR...]",
+       "Lists the excluded processes, or excludes processes: no transaction role is recruited there any more (a "
+       "recovery moves those they host). Their storage servers keep their data."},
+      {"include", CliVerb::include, "include all|ADDR...", "Allows excluded processes to host transaction roles again."},
       {"help", CliVerb::help, "help [COMMAND]", "Lists the commands, or shows the usage of one."},
       {"exit", CliVerb::exit, "exit", "Leaves the cli (also: quit, end of input)."},
   };
@@ -138,6 +202,15 @@ CliRequest parse_cli_request(const CliCommandTokens& tokens) {
     case CliVerb::coordinators:
       parse_coordinators(*info, tokens, request);
       break;
+    case CliVerb::configure:
+      parse_configure(*info, tokens, request);
+      break;
+    case CliVerb::exclude:
+      parse_addresses(*info, tokens, 1, request);
+      break;
+    case CliVerb::include:
+      parse_include(*info, tokens, request);
+      break;
     case CliVerb::help:
       expect_arguments(*info, tokens, 0, 1);
       if (tokens.size() == 2) request.topic = tokens[1].text;
@@ -165,6 +238,11 @@ std::string cli_help_text(std::string_view topic) {
       "Keys and values: printable ASCII as is, `\\\\' for a backslash, `\\xNN' for any other byte; quote an\n"
       "argument with spaces or `;' in \"double quotes\". Separate commands on one line with `;'.\n";
   return text;
+}
+
+bool is_admin(CliVerb verb) {
+  return verb == CliVerb::coordinators || verb == CliVerb::configure || verb == CliVerb::exclude ||
+         verb == CliVerb::include;
 }
 
 bool is_write(CliVerb verb) { return verb == CliVerb::set || verb == CliVerb::clear || verb == CliVerb::clearrange; }

@@ -28,6 +28,9 @@ enum class CliVerb {
   writemode,
   status,
   coordinators,
+  configure,
+  exclude,
+  include,
   help,
   exit
 };
@@ -42,9 +45,21 @@ struct CliRequest {
   bool reverse = false;
   bool writemode_on = false;
   std::string topic;  // help COMMAND
-  std::vector<NetworkAddress> coordinators;  // coordinators ADDR...
-  bool automatic = false;                    // coordinators auto
+  std::vector<NetworkAddress> addresses;  // coordinators, exclude, include: ADDR...
+  bool automatic = false;                 // coordinators auto
+  bool all = false;                       // include all
+  // configure: counts (0: unchanged), the replication and engine named ("": not named), `new`.
+  int32_t tlogs = 0;
+  int32_t proxies = 0;
+  int32_t resolvers = 0;
+  int32_t replication = 0;
+  std::string engine;
+  bool configure_new = false;
 };
+
+// Whether the command administers the cluster (cli_admin.cpp): coordinators, configure,
+// exclude, include.
+bool is_admin(CliVerb verb);
 
 struct CliCommandInfo {
   std::string_view name;

@@ -125,6 +125,33 @@ TEST(CliCommandsTest, ParsesEachCommand) {
   EXPECT_EQ(request_of("help get").topic, "get");
 }
 
+TEST(CliCommandsTest, ParsesAdministrationCommands) {
+  CliRequest request = request_of("coordinators auto");
+  EXPECT_EQ(request.verb, CliVerb::coordinators);
+  EXPECT_TRUE(request.automatic);
+  request = request_of("coordinators 127.0.0.1:1 127.0.0.1:2 127.0.0.1:3");
+  ASSERT_EQ(request.addresses.size(), 3u);
+  EXPECT_EQ(request.addresses[2], NetworkAddress::loopback(3));
+  request = request_of("configure logs=3 proxies=2 resolvers=1 double memory");
+  EXPECT_EQ(request.verb, CliVerb::configure);
+  EXPECT_EQ(request.tlogs, 3);
+  EXPECT_EQ(request.proxies, 2);
+  EXPECT_EQ(request.resolvers, 1);
+  EXPECT_EQ(request.replication, 2);
+  EXPECT_EQ(request.engine, "memory");
+  EXPECT_FALSE(request.configure_new);
+  EXPECT_TRUE(request_of("configure new triple ssd").configure_new);
+  EXPECT_EQ(request_of("configure new triple ssd").replication, 3);
+  request = request_of("exclude 127.0.0.1:7");
+  EXPECT_EQ(request.verb, CliVerb::exclude);
+  EXPECT_EQ(request.addresses, std::vector<NetworkAddress>{NetworkAddress::loopback(7)});
+  EXPECT_TRUE(request_of("exclude").addresses.empty());
+  EXPECT_TRUE(request_of("include all").all);
+  EXPECT_EQ(request_of("include 127.0.0.1:7").addresses.size(), 1u);
+  EXPECT_TRUE(is_admin(CliVerb::include));
+  EXPECT_FALSE(is_admin(CliVerb::status));
+}
+
 TEST(CliCommandsTest, GetrangeDefaultsAndOptions) {
   CliRequest request = request_of("getrange a");
   EXPECT_EQ(request.key, "a");
@@ -152,6 +179,14 @@ TEST(CliCommandsTest, ReportsUsage) {
   EXPECT_NE(message_of<CliUsageError>("getrange a b 99999999").find("LIMIT"), std::string::npos);
   EXPECT_NE(message_of<CliUsageError>("getkey a junk").find("Usage: getkey"), std::string::npos);
   EXPECT_EQ(message_of<CliUsageError>("commit now"), "Usage: commit");
+  EXPECT_EQ(message_of<CliUsageError>("configure logs=0"), "ERROR: logs must be a number from 1 to 16, got `0'\n"
+                                                           "Usage: configure [logs=N] [proxies=N] [resolvers=N] "
+                                                           "[single|double|triple] [memory|ssd|rocksdb]");
+  EXPECT_NE(message_of<CliUsageError>("configure quadruple").find("unknown configuration `quadruple'"), std::string::npos);
+  EXPECT_NE(message_of<CliUsageError>("configure proxies=x").find("proxies must be a number"), std::string::npos);
+  EXPECT_NE(message_of<CliUsageError>("configure").find("Usage: configure"), std::string::npos);
+  EXPECT_NE(message_of<CliUsageError>("include").find("Usage: include"), std::string::npos);
+  EXPECT_NE(message_of<CliUsageError>("exclude nowhere").find("`nowhere' is not an address"), std::string::npos);
 }
 
 TEST(CliCommandsTest, HelpListsEveryCommand) {

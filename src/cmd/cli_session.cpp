@@ -7,6 +7,7 @@
 
 #include "client/database_state.h"
 #include "client/status.h"
+#include "cmd/cli_admin.h"
 #include "cmd/cli_status.h"
 #include "protocol/cluster_file.h"
 #include "runtime/assert.h"
@@ -14,9 +15,6 @@
 
 namespace keel::cmd {
 namespace {
-
-constexpr double status_backoff_seconds_min = 0.05;
-constexpr double status_backoff_seconds_max = 1.0;
 
 using Output = std::shared_ptr<std::string>;
 
@@ -78,37 +76,6 @@ std::function<Future<Void>(Transaction&)> body_of(const CliRequest& request, Out
   }
 }
 
-// Runs a request to the cluster controller, retrying (with backoff) while it cannot be reached
-// (retryable errors) or, with `conflicts_retry`, a recovery raced it (coordinated_state_conflict).
-template <class T>
-Future<T> ask_controller(std::function<Future<T>()> attempt, std::optional<Error>* last_retried_error,
-                         bool conflicts_retry = false) {
-  double backoff_seconds = status_backoff_seconds_min;
-  while (true) {
-    Future<T> asked = attempt();
-    co_await ready(asked);
-    if (!asked.is_error()) co_return asked.get();
-    const Error& error = asked.error();
-    if (!error.is_retryable() && !(conflicts_retry && error.code() == errc::coordinated_state_conflict)) throw error;
-    *last_retried_error = error;
-    co_await delay(backoff_seconds);
-    backoff_seconds = std::min(backoff_seconds * 2, status_backoff_seconds_max);
-  }
-}
-
-Future<ClusterStatus> ask_status(Database database, std::optional<Error>* last_retried_error) {
-  std::function<Future<ClusterStatus>()> attempt = [database] { return get_cluster_status(database); };
-  return ask_controller(std::move(attempt), last_retried_error);
-}
-
-Future<ClusterConnectionString> ask_coordinators_change(Database database, std::vector<NetworkAddress> coordinators,
-                                                        bool automatic, std::optional<Error>* last_retried_error) {
-  std::function<Future<ClusterConnectionString>()> attempt = [database, coordinators, automatic] {
-    return change_coordinators(database, coordinators, automatic);
-  };
-  return ask_controller(std::move(attempt), last_retried_error, true);
-}
-
 bool needs_database(CliVerb verb) {
   switch (verb) {
     case CliVerb::get:
@@ -120,6 +87,9 @@ bool needs_database(CliVerb verb) {
     case CliVerb::commit:
     case CliVerb::status:
     case CliVerb::coordinators:
+    case CliVerb::configure:
+    case CliVerb::exclude:
+    case CliVerb::include:
       return true;
     default:
       return false;
@@ -206,8 +176,8 @@ Future<Void> CliSession::run_request(CliRequest request) {
     co_await shown;
     co_return Void{};
   }
-  if (request.verb == CliVerb::coordinators) {
-    Future<Void> done = coordinators(std::move(request));
+  if (is_admin(request.verb)) {
+    Future<Void> done = administer(std::move(request));
     co_await done;
     co_return Void{};
   }
@@ -265,34 +235,6 @@ Future<Void> CliSession::show_status() {
   fmt::print(out_, "{}", format_cluster_status(cluster));
   std::fflush(out_);
   co_return Void{};
-}
-
-Future<Void> CliSession::coordinators(CliRequest request) {
-  if (request.coordinators.empty() && !request.automatic) {
-    Future<ClusterStatus> status = bounded(ask_status(database_, &last_retried_error_));
-    const ClusterStatus cluster = co_await status;
-    fmt::print(out_, "Coordinators: {}\n", describe_addresses(cluster.coordinators));
-    std::fflush(out_);
-    co_return Void{};
-  }
-  Future<ClusterConnectionString> changed =
-      bounded(ask_coordinators_change(database_, request.coordinators, request.automatic, &last_retried_error_));
-  const ClusterConnectionString connection = co_await changed;
-  fmt::print(out_, "Coordinators changed to {}\n", describe_addresses(connection.coordinators));
-  const std::string& file = database_.state()->connection->file();
-  if (!file.empty()) fmt::print(out_, "Cluster file `{}' now reads {}\n", file, format_connection_string(connection));
-  std::fflush(out_);
-  co_return Void{};
-}
-
-template <class T>
-Future<T> CliSession::bounded(Future<T> work) {
-  std::optional<T> result = co_await timeout(std::move(work), timeout_seconds_);
-  if (!result) {
-    timed_out_ = true;
-    throw Error(errc::timed_out);
-  }
-  co_return std::move(*result);
 }
 
 void CliSession::print_error(const Error& error) {

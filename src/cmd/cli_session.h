@@ -18,6 +18,7 @@
 
 #include "client/database.h"
 #include "cmd/cli_commands.h"
+#include "runtime/combinators.h"
 
 namespace keel::cmd {
 
@@ -39,7 +40,11 @@ class CliSession {
   Future<Version> run_retrying(Body body);
   Future<Void> commit_transaction();
   Future<Void> show_status();
-  Future<Void> coordinators(CliRequest request);
+  // coordinators, configure, exclude, include (cli_admin.cpp).
+  Future<Void> administer(CliRequest request);
+  Future<Void> coordinators(const CliRequest& request);
+  Future<Void> configure(const CliRequest& request);
+  Future<Void> exclusions(const CliRequest& request);
   // Fails with timed_out if `work` is not done within the session's timeout.
   template <class T>
   Future<T> bounded(Future<T> work);
@@ -58,5 +63,15 @@ class CliSession {
   std::optional<Error> last_retried_error_;  // what the retry loop last met (shown on timeout)
   bool timed_out_ = false;                   // the last failure was the session's own timeout
 };
+
+template <class T>
+Future<T> CliSession::bounded(Future<T> work) {
+  std::optional<T> result = co_await timeout(std::move(work), timeout_seconds_);
+  if (!result) {
+    timed_out_ = true;
+    throw Error(errc::timed_out);
+  }
+  co_return std::move(*result);
+}
 
 }  // namespace keel::cmd

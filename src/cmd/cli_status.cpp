@@ -134,6 +134,7 @@ std::string format_cluster_status(const ClusterStatus& status) {
   text += fmt::format("  Cluster controller     - {}\n", status.coordinator.to_string());
   const std::string coordinators = status.coordinators.empty() ? "-" : describe_addresses(status.coordinators);
   text += fmt::format("  Coordinators           - {}\n", coordinators);
+  if (!status.excluded.empty()) text += fmt::format("  Excluded               - {}\n", describe_addresses(status.excluded));
   text += fmt::format("  Live committed version - {}\n", status.live_committed_version);
   text += fmt::format("  Replication            - {}\n\n", format_replication(status));
   text += format_roles(status.roles);

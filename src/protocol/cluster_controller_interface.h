@@ -45,13 +45,36 @@ struct ChangeCoordinatorsRequest {
   }
 };
 
+// Per-generation role counts allowed by `keel cli configure`.
+inline constexpr int32_t configured_count_max = 16;
+
+// `keel cli configure` / `exclude` / `include`: changes the cluster's settings (kept in the core
+// state) and answers with them. A change that moves transaction roles (a count, or excluding a
+// process that hosts one) starts a recovery. Zero or empty fields leave a setting as it is.
+// Errors: configuration_invalid (a count out of range, excluding every live process that may
+// host transaction roles), coordinated_state_conflict (a recovery raced the change: retry).
+struct ChangeSettingsRequest {
+  int32_t tlogs = 0;
+  int32_t proxies = 0;
+  int32_t resolvers = 0;
+  std::vector<NetworkAddress> exclude;
+  std::vector<NetworkAddress> include;
+  bool include_all = false;
+  ReplyPromise<ClusterSettings> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(tlogs, proxies, resolvers, exclude, include, include_all, reply);
+  }
+};
+
 struct ClusterControllerInterface {
   RequestStream<RegisterWorkerRequest> register_worker;
   RequestStream<GetClusterStatusRequest> get_status;
   RequestStream<ChangeCoordinatorsRequest> change_coordinators;
+  RequestStream<ChangeSettingsRequest> change_settings;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(register_worker, get_status, change_coordinators);
+    archive(register_worker, get_status, change_coordinators, change_settings);
   }
 };
 

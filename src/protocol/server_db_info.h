@@ -37,15 +37,30 @@ struct TLogRef {
 };
 
 // The coordinated state: the last generation whose logs may hold acknowledged commits.
+// What `keel cli configure`, `exclude` and `include` changed on top of the configuration file.
+// Kept in the core state, so every recovery applies them and every controller knows them.
+struct ClusterSettings {
+  int32_t tlogs = 0;  // per generation; 0: the configuration file's count
+  int32_t proxies = 0;
+  int32_t resolvers = 0;
+  std::vector<NetworkAddress> excluded;  // processes no transaction role is recruited to
+  bool operator==(const ClusterSettings&) const = default;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(tlogs, proxies, resolvers, excluded);
+  }
+};
+
 struct CoreState {
   uint64_t generation = 0;
   std::vector<TLogRef> tlogs;  // empty before the first recovery
   // While the core state moves to a new coordinator set: the new set's connection string. A
   // recovery that reads it finishes the move first (docs/coordination.md).
   std::string moving_to;
+  ClusterSettings settings;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(generation, tlogs, moving_to);
+    archive(generation, tlogs, moving_to, settings);
   }
 };
 

@@ -82,11 +82,12 @@ struct ClusterStatus {
   int32_t storage_replicas = 0;        // the configured k (0: not reported)
   int32_t replicas_reachable_min = 0;  // the fewest reachable servers of any shard
   std::vector<ShardReplicationStatus> degraded_shards;  // the shards with fewer than k reachable
+  std::vector<NetworkAddress> excluded;                  // `keel cli exclude`
   template <class Archive>
   void serialize(Archive& archive) {
     // Fields are only ever appended (rpc/serialize.h).
     archive(generation, live_committed_version, coordinator, roles, storage, recovery_state, recovery_seconds,
-            recoveries, coordinators, workers, storage_replicas, replicas_reachable_min, degraded_shards);
+            recoveries, coordinators, workers, storage_replicas, replicas_reachable_min, degraded_shards, excluded);
   }
 };
 

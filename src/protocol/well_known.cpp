@@ -100,7 +100,8 @@ WorkerInterface serve_new_worker() {
           fresh<InitializeResolverRequest>(), fresh<InitializeProxyRequest>(), fresh<WaitFailureRequest>()};
 }
 ClusterControllerInterface serve_new_cluster_controller() {
-  return {fresh<RegisterWorkerRequest>(), fresh<GetClusterStatusRequest>(), fresh<ChangeCoordinatorsRequest>()};
+  return {fresh<RegisterWorkerRequest>(), fresh<GetClusterStatusRequest>(), fresh<ChangeCoordinatorsRequest>(),
+          fresh<ChangeSettingsRequest>()};
 }
 
 }  // namespace keel

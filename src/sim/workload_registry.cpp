@@ -17,6 +17,7 @@ const std::map<std::string, WorkloadFactory>& workload_factories() {
       {"IsolateRole", make_isolate_role},
       {"StaleReadVersion", make_stale_read_version},
       {"ChangeCoordinators", make_change_coordinators},
+      {"ChangeSettings", make_change_settings},
       {"Attrition", make_attrition},
       {"RandomClogging", make_random_clogging},
       {"Partitions", make_partitions},

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Changing the coordinators online with real processes on 127.0.0.1 (docs/coordination.md,
-# "Changing the coordinators"): five `keel server` processes, A, B and C the first coordinators
-# and the transaction processes, D and E storage. `keel cli coordinators C D E` moves the
-# cluster and rewrites the cluster file; A and B are then killed with kill -9 (a majority of the
-# old set) and the cluster goes on under the new set; a client holding a copy of the old
-# cluster file is forwarded by C and its file rewritten; A restarted with its old --config
-# finds the new set from its data directory. Bad requests get clear errors, and `coordinators
-# auto` picks a set itself.
+# Administering a running cluster with real processes on 127.0.0.1: five `keel server`
+# processes, A, B and C the first coordinators and the transaction processes, D and E storage.
+#
+# Coordinators (docs/coordination.md, "Changing the coordinators"): `keel cli coordinators C D E`
+# moves the cluster and rewrites the cluster file; A and B are then killed with kill -9 (a
+# majority of the old set) and the cluster goes on under the new set; a client holding a copy
+# of the old cluster file is forwarded by C and its file rewritten; A restarted with its old
+# --config finds the new set from its data directory. Bad requests get clear errors, and
+# `coordinators auto` picks a set itself.
+#
+# Settings (docs/fault_tolerance.md, "Settings"): `configure logs=1 proxies=2` gives the next
+# generation one log and two proxies; `exclude A` moves every transaction role to C; excluding
+# C too (no live host left) and `configure double` (replication change) are refused with clear
+# errors; `include all` lifts the exclusion.
 set -euo pipefail
-keel=${1:?usage: coordinators_test.sh PATH_TO_KEEL}
+keel=${1:?usage: admin_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
 source "$(dirname "$0")/cli_lib.sh"
 
@@ -123,6 +129,43 @@ for _ in $(seq 1 40); do
   sleep 0.5
 done
 grep -qE "^  $(addr a) +[a-z]+$" <<<"$out" || fail "restarted A did not join the cluster"
+
+# role_count ROLE: how many ROLE roles the last status output lists (lines `  ROLE  ADDR [(xN)]`).
+role_count() {
+  awk -v role="$1" '$1 == role { n += ($3 ~ /^\(x[0-9]+\)$/) ? substr($3, 3, length($3) - 3) : 1 } END { print n + 0 }' <<<"$out"
+}
+
+# wait_status PREDICATE: runs `status` until PREDICATE (a shell function) succeeds, at most 30 s.
+wait_status() {
+  for _ in $(seq 1 60); do
+    run_cli "status"
+    [ "$status" = 0 ] && "$1" && return 0
+    sleep 0.5
+  done
+  fail "status never satisfied $1"
+}
+
+echo "== configure logs=1 proxies=2: the next generation has one log and two proxies"
+expect "configure logs=1 proxies=2" 0 "Configuration changed: logs 1, proxies 2, resolvers as configured (the cluster recovers into a generation with them)"
+one_log_two_proxies() { [ "$(role_count tlog)" = 1 ] && [ "$(role_count proxy)" = 2 ]; }
+wait_status one_log_two_proxies
+expect "configure logs=0" 1 "ERROR: logs must be a number from 1 to 16, got \`0'"
+expect "configure double" 1
+grep -qF "configuration_unsupported" <<<"$out" || fail "configure double: no clear error"
+echo "$out"
+
+echo "== exclude A: every transaction role moves to C"
+expect "exclude $(addr a)" 0 "Excluded $(addr a): no transaction role is recruited there (a recovery moves those it hosted)"
+roles_off_a() { ! grep -qE "^  (sequencer|proxy|resolver|tlog) +$(addr a)( |$)" <<<"$out"; }
+wait_status roles_off_a
+grep -qxF "  Excluded               - $(addr a)" <<<"$out" || fail "status does not show the exclusion"
+expect "exclude" 0 "Excluded: $(addr a)"
+expect "writemode on; set excluded a; get excluded" 0 "\`excluded' is \`a'"
+expect "exclude $(addr c)" 1
+grep -qF "configuration_invalid" <<<"$out" || fail "excluding the last transaction host: no clear error"
+echo "$out"
+expect "include all" 0 "Excluded now: none"
+expect "exclude" 0 "Excluded: none"
 
 echo "== coordinators auto"
 expect "coordinators auto" 0

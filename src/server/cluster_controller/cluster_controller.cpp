@@ -1,5 +1,7 @@
 #include "server/cluster_controller/cluster_controller.h"
 
+#include <algorithm>
+
 #include "protocol/well_known.h"
 #include "rpc/transport.h"
 #include "runtime/combinators.h"
@@ -14,12 +16,24 @@ bool ControllerState::is_available(const WorkerEntry& entry) const {
   return !Transport::current().failure_monitor().is_failed(entry.worker.address);
 }
 
+bool ControllerState::is_excluded(const NetworkAddress& address) const {
+  return std::find(settings.excluded.begin(), settings.excluded.end(), address) != settings.excluded.end();
+}
+
 std::vector<WorkerInterface> ControllerState::transaction_workers() const {
   std::vector<WorkerInterface> found;
   for (const auto& [address, entry] : workers) {
-    if (entry.process_class != process_class_storage && is_available(entry)) found.push_back(entry.worker);
+    if (entry.process_class != process_class_storage && is_available(entry) && !is_excluded(address)) {
+      found.push_back(entry.worker);
+    }
   }
   return found;
+}
+
+uint64_t new_proposer_id() {
+  uint64_t id = 0;
+  while (id == 0) id = deterministic_random().next_u64();
+  return id;
 }
 
 namespace {
@@ -70,17 +84,20 @@ Future<Void> serve_status(ControllerState* state) {
 
 // Recovers, waits for the generation to fail, and recovers again, for as long as it leads.
 Future<Void> run_recoveries(ControllerState* state) {
-  uint64_t proposer_id = 0;
-  while (proposer_id == 0) proposer_id = deterministic_random().next_u64();
-  CoordinatedState core_state(coordinator_set(state->connection->get()), proposer_id);
+  CoordinatedState core_state(coordinator_set(state->connection->get()), new_proposer_id());
   while (true) {
     Error failure;
     try {
       co_await recover(state, &core_state);
       ++state->recoveries;
       Future<Void> failed = generation_failed(state->db_info.get());
-      co_await failed;
-      TraceEvent(Severity::warn_always, "ControllerGenerationFailed").detail("Generation", state->db_info.get().generation);
+      Future<Void> reconfigured = state->reconfigurations.when_at_least(state->reconfigurations.get() + 1);
+      std::variant<Void, Void> first = co_await race(std::move(failed), std::move(reconfigured));
+      if (first.index() == 0) {
+        TraceEvent(Severity::warn_always, "ControllerGenerationFailed").detail("Generation", state->db_info.get().generation);
+      } else {
+        TraceEvent(Severity::warn_always, "ControllerReconfiguring").detail("Generation", state->db_info.get().generation);
+      }
       continue;
     } catch (const Error& error) {
       if (error.code() == errc::leadership_lost || error.code() == errc::operation_cancelled ||
@@ -110,6 +127,7 @@ Future<Void> run_cluster_controller(ClusterControllerInterface controller, Clust
   actors.add(serve_status(&state));
   actors.add(run_recoveries(&state));
   actors.add(serve_coordinators_changes(&state));
+  actors.add(serve_settings_changes(&state));
   co_await actors.result();
   co_return Void{};
 }

@@ -76,6 +76,7 @@ Future<ClusterStatus> gather_status(ControllerState* state) {
   status.recovery_seconds = info.recovery_seconds;
   status.recoveries = state->recoveries;
   status.coordinators = state->connection->get().coordinators;
+  status.excluded = state->settings.excluded;
   for (const auto& [address, entry] : state->workers) {
     status.workers.push_back(WorkerStatus{address, entry.process_class, !state->is_available(entry)});
   }

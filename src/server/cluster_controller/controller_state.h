@@ -41,11 +41,17 @@ struct ControllerState {
   AsyncVar<ServerDBInfo> db_info;             // the published generation (id 0: none yet)
   RecoveryState recovery_state = RecoveryState::reading_core_state;
   uint64_t recoveries = 0;  // completed by this controller
+  ClusterSettings settings;  // as the last core state read or written said
+  NotifiedValue<uint64_t> reconfigurations{0};  // counts settings changes that need a recovery
 
-  // Registered workers that look alive and may host transaction roles.
+  // Registered workers that look alive and may host transaction roles (not excluded).
   std::vector<WorkerInterface> transaction_workers() const;
   bool is_available(const WorkerEntry& entry) const;
+  bool is_excluded(const NetworkAddress& address) const;
 };
+
+// A random non-zero id for a CoordinatedState proposer.
+uint64_t new_proposer_id();
 
 // Recovers into a new generation and publishes it (recovery.cpp). Throws recovery_failed or
 // the error of the step that failed (coordinated_state_conflict when another controller
@@ -61,6 +67,11 @@ Future<Void> finish_coordinators_move(ControllerState* state, CoreState core);
 // Serves `keel cli coordinators` (coordinators_change.cpp); throws coordinators_changed after
 // a change, so the controller steps down.
 Future<Void> serve_coordinators_changes(ControllerState* state);
+
+// Serves `keel cli configure`, `exclude` and `include` (settings_change.cpp): changes the
+// settings in the core state and, when they move transaction roles, counts a reconfiguration,
+// which makes run_recoveries recover.
+Future<Void> serve_settings_changes(ControllerState* state);
 
 // Ready when any role of the published generation has failed.
 Future<Void> generation_failed(const ServerDBInfo& info);

@@ -25,12 +25,6 @@
 namespace keel {
 namespace {
 
-uint64_t new_proposer_id() {
-  uint64_t id = 0;
-  while (id == 0) id = deterministic_random().next_u64();
-  return id;
-}
-
 // Step 4: each old coordinator is told once; those down now learn nothing, but a set is forwarded
 // only after its successor holds the core state, and a recovery that reads the old set's
 // `moving_to` forwards it again.
@@ -79,18 +73,21 @@ std::string zone_of_worker(const ClusterConfig& cluster, const NetworkAddress& a
 
 // "auto": as many coordinators as the replication mode asks (1, 3, 5 for single, double,
 // triple), capped by the live workers' zones (odd); current coordinators that are alive first,
-// then other live workers, one per zone.
+// then other live workers, one per zone; never excluded ones.
 std::vector<NetworkAddress> choose_coordinators(const ControllerState& state) {
   const int32_t k = state.cluster.storage_replicas;
   const size_t wanted = k >= 3 ? 5 : (k == 2 ? 3 : 1);
   std::vector<NetworkAddress> candidates;
   for (const NetworkAddress& address : state.connection->get().coordinators) {
     auto it = state.workers.find(address);
-    if (it != state.workers.end() && state.is_available(it->second)) candidates.push_back(address);
+    if (it != state.workers.end() && state.is_available(it->second) && !state.is_excluded(address)) {
+      candidates.push_back(address);
+    }
   }
   std::vector<NetworkAddress> others;
   for (const auto& [address, entry] : state.workers) {
-    if (state.is_available(entry) && std::find(candidates.begin(), candidates.end(), address) == candidates.end()) {
+    if (state.is_available(entry) && !state.is_excluded(address) &&
+        std::find(candidates.begin(), candidates.end(), address) == candidates.end()) {
       others.push_back(address);
     }
   }
@@ -153,6 +150,7 @@ Future<std::string> change_coordinators(ControllerState* state, ChangeCoordinato
   const std::string stored = co_await old.read();
   CoreState core = stored.empty() ? CoreState{} : deserialize_from_string<CoreState>(stored);
   if (!core.moving_to.empty()) throw Error(errc::coordinated_state_conflict);  // a move is already under way
+  state->settings = core.settings;
   core.moving_to = forward;
   Future<Void> marked = old.write(serialize_to_string(core));
   co_await marked;

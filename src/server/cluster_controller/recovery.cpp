@@ -130,6 +130,8 @@ Future<Void> recover(ControllerState* state, CoordinatedState* core_state) {
   const std::string stored = co_await core_state->read();
   const CoreState old_core = stored.empty() ? CoreState{} : deserialize_from_string<CoreState>(stored);
   if (!old_core.moving_to.empty()) co_await finish_coordinators_move(state, old_core);
+  state->settings = old_core.settings;
+  const ClusterSettings& settings = old_core.settings;
   const uint64_t generation = old_core.generation + 1;
   TraceEvent("RecoveryStarted").detail("Generation", generation).detail("OldLogs", old_core.tlogs.size());
 
@@ -142,7 +144,8 @@ Future<Void> recover(ControllerState* state, CoordinatedState* core_state) {
       .detail("HighestVersion", locked.highest_version);
 
   state->recovery_state = RecoveryState::recruiting;
-  const size_t log_count = static_cast<size_t>(state->cluster.tlogs);
+  const size_t log_count = static_cast<size_t>(settings.tlogs > 0 ? settings.tlogs : state->cluster.tlogs);
+  const int32_t proxy_count = settings.proxies > 0 ? settings.proxies : state->cluster.proxies;
   const std::vector<WorkerInterface> workers = co_await choose_workers(state, log_count);
   // Logs go to distinct processes first; the other roles away from the controller's process.
   std::vector<WorkerInterface> stateless;
@@ -153,9 +156,11 @@ Future<Void> recover(ControllerState* state, CoordinatedState* core_state) {
   ServerDBInfo info;
   info.generation = generation;
   info.recovery_version = recovery_version;
-  info.resolver_ranges = state->cluster.resolver_ranges;
+  info.resolver_ranges = settings.resolvers > 0 ? split_by_first_byte(settings.resolvers, keyspace_end)
+                                                : state->cluster.resolver_ranges;
   CoreState new_core;
   new_core.generation = generation;
+  new_core.settings = settings;
   {
     std::vector<Future<TLogInterface>> logs;
     for (size_t i = 0; i < log_count; ++i) {
@@ -204,7 +209,7 @@ Future<Void> recover(ControllerState* state, CoordinatedState* core_state) {
   info.recovery_state = RecoveryState::accepting_commits;
   {
     std::vector<Future<ProxyInterface>> proxies;
-    for (int32_t i = 0; i < state->cluster.proxies; ++i) {
+    for (int32_t i = 0; i < proxy_count; ++i) {
       const WorkerInterface& worker = pick(stateless, static_cast<size_t>(i));
       InitializeProxyRequest request;
       request.index = i;
