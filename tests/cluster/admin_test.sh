@@ -62,16 +62,7 @@ start_cluster() {
   start_processes start_process "${names[@]}"
 }
 
-started=1
-for _ in 1 2 3 4 5; do
-  set +e
-  start_cluster
-  started=$?
-  set -e
-  [ "$started" = 0 ] && break
-  [ "$started" = 2 ] || fail "the cluster did not start"
-done
-[ "$started" = 0 ] || fail "no free ports after 5 attempts"
+start_until_ports_free start_cluster
 addr() { echo "127.0.0.1:${port[$1]}"; }
 echo "A $(addr a), B $(addr b), C $(addr c) (coordinators), D $(addr d), E $(addr e)"
 wait_ready

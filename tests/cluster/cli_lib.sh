@@ -258,3 +258,18 @@ start_processes() {
     printf -v "pid_$name" '%s' "$server_pid"
   done
 }
+
+# start_until_ports_free START: runs START (which starts a cluster on fresh free ports, status
+# as start_processes': 2 when a port was taken) up to 5 times; fails the test unless it started.
+start_until_ports_free() {
+  local result=1
+  for _ in 1 2 3 4 5; do
+    set +e
+    "$1"
+    result=$?
+    set -e
+    [ "$result" = 0 ] && return 0
+    [ "$result" = 2 ] || fail "the cluster did not start"
+  done
+  fail "no free ports after 5 attempts"
+}

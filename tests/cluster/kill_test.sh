@@ -164,16 +164,7 @@ roles_of() {
 
 # ---- the cluster
 
-started=1
-for _ in 1 2 3 4 5; do
-  set +e
-  start_cluster
-  started=$?
-  set -e
-  [ "$started" = 0 ] && break
-  [ "$started" = 2 ] || fail "the cluster did not start"
-done
-[ "$started" = 0 ] || fail "no free ports after 5 attempts"
+start_until_ports_free start_cluster
 for name in "${names[@]}"; do echo "$name: pid ${pid[$name]} on 127.0.0.1:${port[$name]}"; done
 wait_ready
 : >"$work/markers"

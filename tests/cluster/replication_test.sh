@@ -62,16 +62,7 @@ cat "$work/refused.out"
 grep -qF 'replication "triple" needs storage servers in 3 zones' "$work/refused.out" ||
   fail "no clear message for too few zones"
 
-started=1
-for _ in 1 2 3 4 5; do
-  set +e
-  start_cluster
-  started=$?
-  set -e
-  [ "$started" = 0 ] && break
-  [ "$started" = 2 ] || fail "the cluster did not start"
-done
-[ "$started" = 0 ] || fail "no free ports after 5 attempts"
+start_until_ports_free start_cluster
 echo "A (transaction) $pid_a on $port_a; B (storage) $pid_b on $port_b; C (storage) $pid_c on $port_c"
 wait_ready
 

@@ -45,16 +45,7 @@ start_cluster() {
   start_processes start_process a b c
 }
 
-started=1
-for _ in 1 2 3 4 5; do
-  set +e
-  start_cluster
-  started=$?
-  set -e
-  [ "$started" = 0 ] && break
-  [ "$started" = 2 ] || fail "the cluster did not start"
-done
-[ "$started" = 0 ] || fail "no free ports after 5 attempts"
+start_until_ports_free start_cluster
 echo "A (transaction) $pid_a on $port_a; B (transaction) $pid_b on $port_b; C (storage) $pid_c on $port_c"
 [ -f "$cluster_file" ] || fail "process A did not write the cluster file"
 grep -qE "^keel:[0-9a-f]+@127\.0\.0\.1:$port_a,127\.0\.0\.1:$port_b,127\.0\.0\.1:$port_c$" "$cluster_file" ||

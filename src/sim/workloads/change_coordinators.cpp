@@ -25,6 +25,7 @@ namespace keel::sim {
 namespace {
 
 constexpr double attempt_timeout_seconds = 10;
+const Key probe_key = "\xf0" "change_coordinators/probe";
 
 class ChangeCoordinators final : public Workload {
  public:
@@ -59,10 +60,10 @@ class ChangeCoordinators final : public Workload {
       if (!changed.is_error() && changed.get()) break;
       co_await delay(0.5);
     }
-    Future<Void> followed = commit_probe(db);
+    Future<Void> followed = commit_probe(db, probe_key);
     co_await followed;
     Database fresh(std::make_shared<ClusterConnection>(last_answer_));
-    Future<Void> fresh_committed = commit_probe(fresh);
+    Future<Void> fresh_committed = commit_probe(fresh, probe_key);
     co_await fresh_committed;
     TraceEvent("SimChangeCoordinatorsChecked").detail("Changes", changes_).detail("Refused", refused_);
     co_return std::vector<std::string>{};
@@ -96,15 +97,6 @@ class ChangeCoordinators final : public Workload {
     co_return true;
   }
 
-  static Future<Void> commit_probe(Database db) {
-    auto body = [](Transaction& transaction) -> Future<Void> {
-      transaction.set("\xf0" "change_coordinators/probe", "1");
-      co_return Void{};
-    };
-    Future<Void> committed = db.run(body);
-    co_await committed;
-    co_return Void{};
-  }
 
   RunContext& context_;
   // Follows every change this workload makes (set in setup; its databases live in coroutines,

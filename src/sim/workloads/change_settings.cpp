@@ -81,11 +81,7 @@ class ChangeSettings final : public Workload {
       if (!changed.is_error() && changed.get()) break;
       co_await delay(0.5);
     }
-    auto body = [](Transaction& transaction) -> Future<Void> {
-      transaction.set("\xf0" "change_settings/probe", "1");
-      co_return Void{};
-    };
-    Future<Void> committed = db.run(body);
+    Future<Void> committed = commit_probe(db, "\xf0" "change_settings/probe");
     co_await committed;
     TraceEvent("SimChangeSettingsChecked").detail("Changes", changes_).detail("Refused", refused_);
     co_return std::vector<std::string>{};

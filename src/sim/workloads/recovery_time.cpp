@@ -40,11 +40,8 @@ class RecoveryTime final : public Workload {
       if (victim == nullptr || !victim->alive()) continue;
       const double killed_at = now();
       context_.simulator.reboot(*victim, KillKind::process, reboot_delay_);
-      auto body = [](Transaction& transaction) -> Future<Void> {
-        transaction.set("\xf0recovery_time/probe", "1");
-        co_return Void{};
-      };
-      co_await db.run(body);
+      Future<Void> committed = commit_probe(db, "\xf0recovery_time/probe");
+      co_await committed;
       const double seconds = now() - killed_at;
       samples_.push_back(seconds);
       TraceEvent("SimRecoveryTime").detail("Seconds", seconds).detail("Victim", victim->local_address().to_string());

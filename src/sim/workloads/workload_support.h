@@ -26,6 +26,18 @@ inline std::shared_ptr<ClusterConnection> static_cluster_connection(const RunCon
 // The database of a StaticCluster topology.
 inline Database static_cluster_database(const RunContext& context) { return Database(static_cluster_connection(context)); }
 
+// Commits one transaction that sets `key` (a system-free probe key of the workload), retrying
+// until it succeeds: the cluster accepts commits.
+inline Future<Void> commit_probe(Database db, Key key) {
+  auto body = [key](Transaction& transaction) -> Future<Void> {
+    transaction.set(key, "1");
+    co_return Void{};
+  };
+  Future<Void> committed = db.run(body);
+  co_await committed;
+  co_return Void{};
+}
+
 // A workload's problems: each one is traced (severity warn, type `trace_type`) and the first
 // problems_max are kept for the run's report.
 class ProblemLog {
