@@ -156,6 +156,183 @@ class Strings(RespTest):
         self.assertEqual(r.hgetall("h2"), {})
 
 
+class Bits(RespTest):
+    """SETBIT, GETBIT, BITCOUNT, BITPOS and LCS."""
+
+    offset_error = "ERR bit offset is not an integer or out of range"
+    wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value"
+
+    def test_setbit_getbit(self):
+        r = self.r
+        raw = SERVER.client()
+        self.assertEqual(r.setbit("b", 1, 1), 0)
+        self.assertEqual(raw.get("b"), b"\x40")
+        self.assertEqual(r.setbit("b", 1, 0), 1)
+        self.assertEqual(r.setbit("b", 17, 1), 0)  # grows with zero bytes
+        self.assertEqual(raw.get("b"), b"\x00\x00\x40")
+        self.assertEqual(r.getbit("b", 17), 1)
+        self.assertEqual(r.getbit("b", 16), 0)
+        self.assertEqual(r.getbit("b", 100000), 0)  # past the end
+        self.assertEqual(r.getbit("missing", 5), 0)
+        r.set("s", "1")  # "1" is 0x31: 00110001
+        self.assertEqual([r.getbit("s", i) for i in range(8)], [0, 0, 1, 1, 0, 0, 0, 1])
+        self.assertEqual(r.setbit("s", 6, 1), 0)
+        self.assertEqual(r.get("s"), "3")
+        r.expire("s", 100)
+        r.setbit("s", 0, 0)  # keeps the deadline
+        self.assertTrue(95 <= r.ttl("s") <= 100)
+        r.set("gone", "x", px=100)
+        time.sleep(0.3)
+        self.assertEqual(r.setbit("gone", 0, 1), 0)  # an expired key is missing: a new key
+        self.assertEqual(r.ttl("gone"), -1)
+        self.assertEqual(raw.get("gone"), b"\x80")
+        # The longest string: 99,990 bytes; beyond it a clear error, and nothing written.
+        self.assertEqual(r.setbit("big", 99990 * 8 - 1, 1), 0)
+        self.assertEqual(r.strlen("big"), 99990)
+        self.assertError("ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+                         r.setbit, "big2", 99990 * 8, 1)
+        self.assertEqual(r.exists("big2"), 0)
+        raw.close()
+
+    def test_setbit_getbit_errors(self):
+        r = self.r
+        for offset in ["x", "-1", "1.5", str(4 * 1024 * 1024 * 1024), str(100000 * 8), "99999999999999999999"]:
+            self.assertError(self.offset_error, r.execute_command, "SETBIT", "k", offset, "1")
+            self.assertError(self.offset_error, r.execute_command, "GETBIT", "k", offset)
+        for bit in ["2", "-1", "x", "10"]:
+            self.assertError("ERR bit is not an integer or out of range", r.execute_command, "SETBIT", "k", "0", bit)
+        self.assertEqual(r.exists("k"), 0)
+        self.assertError("ERR wrong number of arguments for 'setbit' command", r.execute_command, "SETBIT", "k", "0")
+        r.hset("h", "f", "v")
+        self.assertError(self.wrongtype, r.setbit, "h", 0, 1)
+        self.assertError(self.wrongtype, r.getbit, "h", 0)
+        self.assertError(self.wrongtype, r.bitcount, "h")
+        self.assertError(self.wrongtype, r.bitpos, "h", 1)
+        self.assertEqual(r.type("h"), "hash")
+        # The offset limit follows proto-max-bulk-len, as in Redis.
+        r.config_set("proto-max-bulk-len", "1024")
+        try:
+            self.assertError(self.offset_error, r.getbit, "k", 1024 * 8)
+            self.assertEqual(r.getbit("k", 1024 * 8 - 1), 0)
+        finally:
+            r.config_set("proto-max-bulk-len", "100000")
+
+    def test_bitcount(self):
+        r = self.r
+        r.set("s", "foobar")
+        self.assertEqual(r.bitcount("s"), 26)
+        self.assertEqual(r.bitcount("s", 0, 0), 4)
+        self.assertEqual(r.bitcount("s", 1, 1), 6)
+        self.assertEqual(r.bitcount("s", 1, -2), 18)  # "ooba"
+        self.assertEqual(r.bitcount("s", -2, 1), 0)
+        self.assertEqual(r.bitcount("s", -6, -7), 0)
+        self.assertEqual(r.bitcount("s", 0, 1000), 26)
+        self.assertEqual(r.bitcount("s", 5, 30, "BIT"), 17)
+        self.assertEqual(r.bitcount("s", 1, 1, "byte"), 6)
+        self.assertEqual(r.bitcount("s", 0, 4294967296), 26)
+        self.assertEqual(r.bitcount("missing"), 0)
+        self.assertEqual(r.bitcount("missing", 0, 10, "bit"), 0)
+        self.assertError("ERR syntax error", r.execute_command, "BITCOUNT", "s", "0")
+        self.assertError("ERR syntax error", r.execute_command, "BITCOUNT", "s", "0", "1", "hello")
+        self.assertError("ERR syntax error", r.execute_command, "BITCOUNT", "s", "0", "1", "bit", "x")
+        self.assertError("ERR value is not an integer or out of range", r.execute_command, "BITCOUNT", "s", "a", "1")
+        # Arguments are checked before the key is read (Redis 7.2), so a missing key errs too.
+        self.assertError("ERR value is not an integer or out of range",
+                         r.execute_command, "BITCOUNT", "missing", "0", "b")
+
+    def test_bitpos(self):
+        r = self.r
+        raw = SERVER.client()
+        raw.set("s", b"\xff\xf0\x00")
+        self.assertEqual(r.bitpos("s", 0), 12)
+        self.assertEqual(r.bitpos("s", 1), 0)
+        self.assertEqual(r.bitpos("s", 1, 1), 8)
+        self.assertEqual(r.bitpos("s", 1, 2), -1)
+        self.assertEqual(r.bitpos("s", 0, 0, -1, "bit"), 12)
+        self.assertEqual(r.bitpos("s", 1, 7, 15, "BIT"), 7)
+        raw.set("ones", b"\xff\xff\xff")
+        self.assertEqual(r.bitpos("ones", 0), 24)  # without an end the string continues with zeros
+        self.assertEqual(r.bitpos("ones", 0, 1), 24)
+        self.assertEqual(r.bitpos("ones", 0, 0, -1), -1)  # with an end: none in the range
+        self.assertEqual(r.bitpos("ones", 0, 0, -1, "bit"), -1)
+        self.assertEqual(r.bitpos("missing", 0), 0)
+        self.assertEqual(r.bitpos("missing", 1), -1)
+        r.set("empty", "")
+        self.assertEqual(r.bitpos("empty", 0), -1)
+        self.assertError("ERR The bit argument must be 1 or 0.", r.execute_command, "BITPOS", "s", "2")
+        self.assertError("ERR value is not an integer or out of range", r.execute_command, "BITPOS", "s", "x")
+        self.assertError("ERR syntax error", r.execute_command, "BITPOS", "s", "1", "0", "1", "word")
+        self.assertError("ERR syntax error", r.execute_command, "BITPOS", "s", "1", "0", "1", "bit", "x")
+        self.assertError("ERR value is not an integer or out of range", r.execute_command, "BITPOS", "s", "1", "z")
+        raw.close()
+
+    def test_lcs(self):
+        r = self.r
+        r.mset({"a": "ohmytext", "b": "mynewtext"})
+        self.assertEqual(r.lcs("a", "b"), "mytext")
+        self.assertEqual(r.lcs("a", "b", len=True), 6)
+        self.assertEqual(r.execute_command("LCS", "a", "b", "IDX"),
+                         ["matches", [[[4, 7], [5, 8]], [[2, 3], [0, 1]]], "len", 6])
+        self.assertEqual(r.execute_command("LCS", "a", "b", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"),
+                         ["matches", [[[4, 7], [5, 8], 4]], "len", 6])
+        self.assertEqual(r.lcs("a", "missing"), "")
+        self.assertEqual(r.lcs("missing", "missing2", len=True), 0)
+        self.assertError("ERR If you want both the length and indexes, please just use IDX.",
+                         r.execute_command, "LCS", "a", "b", "LEN", "IDX")
+        self.assertError("ERR syntax error", r.execute_command, "LCS", "a", "b", "FOO")
+        self.assertError("ERR syntax error", r.execute_command, "LCS", "a", "b", "MINMATCHLEN")
+        self.assertError("ERR value is not an integer or out of range",
+                         r.execute_command, "LCS", "a", "b", "MINMATCHLEN", "x")
+        r.hset("h", "f", "v")
+        self.assertError("ERR The specified keys must contain string values", r.lcs, "a", "h")
+        # The table LCS builds is bounded: two strings of 5,000 bytes need 25 M cells.
+        r.mset({"long1": "x" * 5000, "long2": "y" * 5000})
+        with self.assertRaises(redis.exceptions.ResponseError) as caught:
+            r.lcs("long1", "long2")
+        self.assertTrue(str(caught.exception).startswith("Insufficient memory, transient memory for LCS exceeds"))
+        r.mset({"mid1": "ab" * 1000, "mid2": "ba" * 1000})
+        self.assertEqual(r.lcs("mid1", "mid2", len=True), 1999)
+
+    def test_resp3_lcs_idx_is_a_map(self):
+        raw = RawConnection(SERVER.port)
+        raw.send(raw.command("HELLO", "3") + raw.command("SET", "x", "abc") + raw.command("SET", "y", "abd") +
+                 raw.command("LCS", "x", "y", "IDX"))
+        raw.reply()
+        self.assertEqual(raw.reply(), "OK")
+        self.assertEqual(raw.reply(), "OK")
+        self.assertEqual(raw.reply(), {"map": [(b"matches", [[[0, 1], [0, 1]]]), (b"len", 2)]})
+        raw.close()
+
+    def test_in_multi_and_command_info(self):
+        r = self.r
+        pipe = r.pipeline(transaction=True)
+        pipe.setbit("m", 7, 1).getbit("m", 7).bitcount("m").bitpos("m", 1).get("m")
+        self.assertEqual(pipe.execute(), [0, 1, 1, 7, "\x01"])
+        raw = RawConnection(SERVER.port)
+        raw.send(raw.command("COMMAND", "INFO", "setbit", "getbit", "bitcount", "bitpos", "lcs") +
+                 raw.command("COMMAND", "DOCS", "setbit"))
+        info = raw.reply()
+        self.assertEqual([entry[:2] for entry in info], [[b"setbit", 4], [b"getbit", 3], [b"bitcount", -2],
+                                                         [b"bitpos", -3], [b"lcs", -3]])
+        self.assertEqual(info[0][2], ["write"])
+        self.assertEqual(info[4][2:6], [["readonly"], 1, 2, 1])  # LCS reads two keys
+        self.assertEqual(raw.reply()[0], b"setbit")
+        raw.close()
+
+    def test_setbit_fires_watch(self):
+        r = self.r
+        other = SERVER.client(decode_responses=True)
+        r.set("w", "\x00")
+        watched = Transactions.watched_exec
+        self.assertFalse(watched(self, r, "w", lambda: other.setbit("w", 3, 1)))
+        self.assertFalse(watched(self, r, "fresh", lambda: other.setbit("fresh", 0, 0)))  # creates the key
+        self.assertFalse(watched(self, r, "w", lambda: other.setbit("w", 100, 0)))  # only grows it
+        # A SETBIT that changes nothing writes nothing, as in Redis: the WATCH holds.
+        self.assertTrue(watched(self, r, "w", lambda: other.setbit("w", 3, 1)))
+        self.assertTrue(watched(self, r, "w", lambda: other.getbit("w", 3)))
+        other.close()
+
+
 class Keys(RespTest):
     def test_key_commands(self):
         r = self.r
@@ -655,6 +832,12 @@ class RedisCli(RespTest):
         self.assertIn("replies: 500", self.cli("--pipe", stdin=commands))
         self.assertEqual(self.cli("GET", "pipe:499"), "499")
         self.assertEqual(self.cli("DBSIZE"), "502")
+        self.assertEqual(self.cli("SETBIT", "clibits", "9", "1"), "0")
+        self.assertEqual(self.cli("BITCOUNT", "clibits"), "1")
+        self.assertEqual(self.cli("BITPOS", "clibits", "1"), "9")
+        self.assertEqual(self.cli("LCS", "cli", "nokey"), "")
+        self.assertEqual(self.cli("SET", "cli2", "valley"), "OK")
+        self.assertEqual(self.cli("LCS", "cli", "cli2"), "vale")
 
 
 if __name__ == "__main__":

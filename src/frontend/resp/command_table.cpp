@@ -15,8 +15,8 @@ struct Table {
   std::vector<const CommandSpec*> ordered;
 
   Table() {
-    for (auto family : {string_commands, key_commands, hash_commands, connection_commands, server_commands, transaction_commands,
-                         introspection_commands}) {
+    for (auto family : {string_commands, bit_commands, key_commands, hash_commands, connection_commands,
+                         server_commands, transaction_commands, introspection_commands}) {
       std::vector<CommandSpec> more = family();
       specs.insert(specs.end(), more.begin(), more.end());
     }

@@ -62,6 +62,7 @@ bool arity_ok(const CommandSpec& spec, size_t argument_count);
 
 // The tables of each command family (command_table.cpp joins them).
 std::vector<CommandSpec> string_commands();
+std::vector<CommandSpec> bit_commands();  // SETBIT, GETBIT, BITCOUNT, BITPOS
 std::vector<CommandSpec> key_commands();
 std::vector<CommandSpec> hash_commands();
 std::vector<CommandSpec> connection_commands();

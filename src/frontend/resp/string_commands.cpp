@@ -1,9 +1,12 @@
-// String commands: GET, SET and its variants, MGET/MSET, APPEND, ranges, counters.
+// String commands: GET, SET and its variants, MGET/MSET, APPEND, ranges, counters, LCS.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
 
 #include "frontend/resp/commands.h"
+#include "frontend/resp/lcs.h"
 #include "frontend/resp/server_state.h"
 
 namespace keel {
@@ -416,6 +419,92 @@ Future<Void> incrbyfloat(CommandContext& c) {
   co_return Void{};
 }
 
+struct LcsOptions {
+  bool length = false;   // LEN
+  bool matches = false;  // IDX
+  bool with_match_length = false;
+  int64_t match_length_min = 0;
+};
+
+// Parses LCS's options from args[3]; false when an error was written.
+bool parse_lcs_options(CommandContext& c, LcsOptions& options) {
+  for (size_t i = 3; i < c.args.size(); ++i) {
+    const std::string option = lowercase(c.args[i]);
+    if (option == "idx") {
+      options.matches = true;
+    } else if (option == "len") {
+      options.length = true;
+    } else if (option == "withmatchlen") {
+      options.with_match_length = true;
+    } else if (option == "minmatchlen" && i + 1 < c.args.size()) {
+      if (!integer_argument(c, i + 1, options.match_length_min)) return false;
+      ++i;
+    } else {
+      c.out.error(syntax);
+      return false;
+    }
+  }
+  if (options.length && options.matches) {
+    c.out.error("ERR If you want both the length and indexes, please just use IDX.");
+    return false;
+  }
+  return true;
+}
+
+void reply_lcs_matches(CommandContext& c, const LcsResult& result, const LcsOptions& options) {
+  const auto long_enough = [&](const LcsMatch& match) { return match.length() >= options.match_length_min; };
+  c.out.map(2);
+  c.out.bulk("matches");
+  c.out.array(static_cast<size_t>(std::count_if(result.matches.begin(), result.matches.end(), long_enough)));
+  for (const LcsMatch& match : result.matches) {
+    if (!long_enough(match)) continue;
+    c.out.array(options.with_match_length ? 3 : 2);
+    c.out.array(2);
+    c.out.integer(match.a_first);
+    c.out.integer(match.a_last);
+    c.out.array(2);
+    c.out.integer(match.b_first);
+    c.out.integer(match.b_last);
+    if (options.with_match_length) c.out.integer(match.length());
+  }
+  c.out.bulk("len");
+  c.out.integer(static_cast<int64_t>(result.common.size()));
+}
+
+// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: the longest common subsequence of
+// two strings (a missing key is empty), its length, or its matched ranges. Its table (lcs.h) is
+// bounded by lcs_table_cells_max; beyond it, an error.
+Future<Void> lcs(CommandContext& c) {
+  Future<KeyRecord> load_first = c.store->load(c.args[1]);
+  Future<KeyRecord> load_second = c.store->load(c.args[2]);
+  const KeyRecord first = co_await load_first;
+  const KeyRecord second = co_await load_second;
+  const auto holds_other_type = [](const KeyRecord& r) { return r.alive() && r.meta.type != KeyType::string; };
+  if (holds_other_type(first) || holds_other_type(second)) {
+    c.out.error("ERR The specified keys must contain string values");
+    co_return Void{};
+  }
+  LcsOptions options;
+  if (!parse_lcs_options(c, options)) co_return Void{};
+  const std::string_view a = first.alive() ? std::string_view(first.meta.value) : std::string_view();
+  const std::string_view b = second.alive() ? std::string_view(second.meta.value) : std::string_view();
+  if (lcs_table_cells(a, b) > lcs_table_cells_max) {
+    c.out.error(fmt::format("ERR Insufficient memory, transient memory for LCS exceeds KeelDB's limit: (length of the "
+                            "first string + 1) x (length of the second + 1) must be at most {}",
+                            lcs_table_cells_max));
+    co_return Void{};
+  }
+  const LcsResult result = longest_common_subsequence(a, b);
+  if (options.matches) {
+    reply_lcs_matches(c, result, options);
+  } else if (options.length) {
+    c.out.integer(static_cast<int64_t>(result.common.size()));
+  } else {
+    c.out.bulk(result.common);
+  }
+  co_return Void{};
+}
+
 constexpr uint32_t write = command_flags::write;
 constexpr uint32_t readonly = command_flags::readonly;
 
@@ -444,6 +533,8 @@ std::vector<CommandSpec> string_commands() {
       {"incrby", 3, write, 1, 1, 1, incr},
       {"decrby", 3, write, 1, 1, 1, incr},
       {"incrbyfloat", 3, write, 1, 1, 1, incrbyfloat},
+      // Unbatched: a pipeline of LCS commands near the table limit would take seconds in one transaction.
+      {"lcs", -3, readonly | command_flags::unbatched, 1, 2, 1, lcs},
   };
 }
 
