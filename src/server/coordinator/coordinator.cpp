@@ -175,17 +175,21 @@ Future<Void> serve_candidacies(CoordinatorState* state, FutureStream<CandidacyRe
   }
 }
 
+// A query about an id this coordinator holds nothing for is answered "no leader" without
+// creating registers for it: a client with a stale or foreign cluster file costs nothing.
 Future<Void> serve_leader_queries(CoordinatorState* state, FutureStream<GetLeaderRequest> requests) {
   while (true) {
     GetLeaderRequest request = co_await requests.next();
-    ClusterRegisters* registers = registers_of(state, request.cluster_id);
-    if (registers == nullptr) {
+    if (!valid_cluster_id(request.cluster_id)) {
       request.reply.send_error(Error(errc::client_invalid_operation));
       continue;
     }
     GetLeaderReply reply;
-    reply.forward = registers->forward();
-    if (reply.forward.empty()) reply.leader = registers->leader_register.leader(now());
+    auto it = state->clusters.find(request.cluster_id);
+    if (it != state->clusters.end()) {
+      reply.forward = it->second->forward();
+      if (reply.forward.empty()) reply.leader = it->second->leader_register.leader(now());
+    }
     request.reply.send(reply);
   }
 }

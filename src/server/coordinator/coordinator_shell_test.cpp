@@ -199,6 +199,7 @@ TEST(CoordinatorShellTest, SetsAreKeptApartAndAForwardRetiresOneDurably) {
   for (SimProcess* process : cluster.processes) cluster.simulator.power_cycle(process->machine(), 0.5);
   int error = 0;
   LeaderQuery query;
+  LeaderQuery unknown;
   ClusterConnectionString followed;
   std::string b_value;
   ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
@@ -206,6 +207,7 @@ TEST(CoordinatorShellTest, SetsAreKeptApartAndAForwardRetiresOneDurably) {
     CoordinatedState a(cluster.interfaces("set-a"), 63);
     error = co_await error_of(a.read());
     query = co_await query_leader(cluster.interfaces("set-a"));
+    unknown = co_await query_leader(cluster.interfaces("never-used"));
     auto connection = std::make_shared<ClusterConnection>(cluster.connection("set-a"));
     co_await get_leader(connection);
     followed = connection->get();
@@ -216,6 +218,8 @@ TEST(CoordinatorShellTest, SetsAreKeptApartAndAForwardRetiresOneDurably) {
   EXPECT_EQ(error, static_cast<int>(errc::coordinators_changed));
   EXPECT_EQ(query.forward, forward);
   EXPECT_FALSE(query.leader);
+  EXPECT_FALSE(unknown.leader);
+  EXPECT_EQ(unknown.forward, "");
   EXPECT_EQ(followed, cluster.connection("set-b"));
   EXPECT_EQ(b_value, "b-value");
 }
