@@ -2,7 +2,8 @@
 // workload that checks rather than only measures (tests/cluster/kill_test.sh runs it while it
 // kills servers).
 //
-// `--accounts` accounts start with bank_initial_balance each; a run finding exactly that many
+// `--accounts` accounts (sim::BankLedger: the simulation's Bank workload's accounts and rules)
+// start with bank_initial_balance each; a run finding exactly that many
 // accounts (an earlier run's) keeps them. Their keys are spread over the first bytes of the
 // default shards as the simulation's Bank workload spreads them, so transfers and audits cross
 // storage servers; an audit counts only keys of the bank's form, so other keys (a test's
@@ -16,7 +17,6 @@
 // and retried on retryable errors until the run ends. A line per progress_interval_seconds
 // reports the transfers so far and the wall-clock time (Unix milliseconds) of the latest one, so
 // a caller can tell whether commits went on after an event it caused.
-#include <charconv>
 #include <chrono>
 #include <functional>
 
@@ -24,7 +24,7 @@
 
 #include "bench/db_bench.h"
 #include "runtime/combinators.h"
-#include "sim/workloads/key_value_model.h"
+#include "sim/workloads/bank_ledger.h"
 
 namespace keel::bench {
 namespace {
@@ -37,7 +37,6 @@ constexpr double progress_interval_seconds = 1;
 constexpr double setup_seconds_max = 60;
 constexpr double final_audit_seconds_max = 60;
 constexpr int problems_printed_max = 20;
-constexpr const char* account_prefix = "bank/";
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -47,7 +46,11 @@ int64_t unix_ms() {
 class BankBench {
  public:
   BankBench(Database db, const DbBenchOptions& options)
-      : db_(std::move(db)), accounts_(static_cast<int>(options.accounts)), clients_(options.clients),
+      : db_(std::move(db)),
+        ledger_(static_cast<int>(options.accounts), bank_initial_balance,
+                [this](std::string text) { problem(std::move(text)); }),
+        accounts_(ledger_.accounts()),
+        clients_(options.clients),
         duration_seconds_(options.duration_seconds) {}
 
   Future<bool> run() {
@@ -84,31 +87,18 @@ class BankBench {
   }
 
  private:
-  Key key(int index) const { return sim::spread_key(index, accounts_, fmt::format("{}{:06d}", account_prefix, index)); }
-  KeyRange all_accounts() const { return KeyRange{key(0), key_after(key(accounts_ - 1))}; }
-  static bool is_account(const Key& key) { return key.size() > 1 && key.compare(1, 5, account_prefix) == 0; }
-
   void problem(std::string text) { problems_.push_back(std::move(text)); }
-
-  std::optional<int64_t> balance(const Key& key, const Value& value) {
-    int64_t amount = 0;
-    const char* end = value.data() + value.size();
-    auto [at, error] = std::from_chars(value.data(), end, amount);
-    if (error == std::errc() && at == end) return amount;
-    problem(fmt::format("account {} holds '{}', not a balance", sim::printable(key), sim::printable(value)));
-    return std::nullopt;
-  }
 
   // Every account row of the bank's range, read in pages of one transaction (rows of other
   // keys in the range are skipped).
   Future<std::vector<KeyValue>> read_accounts(Transaction& transaction) {
     std::vector<KeyValue> rows;
-    KeyRange rest = all_accounts();
+    KeyRange rest = ledger_.all_accounts();
     for (int page = 0; page <= accounts_; ++page) {
       RangeResult result = co_await transaction.get_range(rest, accounts_ + 1);
       for (KeyValue& row : result.rows) {
         rest.begin = key_after(row.key);
-        if (is_account(row.key)) rows.push_back(std::move(row));
+        if (sim::BankLedger::is_account(row.key)) rows.push_back(std::move(row));
       }
       if (!result.more || result.rows.empty()) break;
     }
@@ -125,7 +115,7 @@ class BankBench {
                           accounts_, rows.size()));
       co_return Void{};
     }
-    for (int i = 0; i < accounts_; ++i) transaction.set(key(i), std::to_string(bank_initial_balance));
+    for (int i = 0; i < accounts_; ++i) transaction.set(ledger_.key(i), std::to_string(bank_initial_balance));
     co_return Void{};
   }
 
@@ -133,40 +123,7 @@ class BankBench {
   Future<Void> audit(Transaction& transaction, std::string what) {
     Future<std::vector<KeyValue>> read = read_accounts(transaction);
     const std::vector<KeyValue> rows = co_await read;
-    if (static_cast<int>(rows.size()) != accounts_) problem(fmt::format("{} found {} accounts, not {}", what, rows.size(), accounts_));
-    int64_t total = 0;
-    for (const KeyValue& row : rows) {
-      const std::optional<int64_t> amount = balance(row.key, row.value);
-      if (!amount) continue;
-      if (*amount < 0) problem(fmt::format("{} found account {} at {}", what, sim::printable(row.key), *amount));
-      total += *amount;
-    }
-    const int64_t expected = bank_initial_balance * accounts_;
-    if (total != expected) problem(fmt::format("{} found a total of {}, not {}", what, total, expected));
-    last_audit_total_ = total;
-    co_return Void{};
-  }
-
-  // Moves `fraction` of `from`'s balance to `to`.
-  Future<Void> transfer(Transaction& transaction, int from, int to, double fraction) {
-    Future<std::optional<Value>> from_read = transaction.get(key(from));
-    Future<std::optional<Value>> to_read = transaction.get(key(to));
-    const std::optional<Value> from_value = co_await from_read;
-    const std::optional<Value> to_value = co_await to_read;
-    if (!from_value || !to_value) {
-      problem(fmt::format("a transfer found account {} or {} missing", sim::printable(key(from)), sim::printable(key(to))));
-      co_return Void{};
-    }
-    const std::optional<int64_t> from_balance = balance(key(from), *from_value);
-    const std::optional<int64_t> to_balance = balance(key(to), *to_value);
-    if (!from_balance || !to_balance) co_return Void{};
-    if (*from_balance < 0 || *to_balance < 0) {
-      problem(fmt::format("a transfer read negative balances {} and {}", *from_balance, *to_balance));
-      co_return Void{};
-    }
-    const auto amount = static_cast<int64_t>(fraction * static_cast<double>(*from_balance));
-    transaction.set(key(from), std::to_string(*from_balance - amount));
-    transaction.set(key(to), std::to_string(*to_balance + amount));
+    last_audit_total_ = ledger_.audit(rows, what);
     co_return Void{};
   }
 
@@ -210,7 +167,7 @@ class BankBench {
       if (to >= from) ++to;
       const double fraction = random.random01();
       Future<bool> committed = run_bounded(
-          [this, from, to, fraction](Transaction& transaction) { return transfer(transaction, from, to, fraction); },
+          [this, from, to, fraction](Transaction& transaction) { return ledger_.transfer(transaction, from, to, fraction); },
           end_time_);
       if (!co_await committed) continue;
       ++transfers_;
@@ -242,6 +199,7 @@ class BankBench {
   }
 
   Database db_;
+  sim::BankLedger ledger_;
   int accounts_;
   int clients_;
   double duration_seconds_;

@@ -13,13 +13,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "client/database.h"
 #include "client/database_state.h"
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
+#include "sim/workloads/bank_ledger.h"
 #include "sim/workloads/workload_support.h"
 #include "sim/workloads/key_value_model.h"
 
@@ -51,8 +51,10 @@ class Bank final : public Workload {
  public:
   Bank(RunContext& context, const Options& options)
       : context_(context),
-        accounts_(static_cast<int>(options.number("accounts", 20))),
-        initial_balance_(static_cast<int64_t>(options.number("initial_balance", 1000))),
+        ledger_(static_cast<int>(options.number("accounts", 20)),
+                static_cast<int64_t>(options.number("initial_balance", 1000)),
+                [this](std::string text) { problem(std::move(text)); }),
+        accounts_(ledger_.accounts()),
         clients_(static_cast<int>(options.number("clients", 4))),
         rate_(options.number("transactions_per_second", 40)),
         auditors_(static_cast<int>(options.number("auditors", 2))),
@@ -62,7 +64,7 @@ class Bank final : public Workload {
   Future<Void> setup() override {
     Database db = database();
     auto body = [this](Transaction& transaction) -> Future<Void> {
-      for (int i = 0; i < accounts_; ++i) transaction.set(key(i), std::to_string(initial_balance_));
+      for (int i = 0; i < accounts_; ++i) transaction.set(ledger_.key(i), std::to_string(ledger_.initial_balance()));
       co_return Void{};
     };
     co_await db.run(body);
@@ -81,13 +83,13 @@ class Bank final : public Workload {
     Database db = database();
     std::vector<KeyValue> rows;
     auto body = [this, &rows](Transaction& transaction) -> Future<Void> {
-      const KeyRange all = all_accounts();
+      const KeyRange all = ledger_.all_accounts();
       RangeResult result = co_await transaction.get_range(all, accounts_ + 1);
       rows = std::move(result.rows);
       co_return Void{};
     };
     co_await db.run(body);
-    audit(rows, "the final audit");
+    ledger_.audit(rows, "the final audit");
     if (transfers_ == 0) problem("no transfer committed");
     if (audits_ == 0 && auditors_ > 0) problem("no audit finished");
     const StorageReadStats& reads = client_reads_;
@@ -105,10 +107,6 @@ class Bank final : public Workload {
 
  private:
   Database database() const { return static_cluster_database(context_); }
-  // Accounts are spread over every shard, so transfers and audits cross storage servers.
-  Key key(int index) const { return spread_key(index, accounts_, fmt::format("bank/{:06d}", index)); }
-  KeyRange all_accounts() const { return KeyRange{key(0), key_after(key(accounts_ - 1))}; }
-
   void problem(std::string text) { problems_.add(std::move(text)); }
 
   void check_reads(const StorageReadStats& reads) {
@@ -118,56 +116,6 @@ class Bank final : public Workload {
     if (reads.slowest_seconds > read_seconds_max_) {
       problem(fmt::format("a storage read took {:.2f} s, more than {} s", reads.slowest_seconds, read_seconds_max_));
     }
-  }
-
-  // The balance a value encodes, or nullopt (and a problem) if it is not a number.
-  std::optional<int64_t> balance(const KeyValue& row) {
-    int64_t amount = 0;
-    const char* end = row.value.data() + row.value.size();
-    auto [at, error] = std::from_chars(row.value.data(), end, amount);
-    if (error != std::errc() || at != end) {
-      problem(fmt::format("account {} holds '{}', not a balance", printable(row.key), printable(row.value)));
-      return std::nullopt;
-    }
-    return amount;
-  }
-
-  // Checks one snapshot of every account.
-  void audit(const std::vector<KeyValue>& rows, const char* what) {
-    if (static_cast<int>(rows.size()) != accounts_) {
-      problem(fmt::format("{} found {} accounts, not {}", what, rows.size(), accounts_));
-    }
-    int64_t total = 0;
-    for (const KeyValue& row : rows) {
-      std::optional<int64_t> amount = balance(row);
-      if (!amount) continue;
-      if (*amount < 0) problem(fmt::format("{} found account {} at {}", what, printable(row.key), *amount));
-      total += *amount;
-    }
-    const int64_t expected = initial_balance_ * accounts_;
-    if (total != expected) problem(fmt::format("{} found a total of {}, not {}", what, total, expected));
-  }
-
-  // Moves a random part of `from`'s balance to `to`.
-  Future<Void> transfer(Transaction& transaction, int from, int to, double fraction) {
-    Future<std::optional<Value>> from_read = transaction.get(key(from));
-    Future<std::optional<Value>> to_read = transaction.get(key(to));
-    const std::optional<Value> from_value = co_await from_read;
-    const std::optional<Value> to_value = co_await to_read;
-    if (!from_value || !to_value) {
-      problem(fmt::format("a transfer found account {} or {} missing", printable(key(from)), printable(key(to))));
-      co_return Void{};
-    }
-    const std::optional<int64_t> from_balance = balance(KeyValue{key(from), *from_value});
-    const std::optional<int64_t> to_balance = balance(KeyValue{key(to), *to_value});
-    if (!from_balance || !to_balance) co_return Void{};
-    if (*from_balance < 0 || *to_balance < 0) {
-      problem(fmt::format("a transfer read negative balances {} and {}", *from_balance, *to_balance));
-    }
-    const auto amount = static_cast<int64_t>(fraction * static_cast<double>(std::max<int64_t>(0, *from_balance)));
-    transaction.set(key(from), std::to_string(*from_balance - amount));
-    transaction.set(key(to), std::to_string(*to_balance + amount));
-    co_return Void{};
   }
 
   Future<Void> transfer_client() {
@@ -182,7 +130,7 @@ class Bank final : public Workload {
       const double fraction = random.random01();
       auto body = [this, from, to, fraction](Transaction& transaction) -> Future<Void> {
         ++attempts_;
-        return transfer(transaction, from, to, fraction);
+        return ledger_.transfer(transaction, from, to, fraction);
       };
       try {
         co_await db.run(body);
@@ -204,7 +152,7 @@ class Bank final : public Workload {
       const bool reverse = random.coin(0.3);
       auto body = [this, limit, reverse](Transaction& transaction) -> Future<Void> {
         std::vector<KeyValue> rows;
-        KeyRange rest = all_accounts();
+        KeyRange rest = ledger_.all_accounts();
         while (true) {
           RangeResult page = co_await transaction.get_range(rest, limit, reverse);
           for (KeyValue& row : page.rows) rows.push_back(std::move(row));
@@ -212,7 +160,7 @@ class Bank final : public Workload {
           if (reverse) rest.end = rows.back().key;
           else rest.begin = key_after(rows.back().key);
         }
-        audit(rows, "an audit");
+        ledger_.audit(rows, "an audit");
         co_return Void{};
       };
       try {
@@ -225,8 +173,8 @@ class Bank final : public Workload {
   }
 
   RunContext& context_;
+  BankLedger ledger_;
   int accounts_;
-  int64_t initial_balance_;
   int clients_;
   double rate_;
   int auditors_;
