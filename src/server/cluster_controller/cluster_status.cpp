@@ -13,6 +13,8 @@ namespace {
 
 constexpr double status_timeout_seconds = 2.0;
 
+}  // namespace
+
 std::vector<RoleStatus> roles_of(const ServerDBInfo& info) {
   std::vector<RoleStatus> roles;
   if (info.id == 0) return roles;
@@ -24,6 +26,8 @@ std::vector<RoleStatus> roles_of(const ServerDBInfo& info) {
   for (const TLogInterface& log : info.tlogs) roles.push_back(RoleStatus{"tlog", log.commit.endpoint().address});
   return roles;
 }
+
+namespace {
 
 // The status of one storage server, or an entry marked unreachable.
 Future<StorageServerStatus> storage_status(StorageLocation location) {

@@ -76,6 +76,9 @@ Future<Void> serve_settings_changes(ControllerState* state);
 // Ready when any role of the published generation has failed.
 Future<Void> generation_failed(const ServerDBInfo& info);
 
+// The transaction roles of a published generation and where they run (none before the first).
+std::vector<RoleStatus> roles_of(const ServerDBInfo& info);
+
 // Gathers the cluster's status (cluster_status.cpp).
 Future<ClusterStatus> gather_status(ControllerState* state);
 

@@ -51,11 +51,9 @@ bool needs_recovery(const ServerDBInfo& info, const ClusterSettings& before, con
   if (after.tlogs != before.tlogs || after.proxies != before.proxies || after.resolvers != before.resolvers) {
     return true;
   }
-  std::vector<NetworkAddress> hosts{info.sequencer.wait_failure.endpoint().address};
-  for (const ProxyInterface& proxy : info.proxies) hosts.push_back(proxy.wait_failure.endpoint().address);
-  for (const ResolverInterface& resolver : info.resolvers) hosts.push_back(resolver.wait_failure.endpoint().address);
-  for (const TLogInterface& log : info.tlogs) hosts.push_back(log.wait_failure.endpoint().address);
-  return std::any_of(hosts.begin(), hosts.end(), [&](const NetworkAddress& host) { return contains(after.excluded, host); });
+  const std::vector<RoleStatus> roles = roles_of(info);
+  auto excluded = [&](const RoleStatus& role) { return contains(after.excluded, role.address); };
+  return std::any_of(roles.begin(), roles.end(), excluded);
 }
 
 Future<ClusterSettings> change_settings(ControllerState* state, ChangeSettingsRequest request) {
