@@ -111,6 +111,14 @@ std::string format_replication(const ClusterStatus& status) {
                      count == 1 ? "" : "s", status.storage_replicas, status.replicas_reachable_min, shards);
 }
 
+std::string format_rate(const RateStatus& rate) {
+  if (!rate.known) return "unknown (the ratekeeper did not answer)";
+  const std::string started = fmt::format("{:.0f} transactions/s started", rate.released_per_second);
+  if (rate.transactions_per_second_limit < 0) return fmt::format("not limited; {}", started);
+  return fmt::format("LIMITED to {:.0f} transactions/s by {}; {}", rate.transactions_per_second_limit, rate.limited_by,
+                     started);
+}
+
 }  // namespace
 
 std::string format_bytes(int64_t bytes) {
@@ -136,7 +144,8 @@ std::string format_cluster_status(const ClusterStatus& status) {
   text += fmt::format("  Coordinators           - {}\n", coordinators);
   if (!status.excluded.empty()) text += fmt::format("  Excluded               - {}\n", describe_addresses(status.excluded));
   text += fmt::format("  Live committed version - {}\n", status.live_committed_version);
-  text += fmt::format("  Replication            - {}\n\n", format_replication(status));
+  text += fmt::format("  Replication            - {}\n", format_replication(status));
+  text += fmt::format("  Admission              - {}\n\n", format_rate(status.rate));
   text += format_roles(status.roles);
   text += format_workers(status.workers);
   text += fmt::format("\nStorage servers ({}):\n", status.storage.size());

@@ -16,11 +16,13 @@
 
 #include "cmd/commands.h"
 #include "cmd/static_config.h"
+#include "frontend/resp/resp_knobs.h"
 #include "frontend/resp/resp_server.h"
 #include "protocol/cluster_controller_interface.h"
 #include "protocol/cluster_file.h"
 #include "rpc/transport.h"
 #include "runtime/combinators.h"
+#include "runtime/knobs.h"
 #include "runtime/trace.h"
 #include "server/worker/worker.h"
 #include "world/real_world.h"
@@ -40,11 +42,32 @@ struct ServerOptions {
   int shards = 4;
   std::string resp;  // Redis front end: ADDR, "off", or empty: 127.0.0.1:6380 when embedded
   std::string resp_prefix = std::string(keel::resp_prefix_default);
+  std::vector<std::string> knobs;  // NAME=VALUE
 };
 
 struct StartupError {
   std::string message;
 };
+
+// Sets every --knob NAME=VALUE; an unknown name or a value that is not a number stops the start.
+void apply_knobs(const std::vector<std::string>& knobs) {
+  declare_server_knobs();
+  resp_knobs();
+  for (const std::string& knob : knobs) {
+    const size_t equals = knob.find('=');
+    if (equals == std::string::npos) throw StartupError{fmt::format("--knob {}: expected NAME=VALUE", knob)};
+    const std::string name = knob.substr(0, equals);
+    const std::string text = knob.substr(equals + 1);
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || end == nullptr || *end != '\0') {
+      throw StartupError{fmt::format("--knob {}: '{}' is not a number", name, text)};
+    }
+    if (!knob_registry().set(name, value)) {
+      throw StartupError{fmt::format("--knob {}: no knob has that name (docs/runtime.md, Knobs)", name)};
+    }
+  }
+}
 
 // Holds an exclusive lock on the data directory for the life of the process.
 class DataLock {
@@ -251,9 +274,12 @@ Command add_server_command(CLI::App& app) {
   server->add_option("--resp", options->resp,
                      "Serve Redis clients on ADDR, or 'off' (default: 127.0.0.1:6380 when embedded)");
   server->add_option("--resp-prefix", options->resp_prefix, "Key prefix of the Redis keyspace (docs/resp.md)");
+  server->add_option("--knob", options->knobs,
+                     "Set a tunable, NAME=VALUE (repeatable), e.g. ratekeeper_storage_window_target_bytes=1e9");
   return {server, [options, server] {
             options->process_class_given = server->count("--class") > 0;
             try {
+              apply_knobs(options->knobs);
               return serve(*options);
             } catch (const StartupError& error) {
               fmt::print(stderr, "keel server: {}\n", error.message);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "protocol/proxy_interface.h"
+#include "protocol/ratekeeper_interface.h"
 #include "protocol/resolver_interface.h"
 #include "protocol/sequencer_interface.h"
 #include "protocol/tlog_interface.h"
@@ -75,10 +76,11 @@ struct ServerDBInfo {
   std::vector<ResolverInterface> resolvers;
   std::vector<KeyRange> resolver_ranges;  // partitioning ["", keyspace_end), one per resolver
   std::vector<TLogInterface> tlogs;       // every one holds every tag
+  RatekeeperInterface ratekeeper;          // admission control for the generation's proxies
   template <class Archive>
   void serialize(Archive& archive) {
     archive(id, generation, recovery_state, recovery_version, recovery_seconds, sequencer, proxies, resolvers,
-            resolver_ranges, tlogs);
+            resolver_ranges, tlogs, ratekeeper);
   }
   bool accepting_commits() const { return recovery_state == RecoveryState::accepting_commits; }
 };

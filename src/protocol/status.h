@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/ratekeeper_interface.h"
 #include "protocol/types.h"
 #include "rpc/request_stream.h"
 #include "world/network_address.h"
@@ -83,11 +84,13 @@ struct ClusterStatus {
   int32_t replicas_reachable_min = 0;  // the fewest reachable servers of any shard
   std::vector<ShardReplicationStatus> degraded_shards;  // the shards with fewer than k reachable
   std::vector<NetworkAddress> excluded;                  // `keel cli exclude`
+  RateStatus rate;                                       // admission control, from the ratekeeper
   template <class Archive>
   void serialize(Archive& archive) {
     // Fields are only ever appended (rpc/serialize.h).
     archive(generation, live_committed_version, coordinator, roles, storage, recovery_state, recovery_seconds,
-            recoveries, coordinators, workers, storage_replicas, replicas_reachable_min, degraded_shards, excluded);
+            recoveries, coordinators, workers, storage_replicas, replicas_reachable_min, degraded_shards, excluded,
+            rate);
   }
 };
 

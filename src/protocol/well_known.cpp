@@ -1,5 +1,7 @@
 #include "protocol/well_known.h"
 
+#include "runtime/combinators.h"
+
 namespace keel {
 namespace {
 
@@ -58,6 +60,19 @@ StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag) {
           at<GetStorageStatusRequest>(address, role_token::storage, index, 3),
           at<WatchValueRequest>(address, role_token::storage, index, 4)};
 }
+Future<StorageServerStatus> ask_storage_status(StorageLocation location, double timeout_seconds) {
+  StorageServerInterface storage = storage_at(location.location.address, location.location.index, location.tag);
+  GetStorageStatusRequest request;
+  Future<StorageServerStatus> reply = timeout_error(storage.get_status.get_reply(request), timeout_seconds);
+  co_await ready(reply);
+  if (!reply.is_error()) co_return reply.get();
+  StorageServerStatus unreachable;
+  unreachable.tag = location.tag;
+  unreachable.address = location.location.address;
+  unreachable.reachable = false;
+  co_return unreachable;
+}
+
 StorageServerInterface serve_storage(int index, Tag tag) {
   return {tag, serve<GetValueRequest>(role_token::storage, index, 0), serve<GetKeyValuesRequest>(role_token::storage, index, 1),
           serve<GetKeyRequest>(role_token::storage, index, 2), serve<GetStorageStatusRequest>(role_token::storage, index, 3),
@@ -94,10 +109,14 @@ ProxyInterface serve_new_proxy() {
   return {fresh<GetReadVersionRequest>(), fresh<CommitTransactionRequest>(), fresh<GetKeyServerLocationsRequest>(),
           fresh<WaitFailureRequest>()};
 }
+RatekeeperInterface serve_new_ratekeeper() {
+  return {fresh<GetRateInfoRequest>(), fresh<GetRateStatusRequest>(), fresh<WaitFailureRequest>()};
+}
 ResolverInterface serve_new_resolver() { return {fresh<ResolveRequest>(), fresh<WaitFailureRequest>()}; }
 WorkerInterface serve_new_worker() {
   return {Transport::current().local_address(), fresh<InitializeTLogRequest>(), fresh<InitializeSequencerRequest>(),
-          fresh<InitializeResolverRequest>(), fresh<InitializeProxyRequest>(), fresh<WaitFailureRequest>()};
+          fresh<InitializeResolverRequest>(), fresh<InitializeProxyRequest>(), fresh<WaitFailureRequest>(),
+          fresh<InitializeRatekeeperRequest>()};
 }
 ClusterControllerInterface serve_new_cluster_controller() {
   return {fresh<RegisterWorkerRequest>(), fresh<GetClusterStatusRequest>(), fresh<ChangeCoordinatorsRequest>(),

@@ -9,10 +9,12 @@
 // others learn its interface from the cluster controller (ServerDBInfo, LeaderDescription).
 #pragma once
 
+#include "protocol/cluster_config.h"
 #include "protocol/cluster_controller_interface.h"
 #include "protocol/cluster_file.h"
 #include "protocol/coordinator_interface.h"
 #include "protocol/proxy_interface.h"
+#include "protocol/ratekeeper_interface.h"
 #include "protocol/resolver_interface.h"
 #include "protocol/sequencer_interface.h"
 #include "protocol/storage_interface.h"
@@ -36,6 +38,9 @@ TLogInterface tlog_at(NetworkAddress address, uint64_t id);
 TLogInterface serve_tlog(uint64_t id);
 StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag);
 StorageServerInterface serve_storage(int index, Tag tag);
+// The status of the storage server at `location`, or an entry marked unreachable (tag and
+// address only) when it does not answer within `timeout_seconds`.
+Future<StorageServerStatus> ask_storage_status(StorageLocation location, double timeout_seconds);
 CoordinatorInterface coordinator_at(NetworkAddress address);
 CoordinatorInterface serve_coordinator();
 // The coordinators a connection string names.
@@ -44,6 +49,7 @@ CoordinatorSet coordinator_set(const ClusterConnectionString& connection);
 SequencerInterface serve_new_sequencer();
 ProxyInterface serve_new_proxy();
 ResolverInterface serve_new_resolver();
+RatekeeperInterface serve_new_ratekeeper();
 WorkerInterface serve_new_worker();
 ClusterControllerInterface serve_new_cluster_controller();
 

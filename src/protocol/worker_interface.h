@@ -65,6 +65,18 @@ struct InitializeProxyRequest {
   }
 };
 
+// The ratekeeper of `generation`: it watches the storage servers the configuration names, and
+// the generation's sequencer for the committed version they pull towards.
+struct InitializeRatekeeperRequest {
+  uint64_t generation = 0;
+  SequencerInterface sequencer;
+  ReplyPromise<RatekeeperInterface> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(generation, sequencer, reply);
+  }
+};
+
 struct WorkerInterface {
   NetworkAddress address;
   RequestStream<InitializeTLogRequest> initialize_tlog;
@@ -72,9 +84,11 @@ struct WorkerInterface {
   RequestStream<InitializeResolverRequest> initialize_resolver;
   RequestStream<InitializeProxyRequest> initialize_proxy;
   RequestStream<WaitFailureRequest> wait_failure;
+  RequestStream<InitializeRatekeeperRequest> initialize_ratekeeper;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(address, initialize_tlog, initialize_sequencer, initialize_resolver, initialize_proxy, wait_failure);
+    archive(address, initialize_tlog, initialize_sequencer, initialize_resolver, initialize_proxy, wait_failure,
+            initialize_ratekeeper);
   }
 };
 

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "rpc/rpc_knobs.h"
 #include "runtime/combinators.h"
 #include "runtime/knobs.h"
+#include "server/worker/worker.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
 
@@ -75,7 +75,7 @@ Future<Void> drive(RunContext* context, std::vector<Participant>* participants, 
 }
 
 void apply_knobs(const SimSpec& spec) {
-  rpc_knobs();
+  declare_server_knobs();
   for (const auto& [name, value] : spec.knobs) {
     if (!knob_registry().set(name, value)) throw SpecError{fmt::format("{}: unknown knob '{}'", spec.path, name)};
   }

@@ -1,10 +1,8 @@
 #include "sim/simulator.h"
 
-#include "rpc/rpc_knobs.h"
 #include "runtime/knobs.h"
 #include "runtime/trace.h"
-#include "server/coordinator/coordinator_knobs.h"
-#include "storage/memory/memory_knobs.h"
+#include "server/worker/worker.h"
 
 namespace keel::sim {
 namespace {
@@ -98,9 +96,7 @@ Simulator::Simulator(uint64_t seed, bool buggify_enabled)
   set_buggify(buggify_enabled ? &buggify_ : nullptr);
   // Declare every knob before resetting and randomizing them all, so a run never depends on
   // which knobs an earlier run in this process happened to touch.
-  rpc_knobs();
-  memory_kv_store_knobs();
-  coordinator_knobs();
+  declare_server_knobs();
   knob_registry().reset_defaults();
   if (buggify_enabled) knob_registry().randomize(random_);
   trace_log().reset();

@@ -24,24 +24,11 @@ std::vector<RoleStatus> roles_of(const ServerDBInfo& info) {
     roles.push_back(RoleStatus{"resolver", resolver.resolve.endpoint().address});
   }
   for (const TLogInterface& log : info.tlogs) roles.push_back(RoleStatus{"tlog", log.commit.endpoint().address});
+  roles.push_back(RoleStatus{"ratekeeper", info.ratekeeper.get_rate_info.endpoint().address});
   return roles;
 }
 
 namespace {
-
-// The status of one storage server, or an entry marked unreachable.
-Future<StorageServerStatus> storage_status(StorageLocation location) {
-  StorageServerInterface storage = storage_at(location.location.address, location.location.index, location.tag);
-  GetStorageStatusRequest request;
-  Future<StorageServerStatus> reply = timeout_error(storage.get_status.get_reply(request), status_timeout_seconds);
-  co_await ready(reply);
-  if (!reply.is_error()) co_return reply.get();
-  StorageServerStatus unreachable;
-  unreachable.tag = location.tag;
-  unreachable.address = location.location.address;
-  unreachable.reachable = false;
-  co_return unreachable;
-}
 
 Future<Version> live_committed_version(SequencerInterface sequencer) {
   GetLiveCommittedVersionRequest request;
@@ -49,6 +36,14 @@ Future<Version> live_committed_version(SequencerInterface sequencer) {
                                                           status_timeout_seconds);
   co_await ready(reply);
   co_return reply.is_error() ? Version{0} : reply.get().version;
+}
+
+// What the ratekeeper says about admission control (known = false when it does not answer).
+Future<RateStatus> rate_status(RatekeeperInterface ratekeeper) {
+  GetRateStatusRequest request;
+  Future<RateStatus> reply = timeout_error(ratekeeper.get_status.get_reply(request), status_timeout_seconds);
+  co_await ready(reply);
+  co_return reply.is_error() ? RateStatus{} : reply.get();
 }
 
 // The configured replication factor and, from the storage servers' reports, the fewest
@@ -85,11 +80,13 @@ Future<ClusterStatus> gather_status(ControllerState* state) {
     status.workers.push_back(WorkerStatus{address, entry.process_class, !state->is_available(entry)});
   }
   Future<Version> committed = info.id == 0 ? Future<Version>(Version{0}) : live_committed_version(info.sequencer);
+  Future<RateStatus> rate = info.id == 0 ? Future<RateStatus>(RateStatus{}) : rate_status(info.ratekeeper);
   std::vector<Future<StorageServerStatus>> storage;
-  for (const StorageLocation& location : state->cluster.storage) storage.push_back(storage_status(location));
+  for (const StorageLocation& location : state->cluster.storage) storage.push_back(ask_storage_status(location, status_timeout_seconds));
   Future<std::vector<StorageServerStatus>> all_storage = when_all(std::move(storage));
   status.live_committed_version = co_await committed;
   status.storage = co_await all_storage;
+  status.rate = co_await rate;
   add_replication_health(state->cluster, status);
   co_return status;
 }

@@ -186,6 +186,12 @@ Future<Void> recover(ControllerState* state, CoordinatedState* core_state) {
     info.sequencer = co_await sequencer;
   }
   {
+    const WorkerInterface& keeper_host = pick(stateless, 0);
+    InitializeRatekeeperRequest keeper_request;
+    keeper_request.generation = generation;
+    keeper_request.sequencer = info.sequencer;
+    Future<RatekeeperInterface> ratekeeper =
+        recruit(keeper_host, keeper_host.initialize_ratekeeper, std::move(keeper_request));
     std::vector<Future<ResolverInterface>> resolvers;
     for (size_t i = 0; i < info.resolver_ranges.size(); ++i) {
       const WorkerInterface& worker = pick(stateless, 1 + i);
@@ -197,6 +203,7 @@ Future<Void> recover(ControllerState* state, CoordinatedState* core_state) {
     }
     Future<std::vector<ResolverInterface>> all_resolvers = when_all(std::move(resolvers));
     info.resolvers = co_await all_resolvers;
+    info.ratekeeper = co_await ratekeeper;
   }
 
   // From here the new logs hold everything the old ones must keep: the core state may forget
@@ -237,6 +244,7 @@ Future<Void> generation_failed(const ServerDBInfo& info) {
   for (const ProxyInterface& proxy : info.proxies) failures.push_back(wait_for_failure(proxy.wait_failure));
   for (const ResolverInterface& resolver : info.resolvers) failures.push_back(wait_for_failure(resolver.wait_failure));
   for (const TLogInterface& log : info.tlogs) failures.push_back(wait_for_failure(log.wait_failure));
+  failures.push_back(wait_for_failure(info.ratekeeper.wait_failure));
   co_await when_any(std::move(failures));
   co_return Void{};
 }

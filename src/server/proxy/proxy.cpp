@@ -9,6 +9,8 @@
 #include "rpc/serialize.h"
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
+#include "server/proxy/admission.h"
+#include "server/proxy/proxy_knobs.h"
 
 namespace keel {
 namespace {
@@ -27,7 +29,47 @@ struct ProxyState {
   // has been read back and checked (shard_map_ready).
   std::vector<ShardAssignment> shards;
   Promise<Void> shard_map_ready;
+  // Admission control: transactions start (read versions, blind commits) at the ratekeeper's rate.
+  uint64_t id = 0;  // how the ratekeeper tells proxies apart
+  Admission admission{proxy_knobs().proxy_rate_burst_seconds};
+  int64_t released = 0;  // transactions admitted since the ratekeeper was last told
 };
+
+// Admits `transactions` new transactions: ready when the ratekeeper's rate lets them start.
+Future<Void> admit(ProxyState* state, int64_t transactions) {
+  state->released += transactions;
+  const double wait = state->admission.admit(transactions, now());
+  if (wait > 0) co_await delay(wait);
+  co_return Void{};
+}
+
+// Asks the ratekeeper for this proxy's rate every proxy_rate_update_seconds, reporting what it
+// released. Without an answer for the lease, the proxy admits without a limit.
+Future<Void> update_rate(ProxyState* state) {
+  double heard = now();
+  while (true) {
+    const ProxyKnobs& knobs = proxy_knobs();
+    GetRateInfoRequest request;
+    request.proxy_id = state->id;
+    request.released = state->released;
+    Future<GetRateInfoReply> asked =
+        timeout_error(state->info.ratekeeper.get_rate_info.get_reply(request), knobs.proxy_rate_lease_seconds);
+    Future<Void> next = delay(knobs.proxy_rate_update_seconds);
+    co_await ready(asked);
+    if (!asked.is_error()) {
+      state->released -= request.released;
+      heard = now();
+      const GetRateInfoReply& reply = asked.get();
+      state->admission.set_rate(reply.transactions_per_second < 0
+                                    ? -1
+                                    : reply.transactions_per_second / std::max(1, reply.proxies));
+    } else if (now() - heard > knobs.proxy_rate_lease_seconds && state->admission.rate() >= 0) {
+      TraceEvent(Severity::warn, "ProxyRateLeaseExpired").detail("Generation", state->info.generation).error(asked.error());
+      state->admission.set_rate(-1);
+    }
+    co_await next;
+  }
+}
 
 const Key key_servers_prefix = "\xff/keyServers/";
 const KeyRange key_servers_range{key_servers_prefix, "\xff/keyServers0"};
@@ -228,6 +270,10 @@ Future<Void> serve_commits(ProxyState* state, FutureStream<CommitTransactionRequ
       batch.push_back(co_await requests.next());
       bytes += request_bytes(batch.back());
     }
+    // Blind transactions (no read version) start here, not at a read version: admit them.
+    const auto blind = std::count_if(batch.begin(), batch.end(),
+                                     [](const CommitTransactionRequest& transaction) { return transaction.read_version == 0; });
+    if (blind > 0) co_await admit(state, blind);
     GetCommitVersionRequest request;
     request.generation = state->info.generation;
     Future<GetCommitVersionReply> versioned = state->info.sequencer.get_commit_version.get_reply(request);
@@ -263,6 +309,7 @@ Future<Void> serve_read_versions(ProxyState* state, FutureStream<GetReadVersionR
     std::vector<GetReadVersionRequest> batch;
     batch.push_back(co_await requests.next());
     while (requests.queued() > 0 && batch.size() < grv_batch_requests_max) batch.push_back(co_await requests.next());
+    co_await admit(state, static_cast<int64_t>(batch.size()));
     Future<Version> live = confirmed_live_committed_version(state);
     co_await ready(live);
     if (live.is_error()) {
@@ -417,6 +464,7 @@ Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int inde
   state.info = std::move(info);
   state.self = interface;
   state.shards = state.cluster.shards;
+  while (state.id == 0) state.id = deterministic_random().next_u64();
   // Every version up to the recovery version is on every log of the generation (seeded).
   state.known_committed = state.info.recovery_version;
   for (const StorageLocation& storage : state.cluster.storage) {
@@ -433,6 +481,7 @@ Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int inde
   actors.add(serve_locations(&state, interface.get_key_server_locations.requests()));
   actors.add(serve_wait_failure(interface.wait_failure.requests()));
   actors.add(load_shard_map(&state, index));
+  actors.add(update_rate(&state));
   Future<Void> ended = actors.result();
   co_await ready(ended);
   if (ended.is_error()) {

@@ -27,6 +27,9 @@
 // its version and, on the cluster's first start, writes it there from the configuration; the
 // other proxies read it at a read version. Every proxy reads it before answering location
 // requests, and stops with shard_map_mismatch if the configuration would place data elsewhere.
+// Admission control: a proxy starts transactions (read-version batches, and blind commits,
+// which start without a read version) at the rate the generation's ratekeeper gives it, asking
+// every proxy_rate_update_seconds and reporting what it released (server/proxy/admission.h).
 // The proxy serves `wait_failure` so the controller notices when it ends.
 #pragma once
 

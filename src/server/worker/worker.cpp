@@ -6,6 +6,7 @@
 
 #include "protocol/cluster_controller_interface.h"
 #include "protocol/well_known.h"
+#include "rpc/rpc_knobs.h"
 #include "rpc/serialize.h"
 #include "rpc/transport.h"
 #include "runtime/async_var.h"
@@ -14,12 +15,17 @@
 #include "runtime/trace.h"
 #include "server/cluster_controller/cluster_controller.h"
 #include "server/coordinator/coordinator.h"
+#include "server/coordinator/coordinator_knobs.h"
 #include "server/coordinator/leader_election.h"
 #include "server/proxy/proxy.h"
+#include "server/proxy/proxy_knobs.h"
+#include "server/ratekeeper/ratekeeper.h"
+#include "server/ratekeeper/ratekeeper_knobs.h"
 #include "server/resolver/resolver.h"
 #include "server/sequencer/sequencer.h"
 #include "server/storage_server/storage_server.h"
 #include "server/tlog/tlog.h"
+#include "storage/memory/memory_knobs.h"
 
 namespace keel {
 namespace {
@@ -88,8 +94,9 @@ Future<Void> serve_recruitment(WorkerState* state) {
   FutureStream<InitializeSequencerRequest> sequencers = state->interface.initialize_sequencer.requests();
   FutureStream<InitializeResolverRequest> resolvers = state->interface.initialize_resolver.requests();
   FutureStream<InitializeProxyRequest> proxies = state->interface.initialize_proxy.requests();
+  FutureStream<InitializeRatekeeperRequest> ratekeepers = state->interface.initialize_ratekeeper.requests();
   while (true) {
-    auto next = co_await race(tlogs.next(), sequencers.next(), resolvers.next(), proxies.next());
+    auto next = co_await race(tlogs.next(), sequencers.next(), resolvers.next(), proxies.next(), ratekeepers.next());
     if (next.index() == 0) {
       starting.add(start_tlog(state, std::move(std::get<0>(next))));
     } else if (next.index() == 1) {
@@ -104,6 +111,12 @@ Future<Void> serve_recruitment(WorkerState* state) {
       state->roles.add(guard_role(state, "resolver", request.generation,
                                   run_resolver(resolver, request.generation, request.recovery_version)));
       request.reply.send(resolver);
+    } else if (next.index() == 4) {
+      InitializeRatekeeperRequest& request = std::get<4>(next);
+      RatekeeperInterface ratekeeper = serve_new_ratekeeper();
+      state->roles.add(guard_role(state, "ratekeeper", request.generation,
+                                  run_ratekeeper(ratekeeper, state->options.cluster, request.generation, request.sequencer)));
+      request.reply.send(ratekeeper);
     } else {
       InitializeProxyRequest& request = std::get<3>(next);
       ProxyInterface proxy = serve_new_proxy();
@@ -245,6 +258,14 @@ Future<Void> run_worker(WorkerOptions options) {
   TraceEvent("WorkerStarted").detail("Address", state.self.to_string()).detail("Class", state.options.process_class);
   co_await essential.result();
   co_return Void{};
+}
+
+void declare_server_knobs() {
+  rpc_knobs();
+  memory_kv_store_knobs();
+  coordinator_knobs();
+  ratekeeper_knobs();
+  proxy_knobs();
 }
 
 }  // namespace keel

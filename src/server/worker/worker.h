@@ -31,4 +31,8 @@ struct WorkerOptions {
 // Runs this process's roles (the transport must already listen at its cluster address).
 Future<Void> run_worker(WorkerOptions options);
 
+// Declares every knob of the roles a worker hosts (and of the transport and the engines) to the
+// knob registry, so that all of them can be set by name before any role starts.
+void declare_server_knobs();
+
 }  // namespace keel

@@ -1,0 +1,19 @@
+#include "server/proxy/proxy_knobs.h"
+
+#include "runtime/knobs.h"
+
+namespace keel {
+
+ProxyKnobs::ProxyKnobs() {
+  KnobRegistry& registry = knob_registry();
+  registry.declare("proxy_rate_update_seconds", &proxy_rate_update_seconds, {0.02, 0.5});
+  registry.declare("proxy_rate_lease_seconds", &proxy_rate_lease_seconds, {1.0, 5.0});
+  registry.declare("proxy_rate_burst_seconds", &proxy_rate_burst_seconds, {0.01, 0.5});
+}
+
+ProxyKnobs& proxy_knobs() {
+  static ProxyKnobs knobs;
+  return knobs;
+}
+
+}  // namespace keel

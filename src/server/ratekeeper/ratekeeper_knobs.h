@@ -1,0 +1,26 @@
+// Tunable settings of the ratekeeper (randomized in simulation; see runtime/knobs.h). The
+// proxies' side of admission control has its own (server/proxy/proxy_knobs.h).
+#pragma once
+
+namespace keel {
+
+struct RatekeeperKnobs {
+  // How often the ratekeeper asks every storage server for its queue.
+  double ratekeeper_poll_seconds = 0.25;
+  // A storage server's in-memory MVCC window (the versions not yet in its engine; key and value
+  // bytes) settles at about this many bytes when it limits the rate; above target - spring
+  // (spring = the fraction of the target) the ratekeeper starts to lower the transaction rate.
+  double ratekeeper_storage_window_target_bytes = 256.0 * 1024 * 1024;
+  double ratekeeper_storage_window_spring_fraction = 0.25;
+  // The lowest limit it sets (transactions per second, the whole cluster), so a cluster whose
+  // storage is stuck still runs small transactions.
+  double ratekeeper_transactions_per_second_min = 10;
+  // Time constant of the smoothed rates (released transactions, bytes in and made durable).
+  double ratekeeper_smoothing_seconds = 1.0;
+
+  RatekeeperKnobs();
+};
+
+RatekeeperKnobs& ratekeeper_knobs();
+
+}  // namespace keel
