@@ -20,17 +20,20 @@
 #
 # --memory-cap MB measures with the server in a memory cgroup of MB MiB (the server's heap AND its
 # page cache are charged to it), so with a data set several times the cap reads come from the
-# disk. The load runs uncapped: under a cap the storage server's backlog (its MVCC window and the
-# tlog's unpopped data, unbounded while there is no ratekeeper) outgrows the cap when the engine
-# falls behind, and the server is killed for memory. After the load the script stops the server,
-# evicts its files from the page cache (posix_fadvise DONTNEED, those files only), and restarts
-# it in the cgroup on the same data. systemd-run --scope needs systemd as PID 1, which this
+# disk. By default the load runs uncapped; after it the script stops the server, evicts its files
+# from the page cache (posix_fadvise DONTNEED, those files only), and restarts it in the cgroup
+# on the same data. With --load-capped the server runs in the cgroup from the start, load
+# included: the ratekeeper must then hold the storage servers' backlog (MVCC window, and the
+# tlog's unpopped data) within the cap when the engine falls behind; pass its target with
+# --server-knob ratekeeper_storage_window_target_bytes=N (--server-knob NAME=VALUE is given to
+# every server as --knob; repeatable). systemd-run --scope needs systemd as PID 1, which this
 # container does not have, so the script creates a cgroup v1 memory group under its own
 # (/sys/fs/cgroup/memory/...) or a cgroup v2 child (memory.max) where that is the hierarchy. The
 # memory engine keeps everything in RAM and is skipped in a capped run.
 #
 # Usage: bench/engines.sh [--keys N] [--duration SECONDS] [--clients N] [--engines "memory ssd rocksdb"]
-#                         [--memory-cap MB] [--keel PATH] [--time-limit SECONDS]
+#                         [--memory-cap MB [--load-capped]] [--server-knob NAME=VALUE]...
+#                         [--keel PATH] [--time-limit SECONDS]
 # Defaults: 10,000,000 keys (7 to 10 minutes of load per engine, 25 to 35 minutes in all, on the
 # shared 2-core development VM; see docs/storage_engines.md "Benchmark"), 20 s per measurement,
 # 50 clients, build/release keel.
@@ -43,6 +46,8 @@ duration_seconds=20
 clients=50
 engines="memory ssd rocksdb"
 memory_cap_mb=0
+load_capped=0
+server_knobs=()
 keel="build/release/src/cmd/keel"
 time_limit_seconds=14400
 while [[ $# -gt 0 ]]; do
@@ -52,6 +57,8 @@ while [[ $# -gt 0 ]]; do
     --clients) clients="$2"; shift 2 ;;
     --engines) engines="$2"; shift 2 ;;
     --memory-cap) memory_cap_mb="$2"; shift 2 ;;
+    --load-capped) load_capped=1; shift ;;
+    --server-knob) server_knobs+=(--knob "$2"); shift 2 ;;
     --keel) keel="$2"; shift 2 ;;
     --time-limit) time_limit_seconds="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -155,7 +162,7 @@ start_server() {  # start_server ENGINE DIRECTORY PORT CAPPED(0|1)
   mkdir -p "$directory"
   rm -f "$directory/keel.cluster"
   local command=(nice -n 5 "$keel" server --engine "$engine" --data "$directory/data" --listen "127.0.0.1:$port"
-    --cluster-file "$directory/keel.cluster" --resp off)
+    --cluster-file "$directory/keel.cluster" --resp off "${server_knobs[@]}")
   if [[ "$capped" == 1 ]]; then
     cgroup="$(make_cgroup "$memory_cap_mb")" || die "cannot create a memory cgroup (see --help)"
     # The child joins the cgroup, then becomes the server: only the server is capped.
@@ -202,7 +209,9 @@ run_engine() {  # run_engine ENGINE
   local -a reads=()
   local port
   port="$(free_port)"
-  start_server "$engine" "$directory" "$port" 0
+  local load_cap=0
+  [[ "$memory_cap_mb" -gt 0 && "$load_capped" == 1 ]] && load_cap=1
+  start_server "$engine" "$directory" "$port" "$load_cap"
   cluster_file="$directory/keel.cluster"
   note "$engine: server $server_pid on $(cat "$cluster_file"); loading $keys keys (load average $(cut -d' ' -f1 /proc/loadavg))"
   local device_before device_after disk_amp="-" written_mb
@@ -214,7 +223,7 @@ run_engine() {  # run_engine ENGINE
       disk_amp="$(awk -v before="$device_before" -v after="$device_after" -v mb="$written_mb" \
         'BEGIN { if (mb > 0) printf "%.2f", (after - before) / 1e6 / mb; else print "-" }')"
     fi
-    if [[ "$memory_cap_mb" -gt 0 ]]; then
+    if [[ "$memory_cap_mb" -gt 0 && "$load_capped" == 0 ]]; then
       stop_server
       evict_page_cache "$directory/data"
       start_server "$engine" "$directory" "$port" 1
@@ -274,6 +283,8 @@ done
 cap_note="no memory cap"
 [[ "$memory_cap_mb" -gt 0 ]] &&
   cap_note="load uncapped, then the server restarted capped at ${memory_cap_mb} MiB (heap + page cache)"
+[[ "$memory_cap_mb" -gt 0 && "$load_capped" == 1 ]] &&
+  cap_note="the server capped at ${memory_cap_mb} MiB (heap + page cache) from the start, load included"
 echo
 echo "$keys keys (16-byte keys, 100-byte values), $clients clients, ${duration_seconds} s per measurement, $cap_note;" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, $(($(date +%s) - start_seconds)) s in all"

@@ -34,7 +34,7 @@ struct ServerOptions {
   std::string data = "keel-data";
   std::string listen = "127.0.0.1:4500";
   std::string cluster_file = "keel.cluster";
-  std::string engine = "memory";
+  std::string engine = "rocksdb";
   std::string process_class = "unset";
   bool process_class_given = false;  // --class on the command line (it wins over --config's)
   std::string config;

@@ -51,6 +51,7 @@
   KEEL_ERROR(coordinators_invalid, 2141, "Invalid coordinators: name 1, 3 or 5 distinct addresses of keel server processes registered with the cluster") \
   KEEL_ERROR(configuration_invalid, 2142, "Invalid configuration: counts are 1 to 16, and some live process must stay free to host transaction roles") \
   KEEL_ERROR(configuration_unsupported, 2143, "Changing the replication or storage engine of a running cluster needs data distribution, which is not built yet: start a new cluster with that --config or --engine") \
+  KEEL_ERROR(engine_mismatch, 2144, "The storage directory holds another storage engine's data: start the server with the --engine its data was created with (the server's trace event StorageEngineMismatch names it)") \
   KEEL_ERROR(connection_string_invalid, 2104, "Cluster file contents are invalid")                 \
   KEEL_ERROR(transaction_too_large, 2101, "Transaction exceeds byte limit")                        \
   KEEL_ERROR(key_too_large, 2102, "Key length exceeds limit")                                      \

@@ -59,7 +59,9 @@ class IKeyValueStore {
 // Opens (creating if missing) the engine named `engine` ("memory", "ssd", "rocksdb") in `directory`,
 // recovering whatever was committed before a crash. The memory engine works through the world's
 // files; ssd reaches the real disk directly and fails with invalid_option_value in a world whose
-// files are simulated. Throws invalid_option_value for an unknown engine name.
+// files are simulated. Throws invalid_option_value for an unknown engine name, and
+// engine_mismatch when the directory holds another engine's files (opened empty, that engine's data
+// would be lost to the cluster).
 Future<std::unique_ptr<IKeyValueStore>> open_kv_store(std::string engine, std::string directory);
 
 }  // namespace keel

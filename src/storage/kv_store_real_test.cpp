@@ -229,6 +229,34 @@ TEST_P(KVStoreRealTest, CorruptionIsReportedNeverReturnedAsData) {
   });
 }
 
+// ---- Another engine's directory ----
+
+TEST_P(KVStoreRealTest, AnotherEnginesDirectoryIsRefused) {
+  TemporaryDirectory directory("keel-kv-real-");
+  Model model;
+  run_real([&] { return write_marked(engine(), directory.path(), &model); });
+  for (const std::string other : {"memory", "ssd", "rocksdb"}) {
+    if (other == engine()) continue;
+    SCOPED_TRACE(other);
+    run_real([&]() -> Future<Void> {
+      try {
+        std::unique_ptr<IKeyValueStore> store = co_await open_kv_store(other, directory.path());
+        ADD_FAILURE() << other << " opened over " << engine() << "'s files";
+      } catch (const Error& error) {
+        EXPECT_EQ(error.code(), errc::engine_mismatch) << error.describe();
+      }
+      co_return Void{};
+    });
+  }
+  // Its own engine still opens it, with the data.
+  run_real([&]() -> Future<Void> {
+    std::unique_ptr<IKeyValueStore> store = co_await open_kv_store(engine(), directory.path());
+    Model read = co_await read_all(*store);
+    EXPECT_TRUE(read == model);
+    co_return Void{};
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, KVStoreRealTest, ::testing::Values("memory", "ssd", "rocksdb"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 

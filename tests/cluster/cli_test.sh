@@ -68,7 +68,7 @@ grep -qE "^  Recovery state         - accepting_commits( \(last recovery took [0
   fail "status does not show the recovery state"
 grep -qE "^  Recoveries             - [0-9]+$" <<<"$out" || fail "status has no recovery count"
 grep -qE "^  127\.0\.0\.1:$port +unset$" <<<"$out" || fail "status does not show the worker"
-grep -qE "^  [0-9]+ +127\.0\.0\.1:$port +[0-9]+ +[0-9]+ .* memory$" <<<"$out" || fail "status has no storage server line"
+grep -qE "^  [0-9]+ +127\.0\.0\.1:$port +[0-9]+ +[0-9]+ .* rocksdb$" <<<"$out" || fail "status has no storage server line"
 grep -qE "^  Live committed version - [0-9]+$" <<<"$out" || fail "status has no committed version"
 grep -qE "^  Generation             - [0-9]+$" <<<"$out" || fail "status has no generation"
 expect "help" 0 "Commands:"

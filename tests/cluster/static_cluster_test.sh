@@ -79,7 +79,7 @@ done
 grep -qE "^  127\.0\.0\.1:$port_a +unset$" <<<"$out" || fail "status does not show worker A (unset)"
 grep -qE "^  127\.0\.0\.1:$port_b +unset$" <<<"$out" || fail "status does not show worker B (unset)"
 grep -qE "^  127\.0\.0\.1:$port_c +storage$" <<<"$out" || fail "status does not show worker C (storage)"
-[ "$(grep -cE "^  [0-9]+ +127\.0\.0\.1:$port_c .* memory$" <<<"$out")" = 2 ] || fail "status does not show two storage servers on C"
+[ "$(grep -cE "^  [0-9]+ +127\.0\.0\.1:$port_c .* rocksdb$" <<<"$out")" = 2 ] || fail "status does not show two storage servers on C"
 
 echo "== the storage process killed: a clear error within the timeout"
 kill_server "$pid_c"

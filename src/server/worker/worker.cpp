@@ -26,6 +26,8 @@
 #include "server/storage_server/storage_server.h"
 #include "server/tlog/tlog.h"
 #include "storage/memory/memory_knobs.h"
+#include "storage/rocksdb/rocksdb_knobs.h"
+#include "storage/ssd/ssd_knobs.h"
 
 namespace keel {
 namespace {
@@ -263,6 +265,8 @@ Future<Void> run_worker(WorkerOptions options) {
 void declare_server_knobs() {
   rpc_knobs();
   memory_kv_store_knobs();
+  ssd_kv_store_knobs();
+  rocksdb_kv_store_knobs();
   coordinator_knobs();
   ratekeeper_knobs();
   proxy_knobs();
