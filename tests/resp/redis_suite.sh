@@ -23,7 +23,7 @@ shift 2
 units=("$@")
 if [ ${#units[@]} -eq 0 ]; then
   units=(unit/type/string unit/keyspace unit/multi unit/type/incr unit/expire unit/type/hash unit/scan unit/protocol
-    unit/bitops)
+    unit/bitops unit/bitfield)
 fi
 # Tests whose tags say they need what an external server cannot give (DEBUG, replicas, restarts...).
 tags="-needs:debug -needs:repl -needs:config-maxmemory -needs:save -needs:reset -needs:pfdebug -needs:other-server"

@@ -266,6 +266,52 @@ class Bits(RespTest):
         self.assertError("ERR value is not an integer or out of range", r.execute_command, "BITPOS", "s", "1", "z")
         raw.close()
 
+    def test_bitop(self):
+        r = self.r
+        raw = SERVER.client()
+        raw.mset({"x": b"\xff\x0f", "y": b"\x0f"})
+        self.assertEqual(r.bitop("AND", "d", "x", "y"), 2)
+        self.assertEqual(raw.get("d"), b"\x0f\x00")  # the shorter key is padded with zeros
+        self.assertEqual(r.bitop("or", "d", "x", "y", "missing"), 2)
+        self.assertEqual(raw.get("d"), b"\xff\x0f")
+        self.assertEqual(r.bitop("XOR", "d", "x", "x"), 2)
+        self.assertEqual(raw.get("d"), b"\x00\x00")
+        self.assertEqual(r.bitop("NOT", "x", "x"), 2)  # destination and source the same key
+        self.assertEqual(raw.get("x"), b"\x00\xf0")
+        r.set("d", "v", ex=100)
+        self.assertEqual(r.bitop("AND", "d", "missing", "missing2"), 0)  # empty: destination deleted
+        self.assertEqual(r.exists("d"), 0)
+        self.assertError("ERR syntax error", r.execute_command, "BITOP", "NAND", "d", "x")
+        self.assertError("ERR BITOP NOT must be called with a single source key.", r.bitop, "NOT", "d", "x", "y")
+        r.hset("h", "f", "v")
+        self.assertError(self.wrongtype, r.bitop, "OR", "d", "x", "h")
+        raw.close()
+
+    def test_bitfield(self):
+        r = self.r
+        self.assertEqual(r.execute_command("BITFIELD", "f", "SET", "u8", "#0", "65", "SET", "u8", "#1", "66",
+                                           "GET", "u8", "0", "INCRBY", "i8", "8", "-2"), [0, 0, 65, 64])
+        self.assertEqual(r.get("f"), "A@")
+        self.assertEqual(r.execute_command("BITFIELD", "f", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "200",
+                                           "OVERFLOW", "SAT", "INCRBY", "u8", "0", "200", "GET", "u4", "0"),
+                         [None, 255, 15])
+        self.assertEqual(r.execute_command("BITFIELD_RO", "f", "GET", "i8", "0", "GET", "u16", "100"), [-1, 0])
+        self.assertEqual(r.execute_command("BITFIELD", "f"), [])
+        self.assertEqual(r.execute_command("BITFIELD", "new", "GET", "u8", "0"), [0])
+        self.assertEqual(r.exists("new"), 0)  # GET writes nothing
+        self.assertError("ERR BITFIELD_RO only supports the GET subcommand",
+                         r.execute_command, "BITFIELD_RO", "f", "SET", "u8", "0", "1")
+        self.assertError("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.",
+                         r.execute_command, "BITFIELD", "f", "GET", "u64", "0")
+        self.assertError("ERR bit offset is not an integer or out of range",
+                         r.execute_command, "BITFIELD", "f", "GET", "u8", "-1")
+        self.assertError("ERR Invalid OVERFLOW type specified", r.execute_command, "BITFIELD", "f", "OVERFLOW", "x")
+        self.assertError("ERR syntax error", r.execute_command, "BITFIELD", "f", "GET", "u8")
+        self.assertError("ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+                         r.execute_command, "BITFIELD", "f", "SET", "u8", str(99999 * 8), "1")
+        r.hset("h", "f", "v")
+        self.assertError(self.wrongtype, r.execute_command, "BITFIELD", "h", "GET", "u8", "0")
+
     def test_lcs(self):
         r = self.r
         r.mset({"a": "ohmytext", "b": "mynewtext"})

@@ -1,6 +1,7 @@
-// Bit commands on strings: SETBIT, GETBIT, BITCOUNT, BITPOS (the bit arithmetic is in
-// bit_string.cpp). A bit offset addresses a byte below proto-max-bulk-len, as in Redis; SETBIT
+// Bit commands on strings: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD, BITFIELD_RO (the
+// bit arithmetic is in bit_string.cpp and bit_field.cpp). A bit offset addresses a byte below proto-max-bulk-len, as in Redis; SETBIT
 // past the longest string keel stores answers the string-size error and writes nothing.
+#include "frontend/resp/bit_field.h"
 #include "frontend/resp/bit_string.h"
 #include "frontend/resp/commands.h"
 #include "frontend/resp/resp_knobs.h"
@@ -148,6 +149,174 @@ Future<Void> bitpos(CommandContext& c) {
   co_return Void{};
 }
 
+// BITOP AND|OR|XOR|NOT destkey key [key ...]: the result's length. A missing source is a string
+// of zero bytes; an empty result deletes destkey (which loses any expiry, as in Redis).
+Future<Void> bitop(CommandContext& c) {
+  BitOperation operation = BitOperation::bit_and;
+  const std::string name = lowercase(c.args[1]);
+  if (name == "and") {
+    operation = BitOperation::bit_and;
+  } else if (name == "or") {
+    operation = BitOperation::bit_or;
+  } else if (name == "xor") {
+    operation = BitOperation::bit_xor;
+  } else if (name == "not") {
+    operation = BitOperation::bit_not;
+  } else {
+    c.out.error(syntax);
+    co_return Void{};
+  }
+  if (operation == BitOperation::bit_not && c.args.size() != 4) {
+    c.out.error("ERR BITOP NOT must be called with a single source key.");
+    co_return Void{};
+  }
+  std::vector<Future<KeyRecord>> loads;
+  for (size_t i = 3; i < c.args.size(); ++i) loads.push_back(c.store->load(c.args[i]));
+  const std::string& destination = c.args[2];
+  Future<KeyRecord> destination_load = c.store->load(destination);
+  std::vector<KeyRecord> sources;
+  for (Future<KeyRecord>& load : loads) {
+    KeyRecord record = co_await load;
+    if (holds_other_type(c, record)) co_return Void{};
+    sources.push_back(std::move(record));
+  }
+  std::vector<std::string_view> values;
+  for (const KeyRecord& record : sources) values.push_back(record.alive() ? std::string_view(record.meta.value) : "");
+  std::string result = bit_operation(operation, values);
+  const KeyRecord old = co_await destination_load;
+  c.out.integer(static_cast<int64_t>(result.size()));
+  if (result.empty()) {
+    c.store->remove(destination, old, old.alive());
+    co_return Void{};
+  }
+  KeyMeta meta;
+  meta.type = KeyType::string;
+  meta.value = std::move(result);
+  c.store->write(destination, old, meta);
+  co_return Void{};
+}
+
+// One GET, SET or INCRBY of a BITFIELD, with the OVERFLOW mode in force where it stands.
+struct BitFieldOp {
+  enum class Kind { get, set, incrby } kind = Kind::get;
+  BitFieldType type;
+  uint64_t offset = 0;
+  int64_t value = 0;
+  BitFieldOverflow overflow = BitFieldOverflow::wrap;
+};
+
+// A field's type and offset ("#N": N fields of the type in) at args[index], args[index + 1].
+bool bit_field_argument(CommandContext& c, size_t index, BitFieldOp& op) {
+  const std::optional<BitFieldType> type = parse_bit_field_type(c.args[index]);
+  if (!type) {
+    c.out.error("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.");
+    return false;
+  }
+  op.type = *type;
+  const std::string& text = c.args[index + 1];
+  const bool in_fields = !text.empty() && text[0] == '#';
+  int64_t number = 0;
+  const auto bytes_max = static_cast<int64_t>(resp_knobs().resp_bulk_bytes_max);
+  if (!parse_int64(in_fields ? std::string_view(text).substr(1) : std::string_view(text), number) || number < 0 ||
+      (in_fields && number > (bytes_max * 8) / type->bits) || (in_fields ? number * type->bits : number) / 8 >= bytes_max) {
+    c.out.error(bit_offset_invalid);
+    return false;
+  }
+  op.offset = static_cast<uint64_t>(in_fields ? number * type->bits : number);
+  return true;
+}
+
+// BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment]
+// [OVERFLOW WRAP|SAT|FAIL] ...: one reply per GET, SET (the old value) and INCRBY (the new one;
+// null when OVERFLOW FAIL refused it). Every argument is checked before the key is read. The
+// string grows with zero bytes to hold every field written. BITFIELD_RO takes only GETs.
+Future<Void> bitfield(CommandContext& c) {
+  const bool read_only = lowercase(c.args[0]) == "bitfield_ro";
+  std::vector<BitFieldOp> ops;
+  BitFieldOverflow overflow = BitFieldOverflow::wrap;
+  bool writes = false;
+  for (size_t i = 2; i < c.args.size();) {
+    const std::string name = lowercase(c.args[i]);
+    const size_t remaining = c.args.size() - i - 1;
+    if (name == "overflow" && remaining >= 1) {
+      const std::string mode = lowercase(c.args[i + 1]);
+      if (mode == "wrap") overflow = BitFieldOverflow::wrap;
+      else if (mode == "sat") overflow = BitFieldOverflow::sat;
+      else if (mode == "fail") overflow = BitFieldOverflow::fail;
+      else {
+        c.out.error("ERR Invalid OVERFLOW type specified");
+        co_return Void{};
+      }
+      i += 2;
+      continue;
+    }
+    BitFieldOp op;
+    op.overflow = overflow;
+    if (name == "get" && remaining >= 2) {
+      if (!bit_field_argument(c, i + 1, op)) co_return Void{};
+      i += 3;
+    } else if ((name == "set" || name == "incrby") && remaining >= 3) {
+      op.kind = name == "set" ? BitFieldOp::Kind::set : BitFieldOp::Kind::incrby;
+      if (!bit_field_argument(c, i + 1, op)) co_return Void{};
+      if (!integer_argument(c, i + 3, op.value)) co_return Void{};
+      if (read_only) {
+        c.out.error("ERR BITFIELD_RO only supports the GET subcommand");
+        co_return Void{};
+      }
+      writes = true;
+      i += 4;
+    } else {
+      c.out.error(syntax);
+      co_return Void{};
+    }
+    ops.push_back(op);
+  }
+  const std::string& key = c.args[1];
+  KeyRecord record = co_await c.store->load(key);
+  if (holds_other_type(c, record)) co_return Void{};
+  std::string value = record.alive() ? record.meta.value : std::string();
+  const size_t original_size = value.size();
+  if (writes) {
+    uint64_t bytes_needed = value.size();
+    for (const BitFieldOp& op : ops) {
+      if (op.kind != BitFieldOp::Kind::get) {
+        bytes_needed = std::max<uint64_t>(bytes_needed, (op.offset + static_cast<uint64_t>(op.type.bits) - 1) / 8 + 1);
+      }
+    }
+    if (bytes_needed > string_bytes_max) {
+      c.out.error(string_too_long);
+      co_return Void{};
+    }
+    value.resize(bytes_needed, '\0');
+  }
+  c.out.array(ops.size());
+  bool changed = value.size() != original_size;
+  for (const BitFieldOp& op : ops) {
+    const int64_t current = read_bit_field(value, op.offset, op.type);
+    if (op.kind == BitFieldOp::Kind::get) {
+      c.out.integer(current);
+      continue;
+    }
+    const std::optional<int64_t> next =
+        add_to_bit_field(op.kind == BitFieldOp::Kind::set ? op.value : current,
+                         op.kind == BitFieldOp::Kind::set ? 0 : op.value, op.type, op.overflow);
+    if (!next) {
+      c.out.null();
+      continue;
+    }
+    write_bit_field(value, op.offset, op.type, *next);
+    changed = changed || *next != current;
+    c.out.integer(op.kind == BitFieldOp::Kind::set ? current : *next);
+  }
+  if (!changed) co_return Void{};
+  KeyMeta meta;
+  meta.type = KeyType::string;
+  meta.expire_ms = record.alive() ? record.meta.expire_ms : 0;
+  meta.value = std::move(value);
+  c.store->write(key, record, meta);
+  co_return Void{};
+}
+
 constexpr uint32_t readonly = command_flags::readonly;
 
 }  // namespace
@@ -158,6 +327,9 @@ std::vector<CommandSpec> bit_commands() {
       {"getbit", 3, readonly | command_flags::fast, 1, 1, 1, getbit},
       {"bitcount", -2, readonly, 1, 1, 1, bitcount},
       {"bitpos", -3, readonly, 1, 1, 1, bitpos},
+      {"bitop", -4, command_flags::write, 2, -1, 1, bitop},
+      {"bitfield", -2, command_flags::write, 1, 1, 1, bitfield},
+      {"bitfield_ro", -2, readonly, 1, 1, 1, bitfield},
   };
 }
 

@@ -72,4 +72,25 @@ int64_t find_bit(std::string_view value, BitSpan span, bool bit) {
   return -1;
 }
 
+std::string bit_operation(BitOperation operation, const std::vector<std::string_view>& values) {
+  size_t length = 0;
+  for (std::string_view value : values) length = std::max(length, value.size());
+  auto byte_of = [](std::string_view value, size_t index) -> unsigned char {
+    return index < value.size() ? static_cast<unsigned char>(value[index]) : 0;
+  };
+  std::string result(length, '\0');
+  for (size_t i = 0; i < length; ++i) {
+    unsigned char byte = values.empty() ? 0 : byte_of(values.front(), i);
+    for (size_t k = 1; k < values.size(); ++k) {
+      const unsigned char next = byte_of(values[k], i);
+      if (operation == BitOperation::bit_and) byte &= next;
+      else if (operation == BitOperation::bit_or) byte |= next;
+      else byte ^= next;
+    }
+    if (operation == BitOperation::bit_not) byte = static_cast<unsigned char>(~byte);
+    result[i] = static_cast<char>(byte);
+  }
+  return result;
+}
+
 }  // namespace keel

@@ -1,11 +1,12 @@
 // A string as an array of bits, as Redis's bit commands see it (pure functions): bit 0 is the
-// most significant bit of the first byte. SETBIT, GETBIT, BITCOUNT and BITPOS (bit_commands.cpp)
-// are these functions plus the keyspace.
+// most significant bit of the first byte. SETBIT, GETBIT, BITCOUNT, BITPOS and BITOP
+// (bit_commands.cpp) are these functions plus the keyspace.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace keel {
 
@@ -32,5 +33,11 @@ void put_bit(std::string& value, uint64_t offset, bool bit);
 int64_t count_bits(std::string_view value, BitSpan span);
 // The first bit of `span` (inside `value`) equal to `bit`; -1 when there is none.
 int64_t find_bit(std::string_view value, BitSpan span, bool bit);
+
+enum class BitOperation { bit_and, bit_or, bit_xor, bit_not };
+
+// BITOP's result: the operation over `values` byte by byte, each shorter one read as if padded
+// with zero bytes to the longest; as long as the longest. NOT takes exactly one value.
+std::string bit_operation(BitOperation operation, const std::vector<std::string_view>& values);
 
 }  // namespace keel

@@ -85,5 +85,15 @@ TEST(RespBits, RandomSpansMatchBitByBit) {
   }
 }
 
+TEST(RespBits, BitOperationsPadShorterValuesWithZeros) {
+  using std::string_literals::operator""s;
+  EXPECT_EQ(bit_operation(BitOperation::bit_and, {"\xff\x0f"s, "\x0f"s}), "\x0f\x00"s);
+  EXPECT_EQ(bit_operation(BitOperation::bit_or, {"\xf0"s, "\x0f\x01"s, ""s}), "\xff\x01"s);
+  EXPECT_EQ(bit_operation(BitOperation::bit_xor, {"ab"s, "ab"s, "a"s}), "a\x00"s);
+  EXPECT_EQ(bit_operation(BitOperation::bit_not, {"\x00\xff\x55"s}), "\xff\x00\xaa"s);
+  EXPECT_EQ(bit_operation(BitOperation::bit_and, {"abc"s}), "abc");  // one input: itself
+  EXPECT_EQ(bit_operation(BitOperation::bit_or, {""s, ""s}), "");
+}
+
 }  // namespace
 }  // namespace keel
