@@ -72,11 +72,7 @@ Future<Void> setbit(CommandContext& c) {
   c.out.integer(old_bit ? 1 : 0);
   if (!grows && old_bit == (bit == 1)) co_return Void{};
   put_bit(value, offset, bit == 1);
-  KeyMeta meta;
-  meta.type = KeyType::string;
-  meta.expire_ms = record.alive() ? record.meta.expire_ms : 0;
-  meta.value = std::move(value);
-  c.store->write(key, record, meta);
+  put_string(c, key, record, std::move(value), record.alive() ? record.meta.expire_ms : 0);
   co_return Void{};
 }
 
@@ -189,10 +185,7 @@ Future<Void> bitop(CommandContext& c) {
     c.store->remove(destination, old, old.alive());
     co_return Void{};
   }
-  KeyMeta meta;
-  meta.type = KeyType::string;
-  meta.value = std::move(result);
-  c.store->write(destination, old, meta);
+  put_string(c, destination, old, std::move(result), 0);
   co_return Void{};
 }
 
@@ -309,11 +302,7 @@ Future<Void> bitfield(CommandContext& c) {
     c.out.integer(op.kind == BitFieldOp::Kind::set ? current : *next);
   }
   if (!changed) co_return Void{};
-  KeyMeta meta;
-  meta.type = KeyType::string;
-  meta.expire_ms = record.alive() ? record.meta.expire_ms : 0;
-  meta.value = std::move(value);
-  c.store->write(key, record, meta);
+  put_string(c, key, record, std::move(value), record.alive() ? record.meta.expire_ms : 0);
   co_return Void{};
 }
 

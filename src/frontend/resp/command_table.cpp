@@ -177,6 +177,14 @@ Future<std::vector<KeyValue>> read_whole_range(Transaction& transaction, KeyRang
   co_return rows;
 }
 
+void put_string(CommandContext& c, const std::string& key, const KeyRecord& old, std::string value, int64_t expire_ms) {
+  KeyMeta meta;
+  meta.type = KeyType::string;
+  meta.expire_ms = expire_ms;
+  meta.value = std::move(value);
+  c.store->write(key, old, meta);
+}
+
 bool integer_argument(CommandContext& context, size_t index, int64_t& value) {
   if (parse_int64(context.args[index], value)) return true;
   context.out.error(resp_errors::not_integer);

@@ -97,6 +97,10 @@ namespace keel {
 // Every row of `range` read in one transaction, in pages (bounded by the transaction's limits).
 Future<std::vector<KeyValue>> read_whole_range(Transaction& transaction, KeyRange range);
 
+// Writes `value` as the string `key` holds, with deadline `expire_ms` (0: none), over `old` as
+// load() read it.
+void put_string(CommandContext& c, const std::string& key, const KeyRecord& old, std::string value, int64_t expire_ms);
+
 // Writes "not an integer" and returns false unless args[index] is an integer.
 bool integer_argument(CommandContext& context, size_t index, int64_t& value);
 

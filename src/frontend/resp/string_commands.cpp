@@ -30,14 +30,6 @@ bool reply_string(CommandContext& c, const KeyRecord& record) {
   return true;
 }
 
-void put_string(CommandContext& c, const std::string& key, const KeyRecord& old, std::string value, int64_t expire_ms) {
-  KeyMeta meta;
-  meta.type = KeyType::string;
-  meta.expire_ms = expire_ms;
-  meta.value = std::move(value);
-  c.store->write(key, old, meta);
-}
-
 // Writes a string that does not depend on the key's old value: see KeyStore::overwrite.
 Future<Void> overwrite_string(CommandContext& c, const std::string& key, const std::string& value, int64_t expire_ms) {
   KeyRecord old = co_await c.store->load_snapshot(key);
