@@ -73,6 +73,14 @@ Future<StorageServerStatus> ask_storage_status(StorageLocation location, double 
   co_return unreachable;
 }
 
+Future<Version> ask_live_committed_version(SequencerInterface sequencer, double timeout_seconds) {
+  GetLiveCommittedVersionRequest request;
+  Future<LiveCommittedVersionReply> reply =
+      timeout_error(sequencer.get_live_committed_version.get_reply(request), timeout_seconds);
+  co_await ready(reply);
+  co_return reply.is_error() ? Version{0} : reply.get().version;
+}
+
 StorageServerInterface serve_storage(int index, Tag tag) {
   return {tag, serve<GetValueRequest>(role_token::storage, index, 0), serve<GetKeyValuesRequest>(role_token::storage, index, 1),
           serve<GetKeyRequest>(role_token::storage, index, 2), serve<GetStorageStatusRequest>(role_token::storage, index, 3),

@@ -41,6 +41,8 @@ StorageServerInterface serve_storage(int index, Tag tag);
 // The status of the storage server at `location`, or an entry marked unreachable (tag and
 // address only) when it does not answer within `timeout_seconds`.
 Future<StorageServerStatus> ask_storage_status(StorageLocation location, double timeout_seconds);
+// The sequencer's live committed version, or 0 when it does not answer within `timeout_seconds`.
+Future<Version> ask_live_committed_version(SequencerInterface sequencer, double timeout_seconds);
 CoordinatorInterface coordinator_at(NetworkAddress address);
 CoordinatorInterface serve_coordinator();
 // The coordinators a connection string names.

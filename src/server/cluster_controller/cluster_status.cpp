@@ -30,14 +30,6 @@ std::vector<RoleStatus> roles_of(const ServerDBInfo& info) {
 
 namespace {
 
-Future<Version> live_committed_version(SequencerInterface sequencer) {
-  GetLiveCommittedVersionRequest request;
-  Future<LiveCommittedVersionReply> reply = timeout_error(sequencer.get_live_committed_version.get_reply(request),
-                                                          status_timeout_seconds);
-  co_await ready(reply);
-  co_return reply.is_error() ? Version{0} : reply.get().version;
-}
-
 // What the ratekeeper says about admission control (known = false when it does not answer).
 Future<RateStatus> rate_status(RatekeeperInterface ratekeeper) {
   GetRateStatusRequest request;
@@ -79,7 +71,7 @@ Future<ClusterStatus> gather_status(ControllerState* state) {
   for (const auto& [address, entry] : state->workers) {
     status.workers.push_back(WorkerStatus{address, entry.process_class, !state->is_available(entry)});
   }
-  Future<Version> committed = info.id == 0 ? Future<Version>(Version{0}) : live_committed_version(info.sequencer);
+  Future<Version> committed = info.id == 0 ? Future<Version>(Version{0}) : ask_live_committed_version(info.sequencer, status_timeout_seconds);
   Future<RateStatus> rate = info.id == 0 ? Future<RateStatus>(RateStatus{}) : rate_status(info.ratekeeper);
   std::vector<Future<StorageServerStatus>> storage;
   for (const StorageLocation& location : state->cluster.storage) storage.push_back(ask_storage_status(location, status_timeout_seconds));

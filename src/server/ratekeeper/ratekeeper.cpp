@@ -1,6 +1,7 @@
 #include "server/ratekeeper/ratekeeper.h"
 
 #include <map>
+#include <optional>
 
 #include "protocol/well_known.h"
 #include "runtime/combinators.h"
@@ -20,10 +21,9 @@ struct RatekeeperState {
   RateModel model;
   std::map<uint64_t, double> proxies_heard;  // proxy id -> when it last asked
   bool was_limited = false;
-  // Per storage server of the configuration: its latest answer (reachable until used by a
-  // poll), and whether a question to it is outstanding.
-  std::vector<StorageQueueSample> samples;
-  std::vector<Version> latest_versions;
+  // Per storage server of the configuration: its answer since the last poll (none: it has not
+  // answered yet), and whether a question to it is outstanding.
+  std::vector<std::optional<StorageServerStatus>> answers;
   std::vector<bool> asking;
   SequencerInterface sequencer;
   Version committed = 0;  // the live committed version, as last heard
@@ -43,24 +43,26 @@ RateModelSettings model_settings() {
 Future<Void> ask_storage(RatekeeperState* state, size_t index) {
   Future<StorageServerStatus> asked =
       ask_storage_status(state->cluster.storage[index], ratekeeper_knobs().ratekeeper_poll_seconds * 2);
-  const StorageServerStatus status = co_await asked;
-  const double span = static_cast<double>(status.latest_version - status.durable_version) / versions_per_second;
-  state->samples[index] =
-      StorageQueueSample{status.tag, status.reachable, status.window_bytes, status.logical_bytes_written, span, 0};
-  state->latest_versions[index] = status.latest_version;
+  state->answers[index] = co_await asked;
   state->asking[index] = false;
   co_return Void{};
 }
 
 Future<Void> ask_sequencer(RatekeeperState* state) {
-  GetLiveCommittedVersionRequest request;
-  request.generation = state->generation;
-  Future<LiveCommittedVersionReply> asked = timeout_error(state->sequencer.get_live_committed_version.get_reply(request),
-                                                          ratekeeper_knobs().ratekeeper_poll_seconds * 2);
-  co_await ready(asked);
-  if (!asked.is_error()) state->committed = std::max(state->committed, asked.get().version);
+  Future<Version> asked = ask_live_committed_version(state->sequencer, ratekeeper_knobs().ratekeeper_poll_seconds * 2);
+  state->committed = std::max(state->committed, co_await asked);
   state->asking_sequencer = false;
   co_return Void{};
+}
+
+// What the model needs of a storage server's answer (none: unreachable this poll).
+StorageQueueSample sample_of(Tag tag, const std::optional<StorageServerStatus>& answer, Version committed) {
+  if (!answer) return StorageQueueSample{tag, false};
+  const StorageServerStatus& status = *answer;
+  const double span = static_cast<double>(status.latest_version - status.durable_version) / versions_per_second;
+  const double pull_lag =
+      static_cast<double>(std::max<Version>(0, committed - status.latest_version)) / versions_per_second;
+  return StorageQueueSample{tag, status.reachable, status.window_bytes, status.logical_bytes_written, span, pull_lag};
 }
 
 // Every poll interval: recomputes the rate from the latest answers and asks every storage server
@@ -69,10 +71,8 @@ Future<Void> ask_sequencer(RatekeeperState* state) {
 Future<Void> poll_storage(RatekeeperState* state) {
   ActorCollection asking;
   const size_t servers = state->cluster.storage.size();
-  state->samples.resize(servers);
-  state->latest_versions.assign(servers, 0);
+  state->answers.resize(servers);
   state->asking.assign(servers, false);
-  for (size_t i = 0; i < servers; ++i) state->samples[i].tag = state->cluster.storage[i].tag;
   while (true) {
     for (size_t i = 0; i < servers; ++i) {
       if (state->asking[i]) continue;
@@ -84,12 +84,12 @@ Future<Void> poll_storage(RatekeeperState* state) {
       asking.add(ask_sequencer(state));
     }
     co_await delay(ratekeeper_knobs().ratekeeper_poll_seconds);
+    std::vector<StorageQueueSample> samples;
     for (size_t i = 0; i < servers; ++i) {
-      const Version behind = std::max<Version>(0, state->committed - state->latest_versions[i]);
-      state->samples[i].pull_lag_seconds = static_cast<double>(behind) / versions_per_second;
+      samples.push_back(sample_of(state->cluster.storage[i].tag, state->answers[i], state->committed));
+      state->answers[i].reset();
     }
-    state->model.add_poll(now(), state->samples);
-    for (StorageQueueSample& sample : state->samples) sample.reachable = false;  // until answered again
+    state->model.add_poll(now(), samples);
     const RateStatus& rate = state->model.status();
     const bool limited = rate.transactions_per_second_limit >= 0;
     if (limited != state->was_limited) {
@@ -112,7 +112,7 @@ Future<Void> serve_rate_info(RatekeeperState* state, FutureStream<GetRateInfoReq
     GetRateInfoReply reply;
     reply.transactions_per_second = state->model.status().transactions_per_second_limit;
     reply.proxies = static_cast<int32_t>(state->proxies_heard.size());
-        request.reply.send(reply);
+    request.reply.send(reply);
   }
 }
 
