@@ -82,10 +82,10 @@ void ConflictSet::record_write(const KeyRange& range, Version version) {
   auto [inside, right] = split(rest, range.end);
   release_subtree(inside);
   NodeId middle = nil;
-  if (left == nil || nodes_[rightmost(left)].version != version) {
+  if (left == nil || at(rightmost(left)).version != version) {
     middle = allocate(range.begin, version);
   }
-  const bool boundary_at_end = right != nil && nodes_[leftmost(right)].key == range.end;
+  const bool boundary_at_end = right != nil && at(leftmost(right)).key == range.end;
   if (!boundary_at_end && version_at_end != version) {
     middle = merge(middle, allocate(range.end, version_at_end));
   }
@@ -107,18 +107,18 @@ void ConflictSet::forget_old_writes(size_t steps_max) {
 // no forgotten boundary follows a forgotten one or starts the set: at most half are forgotten.
 // Returns the number of boundaries changed.
 size_t ConflictSet::forget_node(NodeId node) {
-  const Key key = nodes_[node].key;
+  const Key key = at(node).key;
   const NodeId before = last_below(key);
-  if (before == nil || nodes_[before].version <= oldest_version_) {
+  if (before == nil || at(before).version <= oldest_version_) {
     root_ = erase(root_, key);
   } else {
     root_ = set_version(root_, key, forgotten_version);
   }
   // Whatever now precedes the following boundaries is dead or absent.
   size_t changed = 1;
-  for (NodeId after = first_above(key); after != nil && nodes_[after].version <= oldest_version_;
+  for (NodeId after = first_above(key); after != nil && at(after).version <= oldest_version_;
        after = first_above(key)) {
-    const Key after_key = nodes_[after].key;
+    const Key after_key = at(after).key;
     root_ = erase(root_, after_key);
     ++changed;
   }
@@ -132,7 +132,7 @@ Version ConflictSet::max_version_in(const KeyRange& range) const {
   Version result = version_at(range.begin);
   NodeId node = root_;
   while (node != nil) {
-    const Node& current = nodes_[node];
+    const Node& current = at(node);
     if (current.key < range.begin) {
       node = current.right;
     } else if (current.key >= range.end) {
@@ -148,7 +148,7 @@ Version ConflictSet::max_version_in(const KeyRange& range) const {
 Version ConflictSet::max_at_or_after(NodeId node, const Key& begin) const {
   Version result = forgotten_version;
   while (node != nil) {
-    const Node& current = nodes_[node];
+    const Node& current = at(node);
     if (current.key >= begin) {
       result = std::max({result, current.version, max_of(current.right)});
       node = current.left;
@@ -162,7 +162,7 @@ Version ConflictSet::max_at_or_after(NodeId node, const Key& begin) const {
 Version ConflictSet::max_before(NodeId node, const Key& end) const {
   Version result = forgotten_version;
   while (node != nil) {
-    const Node& current = nodes_[node];
+    const Node& current = at(node);
     if (current.key < end) {
       result = std::max({result, current.version, max_of(current.left)});
       node = current.right;
@@ -178,7 +178,7 @@ Version ConflictSet::version_at(const Key& key) const {
   Version result = forgotten_version;
   NodeId node = root_;
   while (node != nil) {
-    const Node& current = nodes_[node];
+    const Node& current = at(node);
     if (current.key <= key) {
       result = current.version;
       node = current.right;
@@ -192,11 +192,11 @@ Version ConflictSet::version_at(const Key& key) const {
 ConflictSet::NodeId ConflictSet::last_below(const Key& key) const {
   NodeId result = nil;
   for (NodeId node = root_; node != nil;) {
-    if (nodes_[node].key < key) {
+    if (at(node).key < key) {
       result = node;
-      node = nodes_[node].right;
+      node = at(node).right;
     } else {
-      node = nodes_[node].left;
+      node = at(node).left;
     }
   }
   return result;
@@ -205,11 +205,11 @@ ConflictSet::NodeId ConflictSet::last_below(const Key& key) const {
 ConflictSet::NodeId ConflictSet::first_above(const Key& key) const {
   NodeId result = nil;
   for (NodeId node = root_; node != nil;) {
-    if (key < nodes_[node].key) {
+    if (key < at(node).key) {
       result = node;
-      node = nodes_[node].left;
+      node = at(node).left;
     } else {
-      node = nodes_[node].right;
+      node = at(node).right;
     }
   }
   return result;
@@ -220,7 +220,7 @@ ConflictSet::NodeId ConflictSet::find_forgettable() const {
   NodeId node = root_;
   if (min_live_of(node) > oldest_version_) return nil;
   while (true) {
-    const Node& current = nodes_[node];
+    const Node& current = at(node);
     if (min_live_of(current.left) <= oldest_version_) {
       node = current.left;
     } else if (current.version != forgotten_version && current.version <= oldest_version_) {
@@ -233,12 +233,12 @@ ConflictSet::NodeId ConflictSet::find_forgettable() const {
 }
 
 ConflictSet::NodeId ConflictSet::leftmost(NodeId node) const {
-  while (nodes_[node].left != nil) node = nodes_[node].left;
+  while (at(node).left != nil) node = at(node).left;
   return node;
 }
 
 ConflictSet::NodeId ConflictSet::rightmost(NodeId node) const {
-  while (nodes_[node].right != nil) node = nodes_[node].right;
+  while (at(node).right != nil) node = at(node).right;
   return node;
 }
 
@@ -248,34 +248,38 @@ ConflictSet::NodeId ConflictSet::allocate(const Key& key, Version version) {
   const Node node{key, version, forgotten_version, no_live_version, random_.next_u64()};
   NodeId id;
   if (free_nodes_.empty()) {
-    KEEL_ASSERT(nodes_.size() < nil);
-    id = static_cast<NodeId>(nodes_.size());
-    nodes_.push_back(node);
+    KEEL_ASSERT(capacity_ < nil - chunk_nodes);
+    // A new chunk: growing never moves (and never briefly doubles) the nodes already held.
+    if (next_unused_ == capacity_) {
+      chunks_.push_back(std::make_unique<Node[]>(chunk_nodes));
+      capacity_ += chunk_nodes;
+    }
+    id = next_unused_++;
   } else {
     id = free_nodes_.back();
     free_nodes_.pop_back();
-    nodes_[id] = node;
   }
+  at(id) = node;
   update(id);
   ++size_;
   return id;
 }
 
 void ConflictSet::release(NodeId node) {
-  nodes_[node].key = Key{};  // gives back the key's memory
+  at(node).key = Key{};  // gives back the key's memory
   free_nodes_.push_back(node);
   --size_;
 }
 
 void ConflictSet::release_subtree(NodeId node) {
   if (node == nil) return;
-  release_subtree(nodes_[node].left);
-  release_subtree(nodes_[node].right);
+  release_subtree(at(node).left);
+  release_subtree(at(node).right);
   release(node);
 }
 
 void ConflictSet::update(NodeId node) {
-  Node& current = nodes_[node];
+  Node& current = at(node);
   const Version live = current.version == forgotten_version ? no_live_version : current.version;
   current.max_version = std::max({current.version, max_of(current.left), max_of(current.right)});
   current.min_live_version =
@@ -283,25 +287,25 @@ void ConflictSet::update(NodeId node) {
 }
 
 Version ConflictSet::max_of(NodeId node) const {
-  return node == nil ? forgotten_version : nodes_[node].max_version;
+  return node == nil ? forgotten_version : at(node).max_version;
 }
 
 Version ConflictSet::min_live_of(NodeId node) const {
-  return node == nil ? no_live_version : nodes_[node].min_live_version;
+  return node == nil ? no_live_version : at(node).min_live_version;
 }
 
 // Splits into (keys < key, keys >= key).
 std::pair<ConflictSet::NodeId, ConflictSet::NodeId> ConflictSet::split(NodeId node,
                                                                        const Key& key) {
   if (node == nil) return {nil, nil};
-  if (nodes_[node].key < key) {
-    const auto [low, high] = split(nodes_[node].right, key);
-    nodes_[node].right = low;
+  if (at(node).key < key) {
+    const auto [low, high] = split(at(node).right, key);
+    at(node).right = low;
     update(node);
     return {node, high};
   }
-  const auto [low, high] = split(nodes_[node].left, key);
-  nodes_[node].left = high;
+  const auto [low, high] = split(at(node).left, key);
+  at(node).left = high;
   update(node);
   return {low, node};
 }
@@ -310,19 +314,19 @@ std::pair<ConflictSet::NodeId, ConflictSet::NodeId> ConflictSet::split(NodeId no
 ConflictSet::NodeId ConflictSet::merge(NodeId left, NodeId right) {
   if (left == nil) return right;
   if (right == nil) return left;
-  if (nodes_[left].priority >= nodes_[right].priority) {
-    nodes_[left].right = merge(nodes_[left].right, right);
+  if (at(left).priority >= at(right).priority) {
+    at(left).right = merge(at(left).right, right);
     update(left);
     return left;
   }
-  nodes_[right].left = merge(left, nodes_[right].left);
+  at(right).left = merge(left, at(right).left);
   update(right);
   return right;
 }
 
 ConflictSet::NodeId ConflictSet::erase(NodeId node, const Key& key) {
   KEEL_ASSERT(node != nil);
-  Node& current = nodes_[node];
+  Node& current = at(node);
   if (key < current.key) {
     current.left = erase(current.left, key);
   } else if (current.key < key) {
@@ -338,7 +342,7 @@ ConflictSet::NodeId ConflictSet::erase(NodeId node, const Key& key) {
 
 ConflictSet::NodeId ConflictSet::set_version(NodeId node, const Key& key, Version version) {
   KEEL_ASSERT(node != nil);
-  Node& current = nodes_[node];
+  Node& current = at(node);
   if (key < current.key) {
     current.left = set_version(current.left, key, version);
   } else if (current.key < key) {
@@ -360,7 +364,7 @@ struct ConflictSet::InvariantWalk {
 
 void ConflictSet::check_invariants() const {
   KEEL_ASSERT(oldest_version_ <= newest_version_);
-  KEEL_ASSERT(size_ + free_nodes_.size() == nodes_.size());
+  KEEL_ASSERT(size_ + free_nodes_.size() == next_unused_);
   InvariantWalk walk;
   check_subtree(root_, walk);
   KEEL_ASSERT(walk.count == size_);
@@ -370,9 +374,9 @@ void ConflictSet::check_invariants() const {
 // versions were committed, and no forgotten boundary follows a forgotten one or starts the set.
 void ConflictSet::check_subtree(NodeId node, InvariantWalk& walk) const {
   if (node == nil) return;
-  const Node& current = nodes_[node];
+  const Node& current = at(node);
   for (const NodeId child : {current.left, current.right}) {
-    if (child != nil) KEEL_ASSERT(nodes_[child].priority <= current.priority);
+    if (child != nil) KEEL_ASSERT(at(child).priority <= current.priority);
   }
   check_subtree(current.left, walk);
   KEEL_ASSERT(walk.previous_key == nullptr || *walk.previous_key < current.key);

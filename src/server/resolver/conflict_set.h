@@ -32,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -116,7 +117,15 @@ class ConflictSet {
   struct InvariantWalk;
   void check_subtree(NodeId node, InvariantWalk& walk) const;
 
-  std::vector<Node> nodes_;
+  // The node pool: fixed-size chunks, so it grows without copying; ids below next_unused_ are in
+  // the tree or in free_nodes_.
+  static constexpr NodeId chunk_shift = 12;
+  static constexpr NodeId chunk_nodes = NodeId{1} << chunk_shift;
+  Node& at(NodeId id) { return chunks_[id >> chunk_shift][id & (chunk_nodes - 1)]; }
+  const Node& at(NodeId id) const { return chunks_[id >> chunk_shift][id & (chunk_nodes - 1)]; }
+  std::vector<std::unique_ptr<Node[]>> chunks_;
+  NodeId capacity_ = 0;
+  NodeId next_unused_ = 0;
   std::vector<NodeId> free_nodes_;
   NodeId root_ = nil;
   size_t size_ = 0;

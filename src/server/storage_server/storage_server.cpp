@@ -14,6 +14,7 @@
 #include "runtime/combinators.h"
 #include "runtime/notified.h"
 #include "runtime/trace.h"
+#include "server/storage_server/storage_server_knobs.h"
 #include "server/storage_server/versioned_data.h"
 #include "server/storage_server/watch_map.h"
 #include "storage/kv_store.h"
@@ -415,11 +416,18 @@ Future<Void> pop_logs(StorageState* state, Version version) {
 }
 
 // Moves versions older than the window (and committed on every log) into the engine.
+// Every durability interval, or at once while behind, moves the versions that left the MVCC
+// window into the engine, at most storage_durable_batch_bytes per commit.
 Future<Void> make_durable(StorageState* state) {
+  bool behind = false;
   while (true) {
-    co_await delay(durability_interval_seconds);
-    const Version target = std::min(state->data.latest_version() - mvcc_window_versions, state->known_committed);
-    if (target <= state->data.oldest_version()) continue;
+    co_await delay(behind ? 0 : durability_interval_seconds);
+    const Version window_end = std::min(state->data.latest_version() - mvcc_window_versions, state->known_committed);
+    behind = false;
+    if (window_end <= state->data.oldest_version()) continue;
+    const auto batch_bytes = static_cast<size_t>(storage_server_knobs().storage_durable_batch_bytes);
+    const Version target = state->data.durable_step(window_end, batch_bytes);
+    behind = target < window_end;
     for (Mutation& mutation : state->data.make_durable(target)) {
       if (mutation.type == MutationType::set_value) state->engine->set(mutation.param1, mutation.param2);
       else state->engine->clear_range(KeyRange{mutation.param1, mutation.param2});

@@ -86,6 +86,20 @@ std::vector<Mutation> VersionedData::make_durable(Version version) {
   return mutations;
 }
 
+Version VersionedData::durable_step(Version target, size_t bytes_max) const {
+  size_t bytes = 0;
+  Version taken = oldest_;  // the newest version whose writes are counted
+  for (const Logged& logged : log_) {
+    if (logged.version > target) break;
+    const size_t size = logged.mutation.param1.size() + logged.mutation.param2.size();
+    // A version's writes go together: stop only where a new version begins.
+    if (bytes > 0 && bytes + size > bytes_max && logged.version > taken) return logged.version - 1;
+    bytes += size;
+    taken = logged.version;
+  }
+  return target;
+}
+
 void VersionedData::rollback(Version version) {
   KEEL_ASSERT(version >= oldest_ && version <= latest_);
   // The log holds every write in order, so the writes to undo are its tail, and each is the

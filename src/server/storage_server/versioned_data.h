@@ -42,6 +42,11 @@ class VersionedData {
   // The writes of versions in (oldest, version], in order, as mutations for the engine; they
   // are forgotten and oldest_version becomes `version`.
   std::vector<Mutation> make_durable(Version version);
+  // The newest version at or below `target` whose writes, from oldest_version on, hold at most
+  // `bytes_max` key and value bytes, so engine commits stay bounded when the engine falls
+  // behind; but never oldest_version when a write is at or below `target` (a single version
+  // larger than `bytes_max` goes whole).
+  Version durable_step(Version target, size_t bytes_max) const;
   // Forgets every write of a version above `version`, which becomes latest_version, as if they
   // never arrived. Requires oldest_version <= version <= latest_version: what the engine holds
   // cannot be undone.

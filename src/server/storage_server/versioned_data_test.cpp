@@ -46,6 +46,28 @@ TEST(VersionedDataTest, RollbackForgetsWritesAboveTheVersionAndKeepsTheRest) {
   EXPECT_EQ(data.bytes(), bytes_at_20);
 }
 
+TEST(VersionedDataTest, DurableStepsStayWithinTheBytesAndKeepVersionsWhole) {
+  VersionedData data(0);
+  data.set(10, "a", "123456789");  // 10 bytes each
+  data.set(10, "b", "123456789");
+  data.set(20, "c", "123456789");
+  data.clear_range(30, range("d", "e"));  // 2 bytes
+  data.set(40, "f", "123456789");
+  data.advance_to(50);
+
+  EXPECT_EQ(data.durable_step(50, 1000), 50);  // everything fits
+  EXPECT_EQ(data.durable_step(25, 1000), 25);  // only up to the target
+  EXPECT_EQ(data.durable_step(50, 32), 39);    // 10, 20 and 30 hold 32 bytes: ends before 40
+  EXPECT_EQ(data.durable_step(50, 31), 29);
+  EXPECT_EQ(data.durable_step(50, 25), 19);    // version 10 whole (20 bytes), then stop before 20
+  EXPECT_EQ(data.durable_step(50, 5), 19);     // a version larger than the bytes goes whole
+  EXPECT_EQ(data.durable_step(5, 5), 5);       // no writes up to the target
+
+  data.make_durable(data.durable_step(50, 25));
+  EXPECT_EQ(data.oldest_version(), 19);
+  EXPECT_EQ(data.durable_step(50, 5), 29);
+}
+
 TEST(VersionedDataTest, RollbackUndoesEveryNewerWriteOfAKey) {
   VersionedData data(0);
   data.set(11, "k", "11");

@@ -21,6 +21,7 @@
 #include "server/proxy/proxy_knobs.h"
 #include "server/ratekeeper/ratekeeper.h"
 #include "server/ratekeeper/ratekeeper_knobs.h"
+#include "server/storage_server/storage_server_knobs.h"
 #include "server/resolver/resolver.h"
 #include "server/sequencer/sequencer.h"
 #include "server/storage_server/storage_server.h"
@@ -270,6 +271,7 @@ void declare_server_knobs() {
   coordinator_knobs();
   ratekeeper_knobs();
   proxy_knobs();
+  storage_server_knobs();
 }
 
 }  // namespace keel

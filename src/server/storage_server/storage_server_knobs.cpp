@@ -1,0 +1,16 @@
+#include "server/storage_server/storage_server_knobs.h"
+
+#include "runtime/knobs.h"
+
+namespace keel {
+
+StorageServerKnobs::StorageServerKnobs() {
+  knob_registry().declare("storage_durable_batch_bytes", &storage_durable_batch_bytes, {4.0 * 1024, 64.0 * 1024});
+}
+
+StorageServerKnobs& storage_server_knobs() {
+  static StorageServerKnobs knobs;
+  return knobs;
+}
+
+}  // namespace keel
