@@ -25,6 +25,7 @@
 #include "runtime/knobs.h"
 #include "runtime/trace.h"
 #include "server/worker/worker.h"
+#include "world/process_memory.h"
 #include "world/real_world.h"
 
 namespace keel::cmd {
@@ -43,6 +44,7 @@ struct ServerOptions {
   std::string resp;  // Redis front end: ADDR, "off", or empty: 127.0.0.1:6380 when embedded
   std::string resp_prefix = std::string(keel::resp_prefix_default);
   std::vector<std::string> knobs;  // NAME=VALUE
+  std::string memory;  // budget, e.g. "2GiB"; empty: detected
 };
 
 struct StartupError {
@@ -179,6 +181,16 @@ std::shared_ptr<IListener> listen_resp(const ServerOptions& options, IWorld& wor
   }
 }
 
+// --memory, or what the process may use: its cgroup's limit, else the machine's RAM.
+int64_t memory_budget_bytes(const ServerOptions& options) {
+  if (options.memory.empty()) return detect_memory_limit_bytes();
+  const std::optional<int64_t> bytes = parse_byte_size(options.memory);
+  if (!bytes || *bytes < (64 << 20)) {
+    throw StartupError{fmt::format("--memory {}: expected a size of at least 64MiB, such as 512MiB or 4GiB", options.memory)};
+  }
+  return *bytes;
+}
+
 int serve(const ServerOptions& options) {
   // A server outlives whoever reads its output (a launcher that read the first line and closed
   // the pipe): writing to a closed stdout must not kill it.
@@ -188,6 +200,8 @@ int serve(const ServerOptions& options) {
   std::FILE* trace = std::fopen((options.data + "/trace.jsonl").c_str(), "a");
   if (trace != nullptr) std::setvbuf(trace, nullptr, _IOLBF, 1 << 16);
   RealWorld world;
+  const int64_t memory_budget = memory_budget_bytes(options);
+  world.set_memory_budget(memory_budget);
   trace_log().set_output_file(trace);
   Future<int> signal = world.termination_signal();
   const NetworkAddress requested = NetworkAddress::parse(options.listen);
@@ -222,6 +236,8 @@ int serve(const ServerOptions& options) {
              options.config.empty() ? "embedded: every role in this process" : "static cluster " + options.config,
              options.data, options.engine, worker.process_class);
   fmt::print("keel server: coordinators {}\n", describe_addresses(coordinators));
+  fmt::print("keel server: memory budget {} MiB ({})\n", memory_budget / (1 << 20),
+             options.memory.empty() ? "detected; set with --memory" : "--memory");
   if (writes_cluster_file) fmt::print("keel server: connect with: keel cli -C {}\n", options.cluster_file);
   std::fflush(stdout);
   Future<Void> resp = never();
@@ -274,6 +290,9 @@ Command add_server_command(CLI::App& app) {
   server->add_option("--resp", options->resp,
                      "Serve Redis clients on ADDR, or 'off' (default: 127.0.0.1:6380 when embedded)");
   server->add_option("--resp-prefix", options->resp_prefix, "Key prefix of the Redis keyspace (docs/resp.md)");
+  server->add_option("--memory", options->memory,
+                     "Memory this process may use, e.g. 2GiB: sizes the engine caches and slows commits before it is "
+                     "exceeded (default: its cgroup's limit, else the machine's RAM)");
   server->add_option("--knob", options->knobs,
                      "Set a tunable, NAME=VALUE (repeatable), e.g. ratekeeper_storage_window_target_bytes=1e9");
   return {server, [options, server] {

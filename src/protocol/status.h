@@ -30,12 +30,15 @@ struct StorageServerStatus {
   int64_t engine_commits = 0;
   double engine_commit_seconds_mean = 0;  // around each engine commit
   double engine_commit_seconds_max = 0;
+  // Its process's memory (world.h ProcessMemory): held, and the budget; 0 when unknown.
+  int64_t memory_used_bytes = 0;
+  int64_t memory_budget_bytes = 0;
   template <class Archive>
   void serialize(Archive& archive) {
     // Fields are only ever appended (rpc/serialize.h).
     archive(tag, address, engine, latest_version, durable_version, logical_bytes, disk_bytes, window_bytes, shards,
             reachable, logical_bytes_written, device_bytes_written, engine_commits, engine_commit_seconds_mean,
-            engine_commit_seconds_max);
+            engine_commit_seconds_max, memory_used_bytes, memory_budget_bytes);
   }
 };
 

@@ -12,6 +12,7 @@
 #include <asio.hpp>
 
 #include "runtime/trace.h"
+#include "world/process_memory.h"
 
 namespace keel {
 
@@ -292,6 +293,17 @@ RealWorld::~RealWorld() {
   trace_log().set_address_provider(nullptr);
   set_world_resolver(nullptr);
   set_deterministic_random(nullptr);
+}
+
+ProcessMemory RealWorld::process_memory() {
+  ProcessMemory memory{resident_anonymous_bytes(), memory_budget_bytes_};
+  const double now = clock_seconds();
+  if (memory.budget_bytes > 0 && memory.used_bytes > memory.budget_bytes / 2 && now - heap_trimmed_at_ >= 1.0) {
+    heap_trimmed_at_ = now;
+    release_free_heap();
+    memory.used_bytes = resident_anonymous_bytes();
+  }
+  return memory;
 }
 
 double RealWorld::clock_seconds() const {

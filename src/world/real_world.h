@@ -38,6 +38,10 @@ class RealWorld final : public IWorld {
   Future<std::vector<std::string>> list_directory(std::string path) override;
   Future<Void> create_directories(std::string path) override;
   Future<Void> run_blocking(std::function<void()> work) override;
+  // Above half the budget, also gives the heap's free pages back to the kernel (at most once a
+  // second), so what is reported is what the process holds, not what its allocator kept.
+  ProcessMemory process_memory() override;
+  void set_memory_budget(int64_t bytes) { memory_budget_bytes_ = bytes; }
 
   struct Impl;
 
@@ -45,6 +49,8 @@ class RealWorld final : public IWorld {
   double clock_seconds() const;
 
   std::unique_ptr<Impl> impl_;
+  int64_t memory_budget_bytes_ = 0;
+  double heap_trimmed_at_ = -1;
   Scheduler scheduler_;
   ScopedScheduler install_scheduler_;
   DeterministicRandom random_;

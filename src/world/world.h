@@ -75,6 +75,14 @@ class IFile {
 // process, destroyed with it (in the simulator: when the process is killed).
 enum class LocalSlot : int { transport = 0, failure_monitor = 1, count = 2 };
 
+// What a process holds in memory that the kernel cannot take back (resident anonymous pages:
+// heap, stacks; not the page cache) and the budget it should stay within. Zero: not known (in
+// simulation) or no budget.
+struct ProcessMemory {
+  int64_t used_bytes = 0;
+  int64_t budget_bytes = 0;
+};
+
 class IWorld {
  public:
   virtual ~IWorld() = default;
@@ -100,6 +108,9 @@ class IWorld {
   // Runs `work` off the event loop (a thread pool; inline in simulation) and completes when done.
   // `work` must touch nothing owned by the event loop.
   virtual Future<Void> run_blocking(std::function<void()> work) = 0;
+
+  // This process's memory and budget (docs/storage_engines.md, "Memory budget").
+  virtual ProcessMemory process_memory() { return {}; }
 
   std::shared_ptr<void>& local(LocalSlot slot) { return locals_[static_cast<int>(slot)]; }
 

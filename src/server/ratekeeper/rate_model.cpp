@@ -49,6 +49,8 @@ void RateModel::add_poll(double now, const std::vector<StorageQueueSample>& samp
       rates.heard = now;
       rates.span_seconds = sample.window_seconds;
       rates.pull_lag_seconds = sample.pull_lag_seconds;
+      rates.memory_used_bytes = sample.memory_used_bytes;
+      rates.memory_budget_bytes = sample.memory_budget_bytes;
     }
     // Add what it has yet to pull, and if not heard from in this poll, assume its window went on
     // growing as fast as it did.
@@ -56,25 +58,48 @@ void RateModel::add_poll(double now, const std::vector<StorageQueueSample>& samp
     const auto window_bytes = rates.window_bytes + static_cast<int64_t>(rates.input.value * behind_seconds);
     status_.worst_window_bytes = std::max(status_.worst_window_bytes, window_bytes);
 
-    // Below target - spring this server needs no limit. Above, it may take in what its engine
-    // makes durable (no more than comes in: a recovery's version jump empties a window into the
-    // engine at once) plus what brings its window to the target within one window length.
-    const double window = static_cast<double>(window_bytes);
-    if (window < settings_.window_target_bytes - settings_.window_spring_bytes) continue;
-    const double span = std::max(rates.span_seconds, settings_.window_seconds);
-    const double wanted = std::min(std::min(rates.durable.value, rates.input.value) +
-                                       (settings_.window_target_bytes - window) / settings_.window_seconds,
-                                   settings_.window_target_bytes / span);
-    double server_limit = 0;
-    if (wanted > 0) server_limit = released_rate_.value * wanted / std::max(rates.input.value, 1.0);
-    server_limit = std::max(server_limit, settings_.transactions_per_second_min);
-    if (limit < 0 || server_limit < limit) {
-      limit = server_limit;
-      status_.limited_by = fmt::format("storage server {}: MVCC window {:.1f} MiB (target {:.1f} MiB)", sample.tag,
-                                       window / (1024 * 1024), settings_.window_target_bytes / (1024 * 1024));
-    }
+    limit_by_window(sample.tag, rates, window_bytes, &limit);
+    limit_by_memory(sample.tag, rates, &limit);
   }
   status_.transactions_per_second_limit = limit;
+}
+
+// Below target - spring this server needs no limit. Above, it may take in what its engine makes
+// durable (no more than comes in: a recovery's version jump empties a window into the engine at
+// once) plus what brings its window to the target within one window length.
+void RateModel::limit_by_window(Tag tag, const ServerRates& server, int64_t window_bytes, double* limit) {
+  const double window = static_cast<double>(window_bytes);
+  if (window < settings_.window_target_bytes - settings_.window_spring_bytes) return;
+  const double span = std::max(server.span_seconds, settings_.window_seconds);
+  const double wanted = std::min(std::min(server.durable.value, server.input.value) +
+                                     (settings_.window_target_bytes - window) / settings_.window_seconds,
+                                 settings_.window_target_bytes / span);
+  double candidate = 0;
+  if (wanted > 0) candidate = released_rate_.value * wanted / std::max(server.input.value, 1.0);
+  lower(limit, candidate,
+        fmt::format("storage server {}: MVCC window {:.1f} MiB (target {:.1f} MiB)", tag, window / (1024 * 1024),
+                    settings_.window_target_bytes / (1024 * 1024)));
+}
+
+void RateModel::limit_by_memory(Tag tag, const ServerRates& server, double* limit) {
+  if (server.memory_budget_bytes <= 0 || server.memory_used_bytes <= 0) return;
+  const auto budget = static_cast<double>(server.memory_budget_bytes);
+  const auto used = static_cast<double>(server.memory_used_bytes);
+  const double target = budget * settings_.memory_target_fraction;
+  const double spring = std::max(budget * settings_.memory_spring_fraction, 1.0);
+  if (used < target - spring) return;
+  const double factor = std::clamp((target - used) / spring, 0.0, 1.0);
+  lower(limit, released_rate_.value * factor,
+        fmt::format("storage server {}: process memory {:.0f} MiB (target {:.0f} MiB of a {:.0f} MiB budget)", tag,
+                    used / (1024 * 1024), target / (1024 * 1024), budget / (1024 * 1024)));
+}
+
+// The worst server sets the limit; never below the minimum.
+void RateModel::lower(double* limit, double candidate, std::string reason) {
+  candidate = std::max(candidate, settings_.transactions_per_second_min);
+  if (*limit >= 0 && candidate >= *limit) return;
+  *limit = candidate;
+  status_.limited_by = std::move(reason);
 }
 
 }  // namespace keel

@@ -12,6 +12,12 @@
 // the minimum. The worst server sets the limit. A server that does not answer counts with its
 // last answer, its window grown at its input rate since, for silence_seconds; then it is left
 // out: a dead server must not stop the cluster.
+//
+// A server also reports its process's memory (resident anonymous bytes) and budget. Everything
+// that holds the last seconds of writes (MVCC window, logs, conflict sets, engine batches)
+// grows with the rate, so above memory_target - memory_spring of the budget the rate is held at
+// the released rate x (target - used) / spring: held at the spring's start, down to the minimum
+// at the target.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +37,8 @@ struct StorageQueueSample {
   int64_t durable_bytes = 0;  // handed to the engine since the server started (a counter)
   double window_seconds = 0;  // how much time its window spans (latest - durable version)
   double pull_lag_seconds = 0;  // how far its latest version is behind the committed version
+  int64_t memory_used_bytes = 0;    // its process's; 0: unknown
+  int64_t memory_budget_bytes = 0;  // 0: no budget
 };
 
 struct RateModelSettings {
@@ -40,6 +48,8 @@ struct RateModelSettings {
   double smoothing_seconds = 1;
   double window_seconds = 5;  // versions a window holds while its engine keeps up (the MVCC window)
   double silence_seconds = 5;  // a server unreachable for longer is left out
+  double memory_target_fraction = 0.7;  // of a process's memory budget
+  double memory_spring_fraction = 0.1;
 };
 
 class RateModel {
@@ -64,9 +74,16 @@ class RateModel {
     double heard = 0;  // when it last answered
     double span_seconds = 0;
     double pull_lag_seconds = 0;
+    int64_t memory_used_bytes = 0;
+    int64_t memory_budget_bytes = 0;
     Smoothed input;    // bytes per second entering the window
     Smoothed durable;  // bytes per second the engine takes
   };
+
+  // The limits `server` sets, by its window and by its process's memory, lowering `limit`.
+  void limit_by_window(Tag tag, const ServerRates& server, int64_t window_bytes, double* limit);
+  void limit_by_memory(Tag tag, const ServerRates& server, double* limit);
+  void lower(double* limit, double candidate, std::string reason);
 
   RateModelSettings settings_;
   double last_poll_ = -1;

@@ -61,6 +61,53 @@ TEST(RateModel, TheLimitFallsAsTheWindowGrowsAndStopsAtTheMinimum) {
   EXPECT_DOUBLE_EQ(stuck.status().transactions_per_second_limit, 5);
 }
 
+StorageQueueSample with_memory(StorageQueueSample sample, double used_mib, double budget_mib) {
+  sample.memory_used_bytes = static_cast<int64_t>(used_mib * mib);
+  sample.memory_budget_bytes = static_cast<int64_t>(budget_mib * mib);
+  return sample;
+}
+
+TEST(RateModel, AProcessNearItsMemoryBudgetLowersTheRate) {
+  // Budget 1000 MiB: target 700, spring 100. Below 600 no limit; from 600 the released rate is
+  // held and falls linearly to the minimum at 700; a small window changes nothing.
+  std::vector<double> limits;
+  for (double used : {0.0, 550.0, 600.0, 650.0, 690.0, 700.0, 900.0}) {
+    RateModel model(settings());
+    model.add_poll(0, {with_memory(sample(1, 1, 0), used, 1000)});
+    model.add_released(1000);
+    model.add_poll(1, {with_memory(sample(1, 1, 1), used, 1000)});
+    limits.push_back(model.status().transactions_per_second_limit);
+    if (used >= 600) {
+      EXPECT_NE(model.status().limited_by.find("process memory"), std::string::npos) << model.status().limited_by;
+    }
+  }
+  EXPECT_LT(limits[0], 0);  // unknown memory (0): no limit
+  EXPECT_LT(limits[1], 0);
+  EXPECT_NEAR(limits[2], 1000, 1e-6);
+  EXPECT_NEAR(limits[3], 500, 1e-6);
+  EXPECT_NEAR(limits[4], 100, 1e-6);
+  EXPECT_DOUBLE_EQ(limits[5], 5);
+  EXPECT_DOUBLE_EQ(limits[6], 5);
+
+  RateModel no_budget(settings());  // memory without a budget sets no limit
+  no_budget.add_poll(0, {with_memory(sample(1, 1, 0), 5000, 0)});
+  no_budget.add_released(1000);
+  no_budget.add_poll(1, {with_memory(sample(1, 1, 1), 5000, 0)});
+  EXPECT_LT(no_budget.status().transactions_per_second_limit, 0);
+}
+
+TEST(RateModel, TheLowerOfTheWindowAndMemoryLimitsHolds) {
+  RateModel model(settings());
+  model.add_poll(0, {with_memory(sample(1, 100, 0), 650, 1000)});
+  model.add_released(2000);
+  model.add_poll(1, {with_memory(sample(1, 100, 10), 650, 1000)});
+  // Window: 2000 x 10 / 10 = 2000; memory: 2000 x 0.5 = 1000.
+  EXPECT_NEAR(model.status().transactions_per_second_limit, 1000, 1e-6);
+  EXPECT_NE(model.status().limited_by.find("process memory 650 MiB (target 700 MiB of a 1000 MiB budget)"),
+            std::string::npos)
+      << model.status().limited_by;
+}
+
 TEST(RateModel, NoMoreThanFillsTheWindowToTheTargetOverItsSpan) {
   // 90 MiB/s come in and are made durable; a window spanning 5 s may take 100 MiB / 5 s = 20 MiB/s
   // of it, one spanning 20 s (its engine behind) 5 MiB/s.

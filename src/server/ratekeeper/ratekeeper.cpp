@@ -32,10 +32,16 @@ struct RatekeeperState {
 
 RateModelSettings model_settings() {
   const RatekeeperKnobs& knobs = ratekeeper_knobs();
-  return RateModelSettings{knobs.ratekeeper_storage_window_target_bytes,
-                           knobs.ratekeeper_storage_window_target_bytes * knobs.ratekeeper_storage_window_spring_fraction,
-                           knobs.ratekeeper_transactions_per_second_min, knobs.ratekeeper_smoothing_seconds,
-                           static_cast<double>(mvcc_window_versions) / versions_per_second};
+  RateModelSettings settings;
+  settings.window_target_bytes = knobs.ratekeeper_storage_window_target_bytes;
+  settings.window_spring_bytes =
+      knobs.ratekeeper_storage_window_target_bytes * knobs.ratekeeper_storage_window_spring_fraction;
+  settings.transactions_per_second_min = knobs.ratekeeper_transactions_per_second_min;
+  settings.smoothing_seconds = knobs.ratekeeper_smoothing_seconds;
+  settings.window_seconds = static_cast<double>(mvcc_window_versions) / versions_per_second;
+  settings.memory_target_fraction = knobs.ratekeeper_memory_target_fraction;
+  settings.memory_spring_fraction = knobs.ratekeeper_memory_spring_fraction;
+  return settings;
 }
 
 // Asks one storage server for its status and keeps the answer (an unreachable entry when it
@@ -62,7 +68,8 @@ StorageQueueSample sample_of(Tag tag, const std::optional<StorageServerStatus>& 
   const double span = static_cast<double>(status.latest_version - status.durable_version) / versions_per_second;
   const double pull_lag =
       static_cast<double>(std::max<Version>(0, committed - status.latest_version)) / versions_per_second;
-  return StorageQueueSample{tag, status.reachable, status.window_bytes, status.logical_bytes_written, span, pull_lag};
+  return StorageQueueSample{tag,  status.reachable, status.window_bytes, status.logical_bytes_written, span, pull_lag,
+                            status.memory_used_bytes, status.memory_budget_bytes};
 }
 
 // Every poll interval: recomputes the rate from the latest answers and asks every storage server

@@ -12,6 +12,10 @@ struct RatekeeperKnobs {
   // (spring = the fraction of the target) the ratekeeper starts to lower the transaction rate.
   double ratekeeper_storage_window_target_bytes = 256.0 * 1024 * 1024;
   double ratekeeper_storage_window_spring_fraction = 0.25;
+  // A storage server's process holding more than target - spring of its memory budget (keel
+  // server --memory; fractions of it) lowers the rate, to the minimum at the target.
+  double ratekeeper_memory_target_fraction = 0.7;
+  double ratekeeper_memory_spring_fraction = 0.1;
   // The lowest limit it sets (transactions per second, the whole cluster), so a cluster whose
   // storage is stuck still runs small transactions.
   double ratekeeper_transactions_per_second_min = 10;

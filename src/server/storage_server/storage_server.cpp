@@ -260,6 +260,9 @@ Future<StorageServerStatus> get_status(StorageState* state, GetStorageStatusRequ
     status.engine_commit_seconds_mean = state->engine_commit_seconds_total / static_cast<double>(state->engine_commits);
   }
   status.engine_commit_seconds_max = state->engine_commit_seconds_max;
+  const ProcessMemory memory = world().process_memory();
+  status.memory_used_bytes = memory.used_bytes;
+  status.memory_budget_bytes = memory.budget_bytes;
   return status;
 }
 
@@ -284,8 +287,9 @@ Future<Void> serve(StorageState* state, FutureStream<Request> requests, ActorCol
 Future<Void> apply(StorageState* state, Version version, Mutation mutation) {
   VersionedData& data = state->data;
   if (mutation.type == MutationType::set_value) {
-    data.set(version, mutation.param1, mutation.param2);
-    state->watches.changed(single_key_range(mutation.param1), version);
+    KeyRange changed = single_key_range(mutation.param1);
+    data.set(version, std::move(mutation.param1), std::move(mutation.param2));
+    state->watches.changed(changed, version);
   } else if (mutation.type == MutationType::clear_range) {
     data.clear_range(version, KeyRange{mutation.param1, mutation.param2});
     state->watches.changed(KeyRange{mutation.param1, mutation.param2}, version);

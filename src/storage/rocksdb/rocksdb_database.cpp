@@ -1,5 +1,6 @@
 #include "storage/rocksdb/rocksdb_database.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -8,6 +9,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/transaction_log.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "runtime/trace.h"
 #include "storage/rocksdb/rocksdb_knobs.h"
@@ -16,8 +18,33 @@
 namespace keel {
 namespace {
 
-rocksdb::Options make_options(const RocksDBKVStoreKnobs& knobs) {
+// Every rocksdb store of the process shares one block cache and one memtable budget, sized by
+// the first store opened: the knobs, within a quarter (cache) and an eighth (memtables) of the
+// process's memory budget when it has one.
+struct SharedMemory {
+  std::shared_ptr<rocksdb::Cache> block_cache;
+  std::shared_ptr<rocksdb::WriteBufferManager> memtables;  // null: no budget
+};
+
+const SharedMemory& shared_memory(const RocksDBKVStoreKnobs& knobs, int64_t memory_budget_bytes) {
+  static const SharedMemory shared = [&] {
+    double cache_bytes = knobs.block_cache_bytes;
+    SharedMemory made;
+    if (memory_budget_bytes > 0) {
+      const auto budget = static_cast<double>(memory_budget_bytes);
+      cache_bytes = std::min(cache_bytes, budget / 4);
+      made.memtables = std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(budget / 8));
+    }
+    made.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(cache_bytes));
+    return made;
+  }();
+  return shared;
+}
+
+rocksdb::Options make_options(const RocksDBKVStoreKnobs& knobs, int64_t memory_budget_bytes) {
+  const SharedMemory& shared = shared_memory(knobs, memory_budget_bytes);
   rocksdb::Options options;
+  options.write_buffer_manager = shared.memtables;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.paranoid_checks = true;  // stop on corruption found in the WAL, MANIFEST or SSTs
@@ -26,7 +53,9 @@ rocksdb::Options make_options(const RocksDBKVStoreKnobs& knobs) {
   // else fails the open: point-in-time recovery would instead silently drop every commit after
   // the damage, acknowledged ones included (docs/storage_engines.md).
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
-  options.write_buffer_size = static_cast<size_t>(knobs.write_buffer_bytes);
+  double write_buffer_bytes = knobs.write_buffer_bytes;
+  if (memory_budget_bytes > 0) write_buffer_bytes = std::min(write_buffer_bytes, static_cast<double>(memory_budget_bytes) / 16);
+  options.write_buffer_size = static_cast<size_t>(write_buffer_bytes);
   options.level_compaction_dynamic_level_bytes = true;  // bounds space amplification near 1.1
   options.bytes_per_sync = 1 << 20;                     // smooth out flush and compaction writes
   options.max_log_file_size = 16 << 20;                 // RocksDB's LOG (text) files, bounded
@@ -34,7 +63,7 @@ rocksdb::Options make_options(const RocksDBKVStoreKnobs& knobs) {
   options.statistics = rocksdb::CreateDBStatistics();
 
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(knobs.block_cache_bytes));
+  table.block_cache = shared.block_cache;
   if (knobs.bloom_bits_per_key > 0) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(knobs.bloom_bits_per_key));
   // Index and filter blocks live in the block cache (bounded memory for data sets beyond RAM);
   // level 0's stay pinned since every read consults them.
@@ -82,12 +111,13 @@ Error rocksdb_error(const rocksdb::Status& status) {
   return Error(errc::io_error);
 }
 
-rocksdb::Status RocksDBDatabase::open(const std::string& directory, std::shared_ptr<RocksDBDatabase>* opened) {
+rocksdb::Status RocksDBDatabase::open(const std::string& directory, int64_t memory_budget_bytes,
+                                      std::shared_ptr<RocksDBDatabase>* opened) {
   std::error_code created;
   std::filesystem::create_directories(directory, created);
   if (created) return rocksdb::Status::IOError("cannot create " + directory + ": " + created.message());
 
-  const rocksdb::Options options = make_options(rocksdb_kv_store_knobs());
+  const rocksdb::Options options = make_options(rocksdb_kv_store_knobs(), memory_budget_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families{
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
       {rocksdb_meta_column_family, rocksdb::ColumnFamilyOptions(options)}};

@@ -45,7 +45,10 @@ Error rocksdb_error(const rocksdb::Status& status);
 class RocksDBDatabase : public std::enable_shared_from_this<RocksDBDatabase> {
  public:
   // Opens (creating if missing) the database in `directory`. Blocking: call on the pool.
-  static rocksdb::Status open(const std::string& directory, std::shared_ptr<RocksDBDatabase>* opened);
+  // `memory_budget_bytes`: the process's (0: none), which bounds the caches it shares with the
+  // process's other stores.
+  static rocksdb::Status open(const std::string& directory, int64_t memory_budget_bytes,
+                              std::shared_ptr<RocksDBDatabase>* opened);
   ~RocksDBDatabase();  // releases retired snapshots, closes the database
   RocksDBDatabase(const RocksDBDatabase&) = delete;
   RocksDBDatabase& operator=(const RocksDBDatabase&) = delete;

@@ -303,8 +303,9 @@ Future<std::unique_ptr<IKeyValueStore>> open_rocksdb_kv_store(std::string direct
     throw Error(errc::invalid_option_value);
   }
   auto opened = std::make_shared<OpenedDatabase>();
-  std::function<rocksdb::Status()> work = [directory, opened] {
-    rocksdb::Status status = RocksDBDatabase::open(directory, &opened->database);
+  const int64_t memory_budget_bytes = world().process_memory().budget_bytes;
+  std::function<rocksdb::Status()> work = [directory, opened, memory_budget_bytes] {
+    rocksdb::Status status = RocksDBDatabase::open(directory, memory_budget_bytes, &opened->database);
     if (status.ok()) status = read_logical_bytes(*opened->database, &opened->logical_bytes);
     if (!status.ok()) {
       opened->database.reset();  // closes it here, on the pool

@@ -1,0 +1,114 @@
+#include "world/process_memory.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace keel {
+namespace {
+
+// The first number on the line of `file` that starts with `label`, or -1.
+int64_t labeled_number(const std::string& file, const std::string& label) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(label, 0) != 0) continue;
+    std::istringstream fields(line.substr(label.size()));
+    int64_t value = -1;
+    fields >> value;
+    return value;
+  }
+  return -1;
+}
+
+// The number a cgroup file holds, or -1 ("max", missing, unreadable).
+int64_t cgroup_number(const std::string& file) {
+  std::ifstream in(file);
+  std::string text;
+  if (!(in >> text) || text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return -1;
+  try {
+    return std::stoll(text);
+  } catch (...) {
+    return -1;
+  }
+}
+
+// The tightest limit in `file_name` along the cgroup path (a parent's limit binds its children).
+int64_t tightest_limit(const std::string& root, std::string path, const std::string& file_name) {
+  int64_t limit = -1;
+  while (true) {
+    const int64_t here = cgroup_number(root + path + "/" + file_name);
+    // cgroup v1 reports "no limit" as a page-rounded INT64_MAX.
+    if (here > 0 && here < (int64_t{1} << 60)) limit = limit < 0 ? here : std::min(limit, here);
+    if (path.empty() || path == "/") return limit;
+    path = path.substr(0, path.rfind('/'));
+  }
+}
+
+int64_t cgroup_limit_bytes() {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  int64_t limit = -1;
+  while (std::getline(in, line)) {
+    // "0::/path" (v2) or "N:memory:/path" (v1; controllers may be listed together).
+    const size_t first = line.find(':');
+    const size_t second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const std::string path = line.substr(second + 1);
+    int64_t here = -1;
+    if (controllers.empty()) {
+      here = tightest_limit("/sys/fs/cgroup", path, "memory.max");
+    } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
+      here = tightest_limit("/sys/fs/cgroup/memory", path, "memory.limit_in_bytes");
+    }
+    if (here > 0) limit = limit < 0 ? here : std::min(limit, here);
+  }
+  return limit;
+}
+
+}  // namespace
+
+int64_t detect_memory_limit_bytes() {
+  const int64_t ram_kib = labeled_number("/proc/meminfo", "MemTotal:");
+  const int64_t ram = ram_kib > 0 ? ram_kib * 1024 : -1;
+  const int64_t cgroup = cgroup_limit_bytes();
+  if (ram < 0) return std::max<int64_t>(cgroup, 0);
+  return cgroup > 0 ? std::min(ram, cgroup) : ram;
+}
+
+int64_t resident_anonymous_bytes() {
+  const int64_t kib = labeled_number("/proc/self/status", "RssAnon:");
+  return kib > 0 ? kib * 1024 : 0;
+}
+
+void release_free_heap() { malloc_trim(0); }
+
+std::optional<int64_t> parse_byte_size(const std::string& text) {
+  size_t used = 0;
+  double number = 0;
+  try {
+    number = std::stod(text, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(used);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double scale = 1;
+  if (!unit.empty() && unit != "B") {
+    const std::string prefixes = "KMGT";
+    const size_t power = prefixes.find(unit[0]);
+    const std::string rest = unit.substr(1);
+    if (power == std::string::npos || !(rest.empty() || rest == "B" || rest == "IB")) return std::nullopt;
+    scale = std::pow(1024.0, static_cast<double>(power + 1));
+  }
+  const double bytes = number * scale;
+  if (!std::isfinite(bytes) || bytes < 1 || bytes > 9e18) return std::nullopt;
+  return static_cast<int64_t>(bytes);
+}
+
+}  // namespace keel

@@ -1,0 +1,26 @@
+// Memory facts of this (real, Linux) process: how much it may use and how much it holds.
+// Used by RealWorld::process_memory() and `keel server --memory`; never in simulation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace keel {
+
+// The memory this process may use: the smaller of its memory cgroup's limit (v2 memory.max or
+// v1 memory.limit_in_bytes, the tightest along its path) and the machine's RAM; 0 if neither
+// can be read.
+int64_t detect_memory_limit_bytes();
+
+// Resident anonymous memory (RssAnon of /proc/self/status), in bytes; 0 if unreadable.
+int64_t resident_anonymous_bytes();
+
+// Gives the allocator's free heap pages back to the kernel (malloc_trim).
+void release_free_heap();
+
+// "512MiB", "2G", "1.5GiB", "100000000": bytes (K, M, G, T are powers of 1024, with or without
+// "iB"/"B"); nullopt when not a positive size.
+std::optional<int64_t> parse_byte_size(const std::string& text);
+
+}  // namespace keel
