@@ -11,11 +11,13 @@ void VersionedData::advance_to(Version version) {
   latest_ = version;
 }
 
-void VersionedData::set(Version version, const Key& key, const Value& value) {
+void VersionedData::set(Version version, Key key, Value value) {
   KEEL_ASSERT(version > oldest_ && version >= latest_);
-  writes_[key].push_back(Write{version, next_sequence_++, value});
-  log_.push_back(Logged{version, Mutation{MutationType::set_value, key, value}});
-  bytes_ += key.size() + value.size();
+  const size_t bytes = key.size() + value.size();
+  const auto node = writes_.try_emplace(std::move(key)).first;
+  node->second.push_back(Write{version, next_sequence_++, std::move(value)});
+  log_.push_back(Logged{version, node, bytes});
+  bytes_ += bytes;
   latest_ = version;
 }
 
@@ -23,7 +25,7 @@ void VersionedData::clear_range(Version version, const KeyRange& range) {
   KEEL_ASSERT(version > oldest_ && version >= latest_);
   if (range.empty()) return;
   clears_.push_back(Clear{version, next_sequence_++, range});
-  log_.push_back(Logged{version, Mutation{MutationType::clear_range, range.begin, range.end}});
+  log_.push_back(Logged{version, writes_.end(), range.begin.size() + range.end.size()});
   bytes_ += range.begin.size() + range.end.size();
   latest_ = version;
 }
@@ -68,20 +70,26 @@ std::vector<Mutation> VersionedData::make_durable(Version version) {
   KEEL_ASSERT(version >= oldest_ && version <= latest_);
   std::vector<Mutation> mutations;
   while (!log_.empty() && log_.front().version <= version) {
-    Mutation& mutation = log_.front().mutation;
-    if (mutation.type == MutationType::set_value) {
-      auto it = writes_.find(mutation.param1);
-      KEEL_ASSERT(it != writes_.end() && !it->second.empty());
-      it->second.erase(it->second.begin());
-      if (it->second.empty()) writes_.erase(it);
+    const Logged& logged = log_.front();
+    if (logged.set == writes_.end()) {
+      KEEL_ASSERT(!clears_.empty() && clears_.front().version == logged.version);
+      KeyRange& range = clears_.front().range;
+      mutations.push_back(Mutation{MutationType::clear_range, std::move(range.begin), std::move(range.end)});
+      clears_.pop_front();
+    } else {
+      std::vector<Write>& writes = logged.set->second;
+      KEEL_ASSERT(!writes.empty() && writes.front().version == logged.version && writes.front().value);
+      Value value = std::move(*writes.front().value);
+      writes.erase(writes.begin());
+      if (writes.empty()) {
+        mutations.push_back(Mutation{MutationType::set_value, std::move(writes_.extract(logged.set).key()), std::move(value)});
+      } else {
+        mutations.push_back(Mutation{MutationType::set_value, logged.set->first, std::move(value)});
+      }
     }
-    bytes_ -= mutation.param1.size() + mutation.param2.size();
-    mutations.push_back(std::move(mutation));
+    bytes_ -= logged.bytes;
     log_.pop_front();
   }
-  clears_.erase(std::remove_if(clears_.begin(), clears_.end(),
-                               [version](const Clear& clear) { return clear.version <= version; }),
-                clears_.end());
   oldest_ = version;
   return mutations;
 }
@@ -91,10 +99,9 @@ Version VersionedData::durable_step(Version target, size_t bytes_max) const {
   Version taken = oldest_;  // the newest version whose writes are counted
   for (const Logged& logged : log_) {
     if (logged.version > target) break;
-    const size_t size = logged.mutation.param1.size() + logged.mutation.param2.size();
     // A version's writes go together: stop only where a new version begins.
-    if (bytes > 0 && bytes + size > bytes_max && logged.version > taken) return logged.version - 1;
-    bytes += size;
+    if (bytes > 0 && bytes + logged.bytes > bytes_max && logged.version > taken) return logged.version - 1;
+    bytes += logged.bytes;
     taken = logged.version;
   }
   return target;
@@ -106,18 +113,16 @@ void VersionedData::rollback(Version version) {
   // newest entry of its key (a set) or the newest clear.
   while (!log_.empty() && log_.back().version > version) {
     const Logged& logged = log_.back();
-    const Mutation& mutation = logged.mutation;
-    if (mutation.type == MutationType::set_value) {
-      auto it = writes_.find(mutation.param1);
-      KEEL_ASSERT(it != writes_.end() && !it->second.empty() && it->second.back().version == logged.version);
-      it->second.pop_back();
-      if (it->second.empty()) writes_.erase(it);
-    } else {
+    if (logged.set == writes_.end()) {
       KEEL_ASSERT(!clears_.empty() && clears_.back().version == logged.version);
-      KEEL_ASSERT(clears_.back().range == (KeyRange{mutation.param1, mutation.param2}));
       clears_.pop_back();
+    } else {
+      std::vector<Write>& writes = logged.set->second;
+      KEEL_ASSERT(!writes.empty() && writes.back().version == logged.version);
+      writes.pop_back();
+      if (writes.empty()) writes_.erase(logged.set);
     }
-    bytes_ -= mutation.param1.size() + mutation.param2.size();
+    bytes_ -= logged.bytes;
     log_.pop_back();
   }
   latest_ = version;

@@ -29,7 +29,7 @@ class VersionedData {
   // Marks `version` as applied (every write at or below it has arrived).
   void advance_to(Version version);
 
-  void set(Version version, const Key& key, const Value& value);
+  void set(Version version, Key key, Value value);
   void clear_range(Version version, const KeyRange& range);
 
   // What the window says about `key` at `version`: nullopt if nothing (ask the engine),
@@ -66,16 +66,22 @@ class VersionedData {
     uint64_t sequence;
     KeyRange range;
   };
+  using Writes = std::map<Key, std::vector<Write>>;
+  // One write in arrival order. Keys and values are held once, in writes_ and clears_: a set's
+  // entry points at its key's node (the oldest logged set of a key is its first Write, the
+  // newest its last) and a clear's entry is the oldest or newest clear (clears_ is in the same
+  // order). A node is erased only when its last Write goes, with its last entry.
   struct Logged {
     Version version;
-    Mutation mutation;
+    Writes::iterator set;  // writes_.end() for a clear
+    size_t bytes;          // key and value bytes
   };
 
   Version oldest_;
   Version latest_;
-  std::map<Key, std::vector<Write>> writes_;         // newest last, per key
-  std::vector<Clear> clears_;                         // in version order
-  std::deque<Logged> log_;                            // every write, in order, for the engine
+  Writes writes_;            // newest last, per key
+  std::deque<Clear> clears_;  // in version order
+  std::deque<Logged> log_;    // every write, in order, for the engine
   size_t bytes_ = 0;
   uint64_t next_sequence_ = 0;
 };

@@ -51,9 +51,10 @@ size_t replay_segment(TLogState& state, const std::string& data, bool last_segme
       TraceEvent(Severity::error, "TLogCorrupt").detail("Path", path).detail("Offset", offset);
       throw Error(errc::checksum_failed);
     }
-    const auto record = deserialize_from_string<TLogRecord>(frame.message);
-    index_record(state, record);
-    state.segments.back().last_version = record.version;
+    auto record = deserialize_from_string<TLogRecord>(frame.message);
+    const Version version = record.version;
+    index_record(state, std::move(record));
+    state.segments.back().last_version = version;
   }
   return data.size();
 }
@@ -183,9 +184,9 @@ Future<Void> roll_segment_if_full(TLogState* state, Version version) {
 Future<Void> write_records(TLogState* state, std::vector<TLogRecord> records) {
   KEEL_ASSERT(!records.empty() && state->file != nullptr);
   std::string bytes;
-  for (const TLogRecord& record : records) {
+  for (TLogRecord& record : records) {
     encode_frame(static_cast<uint64_t>(record.version), serialize_to_string(record), bytes);
-    index_record(*state, record);
+    index_record(*state, std::move(record));
   }
   const Version last = records.back().version;
   state->segments.back().last_version = last;

@@ -20,7 +20,7 @@ std::deque<VersionedMutations>::const_iterator first_at_or_after(const std::dequ
 
 }  // namespace
 
-void index_record(TLogState& state, const TLogRecord& record) {
+void index_record(TLogState& state, TLogRecord record) {
   KEEL_ASSERT(record.version >= record.prev_version);
   if (!state.has_records) {
     // The first record this log holds: older segments may have been popped and deleted.
@@ -31,8 +31,10 @@ void index_record(TLogState& state, const TLogRecord& record) {
   KEEL_ASSERT(record.generation == state.generation);
   KEEL_ASSERT(record.prev_version == state.last_version);
   std::map<Tag, std::vector<Mutation>> split;
-  for (const TaggedMutation& tagged : record.mutations) {
-    for (Tag tag : tagged.tags) split[tag].push_back(tagged.mutation);
+  for (TaggedMutation& tagged : record.mutations) {
+    // A copy per tag but the last, which takes the mutation itself.
+    for (size_t i = 0; i + 1 < tagged.tags.size(); ++i) split[tagged.tags[i]].push_back(tagged.mutation);
+    if (!tagged.tags.empty()) split[tagged.tags.back()].push_back(std::move(tagged.mutation));
   }
   for (auto& [tag, mutations] : split) {
     if (state.popped[tag] >= record.version) continue;

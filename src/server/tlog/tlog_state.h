@@ -56,8 +56,9 @@ struct TLogState {
   std::map<Version, TLogCommitRequest> waiting_commits;  // by prev_version, until the chain reaches them
 };
 
-// Adds a record's mutations to the index. Records come in chain order, all of one generation.
-void index_record(TLogState& state, const TLogRecord& record);
+// Adds a record's mutations to the index (moved there). Records come in chain order, all of one
+// generation.
+void index_record(TLogState& state, TLogRecord record);
 
 // Drops a tag's versions up to `up_to`.
 void pop_tag(TLogState& state, Tag tag, Version up_to);
