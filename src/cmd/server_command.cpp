@@ -195,6 +195,7 @@ int serve(const ServerOptions& options) {
   // A server outlives whoever reads its output (a launcher that read the first line and closed
   // the pipe): writing to a closed stdout must not kill it.
   std::signal(SIGPIPE, SIG_IGN);
+  limit_heap_arenas();
   std::filesystem::create_directories(options.data);
   DataLock lock(options.data);
   std::FILE* trace = std::fopen((options.data + "/trace.jsonl").c_str(), "a");

@@ -88,6 +88,8 @@ int64_t resident_anonymous_bytes() {
 
 void release_free_heap() { malloc_trim(0); }
 
+void limit_heap_arenas() { mallopt(M_ARENA_MAX, 2); }
+
 std::optional<int64_t> parse_byte_size(const std::string& text) {
   size_t used = 0;
   double number = 0;

@@ -19,6 +19,12 @@ int64_t resident_anonymous_bytes();
 // Gives the allocator's free heap pages back to the kernel (malloc_trim).
 void release_free_heap();
 
+// Makes every thread allocate from at most two heap arenas (glibc makes up to 8 per core). Call
+// before threads start. The engines' threads free what the event loop allocated and the other
+// way round; with an arena per thread, memory freed in one arena cannot serve another's
+// allocations, and the process held a third more for the same data (a 10 M-key load).
+void limit_heap_arenas();
+
 // "512MiB", "2G", "1.5GiB", "100000000": bytes (K, M, G, T are powers of 1024, with or without
 // "iB"/"B"); nullopt when not a positive size.
 std::optional<int64_t> parse_byte_size(const std::string& text);

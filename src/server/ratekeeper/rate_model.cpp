@@ -42,6 +42,10 @@ void RateModel::add_poll(double now, const std::vector<StorageQueueSample>& samp
       const double input = durable + static_cast<double>(sample.window_bytes - rates.window_bytes);
       rates.durable.add(durable / elapsed, weight);
       rates.input.add(std::max(0.0, input) / elapsed, weight);
+      if (sample.memory_used_bytes > 0 && rates.memory_used_bytes > 0) {
+        rates.memory_growth.add(static_cast<double>(sample.memory_used_bytes - rates.memory_used_bytes) / elapsed,
+                                weight);
+      }
     }
     if (sample.reachable) {
       rates.window_bytes = sample.window_bytes;
@@ -87,11 +91,16 @@ void RateModel::limit_by_memory(Tag tag, const ServerRates& server, double* limi
   const auto used = static_cast<double>(server.memory_used_bytes);
   const double target = budget * settings_.memory_target_fraction;
   const double spring = std::max(budget * settings_.memory_spring_fraction, 1.0);
-  if (used < target - spring) return;
-  const double factor = std::clamp((target - used) / spring, 0.0, 1.0);
+  const double growth = server.memory_growth.value;
+  // Growing so fast that another window length of it would pass the target: slowed so it fits.
+  const bool growing_too_fast = growth * settings_.window_seconds > target - used;
+  if (used < target - spring && !growing_too_fast) return;
+  double factor = std::clamp((target - used) / spring, 0.0, 1.0);
+  if (growing_too_fast) factor = std::min(factor, std::max(0.0, target - used) / (growth * settings_.window_seconds));
   lower(limit, released_rate_.value * factor,
-        fmt::format("storage server {}: process memory {:.0f} MiB (target {:.0f} MiB of a {:.0f} MiB budget)", tag,
-                    used / (1024 * 1024), target / (1024 * 1024), budget / (1024 * 1024)));
+        fmt::format("storage server {}: process memory {:.0f} MiB, {:+.0f} MiB/s (target {:.0f} MiB of a {:.0f} MiB "
+                    "budget)",
+                    tag, used / (1024 * 1024), growth / (1024 * 1024), target / (1024 * 1024), budget / (1024 * 1024)));
 }
 
 // The worst server sets the limit; never below the minimum.

@@ -15,9 +15,11 @@
 //
 // A server also reports its process's memory (resident anonymous bytes) and budget. Everything
 // that holds the last seconds of writes (MVCC window, logs, conflict sets, engine batches)
-// grows with the rate, so above memory_target - memory_spring of the budget the rate is held at
-// the released rate x (target - used) / spring: held at the spring's start, down to the minimum
-// at the target.
+// grows with the rate, and goes on growing for a window length after the rate rises: above
+// memory_target - memory_spring of the budget the limit is the released rate times the lesser
+// of (target - used) / spring (held at the spring's start, the minimum at the target) and
+// (target - used) / (growth per second x window_seconds) (what keeps the growth of the next
+// window within what is left).
 #pragma once
 
 #include <cstdint>
@@ -76,6 +78,7 @@ class RateModel {
     double pull_lag_seconds = 0;
     int64_t memory_used_bytes = 0;
     int64_t memory_budget_bytes = 0;
+    Smoothed memory_growth;  // bytes per second, negative when shrinking
     Smoothed input;    // bytes per second entering the window
     Smoothed durable;  // bytes per second the engine takes
   };

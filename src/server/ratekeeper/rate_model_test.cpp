@@ -96,6 +96,33 @@ TEST(RateModel, AProcessNearItsMemoryBudgetLowersTheRate) {
   EXPECT_LT(no_budget.status().transactions_per_second_limit, 0);
 }
 
+TEST(RateModel, MemoryStillGrowingIsSlowedSoTheNextWindowFitsWhatIsLeft) {
+  // From 570 to 620 MiB in 1 s: 50 MiB/s for the next 5 s would need 250 MiB; 80 are left below
+  // the 700 MiB target, so the limit is 1000 x 80 / 250 (the spring alone would allow 0.8).
+  RateModel model(settings());
+  model.add_poll(0, {with_memory(sample(1, 1, 0), 570, 1000)});
+  model.add_released(1000);
+  model.add_poll(1, {with_memory(sample(1, 1, 1), 620, 1000)});
+  EXPECT_NEAR(model.status().transactions_per_second_limit, 1000 * 80.0 / 250, 1e-6);
+
+  // Growing below the spring: 100 to 300 MiB in 1 s, 1000 MiB more in the next 5 s at that
+  // rate, 400 left: limited to 40%.
+  RateModel early(settings());
+  early.add_poll(0, {with_memory(sample(1, 1, 0), 100, 1000)});
+  early.add_released(1000);
+  early.add_poll(1, {with_memory(sample(1, 1, 1), 300, 1000)});
+  EXPECT_NEAR(early.status().transactions_per_second_limit, 400, 1e-6);
+  EXPECT_NE(early.status().limited_by.find("process memory 300 MiB, +200 MiB/s"), std::string::npos)
+      << early.status().limited_by;
+
+  // Shrinking memory: the spring alone.
+  RateModel shrinking(settings());
+  shrinking.add_poll(0, {with_memory(sample(1, 1, 0), 670, 1000)});
+  shrinking.add_released(1000);
+  shrinking.add_poll(1, {with_memory(sample(1, 1, 1), 620, 1000)});
+  EXPECT_NEAR(shrinking.status().transactions_per_second_limit, 800, 1e-6);
+}
+
 TEST(RateModel, TheLowerOfTheWindowAndMemoryLimitsHolds) {
   RateModel model(settings());
   model.add_poll(0, {with_memory(sample(1, 100, 0), 650, 1000)});
@@ -103,7 +130,7 @@ TEST(RateModel, TheLowerOfTheWindowAndMemoryLimitsHolds) {
   model.add_poll(1, {with_memory(sample(1, 100, 10), 650, 1000)});
   // Window: 2000 x 10 / 10 = 2000; memory: 2000 x 0.5 = 1000.
   EXPECT_NEAR(model.status().transactions_per_second_limit, 1000, 1e-6);
-  EXPECT_NE(model.status().limited_by.find("process memory 650 MiB (target 700 MiB of a 1000 MiB budget)"),
+  EXPECT_NE(model.status().limited_by.find("process memory 650 MiB, +0 MiB/s (target 700 MiB of a 1000 MiB budget)"),
             std::string::npos)
       << model.status().limited_by;
 }

@@ -19,8 +19,8 @@ namespace keel {
 namespace {
 
 // Every rocksdb store of the process shares one block cache and one memtable budget, sized by
-// the first store opened: the knobs, within a quarter (cache) and an eighth (memtables) of the
-// process's memory budget when it has one.
+// the first store opened: the knobs, within a quarter (cache) and a sixteenth (all memtables) of
+// the process's memory budget when it has one.
 struct SharedMemory {
   std::shared_ptr<rocksdb::Cache> block_cache;
   std::shared_ptr<rocksdb::WriteBufferManager> memtables;  // null: no budget
@@ -33,7 +33,7 @@ const SharedMemory& shared_memory(const RocksDBKVStoreKnobs& knobs, int64_t memo
     if (memory_budget_bytes > 0) {
       const auto budget = static_cast<double>(memory_budget_bytes);
       cache_bytes = std::min(cache_bytes, budget / 4);
-      made.memtables = std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(budget / 8));
+      made.memtables = std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(budget / 16));
     }
     made.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(cache_bytes));
     return made;
@@ -54,7 +54,7 @@ rocksdb::Options make_options(const RocksDBKVStoreKnobs& knobs, int64_t memory_b
   // the damage, acknowledged ones included (docs/storage_engines.md).
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   double write_buffer_bytes = knobs.write_buffer_bytes;
-  if (memory_budget_bytes > 0) write_buffer_bytes = std::min(write_buffer_bytes, static_cast<double>(memory_budget_bytes) / 16);
+  if (memory_budget_bytes > 0) write_buffer_bytes = std::min(write_buffer_bytes, static_cast<double>(memory_budget_bytes) / 32);
   options.write_buffer_size = static_cast<size_t>(write_buffer_bytes);
   options.level_compaction_dynamic_level_bytes = true;  // bounds space amplification near 1.1
   options.bytes_per_sync = 1 << 20;                     // smooth out flush and compaction writes
