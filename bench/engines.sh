@@ -23,10 +23,10 @@
 # disk. By default the load runs uncapped; after it the script stops the server, evicts its files
 # from the page cache (posix_fadvise DONTNEED, those files only), and restarts it in the cgroup
 # on the same data. With --load-capped the server runs in the cgroup from the start, load
-# included: the ratekeeper must then hold the storage servers' backlog (MVCC window, and the
-# tlog's unpopped data) within the cap when the engine falls behind; pass its target with
-# --server-knob ratekeeper_storage_window_target_bytes=N (--server-knob NAME=VALUE is given to
-# every server as --knob; repeatable). systemd-run --scope needs systemd as PID 1, which this
+# included: it takes the cgroup's limit as its memory budget, which sizes rocksdb's caches, and
+# the ratekeeper holds its memory within it by slowing the load (docs/storage_engines.md, "Memory
+# budget"). --server-knob NAME=VALUE is given to every server as --knob (repeatable), e.g.
+# ratekeeper_storage_window_target_bytes=N. systemd-run --scope needs systemd as PID 1, which this
 # container does not have, so the script creates a cgroup v1 memory group under its own
 # (/sys/fs/cgroup/memory/...) or a cgroup v2 child (memory.max) where that is the hierarchy. The
 # memory engine keeps everything in RAM and is skipped in a capped run.

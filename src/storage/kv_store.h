@@ -13,6 +13,8 @@
 //   `bytes_limit` bytes, at least one pair when any) in order, or in reverse order if `reverse`.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +52,9 @@ class IKeyValueStore {
   virtual int64_t logical_bytes() const = 0;
   virtual int64_t disk_bytes() const = 0;
   virtual EngineMetrics metrics() const { return {}; }
+  // The most key and value bytes one commit should carry, for callers that can split their
+  // writes over several commits (a storage server catching up); more still works.
+  virtual size_t preferred_commit_bytes() const { return SIZE_MAX; }
   // A consistent copy of the last completed commit (so of the durable version the caller
   // committed with it) in `directory`, openable as the same engine; for backups. Engines that
   // cannot make one fail with client_invalid_operation.

@@ -429,7 +429,8 @@ Future<Void> make_durable(StorageState* state) {
     const Version window_end = std::min(state->data.latest_version() - mvcc_window_versions, state->known_committed);
     behind = false;
     if (window_end <= state->data.oldest_version()) continue;
-    const auto batch_bytes = static_cast<size_t>(storage_server_knobs().storage_durable_batch_bytes);
+    const size_t batch_bytes = std::min(static_cast<size_t>(storage_server_knobs().storage_durable_batch_bytes),
+                                        state->engine->preferred_commit_bytes());
     const Version target = state->data.durable_step(window_end, batch_bytes);
     behind = target < window_end;
     for (Mutation& mutation : state->data.make_durable(target)) {

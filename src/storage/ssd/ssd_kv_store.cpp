@@ -60,6 +60,7 @@ class SsdKVStore final : public IKeyValueStore {
 
   int64_t logical_bytes() const override { return logical_bytes_; }
   int64_t disk_bytes() const override { return disk_bytes_; }
+  size_t preferred_commit_bytes() const override { return static_cast<size_t>(ssd_kv_store_knobs().commit_bytes); }
   EngineMetrics metrics() const override {
     EngineMetrics metrics;
     metrics.logical_bytes_written = logical_bytes_written_;
