@@ -19,6 +19,9 @@ namespace {
 
 // How long a peek waits for new data before answering with nothing.
 constexpr double peek_wait_seconds = 1.0;
+// About how many key and value bytes one peek reply carries: a storage server far behind catches
+// up in replies of this size, not one reply (and its copies) as large as its backlog.
+constexpr size_t peek_reply_bytes_max = 2 << 20;
 
 // True when `info` shows a generation at least as new as the log's accepting commits without it:
 // nobody will lock, peek or seed from it again. (A log of a newer generation than `info` is being
@@ -158,7 +161,7 @@ Future<Void> answer_peek(TLogState* state, TLogPeekRequest request) {
     Future<std::optional<Void>> waited = timeout(more, peek_wait_seconds);
     co_await waited;
   }
-  request.reply.send(collect_peek(*state, request.tag, request.begin));
+  request.reply.send(collect_peek(*state, request.tag, request.begin, peek_reply_bytes_max));
   co_return Void{};
 }
 

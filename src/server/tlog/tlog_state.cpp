@@ -64,7 +64,7 @@ Version popped_everywhere(const TLogState& state) {
   return popped;
 }
 
-TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin) {
+TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin, size_t bytes_limit) {
   TLogPeekReply reply;
   const Version limit = state.durable.get();
   reply.end = limit + 1;
@@ -72,8 +72,14 @@ TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin) {
   auto found = state.by_tag.find(tag);
   if (found == state.by_tag.end()) return reply;
   const std::deque<VersionedMutations>& entries = found->second;
+  size_t bytes = 0;
   for (auto it = first_at_or_after(entries, begin); it != entries.end() && it->version <= limit; ++it) {
+    if (!reply.messages.empty() && bytes >= bytes_limit) {
+      reply.end = reply.messages.back().version + 1;  // the next reply starts after the last one sent
+      break;
+    }
     reply.messages.push_back(*it);
+    for (const Mutation& mutation : it->mutations) bytes += mutation.param1.size() + mutation.param2.size();
   }
   return reply;
 }

@@ -67,8 +67,9 @@ void pop_tag(TLogState& state, Tag tag, Version up_to);
 // are no longer needed.
 Version popped_everywhere(const TLogState& state);
 
-// A tag's durable versions from `begin` on.
-TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin);
+// A tag's durable versions from `begin` on, whole versions, stopping after the version that
+// reaches about `bytes_limit` key and value bytes (reply.end says where to continue).
+TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin, size_t bytes_limit);
 
 // Every indexed version in [begin, last] with its mutations of every tag, oldest first, stopping
 // at the version that brings the reply to `bytes_limit` (always at least one version). `last`

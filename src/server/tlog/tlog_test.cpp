@@ -402,6 +402,18 @@ TEST(TLogTest, RollsSegmentsDropsPoppedOnesAndReplays) {
 
 // A seed larger than a copy reply and a segment: many replies, segment rolls, and a replay of the
 // seeded records, the generation-start record and a commit after a restart.
+// Every version of `tag` below `end`, over as many peeks as it takes.
+Future<std::vector<Version>> peek_versions(TLogInterface log, Tag tag, Version end) {
+  std::vector<Version> versions;
+  for (Version begin = 0; begin < end;) {
+    TLogPeekReply reply = co_await peek(log, tag, begin);
+    for (const Version version : versions_of(reply)) versions.push_back(version);
+    EXPECT_GT(reply.end, begin);
+    begin = reply.end;
+  }
+  co_return versions;
+}
+
 TEST(TLogTest, SeedsManyVersionsAcrossSegments) {
   Cluster cluster(7);
   auto run_a = std::make_shared<LogRun>();
@@ -449,11 +461,12 @@ TEST(TLogTest, SeedsManyVersionsAcrossSegments) {
     TLogLockReply locked = co_await lock(log);
     EXPECT_EQ(locked.end, 51);
     EXPECT_EQ(locked.generation, 2u);
-    TLogPeekReply tag0 = co_await peek(log, 0, 0);
+    // 1 MiB values: a peek reply holds about 2 MiB, so it takes several.
+    std::vector<Version> tag0 = co_await peek_versions(log, 0, 51);
     const std::vector<Version> expected{12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 50};
-    EXPECT_EQ(versions_of(tag0), expected);
-    TLogPeekReply tag1 = co_await peek(log, 1, 0);
-    EXPECT_EQ(tag1.messages.size(), 20u);
+    EXPECT_EQ(tag0, expected);
+    std::vector<Version> tag1 = co_await peek_versions(log, 1, 51);
+    EXPECT_EQ(tag1.size(), 20u);
     co_return Void{};
   }));
 }
@@ -526,6 +539,36 @@ TEST(TLogTest, MergeTagsKeepsEachTagsOrder) {
   }
   EXPECT_EQ(split[1], odd1);
   EXPECT_EQ(split[2], odd2);
+}
+
+TEST(TLogTest, PeekRepliesStopAfterTheVersionThatReachesTheByteLimit) {
+  TLogState state;
+  Version previous = 0;
+  for (Version version : {10, 20, 30, 40}) {
+    TLogRecord record{1, previous, version, 0, {}};
+    record.mutations.push_back(TaggedMutation{{1}, set_key("k" + std::to_string(version), "123456789")});  // 12 bytes
+    record.mutations.push_back(TaggedMutation{{2}, set_key("other", "x")});
+    index_record(state, std::move(record));
+    previous = version;
+  }
+  state.durable.set(40);
+
+  TLogPeekReply all = collect_peek(state, 1, 0, 1000);
+  EXPECT_EQ(all.messages.size(), 4u);
+  EXPECT_EQ(all.end, 41);
+
+  TLogPeekReply first = collect_peek(state, 1, 0, 20);  // 12 bytes, then 24 >= 20: stop after 20
+  ASSERT_EQ(first.messages.size(), 2u);
+  EXPECT_EQ(first.messages.back().version, 20);
+  EXPECT_EQ(first.end, 21);
+  TLogPeekReply rest = collect_peek(state, 1, first.end, 20);
+  ASSERT_EQ(rest.messages.size(), 2u);
+  EXPECT_EQ(rest.messages.front().version, 30);
+  EXPECT_EQ(rest.end, 41);
+
+  TLogPeekReply one = collect_peek(state, 1, 0, 0);  // at least one version, whatever the limit
+  ASSERT_EQ(one.messages.size(), 1u);
+  EXPECT_EQ(one.end, 11);
 }
 
 }  // namespace
