@@ -419,9 +419,9 @@ Future<Void> pop_logs(StorageState* state, Version version) {
   co_return Void{};
 }
 
-// Moves versions older than the window (and committed on every log) into the engine.
 // Every durability interval, or at once while behind, moves the versions that left the MVCC
-// window into the engine, at most storage_durable_batch_bytes per commit.
+// window (and are committed on every log) into the engine, at most storage_durable_batch_bytes
+// (or what the engine prefers) per commit.
 Future<Void> make_durable(StorageState* state) {
   bool behind = false;
   while (true) {
