@@ -78,6 +78,7 @@ struct LmdbStore::Txn {
   LmdbStore* store;
   MDB_txn* txn = nullptr;
   Txn(LmdbStore& owner, bool write) : lock(owner.resize_), store(&owner) {
+    if (store->env_ == nullptr) store->fail_closed();
     store->fail(mdb_txn_begin(store->env_, nullptr, write ? 0 : MDB_RDONLY, &txn), "mdb_txn_begin");
   }
   ~Txn() {
@@ -118,6 +119,14 @@ void LmdbStore::fail(int rc, const char* call) {
   }
   const bool corrupt = rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH;
   throw Error(corrupt ? errc::checksum_failed : errc::io_error);
+}
+
+void LmdbStore::fail_closed() {
+  {
+    std::lock_guard<std::mutex> guard(failure_mutex_);
+    failure_ = fmt::format("the LMDB environment is closed: opening it again failed (in {})", directory_);
+  }
+  throw Error(errc::io_error);
 }
 
 void LmdbStore::fail_corrupt(const std::string& what) {
@@ -238,19 +247,15 @@ void LmdbStore::open() {
   struct stat info {};
   const bool exists = ::stat((directory + "/data.mdb").c_str(), &info) == 0;
   map_bytes_ = std::max<int64_t>(options.map_bytes_initial, exists ? 2 * static_cast<int64_t>(info.st_size) : 0);
-  fail(mdb_env_create(&env_), "mdb_env_create");
   try {
-    fail(mdb_env_set_maxdbs(env_, 2), "mdb_env_set_maxdbs");
-    fail(mdb_env_set_mapsize(env_, static_cast<size_t>(map_bytes_)), "mdb_env_set_mapsize");
-    // No read-ahead: point reads of a map larger than memory otherwise pull megabytes per
-    // lookup (bench/engines.sh measured 8.6 MiB read per point read under a 256 MiB cap).
-    fail(mdb_env_open(env_, directory.c_str(), MDB_NOTLS | MDB_NORDAHEAD, 0644), "mdb_env_open");
+    open_environment();
     KEEL_ASSERT(mdb_env_get_maxkeysize(env_) >= static_cast<int>(format::record_key_bytes_max));
     MDB_envinfo env_info{};
     MDB_stat env_stat{};
     fail(mdb_env_info(env_, &env_info), "mdb_env_info");
     fail(mdb_env_stat(env_, &env_stat), "mdb_env_stat");
     map_bytes_ = static_cast<int64_t>(env_info.me_mapsize);
+    page_bytes_ = static_cast<int64_t>(env_stat.ms_psize);
     const auto needed = static_cast<int64_t>((env_info.me_last_pgno + 1) * env_stat.ms_psize);
     if (file_bytes() < needed) {
       fail_corrupt(fmt::format("data file truncated: {} bytes, but its pages need {}", file_bytes(), needed));
@@ -267,6 +272,38 @@ void LmdbStore::open() {
   }
   opened_meta_ = meta_;
   opened_file_bytes_ = file_bytes();
+}
+
+void LmdbStore::open_environment() {
+  fail(mdb_env_create(&env_), "mdb_env_create");
+  fail(mdb_env_set_maxdbs(env_, 2), "mdb_env_set_maxdbs");
+  fail(mdb_env_set_mapsize(env_, static_cast<size_t>(map_bytes_)), "mdb_env_set_mapsize");
+  // No read-ahead: point reads of a map larger than memory otherwise pull megabytes per
+  // lookup (bench/engines.sh measured 8.6 MiB read per point read under a 256 MiB cap).
+  fail(mdb_env_open(env_, directory_.c_str(), MDB_NOTLS | MDB_NORDAHEAD, 0644), "mdb_env_open");
+}
+
+// LMDB keeps the buffer of every page a write transaction dirtied, for later transactions, until
+// the environment closes: one large commit would hold its peak for good. Closing and opening
+// again gives them back (the data stays in the page cache). Runs with no transaction open.
+void LmdbStore::reopen_environment() {
+  std::unique_lock<std::shared_mutex> exclusive(resize_);
+  mdb_env_close(std::exchange(env_, nullptr));
+  try {
+    open_environment();
+    MDB_txn* txn = nullptr;
+    fail(mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn), "mdb_txn_begin");
+    int rc = mdb_dbi_open(txn, format::data_database.data(), 0, &data_dbi_);
+    if (rc == MDB_SUCCESS) rc = mdb_dbi_open(txn, format::meta_database.data(), 0, &meta_dbi_);
+    if (rc != MDB_SUCCESS) {
+      mdb_txn_abort(txn);
+      fail(rc, "mdb_dbi_open");
+    }
+    fail(mdb_txn_commit(txn), "mdb_txn_commit");  // keeps the database handles
+  } catch (...) {
+    if (env_ != nullptr) mdb_env_close(std::exchange(env_, nullptr));
+    throw;
+  }
 }
 
 LmdbStore::~LmdbStore() {
@@ -378,6 +415,9 @@ class RecordWriter {
                std::function<void(const std::string&)> corrupt)
       : txn_(txn), dbi_(dbi), meta_(meta), check_(std::move(check)), corrupt_(std::move(corrupt)) {}
 
+  // Records put so far: each dirties at most one leaf page (and shares the pages above it).
+  int64_t records_stored() const { return records_stored_; }
+
   // Sets (or with nullopt clears) one user key.
   void write(const Key& key, const std::optional<Value>& value) {
     const std::string_view record_key = format::record_key(key);
@@ -446,11 +486,13 @@ class RecordWriter {
     const std::string record = format::encode_record(record_key, entries);
     MDB_val data = to_val(record);
     check_(mdb_put(txn_, dbi_, &key, &data, 0), "mdb_put");
+    ++records_stored_;
   }
 
   MDB_txn* txn_;
   unsigned dbi_;
   format::Meta& meta_;
+  int64_t records_stored_ = 0;
   std::function<void(int, const char*)> check_;
   std::function<void(const std::string&)> corrupt_;
 };
@@ -470,6 +512,7 @@ CommitStats LmdbStore::commit(const std::vector<const Overlay*>& oldest_first) {
 CommitStats LmdbStore::try_commit(const std::vector<const Overlay*>& oldest_first) {
   const int64_t written_before = thread_write_bytes();
   format::Meta meta = meta_;
+  int64_t records_stored = 0;
   {
     Txn txn(*this, true);
     RecordWriter writer(txn.txn, data_dbi_, meta, [this](int rc, const char* call) { fail(rc, call); },
@@ -485,6 +528,7 @@ CommitStats LmdbStore::try_commit(const std::vector<const Overlay*>& oldest_firs
     MDB_val data = to_val(meta_record);
     fail(mdb_put(txn.txn, meta_dbi_, &key, &data, 0), "mdb_put");
     txn.commit();
+    records_stored = writer.records_stored();
   }
   const int64_t written_after = thread_write_bytes();
   meta_ = meta;
@@ -492,6 +536,10 @@ CommitStats LmdbStore::try_commit(const std::vector<const Overlay*>& oldest_firs
   stats.meta = meta;
   if (written_before >= 0 && written_after >= written_before) stats.device_bytes_written = written_after - written_before;
   stats.file_bytes = file_bytes();
+  if (records_stored * page_bytes_ > options_.reopen_after_dirty_bytes) {
+    reopen_environment();
+    ++stats.environment_reopens;
+  }
   return stats;
 }
 

@@ -10,6 +10,11 @@
 // commit finds it full (MDB_MAP_FULL): the write transaction is aborted, the map grown, and the
 // whole commit applied again. The map is address space only: the file grows as pages are written.
 //
+// Memory: LMDB copies every page a write transaction dirties into a buffer of its own and keeps
+// those buffers for later transactions until the environment closes. A commit that may have
+// dirtied more than reopen_after_dirty_bytes closes and opens the environment after it (under the
+// same exclusive lock as a resize), so the peak of one large commit is not held for good.
+//
 // Errors (thrown as Error, with what went wrong kept for take_failure()): checksum_failed for
 // corrupt data (a record or the meta record does not verify, LMDB finds its pages inconsistent,
 // the file is shorter than LMDB's last page, keys out of order); io_error for everything else.
@@ -36,12 +41,17 @@ struct LmdbOptions {
   // Open verifies every record (checksums, order, counts against the meta record) when the
   // data file is at most this large.
   int64_t verify_bytes_max = int64_t{1} << 30;
+  // After a commit that may have dirtied more page bytes than this (a page per record put), the
+  // environment is closed and opened again: LMDB keeps the buffers of a write transaction's
+  // dirty pages until then, so a large commit would otherwise hold its peak memory for good.
+  int64_t reopen_after_dirty_bytes = int64_t{64} << 20;
 };
 
 struct CommitStats {
   ssd_format::Meta meta;              // after the commit
   int64_t device_bytes_written = -1;  // by this thread during the commit; -1 when unknown
   int64_t file_bytes = 0;
+  int environment_reopens = 0;  // 1 when the commit closed and opened the environment after it
 };
 
 class LmdbStore {
@@ -78,6 +88,9 @@ class LmdbStore {
   void fail(int rc, const char* call);  // throws
   [[noreturn]] void fail_corrupt(const std::string& what);
   void verify_all(MDB_txn* txn);
+  [[noreturn]] void fail_closed();
+  void open_environment();
+  void reopen_environment();
   void read_meta();
   void grow_map();
   CommitStats try_commit(const std::vector<const Overlay*>& oldest_first);
@@ -88,6 +101,7 @@ class LmdbStore {
   unsigned data_dbi_ = 0;
   unsigned meta_dbi_ = 0;
   std::atomic<int64_t> map_bytes_ = 0;
+  int64_t page_bytes_ = 4096;
   ssd_format::Meta meta_;  // as of the last commit; touched only by open and commit
   ssd_format::Meta opened_meta_;
   bool verified_at_open_ = false;

@@ -16,6 +16,10 @@ struct SsdKVStoreKnobs {
   // 116-byte pairs, 280 MiB for 8 MiB (with 8 MiB commits a 10 M-key load killed a server capped
   // at 512 MiB; with 1 MiB its memory stayed near 300 MiB).
   double commit_bytes = 1024.0 * 1024;
+  // LMDB keeps the buffers of the pages a write transaction dirtied until the environment
+  // closes; after a commit that may have dirtied more than this (a page per record), the engine
+  // closes and opens its environment to give them back (lmdb_store.h).
+  double reopen_after_dirty_bytes = 64.0 * 1024 * 1024;
 
   SsdKVStoreKnobs();
 };

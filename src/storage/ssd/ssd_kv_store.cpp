@@ -271,6 +271,7 @@ Future<std::unique_ptr<IKeyValueStore>> open_ssd_kv_store(std::string directory)
   ssd::LmdbOptions options;
   options.map_bytes_initial = static_cast<int64_t>(knobs.map_bytes_initial);
   options.verify_bytes_max = static_cast<int64_t>(knobs.verify_at_open_bytes_max);
+  options.reopen_after_dirty_bytes = static_cast<int64_t>(knobs.reopen_after_dirty_bytes);
   auto store = std::make_shared<LmdbStore>(directory, options);
   auto failure = std::make_shared<std::string>();
   auto work = [store, failure] {
