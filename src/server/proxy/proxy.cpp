@@ -16,7 +16,6 @@ namespace keel {
 namespace {
 
 constexpr size_t commit_batch_transactions_max = 1000;
-constexpr size_t commit_batch_bytes_max = 8 * 1024 * 1024;
 constexpr size_t grv_batch_requests_max = 10000;
 
 struct ProxyState {
@@ -266,7 +265,8 @@ Future<Void> serve_commits(ProxyState* state, FutureStream<CommitTransactionRequ
     std::vector<CommitTransactionRequest> batch;
     batch.push_back(co_await requests.next());
     size_t bytes = request_bytes(batch.back());
-    while (requests.queued() > 0 && batch.size() < commit_batch_transactions_max && bytes < commit_batch_bytes_max) {
+    const auto bytes_max = static_cast<size_t>(proxy_knobs().proxy_commit_batch_bytes_max);
+    while (requests.queued() > 0 && batch.size() < commit_batch_transactions_max && bytes < bytes_max) {
       batch.push_back(co_await requests.next());
       bytes += request_bytes(batch.back());
     }

@@ -1,5 +1,5 @@
-// Tunable settings of the proxy's side of admission control (randomized in simulation; see
-// runtime/knobs.h).
+// Tunable settings of the proxy: commit batching and its side of admission control (randomized
+// in simulation; see runtime/knobs.h).
 #pragma once
 
 namespace keel {
@@ -12,6 +12,11 @@ struct ProxyKnobs {
   double proxy_rate_lease_seconds = 2.0;
   // A limited proxy may start this much of its rate at once after being idle.
   double proxy_rate_burst_seconds = 0.1;
+  // A commit batch closes once its transactions hold this many bytes (one more transaction may
+  // pass it). The batch is one version, which a storage server makes durable in one engine
+  // commit however large: the ssd engine holds about 4 KiB of dirty pages per key it writes
+  // until that commit ends (36 MiB for 1 MiB of random 116-byte pairs).
+  double proxy_commit_batch_bytes_max = 1024.0 * 1024;
 
   ProxyKnobs();
 };
