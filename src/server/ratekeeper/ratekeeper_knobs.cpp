@@ -12,7 +12,7 @@ RatekeeperKnobs::RatekeeperKnobs() {
   registry.declare("ratekeeper_storage_window_spring_fraction", &ratekeeper_storage_window_spring_fraction, {0.05, 0.5});
   registry.declare("ratekeeper_memory_target_fraction", &ratekeeper_memory_target_fraction, {0.5, 0.9});
   registry.declare("ratekeeper_memory_spring_fraction", &ratekeeper_memory_spring_fraction, {0.05, 0.2});
-  registry.declare("ratekeeper_transactions_per_second_min", &ratekeeper_transactions_per_second_min, {1, 100});
+  registry.declare("ratekeeper_transactions_per_second_min", &ratekeeper_transactions_per_second_min, {10, 100});
   registry.declare("ratekeeper_smoothing_seconds", &ratekeeper_smoothing_seconds, {0.3, 3.0});
 }
 

@@ -17,8 +17,10 @@ struct RatekeeperKnobs {
   double ratekeeper_memory_target_fraction = 0.7;
   double ratekeeper_memory_spring_fraction = 0.1;
   // The lowest limit it sets (transactions per second, the whole cluster), so a cluster whose
-  // storage is stuck still runs small transactions.
-  double ratekeeper_transactions_per_second_min = 10;
+  // storage is stuck still runs small transactions. Low, as one transaction may carry 10 MB: at
+  // 10 per second, a load of 1,000-key transactions outran an ssd engine under a 512 MiB memory
+  // cap, held there by this minimum, until the process ran out of memory.
+  double ratekeeper_transactions_per_second_min = 1;
   // Time constant of the smoothed rates (released transactions, bytes in and made durable).
   double ratekeeper_smoothing_seconds = 1.0;
 
