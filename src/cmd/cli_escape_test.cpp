@@ -254,6 +254,28 @@ TEST(CliStatusTest, ShowsRolesAndStorageServers) {
   EXPECT_NE(text.find("Replication            - -\n"), std::string::npos) << text;  // not reported
 }
 
+TEST(CliStatusTest, ShowsEachStorageProcessMemoryOnce) {
+  ClusterStatus status;
+  StorageServerStatus server;
+  server.address = NetworkAddress::loopback(4501);
+  server.memory_used_bytes = 300'000'000;
+  server.memory_budget_bytes = 500'000'000;
+  StorageServerStatus same_process = server;
+  same_process.tag = 1;
+  StorageServerStatus no_budget = server;  // e.g. an older server that does not report memory
+  no_budget.address = NetworkAddress::loopback(4502);
+  no_budget.memory_budget_bytes = 0;
+  status.storage = {server, same_process, no_budget};
+  std::string text = format_cluster_status(status);
+  const std::string line = "  127.0.0.1:4501          300.0 MB of   500.0 MB (60%)\n";
+  ASSERT_NE(text.find("Memory (processes hosting storage servers):\n" + line), std::string::npos) << text;
+  EXPECT_EQ(text.find(line), text.rfind(line)) << text;
+  EXPECT_EQ(text.find("127.0.0.1:4502", text.find("Memory (")), std::string::npos) << text;
+  status.storage = {no_budget};
+  text = format_cluster_status(status);
+  EXPECT_EQ(text.find("Memory ("), std::string::npos) << text;
+}
+
 TEST(CliStatusTest, ShowsReplicationHealth) {
   ClusterStatus status;
   status.storage_replicas = 2;

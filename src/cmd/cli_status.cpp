@@ -1,6 +1,7 @@
 #include "cmd/cli_status.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -111,6 +112,24 @@ std::string format_replication(const ClusterStatus& status) {
                      count == 1 ? "" : "s", status.storage_replicas, status.replicas_reachable_min, shards);
 }
 
+// One line per process hosting storage servers: its resident memory against its budget.
+std::string format_memory(const std::vector<StorageServerStatus>& servers) {
+  std::string text;
+  std::set<std::string> listed;
+  for (const StorageServerStatus& server : servers) {
+    if (!server.reachable || server.memory_budget_bytes <= 0) continue;
+    const std::string address = server.address.to_string();
+    if (!listed.insert(address).second) continue;
+    text += fmt::format("  {:<21} {:>10} of {:>10} ({:.0f}%)\n", address, format_bytes(server.memory_used_bytes),
+                        format_bytes(server.memory_budget_bytes),
+                        100.0 * static_cast<double>(server.memory_used_bytes) /
+                            static_cast<double>(server.memory_budget_bytes));
+  }
+  if (text.empty()) return "";
+  return "\nMemory (processes hosting storage servers):\n" + text +
+         "  (resident anonymous memory of the process, and its budget: keel server --memory)\n";
+}
+
 std::string format_rate(const RateStatus& rate) {
   if (!rate.known) return "unknown (the ratekeeper did not answer)";
   const std::string started = fmt::format("{:.0f} transactions/s started", rate.released_per_second);
@@ -163,6 +182,7 @@ std::string format_cluster_status(const ClusterStatus& status) {
       "  (written: keys and values handed to the engine since the server started; device: bytes the engine\n"
       "   wrote to its files; write amp: device / written; space amp: disk / data; commit ms: mean and\n"
       "   max time of an engine commit)\n";
+  text += format_memory(status.storage);
   return text;
 }
 
