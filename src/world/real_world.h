@@ -41,6 +41,7 @@ class RealWorld final : public IWorld {
   // Above half the budget, also gives the heap's free pages back to the kernel (at most once a
   // second), so what is reported is what the process holds, not what its allocator kept.
   ProcessMemory process_memory() override;
+  int64_t memory_budget_bytes() const override { return memory_budget_bytes_; }
   void set_memory_budget(int64_t bytes) { memory_budget_bytes_ = bytes; }
 
   struct Impl;

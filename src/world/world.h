@@ -109,8 +109,10 @@ class IWorld {
   // `work` must touch nothing owned by the event loop.
   virtual Future<Void> run_blocking(std::function<void()> work) = 0;
 
-  // This process's memory and budget (docs/storage_engines.md, "Memory budget").
+  // This process's memory and budget (docs/storage_engines.md, "Memory budget"); the budget alone
+  // is cheap to ask for (0: none).
   virtual ProcessMemory process_memory() { return {}; }
+  virtual int64_t memory_budget_bytes() const { return 0; }
 
   std::shared_ptr<void>& local(LocalSlot slot) { return locals_[static_cast<int>(slot)]; }
 

@@ -3,6 +3,7 @@
 // seeded), serves it, and ends it when the cluster no longer lists it. See tlog.h.
 #include "server/tlog/tlog.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 #include <variant>
@@ -12,6 +13,7 @@
 #include "runtime/trace.h"
 #include "server/tlog/tlog_copy.h"
 #include "server/tlog/tlog_files.h"
+#include "server/tlog/tlog_knobs.h"
 #include "server/tlog/tlog_state.h"
 
 namespace keel {
@@ -60,6 +62,7 @@ Future<Void> sync_loop(TLogState* state) {
     Future<Void> synced = file->sync();
     co_await synced;
     state->durable.set(target);
+    spill_to(*state, tlog_spill_threshold_bytes(), target);
   }
 }
 
@@ -155,13 +158,42 @@ Future<Void> serve_confirm_running(TLogState* state, FutureStream<TLogConfirmRun
   }
 }
 
+// A peek of spilled versions: each record read back from the files, with the tag's mutations.
+Future<TLogPeekReply> read_spilled_peek(TLogState* state, Tag tag, std::vector<TagVersion> spilled) {
+  TLogPeekReply reply;
+  for (const TagVersion& version : spilled) {
+    Future<TLogRecord> read = read_record(state, version.record);
+    TLogRecord record = co_await read;
+    VersionedMutations message{version.version, {}};
+    for (TaggedMutation& tagged : record.mutations) {
+      if (std::find(tagged.tags.begin(), tagged.tags.end(), tag) != tagged.tags.end()) {
+        message.mutations.push_back(std::move(tagged.mutation));
+      }
+    }
+    if (record.version != version.version || message.mutations.empty()) throw Error(errc::checksum_failed);
+    reply.messages.push_back(std::move(message));
+  }
+  reply.end = spilled.back().version + 1;
+  reply.known_committed_version = state->known_committed;
+  co_return reply;
+}
+
 Future<Void> answer_peek(TLogState* state, TLogPeekRequest request) {
   if (state->durable.get() < request.begin) {
     Future<Void> more = state->durable.when_at_least(request.begin);
     Future<std::optional<Void>> waited = timeout(more, peek_wait_seconds);
     co_await waited;
   }
-  request.reply.send(collect_peek(*state, request.tag, request.begin, peek_reply_bytes_max));
+  std::vector<TagVersion> spilled = spilled_peek(*state, request.tag, request.begin, peek_reply_bytes_max);
+  if (spilled.empty()) {
+    request.reply.send(collect_peek(*state, request.tag, request.begin, peek_reply_bytes_max));
+    co_return Void{};
+  }
+  // A failed read fails this peek only (the storage server tries again), not the log.
+  Future<TLogPeekReply> read = read_spilled_peek(state, request.tag, std::move(spilled));
+  co_await ready(read);
+  if (read.is_error()) request.reply.send_error(read.error());
+  else request.reply.send(read.get());
   co_return Void{};
 }
 

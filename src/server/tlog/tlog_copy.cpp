@@ -7,6 +7,7 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "server/tlog/tlog_files.h"
+#include "server/tlog/tlog_knobs.h"
 
 namespace keel {
 namespace {
@@ -77,6 +78,27 @@ Future<Void> append_seed(TLogState* state, std::vector<TLogRecord> records) {
   co_return Void{};
 }
 
+// What collect_copy would answer for [begin, last], from the records in the files (some of
+// those versions are spilled): the mutations of the tags not popped at each version.
+Future<TLogCopyReply> copy_from_files(TLogState* state, Version begin, Version last, int64_t bytes_limit) {
+  TLogCopyReply reply;
+  reply.next = last + 1;
+  int64_t bytes = 0;
+  for (const auto& [version, where] : records_between(*state, begin, last)) {
+    Future<TLogRecord> read = read_record(state, where);
+    TLogRecord record = co_await read;
+    if (record.version != version) throw Error(errc::checksum_failed);
+    TLogCopyEntry entry{version, unpopped_mutations(*state, std::move(record))};
+    for (const TaggedMutation& tagged : entry.mutations) bytes += tagged_bytes(tagged);
+    reply.entries.push_back(std::move(entry));
+    if (bytes >= bytes_limit) {
+      reply.next = version + 1;
+      break;
+    }
+  }
+  co_return reply;
+}
+
 }  // namespace
 
 Future<Void> seed_log(TLogState* state, std::optional<TLogInterface> source, Version recovery_version) {
@@ -92,6 +114,13 @@ Future<Void> seed_log(TLogState* state, std::optional<TLogInterface> source, Ver
     if (reply.entries.empty()) continue;
     Future<Void> appended = append_seed(state, seed_records(*state, std::move(reply.entries)));
     co_await appended;
+    // A large seed (a storage server far behind) is spilled as it comes, once in the files.
+    const auto spill_bytes = tlog_spill_threshold_bytes();
+    if (state->memory_bytes > spill_bytes) {
+      Future<Void> synced = state->file->sync();
+      co_await synced;
+      spill_to(*state, spill_bytes, state->last_version);
+    }
   }
   // The generation-start record joins the seed to the chain of the generation.
   std::vector<TLogRecord> start;
@@ -124,7 +153,15 @@ Future<Void> answer_copy(TLogState* state, TLogCopyRequest request) {
   Future<Void> durable = state->durable.when_at_least(request.last);
   co_await durable;
   const int64_t bytes_limit = std::min(request.bytes_limit, copy_reply_bytes_max);
-  request.reply.send(collect_copy(*state, request.begin, request.last, bytes_limit));
+  if (state->spilled_through == 0 || request.begin > state->spilled_through) {
+    request.reply.send(collect_copy(*state, request.begin, request.last, bytes_limit));
+    co_return Void{};
+  }
+  Future<TLogCopyReply> read = copy_from_files(state, request.begin, std::min(request.last, state->spilled_through),
+                                               bytes_limit);
+  co_await ready(read);  // a failed read fails this copy only (the seeding log retries), not the log
+  if (read.is_error()) request.reply.send_error(read.error());
+  else request.reply.send(read.get());
   co_return Void{};
 }
 

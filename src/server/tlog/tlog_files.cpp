@@ -11,6 +11,7 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "server/tlog/tlog.h"
+#include "server/tlog/tlog_knobs.h"
 
 namespace keel {
 namespace {
@@ -53,7 +54,9 @@ size_t replay_segment(TLogState& state, const std::string& data, bool last_segme
     }
     auto record = deserialize_from_string<TLogRecord>(frame.message);
     const Version version = record.version;
-    index_record(state, std::move(record));
+    const RecordRef where{state.segments.back().first_version, static_cast<int64_t>(record_start),
+                          static_cast<int64_t>(offset - record_start)};
+    index_record(state, std::move(record), where);
     state.segments.back().last_version = version;
   }
   return data.size();
@@ -85,7 +88,17 @@ Future<Void> recover_segment(TLogState* state, std::string path, Version first_v
   }
   Future<Void> synced = file->sync();
   co_await synced;
+  // Replayed and synced: a backlog larger than the threshold is read back only when needed.
+  spill_to(*state, tlog_spill_threshold_bytes(), state->last_version);
   co_return Void{};
+}
+
+// The segment holding records from `first_version` on, if it is still there.
+TLogSegment* segment_starting_at(TLogState& state, Version first_version) {
+  for (TLogSegment& segment : state.segments) {
+    if (segment.first_version == first_version) return &segment;
+  }
+  return nullptr;
 }
 
 // The segment files of `directory` (created if missing), by first version, oldest first.
@@ -184,19 +197,48 @@ Future<Void> roll_segment_if_full(TLogState* state, Version version) {
 Future<Void> write_records(TLogState* state, std::vector<TLogRecord> records) {
   KEEL_ASSERT(!records.empty() && state->file != nullptr);
   std::string bytes;
+  const int64_t offset = state->file_size;
   for (TLogRecord& record : records) {
+    const size_t start = bytes.size();
     encode_frame(static_cast<uint64_t>(record.version), serialize_to_string(record), bytes);
-    index_record(*state, std::move(record));
+    const RecordRef where{state->segments.back().first_version, offset + static_cast<int64_t>(start),
+                          static_cast<int64_t>(bytes.size() - start)};
+    index_record(*state, std::move(record), where);
   }
   const Version last = records.back().version;
   state->segments.back().last_version = last;
-  const int64_t offset = state->file_size;
   state->file_size += static_cast<int64_t>(bytes.size());
   std::shared_ptr<IFile> file = state->file;
   Future<Void> written = file->write(offset, std::move(bytes));
   co_await written;
   state->appended.set(last);
   co_return Void{};
+}
+
+Future<TLogRecord> read_record(TLogState* state, RecordRef where) {
+  TLogSegment* segment = segment_starting_at(*state, where.segment);
+  if (segment == nullptr) throw Error(errc::operation_failed);  // popped meanwhile
+  std::shared_ptr<IFile> reader = segment->reader;
+  if (reader == nullptr) {
+    const std::string path = segment->path;
+    Future<std::shared_ptr<IFile>> opened = world().open_file(path, open_flags::read_only);
+    reader = co_await opened;
+    segment = segment_starting_at(*state, where.segment);
+    if (segment == nullptr) throw Error(errc::operation_failed);
+    segment->reader = reader;
+  }
+  Future<std::string> read = reader->read(where.offset, where.length);
+  const std::string data = co_await read;
+  size_t offset = 0;
+  Frame frame;
+  if (decode_frame_at(data, offset, frame) != FrameStatus::ok || offset != data.size()) {
+    TraceEvent(Severity::error, "TLogSpilledRecordCorrupt")
+        .detail("Segment", where.segment)
+        .detail("Offset", where.offset)
+        .detail("Length", where.length);
+    throw Error(errc::checksum_failed);
+  }
+  co_return deserialize_from_string<TLogRecord>(frame.message);
 }
 
 Future<Void> drop_popped_segments(TLogState* state) {

@@ -35,8 +35,8 @@ namespace keel {
 // A log segment grows to about this size before the next one starts.
 inline constexpr int64_t segment_bytes_max = 16 * 1024 * 1024;
 
-// Replays the segments in state->directory (created if missing) into an empty state; every
-// replayed version is durable when it returns.
+// Replays the segments in state->directory (created if missing) into an empty state, spilling
+// after each segment above tlog_spill_bytes; every replayed version is durable when it returns.
 Future<Void> recover_files(TLogState* state);
 
 // Deletes any segments left in state->directory (created if missing) and opens the first segment
@@ -49,6 +49,10 @@ Future<Void> roll_segment_if_full(TLogState* state, Version version);
 // Indexes `records` (in chain order) before its first suspension, then writes them to the current
 // segment and raises state->appended. Not durable until a sync of state->file.
 Future<Void> write_records(TLogState* state, std::vector<TLogRecord> records);
+
+// Reads back the record at `where` (of a spilled version): operation_failed if its segment was
+// dropped meanwhile, checksum_failed if the record does not verify.
+Future<TLogRecord> read_record(TLogState* state, RecordRef where);
 
 // Deletes the segments that popping made unnecessary (see above).
 Future<Void> drop_popped_segments(TLogState* state);

@@ -6,21 +6,25 @@
 namespace keel {
 namespace {
 
-// About the serialized size of a tagged mutation, for copy replies' byte limit.
-int64_t tagged_bytes(const TaggedMutation& tagged) {
-  return static_cast<int64_t>(tagged.mutation.expected_size() + sizeof(Tag) * tagged.tags.size() + 16);
+// A tag's versions from `begin` on (they are sorted).
+std::deque<TagVersion>::const_iterator first_at_or_after(const std::deque<TagVersion>& versions, Version begin) {
+  auto before = [](const TagVersion& entry, Version version) { return entry.version < version; };
+  return std::lower_bound(versions.begin(), versions.end(), begin, before);
 }
 
-// A tag's entries from `begin` on (entries are sorted by version).
-std::deque<VersionedMutations>::const_iterator first_at_or_after(const std::deque<VersionedMutations>& entries,
-                                                                 Version begin) {
-  auto before = [](const VersionedMutations& entry, Version version) { return entry.version < version; };
-  return std::lower_bound(entries.begin(), entries.end(), begin, before);
+int64_t mutation_bytes(const std::vector<Mutation>& mutations) {
+  int64_t bytes = 0;
+  for (const Mutation& mutation : mutations) bytes += static_cast<int64_t>(mutation.param1.size() + mutation.param2.size());
+  return bytes;
 }
 
 }  // namespace
 
-void index_record(TLogState& state, TLogRecord record) {
+int64_t tagged_bytes(const TaggedMutation& tagged) {
+  return static_cast<int64_t>(tagged.mutation.expected_size() + sizeof(Tag) * tagged.tags.size() + 16);
+}
+
+void index_record(TLogState& state, TLogRecord record, RecordRef where) {
   KEEL_ASSERT(record.version >= record.prev_version);
   if (!state.has_records) {
     // The first record this log holds: older segments may have been popped and deleted.
@@ -38,12 +42,32 @@ void index_record(TLogState& state, TLogRecord record) {
   }
   for (auto& [tag, mutations] : split) {
     if (state.popped[tag] >= record.version) continue;
-    std::deque<VersionedMutations>& entries = state.by_tag[tag];
-    KEEL_ASSERT(entries.empty() || entries.back().version < record.version);
-    entries.push_back(VersionedMutations{record.version, std::move(mutations)});
+    TagIndex& index = state.by_tag[tag];
+    KEEL_ASSERT(index.versions.empty() || index.versions.back().version < record.version);
+    const int64_t bytes = mutation_bytes(mutations);
+    index.versions.push_back(TagVersion{record.version, std::move(mutations), where, bytes, false});
+    index.memory_bytes += bytes;
+    state.memory_bytes += bytes;
   }
   state.last_version = record.version;
   state.known_committed = std::max(state.known_committed, record.known_committed_version);
+}
+
+void spill_to(TLogState& state, int64_t memory_bytes_max, Version through) {
+  while (state.memory_bytes > memory_bytes_max) {
+    TagIndex* fullest = nullptr;
+    for (auto& [tag, index] : state.by_tag) {
+      if (index.spilled == index.versions.size() || index.versions[index.spilled].version > through) continue;
+      if (fullest == nullptr || index.memory_bytes > fullest->memory_bytes) fullest = &index;
+    }
+    if (fullest == nullptr) return;
+    TagVersion& oldest = fullest->versions[fullest->spilled++];
+    oldest.mutations = std::vector<Mutation>();
+    oldest.spilled = true;
+    fullest->memory_bytes -= oldest.bytes;
+    state.memory_bytes -= oldest.bytes;
+    state.spilled_through = std::max(state.spilled_through, oldest.version);
+  }
 }
 
 void pop_tag(TLogState& state, Tag tag, Version up_to) {
@@ -51,15 +75,24 @@ void pop_tag(TLogState& state, Tag tag, Version up_to) {
   popped = std::max(popped, up_to);
   auto found = state.by_tag.find(tag);
   if (found == state.by_tag.end()) return;
-  std::deque<VersionedMutations>& entries = found->second;
-  while (!entries.empty() && entries.front().version <= popped) entries.pop_front();
+  TagIndex& index = found->second;
+  while (!index.versions.empty() && index.versions.front().version <= popped) {
+    const TagVersion& oldest = index.versions.front();
+    if (oldest.spilled) {
+      --index.spilled;
+    } else {
+      index.memory_bytes -= oldest.bytes;
+      state.memory_bytes -= oldest.bytes;
+    }
+    index.versions.pop_front();
+  }
 }
 
 Version popped_everywhere(const TLogState& state) {
   Version popped = state.last_version;
   for (const auto& [tag, version] : state.popped) popped = std::min(popped, version);
-  for (const auto& [tag, entries] : state.by_tag) {
-    if (!entries.empty()) popped = std::min(popped, entries.front().version - 1);
+  for (const auto& [tag, index] : state.by_tag) {
+    if (!index.versions.empty()) popped = std::min(popped, index.versions.front().version - 1);
   }
   return popped;
 }
@@ -71,29 +104,70 @@ TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin, size_
   reply.known_committed_version = state.known_committed;
   auto found = state.by_tag.find(tag);
   if (found == state.by_tag.end()) return reply;
-  const std::deque<VersionedMutations>& entries = found->second;
+  const std::deque<TagVersion>& versions = found->second.versions;
   size_t bytes = 0;
-  for (auto it = first_at_or_after(entries, begin); it != entries.end() && it->version <= limit; ++it) {
+  for (auto it = first_at_or_after(versions, begin); it != versions.end() && it->version <= limit; ++it) {
+    if (it->spilled) {
+      reply.end = it->version;  // read from the files from here on
+      break;
+    }
     if (!reply.messages.empty() && bytes >= bytes_limit) {
       reply.end = reply.messages.back().version + 1;  // the next reply starts after the last one sent
       break;
     }
-    reply.messages.push_back(*it);
-    for (const Mutation& mutation : it->mutations) bytes += mutation.param1.size() + mutation.param2.size();
+    reply.messages.push_back(VersionedMutations{it->version, it->mutations});
+    bytes += static_cast<size_t>(it->bytes);
   }
   return reply;
 }
 
+std::vector<TagVersion> spilled_peek(const TLogState& state, Tag tag, Version begin, size_t bytes_limit) {
+  std::vector<TagVersion> spilled;
+  auto found = state.by_tag.find(tag);
+  if (found == state.by_tag.end()) return spilled;
+  const std::deque<TagVersion>& versions = found->second.versions;
+  size_t bytes = 0;
+  for (auto it = first_at_or_after(versions, begin); it != versions.end() && it->spilled; ++it) {
+    if (!spilled.empty() && bytes >= bytes_limit) break;
+    spilled.push_back(*it);
+    bytes += static_cast<size_t>(it->bytes);
+  }
+  return spilled;
+}
+
+std::vector<std::pair<Version, RecordRef>> records_between(const TLogState& state, Version begin, Version last) {
+  std::map<Version, RecordRef> records;
+  for (const auto& [tag, index] : state.by_tag) {
+    for (auto it = first_at_or_after(index.versions, begin); it != index.versions.end() && it->version <= last; ++it) {
+      records.emplace(it->version, it->record);
+    }
+  }
+  return {records.begin(), records.end()};
+}
+
+std::vector<TaggedMutation> unpopped_mutations(const TLogState& state, TLogRecord record) {
+  std::vector<TaggedMutation> kept;
+  for (TaggedMutation& tagged : record.mutations) {
+    std::erase_if(tagged.tags, [&](Tag tag) {
+      auto popped = state.popped.find(tag);
+      return popped != state.popped.end() && popped->second >= record.version;
+    });
+    if (!tagged.tags.empty()) kept.push_back(std::move(tagged));
+  }
+  return kept;
+}
+
 TLogCopyReply collect_copy(const TLogState& state, Version begin, Version last, int64_t bytes_limit) {
   KEEL_ASSERT(last <= state.durable.get());
+  KEEL_ASSERT(state.spilled_through == 0 || begin > state.spilled_through);
   struct Cursor {
     Tag tag;
-    std::deque<VersionedMutations>::const_iterator at;
-    std::deque<VersionedMutations>::const_iterator end;
+    std::deque<TagVersion>::const_iterator at;
+    std::deque<TagVersion>::const_iterator end;
   };
   std::vector<Cursor> cursors;
-  for (const auto& [tag, entries] : state.by_tag) {
-    cursors.push_back(Cursor{tag, first_at_or_after(entries, begin), entries.end()});
+  for (const auto& [tag, index] : state.by_tag) {
+    cursors.push_back(Cursor{tag, first_at_or_after(index.versions, begin), index.versions.end()});
   }
   TLogCopyReply reply;
   reply.next = last + 1;

@@ -4,6 +4,13 @@
 // The index holds, per tag, every unpopped version that has mutations for the tag, oldest first.
 // Versions are indexed when their record is appended or replayed (before they are durable):
 // peeks and copies stop at `durable`.
+//
+// Spilling: when the mutations held in memory pass a threshold (tlog_spill_bytes), the oldest
+// durable versions of the tags holding the most give up their mutations and keep only where
+// their record is in the files (spill_to); peeks and copies of those versions read the records
+// back (tlog.cpp, tlog_copy.cpp). So a storage server that is down or far behind costs its logs
+// disk, not memory (about 60 bytes per version it has not popped stay in memory). A tag's
+// spilled versions are always the oldest of its index.
 #pragma once
 
 #include <deque>
@@ -32,10 +39,34 @@ struct TLogRecord {
   }
 };
 
+// Where a record is in the log's files: its frame (tlog_files.h) at `offset` of the segment
+// whose first version is `segment`.
+struct RecordRef {
+  Version segment = 0;
+  int64_t offset = 0;
+  int64_t length = 0;
+};
+
+// One tag's mutations at one version, or, spilled, where to read them again.
+struct TagVersion {
+  Version version = 0;
+  std::vector<Mutation> mutations;  // empty once spilled
+  RecordRef record;
+  int64_t bytes = 0;  // the mutations' key and value bytes (kept when spilled)
+  bool spilled = false;
+};
+
+struct TagIndex {
+  std::deque<TagVersion> versions;  // oldest first
+  size_t spilled = 0;               // how many at the front are spilled
+  int64_t memory_bytes = 0;         // of the versions not spilled
+};
+
 struct TLogSegment {
   std::string path;
   Version first_version = 0;  // from the file name: the version its first record was written for
   Version last_version = 0;   // of its last record (first_version - 1 while it has none)
+  std::shared_ptr<IFile> reader;  // opened by the first read of a spilled record in it
 };
 
 struct TLogState {
@@ -48,8 +79,10 @@ struct TLogState {
   NotifiedValue<Version> durable{0};    // the last version covered by a sync; peeks stop here
   Version known_committed = 0;
   bool has_records = false;  // some record was indexed (replayed or appended)
-  std::map<Tag, std::deque<VersionedMutations>> by_tag;
+  std::map<Tag, TagIndex> by_tag;
   std::map<Tag, Version> popped;
+  int64_t memory_bytes = 0;  // of every tag's versions not spilled
+  Version spilled_through = 0;  // the newest version any tag spilled (0: none); copies read up to it from disk
   std::vector<TLogSegment> segments;  // oldest first; a recruited log appends to the last one
   std::shared_ptr<IFile> file;        // the last segment, open for appends (none once restarted)
   int64_t file_size = 0;
@@ -57,8 +90,13 @@ struct TLogState {
 };
 
 // Adds a record's mutations to the index (moved there). Records come in chain order, all of one
-// generation.
-void index_record(TLogState& state, TLogRecord record);
+// generation; `where` is the record's place in the files.
+void index_record(TLogState& state, TLogRecord record, RecordRef where);
+
+// Spills the oldest versions at or below `through` (they must be in the files) of the tags
+// holding the most, until the index holds at most `memory_bytes_max` in memory or nothing more
+// may be spilled.
+void spill_to(TLogState& state, int64_t memory_bytes_max, Version through);
 
 // Drops a tag's versions up to `up_to`.
 void pop_tag(TLogState& state, Tag tag, Version up_to);
@@ -68,12 +106,26 @@ void pop_tag(TLogState& state, Tag tag, Version up_to);
 Version popped_everywhere(const TLogState& state);
 
 // A tag's durable versions from `begin` on, whole versions, stopping after the version that
-// reaches about `bytes_limit` key and value bytes (reply.end says where to continue).
+// reaches about `bytes_limit` key and value bytes (reply.end says where to continue), and before
+// its first spilled version (reply.end then names it, and spilled_peek reads on from there).
 TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin, size_t bytes_limit);
+
+// The spilled versions of `tag` from `begin` on, as collect_peek would take them (the first
+// always, then up to `bytes_limit`): empty when the first version from `begin` is not spilled.
+std::vector<TagVersion> spilled_peek(const TLogState& state, Tag tag, Version begin, size_t bytes_limit);
+
+// The records of every version in [begin, last] with a mutation for an unpopped tag, oldest first.
+std::vector<std::pair<Version, RecordRef>> records_between(const TLogState& state, Version begin, Version last);
+
+// The mutations of `record` (read back from the files) for the tags still unpopped at its version.
+std::vector<TaggedMutation> unpopped_mutations(const TLogState& state, TLogRecord record);
+
+// About the serialized size of a tagged mutation, for copy replies' byte limit.
+int64_t tagged_bytes(const TaggedMutation& tagged);
 
 // Every indexed version in [begin, last] with its mutations of every tag, oldest first, stopping
 // at the version that brings the reply to `bytes_limit` (always at least one version). `last`
-// must be durable.
+// must be durable, and above spilled_through (copies of spilled versions read the records).
 TLogCopyReply collect_copy(const TLogState& state, Version begin, Version last, int64_t bytes_limit);
 
 // One version's per-tag mutation lists as tagged mutations, merging a mutation that heads several

@@ -1,14 +1,18 @@
 // The transaction log across generations, in a small simulated cluster: commits, peeks, lock,
 // copy and seeding, restarts (locked, recovered from disk), segment rolling and popping, and
-// removal by the ServerDBInfo. Plus the pure index helpers.
+// removal by the ServerDBInfo, spilling. Plus the pure index helpers.
 #include <gtest/gtest.h>
+
+#include <functional>
 
 #include <fmt/format.h>
 
 #include "protocol/well_known.h"
 #include "runtime/combinators.h"
+#include "runtime/knobs.h"
 #include "server/tlog/tlog.h"
 #include "server/tlog/tlog_state.h"
+#include "server/tlog/tlog_knobs.h"
 #include "sim/simulator.h"
 
 namespace keel::sim {
@@ -402,16 +406,46 @@ TEST(TLogTest, RollsSegmentsDropsPoppedOnesAndReplays) {
 
 // A seed larger than a copy reply and a segment: many replies, segment rolls, and a replay of the
 // seeded records, the generation-start record and a commit after a restart.
-// Every version of `tag` below `end`, over as many peeks as it takes.
-Future<std::vector<Version>> peek_versions(TLogInterface log, Tag tag, Version end) {
-  std::vector<Version> versions;
+// Every message of `tag` below `end`, over as many peeks as it takes.
+Future<std::vector<VersionedMutations>> peek_all(TLogInterface log, Tag tag, Version end) {
+  std::vector<VersionedMutations> messages;
   for (Version begin = 0; begin < end;) {
     TLogPeekReply reply = co_await peek(log, tag, begin);
-    for (const Version version : versions_of(reply)) versions.push_back(version);
+    for (VersionedMutations& message : reply.messages) messages.push_back(std::move(message));
     EXPECT_GT(reply.end, begin);
     begin = reply.end;
   }
+  co_return messages;
+}
+
+// Every version of `tag` below `end`, over as many peeks as it takes.
+Future<std::vector<Version>> peek_versions(TLogInterface log, Tag tag, Version end) {
+  std::vector<VersionedMutations> messages = co_await peek_all(log, tag, end);
+  std::vector<Version> versions;
+  for (const VersionedMutations& message : messages) versions.push_back(message.version);
   co_return versions;
+}
+
+// Commits versions 1 to 40 of generation 1, each one mutation of tag version % 2.
+Future<Void> commit_forty(TLogInterface log, std::function<std::string(Version)> value_for) {
+  for (Version version = 1; version <= 40; ++version) {
+    std::vector<TaggedMutation> mutations;
+    mutations.push_back(TaggedMutation{{static_cast<Tag>(version % 2)}, set_key("k", value_for(version))});
+    Future<int> committed = commit(log, 1, version - 1, version, mutations);
+    const int code = co_await committed;
+    EXPECT_EQ(code, 0);
+  }
+  co_return Void{};
+}
+
+Future<Void> pop_tag0_and_lock(TLogInterface log) {
+  TLogPopRequest pop;
+  pop.tag = 0;
+  pop.up_to = 10;
+  co_await log.pop.get_reply(pop);
+  TLogLockReply locked = co_await lock(log);
+  EXPECT_EQ(locked.end, 41);
+  co_return Void{};
 }
 
 TEST(TLogTest, SeedsManyVersionsAcrossSegments) {
@@ -423,19 +457,9 @@ TEST(TLogTest, SeedsManyVersionsAcrossSegments) {
     TLogInterface log = cluster.log(id_a);
     Future<Void> ready = run_a->ready.get_future();
     co_await ready;
-    for (Version version = 1; version <= 40; ++version) {
-      std::vector<TaggedMutation> mutations;
-      mutations.push_back(TaggedMutation{{static_cast<Tag>(version % 2)}, set_key("k", value)});
-      Future<int> committed = commit(log, 1, version - 1, version, mutations);
-      const int code = co_await committed;
-      EXPECT_EQ(code, 0);
-    }
-    TLogPopRequest pop;
-    pop.tag = 0;
-    pop.up_to = 10;
-    co_await log.pop.get_reply(pop);
-    TLogLockReply locked = co_await lock(log);
-    EXPECT_EQ(locked.end, 41);
+    Future<Void> committed = commit_forty(log, [&](Version) { return value; });
+    co_await committed;
+    co_await pop_tag0_and_lock(log);
     co_return Void{};
   }));
   auto run_b = std::make_shared<LogRun>();
@@ -548,7 +572,7 @@ TEST(TLogTest, PeekRepliesStopAfterTheVersionThatReachesTheByteLimit) {
     TLogRecord record{1, previous, version, 0, {}};
     record.mutations.push_back(TaggedMutation{{1}, set_key("k" + std::to_string(version), "123456789")});  // 12 bytes
     record.mutations.push_back(TaggedMutation{{2}, set_key("other", "x")});
-    index_record(state, std::move(record));
+    index_record(state, std::move(record), RecordRef{});
     previous = version;
   }
   state.durable.set(40);
@@ -569,6 +593,125 @@ TEST(TLogTest, PeekRepliesStopAfterTheVersionThatReachesTheByteLimit) {
   TLogPeekReply one = collect_peek(state, 1, 0, 0);  // at least one version, whatever the limit
   ASSERT_EQ(one.messages.size(), 1u);
   EXPECT_EQ(one.end, 11);
+}
+
+TEST(TLogTest, SpillingTakesTheOldestDurableVersionsOfTheFullestTagsAndPoppingCountsThem) {
+  TLogState state;
+  Version previous = 0;
+  for (Version version = 1; version <= 6; ++version) {
+    TLogRecord record{1, previous, version, 0, {}};
+    record.mutations.push_back(TaggedMutation{{1}, set_key("k", std::string(100, 'a'))});  // 101 bytes
+    if (version % 2 == 0) record.mutations.push_back(TaggedMutation{{1, 2}, set_key("both", "x")});  // 5 bytes
+    index_record(state, std::move(record), RecordRef{1, version * 1000, 500});
+    previous = version;
+  }
+  state.durable.set(6);
+  EXPECT_EQ(state.memory_bytes, 6 * 101 + 3 * 5 * 2);
+  spill_to(state, 300, 4);  // tag 1 holds the most: its oldest versions, but none above 4
+  EXPECT_EQ(state.by_tag[1].spilled, 4u);
+  EXPECT_EQ(state.by_tag[2].spilled, 0u);
+  EXPECT_EQ(state.memory_bytes, 2 * 101 + 5 + 3 * 5);
+  EXPECT_EQ(state.spilled_through, 4);
+  EXPECT_TRUE(state.by_tag[1].versions[0].mutations.empty());
+  EXPECT_EQ(state.by_tag[1].versions[0].bytes, 101);
+
+  // Peeks: memory stops at the first spilled version; the files are read from there.
+  TLogPeekReply from_memory = collect_peek(state, 1, 0, 1 << 20);
+  EXPECT_TRUE(from_memory.messages.empty());
+  EXPECT_EQ(from_memory.end, 1);
+  std::vector<TagVersion> spilled = spilled_peek(state, 1, 2, 150);  // 106, then 207 >= 150: two
+  ASSERT_EQ(spilled.size(), 2u);
+  EXPECT_EQ(spilled[0].version, 2);
+  EXPECT_EQ(spilled[0].record.offset, 2000);
+  EXPECT_EQ(spilled[1].version, 3);
+  EXPECT_TRUE(spilled_peek(state, 1, 5, 1 << 20).empty());
+  EXPECT_EQ(versions_of(collect_peek(state, 1, 5, 1 << 20)), (std::vector<Version>{5, 6}));
+  EXPECT_EQ(versions_of(collect_peek(state, 2, 0, 1 << 20)), (std::vector<Version>{2, 4, 6}));
+
+  // Copies: every version with an unpopped tag, and the tags still unpopped at it.
+  pop_tag(state, 2, 2);
+  pop_tag(state, 1, 3);
+  EXPECT_EQ(state.by_tag[1].spilled, 1u);  // version 4
+  EXPECT_EQ(state.memory_bytes, 2 * 101 + 5 + 2 * 5);
+  const auto records = records_between(state, 0, 6);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records.front().first, 4);
+  EXPECT_EQ(records.front().second.offset, 4000);
+  TLogRecord two{1, 1, 2, 0, {}};
+  two.mutations.push_back(TaggedMutation{{1}, set_key("k", "a")});
+  two.mutations.push_back(TaggedMutation{{1, 2}, set_key("both", "x")});
+  EXPECT_TRUE(unpopped_mutations(state, two).empty());  // both tags popped past 2
+  TLogRecord four = two;
+  four.version = 4;
+  const std::vector<TaggedMutation> kept = unpopped_mutations(state, four);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[1].tags, (std::vector<Tag>{1, 2}));
+  pop_tag(state, 1, 6);
+  pop_tag(state, 2, 6);
+  EXPECT_EQ(state.memory_bytes, 0);
+  EXPECT_EQ(state.by_tag[1].spilled, 0u);
+}
+
+// Values that tell their version apart, so a peek read back from the files is checked.
+std::string value_of(Version version) { return std::string(1 << 20, static_cast<char>('a' + version % 26)); }
+
+void expect_versions(const std::vector<VersionedMutations>& messages, const std::vector<Version>& versions) {
+  ASSERT_EQ(messages.size(), versions.size());
+  for (size_t i = 0; i < versions.size(); ++i) {
+    EXPECT_EQ(messages[i].version, versions[i]);
+    ASSERT_EQ(messages[i].mutations.size(), 1u) << versions[i];
+    EXPECT_EQ(messages[i].mutations[0].param2, value_of(versions[i])) << versions[i];
+  }
+}
+
+// The log `id` once its (re)started process says it is ready.
+Future<TLogInterface> when_ready(Cluster& cluster, uint64_t id, std::shared_ptr<LogRun> run) {
+  Future<Void> ready = run->ready.get_future();
+  co_await ready;
+  co_return cluster.log(id);
+}
+
+// With a 3 MiB threshold, 40 MiB of commits spill: peeks read them back from the files, a new
+// log is seeded from them (and spills its seed), and a restart replays and spills again.
+TEST(TLogTest, SpilledVersionsArePeekedCopiedAndReplayed) {
+  Cluster cluster(8);
+  tlog_knobs().tlog_spill_bytes = 3 << 20;  // after the simulator reset the knobs
+  auto run_a = std::make_shared<LogRun>();
+  cluster.add_log(id_a, TLogRecruitment{1, 0, std::nullopt}, run_a);
+  std::vector<Version> even;
+  std::vector<Version> odd;
+  for (Version version = 1; version <= 40; ++version) (version % 2 == 0 ? even : odd).push_back(version);
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    TLogInterface log = co_await when_ready(cluster, id_a, run_a);
+    Future<Void> committed = commit_forty(log, value_of);
+    co_await committed;
+    std::vector<VersionedMutations> tag0 = co_await peek_all(log, 0, 41);
+    expect_versions(tag0, even);
+    std::vector<VersionedMutations> tag1 = co_await peek_all(log, 1, 41);
+    expect_versions(tag1, odd);
+    co_await pop_tag0_and_lock(log);
+    co_return Void{};
+  }));
+  auto run_b = std::make_shared<LogRun>();
+  SimProcess& b = cluster.add_log(id_b, TLogRecruitment{2, 40, cluster.log(id_a)}, run_b);
+  const std::vector<Version> even_after_pop(even.begin() + 5, even.end());
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    TLogInterface log = co_await when_ready(cluster, id_b, run_b);
+    std::vector<VersionedMutations> tag0 = co_await peek_all(log, 0, 41);
+    expect_versions(tag0, even_after_pop);
+    co_return Void{};
+  }));
+  cluster.simulator.power_cycle(b.machine(), 0.5);
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    co_await delay(1);
+    TLogInterface log = co_await when_ready(cluster, id_b, run_b);
+    std::vector<VersionedMutations> tag0 = co_await peek_all(log, 0, 41);
+    expect_versions(tag0, even_after_pop);
+    std::vector<VersionedMutations> tag1 = co_await peek_all(log, 1, 41);
+    expect_versions(tag1, odd);
+    co_return Void{};
+  }));
+  knob_registry().reset_defaults();
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "server/sequencer/sequencer.h"
 #include "server/storage_server/storage_server.h"
 #include "server/tlog/tlog.h"
+#include "server/tlog/tlog_knobs.h"
 #include "storage/memory/memory_knobs.h"
 #include "storage/rocksdb/rocksdb_knobs.h"
 #include "storage/ssd/ssd_knobs.h"
@@ -272,6 +273,7 @@ void declare_server_knobs() {
   ratekeeper_knobs();
   proxy_knobs();
   storage_server_knobs();
+  tlog_knobs();
 }
 
 }  // namespace keel

@@ -1,0 +1,24 @@
+// Tunable settings of the transaction log (randomized in simulation; see runtime/knobs.h).
+#pragma once
+
+#include <cstdint>
+
+namespace keel {
+
+struct TLogKnobs {
+  // Above this many key and value bytes of mutations held in memory, a log spills the oldest
+  // durable versions of the tags holding the most: they keep only where their record is in the
+  // files, and peeks and copies read them back (tlog_state.h).
+  double tlog_spill_bytes = 256.0 * 1024 * 1024;
+  // ... and at most this fraction of the process's memory budget (keel server --memory).
+  double tlog_spill_budget_fraction = 0.125;
+
+  TLogKnobs();
+};
+
+TLogKnobs& tlog_knobs();
+
+// The threshold above: tlog_spill_bytes, or less in a process whose memory budget is small.
+int64_t tlog_spill_threshold_bytes();
+
+}  // namespace keel
