@@ -139,9 +139,9 @@ const std::vector<CliCommandInfo>& cli_command_table() {
       {"commit", CliVerb::commit, "commit", "Commits the current transaction."},
       {"rollback", CliVerb::rollback, "rollback", "Discards the current transaction."},
       {"writemode", CliVerb::writemode, "writemode on|off", "Enables or disables set, clear and clearrange."},
-      {"status", CliVerb::status, "status",
+      {"status", CliVerb::status, "status [json]",
        "Shows the cluster: generation, recovery, controller, coordinators, roles, workers, committed version, "
-       "storage servers."},
+       "storage servers, engine metrics, memory. `status json': the same as one JSON object, for monitoring."},
       {"coordinators", CliVerb::coordinators, "coordinators [auto|ADDR...]",
        "Shows the coordinators, or moves the cluster to new ones: 1, 3 or 5 addresses of its keel server processes, "
        "or `auto' (as many as the replication mode wants, from live processes). Rewrites the cluster file."},
@@ -215,10 +215,19 @@ CliRequest parse_cli_request(const CliCommandTokens& tokens) {
       expect_arguments(*info, tokens, 0, 1);
       if (tokens.size() == 2) request.topic = tokens[1].text;
       break;
+    case CliVerb::status:
+      expect_arguments(*info, tokens, 0, 1);
+      if (tokens.size() == 2) {
+        if (tokens[1].text != "json") {
+          throw CliUsageError{fmt::format("ERROR: `status' takes no argument but `json', not `{}'. Usage: {}",
+                                          printable(tokens[1].text), info->usage)};
+        }
+        request.json = true;
+      }
+      break;
     case CliVerb::begin:
     case CliVerb::commit:
     case CliVerb::rollback:
-    case CliVerb::status:
     case CliVerb::exit:
       expect_arguments(*info, tokens, 0, 0);
       break;

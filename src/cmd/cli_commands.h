@@ -45,6 +45,7 @@ struct CliRequest {
   bool reverse = false;
   bool writemode_on = false;
   std::string topic;  // help COMMAND
+  bool json = false;  // status json
   std::vector<NetworkAddress> addresses;  // coordinators, exclude, include: ADDR...
   bool automatic = false;                 // coordinators auto
   bool all = false;                       // include all

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "cmd/cli_commands.h"
 #include "cmd/cli_status.h"
 
@@ -179,6 +181,10 @@ TEST(CliCommandsTest, ReportsUsage) {
   EXPECT_NE(message_of<CliUsageError>("getrange a b 99999999").find("LIMIT"), std::string::npos);
   EXPECT_NE(message_of<CliUsageError>("getkey a junk").find("Usage: getkey"), std::string::npos);
   EXPECT_EQ(message_of<CliUsageError>("commit now"), "Usage: commit");
+  EXPECT_FALSE(request_of("status").json);
+  EXPECT_TRUE(request_of("status json").json);
+  EXPECT_NE(message_of<CliUsageError>("status xml").find("not `xml'"), std::string::npos);
+  EXPECT_EQ(message_of<CliUsageError>("status json more"), "Usage: status [json]");
   EXPECT_EQ(message_of<CliUsageError>("configure logs=0"), "ERROR: logs must be a number from 1 to 16, got `0'\n"
                                                            "Usage: configure [logs=N] [proxies=N] [resolvers=N] "
                                                            "[single|double|triple] [memory|ssd|rocksdb]");
@@ -205,6 +211,18 @@ TEST(CliStatusTest, FormatsBytes) {
   EXPECT_EQ(format_bytes(2'500'000'000), "2.5 GB");
 }
 
+// A storage server on 127.0.0.1:4501 that applied version 8,500,000 and made 3,500,000 durable.
+StorageServerStatus storage_server_status(uint16_t tag, const std::string& engine, int64_t logical_bytes) {
+  StorageServerStatus server;
+  server.tag = tag;
+  server.address = NetworkAddress::loopback(4501);
+  server.engine = engine;
+  server.latest_version = 8'500'000;
+  server.durable_version = 3'500'000;
+  server.logical_bytes = logical_bytes;
+  return server;
+}
+
 TEST(CliStatusTest, ShowsRolesAndStorageServers) {
   ClusterStatus status;
   status.generation = 7;
@@ -220,13 +238,7 @@ TEST(CliStatusTest, ShowsRolesAndStorageServers) {
   status.roles = {{"sequencer", NetworkAddress::loopback(4500)},
                   {"storage", NetworkAddress::loopback(4501)},
                   {"storage", NetworkAddress::loopback(4501)}};
-  StorageServerStatus server;
-  server.tag = 3;
-  server.address = NetworkAddress::loopback(4501);
-  server.engine = "memory";
-  server.latest_version = 8'500'000;
-  server.durable_version = 3'500'000;
-  server.logical_bytes = 2048;
+  StorageServerStatus server = storage_server_status(3, "memory", 2048);
   StorageServerStatus lost = server;
   lost.tag = 4;
   lost.reachable = false;
@@ -274,6 +286,61 @@ TEST(CliStatusTest, ShowsEachStorageProcessMemoryOnce) {
   status.storage = {no_budget};
   text = format_cluster_status(status);
   EXPECT_EQ(text.find("Memory ("), std::string::npos) << text;
+}
+
+TEST(CliStatusTest, JsonCarriesTheFiguresWithNullForUnknownOnes) {
+  ClusterStatus status;
+  status.generation = 7;
+  status.live_committed_version = 9'000'000;
+  status.recovery_state = "accepting_commits";
+  status.coordinators = {NetworkAddress::loopback(4500)};
+  status.storage_replicas = 2;
+  status.replicas_reachable_min = 1;
+  status.degraded_shards = {{KeyRange{"\x01", "b"}, 1}};
+  status.rate.known = true;
+  status.rate.transactions_per_second_limit = 120;
+  status.rate.limited_by = "storage server 3: MVCC window";
+  StorageServerStatus server = storage_server_status(3, "rocksdb", 1000);
+  server.disk_bytes = 1500;
+  server.logical_bytes_written = 2000;
+  server.device_bytes_written = 5000;
+  server.memory_used_bytes = 300;
+  server.memory_budget_bytes = 1000;
+  StorageServerStatus unknown_device = server;
+  unknown_device.tag = 4;
+  unknown_device.device_bytes_written = -1;
+  StorageServerStatus lost = server;
+  lost.tag = 5;
+  lost.reachable = false;
+  status.storage = {server, unknown_device, lost};
+  const auto json = nlohmann::json::parse(cluster_status_json(status));
+  EXPECT_EQ(json["generation"], 7);
+  EXPECT_EQ(json["recovery_state"], "accepting_commits");
+  EXPECT_EQ(json["coordinators"][0], "127.0.0.1:4500");
+  EXPECT_EQ(json["replication"]["replicas"], 2);
+  EXPECT_EQ(json["replication"]["healthy"], false);
+  EXPECT_EQ(json["replication"]["degraded_shards"][0]["begin"], "\\x01");
+  EXPECT_EQ(json["admission"]["limited"], true);
+  EXPECT_EQ(json["admission"]["transactions_per_second_limit"], 120.0);
+  const auto& servers = json["storage_servers"];
+  ASSERT_EQ(servers.size(), 3u);
+  EXPECT_EQ(servers[0]["engine"], "rocksdb");
+  EXPECT_DOUBLE_EQ(servers[0]["lag_seconds"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(servers[0]["durability_lag_seconds"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(servers[0]["write_amplification"].get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(servers[0]["space_amplification"].get<double>(), 1.5);
+  EXPECT_EQ(servers[0]["memory_budget_bytes"], 1000);
+  EXPECT_TRUE(servers[1]["device_bytes_written"].is_null());
+  EXPECT_TRUE(servers[1]["write_amplification"].is_null());
+  EXPECT_EQ(servers[2]["reachable"], false);
+  EXPECT_FALSE(servers[2].contains("engine"));
+
+  status = ClusterStatus{};  // nothing reported: no limit, no replication mode
+  const auto empty = nlohmann::json::parse(cluster_status_json(status));
+  EXPECT_EQ(empty["admission"]["limited"], false);
+  EXPECT_TRUE(empty["admission"]["transactions_per_second_limit"].is_null());
+  EXPECT_TRUE(empty["replication"]["replicas"].is_null());
+  EXPECT_TRUE(empty["storage_servers"].empty());
 }
 
 TEST(CliStatusTest, ShowsReplicationHealth) {

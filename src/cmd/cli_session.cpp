@@ -172,7 +172,7 @@ bool CliSession::run_local(const CliRequest& request) {
 
 Future<Void> CliSession::run_request(CliRequest request) {
   if (request.verb == CliVerb::status) {
-    Future<Void> shown = show_status();
+    Future<Void> shown = show_status(request.json);
     co_await shown;
     co_return Void{};
   }
@@ -229,10 +229,10 @@ Future<Void> CliSession::commit_transaction() {
   co_return Void{};
 }
 
-Future<Void> CliSession::show_status() {
+Future<Void> CliSession::show_status(bool json) {
   Future<ClusterStatus> status = bounded(ask_status(database_, &last_retried_error_));
   const ClusterStatus cluster = co_await status;
-  fmt::print(out_, "{}", format_cluster_status(cluster));
+  fmt::print(out_, "{}", json ? cluster_status_json(cluster) + "\n" : format_cluster_status(cluster));
   std::fflush(out_);
   co_return Void{};
 }

@@ -39,7 +39,7 @@ class CliSession {
   Future<Void> run_body(Body body, bool writes);
   Future<Version> run_retrying(Body body);
   Future<Void> commit_transaction();
-  Future<Void> show_status();
+  Future<Void> show_status(bool json);
   // coordinators, configure, exclude, include (cli_admin.cpp).
   Future<Void> administer(CliRequest request);
   Future<Void> coordinators(const CliRequest& request);

@@ -1,4 +1,5 @@
-// The text of `keel cli status`: a ClusterStatus as the lines an operator reads. Pure.
+// The text of `keel cli status`: a ClusterStatus as the lines an operator reads, or (`status
+// json`, the metrics surface) as one JSON object for monitoring. Pure.
 #pragma once
 
 #include <string>
@@ -9,6 +10,10 @@ namespace keel::cmd {
 
 // Lag in versions is also shown in seconds (versions advance versions_per_second per second).
 std::string format_cluster_status(const ClusterStatus& status);
+
+// The JSON of `keel cli status json` (docs/transactions.md, "Status as JSON"): numbers in bytes,
+// versions and seconds; keys escaped as the cli prints them.
+std::string cluster_status_json(const ClusterStatus& status);
 
 // 1234567 bytes as "1.2 MB" (decimal units, as disks are sold).
 std::string format_bytes(int64_t bytes);

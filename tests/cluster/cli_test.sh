@@ -71,6 +71,17 @@ grep -qE "^  127\.0\.0\.1:$port +unset$" <<<"$out" || fail "status does not show
 grep -qE "^  [0-9]+ +127\.0\.0\.1:$port +[0-9]+ +[0-9]+ .* rocksdb$" <<<"$out" || fail "status has no storage server line"
 grep -qE "^  Live committed version - [0-9]+$" <<<"$out" || fail "status has no committed version"
 grep -qE "^  Generation             - [0-9]+$" <<<"$out" || fail "status has no generation"
+run_cli "status json"
+python3 -c '
+import json, sys
+status = json.loads(sys.stdin.read())
+assert status["recovery_state"] == "accepting_commits", status["recovery_state"]
+servers = status["storage_servers"]
+assert servers and all(s["reachable"] and s["engine"] == "rocksdb" for s in servers), servers
+assert all(s["logical_bytes_written"] >= 0 and "write_amplification" in s and s["memory_budget_bytes"] > 0
+           for s in servers), servers
+assert any(role["role"] == "tlog" for role in status["roles"]), status["roles"]
+' <<<"$out" || fail "status json is not the cluster status as JSON: $out"
 expect "help" 0 "Commands:"
 grep -qF "getrange BEGIN [END] [LIMIT] [reverse]" <<<"$out" || fail "help does not list getrange"
 expect "help getkey" 0 "getkey [>=|>|<=|<]KEY [+N|-N]"
