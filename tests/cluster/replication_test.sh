@@ -5,7 +5,8 @@
 # B) and status names the degraded shards; C restarted on its data catches up from the logs,
 # status is healthy again, and with B killed instead every key, including those written while
 # C was down, is read from C. A configuration asking for more replicas than processes with
-# storage is refused with a clear message.
+# storage is refused with a clear message. The log spills every durable version
+# (tlog_spill_bytes=0), so C's catch-up reads what it missed back from the log's files.
 set -euo pipefail
 keel=${1:?usage: replication_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -36,7 +37,7 @@ start_process() {
   log="$work/$1-$starts.out"
   : >"$log"  # before the server opens it, so start_server's first look finds it
   start_server "$log" --config "$work/cluster.toml" --listen "127.0.0.1:${!port_var}" \
-    --data "$work/data-$1" --cluster-file "$cluster_file"
+    --data "$work/data-$1" --cluster-file "$cluster_file" --knob tlog_spill_bytes=0
 }
 
 starts=0
