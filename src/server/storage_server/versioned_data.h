@@ -7,6 +7,10 @@
 // make_durable hands out the oldest writes for the engine and forgets them; rollback forgets the
 // newest ones (versions a recovery did not keep: docs/fault_tolerance.md).
 //
+// A clear of one key is kept as a write of "absent" to that key, so a read finds it in the key's
+// own history; only wider range clears go in the list that a read of a key without writes scans
+// (a delete-heavy load would otherwise make every such read scan every delete of the window).
+//
 // Pure data structure: no I/O. Not thread-safe; owned by one storage server.
 #pragma once
 
@@ -36,8 +40,8 @@ class VersionedData {
   // otherwise the value (an inner nullopt when the key is cleared).
   std::optional<std::optional<Value>> get(const Key& key, Version version) const;
 
-  // Up to `limit` keys in `range` that have writes in the window, in order (from the end if
-  // `reverse`).
+  // Up to `limit` keys in `range` that have writes in the window (sets and clears of that one
+  // key), in order (from the end if `reverse`).
   std::vector<Key> keys_with_writes(const KeyRange& range, bool reverse, size_t limit) const;
   // The writes of versions in (oldest, version], in order, as mutations for the engine; they
   // are forgotten and oldest_version becomes `version`.
@@ -59,7 +63,7 @@ class VersionedData {
   struct Write {
     Version version;
     uint64_t sequence;
-    std::optional<Value> value;
+    std::optional<Value> value;  // nullopt: the key was cleared (alone)
   };
   struct Clear {
     Version version;
@@ -73,7 +77,7 @@ class VersionedData {
   // order). A node is erased only when its last Write goes, with its last entry.
   struct Logged {
     Version version;
-    Writes::iterator set;  // writes_.end() for a clear
+    Writes::iterator set;  // writes_.end() for a range clear (in clears_)
     size_t bytes;          // key and value bytes
   };
 

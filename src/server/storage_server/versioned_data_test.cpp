@@ -46,6 +46,39 @@ TEST(VersionedDataTest, RollbackForgetsWritesAboveTheVersionAndKeepsTheRest) {
   EXPECT_EQ(data.bytes(), bytes_at_20);
 }
 
+TEST(VersionedDataTest, AClearOfOneKeyIsAWriteOfThatKey) {
+  VersionedData data(0);
+  data.set(10, "a", "a10");
+  data.clear_range(20, range("a", std::string("a\0", 2)));
+  data.clear_range(20, range("b", std::string("b\0", 2)));  // never set in the window
+  data.clear_range(20, range("m", "n"));                       // a range: not a write of m
+  data.set(30, "a", "a30");
+  data.set(40, "c", "c40");
+  data.clear_range(40, range("c", std::string("c\0", 2)));  // within one version, in order
+  data.advance_to(40);
+  EXPECT_EQ(data.get("a", 15), value("a10"));
+  EXPECT_EQ(data.get("a", 25), cleared());
+  EXPECT_EQ(data.get("a", 35), value("a30"));
+  EXPECT_EQ(data.get("b", 15), unknown);
+  EXPECT_EQ(data.get("b", 25), cleared());
+  EXPECT_EQ(data.get("c", 40), cleared());
+  EXPECT_EQ(data.get("ma", 25), cleared());
+  EXPECT_EQ(data.get(std::string("a\0", 2), 25), unknown);  // the next key is not cleared
+  EXPECT_EQ(written_keys(data), (std::vector<Key>{"a", "b", "c"}));
+
+  data.rollback(25);  // the set of a at 30 and c's writes go; the clears at 20 stay
+  EXPECT_EQ(data.get("a", 100), cleared());
+  EXPECT_EQ(data.get("c", 100), unknown);
+  const std::vector<Mutation> durable = data.make_durable(20);
+  const std::vector<Mutation> expected{{MutationType::set_value, "a", "a10"},
+                                       {MutationType::clear_range, "a", std::string("a\0", 2)},
+                                       {MutationType::clear_range, "b", std::string("b\0", 2)},
+                                       {MutationType::clear_range, "m", "n"}};
+  EXPECT_EQ(durable, expected);
+  EXPECT_TRUE(written_keys(data).empty());
+  EXPECT_EQ(data.bytes(), 0u);
+}
+
 TEST(VersionedDataTest, DurableStepsStayWithinTheBytesAndKeepVersionsWhole) {
   VersionedData data(0);
   data.set(10, "a", "123456789");  // 10 bytes each
