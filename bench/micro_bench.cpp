@@ -1,11 +1,13 @@
-// Micro-benchmarks of the runtime and RPC building blocks (Google Benchmark). Not run by the
-// test suite; run build/release/bench/keel_micro_bench to see the per-operation costs.
+// Micro-benchmarks of the runtime, RPC and storage-server building blocks (Google Benchmark).
+// Not run by the test suite; run build/release/bench/keel_micro_bench to see the per-operation
+// costs (compare the arguments of one benchmark in the same run, not figures across runs).
 #include <benchmark/benchmark.h>
 
 #include "rpc/frame.h"
 #include "rpc/serialize.h"
 #include "runtime/combinators.h"
 #include "runtime/test_support.h"
+#include "server/storage_server/versioned_data.h"
 
 namespace keel {
 namespace {
@@ -67,6 +69,20 @@ void BM_FrameEncodeDecode(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
 }
 BENCHMARK(BM_FrameEncodeDecode)->Arg(64)->Arg(4096)->Arg(100000);
+
+// A storage server's read of a key with no writes in its MVCC window, with `range(0)` other keys
+// deleted one by one in the window: the time per read should not grow with the deletes.
+void BM_WindowReadAmongDeletes(benchmark::State& state) {
+  VersionedData data(0);
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    const Key key = "deleted/" + std::to_string(i);
+    data.clear_range(i + 1, single_key_range(key));
+  }
+  data.advance_to(state.range(0) + 1);
+  const Key read = "other/key";
+  for (auto _ : state) benchmark::DoNotOptimize(data.get(read, data.latest_version()));
+}
+BENCHMARK(BM_WindowReadAmongDeletes)->Arg(0)->Arg(1000)->Arg(50000);
 
 }  // namespace
 }  // namespace keel
