@@ -556,6 +556,7 @@ int64_t LmdbStore::map_bytes() const { return map_bytes_; }
 
 void LmdbStore::copy_to(const std::string& directory) {
   std::shared_lock<std::shared_mutex> shared(resize_);
+  if (env_ == nullptr) fail_closed();
   fail(mdb_env_copy2(env_, directory.c_str(), MDB_CP_COMPACT), "mdb_env_copy2");
 }
 
