@@ -45,7 +45,7 @@ void index_record(TLogState& state, TLogRecord record, RecordRef where) {
     TagIndex& index = state.by_tag[tag];
     KEEL_ASSERT(index.versions.empty() || index.versions.back().version < record.version);
     const int64_t bytes = mutation_bytes(mutations);
-    index.versions.push_back(TagVersion{record.version, std::move(mutations), where, bytes, false});
+    index.versions.push_back(TagVersion{record.version, std::move(mutations), where, bytes});
     index.memory_bytes += bytes;
     state.memory_bytes += bytes;
   }
@@ -63,7 +63,6 @@ void spill_to(TLogState& state, int64_t memory_bytes_max, Version through) {
     if (fullest == nullptr) return;
     TagVersion& oldest = fullest->versions[fullest->spilled++];
     oldest.mutations = std::vector<Mutation>();
-    oldest.spilled = true;
     fullest->memory_bytes -= oldest.bytes;
     state.memory_bytes -= oldest.bytes;
     state.spilled_through = std::max(state.spilled_through, oldest.version);
@@ -77,12 +76,11 @@ void pop_tag(TLogState& state, Tag tag, Version up_to) {
   if (found == state.by_tag.end()) return;
   TagIndex& index = found->second;
   while (!index.versions.empty() && index.versions.front().version <= popped) {
-    const TagVersion& oldest = index.versions.front();
-    if (oldest.spilled) {
+    if (index.spilled > 0) {
       --index.spilled;
     } else {
-      index.memory_bytes -= oldest.bytes;
-      state.memory_bytes -= oldest.bytes;
+      index.memory_bytes -= index.versions.front().bytes;
+      state.memory_bytes -= index.versions.front().bytes;
     }
     index.versions.pop_front();
   }
@@ -105,9 +103,10 @@ TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin, size_
   auto found = state.by_tag.find(tag);
   if (found == state.by_tag.end()) return reply;
   const std::deque<TagVersion>& versions = found->second.versions;
+  const auto first_in_memory = versions.begin() + static_cast<std::ptrdiff_t>(found->second.spilled);
   size_t bytes = 0;
   for (auto it = first_at_or_after(versions, begin); it != versions.end() && it->version <= limit; ++it) {
-    if (it->spilled) {
+    if (it < first_in_memory) {
       reply.end = it->version;  // read from the files from here on
       break;
     }
@@ -126,8 +125,9 @@ std::vector<TagVersion> spilled_peek(const TLogState& state, Tag tag, Version be
   auto found = state.by_tag.find(tag);
   if (found == state.by_tag.end()) return spilled;
   const std::deque<TagVersion>& versions = found->second.versions;
+  const auto first_in_memory = versions.begin() + static_cast<std::ptrdiff_t>(found->second.spilled);
   size_t bytes = 0;
-  for (auto it = first_at_or_after(versions, begin); it != versions.end() && it->spilled; ++it) {
+  for (auto it = first_at_or_after(versions, begin); it < first_in_memory; ++it) {
     if (!spilled.empty() && bytes >= bytes_limit) break;
     spilled.push_back(*it);
     bytes += static_cast<size_t>(it->bytes);

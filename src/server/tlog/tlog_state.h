@@ -53,12 +53,11 @@ struct TagVersion {
   std::vector<Mutation> mutations;  // empty once spilled
   RecordRef record;
   int64_t bytes = 0;  // the mutations' key and value bytes (kept when spilled)
-  bool spilled = false;
 };
 
 struct TagIndex {
   std::deque<TagVersion> versions;  // oldest first
-  size_t spilled = 0;               // how many at the front are spilled
+  size_t spilled = 0;               // how many at the front are spilled (the others are not)
   int64_t memory_bytes = 0;         // of the versions not spilled
 };
 
