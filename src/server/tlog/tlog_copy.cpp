@@ -81,10 +81,11 @@ Future<Void> append_seed(TLogState* state, std::vector<TLogRecord> records) {
 // What collect_copy would answer for [begin, last], from the records in the files (some of
 // those versions are spilled): the mutations of the tags not popped at each version.
 Future<TLogCopyReply> copy_from_files(TLogState* state, Version begin, Version last, int64_t bytes_limit) {
+  const RecordsBetween between = records_between(*state, begin, last, bytes_limit);
   TLogCopyReply reply;
-  reply.next = last + 1;
+  reply.next = between.through + 1;
   int64_t bytes = 0;
-  for (const auto& [version, where] : records_between(*state, begin, last)) {
+  for (const auto& [version, where] : between.records) {
     Future<TLogRecord> read = read_record(state, where);
     TLogRecord record = co_await read;
     if (record.version != version) throw Error(errc::checksum_failed);

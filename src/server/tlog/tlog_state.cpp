@@ -135,14 +135,24 @@ std::vector<TagVersion> spilled_peek(const TLogState& state, Tag tag, Version be
   return spilled;
 }
 
-std::vector<std::pair<Version, RecordRef>> records_between(const TLogState& state, Version begin, Version last) {
+RecordsBetween records_between(const TLogState& state, Version begin, Version last, int64_t bytes_limit) {
   std::map<Version, RecordRef> records;
+  Version through = last;  // lowered to where a tag reaches the limit; later tags stop there
   for (const auto& [tag, index] : state.by_tag) {
-    for (auto it = first_at_or_after(index.versions, begin); it != index.versions.end() && it->version <= last; ++it) {
+    int64_t bytes = 0;
+    for (auto it = first_at_or_after(index.versions, begin); it != index.versions.end() && it->version <= through; ++it) {
       records.emplace(it->version, it->record);
+      bytes += it->bytes;
+      if (bytes >= bytes_limit) {
+        through = it->version;
+        break;
+      }
     }
   }
-  return {records.begin(), records.end()};
+  RecordsBetween between;
+  between.through = through;
+  for (auto it = records.begin(); it != records.end() && it->first <= through; ++it) between.records.push_back(*it);
+  return between;
 }
 
 std::vector<TaggedMutation> unpopped_mutations(const TLogState& state, TLogRecord record) {

@@ -113,8 +113,14 @@ TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin, size_
 // always, then up to `bytes_limit`): empty when the first version from `begin` is not spilled.
 std::vector<TagVersion> spilled_peek(const TLogState& state, Tag tag, Version begin, size_t bytes_limit);
 
-// The records of every version in [begin, last] with a mutation for an unpopped tag, oldest first.
-std::vector<std::pair<Version, RecordRef>> records_between(const TLogState& state, Version begin, Version last);
+// The records of the versions in [begin, last] with a mutation for an unpopped tag, oldest
+// first, as far as about `bytes_limit` of some tag's key and value bytes: `through` is the last
+// version they cover (every such record at or below it is listed).
+struct RecordsBetween {
+  std::vector<std::pair<Version, RecordRef>> records;
+  Version through = 0;
+};
+RecordsBetween records_between(const TLogState& state, Version begin, Version last, int64_t bytes_limit);
 
 // The mutations of `record` (read back from the files) for the tags still unpopped at its version.
 std::vector<TaggedMutation> unpopped_mutations(const TLogState& state, TLogRecord record);

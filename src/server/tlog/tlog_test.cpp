@@ -633,10 +633,16 @@ TEST(TLogTest, SpillingTakesTheOldestDurableVersionsOfTheFullestTagsAndPoppingCo
   pop_tag(state, 1, 3);
   EXPECT_EQ(state.by_tag[1].spilled, 1u);  // version 4
   EXPECT_EQ(state.memory_bytes, 2 * 101 + 5 + 2 * 5);
-  const auto records = records_between(state, 0, 6);
+  const RecordsBetween all = records_between(state, 0, 6, 1 << 20);
+  const auto& records = all.records;
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records.front().first, 4);
   EXPECT_EQ(records.front().second.offset, 4000);
+  EXPECT_EQ(all.through, 6);
+  const RecordsBetween bounded = records_between(state, 0, 6, 150);  // tag 1: 106, then 207 at 5
+  ASSERT_EQ(bounded.records.size(), 2u);
+  EXPECT_EQ(bounded.records.back().first, 5);
+  EXPECT_EQ(bounded.through, 5);
   TLogRecord two{1, 1, 2, 0, {}};
   two.mutations.push_back(TaggedMutation{{1}, set_key("k", "a")});
   two.mutations.push_back(TaggedMutation{{1, 2}, set_key("both", "x")});
