@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -60,6 +61,13 @@ std::string describe_settings(const ClusterSettings& settings) {
 
 const char* replication_name(int32_t k) { return k == 1 ? "single" : k == 2 ? "double" : k == 3 ? "triple" : "?"; }
 
+// The zones with storage servers (by address: a configured zone is not in the status).
+std::set<std::string> storage_zones(const ClusterStatus& cluster) {
+  std::set<std::string> zones;
+  for (const StorageServerStatus& server : cluster.storage) zones.insert(server.address.to_string());
+  return zones;
+}
+
 bool contains(const std::vector<NetworkAddress>& addresses, const NetworkAddress& address) {
   return std::find(addresses.begin(), addresses.end(), address) != addresses.end();
 }
@@ -108,24 +116,35 @@ Future<Void> CliSession::configure(const CliRequest& request) {
       !request.engine.empty() && std::any_of(cluster.storage.begin(), cluster.storage.end(), [&](const StorageServerStatus& s) {
         return s.reachable && s.engine != request.engine;
       });
-  if ((request.replication > 0 && request.replication != cluster.storage_replicas) || other_engine) {
-    std::string asked = request.replication > 0 ? replication_name(request.replication) : "";
-    if (other_engine) asked += (asked.empty() ? "engine " : ", engine ") + request.engine;
-    fmt::print(out_, "The cluster has replication {}; asked for {}\n", replication_name(cluster.storage_replicas), asked);
+  if (other_engine) {
+    fmt::print(out_, "The cluster's storage engine cannot change online; asked for engine {}\n", request.engine);
     throw Error(errc::configuration_unsupported);
+  }
+  const std::set<std::string> zones = storage_zones(cluster);
+  if (request.replication > static_cast<int32_t>(zones.size())) {
+    fmt::print(out_, "Replication {} needs {} zones with storage servers; the cluster has {}\n",
+               replication_name(request.replication), request.replication, zones.size());
+    throw Error(errc::configuration_invalid);
   }
   ChangeSettingsRequest change;
   change.tlogs = request.tlogs;
   change.proxies = request.proxies;
   change.resolvers = request.resolvers;
-  if (change.tlogs == 0 && change.proxies == 0 && change.resolvers == 0) {
+  if (request.replication != cluster.storage_replicas) change.storage_replicas = request.replication;
+  if (change.tlogs == 0 && change.proxies == 0 && change.resolvers == 0 && change.storage_replicas == 0) {
     fmt::print(out_, "Configuration unchanged (replication {})\n", replication_name(cluster.storage_replicas));
     co_return Void{};
   }
   Future<ClusterSettings> changed = bounded(ask_settings_change(database_, change, &last_retried_error_));
   const ClusterSettings settings = co_await changed;
-  fmt::print(out_, "Configuration changed: {} (the cluster recovers into a generation with them)\n",
-             describe_settings(settings));
+  if (change.tlogs != 0 || change.proxies != 0 || change.resolvers != 0) {
+    fmt::print(out_, "Configuration changed: {} (the cluster recovers into a generation with them)\n",
+               describe_settings(settings));
+  }
+  if (change.storage_replicas != 0) {
+    fmt::print(out_, "Replication changed to {}: data distribution moves the shards (`status' shows the moves)\n",
+               replication_name(change.storage_replicas));
+  }
   co_return Void{};
 }
 
@@ -158,8 +177,8 @@ Future<Void> CliSession::exclusions(const CliRequest& request) {
     const bool hosts_storage = std::any_of(cluster.storage.begin(), cluster.storage.end(),
                                            [&](const StorageServerStatus& s) { return s.address == address; });
     if (hosts_storage) {
-      fmt::print(out_, "WARNING: {} hosts storage servers, which keep their shards (moving data off a process is "
-                       "not built yet): removing it leaves their shards with fewer replicas\n",
+      fmt::print(out_, "{} hosts storage servers: data distribution moves their shards to other servers "
+                       "(`status' shows the moves; with no other zone left they stay)\n",
                  address.to_string());
     }
   }

@@ -147,12 +147,13 @@ const std::vector<CliCommandInfo>& cli_command_table() {
        "or `auto' (as many as the replication mode wants, from live processes). Rewrites the cluster file."},
       {"configure", CliVerb::configure, "configure [logs=N] [proxies=N] [resolvers=N] [single|double|triple] [memory|ssd|rocksdb]",
        "Changes how many logs, proxies and resolvers each generation has (online: the cluster recovers into a new "
-       "generation). The replication mode and engine are checked against the cluster's: changing them online is "
-       "not built yet."},
+       "generation) and the replication mode (online: data distribution moves every shard to a team of that many "
+       "storage servers in distinct zones). The engine is checked against the cluster's: it cannot change online."},
       {"exclude", CliVerb::exclude, "exclude [ADDR...]",
        "Lists the excluded processes, or excludes processes: no transaction role is recruited there any more (a "
-       "recovery moves those they host). Their storage servers keep their data."},
-      {"include", CliVerb::include, "include all|ADDR...", "Allows excluded processes to host transaction roles again."},
+       "recovery moves those they host), and data distribution moves the shards of their storage servers to others."},
+      {"include", CliVerb::include, "include all|ADDR...",
+       "Allows excluded processes to host transaction roles and shards again."},
       {"help", CliVerb::help, "help [COMMAND]", "Lists the commands, or shows the usage of one."},
       {"exit", CliVerb::exit, "exit", "Leaves the cli (also: quit, end of input)."},
   };

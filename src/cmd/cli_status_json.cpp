@@ -42,6 +42,8 @@ json storage_server(const StorageServerStatus& server, Version live_committed_ve
   out["disk_bytes"] = server.disk_bytes;
   out["window_bytes"] = server.window_bytes;
   out["shards"] = server.shards.size();
+  out["shards_fetching"] = server.fetching_shards.size();
+  out["fetched_bytes"] = server.fetched_bytes;
   out["logical_bytes_written"] = server.logical_bytes_written;
   out["device_bytes_written"] = server.device_bytes_written < 0 ? json(nullptr) : json(server.device_bytes_written);
   out["write_amplification"] = ratio(server.device_bytes_written, server.logical_bytes_written);
@@ -70,11 +72,19 @@ json replication(const ClusterStatus& status) {
                         {"end", printable(shard.range.end)},
                         {"replicas_reachable", shard.replicas_reachable}});
   }
-  if (status.storage_replicas <= 0) return {{"replicas", nullptr}, {"degraded_shards", degraded}};
+  int64_t fetched_bytes = 0;
+  for (const StorageServerStatus& server : status.storage) fetched_bytes += server.fetched_bytes;
+  json distribution = {{"shards_moving", status.shards_moving},
+                       {"moves_finished", status.moves_finished},
+                       {"fetched_bytes", fetched_bytes}};
+  if (status.storage_replicas <= 0) {
+    return {{"replicas", nullptr}, {"degraded_shards", degraded}, {"data_distribution", distribution}};
+  }
   return {{"replicas", status.storage_replicas},
           {"replicas_reachable_min", status.replicas_reachable_min},
           {"healthy", status.degraded_shards.empty()},
-          {"degraded_shards", degraded}};
+          {"degraded_shards", degraded},
+          {"data_distribution", distribution}};
 }
 
 }  // namespace

@@ -102,7 +102,20 @@ ClusterConfig ClusterConfig::single_process(NetworkAddress address, int storage_
   return config;
 }
 
-size_t ClusterConfig::shard_index(const Key& key) const {
+bool shard_has_member(const std::vector<Tag>& team, Tag tag) {
+  return std::find(team.begin(), team.end(), tag) != team.end();
+}
+
+uint64_t ShardAssignment::joined_generation(Tag tag) const {
+  for (const MemberSince& member : joined) {
+    if (member.tag == tag) return member.generation;
+  }
+  return 0;
+}
+
+bool ShardAssignment::has(Tag tag) const { return shard_has_member(tags, tag) || shard_has_member(dest, tag); }
+
+size_t shard_index(const std::vector<ShardAssignment>& shards, const Key& key) {
   auto it = std::upper_bound(shards.begin(), shards.end(), key,
                              [](const Key& k, const ShardAssignment& shard) { return k < shard.range.begin; });
   KEEL_ASSERT(it != shards.begin());
@@ -145,19 +158,25 @@ void ClusterConfig::validate() const {
   if (expected != keyspace_end) fail("resolver ranges must cover the keyspace");
 }
 
+std::string escape_key(const Key& key) {
+  std::string text;
+  for (unsigned char byte : key) {
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\') text += static_cast<char>(byte);
+    else text += fmt::format("\\x{:02x}", byte);
+  }
+  return text;
+}
+
 std::string describe_shards(const std::vector<ShardAssignment>& shards) {
-  auto escaped = [](const Key& key) {
-    std::string text;
-    for (unsigned char byte : key) {
-      if (byte >= 0x20 && byte < 0x7f && byte != '\\') text += static_cast<char>(byte);
-      else text += fmt::format("\\x{:02x}", byte);
-    }
-    return text;
-  };
+  const auto escaped = escape_key;
   std::string text;
   for (const ShardAssignment& shard : shards) {
     text += fmt::format("{}[{}..{}) tags", text.empty() ? "" : "; ", escaped(shard.range.begin), escaped(shard.range.end));
     for (Tag tag : shard.tags) text += fmt::format(" {}", tag);
+    if (shard.moving()) {
+      text += " moving to";
+      for (Tag tag : shard.dest) text += fmt::format(" {}", tag);
+    }
   }
   return text;
 }

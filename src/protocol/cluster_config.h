@@ -47,14 +47,47 @@ struct StorageLocation {
 // The zone of a storage server: its configured zone, or else its process address.
 std::string zone_of(const StorageLocation& storage);
 
+// A shard and its team. `tags` serve it; while data distribution moves it (docs/
+// fault_tolerance.md, "Data distribution as built"), `dest` is the team it moves to: every
+// mutation of the range reaches tags and dest, the members of dest not in tags fetch the range,
+// and when they all hold it durably dest becomes the team (empty when not moving).
+//
+// `joined` says, for each of them that data distribution added, from which generation on it
+// has got the range's mutations (others: from the configuration's map, generation 0). A
+// storage server that skipped generations may have been dropped and added again in them, so it
+// fetches the range again when it joined after the first generation it skipped.
+struct MemberSince {
+  Tag tag = 0;
+  uint64_t generation = 0;
+  bool operator==(const MemberSince&) const = default;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(tag, generation);
+  }
+};
+
 struct ShardAssignment {
   KeyRange range;
   std::vector<Tag> tags;
+  std::vector<Tag> dest;
+  std::vector<MemberSince> joined;
+  bool operator==(const ShardAssignment&) const = default;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(range, tags);
+    archive(range, tags, dest, joined);
   }
+  // The generation from which `tag` has got the range's mutations (0: from the start).
+  uint64_t joined_generation(Tag tag) const;
+  bool moving() const { return !dest.empty(); }
+  // Whether `tag` gets the range's mutations (a member of tags or dest).
+  bool has(Tag tag) const;
 };
+
+// Whether `team` has `tag`.
+bool shard_has_member(const std::vector<Tag>& team, Tag tag);
+
+// Index into `shards` (sorted, partitioning the keyspace) of the shard holding `key`.
+size_t shard_index(const std::vector<ShardAssignment>& shards, const Key& key);
 
 // The end of the keyspace: every key, system keys included, sorts below it.
 inline const Key keyspace_end = "\xff\xff";
@@ -79,7 +112,7 @@ struct ClusterConfig {
   static ClusterConfig single_process(NetworkAddress address, int storage_servers, int shard_count);
 
   // Index into `shards` of the shard holding `key`.
-  size_t shard_index(const Key& key) const;
+  size_t shard_index(const Key& key) const { return keel::shard_index(shards, key); }
   const StorageLocation& storage_for(Tag tag) const;
   // How many distinct zones host storage servers.
   int storage_zones() const;
@@ -104,6 +137,9 @@ std::vector<ShardAssignment> assign_shards(const std::vector<KeyRange>& ranges,
 std::string replication_mode_name(int replicas);
 // The replicas of a mode name ("single", "double", "triple"), or nullopt.
 std::optional<int> replication_mode_replicas(const std::string& name);
+
+// `key` with its non-printable bytes (and backslashes) as \xNN, for messages and traces.
+std::string escape_key(const Key& key);
 
 // "[begin..end) tags 1 2; ..." with non-printable key bytes as \xNN, for messages.
 std::string describe_shards(const std::vector<ShardAssignment>& shards);

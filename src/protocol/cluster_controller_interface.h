@@ -60,10 +60,11 @@ struct ChangeSettingsRequest {
   std::vector<NetworkAddress> exclude;
   std::vector<NetworkAddress> include;
   bool include_all = false;
+  int32_t storage_replicas = 0;  // 0: unchanged
   ReplyPromise<ClusterSettings> reply;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(tlogs, proxies, resolvers, exclude, include, include_all, reply);
+    archive(tlogs, proxies, resolvers, exclude, include, include_all, reply, storage_replicas);
   }
 };
 

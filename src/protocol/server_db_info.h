@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/cluster_config.h"
 #include "protocol/proxy_interface.h"
 #include "protocol/ratekeeper_interface.h"
 #include "protocol/resolver_interface.h"
@@ -44,11 +45,13 @@ struct ClusterSettings {
   int32_t tlogs = 0;  // per generation; 0: the configuration file's count
   int32_t proxies = 0;
   int32_t resolvers = 0;
-  std::vector<NetworkAddress> excluded;  // processes no transaction role is recruited to
+  // Processes no transaction role is recruited to, and data distribution moves shards off.
+  std::vector<NetworkAddress> excluded;
+  int32_t storage_replicas = 0;  // servers per shard; 0: the configuration file's
   bool operator==(const ClusterSettings&) const = default;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(tlogs, proxies, resolvers, excluded);
+    archive(tlogs, proxies, resolvers, excluded, storage_replicas);
   }
 };
 
@@ -59,9 +62,12 @@ struct CoreState {
   // recovery that reads it finishes the move first (docs/coordination.md).
   std::string moving_to;
   ClusterSettings settings;
+  // The shard map (sorted, partitioning the keyspace): seeded from the configuration file by
+  // the first recovery, changed only by data distribution (empty before the first recovery).
+  std::vector<ShardAssignment> shards;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(generation, tlogs, moving_to, settings);
+    archive(generation, tlogs, moving_to, settings, shards);
   }
 };
 
@@ -77,10 +83,11 @@ struct ServerDBInfo {
   std::vector<KeyRange> resolver_ranges;  // partitioning ["", keyspace_end), one per resolver
   std::vector<TLogInterface> tlogs;       // every one holds every tag
   RatekeeperInterface ratekeeper;          // admission control for the generation's proxies
+  std::vector<ShardAssignment> shards;     // the core state's shard map, for the whole generation
   template <class Archive>
   void serialize(Archive& archive) {
     archive(id, generation, recovery_state, recovery_version, recovery_seconds, sequencer, proxies, resolvers,
-            resolver_ranges, tlogs, ratekeeper);
+            resolver_ranges, tlogs, ratekeeper, shards);
   }
   bool accepting_commits() const { return recovery_state == RecoveryState::accepting_commits; }
 };

@@ -33,12 +33,20 @@ struct StorageServerStatus {
   // Its process's memory (world.h ProcessMemory): held, and the budget; 0 when unknown.
   int64_t memory_used_bytes = 0;
   int64_t memory_budget_bytes = 0;
+  // Data distribution: of `shards` (every range it gets mutations of), those whose data it
+  // holds in its engine (complete and durable), those it is fetching, and the bytes it fetched
+  // from other servers since it started (repair traffic).
+  std::vector<KeyRange> durable_shards;
+  std::vector<KeyRange> fetching_shards;
+  int64_t fetched_bytes = 0;
+  uint64_t followed_generation = 0;  // the generation whose shard map `shards` is from
   template <class Archive>
   void serialize(Archive& archive) {
     // Fields are only ever appended (rpc/serialize.h).
     archive(tag, address, engine, latest_version, durable_version, logical_bytes, disk_bytes, window_bytes, shards,
             reachable, logical_bytes_written, device_bytes_written, engine_commits, engine_commit_seconds_mean,
-            engine_commit_seconds_max, memory_used_bytes, memory_budget_bytes);
+            engine_commit_seconds_max, memory_used_bytes, memory_budget_bytes, durable_shards, fetching_shards,
+            fetched_bytes, followed_generation);
   }
 };
 
@@ -88,12 +96,15 @@ struct ClusterStatus {
   std::vector<ShardReplicationStatus> degraded_shards;  // the shards with fewer than k reachable
   std::vector<NetworkAddress> excluded;                  // `keel cli exclude`
   RateStatus rate;                                       // admission control, from the ratekeeper
+  // Data distribution: shards being moved now, and moves finished by this controller.
+  int32_t shards_moving = 0;
+  int64_t moves_finished = 0;
   template <class Archive>
   void serialize(Archive& archive) {
     // Fields are only ever appended (rpc/serialize.h).
     archive(generation, live_committed_version, coordinator, roles, storage, recovery_state, recovery_seconds,
             recoveries, coordinators, workers, storage_replicas, replicas_reachable_min, degraded_shards, excluded,
-            rate);
+            rate, shards_moving, moves_finished);
   }
 };
 

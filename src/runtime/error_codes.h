@@ -47,7 +47,7 @@
   KEEL_ERROR(read_version_already_set, 2010, "Transaction already has a read version set")         \
   KEEL_ERROR(used_during_commit, 2017, "Operation issued while a commit was outstanding")           \
   KEEL_ERROR(no_cluster_file_found, 1515, "No cluster file found: pass -C or start keel server first") \
-  KEEL_ERROR(shard_map_mismatch, 2140, "The shard map stored in the data differs from this configuration: start with the --storage-servers, --shards or --config the data was created with") \
+  KEEL_ERROR(shard_map_mismatch, 2140, "The cluster's shard map names a storage server this configuration lacks: start with the --storage-servers or --config the cluster was created with") \
   KEEL_ERROR(coordinators_invalid, 2141, "Invalid coordinators: name 1, 3 or 5 distinct addresses of keel server processes registered with the cluster") \
   KEEL_ERROR(configuration_invalid, 2142, "Invalid configuration: counts are 1 to 16, and some live process must stay free to host transaction roles") \
   KEEL_ERROR(configuration_unsupported, 2143, "Changing the replication or storage engine of a running cluster needs data distribution, which is not built yet: start a new cluster with that --config or --engine") \

@@ -38,8 +38,8 @@ Future<int> echo_error(NetworkAddress target) {
 }
 
 TEST(SimulatorTest, KillCancelsTheProcessAndRebootStartsItAgain) {
+  bool destroyed = false;  // outlives the simulator, whose destructor kills the process again
   Simulator simulator(1, false);
-  bool destroyed = false;
   SimMachine& machine = simulator.add_machine("m");
   SimProcess& process = simulator.add_process(machine, "p", [&] { return idle_process(&destroyed); });
   EXPECT_TRUE(process.alive());
@@ -55,11 +55,11 @@ TEST(SimulatorTest, KillCancelsTheProcessAndRebootStartsItAgain) {
 }
 
 TEST(SimulatorTest, EchoSucceedsThenFailsOnceTheServerIsKilled) {
+  bool client_destroyed = false;  // outlives the simulator, whose destructor kills the client
   Simulator simulator(2, false);
   SimProcess& server = simulator.add_process(simulator.add_machine("server"), "server", echo_server);
   Future<int> first;
   Future<int> second;
-  bool client_destroyed = false;
   SimProcess& client = simulator.add_process(simulator.add_machine("client"), "client", [&]() -> Future<Void> {
     first = echo_error(server.local_address());
     return idle_process(&client_destroyed);

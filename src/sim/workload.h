@@ -64,6 +64,7 @@ std::unique_ptr<Workload> make_isolate_role(RunContext& context, const Options& 
 std::unique_ptr<Workload> make_stale_read_version(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_change_coordinators(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_change_settings(RunContext& context, const Options& options);
+std::unique_ptr<Workload> make_move_data(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_throttling(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_attrition(RunContext& context, const Options& options);
 std::unique_ptr<Workload> make_random_clogging(RunContext& context, const Options& options);

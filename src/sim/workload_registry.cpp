@@ -18,6 +18,7 @@ const std::map<std::string, WorkloadFactory>& workload_factories() {
       {"StaleReadVersion", make_stale_read_version},
       {"ChangeCoordinators", make_change_coordinators},
       {"ChangeSettings", make_change_settings},
+      {"MoveData", make_move_data},
       {"Throttling", make_throttling},
       {"Attrition", make_attrition},
       {"RandomClogging", make_random_clogging},

@@ -11,8 +11,9 @@
 #
 # Settings (docs/fault_tolerance.md, "Settings"): `configure logs=1 proxies=2` gives the next
 # generation one log and two proxies; `exclude A` moves every transaction role to C; excluding
-# C too (no live host left) and `configure double` (replication change) are refused with clear
-# errors; `include all` lifts the exclusion.
+# C too (no live host left) and `configure triple` (three replicas on two storage processes)
+# are refused with clear errors; `include all` lifts the exclusion. (Replication changes that
+# fit are tested by distribution_test.sh.)
 set -euo pipefail
 keel=${1:?usage: admin_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -141,8 +142,8 @@ expect "configure logs=1 proxies=2" 0 "Configuration changed: logs 1, proxies 2,
 one_log_two_proxies() { [ "$(role_count tlog)" = 1 ] && [ "$(role_count proxy)" = 2 ]; }
 wait_status one_log_two_proxies
 expect "configure logs=0" 1 "ERROR: logs must be a number from 1 to 16, got \`0'"
-expect "configure double" 1
-grep -qF "configuration_unsupported" <<<"$out" || fail "configure double: no clear error"
+expect "configure triple" 1 "Replication triple needs 3 zones with storage servers; the cluster has 2"
+grep -qF "configuration_invalid" <<<"$out" || fail "configure triple: no clear error"
 echo "$out"
 
 echo "== exclude A: every transaction role moves to C"

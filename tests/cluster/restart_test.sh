@@ -4,7 +4,7 @@
 # mid-stream; after a restart on the same data directory every acknowledged key must be there
 # with its value. Also: a second server on a data directory in use is refused with the lock
 # message, an unreachable cluster gives a clear error within the cli's timeout, and a restart
-# whose --shards differs from the shard map stored in the data is refused.
+# whose --shards differs from the shard map stored in the cluster keeps the stored one.
 set -euo pipefail
 keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -55,14 +55,11 @@ grep -qF "ERROR: timed_out (1004)" <<<"$out" || fail "no timed_out error"
 grep -qF "is the cluster at 127.0.0.1:$port running?" <<<"$out" || fail "the error does not name the coordinator"
 [ $elapsed_ms -lt 10000 ] || fail "the cli took $elapsed_ms ms with --timeout 2"
 
-echo "== a restart with a different shard layout is refused, naming the cause"
-set +e
-timeout 30 "$keel" server --listen "127.0.0.1:$port" --data "$data" --cluster-file "$cluster_file" \
-  --shards 3 >"$work/reshard.out" 2>&1
-reshard_status=$?
-set -e
-cat "$work/reshard.out"
-[ $reshard_status = 1 ] || fail "the server with a different --shards exited $reshard_status, expected 1"
-grep -qF "shard_map_mismatch (2140)" "$work/reshard.out" || fail "no shard_map_mismatch error"
+echo "== a restart with a different --shards keeps the shard map stored in the cluster"
+server_args=(--shards 3)
+restart_on_port "$work/server3.out"
+expect "get after" 0 "\`after' is \`restart'"
+expect_acked_keys
+grep -qF '"RecoveryKeepsStoredShardMap"' "$data/trace.jsonl" || fail "no RecoveryKeepsStoredShardMap trace event"
 
 echo "PASS"

@@ -128,6 +128,7 @@ Future<Void> run_cluster_controller(ClusterControllerInterface controller, Clust
   actors.add(run_recoveries(&state));
   actors.add(serve_coordinators_changes(&state));
   actors.add(serve_settings_changes(&state));
+  actors.add(distribute_data(&state));
   co_await actors.result();
   co_return Void{};
 }

@@ -40,18 +40,19 @@ Future<RateStatus> rate_status(RatekeeperInterface ratekeeper) {
 
 // The configured replication factor and, from the storage servers' reports, the fewest
 // reachable servers of any shard and every shard below k.
-void add_replication_health(const ClusterConfig& cluster, ClusterStatus& status) {
+void add_replication_health(const std::vector<ShardAssignment>& shards, int32_t replicas, ClusterStatus& status) {
   std::set<Tag> reachable;
   for (const StorageServerStatus& server : status.storage) {
     if (server.reachable) reachable.insert(server.tag);
   }
-  status.storage_replicas = cluster.storage_replicas;
-  status.replicas_reachable_min = cluster.storage_replicas;
-  for (const ShardAssignment& shard : cluster.shards) {
+  status.storage_replicas = replicas;
+  status.replicas_reachable_min = replicas;
+  for (const ShardAssignment& shard : shards) {
+    if (shard.moving()) ++status.shards_moving;
     const auto count = static_cast<int32_t>(
         std::count_if(shard.tags.begin(), shard.tags.end(), [&reachable](Tag tag) { return reachable.count(tag) > 0; }));
     status.replicas_reachable_min = std::min(status.replicas_reachable_min, count);
-    if (count < cluster.storage_replicas) status.degraded_shards.push_back(ShardReplicationStatus{shard.range, count});
+    if (count < replicas) status.degraded_shards.push_back(ShardReplicationStatus{shard.range, count});
   }
 }
 
@@ -79,7 +80,8 @@ Future<ClusterStatus> gather_status(ControllerState* state) {
   status.live_committed_version = co_await committed;
   status.storage = co_await all_storage;
   status.rate = co_await rate;
-  add_replication_health(state->cluster, status);
+  add_replication_health(info.shards.empty() ? state->cluster.shards : info.shards, storage_replicas(*state), status);
+  status.moves_finished = state->moves_finished;
   co_return status;
 }
 

@@ -43,6 +43,7 @@ struct ControllerState {
   uint64_t recoveries = 0;  // completed by this controller
   ClusterSettings settings;  // as the last core state read or written said
   NotifiedValue<uint64_t> reconfigurations{0};  // counts settings changes that need a recovery
+  int64_t moves_finished = 0;                   // shard moves data distribution finished
 
   // Registered workers that look alive and may host transaction roles (not excluded).
   std::vector<WorkerInterface> transaction_workers() const;
@@ -72,6 +73,13 @@ Future<Void> serve_coordinators_changes(ControllerState* state);
 // settings in the core state and, when they move transaction roles, counts a reconfiguration,
 // which makes run_recoveries recover.
 Future<Void> serve_settings_changes(ControllerState* state);
+
+// Keeps every shard on a team of healthy storage servers (data_distribution.cpp): moves
+// shards off dead and excluded servers and to the replication the settings ask for.
+Future<Void> distribute_data(ControllerState* state);
+
+// The storage servers per shard the settings ask for (else the configuration file's).
+int32_t storage_replicas(const ControllerState& state);
 
 // Ready when any role of the published generation has failed.
 Future<Void> generation_failed(const ServerDBInfo& info);

@@ -113,6 +113,36 @@ const WorkerInterface& pick(const std::vector<WorkerInterface>& workers, size_t 
   return workers[index % workers.size()];
 }
 
+// The shard map of the new generation: the core state's, or on the first recovery the
+// configuration file's. Every tag must name a storage server of the configuration.
+std::vector<ShardAssignment> shard_map(const ControllerState& state, const CoreState& core) {
+  if (core.shards.empty()) return state.cluster.shards;
+  for (const ShardAssignment& shard : core.shards) {
+    for (const std::vector<Tag>* team : {&shard.tags, &shard.dest}) {
+      for (Tag tag : *team) {
+        const bool known = std::any_of(state.cluster.storage.begin(), state.cluster.storage.end(),
+                                       [tag](const StorageLocation& location) { return location.tag == tag; });
+        if (known) continue;
+        TraceEvent(Severity::error, "RecoveryShardMapMismatch")
+            .detail("Tag", tag)
+            .detail("Stored", describe_shards(core.shards));
+        throw Error(errc::shard_map_mismatch);
+      }
+    }
+  }
+  bool same_ranges = core.shards.size() == state.cluster.shards.size();
+  for (size_t i = 0; same_ranges && i < core.shards.size(); ++i) {
+    same_ranges = core.shards[i].range == state.cluster.shards[i].range;
+  }
+  if (!same_ranges) {
+    TraceEvent(Severity::warn_always, "RecoveryKeepsStoredShardMap")
+        .detail("Stored", core.shards.size())
+        .detail("Configured", state.cluster.shards.size())
+        .suppress_for(60);
+  }
+  return core.shards;
+}
+
 void publish(ControllerState* state, ServerDBInfo info) {
   LeaderDescription description;
   description.controller = state->self;
@@ -161,6 +191,8 @@ Future<Void> recover(ControllerState* state, CoordinatedState* core_state) {
   CoreState new_core;
   new_core.generation = generation;
   new_core.settings = settings;
+  new_core.shards = shard_map(*state, old_core);
+  info.shards = new_core.shards;
   {
     std::vector<Future<TLogInterface>> logs;
     for (size_t i = 0; i < log_count; ++i) {

@@ -26,6 +26,14 @@ ClusterSettings changed_settings(const ControllerState& state, ClusterSettings s
   if (request.tlogs > 0) settings.tlogs = request.tlogs;
   if (request.proxies > 0) settings.proxies = request.proxies;
   if (request.resolvers > 0) settings.resolvers = request.resolvers;
+  if (request.storage_replicas != 0) {
+    // Data distribution moves the shards to teams of that many servers in distinct zones.
+    if (request.storage_replicas < 1 || request.storage_replicas > storage_replicas_max ||
+        request.storage_replicas > state.cluster.storage_zones()) {
+      throw Error(errc::configuration_invalid);
+    }
+    settings.storage_replicas = request.storage_replicas == state.cluster.storage_replicas ? 0 : request.storage_replicas;
+  }
   std::vector<NetworkAddress>& excluded = settings.excluded;
   if (request.include_all) excluded.clear();
   for (const NetworkAddress& address : request.include) {
@@ -74,6 +82,7 @@ Future<ClusterSettings> change_settings(ControllerState* state, ChangeSettingsRe
       .detail("Proxies", core.settings.proxies)
       .detail("Resolvers", core.settings.resolvers)
       .detail("Excluded", describe_addresses(core.settings.excluded))
+      .detail("StorageReplicas", core.settings.storage_replicas)
       .detail("Recovers", recover);
   if (recover) state->reconfigurations.set(state->reconfigurations.get() + 1);
   co_return core.settings;

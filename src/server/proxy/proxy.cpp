@@ -19,19 +19,20 @@ constexpr size_t commit_batch_transactions_max = 1000;
 constexpr size_t grv_batch_requests_max = 10000;
 
 struct ProxyState {
-  ClusterConfig cluster;  // storage placement and the configured shard map
-  ServerDBInfo info;      // the generation: its sequencer, resolvers (with their ranges) and logs
+  ClusterConfig cluster;  // storage placement
+  // The generation: its sequencer, resolvers (with their ranges), logs and shard map.
+  ServerDBInfo info;
+  // Per shard of info.shards: the servers its mutations go to (its team, and while it moves
+  // the team it moves to).
+  std::vector<std::vector<Tag>> receivers;
   ProxyInterface self;
   std::map<Tag, StorageServerInterface> storage;
   Version known_committed = 0;  // durable on every log of the generation
-  // The shard map clients are told: the configuration's until the copy in the system keyspace
-  // has been read back and checked (shard_map_ready).
-  std::vector<ShardAssignment> shards;
-  Promise<Void> shard_map_ready;
   // Admission control: transactions start (read versions, blind commits) at the ratekeeper's rate.
   uint64_t id = 0;  // how the ratekeeper tells proxies apart
   Admission admission{proxy_knobs().proxy_rate_burst_seconds};
   int64_t released = 0;  // transactions admitted since the ratekeeper was last told
+  uint64_t batches = 0;  // commit batches started
 };
 
 // Admits `transactions` new transactions: ready when the ratekeeper's rate lets them start.
@@ -70,13 +71,7 @@ Future<Void> update_rate(ProxyState* state) {
   }
 }
 
-const Key key_servers_prefix = "\xff/keyServers/";
-const KeyRange key_servers_range{key_servers_prefix, "\xff/keyServers0"};
 const Key last_start_key = "\xff/lastStart";
-constexpr int shard_map_rows_max = 100000;
-// A member of the system shard's team that has not answered the shard map read within this
-// long is given up on, and the next one asked.
-constexpr double shard_map_read_timeout_seconds = 2.0;
 
 size_t request_bytes(const CommitTransactionRequest& request) {
   size_t bytes = 0;
@@ -128,17 +123,18 @@ std::vector<ResolveOutcome> combine(const std::vector<ResolveReply>& replies, si
 // Adds `mutation` to `tagged`, tagged with the servers owning its keys; clears are split at
 // shard boundaries so each piece goes only where it belongs. Every log gets the whole list.
 void tag_mutation(const ProxyState& state, const Mutation& mutation, std::vector<TaggedMutation>& tagged) {
+  const std::vector<ShardAssignment>& shards = state.info.shards;
   if (mutation.type != MutationType::clear_range) {
-    tagged.push_back(TaggedMutation{state.cluster.shards[state.cluster.shard_index(mutation.param1)].tags, mutation});
+    tagged.push_back(TaggedMutation{state.receivers[shard_index(shards, mutation.param1)], mutation});
     return;
   }
   const KeyRange cleared{mutation.param1, mutation.param2};
-  for (size_t i = state.cluster.shard_index(cleared.begin); i < state.cluster.shards.size(); ++i) {
-    const ShardAssignment& shard = state.cluster.shards[i];
+  for (size_t i = shard_index(shards, cleared.begin); i < shards.size(); ++i) {
+    const ShardAssignment& shard = shards[i];
     if (shard.range.begin >= cleared.end) break;
     const Mutation piece{MutationType::clear_range, std::max(cleared.begin, shard.range.begin),
                          std::min(cleared.end, shard.range.end)};
-    tagged.push_back(TaggedMutation{shard.tags, piece});
+    tagged.push_back(TaggedMutation{state.receivers[i], piece});
   }
 }
 
@@ -274,6 +270,7 @@ Future<Void> serve_commits(ProxyState* state, FutureStream<CommitTransactionRequ
     const auto blind = std::count_if(batch.begin(), batch.end(),
                                      [](const CommitTransactionRequest& transaction) { return transaction.read_version == 0; });
     if (blind > 0) co_await admit(state, blind);
+    ++state->batches;
     GetCommitVersionRequest request;
     request.generation = state->info.generation;
     Future<GetCommitVersionReply> versioned = state->info.sequencer.get_commit_version.get_reply(request);
@@ -325,7 +322,7 @@ Future<Void> serve_read_versions(ProxyState* state, FutureStream<GetReadVersionR
 
 GetKeyServerLocationsReply locate(const ProxyState& state, const GetKeyServerLocationsRequest& request) {
   GetKeyServerLocationsReply reply;
-  const auto& shards = state.shards;
+  const auto& shards = state.info.shards;
   const int limit = std::max(1, request.limit);
   auto add = [&](const ShardAssignment& shard) {
     ShardLocation location;
@@ -334,14 +331,14 @@ GetKeyServerLocationsReply locate(const ProxyState& state, const GetKeyServerLoc
     reply.shards.push_back(std::move(location));
   };
   if (!request.reverse) {
-    for (size_t i = state.cluster.shard_index(request.range.begin); i < shards.size() && shards[i].range.begin < request.range.end; ++i) {
+    for (size_t i = shard_index(shards, request.range.begin); i < shards.size() && shards[i].range.begin < request.range.end; ++i) {
       add(shards[i]);
       if (static_cast<int>(reply.shards.size()) >= limit) break;
     }
     return reply;
   }
   // Reverse: from the shard holding the keys just below range.end, downwards.
-  size_t i = request.range.end.empty() ? 0 : state.cluster.shard_index(request.range.end);
+  size_t i = request.range.end.empty() ? 0 : shard_index(shards, request.range.end);
   if (i > 0 && shards[i].range.begin == request.range.end) --i;
   while (true) {
     if (shards[i].range.end > request.range.begin || i == 0) add(shards[i]);
@@ -352,8 +349,6 @@ GetKeyServerLocationsReply locate(const ProxyState& state, const GetKeyServerLoc
 }
 
 Future<Void> serve_locations(ProxyState* state, FutureStream<GetKeyServerLocationsRequest> requests) {
-  Future<Void> map_read = state->shard_map_ready.get_future();
-  co_await map_read;
   while (true) {
     GetKeyServerLocationsRequest request = co_await requests.next();
     request.reply.send(locate(*state, request));
@@ -370,100 +365,59 @@ Future<CommitReply> commit_through_self(ProxyState* state, std::vector<Mutation>
   co_return co_await committed;
 }
 
-// The shard map as stored under \xff/keyServers/ at `version` (empty before the first start),
-// read from a server of the system shard's team, which the configuration places and nothing
-// moves: member `attempt` mod k, so that a retry after a failure asks the next member (every
-// member holds the same data at the version; one may be dead, cut off or behind).
-Future<std::vector<ShardAssignment>> read_stored_shard_map(ProxyState* state, Version version, size_t attempt) {
-  const ShardAssignment& system = state->cluster.shards[state->cluster.shard_index(key_servers_prefix)];
-  GetKeyValuesRequest request;
-  request.range = key_servers_range;
-  request.version = version;
-  request.limit = shard_map_rows_max;
-  const Tag member = system.tags[attempt % system.tags.size()];
-  Future<GetKeyValuesReply> read =
-      timeout_error(state->storage.at(member).get_key_values.get_reply(request), shard_map_read_timeout_seconds);
-  GetKeyValuesReply reply = co_await read;
-  std::vector<ShardAssignment> shards;
-  for (const KeyValue& row : reply.data) {
-    ShardAssignment shard;
-    shard.range.begin = row.key.substr(key_servers_prefix.size());
-    shard.tags = deserialize_from_string<std::vector<Tag>>(row.value);
-    if (!shards.empty()) shards.back().range.end = shard.range.begin;
-    shards.push_back(std::move(shard));
+// Commits an empty transaction whenever no batch started for proxy_idle_commit_seconds (the
+// knob's header says why). It reads nothing, so it cannot conflict or be too old.
+Future<Void> commit_when_idle(ProxyState* state) {
+  uint64_t seen = state->batches;
+  while (true) {
+    co_await delay(proxy_knobs().proxy_idle_commit_seconds);
+    if (state->batches != seen) {
+      seen = state->batches;
+      continue;
+    }
+    CommitTransactionRequest request;
+    request.read_version = state->known_committed;
+    Future<CommitReply> committed = state->self.commit.get_reply(request);
+    co_await ready(committed);
+    seen = state->batches;
   }
-  if (!shards.empty()) shards.back().range.end = keyspace_end;
-  co_return shards;
 }
 
-// Commits the generation's first transaction (proxy 0: \xff/lastStart = the generation) and
-// reads the shard map back from the system keyspace at its version, writing it there first on
-// the cluster's first start; other proxies read it at a read version. Refuses to serve with a
-// configuration that places data elsewhere than the stored map says it is (e.g. a restart
-// with different --shards).
-Future<Void> load_shard_map(ProxyState* state, int index) {
-  std::vector<ShardAssignment> stored;
-  size_t attempt = 0;
+// Commits the generation's first transaction (\xff/lastStart = the generation), retrying
+// until it commits or the proxy ends.
+Future<Void> start_generation(ProxyState* state) {
   while (true) {
     Error failure;
     try {
-      Version version = 0;
-      if (index == 0) {
-        std::vector<Mutation> started{Mutation{MutationType::set_value, last_start_key, serialize_to_string(state->info.generation)}};
-        version = (co_await commit_through_self(state, std::move(started))).version;
-      } else {
-        GetReadVersionRequest read;
-        Future<GetReadVersionReply> read_version = state->self.get_read_version.get_reply(read);
-        version = (co_await read_version).version;
-      }
-      stored = co_await read_stored_shard_map(state, version, attempt);
-      if (!stored.empty()) break;
-      if (index == 0) {
-        std::vector<Mutation> map;
-        for (const ShardAssignment& shard : state->cluster.shards) {
-          map.push_back(Mutation{MutationType::set_value, key_servers_key(shard.range.begin), serialize_to_string(shard.tags)});
-        }
-        const CommitReply written = co_await commit_through_self(state, std::move(map));
-        TraceEvent("ProxyShardMapWritten").detail("Version", written.version).detail("Shards", state->cluster.shards.size());
-        continue;  // read it back
-      }
+      std::vector<Mutation> started{Mutation{MutationType::set_value, last_start_key, serialize_to_string(state->info.generation)}};
+      const CommitReply committed = co_await commit_through_self(state, std::move(started));
+      TraceEvent("ProxyGenerationStarted").detail("Generation", state->info.generation).detail("Version", committed.version);
+      co_return Void{};
     } catch (const Error& error) {
       failure = error;
     }
-    if (failure.code() != errc::success && !failure.is_retryable()) throw failure;  // success: not there yet
-    if (failure.code() != errc::success) ++attempt;
-    TraceEvent(Severity::info, "ProxyWaitingForShardMap").error(failure).suppress_for(5);
+    if (!failure.is_retryable()) throw failure;
+    TraceEvent(Severity::info, "ProxyGenerationStartRetrying").error(failure).suppress_for(5);
     co_await delay(0.05);
   }
-  std::vector<ShardAssignment> configured = state->cluster.shards;
-  bool same = stored.size() == configured.size();
-  for (size_t i = 0; same && i < stored.size(); ++i) {
-    same = stored[i].range == configured[i].range && stored[i].tags == configured[i].tags;
-  }
-  if (!same) {
-    TraceEvent(Severity::error, "ProxyShardMapMismatch")
-        .detail("Stored", describe_shards(stored))
-        .detail("Configured", describe_shards(configured));
-    throw Error(errc::shard_map_mismatch);
-  }
-  state->shards = std::move(stored);
-  state->shard_map_ready.send(Void{});
-  TraceEvent("ProxyShardMapRead").detail("Shards", state->shards.size());
-  co_return Void{};
 }
 
 }  // namespace
 
-Key key_servers_key(const Key& shard_begin) { return "\xff/keyServers/" + shard_begin; }
-
 Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int index, ServerDBInfo info) {
   KEEL_ASSERT(!info.resolvers.empty() && info.resolvers.size() == info.resolver_ranges.size());
-  KEEL_ASSERT(!info.tlogs.empty());
+  KEEL_ASSERT(!info.tlogs.empty() && !info.shards.empty());
   ProxyState state;
   state.cluster = std::move(cluster);
   state.info = std::move(info);
   state.self = interface;
-  state.shards = state.cluster.shards;
+  for (const ShardAssignment& shard : state.info.shards) {
+    std::vector<Tag> tags = shard.tags;
+    for (Tag tag : shard.dest) {
+      if (!shard_has_member(shard.tags, tag)) tags.push_back(tag);
+    }
+    state.receivers.push_back(std::move(tags));
+  }
   while (state.id == 0) state.id = deterministic_random().next_u64();
   // Every version up to the recovery version is on every log of the generation (seeded).
   state.known_committed = state.info.recovery_version;
@@ -480,7 +434,10 @@ Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int inde
   actors.add(serve_read_versions(&state, interface.get_read_version.requests()));
   actors.add(serve_locations(&state, interface.get_key_server_locations.requests()));
   actors.add(serve_wait_failure(interface.wait_failure.requests()));
-  actors.add(load_shard_map(&state, index));
+  if (index == 0) {
+    actors.add(start_generation(&state));
+    actors.add(commit_when_idle(&state));
+  }
   actors.add(update_rate(&state));
   Future<Void> ended = actors.result();
   co_await ready(ended);

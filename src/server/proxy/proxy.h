@@ -3,8 +3,7 @@
 //
 // Recruited by the cluster controller (InitializeProxyRequest) with the generation's
 // ServerDBInfo, which names its sequencer, its resolvers with their key ranges, and its logs;
-// the ClusterConfig gives storage placement (storage servers are found by address and index)
-// and the configured shard map. Every request to a role of the generation carries the
+// the ClusterConfig gives storage placement (storage servers are found by address and index). Every request to a role of the generation carries the
 // generation.
 //
 // GRV: requests are batched; each batch asks the sequencer for the live committed version (so
@@ -22,11 +21,10 @@
 // failed push (tlog_stopped once a recovery locked the log) answers the batch's committed
 // transactions commit_unknown_result, the others not_committed, and ends the proxy; so does
 // the proxy ending under a batch in flight.
-// Shard map: it lives in the system keyspace (\xff/keyServers/<begin> = tags). Proxy 0 commits
-// the generation's first transaction (\xff/lastStart = the generation), reads the map back at
-// its version and, on the cluster's first start, writes it there from the configuration; the
-// other proxies read it at a read version. Every proxy reads it before answering location
-// requests, and stops with shard_map_mismatch if the configuration would place data elsewhere.
+// Shard map: the generation's (ServerDBInfo.shards, from the core state). A mutation goes to
+// its shard's team and, while the shard moves, to the team it moves to; location replies name
+// the team only (the servers that serve reads). Proxy 0 commits the generation's first
+// transaction (\xff/lastStart = the generation).
 // Admission control: a proxy starts transactions (read-version batches, and blind commits,
 // which start without a read version) at the rate the generation's ratekeeper gives it, asking
 // every proxy_rate_update_seconds and reporting what it released (server/proxy/admission.h).
@@ -43,8 +41,5 @@ namespace keel {
 // Serves `interface` as proxy `index` of the generation `info` describes, until cancelled or
 // its generation is over (then it fails with the error that showed it).
 Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int index, ServerDBInfo info);
-
-// The system key holding the storage tags of the shard that begins at `shard_begin`.
-Key key_servers_key(const Key& shard_begin);
 
 }  // namespace keel

@@ -17,6 +17,10 @@ struct ProxyKnobs {
   // commit however large: the ssd engine holds about 4 KiB of dirty pages per key it writes
   // until that commit ends (36 MiB for 1 MiB of random 116-byte pairs).
   double proxy_commit_batch_bytes_max = 1024.0 * 1024;
+  // When no batch committed for this long, proxy 0 commits an empty transaction, so the logs'
+  // known committed version reaches the last commit and storage servers can make it durable
+  // (a fetched shard is reported complete only once durable).
+  double proxy_idle_commit_seconds = 0.5;
 
   ProxyKnobs();
 };

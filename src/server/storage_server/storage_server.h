@@ -32,13 +32,20 @@
 // with future_version if its version is not applied again yet. Watches may fire spuriously for
 // rolled-back writes.
 //
+// Shards. Which shards it has is the followed generation's shard map (ServerDBInfo.shards):
+// it serves those whose team has its tag, and fetches the ones data distribution moves to it
+// from their team before it reports them complete (storage_shards.cpp). Dropped shards are
+// cleared from the engine. The engine records, with each durable version, the shards it holds
+// complete and the last generation followed, so a restart keeps exactly the data it may.
+//
 // Reads wait up to a second for a version not yet applied (then future_version), fail with
-// transaction_too_old below the window and wrong_shard_server for keys it does not hold.
+// transaction_too_old below the window and wrong_shard_server for keys it does not serve.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "protocol/cluster_config.h"
 #include "protocol/server_db_info.h"
 #include "protocol/storage_interface.h"
 #include "runtime/async_var.h"
@@ -48,8 +55,8 @@ namespace keel {
 
 struct StorageServerConfig {
   Tag tag = 0;
-  std::vector<KeyRange> shards;  // the key ranges this server holds, sorted
-  std::string directory;         // the engine's files
+  std::vector<StorageLocation> storage;  // every storage server of the cluster (fetch sources)
+  std::string directory;                 // the engine's files
   std::string engine = "memory";
   // The worker's view of the cluster: where the logs of the current generation are. Required;
   // it outlives the server.

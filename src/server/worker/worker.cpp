@@ -14,6 +14,7 @@
 #include "runtime/random.h"
 #include "runtime/trace.h"
 #include "server/cluster_controller/cluster_controller.h"
+#include "server/cluster_controller/distributor_knobs.h"
 #include "server/coordinator/coordinator.h"
 #include "server/coordinator/coordinator_knobs.h"
 #include "server/coordinator/leader_election.h"
@@ -197,14 +198,6 @@ Future<Void> register_with_controller(WorkerState* state) {
   }
 }
 
-std::vector<KeyRange> shards_of(const ClusterConfig& cluster, Tag tag) {
-  std::vector<KeyRange> shards;
-  for (const ShardAssignment& shard : cluster.shards) {
-    if (std::find(shard.tags.begin(), shard.tags.end(), tag) != shard.tags.end()) shards.push_back(shard.range);
-  }
-  return shards;
-}
-
 // Serves every log this process's data directory holds (each locked: it belongs to an older
 // incarnation) until a recovery no longer needs it.
 Future<Void> restart_logs(WorkerState* state) {
@@ -244,7 +237,7 @@ Future<Void> run_worker(WorkerOptions options) {
     if (storage.location.address != state.self) continue;
     StorageServerConfig config;
     config.tag = storage.tag;
-    config.shards = shards_of(cluster, storage.tag);
+    config.storage = cluster.storage;
     config.db_info = &state.db_info;
     config.directory = fmt::format("{}/storage-{}", state.options.data_directory, storage.tag);
     config.engine = state.options.engine;
@@ -271,6 +264,7 @@ void declare_server_knobs() {
   rocksdb_kv_store_knobs();
   coordinator_knobs();
   ratekeeper_knobs();
+  distributor_knobs();
   proxy_knobs();
   storage_server_knobs();
   tlog_knobs();

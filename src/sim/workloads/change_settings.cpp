@@ -107,19 +107,19 @@ class ChangeSettings final : public Workload {
 
   // One attempt: true if the controller took the change.
   Future<bool> change_once(Database db, ChangeSettingsRequest request) {
-    Future<ClusterSettings> changed = timeout_error(change_settings(db, request), attempt_timeout_seconds);
-    co_await ready(changed);
-    if (changed.is_error()) {
+    Future<std::optional<ClusterSettings>> attempt =
+        change_settings_once(db, std::move(request), attempt_timeout_seconds, "SimChangeSettingsFailed");
+    const std::optional<ClusterSettings> changed = co_await attempt;
+    if (!changed) {
       ++refused_;
-      TraceEvent("SimChangeSettingsFailed").error(changed.error());
       co_return false;
     }
     ++changes_;
-    excluded_ = changed.get().excluded;
+    excluded_ = changed->excluded;
     TraceEvent("SimChangeSettings")
-        .detail("TLogs", changed.get().tlogs)
-        .detail("Proxies", changed.get().proxies)
-        .detail("Resolvers", changed.get().resolvers)
+        .detail("TLogs", changed->tlogs)
+        .detail("Proxies", changed->proxies)
+        .detail("Resolvers", changed->resolvers)
         .detail("Excluded", describe_addresses(excluded_));
     co_return true;
   }

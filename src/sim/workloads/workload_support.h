@@ -2,11 +2,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "client/database.h"
+#include "client/status.h"
+#include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "sim/workload.h"
 
@@ -36,6 +39,20 @@ inline Future<Void> commit_probe(Database db, Key key) {
   Future<Void> committed = db.run(body);
   co_await committed;
   co_return Void{};
+}
+
+// One attempt at a settings change through the controller, as `keel cli configure`, `exclude`
+// and `include` make: the settings after it, or nullopt when it was refused or not answered
+// within `timeout_seconds` (traced as `failed_type`).
+inline Future<std::optional<ClusterSettings>> change_settings_once(Database db, ChangeSettingsRequest request,
+                                                                   double timeout_seconds, const char* failed_type) {
+  Future<ClusterSettings> changed = timeout_error(change_settings(db, std::move(request)), timeout_seconds);
+  co_await ready(changed);
+  if (changed.is_error()) {
+    TraceEvent(failed_type).error(changed.error());
+    co_return std::nullopt;
+  }
+  co_return changed.get();
 }
 
 // A workload's problems: each one is traced (severity warn, type `trace_type`) and the first

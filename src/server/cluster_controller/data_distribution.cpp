@@ -1,0 +1,104 @@
+// Data distribution (docs/fault_tolerance.md, "Data distribution as built"): a loop of the
+// cluster controller that keeps every shard on a team of k healthy storage servers in distinct
+// zones. Every distributor_interval_seconds it asks every storage server for its status, plans
+// (team_planner.h) and, when the map changes, writes it into the core state (fenced like every
+// core state write) and recovers: the next generation's proxies send the moving shards'
+// mutations to their new members too, and those fetch the shards. A move finishes, by another
+// such change, once every new member reports the shard complete and durable.
+#include <algorithm>
+#include <map>
+
+#include "protocol/well_known.h"
+#include "rpc/serialize.h"
+#include "runtime/combinators.h"
+#include "runtime/trace.h"
+#include "server/cluster_controller/controller_state.h"
+#include "server/cluster_controller/distributor_knobs.h"
+#include "server/cluster_controller/team_planner.h"
+
+namespace keel {
+namespace {
+
+constexpr double status_timeout_seconds = 2.0;
+
+bool reports_holding(const StorageServerStatus& status, const ShardAssignment& shard) {
+  if (!status.reachable || status.followed_generation < shard.joined_generation(status.tag)) return false;
+  return std::find(status.durable_shards.begin(), status.durable_shards.end(), shard.range) != status.durable_shards.end();
+}
+
+// Writes `plan` over the map of generation `info` into the core state, unless the core state
+// moved on (a recovery or another change since).
+Future<bool> write_shard_map(ControllerState* state, const ServerDBInfo& info, std::vector<ShardAssignment> shards) {
+  CoordinatedState core_state(coordinator_set(state->connection->get()), new_proposer_id());
+  const std::string stored = co_await core_state.read();
+  CoreState core = stored.empty() ? CoreState{} : deserialize_from_string<CoreState>(stored);
+  if (core.generation != info.generation || core.shards != info.shards || !core.moving_to.empty()) co_return false;
+  core.shards = std::move(shards);
+  Future<Void> written = core_state.write(serialize_to_string(core));
+  co_await written;
+  co_return true;
+}
+
+}  // namespace
+
+int32_t storage_replicas(const ControllerState& state) {
+  return state.settings.storage_replicas > 0 ? state.settings.storage_replicas : state.cluster.storage_replicas;
+}
+
+Future<Void> distribute_data(ControllerState* state) {
+  std::map<Tag, double> last_reachable;
+  for (const StorageLocation& location : state->cluster.storage) last_reachable[location.tag] = now();
+  uint64_t changed_generation = 0;  // a change was written over this generation's map
+  while (true) {
+    const DistributorKnobs& knobs = distributor_knobs();
+    co_await delay(knobs.distributor_interval_seconds);
+    const ServerDBInfo info = state->db_info.get();
+    if (info.id == 0 || !info.accepting_commits() || info.generation <= changed_generation) continue;
+    std::vector<Future<StorageServerStatus>> asked;
+    for (const StorageLocation& location : state->cluster.storage) {
+      asked.push_back(ask_storage_status(location, status_timeout_seconds));
+    }
+    Future<std::vector<StorageServerStatus>> all = when_all(std::move(asked));
+    const std::vector<StorageServerStatus> statuses = co_await all;
+    if (state->db_info.get().id != info.id) continue;  // a recovery meanwhile: look again
+    std::vector<ServerHealth> servers;
+    std::map<Tag, const StorageServerStatus*> reports;
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      const StorageLocation& location = state->cluster.storage[i];
+      const StorageServerStatus& status = statuses[i];
+      if (status.reachable) last_reachable[location.tag] = now();
+      reports[location.tag] = &status;
+      ServerHealth health;
+      health.tag = location.tag;
+      health.zone = zone_of(location);
+      health.reachable = status.reachable;
+      health.dead = now() - last_reachable[location.tag] > knobs.distributor_dead_server_seconds;
+      health.excluded = state->is_excluded(location.location.address);
+      servers.push_back(std::move(health));
+    }
+    HoldsShard holds = [&reports](Tag tag, const ShardAssignment& shard) {
+      auto it = reports.find(tag);
+      return it != reports.end() && reports_holding(*it->second, shard);
+    };
+    DistributionPlan plan = plan_distribution(info.shards, servers, storage_replicas(*state), holds,
+                                              info.generation + 1, static_cast<int>(knobs.distributor_moves_max));
+    if (plan.shards == info.shards) continue;
+    Future<bool> written = write_shard_map(state, info, plan.shards);
+    co_await ready(written);
+    if (written.is_error() || !written.get()) {
+      TraceEvent(Severity::info, "DataDistributionRaced").error(written.is_error() ? written.error() : Error(errc::success));
+      continue;
+    }
+    changed_generation = info.generation;
+    state->moves_finished += plan.finished;
+    TraceEvent(Severity::warn_always, "DataDistributionChanged")
+        .detail("Generation", info.generation)
+        .detail("Started", plan.started)
+        .detail("Finished", plan.finished)
+        .detail("Shrunk", plan.shrunk)
+        .detail("Shards", describe_shards(plan.shards));
+    state->reconfigurations.set(state->reconfigurations.get() + 1);
+  }
+}
+
+}  // namespace keel

@@ -1,0 +1,211 @@
+// The storage server's reads: get_value, get_key_values, get_key and watch_value, at any
+// version of the window, each from a shard this server serves and holds complete.
+#include <algorithm>
+#include <map>
+
+#include "runtime/combinators.h"
+#include "server/storage_server/storage_state.h"
+
+namespace keel {
+namespace {
+
+constexpr double future_version_wait_seconds = 1.0;
+// An unchanged watch is answered after this long, so clients re-register (and notice a server
+// that died or lost the shard).
+constexpr double watch_timeout_seconds = 10.0;
+
+// The shard this server serves that holds `key` (with `before`, the keys just below `key`),
+// complete: else wrong_shard_server. A read below the version its last piece was fetched at is
+// transaction_too_old: the data before it is not here.
+const OwnedShard& serving_shard(const StorageState& state, const Key& key, Version version, bool before = false) {
+  auto it = before ? state.shards.lower_bound(key) : state.shards.upper_bound(key);
+  if (it == state.shards.begin()) throw Error(errc::wrong_shard_server);
+  const OwnedShard& shard = std::prev(it)->second;
+  const bool inside = before ? (shard.range.begin < key && key <= shard.range.end) : shard.range.contains(key);
+  if (!inside || !shard.serving || !shard.complete()) throw Error(errc::wrong_shard_server);
+  if (version < shard.readable_from) throw Error(errc::transaction_too_old);
+  return shard;
+}
+
+Future<Void> wait_for_version(StorageState* state, Version version) {
+  if (!state->following) {
+    // Which shards it serves is known once it follows a generation.
+    Future<Void> followed = state->followed.get_future();
+    std::optional<Void> arrived = co_await timeout(followed, future_version_wait_seconds);
+    if (!arrived) throw Error(errc::future_version);
+  }
+  if (version < state->data.oldest_version()) throw Error(errc::transaction_too_old);
+  if (version > state->version.get()) {
+    Future<Void> reached = state->version.when_at_least(version);
+    std::optional<Void> arrived = co_await timeout(reached, future_version_wait_seconds);
+    if (!arrived) throw Error(errc::future_version);
+  }
+  co_return Void{};
+}
+
+// Fails a read whose version left the window while it waited on the engine: the engine may
+// already show newer data than that version. Or a rollback since the read began (`rollbacks`
+// then) took writes of the version away, and they are not all back yet. (Only the pull loop
+// reads above the applied version, for atomic operations, and it is the one that rolls back.)
+void check_still_readable(const StorageState& state, Version version, uint64_t rollbacks) {
+  if (version < state.data.oldest_version()) throw Error(errc::transaction_too_old);
+  if (rollbacks != state.rollbacks && version > state.version.get()) throw Error(errc::future_version);
+}
+
+}  // namespace
+
+Future<std::optional<Value>> read_value(StorageState* state, Key key, Version version) {
+  if (auto known = state->data.get(key, version)) co_return *known;
+  const uint64_t rollbacks = state->rollbacks;
+  std::optional<Value> value = co_await state->engine->get(key);
+  check_still_readable(*state, version, rollbacks);
+  co_return value;
+}
+
+namespace {
+
+// Up to `limit` pairs of `range` at `version`, merging the window over the engine.
+Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Version version, int limit,
+                                         bool reverse, size_t bytes_limit) {
+  std::vector<KeyValue> result;
+  size_t bytes = 0;
+  const int batch = std::max(limit, 16) + 16;
+  const uint64_t rollbacks = state->rollbacks;
+  while (static_cast<int>(result.size()) < limit && bytes < bytes_limit && !range.empty()) {
+    std::vector<KeyValue> stored = co_await state->engine->get_range(range, batch, reverse);
+    check_still_readable(*state, version, rollbacks);
+    const bool engine_done = static_cast<int>(stored.size()) < batch;
+    std::vector<Key> written = state->data.keys_with_writes(range, reverse, static_cast<size_t>(batch));
+    const bool window_done = static_cast<int>(written.size()) < batch;
+    // This round covers the range up to the nearer of the last engine row and the last window
+    // key read (whichever source was cut short), so nothing in it is missed.
+    KeyRange covered = range;
+    auto shrink_to = [&](const Key& last) {
+      if (reverse) covered.begin = std::max(covered.begin, last);
+      else covered.end = std::min(covered.end, key_after(last));
+    };
+    if (!engine_done) shrink_to(stored.back().key);
+    if (!window_done) shrink_to(written.back());
+    std::map<Key, std::optional<Value>> merged;
+    for (KeyValue& row : stored) {
+      if (covered.contains(row.key)) merged[row.key] = std::move(row.value);
+    }
+    for (const Key& key : written) {
+      if (covered.contains(key)) merged.emplace(key, std::nullopt);
+    }
+    auto visit = [&](const Key& key, const std::optional<Value>& engine_value) {
+      std::optional<std::optional<Value>> known = state->data.get(key, version);
+      const std::optional<Value>& value = known ? *known : engine_value;
+      if (!value || static_cast<int>(result.size()) >= limit || bytes >= bytes_limit) return;
+      bytes += key.size() + value->size();
+      result.push_back(KeyValue{key, *value});
+    };
+    if (reverse) {
+      for (auto it = merged.rbegin(); it != merged.rend(); ++it) visit(it->first, it->second);
+    } else {
+      for (auto& [key, value] : merged) visit(key, value);
+    }
+    if (engine_done && window_done) break;
+    if (reverse) range.end = covered.begin;
+    else range.begin = covered.end;
+  }
+  co_return result;
+}
+
+Future<GetValueReply> get_value(StorageState* state, GetValueRequest request) {
+  co_await wait_for_version(state, request.version);
+  serving_shard(*state, request.key, request.version);
+  GetValueReply reply;
+  reply.value = co_await read_value(state, request.key, request.version);
+  co_return reply;
+}
+
+Future<GetKeyValuesReply> get_key_values(StorageState* state, GetKeyValuesRequest request) {
+  co_await wait_for_version(state, request.version);
+  const KeyRange& shard = serving_shard(*state, request.range.begin, request.version).range;
+  if (request.range.end > shard.end) throw Error(errc::wrong_shard_server);
+  if (request.limit <= 0) throw Error(errc::client_invalid_operation);
+  const size_t bytes_limit = request.bytes_limit > 0 ? static_cast<size_t>(request.bytes_limit) : (1u << 20);
+  std::vector<KeyValue> rows =
+      co_await read_range(state, request.range, request.version, request.limit, request.reverse, bytes_limit);
+  size_t bytes = 0;
+  for (const KeyValue& row : rows) bytes += row.key.size() + row.value.size();
+  GetKeyValuesReply reply;
+  // Stopped at either limit: rows beyond the last may exist, and the client reads on after it.
+  reply.more = static_cast<int>(rows.size()) >= request.limit || bytes >= bytes_limit;
+  reply.data = std::move(rows);
+  co_return reply;
+}
+
+Future<GetKeyReply> get_key(StorageState* state, GetKeyRequest request) {
+  co_await wait_for_version(state, request.version);
+  const KeySelector& selector = request.selector;
+  const bool forward = selector.offset > 0;
+  const Key start = selector.or_equal ? key_after(selector.key) : selector.key;
+  const KeyRange shard = serving_shard(*state, selector.key, request.version, !forward && !selector.or_equal).range;
+  const int wanted = forward ? selector.offset : 1 - selector.offset;
+  const KeyRange range = forward ? KeyRange{std::max(start, shard.begin), shard.end}
+                                 : KeyRange{shard.begin, std::min(start, shard.end)};
+  std::vector<KeyValue> rows = co_await read_range(state, range, request.version, wanted, !forward, 1u << 30);
+  GetKeyReply reply;
+  if (static_cast<int>(rows.size()) >= wanted) {
+    reply.resolved = true;
+    reply.remaining = KeySelector::first_greater_or_equal(rows[static_cast<size_t>(wanted - 1)].key);
+    co_return reply;
+  }
+  const int left = wanted - static_cast<int>(rows.size());
+  // Past the edge of the keyspace the answer is the edge itself.
+  reply.resolved = forward ? shard.end == "\xff\xff" : shard.begin.empty();
+  reply.remaining = forward ? KeySelector{shard.end, false, left} : KeySelector{shard.begin, false, 1 - left};
+  co_return reply;
+}
+
+// Answers when `key` differs from the watched value at a version at or after the request's, or
+// unchanged after watch_timeout_seconds. A request older than the window compares at the latest
+// version: a change in between that was undone is then missed, as watches allow.
+Future<WatchValueReply> watch_value(StorageState* state, WatchValueRequest request) {
+  if (request.version > state->version.get()) co_await wait_for_version(state, request.version);
+  serving_shard(*state, request.key, request.version);
+  WatchMap::Registration registration(&state->watches, request.key);
+  const double deadline = now() + watch_timeout_seconds;
+  while (true) {
+    // A rollback may have taken the server below the request's version again.
+    if (request.version > state->version.get()) co_await wait_for_version(state, request.version);
+    // The server has applied the request's version, so this is at least it (and in the window).
+    const Version checked = std::max(request.version, state->version.get());
+    std::optional<Value> value;
+    try {
+      value = co_await read_value(state, request.key, checked);
+    } catch (const Error& error) {
+      if (error.code() != errc::transaction_too_old) throw;
+      continue;  // the window moved during the engine read: read again at the new latest
+    }
+    if (value != request.value) co_return WatchValueReply{checked, true};
+    if (now() >= deadline) co_return WatchValueReply{checked, false};
+    Future<Void> changed = registration.changed_after(checked);
+    std::optional<Void> written = co_await timeout(changed, deadline - now());
+    // The mutation is applied before the server's version reaches its version: read after that.
+    if (written) co_await state->version.when_at_least(registration.last_change());
+  }
+}
+
+template <class Request, class Reply>
+void reply_with(Request& request, Future<Reply>& answer) {
+  if (answer.is_error()) {
+    request.reply.send_error(answer.error());
+  } else {
+    request.reply.send(answer.get());
+  }
+}
+
+}  // namespace
+
+void serve_reads(StorageState* state, const StorageServerInterface& interface, ActorCollection* actors) {
+  actors->add(serve<GetValueRequest, GetValueReply>(state, interface.get_value.requests(), actors, get_value));
+  actors->add(serve<GetKeyValuesRequest, GetKeyValuesReply>(state, interface.get_key_values.requests(), actors,
+                                                            get_key_values));
+  actors->add(serve<GetKeyRequest, GetKeyReply>(state, interface.get_key.requests(), actors, get_key));
+  actors->add(serve<WatchValueRequest, WatchValueReply>(state, interface.watch_value.requests(), actors, watch_value));
+}
+
+}  // namespace keel
