@@ -5,7 +5,13 @@
 // core state write) and recovers: the next generation's proxies send the moving shards'
 // mutations to their new members too, and those fetch the shards. A move finishes, by another
 // such change, once every new member reports the shard complete and durable.
+//
+// The logs of each generation also drop what they hold for storage servers the generation's
+// map gives no shard (a dead server whose shards moved away, which would otherwise never pop):
+// nothing of that generation is tagged for them, and what older ones tagged is for shards they
+// no longer have. Otherwise every recovery would copy that backlog into the new logs.
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "protocol/well_known.h"
@@ -39,6 +45,28 @@ Future<bool> write_shard_map(ControllerState* state, const ServerDBInfo& info, s
   co_return true;
 }
 
+// Pops, in every log of `info`'s generation, the tags of the storage servers its map gives no
+// shard. Errors are ignored: a log that failed ends the generation anyway.
+Future<Void> pop_unassigned(const ControllerState& state, const ServerDBInfo& info) {
+  std::vector<Future<Void>> popped;
+  for (const StorageLocation& location : state.cluster.storage) {
+    const bool assigned = std::any_of(info.shards.begin(), info.shards.end(),
+                                      [&](const ShardAssignment& shard) { return shard.has(location.tag); });
+    if (assigned) continue;
+    for (const TLogInterface& log : info.tlogs) {
+      TLogPopRequest pop;
+      pop.tag = location.tag;
+      pop.up_to = std::numeric_limits<Version>::max();
+      popped.push_back(ready(timeout_error(log.pop.get_reply(pop), status_timeout_seconds)));
+    }
+  }
+  if (popped.empty()) co_return Void{};
+  Future<std::vector<Void>> all = when_all(std::move(popped));
+  co_await all;
+  TraceEvent("DataDistributionPoppedUnassigned").detail("Generation", info.generation);
+  co_return Void{};
+}
+
 }  // namespace
 
 int32_t storage_replicas(const ControllerState& state) {
@@ -49,11 +77,17 @@ Future<Void> distribute_data(ControllerState* state) {
   std::map<Tag, double> last_reachable;
   for (const StorageLocation& location : state->cluster.storage) last_reachable[location.tag] = now();
   uint64_t changed_generation = 0;  // a change was written over this generation's map
+  uint64_t popped_generation = 0;   // the unassigned tags were popped in this generation's logs
   while (true) {
     const DistributorKnobs& knobs = distributor_knobs();
     co_await delay(knobs.distributor_interval_seconds);
     const ServerDBInfo info = state->db_info.get();
-    if (info.id == 0 || !info.accepting_commits() || info.generation <= changed_generation) continue;
+    if (info.id == 0 || !info.accepting_commits()) continue;
+    if (info.generation > popped_generation) {
+      popped_generation = info.generation;
+      co_await pop_unassigned(*state, info);
+    }
+    if (info.generation <= changed_generation) continue;
     std::vector<Future<StorageServerStatus>> asked;
     for (const StorageLocation& location : state->cluster.storage) {
       asked.push_back(ask_storage_status(location, status_timeout_seconds));

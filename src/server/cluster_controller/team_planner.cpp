@@ -30,8 +30,14 @@ struct Planner {
       team.push_back(tag);
       zones.insert(zone(tag));
     };
-    for (Tag tag : current) {
-      if (static_cast<int>(team.size()) < replicas && keepable(tag) && !zones.count(zone(tag))) add(tag);
+    // Reachable members first: a team that shrinks keeps the copies it can read now.
+    for (const bool reachable : {true, false}) {
+      for (Tag tag : current) {
+        if (static_cast<int>(team.size()) < replicas && keepable(tag) && servers.at(tag).reachable == reachable &&
+            !shard_has_member(team, tag) && !zones.count(zone(tag))) {
+          add(tag);
+        }
+      }
     }
     while (static_cast<int>(team.size()) < replicas) {
       std::optional<Tag> best;

@@ -88,6 +88,15 @@ TEST(TeamPlanner, AnUnreachableButNotDeadMemberStays) {
   EXPECT_EQ(plan_distribution(map, list, 2, holds_nothing, 7, 16).shards, map);
 }
 
+TEST(TeamPlanner, AShrinkingTeamKeepsItsReachableMembers) {
+  std::vector<ServerHealth> list = servers(2);
+  list[0].reachable = false;  // not dead yet
+  const std::vector<ShardAssignment> map{shard("", "\xff\xff", {0, 1})};
+  const DistributionPlan plan = plan_distribution(map, list, 1, holds_nothing, 7, 16);
+  EXPECT_EQ(plan.shrunk, 1);
+  EXPECT_EQ(plan.shards[0].tags, (std::vector<Tag>{1}));
+}
+
 TEST(TeamPlanner, NoTeamShrinksForWantOfServers) {
   std::vector<ServerHealth> list = servers(2);
   list[1].reachable = false;

@@ -46,7 +46,7 @@ Future<StorageServerStatus> get_status(StorageState* state, GetStorageStatusRequ
   status.address = Transport::current().local_address();
   status.engine = state->config.engine;
   status.latest_version = state->data.latest_version();
-  status.durable_version = state->data.oldest_version();
+  status.durable_version = state->committed_durable;
   status.logical_bytes = state->engine->logical_bytes();
   status.disk_bytes = state->engine->disk_bytes();
   status.window_bytes = static_cast<int64_t>(state->data.bytes());
@@ -258,6 +258,7 @@ Future<Void> make_durable(StorageState* state) {
     const double commit_started = now();
     co_await state->engine->commit();
     const double commit_seconds = now() - commit_started;
+    state->committed_durable = target;
     ++state->engine_commits;
     state->engine_commit_seconds_total += commit_seconds;
     state->engine_commit_seconds_max = std::max(state->engine_commit_seconds_max, commit_seconds);
@@ -277,6 +278,7 @@ Future<Void> run_storage_server(StorageServerInterface interface, StorageServerC
   state.data = VersionedData(durable_version);
   state.version.set(durable_version);
   state.known_committed = durable_version;  // it was known committed when it was made durable
+  state.committed_durable = durable_version;
   co_await load_shard_record(&state);
   TraceEvent("StorageServerStarted").detail("Tag", state.config.tag).detail("DurableVersion", durable_version);
   ActorCollection actors;

@@ -46,11 +46,15 @@ void apply_to_window(StorageState* state, Version version, Mutation& mutation) {
 }
 
 // Writes a fetched piece (its rows as of `at`) and the buffered mutations of the piece above
-// `at` into the window at its latest version. Synchronous: no other write comes between.
+// `at` into the window at its latest version, or at the newest buffered version when the pull
+// loop is halfway through a batch (an atomic operation waiting on the engine) whose mutations
+// of the shard were buffered already: a write must never sit below its own version, where a
+// rollback to the version before would keep it. Synchronous: no other write comes between.
 void install_piece(StorageState* state, OwnedShard& shard, const KeyRange& piece, Version at,
                    std::vector<KeyValue>& rows) {
   VersionedData& data = state->data;
-  const Version version = data.latest_version();
+  Version version = data.latest_version();
+  if (!shard.buffered.empty()) version = std::max(version, shard.buffered.back().version);
   KEEL_ASSERT(version > data.oldest_version() && version >= at);
   data.clear_range(version, piece);
   for (KeyValue& row : rows) data.set(version, std::move(row.key), std::move(row.value));

@@ -63,6 +63,9 @@ struct StorageState {
   VersionedData data{0};
   // The version reads may use: every write at or below it is applied (lowered by a rollback).
   NotifiedValue<Version> version{0};
+  // The version the engine's last finished commit made durable (data.oldest_version() moves
+  // there as the commit starts; status reports this one).
+  Version committed_durable = 0;
   // Every version at or below it is on every log of its generation, so every later recovery
   // version is at least as high. Never below data.oldest_version().
   Version known_committed = 0;
