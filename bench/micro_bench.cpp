@@ -38,6 +38,21 @@ void BM_DelayZero(benchmark::State& state) {
 }
 BENCHMARK(BM_DelayZero);
 
+// A resumption while `range(0)` timers wait (a server holds many: timeouts, polls, delays).
+void BM_ResumeAmongTimers(benchmark::State& state) {
+  testing::SchedulerFixture fixture;
+  std::vector<Future<Void>> timers;
+  for (int64_t i = 0; i < state.range(0); ++i) timers.push_back(delay(1e6 + static_cast<double>(i)));
+  for (auto _ : state) {
+    Promise<int> promise;
+    Future<int> result = add_one(promise.get_future());
+    promise.send(1);
+    while (!result.is_ready()) scheduler().run_next();
+    benchmark::DoNotOptimize(result.get());
+  }
+}
+BENCHMARK(BM_ResumeAmongTimers)->Arg(0)->Arg(1000)->Arg(100000);
+
 struct Message {
   uint64_t id = 0;
   std::string key;

@@ -1,6 +1,7 @@
 #include "runtime/scheduler.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace keel {
 namespace {
@@ -32,6 +33,10 @@ Scheduler::~Scheduler() {
   // Dropping queued tasks releases what they hold; frames still suspended are owned elsewhere.
   std::vector<Task> tasks = std::move(heap_);
   heap_.clear();
+  for (Lane& lane : lanes_) {
+    for (size_t i = lane.head; i < lane.tasks.size(); ++i) tasks.push_back(std::move(lane.tasks[i]));
+  }
+  lanes_.clear();
   for (Task& task : tasks) {
     if (task.state != nullptr) task.state->del_ref();
   }
@@ -50,8 +55,51 @@ bool Scheduler::later(const Task& a, const Task& b) {
 
 void Scheduler::push(Task task) {
   task.sequence = next_sequence_++;
+  if (task.time == now_) {
+    for (Lane& lane : lanes_) {
+      if (lane.priority != task.priority) continue;
+      lane.tasks.push_back(std::move(task));
+      ++lane_tasks_;
+      return;
+    }
+    lanes_.push_back(Lane{task.priority, {}, 0});
+    lanes_.back().tasks.push_back(std::move(task));
+    ++lane_tasks_;
+    return;
+  }
   heap_.push_back(std::move(task));
   std::push_heap(heap_.begin(), heap_.end(), later);
+}
+
+Scheduler::Lane* Scheduler::next_lane() {
+  Lane* best = nullptr;
+  for (Lane& lane : lanes_) {
+    if (!lane.empty() && (best == nullptr || later(best->front(), lane.front()))) best = &lane;
+  }
+  if (best != nullptr && !heap_.empty() && later(best->front(), heap_.front())) return nullptr;
+  return best;
+}
+
+Scheduler::Task Scheduler::take_next() {
+  Lane* lane = next_lane();
+  if (lane == nullptr) {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    Task task = std::move(heap_.back());
+    heap_.pop_back();
+    return task;
+  }
+  Task task = std::move(lane->front());
+  ++lane->head;
+  --lane_tasks_;
+  if (lane->empty()) {
+    lane->tasks.clear();
+    lane->head = 0;
+  } else if (lane->head >= 1024 && lane->head * 2 >= lane->tasks.size()) {
+    // A lane that never empties: drop the run part now and then.
+    lane->tasks.erase(lane->tasks.begin(), lane->tasks.begin() + static_cast<std::ptrdiff_t>(lane->head));
+    lane->head = 0;
+  }
+  return task;
 }
 
 void Scheduler::schedule(double time, int priority, uint32_t process, std::function<void()> task) {
@@ -78,15 +126,18 @@ Future<Void> Scheduler::delay(double seconds, int priority) {
 }
 
 double Scheduler::next_time() const {
-  KEEL_ASSERT(!heap_.empty());
-  return heap_.front().time;
+  KEEL_ASSERT(!empty());
+  std::optional<double> time;
+  if (!heap_.empty()) time = heap_.front().time;
+  for (const Lane& lane : lanes_) {
+    if (!lane.empty()) time = time ? std::min(*time, lane.tasks[lane.head].time) : lane.tasks[lane.head].time;
+  }
+  return *time;
 }
 
 void Scheduler::run_next() {
-  KEEL_ASSERT(!heap_.empty());
-  std::pop_heap(heap_.begin(), heap_.end(), later);
-  Task task = std::move(heap_.back());
-  heap_.pop_back();
+  KEEL_ASSERT(!empty());
+  Task task = take_next();
   if (task.time > now_) now_ = task.time;
   ++tasks_run_;
   current_process_ = task.process;

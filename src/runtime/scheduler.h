@@ -1,7 +1,10 @@
 // Scheduler: the single-threaded run queue shared by the real and simulated worlds.
 //
 // Tasks run in order of (time, priority, sequence): earliest time first, then higher priority,
-// then first scheduled. `now()` is the scheduler's clock: the world advances it (to the wall
+// then first scheduled. Most tasks are due at once (resumptions, cancellations, zero delays):
+// those wait in a first-in-first-out lane per priority, which stays in (time, sequence) order
+// because the clock never goes back; the rest wait in a heap. The next task is the first of
+// the heap's top and the lanes' fronts, so the order is exactly that of one heap. `now()` is the scheduler's clock: the world advances it (to the wall
 // clock in the real world, jumping to the next task in simulation). Each task runs in the
 // context of one process (always 0 in the real world) so the simulator can host many.
 //
@@ -51,13 +54,13 @@ class Scheduler {
   // The simulator stretches some delays; identity by default.
   void set_delay_adjust(std::function<double(double)> adjust) { delay_adjust_ = std::move(adjust); }
 
-  bool empty() const { return heap_.empty(); }
+  bool empty() const { return heap_.empty() && lane_tasks_ == 0; }
   // Time of the earliest task; empty() must be false.
   double next_time() const;
   // Runs the earliest task, advancing now() to its time if that is later.
   void run_next();
   uint64_t tasks_run() const { return tasks_run_; }
-  size_t tasks_queued() const { return heap_.size(); }
+  size_t tasks_queued() const { return heap_.size() + lane_tasks_; }
 
  private:
   enum class Kind : uint8_t { function, resume, cancel };
@@ -71,10 +74,23 @@ class Scheduler {
     std::coroutine_handle<> handle;
     std::function<void()> function;
   };
+  // A queue of tasks due at the time they were scheduled, for one priority.
+  struct Lane {
+    int priority = 0;
+    std::vector<Task> tasks;  // tasks[head...] are queued
+    size_t head = 0;
+    bool empty() const { return head == tasks.size(); }
+    Task& front() { return tasks[head]; }
+  };
   static bool later(const Task& a, const Task& b);
   void push(Task task);
+  // The queue holding the next task to run (nullptr: the heap). Not empty().
+  Lane* next_lane();
+  Task take_next();
 
   std::vector<Task> heap_;
+  std::vector<Lane> lanes_;  // one per priority seen, few
+  size_t lane_tasks_ = 0;
   double now_ = 0;
   uint64_t next_sequence_ = 0;
   uint64_t tasks_run_ = 0;

@@ -21,6 +21,28 @@ TEST_F(SchedulerTest, OrdersByTimeThenPriorityThenSequence) {
   EXPECT_EQ(order, "abcd");
 }
 
+TEST_F(SchedulerTest, TasksDueNowKeepTheOrderOfOneQueue) {
+  // Due now: the lanes (one per priority); due later or overdue: the heap. The order across
+  // them is still (time, priority, sequence).
+  std::string order;
+  scheduler_.schedule(1, priority::low, 0, [&] { order += "b"; });     // heap, overdue once the clock is at 2
+  scheduler_.schedule(1, priority::normal, 0, [&] { order += "a"; });  // heap
+  scheduler_.advance_to(2);
+  scheduler_.schedule(2, priority::low, 0, [&] { order += "f"; });      // lane low
+  scheduler_.schedule(2, priority::high, 0, [&] { order += "c"; });     // lane high
+  scheduler_.schedule(3, priority::high, 0, [&] { order += "h"; });     // heap
+  scheduler_.schedule(2, priority::normal, 0, [&] {                     // lane normal
+    order += "d";
+    scheduler_.schedule(2, priority::normal, 0, [&] { order += "e"; });  // after d's lane-mates
+  });
+  scheduler_.schedule(2, priority::low, 0, [&] { order += "g"; });  // lane low, after f
+  EXPECT_EQ(scheduler_.tasks_queued(), 7u);
+  EXPECT_DOUBLE_EQ(scheduler_.next_time(), 1);
+  run_until_idle();
+  EXPECT_EQ(order, "abcdefgh");
+  EXPECT_TRUE(scheduler_.empty());
+}
+
 TEST_F(SchedulerTest, TimeNeverGoesBackwards) {
   scheduler_.advance_to(5);
   double seen = -1;
