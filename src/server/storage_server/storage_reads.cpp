@@ -13,6 +13,9 @@ constexpr double future_version_wait_seconds = 1.0;
 // An unchanged watch is answered after this long, so clients re-register (and notice a server
 // that died or lost the shard).
 constexpr double watch_timeout_seconds = 10.0;
+// A range read whose engine rounds keep overlapping engine commits gives up with future_version
+// after this many rereads (the client retries).
+constexpr int range_rereads_max = 20;
 
 // The shard this server serves that holds `key` (with `before`, the keys just below `key`),
 // complete: else wrong_shard_server. A read below the version its last piece was fetched at is
@@ -71,9 +74,19 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
   size_t bytes = 0;
   const int batch = std::max(limit, 16) + 16;
   const uint64_t rollbacks = state->rollbacks;
+  int rereads = 0;
   while (static_cast<int>(result.size()) < limit && bytes < bytes_limit && !range.empty()) {
+    // The engine answers as of the moment it is asked: the window's oldest version then. The
+    // window is merged in after the answer; if make_durable moved versions from the window to
+    // the engine meanwhile, the answer may lack them while the window no longer has them (a
+    // stale row, or a cleared one back), so the round is read again.
+    const Version oldest_asked = state->data.oldest_version();
     std::vector<KeyValue> stored = co_await state->engine->get_range(range, batch, reverse);
     check_still_readable(*state, version, rollbacks);
+    if (state->data.oldest_version() != oldest_asked) {
+      if (++rereads > range_rereads_max) throw Error(errc::future_version);  // retryable
+      continue;
+    }
     const bool engine_done = static_cast<int>(stored.size()) < batch;
     std::vector<Key> written = state->data.keys_with_writes(range, reverse, static_cast<size_t>(batch));
     const bool window_done = static_cast<int>(written.size()) < batch;

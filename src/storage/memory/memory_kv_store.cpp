@@ -12,6 +12,7 @@
 
 #include "runtime/async_queue.h"
 #include "runtime/random.h"
+#include "runtime/scheduler.h"
 #include "runtime/trace.h"
 #include "storage/memory/memory_format.h"
 #include "storage/memory/memory_knobs.h"
@@ -21,6 +22,15 @@ namespace keel {
 namespace {
 
 namespace format = memory_format;
+
+// Under buggify, a read's answer (taken when asked, as the other engines take theirs) arrives a
+// little later, as it does from engines that read on another thread: callers must not assume
+// nothing changed meanwhile.
+template <class T>
+Future<T> answer_later(T result) {
+  co_await delay(deterministic_random().random01() * 0.005);
+  co_return result;
+}
 using format::FileKind;
 
 // Sizes of single file reads and writes, so no one call moves a whole data set.
@@ -74,8 +84,9 @@ class MemoryKVStore final : public IKeyValueStore {
 
   Future<std::optional<Value>> get(Key key) override {
     auto it = data_.find(key);
-    if (it == data_.end()) return std::optional<Value>();
-    return std::optional<Value>(it->second);
+    std::optional<Value> value = it == data_.end() ? std::nullopt : std::optional<Value>(it->second);
+    if (buggify()) return answer_later(std::move(value));
+    return value;
   }
   Future<std::vector<KeyValue>> get_range(KeyRange range, int limit, bool reverse, size_t bytes_limit) override;
 
@@ -196,6 +207,7 @@ Future<std::vector<KeyValue>> MemoryKVStore::get_range(KeyRange range, int limit
     for (auto it = last; it != first && add(*std::prev(it)); --it) {
     }
   }
+  if (buggify()) return answer_later(std::move(result));
   return result;
 }
 
