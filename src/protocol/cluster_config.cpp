@@ -113,6 +113,14 @@ uint64_t ShardAssignment::joined_generation(Tag tag) const {
   return 0;
 }
 
+std::vector<Tag> ShardAssignment::receivers() const {
+  std::vector<Tag> all = tags;
+  for (Tag tag : dest) {
+    if (!shard_has_member(tags, tag)) all.push_back(tag);
+  }
+  return all;
+}
+
 bool ShardAssignment::has(Tag tag) const { return shard_has_member(tags, tag) || shard_has_member(dest, tag); }
 
 size_t shard_index(const std::vector<ShardAssignment>& shards, const Key& key) {
@@ -168,10 +176,9 @@ std::string escape_key(const Key& key) {
 }
 
 std::string describe_shards(const std::vector<ShardAssignment>& shards) {
-  const auto escaped = escape_key;
   std::string text;
   for (const ShardAssignment& shard : shards) {
-    text += fmt::format("{}[{}..{}) tags", text.empty() ? "" : "; ", escaped(shard.range.begin), escaped(shard.range.end));
+    text += fmt::format("{}[{}..{}) tags", text.empty() ? "" : "; ", escape_key(shard.range.begin), escape_key(shard.range.end));
     for (Tag tag : shard.tags) text += fmt::format(" {}", tag);
     if (shard.moving()) {
       text += " moving to";

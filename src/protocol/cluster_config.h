@@ -81,6 +81,8 @@ struct ShardAssignment {
   bool moving() const { return !dest.empty(); }
   // Whether `tag` gets the range's mutations (a member of tags or dest).
   bool has(Tag tag) const;
+  // Every server that gets the range's mutations: tags, then the members of dest not in tags.
+  std::vector<Tag> receivers() const;
 };
 
 // Whether `team` has `tag`.

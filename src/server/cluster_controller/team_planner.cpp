@@ -80,10 +80,7 @@ DistributionPlan plan_distribution(const std::vector<ShardAssignment>& shards, c
   planner.replicas = replicas;
   for (const ServerHealth& server : servers) planner.servers[server.tag] = server;
   for (const ShardAssignment& shard : shards) {
-    for (Tag tag : shard.tags) ++planner.load[tag];
-    for (Tag tag : shard.dest) {
-      if (!shard_has_member(shard.tags, tag)) ++planner.load[tag];
-    }
+    for (Tag tag : shard.receivers()) ++planner.load[tag];
   }
   DistributionPlan plan;
   plan.shards = shards;
@@ -129,8 +126,7 @@ DistributionPlan plan_distribution(const std::vector<ShardAssignment>& shards, c
       continue;
     }
     if (!was_moving && moving >= moves_max) continue;
-    std::vector<Tag> receivers = shard.tags;
-    receivers.insert(receivers.end(), shard.dest.begin(), shard.dest.end());
+    const std::vector<Tag> receivers = shard.receivers();
     for (Tag tag : target) {
       if (!shard_has_member(receivers, tag)) shard.joined.push_back(MemberSince{tag, next_generation});
     }

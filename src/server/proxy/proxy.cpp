@@ -411,13 +411,7 @@ Future<Void> run_proxy(ProxyInterface interface, ClusterConfig cluster, int inde
   state.cluster = std::move(cluster);
   state.info = std::move(info);
   state.self = interface;
-  for (const ShardAssignment& shard : state.info.shards) {
-    std::vector<Tag> tags = shard.tags;
-    for (Tag tag : shard.dest) {
-      if (!shard_has_member(shard.tags, tag)) tags.push_back(tag);
-    }
-    state.receivers.push_back(std::move(tags));
-  }
+  for (const ShardAssignment& shard : state.info.shards) state.receivers.push_back(shard.receivers());
   while (state.id == 0) state.id = deterministic_random().next_u64();
   // Every version up to the recovery version is on every log of the generation (seeded).
   state.known_committed = state.info.recovery_version;

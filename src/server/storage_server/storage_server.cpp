@@ -232,8 +232,7 @@ Future<Void> make_durable(StorageState* state) {
     Version target = state->data.durable_step(window_end, batch_bytes);
     // A dropped shard is cleared from the engine after every write of it the window holds at
     // or below the version it was dropped at, and before any later one: the commit stops there.
-    std::vector<PendingClear>& clears = state->pending_clears;
-    std::stable_sort(clears.begin(), clears.end(), [](const PendingClear& a, const PendingClear& b) { return a.version < b.version; });
+    std::vector<PendingClear>& clears = state->pending_clears;  // in version order
     const Version oldest = state->data.oldest_version();
     size_t cleared = 0;
     for (; cleared < clears.size() && clears[cleared].version <= oldest; ++cleared) {
