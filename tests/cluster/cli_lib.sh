@@ -38,12 +38,13 @@ fail() {
   exit 1
 }
 
-# Prints a port of 127.0.0.1 that nothing listens on now (a later bind may still race: callers
-# retry with another port when the server reports it cannot listen).
+# Prints a port of 127.0.0.1 that nothing listens on now, below Linux's ephemeral range (32768
+# on) so outgoing connections of tests running beside this one do not take it. A later bind may
+# still race: callers retry with another port when the server reports it cannot listen.
 free_port() {
   local port
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % 22000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
@@ -143,10 +144,8 @@ start_on_free_port() {
   port=""
   for _ in 1 2 3 4 5; do
     port=$(free_port)
-    set +e
-    start_on "$port" "$1"
-    started=$?
-    set -e
+    started=0
+    start_on "$port" "$1" || started=$?
     [ "$started" = 0 ] && return 0
     [ "$started" = 2 ] || fail "the server did not start"
     rm -rf "$data" "$cluster_file"
@@ -158,10 +157,8 @@ start_on_free_port() {
 # it listens, then waits until the cluster is ready. Sets server_pid.
 restart_on_port() {
   local started
-  set +e
-  start_on "$port" "$1"
-  started=$?
-  set -e
+  started=0
+  start_on "$port" "$1" || started=$?
   [ "$started" = 0 ] || fail "the restarted server did not start on 127.0.0.1:$port"
   wait_ready
 }
@@ -245,10 +242,8 @@ start_processes() {
   local start=$1 name result pid started=()
   shift
   for name in "$@"; do
-    set +e
-    "$start" "$name"
-    result=$?
-    set -e
+    result=0
+    "$start" "$name" || result=$?
     if [ $result != 0 ]; then
       for pid in "${started[@]}"; do kill_server "$pid"; done
       rm -rf "$work"/data-? "$cluster_file"
@@ -264,10 +259,8 @@ start_processes() {
 start_until_ports_free() {
   local result=1
   for _ in 1 2 3 4 5; do
-    set +e
-    "$1"
-    result=$?
-    set -e
+    result=0
+    "$1" || result=$?
     [ "$result" = 0 ] && return 0
     [ "$result" = 2 ] || fail "the cluster did not start"
   done

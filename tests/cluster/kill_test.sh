@@ -103,10 +103,8 @@ start_cluster() {
   [ "$(printf '%s\n' "${port[@]}" | sort -u | wc -l)" = 5 ] || return 2
   write_config
   for name in "${names[@]}"; do
-    set +e
-    start_named "$name"
-    result=$?
-    set -e
+    result=0
+    start_named "$name" || result=$?
     if [ $result != 0 ]; then
       for started in "${names[@]}"; do
         if [ -n "${pid[$started]}" ]; then kill_server "${pid[$started]}"; fi
@@ -207,10 +205,8 @@ while [ $kills -lt $kills_max ] &&
   probe_pid=$!
   background_pids+=("$probe_pid")
   sleep "$(printf '%d.%03d' $((restart_after_ms / 1000)) $((restart_after_ms % 1000)))"
-  set +e
-  start_named "$victim"
-  restarted=$?
-  set -e
+  restarted=0
+  start_named "$victim" || restarted=$?
   [ $restarted = 0 ] || fail "$victim did not restart on 127.0.0.1:${port[$victim]}"
   restarted_ms=$(now_ms)
   last_restart_ms=$restarted_ms
