@@ -11,8 +11,10 @@
 # always --save ""` started by this script, each on a free 127.0.0.1 port with its data in a
 # temporary directory, killed by PID at exit. Targets take turns test by test.
 #
-# Usage: bench/compare/redis.sh [--keel PATH] [-n REQUESTS] [--clients N] [--pipeline P]
+# Usage: bench/compare/redis.sh [--keel PATH] [--knob NAME=VALUE]... [-n REQUESTS] [--clients N]
+#                               [--pipeline P]
 #   --keel      the keel binary (default build/release/src/cmd/keel; it is not built here)
+#   --knob      passed to `keel server --knob` (e.g. resp_groups_in_flight_max=8)
 #   -n          requests per test (default 200000; e.g. -n 20000 for a quick run)
 #   --clients   concurrent connections (default 50)
 #   --pipeline  the pipelined depth measured besides 1 (default 16)
@@ -23,9 +25,11 @@ clients=50
 pipeline=16
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 keel="$repo/build/release/src/cmd/keel"
+knobs=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --keel) keel="$2"; shift 2 ;;
+    --knob) knobs+=(--knob "$2"); shift 2 ;;
     -n) requests="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
     --pipeline) pipeline="$2"; shift 2 ;;
@@ -79,12 +83,12 @@ wait_for_write "$redis_port" "$redis_pid" || { cat "$work/redis/redis.log"; echo
 
 keel_port=$(free_port)
 "$keel" server --listen 127.0.0.1:0 --data "$work/keel" --cluster-file "$work/keel.cluster" \
-  --resp "127.0.0.1:$keel_port" >"$work/keel.log" 2>&1 &
+  --resp "127.0.0.1:$keel_port" "${knobs[@]}" >"$work/keel.log" 2>&1 &
 keel_pid=$!
 disown "$keel_pid"
 wait_for_write "$keel_port" "$keel_pid" || { cat "$work/keel.log"; echo "redis.sh: keel server did not start" >&2; exit 1; }
 
-echo "redis.sh: keel $keel on 127.0.0.1:$keel_port (pid $keel_pid); $(redis-server --version | cut -d' ' -f1-3)" \
+echo "redis.sh: keel $keel ${knobs[*]} on 127.0.0.1:$keel_port (pid $keel_pid); $(redis-server --version | cut -d' ' -f1-3)" \
   "on 127.0.0.1:$redis_port (pid $redis_pid, appendonly yes, appendfsync always)"
 echo "redis.sh: -n $requests -r 1000000 -c $clients; $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 

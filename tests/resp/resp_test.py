@@ -738,6 +738,57 @@ class Pipelining(RespTest):
         self.assertEqual(failures, [])
         self.assertEqual(self.r.get("race"), str(2 * rounds * per_round))
 
+    def test_connections_sharing_transactions(self):
+        """Commands of many connections arriving together share transactions (command_groups.h):
+        each connection still sees its own writes in order, a shared counter loses no increment,
+        and a command that fails (a key too large, a wrong type) answers only its own client."""
+        threads_count, commands = 12, 150
+        long_key = "k" * 10001
+        stats_before = self.r.info("stats")
+        failures = []
+
+        def client(number):
+            try:
+                connection = SERVER.client()
+                connection.set("own:%d" % number, "wrong type for INCR")
+                for i in range(commands):
+                    connection.incr("shared")
+                    connection.set("seq:%d" % number, i)
+                    if connection.get("seq:%d" % number) != str(i).encode():
+                        failures.append("client %d did not read its own write %d" % (number, i))
+                    connection.append("log:%d" % number, "%d," % i)
+                    if i % 25 == 0:
+                        try:
+                            connection.set(long_key, "x")
+                            failures.append("client %d: a too large key was accepted" % number)
+                        except redis.exceptions.ResponseError as error:
+                            if "key too large" not in str(error):
+                                failures.append("client %d: %s" % (number, error))
+                        try:
+                            connection.incr("own:%d" % number)
+                            failures.append("client %d: INCR of a string was accepted" % number)
+                        except redis.exceptions.ResponseError as error:
+                            if "not an integer" not in str(error):
+                                failures.append("client %d: %s" % (number, error))
+                connection.close()
+            except Exception as error:  # reported by the main thread
+                failures.append("client %d: %r" % (number, error))
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(threads_count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertEqual(failures, [])
+        self.assertEqual(self.r.get("shared"), str(threads_count * commands))
+        for number in range(threads_count):
+            self.assertEqual(self.r.get("log:%d" % number), "".join("%d," % i for i in range(commands)))
+        stats = self.r.info("stats")
+        groups = stats["keel_command_groups"] - stats_before["keel_command_groups"]
+        runs = stats["keel_grouped_runs"] - stats_before["keel_grouped_runs"]
+        self.assertGreater(runs, groups, "no transaction was shared by two connections (%d runs in %d groups)"
+                           % (runs, groups))
+
     def test_many_connections(self):
         clients = [SERVER.client() for _ in range(300)]
         for i, client in enumerate(clients):

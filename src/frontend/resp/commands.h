@@ -59,6 +59,9 @@ const CommandSpec* find_command(std::string_view lowercase_name);
 // Every command, ordered by name.
 const std::vector<const CommandSpec*>& all_commands();
 bool arity_ok(const CommandSpec& spec, size_t argument_count);
+// Starts reading the records of the command's keys (its key positions, as COMMAND INFO has them),
+// so the handlers of a batch find them read in one round.
+void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command);
 
 // The tables of each command family (command_table.cpp joins them).
 std::vector<CommandSpec> string_commands();

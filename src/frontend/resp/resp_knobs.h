@@ -17,6 +17,10 @@ struct RespKnobs {
   // this many commands and argument bytes per batch, far from the 5 s and 10 MB transaction limits.
   double resp_batch_commands_max = 64;
   double resp_batch_bytes_max = 1024 * 1024;
+  // The runs of different connections share transactions (command_groups.h): at most this many
+  // such transactions run at once; runs arriving meanwhile wait and form the next one, within
+  // the batch limits above.
+  double resp_groups_in_flight_max = 2;
   // SCAN cursors of keys longer than 7 bytes the front end remembers (least recently used
   // evicted; an evicted cursor gets an error), and the bytes of their keys.
   double resp_scan_cursors_max = 100'000;

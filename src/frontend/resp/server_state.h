@@ -8,6 +8,7 @@
 #include <map>
 
 #include "client/database.h"
+#include "frontend/resp/command_groups.h"
 #include "frontend/resp/keyspace.h"
 #include "frontend/resp/resp_knobs.h"
 #include "frontend/resp/scan_cursor.h"
@@ -28,6 +29,8 @@ struct RespStats {
   uint64_t protocol_errors = 0;
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
+  uint64_t command_groups = 0;  // committed transactions of command_groups.h
+  uint64_t grouped_runs = 0;    // the runs they served (runs / groups: how much was shared)
 };
 
 struct RespServerState {
@@ -51,6 +54,9 @@ struct RespServerState {
   std::map<std::string, std::string> config_settings;
   // SCAN and HSCAN cursors of long keys and fields (scan_cursor.h).
   ScanCursorTable scan_cursors;
+  // Runs of data commands of different connections sharing transactions (declared last: its
+  // transactions refer to the members above).
+  CommandGroups groups{*this};
 };
 
 // Milliseconds of wall time (expiry deadlines, TIME).

@@ -22,14 +22,6 @@ std::string unknown_command_error(const std::vector<std::string>& command) {
   return text;
 }
 
-// Starts reading the records of the command's keys (its key positions, as COMMAND INFO has them).
-void prefetch_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command) {
-  if (spec.first_key <= 0 || spec.key_step <= 0) return;
-  const auto count = static_cast<int>(command.size());
-  const int last = spec.last_key < 0 ? count + spec.last_key : std::min(spec.last_key, count - 1);
-  for (int i = spec.first_key; i <= last; i += spec.key_step) store.prefetch(command[static_cast<size_t>(i)]);
-}
-
 }  // namespace
 
 std::string error_reply_text(const Error& error) {
@@ -85,11 +77,8 @@ Future<Void> Session::execute_pipeline(std::vector<std::vector<std::string>> com
       specs.push_back(spec);
       batch.push_back(std::move(commands[next]));
     }
-    if (batch.size() == 1) {
-      Future<Void> done = execute(std::move(batch[0]), out);
-      co_await done;
-    } else if (!batch.empty()) {
-      Future<Void> done = run_batch(specs, batch, out);
+    if (!batch.empty()) {
+      Future<Void> done = run_grouped(std::move(specs), std::move(batch), out);
       co_await done;
     } else {
       Future<Void> done = execute(std::move(commands[next]), out);
@@ -108,40 +97,63 @@ const CommandSpec* Session::batchable(const std::vector<std::string>& command) c
   return (spec->flags & alone) == 0 ? spec : nullptr;
 }
 
-Future<Void> Session::run_batch(const std::vector<const CommandSpec*>& specs,
-                                const std::vector<std::vector<std::string>>& commands, ReplyWriter& out) {
-  KEEL_ASSERT(specs.size() == commands.size() && commands.size() > 1);
+Future<Void> Session::run_grouped(std::vector<const CommandSpec*> specs, std::vector<std::vector<std::string>> commands,
+                                  ReplyWriter& out) {
+  KEEL_ASSERT(!commands.empty() && specs.size() == commands.size());
   out.set_protocol(info_.protocol);
   server_.stats.commands_processed += commands.size();
   info_.last_command = std::string(specs.back()->name);
-  ReplyWriter attempt(out.protocol());
-  auto body = [&](Transaction& transaction) -> Future<Void> {
-    attempt = ReplyWriter(out.protocol());
-    KeyStore store(transaction, server_.layout, wall_time_ms());
-    for (size_t i = 0; i < commands.size(); ++i) prefetch_keys(store, *specs[i], commands[i]);
-    for (size_t i = 0; i < commands.size(); ++i) {
-      CommandContext context{*this, server_, commands[i], attempt, &store};
-      co_await specs[i]->handler(context);
-    }
-    co_return Void{};
-  };
-  bool committed = false;
-  try {
-    co_await server_.database.run(body);
-    committed = true;
-  } catch (const Error&) {
-    // Not retryable (a key, value or the whole batch too large): run each alone below.
+  const int errors_before = out.errors_written();
+  auto run = std::make_shared<GroupedRun>();
+  run->session = this;
+  run->specs = std::move(specs);
+  run->commands = std::move(commands);
+  for (const std::vector<std::string>& command : run->commands) {
+    for (const std::string& argument : command) run->argument_bytes += argument.size();
   }
+  run->replies = ReplyWriter(info_.protocol);
+  Future<bool> grouped = server_.groups.run(run);
+  const bool committed = co_await grouped;
   if (committed) {
-    out.append(attempt);
-    server_.stats.errors_replied += static_cast<uint64_t>(attempt.errors_written());
-    co_return Void{};
-  }
-  for (size_t i = 0; i < commands.size(); ++i) {
-    const int errors_before = out.errors_written();
-    Future<Void> done = run_in_transaction(*specs[i], commands[i], out);
+    out.append(run->replies);
+  } else {
+    // The group failed with an error a retry cannot cure: this run alone, then each command
+    // alone, so only the guilty command answers the error.
+    Future<Void> done = run_alone(*run, out);
     co_await done;
-    server_.stats.errors_replied += static_cast<uint64_t>(out.errors_written() - errors_before);
+  }
+  server_.stats.errors_replied += static_cast<uint64_t>(out.errors_written() - errors_before);
+  co_return Void{};
+}
+
+Future<Void> Session::run_alone(const GroupedRun& run, ReplyWriter& out) {
+  if (run.commands.size() > 1) {
+    ReplyWriter attempt(out.protocol());
+    auto body = [&](Transaction& transaction) -> Future<Void> {
+      attempt = ReplyWriter(out.protocol());
+      KeyStore store(transaction, server_.layout, wall_time_ms());
+      for (size_t i = 0; i < run.commands.size(); ++i) prefetch_command_keys(store, *run.specs[i], run.commands[i]);
+      for (size_t i = 0; i < run.commands.size(); ++i) {
+        CommandContext context{*this, server_, run.commands[i], attempt, &store};
+        co_await run.specs[i]->handler(context);
+      }
+      co_return Void{};
+    };
+    bool committed = false;
+    try {
+      co_await server_.database.run(body);
+      committed = true;
+    } catch (const Error&) {
+      // Not retryable: each command alone below.
+    }
+    if (committed) {
+      out.append(attempt);
+      co_return Void{};
+    }
+  }
+  for (size_t i = 0; i < run.commands.size(); ++i) {
+    Future<Void> done = run_in_transaction(*run.specs[i], run.commands[i], out);
+    co_await done;
   }
   co_return Void{};
 }
@@ -166,7 +178,7 @@ Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vec
                                          ReplyWriter& out) {
   ReplyWriter attempt(out.protocol());
   auto body = [&](Transaction& transaction) -> Future<Void> {
-    attempt.clear();
+    attempt = ReplyWriter(out.protocol());
     KeyStore store(transaction, server_.layout, wall_time_ms());
     CommandContext context{*this, server_, command, attempt, &store};
     co_await spec.handler(context);

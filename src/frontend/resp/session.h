@@ -1,7 +1,8 @@
 // Session: the state of one client connection and the way its commands run: in order, each
 // seeing the effects of the ones before; a run of pipelined data commands that arrived together
-// shares one transaction (read-your-writes gives each the previous one's effects), any other
-// command runs alone; between MULTI and EXEC commands are queued and then run together in one
+// shares one transaction (read-your-writes gives each the previous one's effects), which runs
+// of other connections arriving meanwhile may share too (command_groups.h); any other command
+// runs alone; between MULTI and EXEC commands are queued and then run together in one
 // transaction.
 //
 // WATCH: at WATCH the session reads each key's modification stamp and whether the key is alive;
@@ -51,9 +52,11 @@ class Session {
   Future<Void> execute(std::vector<std::string> command, ReplyWriter& out);
   // Runs commands that arrived together (pipelined), in order, replies appended to `out` in
   // order. Each run of consecutive batchable data commands (outside MULTI) is one transaction
-  // with the retry loop; a conflict re-runs the whole run. If the run fails otherwise (a key or
-  // transaction too large), its commands run again one transaction each, so one command's
-  // failure never affects the others. Stops after a command that closes the connection.
+  // with the retry loop, shared with the runs other connections send meanwhile
+  // (command_groups.h); a conflict re-runs the whole group. If the group fails otherwise (a key
+  // or transaction too large), the run goes alone, then its commands one transaction each, so
+  // one command's failure never affects the others. Stops after a command that closes the
+  // connection.
   Future<Void> execute_pipeline(std::vector<std::vector<std::string>> commands, ReplyWriter& out);
 
   ClientInfo& info() { return info_; }
@@ -75,8 +78,11 @@ class Session {
  private:
   // The spec of a command that may share a transaction with its neighbours, or nullptr.
   const CommandSpec* batchable(const std::vector<std::string>& command) const;
-  Future<Void> run_batch(const std::vector<const CommandSpec*>& specs,
-                         const std::vector<std::vector<std::string>>& commands, ReplyWriter& out);
+  // A run of batchable data commands: in a transaction shared with other connections' runs
+  // (command_groups.h), or, if that group failed with an error a retry cannot cure, alone.
+  Future<Void> run_grouped(std::vector<const CommandSpec*> specs, std::vector<std::vector<std::string>> commands,
+                           ReplyWriter& out);
+  Future<Void> run_alone(const GroupedRun& run, ReplyWriter& out);
   void queue(const CommandSpec* spec, std::vector<std::string> command, ReplyWriter& out);
   Future<Void> run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command, ReplyWriter& out);
 

@@ -1,0 +1,65 @@
+#include "frontend/resp/command_groups.h"
+
+#include "frontend/resp/commands.h"
+#include "frontend/resp/server_state.h"
+
+namespace keel {
+Future<bool> CommandGroups::run(std::shared_ptr<GroupedRun> run) {
+  Future<bool> done = run->done.get_future();
+  waiting_.push_back(std::move(run));
+  start_groups();
+  return done;
+}
+
+void CommandGroups::start_groups() {
+  const auto commands_max = static_cast<size_t>(resp_knobs().resp_batch_commands_max);
+  const auto bytes_max = static_cast<size_t>(resp_knobs().resp_batch_bytes_max);
+  while (!waiting_.empty() && in_flight_ < static_cast<int>(resp_knobs().resp_groups_in_flight_max)) {
+    std::vector<std::shared_ptr<GroupedRun>> group;
+    size_t commands = 0;
+    size_t bytes = 0;
+    while (!waiting_.empty()) {
+      const GroupedRun& next = *waiting_.front();
+      const bool fits = commands + next.commands.size() <= commands_max && bytes + next.argument_bytes <= bytes_max;
+      if (!group.empty() && !fits) break;
+      commands += next.commands.size();
+      bytes += next.argument_bytes;
+      group.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+    }
+    ++in_flight_;
+    groups_.add(run_group(std::move(group)));
+  }
+}
+
+Future<Void> CommandGroups::run_group(std::vector<std::shared_ptr<GroupedRun>> group) {
+  auto body = [&](Transaction& transaction) -> Future<Void> {
+    KeyStore store(transaction, server_.layout, wall_time_ms());
+    for (const std::shared_ptr<GroupedRun>& run : group) {
+      run->replies = ReplyWriter(run->replies.protocol());
+      for (size_t i = 0; i < run->commands.size(); ++i) prefetch_command_keys(store, *run->specs[i], run->commands[i]);
+    }
+    for (const std::shared_ptr<GroupedRun>& run : group) {
+      for (size_t i = 0; i < run->commands.size(); ++i) {
+        CommandContext context{*run->session, server_, run->commands[i], run->replies, &store};
+        co_await run->specs[i]->handler(context);
+      }
+    }
+    co_return Void{};
+  };
+  bool committed = false;
+  try {
+    co_await server_.database.run(body);
+    committed = true;
+    ++server_.stats.command_groups;
+    server_.stats.grouped_runs += group.size();
+  } catch (const Error&) {
+    // Not retryable (a key, a value or the whole group too large): each run goes alone.
+  }
+  --in_flight_;
+  for (const std::shared_ptr<GroupedRun>& run : group) run->done.send(committed);
+  start_groups();
+  co_return Void{};
+}
+
+}  // namespace keel

@@ -1,0 +1,63 @@
+// CommandGroups: the runs of data commands that different connections send while the front
+// end's transactions are busy share the next transaction.
+//
+// A run (one command, or a connection's pipelined data commands: session.h) waits here while
+// `resp_groups_in_flight_max` groups are running; a finishing group starts the next one with every
+// waiting run that fits the batch limits (`resp_batch_commands_max` commands,
+// `resp_batch_bytes_max` argument bytes; a run alone may fill them). A group is one transaction
+// with the retry loop: its runs' handlers run in arrival order on one KeyStore, so a later run
+// sees an earlier one's writes, exactly as if the runs had been served one after the other at
+// the group's commit version, which lies between each command's arrival and its reply. A
+// conflict re-runs the whole group. A group that fails otherwise (a key or the transaction too
+// large) gives its runs back, and each session runs its own alone, so one client's bad command
+// never answers another's.
+//
+// Under load this turns many small transactions into few large ones: the proxy, the resolver,
+// the logs and the storage servers then pay their per-transaction costs once per group.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "frontend/resp/resp_writer.h"
+#include "runtime/combinators.h"
+#include "runtime/future.h"
+
+namespace keel {
+
+class Session;
+struct CommandSpec;
+struct RespServerState;
+
+// One connection's run of data commands and, once its group committed, their replies.
+struct GroupedRun {
+  Session* session = nullptr;  // alive until `done` is set: the session awaits it
+  std::vector<const CommandSpec*> specs;
+  std::vector<std::vector<std::string>> commands;
+  size_t argument_bytes = 0;
+  ReplyWriter replies;  // in the session's protocol
+  Promise<bool> done;   // true: committed with `replies`; false: the session runs it alone
+};
+
+class CommandGroups {
+ public:
+  explicit CommandGroups(RespServerState& server) : server_(server) {}
+  CommandGroups(const CommandGroups&) = delete;
+  CommandGroups& operator=(const CommandGroups&) = delete;
+
+  // Runs `run` in a group: true once the group committed (replies in run->replies), false if
+  // the group failed with an error a retry cannot cure.
+  Future<bool> run(std::shared_ptr<GroupedRun> run);
+
+ private:
+  void start_groups();
+  Future<Void> run_group(std::vector<std::shared_ptr<GroupedRun>> group);
+
+  RespServerState& server_;
+  std::deque<std::shared_ptr<GroupedRun>> waiting_;
+  int in_flight_ = 0;
+  ActorCollection groups_;
+};
+
+}  // namespace keel
