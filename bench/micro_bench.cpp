@@ -7,6 +7,7 @@
 #include "rpc/serialize.h"
 #include "runtime/combinators.h"
 #include "runtime/test_support.h"
+#include "server/resolver/conflict_set.h"
 #include "server/storage_server/versioned_data.h"
 
 namespace keel {
@@ -98,6 +99,47 @@ void BM_WindowReadAmongDeletes(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(data.get(read, data.latest_version()));
 }
 BENCHMARK(BM_WindowReadAmongDeletes)->Arg(0)->Arg(1000)->Arg(50000);
+
+// The resolver's conflict set in its steady state: batches of `range(1)` transactions, each
+// reading one key and writing two, random keys of a million under a common prefix (as a front
+// end's keys look), the versions spaced so that the MVCC window holds about `range(0)` write
+// ranges. Reports the time per transaction.
+void BM_ConflictSetResolve(benchmark::State& state) {
+  const auto batch_size = static_cast<int>(state.range(1));
+  constexpr int writes_per_transaction = 2;
+  const auto ranges_in_window = static_cast<Version>(state.range(0));
+  const Version step = std::max<Version>(1, mvcc_window_versions * batch_size * writes_per_transaction / ranges_in_window);
+  ConflictSet set(0);
+  DeterministicRandom random(7);
+  auto key = [&] { return "\x02resp/kkey:" + std::to_string(100'000'000 + random.random_int(0, 1'000'000)); };
+  auto make_batch = [&] {
+    std::vector<ConflictTransaction> batch(batch_size);
+    for (ConflictTransaction& transaction : batch) {
+      transaction.read_version = set.newest_version();
+      transaction.reads.push_back(single_key_range(key()));
+      for (int i = 0; i < writes_per_transaction; ++i) transaction.writes.push_back(single_key_range(key()));
+    }
+    return batch;
+  };
+  Version version = 0;
+  // Fill the window first: twice its span of batches.
+  for (Version filled = 0; filled < 2 * mvcc_window_versions; filled += step) {
+    version += step;
+    set.resolve(version, make_batch());
+  }
+  std::vector<std::vector<ConflictTransaction>> batches;
+  for (int i = 0; i < 256; ++i) batches.push_back(make_batch());
+  size_t next = 0;
+  for (auto _ : state) {
+    version += step;
+    for (ConflictTransaction& transaction : batches[next]) transaction.read_version = version - step;
+    benchmark::DoNotOptimize(set.resolve(version, batches[next]));
+    next = (next + 1) % batches.size();
+  }
+  state.SetItemsProcessed(state.iterations() * batch_size);
+  state.counters["boundaries"] = static_cast<double>(set.size());
+}
+BENCHMARK(BM_ConflictSetResolve)->Args({10'000, 20})->Args({300'000, 20})->Args({300'000, 2});
 
 }  // namespace
 }  // namespace keel

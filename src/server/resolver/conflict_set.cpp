@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "runtime/assert.h"
 
@@ -12,11 +13,10 @@ namespace {
 // A boundary whose write is forgotten: its keys read as never written. Below every version, so
 // it never raises a max and never causes a conflict.
 constexpr Version forgotten_version = std::numeric_limits<Version>::min();
-// min_live_version of a subtree holding only forgotten boundaries.
-constexpr Version no_live_version = std::numeric_limits<Version>::max();
-// Forgetting steps per batch beyond two per recorded write (each write adds at most two
-// boundaries, so forgetting keeps pace), so that idle batches still drain old writes.
-constexpr size_t forget_steps_per_batch_min = 64;
+// Boundaries each batch's sweep walks beyond four per recorded write (each write adds at most
+// two, so the sweep comes round before the dead ones outnumber the live ones), so that idle
+// batches still drain old writes.
+constexpr size_t sweep_nodes_per_batch_min = 64;
 
 }  // namespace
 
@@ -56,7 +56,7 @@ std::vector<ConflictOutcome> ConflictSet::resolve(Version commit_version,
       ++writes_recorded;
     }
   }
-  forget_old_writes(2 * writes_recorded + forget_steps_per_batch_min);
+  sweep(4 * writes_recorded + sweep_nodes_per_batch_min);
   return outcomes;
 }
 
@@ -77,9 +77,15 @@ ConflictOutcome ConflictSet::check(const ConflictTransaction& transaction) const
 // begin carries `version` and one at end restores what held there before. A boundary that would
 // repeat its predecessor's version is left out.
 void ConflictSet::record_write(const KeyRange& range, Version version) {
-  const Version version_at_end = version_at(range.end);
   auto [left, rest] = split(root_, range.begin);
   auto [inside, right] = split(rest, range.end);
+  // What held at end: the last boundary before it, inside the range or before it.
+  Version version_at_end = forgotten_version;
+  if (inside != nil) {
+    version_at_end = at(rightmost(inside)).version;
+  } else if (left != nil) {
+    version_at_end = at(rightmost(left)).version;
+  }
   release_subtree(inside);
   NodeId middle = nil;
   if (left == nil || at(rightmost(left)).version != version) {
@@ -92,37 +98,69 @@ void ConflictSet::record_write(const KeyRange& range, Version version) {
   root_ = merge(merge(left, middle), right);
 }
 
-// Forgets writes at or below oldest_version_, leftmost first, about `steps_max` boundaries (the
-// last step finishes its run of dead boundaries).
-void ConflictSet::forget_old_writes(size_t steps_max) {
-  for (size_t steps = 0; steps < steps_max;) {
-    const NodeId node = find_forgettable();
-    if (node == nil) return;
-    steps += forget_node(node);
-  }
+// A boundary at or below oldest_version_ reads as forgotten: every transaction that could see
+// its write is too_old.
+Version ConflictSet::effective(Version version) const {
+  return version <= oldest_version_ ? forgotten_version : version;
 }
 
-// A boundary at or below oldest_version_ is dead: it reads the same as forgotten. A dead boundary
-// after a dead one (or first in the set) is redundant and goes; any other becomes forgotten. So
-// no forgotten boundary follows a forgotten one or starts the set: at most half are forgotten.
-// Returns the number of boundaries changed.
-size_t ConflictSet::forget_node(NodeId node) {
-  const Key key = at(node).key;
-  const NodeId before = last_below(key);
-  if (before == nil || at(before).version <= oldest_version_) {
-    root_ = erase(root_, key);
-  } else {
-    root_ = set_version(root_, key, forgotten_version);
+// Forgets old writes among the next `nodes_max` boundaries from sweep_from_ (from the start once
+// the end is reached). A boundary whose effective version repeats its predecessor's changes
+// nothing and goes; a dead one after a live one becomes forgotten. So no forgotten boundary
+// follows a forgotten one or starts the set: at most half are forgotten. The stretch is split
+// out, rebuilt from the nodes it keeps, and merged back.
+void ConflictSet::sweep(size_t nodes_max) {
+  if (root_ == nil) return;
+  collect_from(sweep_from_, nodes_max + 1, sweep_nodes_);
+  if (sweep_nodes_.empty()) {
+    sweep_from_.clear();
+    collect_from(sweep_from_, nodes_max + 1, sweep_nodes_);
   }
-  // Whatever now precedes the following boundaries is dead or absent.
-  size_t changed = 1;
-  for (NodeId after = first_above(key); after != nil && at(after).version <= oldest_version_;
-       after = first_above(key)) {
-    const Key after_key = at(after).key;
-    root_ = erase(root_, after_key);
-    ++changed;
+  std::optional<Key> end;  // the first boundary after the stretch, if any
+  if (sweep_nodes_.size() > nodes_max) {
+    end = at(sweep_nodes_.back()).key;
+    sweep_nodes_.pop_back();
   }
-  return changed;
+  auto [left, rest] = split(root_, sweep_from_);
+  NodeId stretch = rest;
+  NodeId right = nil;
+  if (end) std::tie(stretch, right) = split(rest, *end);
+  Version previous = left == nil ? forgotten_version : effective(at(rightmost(left)).version);
+  kept_nodes_.clear();
+  for (const NodeId node : sweep_nodes_) {
+    const Version version = effective(at(node).version);
+    if (version == previous) {
+      release(node);
+      continue;
+    }
+    at(node).version = version;
+    kept_nodes_.push_back(node);
+    previous = version;
+  }
+  // What follows the stretch may now repeat its last version too.
+  while (right != nil && effective(at(leftmost(right)).version) == previous) right = pop_leftmost(right);
+  root_ = merge(merge(left, build(kept_nodes_)), right);
+  sweep_from_ = end ? std::move(*end) : Key{};
+}
+
+// Up to `nodes_max` boundaries from the first at or after `begin`, in key order.
+void ConflictSet::collect_from(const Key& begin, size_t nodes_max, std::vector<NodeId>& nodes) const {
+  nodes.clear();
+  std::vector<NodeId> pending;  // nodes at or after begin whose right subtrees are still to walk
+  for (NodeId node = root_; node != nil;) {
+    if (at(node).key < begin) {
+      node = at(node).right;
+    } else {
+      pending.push_back(node);
+      node = at(node).left;
+    }
+  }
+  while (!pending.empty() && nodes.size() < nodes_max) {
+    const NodeId node = pending.back();
+    pending.pop_back();
+    nodes.push_back(node);
+    for (NodeId next = at(node).right; next != nil; next = at(next).left) pending.push_back(next);
+  }
 }
 
 // --- Queries -----------------------------------------------------------------------------------
@@ -189,49 +227,6 @@ Version ConflictSet::version_at(const Key& key) const {
   return result;
 }
 
-ConflictSet::NodeId ConflictSet::last_below(const Key& key) const {
-  NodeId result = nil;
-  for (NodeId node = root_; node != nil;) {
-    if (at(node).key < key) {
-      result = node;
-      node = at(node).right;
-    } else {
-      node = at(node).left;
-    }
-  }
-  return result;
-}
-
-ConflictSet::NodeId ConflictSet::first_above(const Key& key) const {
-  NodeId result = nil;
-  for (NodeId node = root_; node != nil;) {
-    if (key < at(node).key) {
-      result = node;
-      node = at(node).left;
-    } else {
-      node = at(node).right;
-    }
-  }
-  return result;
-}
-
-// The leftmost boundary holding a write at or below oldest_version_, or nil.
-ConflictSet::NodeId ConflictSet::find_forgettable() const {
-  NodeId node = root_;
-  if (min_live_of(node) > oldest_version_) return nil;
-  while (true) {
-    const Node& current = at(node);
-    if (min_live_of(current.left) <= oldest_version_) {
-      node = current.left;
-    } else if (current.version != forgotten_version && current.version <= oldest_version_) {
-      return node;
-    } else {
-      node = current.right;
-      KEEL_ASSERT(min_live_of(node) <= oldest_version_);
-    }
-  }
-}
-
 ConflictSet::NodeId ConflictSet::leftmost(NodeId node) const {
   while (at(node).left != nil) node = at(node).left;
   return node;
@@ -245,7 +240,7 @@ ConflictSet::NodeId ConflictSet::rightmost(NodeId node) const {
 // --- Treap primitives --------------------------------------------------------------------------
 
 ConflictSet::NodeId ConflictSet::allocate(const Key& key, Version version) {
-  const Node node{key, version, forgotten_version, no_live_version, random_.next_u64()};
+  const Node node{key, version, forgotten_version, random_.next_u64()};
   NodeId id;
   if (free_nodes_.empty()) {
     KEEL_ASSERT(capacity_ < nil - chunk_nodes);
@@ -280,18 +275,11 @@ void ConflictSet::release_subtree(NodeId node) {
 
 void ConflictSet::update(NodeId node) {
   Node& current = at(node);
-  const Version live = current.version == forgotten_version ? no_live_version : current.version;
   current.max_version = std::max({current.version, max_of(current.left), max_of(current.right)});
-  current.min_live_version =
-      std::min({live, min_live_of(current.left), min_live_of(current.right)});
 }
 
 Version ConflictSet::max_of(NodeId node) const {
   return node == nil ? forgotten_version : at(node).max_version;
-}
-
-Version ConflictSet::min_live_of(NodeId node) const {
-  return node == nil ? no_live_version : at(node).min_live_version;
 }
 
 // Splits into (keys < key, keys >= key).
@@ -324,32 +312,34 @@ ConflictSet::NodeId ConflictSet::merge(NodeId left, NodeId right) {
   return right;
 }
 
-ConflictSet::NodeId ConflictSet::erase(NodeId node, const Key& key) {
-  KEEL_ASSERT(node != nil);
-  Node& current = at(node);
-  if (key < current.key) {
-    current.left = erase(current.left, key);
-  } else if (current.key < key) {
-    current.right = erase(current.right, key);
-  } else {
-    const NodeId replacement = merge(current.left, current.right);
-    release(node);
-    return replacement;
+// The treap of `ordered` (in key order) by their priorities, built in one pass: a stack holds
+// the right spine; a node takes the spine nodes it outranks as its left subtree.
+ConflictSet::NodeId ConflictSet::build(const std::vector<NodeId>& ordered) {
+  std::vector<NodeId> spine;
+  for (const NodeId node : ordered) {
+    NodeId below = nil;
+    while (!spine.empty() && at(spine.back()).priority < at(node).priority) {
+      below = spine.back();
+      spine.pop_back();
+      update(below);  // its subtree is complete
+    }
+    at(node).left = below;
+    at(node).right = nil;
+    if (!spine.empty()) at(spine.back()).right = node;
+    spine.push_back(node);
   }
-  update(node);
-  return node;
+  for (auto it = spine.rbegin(); it != spine.rend(); ++it) update(*it);
+  return spine.empty() ? nil : spine.front();
 }
 
-ConflictSet::NodeId ConflictSet::set_version(NodeId node, const Key& key, Version version) {
-  KEEL_ASSERT(node != nil);
-  Node& current = at(node);
-  if (key < current.key) {
-    current.left = set_version(current.left, key, version);
-  } else if (current.key < key) {
-    current.right = set_version(current.right, key, version);
-  } else {
-    current.version = version;
+// The subtree without its leftmost node, which is released.
+ConflictSet::NodeId ConflictSet::pop_leftmost(NodeId node) {
+  if (at(node).left == nil) {
+    const NodeId right = at(node).right;
+    release(node);
+    return right;
   }
+  at(node).left = pop_leftmost(at(node).left);
   update(node);
   return node;
 }
@@ -387,11 +377,8 @@ void ConflictSet::check_subtree(NodeId node, InvariantWalk& walk) const {
   walk.previous_version = current.version;
   ++walk.count;
   check_subtree(current.right, walk);
-  const Version live = forgotten ? no_live_version : current.version;
   KEEL_ASSERT(current.max_version ==
               std::max({current.version, max_of(current.left), max_of(current.right)}));
-  KEEL_ASSERT(current.min_live_version ==
-              std::min({live, min_live_of(current.left), min_live_of(current.right)}));
 }
 
 }  // namespace keel

@@ -23,9 +23,12 @@
 // subtree's max version, so "newest write anywhere in [b, e)" is O(log n); recording a write
 // splits out the boundaries inside [b, e) and replaces them by at most two, O(log n) amortized.
 // Writes at or below oldest_version() can never cause a conflict (every transaction that could
-// see them is too_old), so they are forgotten, a bounded number of nodes per batch that keeps
-// pace with the inserts. Treap priorities come from a DeterministicRandom seeded by the caller:
-// they shape the tree, never the outcomes.
+// see them is too_old), so they are forgotten by a sweep: each batch walks the next boundaries
+// in key order from where the last one stopped (wrapping around), a few more than the batch
+// added, drops the redundant ones and rebuilds that stretch of the treap in one pass. A walk
+// costs one pass over adjacent nodes instead of a search per forgotten write, and it keeps
+// pace with the inserts: at most about twice the live boundaries are held. Treap priorities
+// come from a DeterministicRandom seeded by the caller: they shape the tree, never the outcomes.
 //
 // Not thread-safe; owned by one resolver. Expensive: check_invariants() is O(n).
 #pragma once
@@ -66,7 +69,7 @@ class ConflictSet {
   Version oldest_version() const { return oldest_version_; }
   Version newest_version() const { return newest_version_; }
   // Boundaries held: at most two per recorded write range, fewer where writes overlap or touch;
-  // shrinks as writes are forgotten.
+  // shrinks as writes are forgotten (about twice the live ones at most).
   size_t size() const { return size_; }
 
   // Asserts the treap's order, heap, aggregate and forgetting invariants. O(n).
@@ -80,7 +83,6 @@ class ConflictSet {
     Key key;
     Version version;           // newest write of [key, next boundary), or forgotten_version
     Version max_version;       // over the subtree
-    Version min_live_version;  // least version other than forgotten_version in the subtree
     uint64_t priority;
     NodeId left = nil;
     NodeId right = nil;
@@ -88,17 +90,17 @@ class ConflictSet {
 
   ConflictOutcome check(const ConflictTransaction& transaction) const;
   void record_write(const KeyRange& range, Version version);
-  void forget_old_writes(size_t steps_max);
-  size_t forget_node(NodeId node);
+  void sweep(size_t nodes_max);
+  void collect_from(const Key& begin, size_t nodes_max, std::vector<NodeId>& nodes) const;
+  NodeId build(const std::vector<NodeId>& ordered);
+  NodeId pop_leftmost(NodeId node);
+  Version effective(Version version) const;
 
   // Queries.
   Version max_version_in(const KeyRange& range) const;
   Version max_at_or_after(NodeId node, const Key& begin) const;
   Version max_before(NodeId node, const Key& end) const;
   Version version_at(const Key& key) const;
-  NodeId last_below(const Key& key) const;
-  NodeId first_above(const Key& key) const;
-  NodeId find_forgettable() const;
   NodeId leftmost(NodeId node) const;
   NodeId rightmost(NodeId node) const;
 
@@ -108,11 +110,8 @@ class ConflictSet {
   void release_subtree(NodeId node);
   void update(NodeId node);
   Version max_of(NodeId node) const;
-  Version min_live_of(NodeId node) const;
   std::pair<NodeId, NodeId> split(NodeId node, const Key& key);
   NodeId merge(NodeId left, NodeId right);
-  NodeId erase(NodeId node, const Key& key);
-  NodeId set_version(NodeId node, const Key& key, Version version);
 
   struct InvariantWalk;
   void check_subtree(NodeId node, InvariantWalk& walk) const;
@@ -129,6 +128,9 @@ class ConflictSet {
   std::vector<NodeId> free_nodes_;
   NodeId root_ = nil;
   size_t size_ = 0;
+  Key sweep_from_;                    // where the next sweep starts ("" after wrapping around)
+  std::vector<NodeId> sweep_nodes_;   // scratch of sweep(), kept to reuse its memory
+  std::vector<NodeId> kept_nodes_;
   Version oldest_version_;
   Version newest_version_;
   DeterministicRandom random_;
