@@ -12,7 +12,7 @@ Future<bool> CommandGroups::run(std::shared_ptr<GroupedRun> run) {
 }
 
 void CommandGroups::start_groups() {
-  const auto commands_max = static_cast<size_t>(resp_knobs().resp_batch_commands_max);
+  const auto commands_max = static_cast<size_t>(resp_knobs().resp_group_commands_max);
   const auto bytes_max = static_cast<size_t>(resp_knobs().resp_batch_bytes_max);
   while (!waiting_.empty() && in_flight_ < static_cast<int>(resp_knobs().resp_groups_in_flight_max)) {
     std::vector<std::shared_ptr<GroupedRun>> group;

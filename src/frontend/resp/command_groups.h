@@ -3,8 +3,8 @@
 //
 // A run (one command, or a connection's pipelined data commands: session.h) waits here while
 // `resp_groups_in_flight_max` groups are running; a finishing group starts the next one with every
-// waiting run that fits the batch limits (`resp_batch_commands_max` commands,
-// `resp_batch_bytes_max` argument bytes; a run alone may fill them). A group is one transaction
+// waiting run that fits its limits (`resp_group_commands_max` commands, `resp_batch_bytes_max`
+// argument bytes; a run alone may fill them). A group is one transaction
 // with the retry loop: its runs' handlers run in arrival order on one KeyStore, so a later run
 // sees an earlier one's writes, exactly as if the runs had been served one after the other at
 // the group's commit version, which lies between each command's arrival and its reply. A

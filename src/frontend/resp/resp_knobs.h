@@ -18,9 +18,12 @@ struct RespKnobs {
   double resp_batch_commands_max = 64;
   double resp_batch_bytes_max = 1024 * 1024;
   // The runs of different connections share transactions (command_groups.h): at most this many
-  // such transactions run at once; runs arriving meanwhile wait and form the next one, within
-  // the batch limits above.
+  // such transactions run at once; runs arriving meanwhile wait and form the next one, of at
+  // most resp_group_commands_max commands and resp_batch_bytes_max argument bytes (a run alone
+  // may fill it). A group that writes past the 10 MB transaction limit (many commands writing
+  // large values) fails at once and its runs go alone.
   double resp_groups_in_flight_max = 2;
+  double resp_group_commands_max = 256;
   // SCAN cursors of keys longer than 7 bytes the front end remembers (least recently used
   // evicted; an evicted cursor gets an error), and the bytes of their keys.
   double resp_scan_cursors_max = 100'000;
