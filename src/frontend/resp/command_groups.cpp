@@ -4,6 +4,7 @@
 #include "frontend/resp/server_state.h"
 
 namespace keel {
+
 Future<bool> CommandGroups::run(std::shared_ptr<GroupedRun> run) {
   Future<bool> done = run->done.get_future();
   waiting_.push_back(std::move(run));
@@ -33,23 +34,14 @@ void CommandGroups::start_groups() {
 }
 
 Future<Void> CommandGroups::run_group(std::vector<std::shared_ptr<GroupedRun>> group) {
-  auto body = [&](Transaction& transaction) -> Future<Void> {
-    KeyStore store(transaction, server_.layout, wall_time_ms());
-    for (const std::shared_ptr<GroupedRun>& run : group) {
-      run->replies = ReplyWriter(run->replies.protocol());
-      for (size_t i = 0; i < run->commands.size(); ++i) prefetch_command_keys(store, *run->specs[i], run->commands[i]);
-    }
-    for (const std::shared_ptr<GroupedRun>& run : group) {
-      for (size_t i = 0; i < run->commands.size(); ++i) {
-        CommandContext context{*run->session, server_, run->commands[i], run->replies, &store};
-        co_await run->specs[i]->handler(context);
-      }
-    }
-    co_return Void{};
-  };
+  std::vector<GroupedRun*> runs;
+  for (const std::shared_ptr<GroupedRun>& run : group) {
+    run->shared = group.size() > 1;
+    runs.push_back(run.get());
+  }
   bool committed = false;
   try {
-    co_await server_.database.run(body);
+    co_await run_together(server_, runs);
     committed = true;
     ++server_.stats.command_groups;
     server_.stats.grouped_runs += group.size();
@@ -59,6 +51,25 @@ Future<Void> CommandGroups::run_group(std::vector<std::shared_ptr<GroupedRun>> g
   --in_flight_;
   for (const std::shared_ptr<GroupedRun>& run : group) run->done.send(committed);
   start_groups();
+  co_return Void{};
+}
+
+Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs) {
+  auto body = [&](Transaction& transaction) -> Future<Void> {
+    KeyStore store(transaction, server.layout, wall_time_ms());
+    for (GroupedRun* run : runs) {
+      run->replies = ReplyWriter(run->replies.protocol());
+      for (size_t i = 0; i < run->commands.size(); ++i) prefetch_command_keys(store, *run->specs[i], run->commands[i]);
+    }
+    for (GroupedRun* run : runs) {
+      for (size_t i = 0; i < run->commands.size(); ++i) {
+        CommandContext context{*run->session, server, run->commands[i], run->replies, &store};
+        co_await run->specs[i]->handler(context);
+      }
+    }
+    co_return Void{};
+  };
+  co_await server.database.run(body);
   co_return Void{};
 }
 

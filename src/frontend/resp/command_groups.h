@@ -38,7 +38,12 @@ struct GroupedRun {
   size_t argument_bytes = 0;
   ReplyWriter replies;  // in the session's protocol
   Promise<bool> done;   // true: committed with `replies`; false: the session runs it alone
+  bool shared = false;  // its last group held other runs too
 };
+
+// Runs the runs' commands in one transaction with the retry loop, run after run in order, each
+// run's replies rewritten on every attempt. Throws what the retry loop cannot cure.
+Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs);
 
 class CommandGroups {
  public:

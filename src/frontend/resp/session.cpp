@@ -117,8 +117,8 @@ Future<Void> Session::run_grouped(std::vector<const CommandSpec*> specs, std::ve
   if (committed) {
     out.append(run->replies);
   } else {
-    // The group failed with an error a retry cannot cure: this run alone, then each command
-    // alone, so only the guilty command answers the error.
+    // The group failed with an error a retry cannot cure: this run alone (unless it was alone
+    // already), then each command alone, so only the guilty command answers the error.
     Future<Void> done = run_alone(*run, out);
     co_await done;
   }
@@ -126,28 +126,18 @@ Future<Void> Session::run_grouped(std::vector<const CommandSpec*> specs, std::ve
   co_return Void{};
 }
 
-Future<Void> Session::run_alone(const GroupedRun& run, ReplyWriter& out) {
-  if (run.commands.size() > 1) {
-    ReplyWriter attempt(out.protocol());
-    auto body = [&](Transaction& transaction) -> Future<Void> {
-      attempt = ReplyWriter(out.protocol());
-      KeyStore store(transaction, server_.layout, wall_time_ms());
-      for (size_t i = 0; i < run.commands.size(); ++i) prefetch_command_keys(store, *run.specs[i], run.commands[i]);
-      for (size_t i = 0; i < run.commands.size(); ++i) {
-        CommandContext context{*this, server_, run.commands[i], attempt, &store};
-        co_await run.specs[i]->handler(context);
-      }
-      co_return Void{};
-    };
+Future<Void> Session::run_alone(GroupedRun& run, ReplyWriter& out) {
+  if (run.shared && run.commands.size() > 1) {
+    const std::vector<GroupedRun*> alone{&run};
     bool committed = false;
     try {
-      co_await server_.database.run(body);
+      co_await run_together(server_, alone);
       committed = true;
     } catch (const Error&) {
       // Not retryable: each command alone below.
     }
     if (committed) {
-      out.append(attempt);
+      out.append(run.replies);
       co_return Void{};
     }
   }

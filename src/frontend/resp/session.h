@@ -82,7 +82,7 @@ class Session {
   // (command_groups.h), or, if that group failed with an error a retry cannot cure, alone.
   Future<Void> run_grouped(std::vector<const CommandSpec*> specs, std::vector<std::vector<std::string>> commands,
                            ReplyWriter& out);
-  Future<Void> run_alone(const GroupedRun& run, ReplyWriter& out);
+  Future<Void> run_alone(GroupedRun& run, ReplyWriter& out);
   void queue(const CommandSpec* spec, std::vector<std::string> command, ReplyWriter& out);
   Future<Void> run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command, ReplyWriter& out);
 
