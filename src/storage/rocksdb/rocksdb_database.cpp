@@ -197,13 +197,17 @@ Future<Void> run_rocksdb(std::string operation, std::string directory, std::func
   };
   co_await world().run_blocking(std::move(task));
   if (status->ok()) co_return Void{};
-  const Error error = rocksdb_error(*status);
+  throw rocksdb_failure(operation, directory, *status);
+}
+
+Error rocksdb_failure(const std::string& operation, const std::string& directory, const rocksdb::Status& status) {
+  const Error error = rocksdb_error(status);
   TraceEvent(Severity::warn_always, "RocksDBKVStoreFailed")
       .detail("Operation", operation)
       .detail("Directory", directory)
-      .detail("Status", status->ToString())
+      .detail("Status", status.ToString())
       .error(error);
-  throw error;
+  return error;
 }
 
 }  // namespace keel

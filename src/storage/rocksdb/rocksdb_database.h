@@ -9,8 +9,10 @@
 //     pairs, written in the same WriteBatch as the commit it accounts for.
 // - Everything else is RocksDB's own files (SSTs, WAL, MANIFEST, OPTIONS), with block checksums.
 //
-// Threads: every call that can touch the disk or wait on RocksDB's locks runs on the world's
-// blocking pool through run_rocksdb(); the database is owned through a shared_ptr so that work in
+// Threads: every call that can touch the disk or wait on RocksDB's locks for long runs on the
+// world's blocking pool through run_rocksdb(). The one exception is a point read restricted to
+// memory (ReadTier kBlockCacheTier: memtables and the block cache, no I/O), which the engine may
+// make on the event loop (knob rocksdb_cached_reads_on_loop). The database is owned through a shared_ptr so that work in
 // flight on the pool keeps it open, and it is closed (on whichever thread drops the last owner)
 // only when nothing uses it. RocksDB itself is thread-safe, so reads and a commit may run at once.
 #pragma once
@@ -85,5 +87,7 @@ class RocksDBDatabase : public std::enable_shared_from_this<RocksDBDatabase> {
 // Runs `work` on the world's blocking pool. A failed status becomes rocksdb_error(status), thrown
 // on the event loop after a trace event naming `operation`, the directory and RocksDB's message.
 Future<Void> run_rocksdb(std::string operation, std::string directory, std::function<rocksdb::Status()> work);
+// The error run_rocksdb() throws for a failed `status`, after the same trace event.
+Error rocksdb_failure(const std::string& operation, const std::string& directory, const rocksdb::Status& status);
 
 }  // namespace keel

@@ -16,6 +16,12 @@ struct RocksDBKVStoreKnobs {
   double write_buffer_bytes = 64.0 * 1024 * 1024;
   // Bloom filter bits per key (about 1% false positives at 10); 0 turns the filters off.
   double bloom_bits_per_key = 10.0;
+  // Per store: the row cache of point-read results in front of RocksDB (storage/row_cache.h), at
+  // most a 32nd of the memory budget; 0 turns it off.
+  double row_cache_bytes = 64.0 * 1024 * 1024;
+  // 1: a batch of point reads first reads what memory holds (memtables, block cache) on the event
+  // loop, and sends only the rest to the blocking pool; 0: every batch goes to the pool.
+  double cached_reads_on_loop = 1.0;
 
   RocksDBKVStoreKnobs();
 };

@@ -3,7 +3,9 @@
 // pool, several queued commits as one batch. A read resolves what it can from the overlays in
 // memory (the batch being written, the queued ones, the pending one, oldest first), then reads
 // RocksDB at the snapshot the last completed commit took: snapshot plus overlays is exactly the
-// store at the moment of the call, whatever the committer does meanwhile.
+// store at the moment of the call, whatever the committer does meanwhile. Point reads left to
+// RocksDB are gathered per turn of the event loop; what the memtables and the block cache hold is
+// read there on the loop (no I/O, and no hand-off to a thread and back), the rest on the pool.
 #include "storage/rocksdb/rocksdb_kv_store.h"
 
 #include <vector>
@@ -16,8 +18,10 @@
 #include "runtime/trace.h"
 #include "storage/rocksdb/rocksdb_commit.h"
 #include "storage/rocksdb/rocksdb_database.h"
+#include "storage/rocksdb/rocksdb_knobs.h"
 #include "storage/rocksdb/rocksdb_overlay.h"
 #include "storage/rocksdb/rocksdb_range_read.h"
+#include "storage/row_cache.h"
 #include "world/world.h"
 
 namespace keel {
@@ -28,11 +32,14 @@ using FrozenOverlay = std::shared_ptr<const WriteOverlay>;
 
 class RocksDBKVStore final : public IKeyValueStore {
  public:
-  RocksDBKVStore(std::shared_ptr<RocksDBDatabase> database, Snapshot snapshot, int64_t logical_bytes)
+  RocksDBKVStore(std::shared_ptr<RocksDBDatabase> database, Snapshot snapshot, int64_t logical_bytes,
+                 int64_t row_cache_bytes)
       : database_(std::move(database)),
         directory_(database_->directory()),
         snapshot_(std::move(snapshot)),
-        logical_bytes_(logical_bytes) {
+        logical_bytes_(logical_bytes),
+        cached_reads_on_loop_(rocksdb_kv_store_knobs().cached_reads_on_loop != 0),
+        row_cache_(row_cache_bytes) {
     committer_ = run_committer();
   }
 
@@ -83,6 +90,12 @@ class RocksDBKVStore final : public IKeyValueStore {
   Future<Void> run_committer();
   Future<Void> write_group();
   void fail(const Error& error);
+  // Caches a result read at `snapshot`, unless a commit has moved snapshot_ since.
+  void cache_result(const Snapshot& snapshot, const Key& key, const std::optional<Value>& value) {
+    if (snapshot == snapshot_) row_cache_.insert(key, value);
+  }
+  // Before snapshot_ moves past `written`: its keys' cached results are out of date.
+  void forget_cached_results(const WriteOverlay& written);
 
   std::shared_ptr<RocksDBDatabase> database_;
   std::string directory_;
@@ -95,9 +108,13 @@ class RocksDBKVStore final : public IKeyValueStore {
   std::optional<Error> failed_;
   int64_t logical_bytes_ = 0;
   int64_t disk_bytes_ = 0;
+  const bool cached_reads_on_loop_;
+  // Point-read results at snapshot_: filled by reads made at snapshot_, and every key a commit
+  // writes is erased from it when snapshot_ moves past that commit.
+  RowCache row_cache_;
   EngineMetrics metrics_;
   // Point reads the overlays left to RocksDB, gathered until the end of this turn of the event
-  // loop and read with one MultiGet at `get_batch_snapshot_` (one trip to the pool, not one each).
+  // loop and read with one MultiGet at `get_batch_snapshot_` (at most one trip to the pool).
   std::vector<BatchedGet> get_batch_;
   Snapshot get_batch_snapshot_;
   ActorCollection readers_;
@@ -123,6 +140,8 @@ Future<std::optional<Value>> RocksDBKVStore::get(Key key) {
     if (found == WriteOverlay::Lookup::present) co_return std::optional<Value>(std::move(value));
     if (found == WriteOverlay::Lookup::absent) co_return std::nullopt;
   }
+  std::optional<Value> cached;
+  if (row_cache_.find(key, &cached)) co_return cached;
   if (!get_batch_.empty() && get_batch_snapshot_ != snapshot_) send_get_batch();  // a commit landed
   if (get_batch_.empty()) {
     get_batch_snapshot_ = snapshot_;
@@ -148,31 +167,96 @@ Future<Void> RocksDBKVStore::send_get_batch_after_this_turn() {
   co_return Void{};
 }
 
-Future<Void> RocksDBKVStore::read_get_batch(Snapshot snapshot, std::vector<BatchedGet> gets) {
-  auto keys = std::make_shared<std::vector<Key>>();
-  for (const BatchedGet& get : gets) keys->push_back(get.key);
-  auto values = std::make_shared<std::vector<std::optional<Value>>>(gets.size());
-  std::function<rocksdb::Status()> work = [database = database_, snapshot, keys, values] {
-    std::vector<rocksdb::Slice> slices(keys->begin(), keys->end());
-    std::vector<rocksdb::PinnableSlice> found(slices.size());
-    std::vector<rocksdb::Status> statuses(slices.size());
-    rocksdb::ReadOptions options;
-    options.snapshot = snapshot.get();
-    database->db().MultiGet(options, database->data(), slices.size(), slices.data(), found.data(), statuses.data());
-    for (size_t i = 0; i < slices.size(); ++i) {
-      if (statuses[i].IsNotFound()) continue;
-      if (!statuses[i].ok()) return statuses[i];
-      (*values)[i] = found[i].ToString();
+// Reads `keys` at `snapshot` with one MultiGet (which may read the disk: call on the pool).
+rocksdb::Status multi_get(RocksDBDatabase& database, const rocksdb::Snapshot* snapshot, const std::vector<Key>& keys,
+                          std::vector<std::optional<Value>>* values) {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> found(slices.size());
+  std::vector<rocksdb::Status> statuses(slices.size());
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  database.db().MultiGet(options, database.data(), slices.size(), slices.data(), found.data(), statuses.data());
+  for (size_t i = 0; i < slices.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return statuses[i];
+    (*values)[i] = found[i].ToString();
+  }
+  return rocksdb::Status::OK();
+}
+
+// Reads `keys` at `snapshot` from memory only (memtables and the block cache), so it is safe on
+// the event loop; the index of a key memory cannot decide goes to `undecided`. One Get per key:
+// RocksDB 7.8's MultiGet reads the disk even when told not to.
+rocksdb::Status get_cached(RocksDBDatabase& database, const rocksdb::Snapshot* snapshot, const std::vector<Key>& keys,
+                           std::vector<std::optional<Value>>* values, std::vector<size_t>* undecided) {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  options.read_tier = rocksdb::kBlockCacheTier;
+  rocksdb::PinnableSlice found;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    found.Reset();
+    const rocksdb::Status status = database.db().Get(options, database.data(), keys[i], &found);
+    if (status.IsNotFound()) continue;
+    if (status.IsIncomplete()) {
+      undecided->push_back(i);
+      continue;
     }
-    return rocksdb::Status::OK();
+    if (!status.ok()) return status;
+    (*values)[i] = found.ToString();
+  }
+  return rocksdb::Status::OK();
+}
+
+Future<Void> RocksDBKVStore::read_get_batch(Snapshot snapshot, std::vector<BatchedGet> gets) {
+  std::vector<Key> keys;
+  keys.reserve(gets.size());
+  for (const BatchedGet& get : gets) keys.push_back(get.key);
+  if (cached_reads_on_loop_) {
+    // Memory first, here; only what it could not decide goes to the pool.
+    std::vector<std::optional<Value>> values(gets.size());
+    std::vector<size_t> undecided;
+    const rocksdb::Status status = get_cached(*database_, snapshot.get(), keys, &values, &undecided);
+    if (!status.ok()) {
+      const Error error = rocksdb_failure("Get", directory_, status);
+      for (const BatchedGet& get : gets) get.value.send_error(error);
+      co_return Void{};
+    }
+    std::vector<BatchedGet> left;
+    std::vector<Key> left_keys;
+    size_t next_undecided = 0;
+    for (size_t i = 0; i < gets.size(); ++i) {
+      if (next_undecided < undecided.size() && undecided[next_undecided] == i) {
+        ++next_undecided;
+        left_keys.push_back(std::move(keys[i]));
+        left.push_back(std::move(gets[i]));
+      } else {
+        cache_result(snapshot, keys[i], values[i]);
+        gets[i].value.send(std::move(values[i]));
+      }
+    }
+    if (left.empty()) co_return Void{};
+    gets = std::move(left);
+    keys = std::move(left_keys);
+  }
+  auto shared_keys = std::make_shared<std::vector<Key>>(std::move(keys));
+  auto values = std::make_shared<std::vector<std::optional<Value>>>(gets.size());
+  std::function<rocksdb::Status()> work = [database = database_, snapshot, shared_keys, values] {
+    return multi_get(*database, snapshot.get(), *shared_keys, values.get());
   };
+  std::optional<Error> failed;
   try {
     co_await run_rocksdb("Get", directory_, std::move(work));
   } catch (const Error& error) {
-    for (const BatchedGet& get : gets) get.value.send_error(error);
-    co_return Void{};
+    failed = error;
   }
-  for (size_t i = 0; i < gets.size(); ++i) gets[i].value.send(std::move((*values)[i]));
+  for (size_t i = 0; i < gets.size(); ++i) {
+    if (failed) {
+      gets[i].value.send_error(*failed);
+    } else {
+      cache_result(snapshot, (*shared_keys)[i], (*values)[i]);
+      gets[i].value.send(std::move((*values)[i]));
+    }
+  }
   co_return Void{};
 }
 
@@ -237,12 +321,21 @@ Future<Void> RocksDBKVStore::write_group() {
     return write_commit(*database, *writes, before, outcome.get());
   };
   co_await run_rocksdb("Commit", directory_, std::move(work));
+  forget_cached_results(*writing_);
   snapshot_ = std::move(outcome->snapshot);
   writing_.reset();
   logical_bytes_ = outcome->logical_bytes;
   set_disk_state(outcome->disk_bytes, outcome->device_bytes_written);
   metrics_.commits += static_cast<int64_t>(writing_commits_.size());
   co_return Void{};
+}
+
+void RocksDBKVStore::forget_cached_results(const WriteOverlay& written) {
+  if (!written.cleared().empty()) {
+    row_cache_.clear();  // a hash table cannot find a range's keys; range clears are rare
+    return;
+  }
+  for (const auto& [key, value] : written.writes()) row_cache_.erase(key);
 }
 
 void RocksDBKVStore::fail(const Error& error) {
@@ -316,7 +409,10 @@ Future<std::unique_ptr<IKeyValueStore>> open_rocksdb_kv_store(std::string direct
     return status;
   };
   co_await run_rocksdb("Open", directory, std::move(work));
-  auto store = std::make_unique<RocksDBKVStore>(opened->database, opened->snapshot, opened->logical_bytes);
+  double row_cache_bytes = rocksdb_kv_store_knobs().row_cache_bytes;
+  if (memory_budget_bytes > 0) row_cache_bytes = std::min(row_cache_bytes, static_cast<double>(memory_budget_bytes) / 32);
+  auto store = std::make_unique<RocksDBKVStore>(opened->database, opened->snapshot, opened->logical_bytes,
+                                                static_cast<int64_t>(row_cache_bytes));
   store->set_disk_state(opened->disk_bytes, 0);
   TraceEvent("RocksDBKVStoreOpened")
       .detail("Directory", directory)

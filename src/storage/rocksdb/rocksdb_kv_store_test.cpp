@@ -146,6 +146,40 @@ Future<Void> fill_and_flush(std::string directory, std::string checkpoint) {
   co_return Void{};
 }
 
+// Point reads of a database whose pairs are all in SSTs no read has touched yet: the first
+// batch finds the data blocks missing from the block cache (so read on the pool), the second
+// finds them there (so read on the event loop). Both see every pair, and none where there is none.
+Future<Void> point_reads_from_disk_then_cache(std::string directory) {
+  std::unique_ptr<IKeyValueStore> store = co_await open_rocksdb_kv_store(directory);
+  for (int round = 1; round <= 2; ++round) {
+    std::vector<Future<std::optional<Value>>> reads;
+    for (int i = 0; i < 3100; i += 3) reads.push_back(store->get("key" + std::to_string(100000 + i)));
+    for (size_t i = 0; i < reads.size(); ++i) {
+      const int n = static_cast<int>(i) * 3;
+      std::optional<Value> value = co_await reads[i];
+      const std::optional<Value> expected = n < 3000 ? std::optional<Value>(std::string(100, 'v')) : std::nullopt;
+      EXPECT_EQ(value, expected) << "round " << round << ", key" << 100000 + n;
+    }
+  }
+  co_return Void{};
+}
+
+TEST_F(RocksDBKVStoreTest, PointReadsOfUncachedDataReadTheDisk) {
+  const std::string path = directory_.path("db");
+  const std::string checkpoint = directory_.path("checkpoint");
+  auto fill = [path, checkpoint] { return fill_and_flush(path, checkpoint); };
+  ASSERT_EQ(run_in_real_world(fill).code(), errc::success);
+  for (const double on_loop : {1.0, 0.0}) {
+    SCOPED_TRACE("rocksdb_cached_reads_on_loop " + std::to_string(on_loop));
+    rocksdb_kv_store_knobs().cached_reads_on_loop = on_loop;
+    const std::string copy = directory_.path("copy" + std::to_string(static_cast<int>(on_loop)));
+    fs::copy(checkpoint, copy);  // opened fresh: its blocks are in no cache
+    auto read = [copy] { return point_reads_from_disk_then_cache(copy); };
+    EXPECT_EQ(run_in_real_world(read).code(), errc::success);
+  }
+  rocksdb_kv_store_knobs().cached_reads_on_loop = 1.0;
+}
+
 Future<Void> read_everything(std::string directory) {
   std::unique_ptr<IKeyValueStore> store = co_await open_rocksdb_kv_store(directory);
   Model data = co_await read_all(*store);
