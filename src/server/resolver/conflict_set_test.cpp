@@ -182,9 +182,10 @@ struct RandomWorkload {
   int key_length_max;
   Version step_max;                // versions between batches
   double wide_probability = 0.05;  // of a range between two random keys, else short ranges
+  Key common_prefix;               // starts every key
 
   Key key() {
-    Key result;
+    Key result = common_prefix;
     const int64_t length = random.random_int(key_length_min, key_length_max + 1);
     for (int64_t i = 0; i < length; ++i) {
       result += static_cast<char>(random.random_int(0, alphabet_size));  // '\0' included
@@ -251,6 +252,16 @@ TEST(ConflictSetTest, MatchesModelWithLargerAlphabet) {
 // Longer keys, no wide ranges, about 1,000 batches in the window: about 2,000 boundaries.
 TEST(ConflictSetTest, MatchesModelWithManyBoundaries) {
   compare_with_model(RandomWorkload{DeterministicRandom(21), 10, 2, 4, 5'000, 0.0}, 21, 4000);
+}
+
+// Keys that share their first 13 to 15 bytes (longer than the short-string buffer of a
+// std::string), so that order is decided late in the keys, '\0' bytes included.
+TEST(ConflictSetTest, MatchesModelWithKeysLongerThanThePrefix) {
+  for (uint64_t seed = 31; seed <= 33; ++seed) {
+    RandomWorkload workload{DeterministicRandom(seed), 3, 0, 5, 20'000};
+    workload.common_prefix = Key("0123456789abcde").substr(0, 13 + seed % 3);
+    compare_with_model(std::move(workload), seed, 3000);
+  }
 }
 
 // --- Scale -------------------------------------------------------------------------------------
