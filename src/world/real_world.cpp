@@ -77,11 +77,27 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
  private:
   void write_more() {
     writing_ = true;
-    // Gather what is queued into one write.
+    // Gather what is queued into one write (sized first: no reallocation while appending). The
+    // first message of a burst goes alone at once; the rest queue behind it and go together.
+    // Holding the first back until the turn ends was tried: both ends then batch in lockstep and
+    // point reads fell by half.
+    size_t batch_bytes = 0;
+    size_t messages = 0;
+    for (const std::string& message : outgoing_) {
+      if (batch_bytes >= write_batch_bytes_max) break;
+      batch_bytes += message.size();
+      ++messages;
+    }
     auto batch = std::make_shared<std::string>();
-    while (!outgoing_.empty() && batch->size() < 256 * 1024) {
-      batch->append(outgoing_.front());
+    if (messages == 1) {
+      *batch = std::move(outgoing_.front());
       outgoing_.pop_front();
+    } else {
+      batch->reserve(batch_bytes);
+      for (; messages > 0; --messages) {
+        batch->append(outgoing_.front());
+        outgoing_.pop_front();
+      }
     }
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(*batch),
@@ -116,6 +132,8 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
     unsent_bytes_ = 0;
     notify_drained();
   }
+
+  static constexpr size_t write_batch_bytes_max = 256 * 1024;
 
   asio::ip::tcp::socket socket_;
   NetworkAddress peer_;
