@@ -4,12 +4,16 @@
 //
 // The cache knows nothing of the store: the engine inserts what it read and erases what it
 // writes (or clears the whole cache), and must do so at the moment the write becomes what its
-// reads see. Entries are evicted least recently used first once their bytes (keys, values and a
-// fixed overhead each) pass the capacity. Header-only, so any engine's library can use it.
+// reads see. Once the entries' bytes (keys, values and a fixed overhead each) pass the capacity,
+// they are evicted by CLOCK, an approximation of least recently used: a hit only marks its entry
+// (no list surgery on the read path); eviction takes the oldest entry, unless it was marked since
+// it was last looked at, in which case the mark is cleared and the entry goes back to the
+// newest end. Header-only, so any engine's library can use it.
 // Not thread-safe: the event loop owns it.
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <list>
 #include <optional>
 #include <string_view>
@@ -37,7 +41,7 @@ class RowCache {
       return false;
     }
     ++hits_;
-    entries_.splice(entries_.begin(), entries_, found->second);  // now the most recently used
+    found->second->referenced = true;
     *value = found->second->value;
     return true;
   }
@@ -55,13 +59,13 @@ class RowCache {
       bytes_ += charge - found->second->charge;
       found->second->value = value;
       found->second->charge = charge;
-      entries_.splice(entries_.begin(), entries_, found->second);
+      found->second->referenced = true;
     } else {
-      entries_.push_front(Entry{key, value, charge});
+      entries_.push_front(Entry{key, value, charge, false});
       index_.emplace(std::string_view(entries_.front().key), entries_.begin());
       bytes_ += charge;
     }
-    while (bytes_ > capacity_bytes_) evict_least_recently_used();
+    while (bytes_ > capacity_bytes_) evict_one();
   }
 
   void erase(const Key& key) {
@@ -90,6 +94,7 @@ class RowCache {
     Key key;
     std::optional<Value> value;
     int64_t charge = 0;
+    bool referenced = false;  // hit since eviction last looked at it
   };
   using Entries = std::list<Entry>;
 
@@ -97,7 +102,12 @@ class RowCache {
     return static_cast<int64_t>(key.size() + (value ? value->size() : 0)) + entry_overhead_bytes;
   }
 
-  void evict_least_recently_used() {
+  void evict_one() {
+    // Every marked entry moved to the front loses its mark, so this ends within one pass.
+    while (entries_.back().referenced) {
+      entries_.back().referenced = false;
+      entries_.splice(entries_.begin(), entries_, std::prev(entries_.end()));
+    }
     const Entry& oldest = entries_.back();
     bytes_ -= oldest.charge;
     index_.erase(std::string_view(oldest.key));
@@ -108,7 +118,7 @@ class RowCache {
   int64_t bytes_ = 0;
   int64_t hits_ = 0;
   int64_t misses_ = 0;
-  Entries entries_;  // most recently used first
+  Entries entries_;  // newest (or last given a second chance) first
   std::unordered_map<std::string_view, Entries::iterator> index_;  // views of the entries' keys
 };
 

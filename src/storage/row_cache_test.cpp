@@ -1,5 +1,5 @@
 // RowCache: hits return what was inserted last, writes erase, memory stays within the capacity and
-// the least recently used entries go first.
+// entries not hit since they were cached go first.
 #include "storage/row_cache.h"
 
 #include <gtest/gtest.h>
@@ -38,11 +38,11 @@ TEST(RowCacheTest, HitsReturnTheLastInsertedResult) {
   EXPECT_EQ(cache.bytes(), 0);
 }
 
-TEST(RowCacheTest, EvictsTheLeastRecentlyUsedFirst) {
+TEST(RowCacheTest, EvictsTheOldestEntryNotHitFirst) {
   RowCache cache(16 * charge("k10", 10));  // room for 16 entries, each at the largest allowed
   for (int i = 10; i < 26; ++i) cache.insert("k" + std::to_string(i), Value(10, 'v'));
   std::optional<Value> value;
-  ASSERT_TRUE(cache.find("k10", &value));  // k11 is now the least recently used
+  ASSERT_TRUE(cache.find("k10", &value));  // the oldest, but hit: k11 goes instead
   cache.insert("k26", Value(10, 'v'));
   EXPECT_FALSE(cache.find("k11", &value));
   for (int i = 10; i <= 26; ++i) {
