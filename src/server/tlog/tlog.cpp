@@ -52,17 +52,15 @@ void lock_log(TLogState* state) {
       .detail("FailedWaiting", waiting.size());
 }
 
-// Syncs whatever was appended, repeatedly, so one sync covers many commits.
+// Writes and syncs whatever was buffered, repeatedly: one write and one sync cover the commits
+// that came while the last ones ran.
 Future<Void> sync_loop(TLogState* state) {
   while (true) {
-    Future<Void> appended = state->appended.when_at_least(state->durable.get() + 1);
-    co_await appended;
-    const Version target = state->appended.get();
-    std::shared_ptr<IFile> file = state->file;
-    Future<Void> synced = file->sync();
-    co_await synced;
-    state->durable.set(target);
-    spill_to(*state, tlog_spill_threshold_bytes(), target);
+    Future<Void> buffered = state->buffered.when_at_least(state->durable.get() + 1);
+    co_await buffered;
+    Future<Void> written = write_buffered(state, true);
+    co_await written;
+    spill_to(*state, tlog_spill_threshold_bytes(), state->durable.get());
   }
 }
 
@@ -94,9 +92,8 @@ Future<Void> append_waiting_commits(TLogState* state, ActorCollection* actors) {
     std::vector<TLogRecord> records;
     records.push_back(TLogRecord{request.generation, request.prev_version, request.version,
                                  request.known_committed_version, std::move(request.mutations)});
-    Future<Void> written = write_records(state, std::move(records));
+    buffer_records(*state, std::move(records));
     actors->add(acknowledge_when_durable(state, request.version, request.reply));
-    co_await written;
   }
   co_return Void{};
 }

@@ -46,7 +46,11 @@ size_t replay_segment(TLogState& state, const std::string& data, bool last_segme
     const FrameStatus status = decode_frame_at(data, offset, frame);
     if (status != FrameStatus::ok) {
       if (last_segment) {
-        TraceEvent("TLogTornTail").detail("Path", path).detail("Offset", offset).detail("Bytes", data.size() - offset);
+        const bool zeros = data.find_first_not_of('\0', record_start) == std::string::npos;
+        TraceEvent(zeros ? "TLogZerosAtEnd" : "TLogTornTail")
+            .detail("Path", path)
+            .detail("Offset", record_start)
+            .detail("Bytes", data.size() - record_start);
         return record_start;
       }
       TraceEvent(Severity::error, "TLogCorrupt").detail("Path", path).detail("Offset", offset);
@@ -142,6 +146,7 @@ Future<Void> recover_files(TLogState* state) {
     Future<Void> recovered = recover_segment(state, path, segments[i].first, i + 1 == segments.size());
     co_await recovered;
   }
+  state->buffered.set(state->last_version);
   state->appended.set(state->last_version);
   state->durable.set(state->last_version);
   TraceEvent("TLogRecovered")
@@ -171,6 +176,7 @@ Future<Void> start_empty_files(TLogState* state) {
   Future<Void> truncated = state->file->truncate(0);
   co_await truncated;
   state->file_size = 0;
+  state->file_allocated = 0;
   state->segments.push_back(TLogSegment{path, first_version, state->last_version});
   co_return Void{};
 }
@@ -179,39 +185,77 @@ Future<Void> roll_segment_if_full(TLogState* state, Version version) {
   if (state->file_size <= segment_bytes_max) co_return Void{};
   const std::string path = path_in(state->directory, segment_name(version));
   if (path == state->segments.back().path) co_return Void{};  // only a first segment can be named so
+  // Every record of the current file is written, its zeros written ahead are cut off and it is
+  // synced before the next file exists: only the last segment may end in zeros or a torn record.
+  Future<Void> written = state->appended.when_at_least(state->last_version);
+  co_await written;
+  KEEL_ASSERT(state->unwritten.empty());
+  if (state->file_allocated > state->file_size) {
+    Future<Void> cut = state->file->truncate(state->file_size);
+    co_await cut;
+  }
+  Future<Void> synced = state->file->sync();
+  co_await synced;
   Future<std::shared_ptr<IFile>> opened = world().open_file(path, open_flags::read_write | open_flags::create);
   std::shared_ptr<IFile> next = co_await opened;
   Future<Void> truncated = next->truncate(0);
   co_await truncated;
-  // Appends are serial, so every write to the current file has completed: once it is synced, the
-  // sync loop may move on to the new file without leaving anything behind.
-  Future<Void> synced = state->file->sync();
-  co_await synced;
   state->file = next;
   state->file_size = 0;
+  state->file_allocated = 0;
   state->segments.push_back(TLogSegment{path, version, state->last_version});
   TraceEvent("TLogSegmentStarted").detail("Path", path);
   co_return Void{};
 }
 
-Future<Void> write_records(TLogState* state, std::vector<TLogRecord> records) {
-  KEEL_ASSERT(!records.empty() && state->file != nullptr);
-  std::string bytes;
-  const int64_t offset = state->file_size;
+void buffer_records(TLogState& state, std::vector<TLogRecord> records) {
+  KEEL_ASSERT(!records.empty() && state.file != nullptr);
   for (TLogRecord& record : records) {
-    const size_t start = bytes.size();
-    encode_frame(static_cast<uint64_t>(record.version), serialize_to_string(record), bytes);
-    const RecordRef where{state->segments.back().first_version, offset + static_cast<int64_t>(start),
-                          static_cast<int64_t>(bytes.size() - start)};
-    index_record(*state, std::move(record), where);
+    const size_t start = state.unwritten.size();
+    const int64_t offset = state.file_size;
+    encode_frame(static_cast<uint64_t>(record.version), serialize_to_string(record), state.unwritten);
+    const int64_t length = static_cast<int64_t>(state.unwritten.size() - start);
+    const RecordRef where{state.segments.back().first_version, offset, length};
+    index_record(state, std::move(record), where);
+    state.file_size += length;
   }
   const Version last = records.back().version;
-  state->segments.back().last_version = last;
-  state->file_size += static_cast<int64_t>(bytes.size());
-  std::shared_ptr<IFile> file = state->file;
-  Future<Void> written = file->write(offset, std::move(bytes));
+  state.segments.back().last_version = last;
+  state.buffered.set(last);
+}
+
+Future<Void> write_buffered(TLogState* state, bool sync) {
+  std::shared_ptr<IFile> file = state->file;  // a roll waits for this write, not for its sync
+  if (!state->unwritten.empty()) {
+    std::string bytes = std::move(state->unwritten);
+    state->unwritten.clear();
+    const Version last = state->buffered.get();
+    const int64_t offset = state->file_size - static_cast<int64_t>(bytes.size());
+    // Past the file's end, zeros are written ahead in steps, so most syncs find the file's length
+    // unchanged and have only the data to make durable.
+    const auto step = static_cast<int64_t>(tlog_knobs().tlog_write_ahead_bytes);
+    if (state->file_size > state->file_allocated && step > 0) {
+      const int64_t allocated = (state->file_size + step - 1) / step * step;
+      bytes.resize(static_cast<size_t>(allocated - offset), '\0');
+      state->file_allocated = allocated;
+    }
+    state->file_allocated = std::max(state->file_allocated, state->file_size);
+    Future<Void> written = file->write(offset, std::move(bytes));
+    co_await written;
+    state->appended.set(last);
+  }
+  if (!sync) co_return Void{};
+  const Version target = state->appended.get();
+  Future<Void> synced = file->sync();
+  co_await synced;
+  state->durable.set(target);
+  co_return Void{};
+}
+
+Future<Void> write_records(TLogState* state, std::vector<TLogRecord> records) {
+  buffer_records(*state, std::move(records));
+  Future<Void> written = write_buffered(state, false);
   co_await written;
-  state->appended.set(last);
   co_return Void{};
 }
 

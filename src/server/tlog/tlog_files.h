@@ -6,7 +6,9 @@
 // Each segment file is a sequence of records, in the frame format of rpc/frame.h:
 //   u32 payload_length | u64 XXH3-64 checksum of payload | payload = u64 version | TLogRecord
 // A record that is short or fails its checksum ends the log (a torn tail) if it is in the last
-// segment; anywhere else it is corruption (checksum_failed).
+// segment; anywhere else it is corruption (checksum_failed). The last segment may also end in
+// zeros: a log writes zeros ahead of its records (tlog_write_ahead_bytes at a time), so that a
+// sync rarely has to change the file's length; zeros do not decode as a record.
 //
 // What a log writes, so that replay alone recovers its generation, chain end and known committed
 // version (every record carries the log's one generation; the chain prev_version -> version has
@@ -18,10 +20,10 @@
 //   the seed to the chain the generation's first commit continues (its prev_version is the
 //   recovery version). Then one record per commit.
 // - A new segment, named by the version of its first record, starts once the current one passes
-//   segment_bytes_max, after the current one is synced.
+//   segment_bytes_max, after the current one is cut to its records' end and synced.
 // - A segment goes once every tag popped past it and a later segment holds a durable record: the
 //   newest durable record is never deleted.
-// - A restarted log only reads: it cuts a torn tail off and syncs, and never appends.
+// - A restarted log only reads: it cuts a torn tail (or zeros) off and syncs, and never appends.
 #pragma once
 
 #include <string>
@@ -46,8 +48,14 @@ Future<Void> start_empty_files(TLogState* state);
 // Starts a new segment for a record of `version` if the current one is full.
 Future<Void> roll_segment_if_full(TLogState* state, Version version);
 
-// Indexes `records` (in chain order) before its first suspension, then writes them to the current
-// segment and raises state->appended. Not durable until a sync of state->file.
+// Indexes `records` (in chain order), adds them to state->unwritten and raises state->buffered.
+void buffer_records(TLogState& state, std::vector<TLogRecord> records);
+
+// Writes state->unwritten to the current segment and raises state->appended; when `sync`, then
+// syncs the segment and raises state->durable. At most one call at a time.
+Future<Void> write_buffered(TLogState* state, bool sync);
+
+// buffer_records, then write_buffered without a sync: not durable until a sync of state->file.
 Future<Void> write_records(TLogState* state, std::vector<TLogRecord> records);
 
 // Reads back the record at `where` (of a spilled version): operation_failed if its segment was

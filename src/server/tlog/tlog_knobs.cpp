@@ -10,6 +10,7 @@ namespace keel {
 TLogKnobs::TLogKnobs() {
   knob_registry().declare("tlog_spill_bytes", &tlog_spill_bytes, {16.0 * 1024, 1024.0 * 1024});
   knob_registry().declare("tlog_spill_budget_fraction", &tlog_spill_budget_fraction, {});
+  knob_registry().declare("tlog_write_ahead_bytes", &tlog_write_ahead_bytes, {0.0, 700.0, 4096.0});
 }
 
 TLogKnobs& tlog_knobs() {

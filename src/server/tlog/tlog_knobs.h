@@ -12,6 +12,9 @@ struct TLogKnobs {
   double tlog_spill_bytes = 256.0 * 1024 * 1024;
   // ... and at most this fraction of the process's memory budget (keel server --memory).
   double tlog_spill_budget_fraction = 0.125;
+  // A log extends its current segment by this many zero bytes at a time, ahead of its records:
+  // a sync that does not change the file's length only has the data to make durable (0: off).
+  double tlog_write_ahead_bytes = 1024.0 * 1024;
 
   TLogKnobs();
 };

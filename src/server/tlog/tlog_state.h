@@ -74,6 +74,7 @@ struct TLogState {
   uint64_t generation = 0;  // the one generation this log was recruited into (0: unknown, no records)
   bool locked = false;      // no more pushes, for good
   Version last_version = 0;             // the last version indexed (appended or replayed)
+  NotifiedValue<Version> buffered{0};   // the last version whose record waits in `unwritten` (or later)
   NotifiedValue<Version> appended{0};   // the last version whose write completed
   NotifiedValue<Version> durable{0};    // the last version covered by a sync; peeks stop here
   Version known_committed = 0;
@@ -84,7 +85,9 @@ struct TLogState {
   Version spilled_through = 0;  // the newest version any tag spilled (0: none); copies read up to it from disk
   std::vector<TLogSegment> segments;  // oldest first; a recruited log appends to the last one
   std::shared_ptr<IFile> file;        // the last segment, open for appends (none once restarted)
-  int64_t file_size = 0;
+  int64_t file_size = 0;              // the records' end in `file`, counting `unwritten`
+  int64_t file_allocated = 0;         // the file's length: records, then zeros written ahead
+  std::string unwritten;              // the newest records, not yet handed to `file`
   std::map<Version, TLogCommitRequest> waiting_commits;  // by prev_version, until the chain reaches them
 };
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "protocol/well_known.h"
+#include "rpc/frame.h"
 #include "runtime/combinators.h"
 #include "runtime/knobs.h"
 #include "server/tlog/tlog.h"
@@ -402,6 +403,74 @@ TEST(TLogTest, RollsSegmentsDropsPoppedOnesAndReplays) {
     EXPECT_EQ(versions_of(tag0), (std::vector<Version>{40}));
     co_return Void{};
   }));
+}
+
+// How a segment file ends: the length of its valid frames, and whether only zeros follow them.
+struct SegmentEnd {
+  size_t records = 0;
+  bool zeros_after = true;
+};
+SegmentEnd segment_end(const std::string& data) {
+  SegmentEnd end;
+  Frame frame;
+  while (decode_frame_at(data, end.records, frame) == FrameStatus::ok) {
+  }
+  end.zeros_after = data.find_first_not_of('\0', end.records) == std::string::npos;
+  return end;
+}
+
+TEST(TLogTest, WritesZerosAheadAndCutsThemOffWhenASegmentEnds) {
+  Cluster cluster(5);
+  const int64_t step = 256 * 1024;
+  tlog_knobs().tlog_write_ahead_bytes = static_cast<double>(step);  // after the simulator reset the knobs
+  auto run = std::make_shared<LogRun>();
+  SimProcess& process = cluster.add_log(id_a, TLogRecruitment{1, 0, std::nullopt}, run);
+  const std::string value(100'000, 'v');
+  const std::string directory = tlog_directory_name(id_a);
+  SimDisk& disk = process.machine().disk;
+  std::vector<std::string> segments;
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    TLogInterface log = cluster.log(id_a);
+    Future<Void> ready = run->ready.get_future();
+    co_await ready;
+    for (Version version = 1; version <= 200; ++version) {
+      std::vector<TaggedMutation> mutations;
+      mutations.push_back(TaggedMutation{{0}, set_key(fmt::format("k{}", version), value)});
+      Future<int> committed = commit(log, 1, version - 1, version, mutations);
+      const int code = co_await committed;
+      EXPECT_EQ(code, 0);
+      // The segment being written holds its records, then zeros up to a multiple of the step.
+      segments = disk.list(directory);
+      const std::string& data = disk.find(directory + "/" + segments.back())->current;
+      const SegmentEnd end = segment_end(data);
+      EXPECT_EQ(data.size() % step, 0u) << "version " << version;
+      EXPECT_LT(end.records, data.size()) << "version " << version;
+      EXPECT_TRUE(end.zeros_after) << "version " << version;
+    }
+    co_return Void{};
+  }));
+  ASSERT_GE(segments.size(), 2u);
+  // A segment that ended holds its records only: replay takes anything else in it for corruption.
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    const std::string& data = disk.find(directory + "/" + segments[i])->durable;
+    EXPECT_EQ(segment_end(data).records, data.size()) << segments[i];
+  }
+  cluster.simulator.power_cycle(process.machine(), 0.5);
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
+    co_await delay(1);
+    TLogInterface log = cluster.log(id_a);
+    Future<Void> ready = run->ready.get_future();
+    co_await ready;
+    TLogLockReply locked = co_await lock(log);
+    EXPECT_EQ(locked.end, 201);
+    TLogPeekReply tail = co_await peek(log, 0, 200);
+    EXPECT_EQ(versions_of(tail), (std::vector<Version>{200}));
+    co_return Void{};
+  }));
+  // The restarted log cut the zeros off its last segment.
+  const std::string& last = disk.find(directory + "/" + segments.back())->current;
+  EXPECT_EQ(segment_end(last).records, last.size());
+  knob_registry().reset_defaults();
 }
 
 // A seed larger than a copy reply and a segment: many replies, segment rolls, and a replay of the
