@@ -1,12 +1,23 @@
 #include "world/process_memory.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
 #include <sstream>
+
+#ifdef KEEL_JEMALLOC
+#include <fmt/format.h>
+#include <jemalloc/jemalloc.h>
+
+// Two arenas, as limit_heap_arenas() asks of glibc. jemalloc gives freed pages back to the kernel
+// on its own over about 10 s, and at once on release_free_heap().
+extern "C" {
+const char* malloc_conf = "narenas:2";
+}
+#else
+#include <malloc.h>
+#endif
 
 namespace keel {
 namespace {
@@ -86,9 +97,27 @@ int64_t resident_anonymous_bytes() {
   return kib > 0 ? kib * 1024 : 0;
 }
 
+#ifdef KEEL_JEMALLOC
+void release_free_heap() {
+  static const std::string purge_all = fmt::format("arena.{}.purge", MALLCTL_ARENAS_ALL);
+  mallctl(purge_all.c_str(), nullptr, nullptr, nullptr, 0);
+}
+
+void limit_heap_arenas() {}  // malloc_conf above
+
+std::string heap_allocator() {
+  const char* version = nullptr;
+  size_t size = sizeof(version);
+  if (mallctl("version", &version, &size, nullptr, 0) != 0 || version == nullptr) return "jemalloc";
+  return fmt::format("jemalloc {}", version);
+}
+#else
 void release_free_heap() { malloc_trim(0); }
 
 void limit_heap_arenas() { mallopt(M_ARENA_MAX, 2); }
+
+std::string heap_allocator() { return "system malloc"; }
+#endif
 
 std::optional<int64_t> parse_byte_size(const std::string& text) {
   size_t used = 0;

@@ -16,11 +16,16 @@ int64_t detect_memory_limit_bytes();
 // Resident anonymous memory (RssAnon of /proc/self/status), in bytes; 0 if unreadable.
 int64_t resident_anonymous_bytes();
 
-// Gives the allocator's free heap pages back to the kernel (malloc_trim).
+// The heap allocator's name: jemalloc, linked into every build but the sanitizers' (which bring
+// their own); see docs/runtime.md, "Heap allocator".
+std::string heap_allocator();
+
+// Gives the allocator's free heap pages back to the kernel (a purge of jemalloc's arenas, or
+// glibc's malloc_trim).
 void release_free_heap();
 
-// Makes every thread allocate from at most two heap arenas (glibc makes up to 8 per core). Call
-// before threads start. The engines' threads free what the event loop allocated and the other
+// Makes every thread allocate from at most two heap arenas (glibc makes up to 8 per core; with
+// jemalloc, malloc_conf in process_memory.cpp does it at startup). Call before threads start. The engines' threads free what the event loop allocated and the other
 // way round; with an arena per thread, memory freed in one arena cannot serve another's
 // allocations, and the process held a third more for the same data (a 10 M-key load).
 void limit_heap_arenas();

@@ -32,5 +32,20 @@ TEST(ProcessMemoryTest, ThisProcessHasALimitAndHoldsSomeMemory) {
   release_free_heap();
 }
 
+TEST(ProcessMemoryTest, FreedMemoryGoesBackToTheKernelWhenAsked) {
+  if (heap_allocator().rfind("jemalloc", 0) != 0) {
+    GTEST_SKIP() << "heap allocator: " << heap_allocator() << " (a sanitizer build keeps freed memory)";
+  }
+  release_free_heap();
+  const int64_t before = resident_anonymous_bytes();
+  {
+    std::vector<std::vector<char>> blocks;
+    for (int i = 0; i < 512; ++i) blocks.emplace_back(128 << 10, static_cast<char>(i));  // 64 MiB, touched
+    EXPECT_GT(resident_anonymous_bytes(), before + (48LL << 20));
+  }
+  release_free_heap();  // jemalloc alone would keep the pages for about 10 s
+  EXPECT_LT(resident_anonymous_bytes(), before + (16LL << 20));
+}
+
 }  // namespace
 }  // namespace keel
