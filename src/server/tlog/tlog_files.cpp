@@ -233,13 +233,11 @@ Future<Void> write_buffered(TLogState* state, bool sync) {
     const int64_t offset = state->file_size - static_cast<int64_t>(bytes.size());
     // Past the file's end, zeros are written ahead in steps, so most syncs find the file's length
     // unchanged and have only the data to make durable.
-    const auto step = static_cast<int64_t>(tlog_knobs().tlog_write_ahead_bytes);
-    if (state->file_size > state->file_allocated && step > 0) {
-      const int64_t allocated = (state->file_size + step - 1) / step * step;
-      bytes.resize(static_cast<size_t>(allocated - offset), '\0');
-      state->file_allocated = allocated;
+    if (state->file_size > state->file_allocated) {
+      const auto step = std::max<int64_t>(static_cast<int64_t>(tlog_knobs().tlog_write_ahead_bytes), 1);
+      state->file_allocated = (state->file_size + step - 1) / step * step;
+      bytes.resize(static_cast<size_t>(state->file_allocated - offset), '\0');
     }
-    state->file_allocated = std::max(state->file_allocated, state->file_size);
     Future<Void> written = file->write(offset, std::move(bytes));
     co_await written;
     state->appended.set(last);

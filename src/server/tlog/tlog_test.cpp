@@ -361,6 +361,20 @@ TEST(TLogTest, UnreachableSourceFailsTheRecruit) {
   EXPECT_EQ(error, errc::recovery_failed);
 }
 
+// After a restart of log id_a whose last version is `last`: the lock ends the chain after it, and
+// a peek of tag 0 from `begin` finds `last` alone.
+Future<Void> expect_restarted_log(Cluster& cluster, std::shared_ptr<LogRun> run, Version last, Version begin) {
+  co_await delay(1);
+  TLogInterface log = cluster.log(id_a);
+  Future<Void> ready = run->ready.get_future();
+  co_await ready;
+  TLogLockReply locked = co_await lock(log);
+  EXPECT_EQ(locked.end, last + 1);
+  TLogPeekReply tail = co_await peek(log, 0, begin);
+  EXPECT_EQ(versions_of(tail), (std::vector<Version>{last}));
+  co_return Void{};
+}
+
 TEST(TLogTest, RollsSegmentsDropsPoppedOnesAndReplays) {
   Cluster cluster(4);
   auto run = std::make_shared<LogRun>();
@@ -392,17 +406,7 @@ TEST(TLogTest, RollsSegmentsDropsPoppedOnesAndReplays) {
   EXPECT_GE(segments_before_pop, 3u);
   EXPECT_EQ(process.machine().disk.list(directory).size(), 1u);
   cluster.simulator.reboot(process, KillKind::process, 0.5);
-  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
-    co_await delay(1);
-    TLogInterface log = cluster.log(id_a);
-    Future<Void> ready = run->ready.get_future();
-    co_await ready;
-    TLogLockReply locked = co_await lock(log);
-    EXPECT_EQ(locked.end, 41);
-    TLogPeekReply tag0 = co_await peek(log, 0, 39);
-    EXPECT_EQ(versions_of(tag0), (std::vector<Version>{40}));
-    co_return Void{};
-  }));
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> { return expect_restarted_log(cluster, run, 40, 39); }));
 }
 
 // How a segment file ends: the length of its valid frames, and whether only zeros follow them.
@@ -456,17 +460,7 @@ TEST(TLogTest, WritesZerosAheadAndCutsThemOffWhenASegmentEnds) {
     EXPECT_EQ(segment_end(data).records, data.size()) << segments[i];
   }
   cluster.simulator.power_cycle(process.machine(), 0.5);
-  ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
-    co_await delay(1);
-    TLogInterface log = cluster.log(id_a);
-    Future<Void> ready = run->ready.get_future();
-    co_await ready;
-    TLogLockReply locked = co_await lock(log);
-    EXPECT_EQ(locked.end, 201);
-    TLogPeekReply tail = co_await peek(log, 0, 200);
-    EXPECT_EQ(versions_of(tail), (std::vector<Version>{200}));
-    co_return Void{};
-  }));
+  ASSERT_TRUE(cluster.run([&]() -> Future<Void> { return expect_restarted_log(cluster, run, 200, 200); }));
   // The restarted log cut the zeros off its last segment.
   const std::string& last = disk.find(directory + "/" + segments.back())->current;
   EXPECT_EQ(segment_end(last).records, last.size());
