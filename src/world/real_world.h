@@ -48,6 +48,7 @@ class RealWorld final : public IWorld {
 
  private:
   double clock_seconds() const;
+  void deliver_completed_blocking();
 
   std::unique_ptr<Impl> impl_;
   int64_t memory_budget_bytes_ = 0;
