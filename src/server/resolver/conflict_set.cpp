@@ -1,6 +1,7 @@
 #include "server/resolver/conflict_set.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -91,7 +92,7 @@ void ConflictSet::record_write(const KeyRange& range, Version version) {
   if (left == nil || at(rightmost(left)).version != version) {
     middle = allocate(range.begin, version);
   }
-  const bool boundary_at_end = right != nil && at(leftmost(right)).key == range.end;
+  const bool boundary_at_end = right != nil && at(leftmost(right)).key.view() == range.end;
   if (!boundary_at_end && version_at_end != version) {
     middle = merge(middle, allocate(range.end, version_at_end));
   }
@@ -118,7 +119,7 @@ void ConflictSet::sweep(size_t nodes_max) {
   }
   std::optional<Key> end;  // the first boundary after the stretch, if any
   if (sweep_nodes_.size() > nodes_max) {
-    end = at(sweep_nodes_.back()).key;
+    end = Key(at(sweep_nodes_.back()).key.view());
     sweep_nodes_.pop_back();
   }
   auto [left, rest] = split(root_, sweep_from_);
@@ -148,7 +149,7 @@ void ConflictSet::collect_from(const Key& begin, size_t nodes_max, std::vector<N
   nodes.clear();
   std::vector<NodeId> pending;  // nodes at or after begin whose right subtrees are still to walk
   for (NodeId node = root_; node != nil;) {
-    if (at(node).key < begin) {
+    if (at(node).key.view() < begin) {
       node = at(node).right;
     } else {
       pending.push_back(node);
@@ -171,9 +172,9 @@ Version ConflictSet::max_version_in(const KeyRange& range) const {
   NodeId node = root_;
   while (node != nil) {
     const Node& current = at(node);
-    if (current.key < range.begin) {
+    if (current.key.view() < range.begin) {
       node = current.right;
-    } else if (current.key >= range.end) {
+    } else if (current.key.view() >= range.end) {
       node = current.left;
     } else {
       return std::max({result, current.version, max_at_or_after(current.left, range.begin),
@@ -187,7 +188,7 @@ Version ConflictSet::max_at_or_after(NodeId node, const Key& begin) const {
   Version result = forgotten_version;
   while (node != nil) {
     const Node& current = at(node);
-    if (current.key >= begin) {
+    if (current.key.view() >= begin) {
       result = std::max({result, current.version, max_of(current.right)});
       node = current.left;
     } else {
@@ -201,7 +202,7 @@ Version ConflictSet::max_before(NodeId node, const Key& end) const {
   Version result = forgotten_version;
   while (node != nil) {
     const Node& current = at(node);
-    if (current.key < end) {
+    if (current.key.view() < end) {
       result = std::max({result, current.version, max_of(current.left)});
       node = current.right;
     } else {
@@ -217,7 +218,7 @@ Version ConflictSet::version_at(const Key& key) const {
   NodeId node = root_;
   while (node != nil) {
     const Node& current = at(node);
-    if (current.key <= key) {
+    if (current.key.view() <= key) {
       result = current.version;
       node = current.right;
     } else {
@@ -237,10 +238,35 @@ ConflictSet::NodeId ConflictSet::rightmost(NodeId node) const {
   return node;
 }
 
+// --- Node keys ---------------------------------------------------------------------------------
+
+void ConflictSet::NodeKey::assign(std::string_view key) {
+  clear();
+  KEEL_ASSERT(key.size() <= UINT32_MAX);
+  size_ = static_cast<uint32_t>(key.size());
+  if (size_ <= inline_bytes) {
+    std::memcpy(bytes_, key.data(), key.size());
+    return;
+  }
+  char* copy = new char[key.size()];
+  std::memcpy(copy, key.data(), key.size());
+  std::memcpy(bytes_, &copy, sizeof copy);
+}
+
+void ConflictSet::NodeKey::clear() {
+  if (size_ > inline_bytes) delete[] heap();
+  size_ = 0;
+}
+
+const char* ConflictSet::NodeKey::heap() const {
+  const char* address;
+  std::memcpy(&address, bytes_, sizeof address);
+  return address;
+}
+
 // --- Treap primitives --------------------------------------------------------------------------
 
 ConflictSet::NodeId ConflictSet::allocate(const Key& key, Version version) {
-  const Node node{key, version, forgotten_version, random_.next_u64()};
   NodeId id;
   if (free_nodes_.empty()) {
     KEEL_ASSERT(capacity_ < nil - chunk_nodes);
@@ -254,14 +280,19 @@ ConflictSet::NodeId ConflictSet::allocate(const Key& key, Version version) {
     id = free_nodes_.back();
     free_nodes_.pop_back();
   }
-  at(id) = node;
+  Node& node = at(id);
+  node.version = version;
+  node.key.assign(key);
+  node.priority = static_cast<uint32_t>(random_.next_u64() >> 32);
+  node.left = nil;
+  node.right = nil;
   update(id);
   ++size_;
   return id;
 }
 
 void ConflictSet::release(NodeId node) {
-  at(node).key = Key{};  // gives back the key's memory
+  at(node).key.clear();
   free_nodes_.push_back(node);
   --size_;
 }
@@ -286,7 +317,7 @@ Version ConflictSet::max_of(NodeId node) const {
 std::pair<ConflictSet::NodeId, ConflictSet::NodeId> ConflictSet::split(NodeId node,
                                                                        const Key& key) {
   if (node == nil) return {nil, nil};
-  if (at(node).key < key) {
+  if (at(node).key.view() < key) {
     const auto [low, high] = split(at(node).right, key);
     at(node).right = low;
     update(node);
@@ -347,7 +378,7 @@ ConflictSet::NodeId ConflictSet::pop_leftmost(NodeId node) {
 // --- Invariants --------------------------------------------------------------------------------
 
 struct ConflictSet::InvariantWalk {
-  const Key* previous_key = nullptr;
+  std::optional<std::string_view> previous_key;
   Version previous_version = forgotten_version;  // a missing predecessor counts as forgotten
   size_t count = 0;
 };
@@ -369,11 +400,11 @@ void ConflictSet::check_subtree(NodeId node, InvariantWalk& walk) const {
     if (child != nil) KEEL_ASSERT(at(child).priority <= current.priority);
   }
   check_subtree(current.left, walk);
-  KEEL_ASSERT(walk.previous_key == nullptr || *walk.previous_key < current.key);
+  KEEL_ASSERT(!walk.previous_key || *walk.previous_key < current.key.view());
   KEEL_ASSERT(current.version <= newest_version_);
   const bool forgotten = current.version == forgotten_version;
   KEEL_ASSERT(!forgotten || walk.previous_version != forgotten_version);
-  walk.previous_key = &current.key;
+  walk.previous_key = current.key.view();
   walk.previous_version = current.version;
   ++walk.count;
   check_subtree(current.right, walk);

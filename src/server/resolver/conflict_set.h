@@ -36,6 +36,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -79,13 +80,34 @@ class ConflictSet {
   using NodeId = uint32_t;
   static constexpr NodeId nil = UINT32_MAX;
 
-  struct Node {
-    Key key;
-    Version version;           // newest write of [key, next boundary), or forgotten_version
-    Version max_version;       // over the subtree
-    uint64_t priority;
-    NodeId left = nil;
-    NodeId right = nil;
+  // A boundary's key: inside the node when it fits (most keys do), so a comparison on the way
+  // down touches the node's cache line only, not then the key's memory elsewhere; longer keys
+  // live on the heap.
+  class NodeKey {
+   public:
+    NodeKey() = default;
+    NodeKey(const NodeKey&) = delete;
+    NodeKey& operator=(const NodeKey&) = delete;
+    ~NodeKey() { clear(); }
+    void assign(std::string_view key);
+    void clear();  // gives back the heap memory of a long key
+    std::string_view view() const { return {size_ <= inline_bytes ? bytes_ : heap(), size_}; }
+
+   private:
+    static constexpr uint32_t inline_bytes = 32;
+    const char* heap() const;
+    uint32_t size_ = 0;
+    char bytes_[inline_bytes];  // the key, or the address of its heap copy
+  };
+
+  // One cache line.
+  struct alignas(64) Node {
+    Version version;      // newest write of [key, next boundary), or forgotten_version
+    Version max_version;  // over the subtree
+    NodeKey key;
+    uint32_t priority;
+    NodeId left;
+    NodeId right;
   };
 
   ConflictOutcome check(const ConflictTransaction& transaction) const;

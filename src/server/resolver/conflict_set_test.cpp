@@ -264,6 +264,16 @@ TEST(ConflictSetTest, MatchesModelWithKeysLongerThanThePrefix) {
   }
 }
 
+// Keys of 30 to 38 bytes: some held inside their nodes, some on the heap (over 32 bytes), compared
+// with each other in both directions.
+TEST(ConflictSetTest, MatchesModelWithKeysAroundTheInlineLength) {
+  for (uint64_t seed = 41; seed <= 43; ++seed) {
+    RandomWorkload workload{DeterministicRandom(seed), 3, 0, 5, 20'000};
+    workload.common_prefix = Key(30 + seed % 3, 'p');
+    compare_with_model(std::move(workload), seed, 3000);
+  }
+}
+
 // --- Scale -------------------------------------------------------------------------------------
 
 Key random_key(DeterministicRandom& random) {
