@@ -363,7 +363,7 @@ void RealWorld::run(Future<Void> until) {
     for (int budget = 1000; budget > 0 && !scheduler_.empty() && scheduler_.next_time() <= scheduler_.now();
          --budget) {
       scheduler_.run_next();
-      if (impl_->any_completed.load(std::memory_order_acquire)) deliver_completed_blocking();
+      deliver_completed_blocking();
     }
     impl_->io.poll();
     if (impl_->io.stopped()) impl_->io.restart();
@@ -422,6 +422,7 @@ Future<Void> RealWorld::run_blocking(std::function<void()> work) {
 // Answers the blocking work the pool finished. The answers go at high priority, ahead of the
 // other tasks due at the same time: their waiters were waiting on the disk, not on this thread.
 void RealWorld::deliver_completed_blocking() {
+  if (!impl_->any_completed.load(std::memory_order_acquire)) return;  // the usual case: no lock
   std::vector<std::pair<uint64_t, std::exception_ptr>> completed;
   {
     const std::lock_guard<std::mutex> lock(impl_->completed_mutex);
