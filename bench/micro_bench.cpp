@@ -109,6 +109,7 @@ void BM_ConflictSetResolve(benchmark::State& state) {
   constexpr int writes_per_transaction = 2;
   const auto ranges_in_window = static_cast<Version>(state.range(0));
   const Version step = std::max<Version>(1, mvcc_window_versions * batch_size * writes_per_transaction / ranges_in_window);
+  const Version read_lag = std::max<Version>(step, state.range(2) * versions_per_second / 1000);
   ConflictSet set(0);
   DeterministicRandom random(7);
   auto key = [&] { return "\x02resp/kkey:" + std::to_string(100'000'000 + random.random_int(0, 1'000'000)); };
@@ -134,14 +135,19 @@ void BM_ConflictSetResolve(benchmark::State& state) {
   size_t next = 0;
   for (auto _ : state) {
     version += step;
-    for (ConflictTransaction& transaction : batches[next]) transaction.read_version = version - step;
+    for (ConflictTransaction& transaction : batches[next]) transaction.read_version = version - read_lag;
     benchmark::DoNotOptimize(set.resolve(version, batches[next]));
     next = (next + 1) % batches.size();
   }
   state.SetItemsProcessed(state.iterations() * batch_size);
   state.counters["boundaries"] = static_cast<double>(set.size());
 }
-BENCHMARK(BM_ConflictSetResolve)->Args({10'000, 20})->Args({300'000, 20})->Args({300'000, 2});
+BENCHMARK(BM_ConflictSetResolve)
+    ->Args({10'000, 20, 0})
+    ->Args({300'000, 20, 0})
+    ->Args({300'000, 2, 0})
+    ->Args({300'000, 20, 10})
+    ->Args({300'000, 20, 1000});
 
 }  // namespace
 }  // namespace keel

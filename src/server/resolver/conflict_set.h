@@ -18,31 +18,29 @@
 // Preconditions (asserted): commit versions strictly increase, starting above the initial
 // version; every read version is below its batch's commit version.
 //
-// Structure: a treap of boundary keys forming a step function key -> newest write version
-// (a boundary's version holds from its key up to the next boundary). Each node caches its
-// subtree's max version, so "newest write anywhere in [b, e)" is O(log n); recording a write
-// splits out the boundaries inside [b, e) and replaces them by at most two, O(log n) amortized.
-// Writes at or below oldest_version() can never cause a conflict (every transaction that could
-// see them is too_old), so they are forgotten by a sweep: each batch walks the next boundaries
-// in key order from where the last one stopped (wrapping around), a few more than the batch
-// added, drops the redundant ones and rebuilds that stretch of the treap in one pass. A walk
-// costs one pass over adjacent nodes instead of a search per forgotten write, and it keeps
-// pace with the inserts: at most about twice the live boundaries are held. Treap priorities
-// come from a DeterministicRandom seeded by the caller: they shape the tree, never the outcomes.
+// Structure: the write history in generations, each a WriteTreap (write_treap.h) of the writes
+// of consecutive batches. Writes go into the newest generation; it is sealed, and the next write
+// starts a new one, once it spans generation_versions or holds generation_boundaries_max
+// boundaries (checked between batches). A read range is checked against the generations newest first, down to the first
+// whose last write is at or below the read version: a read version a few milliseconds old
+// touches only the newest, small one, whose nodes stay in cache, where one tree of the whole
+// window (often a million boundaries) costs a cache miss at every level. A generation whose last
+// write is at or below oldest_version() can never cause a conflict again (every transaction that
+// could see it is too_old), so it is dropped whole and its nodes reused: no per-key sweep.
 //
 // Not thread-safe; owned by one resolver. Expensive: check_invariants() is O(n).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
-#include <string_view>
-#include <utility>
 #include <vector>
 
 #include "protocol/limits.h"
 #include "protocol/types.h"
 #include "runtime/random.h"
+#include "server/resolver/write_treap.h"
 
 namespace keel {
 
@@ -60,8 +58,15 @@ const char* conflict_outcome_name(ConflictOutcome outcome);
 
 class ConflictSet {
  public:
-  // Remembers no writes; read versions below `initial_version` are too old.
-  explicit ConflictSet(Version initial_version, uint64_t priority_seed = 1);
+  // A generation is sealed once its writes span this many versions...
+  static constexpr Version generation_versions = mvcc_window_versions / 8;
+  // ...or once it holds this many boundaries (64 bytes each: a megabyte).
+  static constexpr size_t default_generation_boundaries_max = 16'384;
+
+  // Remembers no writes; read versions below `initial_version` are too old. Tests lower
+  // `generation_boundaries_max` to exercise many generations with few writes.
+  explicit ConflictSet(Version initial_version, uint64_t priority_seed = 1,
+                       size_t generation_boundaries_max = default_generation_boundaries_max);
 
   // Resolves one batch at `commit_version`; returns one outcome per transaction, in order.
   std::vector<ConflictOutcome> resolve(Version commit_version,
@@ -69,93 +74,34 @@ class ConflictSet {
 
   Version oldest_version() const { return oldest_version_; }
   Version newest_version() const { return newest_version_; }
-  // Boundaries held: at most two per recorded write range, fewer where writes overlap or touch;
-  // shrinks as writes are forgotten (about twice the live ones at most).
-  size_t size() const { return size_; }
+  // Boundaries held over every generation: at most two per recorded write range; a generation's
+  // go when it leaves the window.
+  size_t size() const;
+  size_t generations() const { return generations_.size(); }
 
-  // Asserts the treap's order, heap, aggregate and forgetting invariants. O(n).
+  // Asserts each generation's invariants, their order in versions and that none has left the
+  // window. O(n).
   void check_invariants() const;
 
  private:
-  using NodeId = uint32_t;
-  static constexpr NodeId nil = UINT32_MAX;
-
-  // A boundary's key: inside the node when it fits (most keys do), so a comparison on the way
-  // down touches the node's cache line only, not then the key's memory elsewhere; longer keys
-  // live on the heap.
-  class NodeKey {
-   public:
-    NodeKey() = default;
-    NodeKey(const NodeKey&) = delete;
-    NodeKey& operator=(const NodeKey&) = delete;
-    ~NodeKey() { clear(); }
-    void assign(std::string_view key);
-    void clear();  // gives back the heap memory of a long key
-    std::string_view view() const { return {size_ <= inline_bytes ? bytes_ : heap(), size_}; }
-
-   private:
-    static constexpr uint32_t inline_bytes = 32;
-    const char* heap() const;
-    uint32_t size_ = 0;
-    char bytes_[inline_bytes];  // the key, or the address of its heap copy
-  };
-
-  // One cache line.
-  struct alignas(64) Node {
-    Version version;      // newest write of [key, next boundary), or forgotten_version
-    Version max_version;  // over the subtree
-    NodeKey key;
-    uint32_t priority;
-    NodeId left;
-    NodeId right;
+  struct Generation {
+    std::unique_ptr<WriteTreap> writes;
+    Version first_version;  // of its first write
+    Version last_version;   // of its last write
+    bool sealed = false;
   };
 
   ConflictOutcome check(const ConflictTransaction& transaction) const;
-  void record_write(const KeyRange& range, Version version);
-  void sweep(size_t nodes_max);
-  void collect_from(const Key& begin, size_t nodes_max, std::vector<NodeId>& nodes) const;
-  NodeId build(const std::vector<NodeId>& ordered);
-  NodeId pop_leftmost(NodeId node);
-  Version effective(Version version) const;
+  bool written_after(const KeyRange& range, Version version) const;
+  WriteTreap& open_generation(Version commit_version);
+  void drop_old_generations();
 
-  // Queries.
-  Version max_version_in(const KeyRange& range) const;
-  Version max_at_or_after(NodeId node, const Key& begin) const;
-  Version max_before(NodeId node, const Key& end) const;
-  Version version_at(const Key& key) const;
-  NodeId leftmost(NodeId node) const;
-  NodeId rightmost(NodeId node) const;
-
-  // Treap primitives.
-  NodeId allocate(const Key& key, Version version);
-  void release(NodeId node);
-  void release_subtree(NodeId node);
-  void update(NodeId node);
-  Version max_of(NodeId node) const;
-  std::pair<NodeId, NodeId> split(NodeId node, const Key& key);
-  NodeId merge(NodeId left, NodeId right);
-
-  struct InvariantWalk;
-  void check_subtree(NodeId node, InvariantWalk& walk) const;
-
-  // The node pool: fixed-size chunks, so it grows without copying; ids below next_unused_ are in
-  // the tree or in free_nodes_.
-  static constexpr NodeId chunk_shift = 12;
-  static constexpr NodeId chunk_nodes = NodeId{1} << chunk_shift;
-  Node& at(NodeId id) { return chunks_[id >> chunk_shift][id & (chunk_nodes - 1)]; }
-  const Node& at(NodeId id) const { return chunks_[id >> chunk_shift][id & (chunk_nodes - 1)]; }
-  std::vector<std::unique_ptr<Node[]>> chunks_;
-  NodeId capacity_ = 0;
-  NodeId next_unused_ = 0;
-  std::vector<NodeId> free_nodes_;
-  NodeId root_ = nil;
-  size_t size_ = 0;
-  Key sweep_from_;                    // where the next sweep starts ("" after wrapping around)
-  std::vector<NodeId> sweep_nodes_;   // scratch of sweep(), kept to reuse its memory
-  std::vector<NodeId> kept_nodes_;
+  std::deque<Generation> generations_;  // oldest first
+  std::vector<std::unique_ptr<WriteTreap>> spare_;  // a dropped generation, for reuse
+  size_t generation_boundaries_max_;
   Version oldest_version_;
   Version newest_version_;
-  DeterministicRandom random_;
+  DeterministicRandom random_;  // seeds each generation's treap priorities
 };
 
 }  // namespace keel

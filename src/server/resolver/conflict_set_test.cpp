@@ -111,14 +111,28 @@ TEST(ConflictSetTest, OldWritesAreForgotten) {
     set.resolve(version++, {writer(0, {single_key_range(key)})});
   }
   EXPECT_EQ(set.size(), 2000u);
-  // Past the window every write is at or below the oldest version: none can conflict.
+  // Past the window every write is at or below the oldest version: none can conflict, and the
+  // generation that held them goes at once.
   version += mvcc_window_versions;
   EXPECT_EQ(set.resolve(version, {reader(version - 1, {range("", "\xff")})}), Outcomes{committed});
-  for (int i = 0; i < 100 && set.size() > 0; ++i) {
-    set.resolve(++version, {});
-    set.check_invariants();
-  }
+  set.check_invariants();
   EXPECT_EQ(set.size(), 0u);
+  EXPECT_EQ(set.generations(), 0u);
+}
+
+// A generation is sealed once it holds its boundaries' maximum, and the next batch's writes start
+// a new one; a read checks them all, newest first, down to its read version.
+TEST(ConflictSetTest, FullGenerationsAreSealed) {
+  ConflictSet set(0, 1, 4);
+  for (Version version = 1; version <= 6; ++version) {
+    set.resolve(version, {writer(0, {single_key_range("key" + std::to_string(version))})});
+  }
+  set.check_invariants();
+  EXPECT_EQ(set.generations(), 3u);  // two writes of two boundaries each per generation
+  EXPECT_EQ(set.size(), 12u);
+  EXPECT_EQ(set.resolve(7, {reader(1, {single_key_range("key2")}), reader(2, {single_key_range("key2")}),
+                            reader(5, {single_key_range("key5")}), reader(5, {single_key_range("key6")})}),
+            (Outcomes{conflict, committed, committed, conflict}));
 }
 
 TEST(ConflictSetTest, ForgettingKeepsNewerWrites) {
@@ -218,8 +232,9 @@ struct RandomWorkload {
   }
 };
 
-void compare_with_model(RandomWorkload workload, uint64_t seed, int batches) {
-  ConflictSet set(0, seed);
+void compare_with_model(RandomWorkload workload, uint64_t seed, int batches,
+                        size_t generation_boundaries_max = ConflictSet::default_generation_boundaries_max) {
+  ConflictSet set(0, seed, generation_boundaries_max);
   ModelConflictSet model(0);
   Version version = 0;
   size_t counts[3] = {};
@@ -252,6 +267,14 @@ TEST(ConflictSetTest, MatchesModelWithLargerAlphabet) {
 // Longer keys, no wide ranges, about 1,000 batches in the window: about 2,000 boundaries.
 TEST(ConflictSetTest, MatchesModelWithManyBoundaries) {
   compare_with_model(RandomWorkload{DeterministicRandom(21), 10, 2, 4, 5'000, 0.0}, 21, 4000);
+}
+
+// Generations sealed after a few dozen boundaries: a read that reaches back checks dozens of
+// them, and wide writes and reads span generations.
+TEST(ConflictSetTest, MatchesModelWithManySmallGenerations) {
+  for (uint64_t seed = 51; seed <= 53; ++seed) {
+    compare_with_model(RandomWorkload{DeterministicRandom(seed), 8, 0, 4, 20'000}, seed, 4000, size_t{8} << (seed - 51));
+  }
 }
 
 // Keys that share their first 13 to 15 bytes (longer than the short-string buffer of a

@@ -1,0 +1,114 @@
+// WriteTreap: one generation of the resolver's write history (see conflict_set.h). A step
+// function key -> newest write version, held as a treap of boundary keys: a boundary's version
+// holds from its key up to the next boundary, and keys before the first boundary read as never
+// written. Each node caches its subtree's max version, so "newest write anywhere in [b, e)" is
+// O(log n); recording a write splits out the boundaries inside [b, e) and replaces them by at
+// most two, O(log n) amortized. Treap priorities come from a DeterministicRandom seeded by the
+// caller: they shape the tree, never the answers.
+//
+// It never forgets on its own: the conflict set drops a whole generation once every write in it
+// has left the MVCC window, and reuses its nodes through clear().
+//
+// Not thread-safe. Expensive: check_invariants() is O(n).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "protocol/types.h"
+#include "runtime/random.h"
+
+namespace keel {
+
+class WriteTreap {
+ public:
+  // What a key never written reads as: below every version, so it never raises a max.
+  static constexpr Version never_written = std::numeric_limits<Version>::min();
+
+  explicit WriteTreap(uint64_t priority_seed);
+
+  // Sets the step function to `version` on `range` (not empty).
+  void record_write(const KeyRange& range, Version version);
+  // The newest version written anywhere in `range` (not empty), or never_written.
+  Version max_version_in(const KeyRange& range) const;
+
+  // Boundaries held: at most two per recorded write range, fewer where writes overlap or touch.
+  size_t size() const { return size_; }
+  // Forgets every write, keeps the memory of the nodes for reuse, reseeds the priorities.
+  void clear(uint64_t priority_seed);
+
+  // Asserts order, heap and aggregate invariants, versions at most `newest_version`, and that
+  // no never-written boundary follows another or starts the set. O(n).
+  void check_invariants(Version newest_version) const;
+
+ private:
+  using NodeId = uint32_t;
+  static constexpr NodeId nil = UINT32_MAX;
+
+  // A boundary's key: inside the node when it fits (most keys do), so a comparison on the way
+  // down touches the node's cache line only, not then the key's memory elsewhere; longer keys
+  // live on the heap.
+  class NodeKey {
+   public:
+    NodeKey() = default;
+    NodeKey(const NodeKey&) = delete;
+    NodeKey& operator=(const NodeKey&) = delete;
+    ~NodeKey() { clear(); }
+    void assign(std::string_view key);
+    void clear();  // gives back the heap memory of a long key
+    std::string_view view() const { return {size_ <= inline_bytes ? bytes_ : heap(), size_}; }
+
+   private:
+    static constexpr uint32_t inline_bytes = 32;
+    const char* heap() const;
+    uint32_t size_ = 0;
+    char bytes_[inline_bytes];  // the key, or the address of its heap copy
+  };
+
+  // One cache line.
+  struct alignas(64) Node {
+    Version version;      // newest write of [key, next boundary), or never_written
+    Version max_version;  // over the subtree
+    NodeKey key;
+    uint32_t priority;
+    NodeId left;
+    NodeId right;
+  };
+
+  Version max_at_or_after(NodeId node, const Key& begin) const;
+  Version max_before(NodeId node, const Key& end) const;
+  Version version_at(const Key& key) const;
+  NodeId leftmost(NodeId node) const;
+  NodeId rightmost(NodeId node) const;
+
+  NodeId allocate(const Key& key, Version version);
+  void release_subtree(NodeId node);
+  void update(NodeId node);
+  Version max_of(NodeId node) const;
+  std::pair<NodeId, NodeId> split(NodeId node, const Key& key);
+  NodeId merge(NodeId left, NodeId right);
+
+  struct InvariantWalk;
+  void check_subtree(NodeId node, InvariantWalk& walk) const;
+
+  // The node pool: fixed-size chunks, so it grows without copying; ids below next_unused_ are in
+  // the tree or in free_nodes_.
+  static constexpr NodeId chunk_shift = 12;
+  static constexpr NodeId chunk_nodes = NodeId{1} << chunk_shift;
+  Node& at(NodeId id) { return chunks_[id >> chunk_shift][id & (chunk_nodes - 1)]; }
+  const Node& at(NodeId id) const { return chunks_[id >> chunk_shift][id & (chunk_nodes - 1)]; }
+  std::vector<std::unique_ptr<Node[]>> chunks_;
+  NodeId capacity_ = 0;
+  NodeId next_unused_ = 0;
+  std::vector<NodeId> free_nodes_;
+  NodeId root_ = nil;
+  size_t size_ = 0;
+  DeterministicRandom random_;
+};
+
+}  // namespace keel
