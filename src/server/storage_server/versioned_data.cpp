@@ -12,13 +12,7 @@ void VersionedData::advance_to(Version version) {
 }
 
 void VersionedData::set(Version version, Key key, Value value) {
-  KEEL_ASSERT(version > oldest_ && version >= latest_);
-  const size_t bytes = key.size() + value.size();
-  const auto node = writes_.try_emplace(std::move(key)).first;
-  node->second.push_back(Write{version, next_sequence_++, std::move(value)});
-  log_.push_back(Logged{version, node, bytes});
-  bytes_ += bytes;
-  latest_ = version;
+  append(version, std::move(key), std::move(value));
 }
 
 void VersionedData::clear_range(Version version, const KeyRange& range) {
@@ -26,25 +20,37 @@ void VersionedData::clear_range(Version version, const KeyRange& range) {
   if (range.empty()) return;
   if (range.end.size() == range.begin.size() + 1 && range.end.back() == '\0' &&
       range.end.compare(0, range.begin.size(), range.begin) == 0) {
-    // One key: a write of "absent" to it, which reads find in O(log n) like a set.
-    const size_t bytes = range.begin.size() + range.end.size();
-    const auto node = writes_.try_emplace(range.begin).first;
-    node->second.push_back(Write{version, next_sequence_++, std::nullopt});
-    log_.push_back(Logged{version, node, bytes});
-    bytes_ += bytes;
-    latest_ = version;
+    // One key: a write of "absent" to it, which reads find in its history like a set.
+    append(version, range.begin, std::nullopt);
     return;
   }
   clears_.push_back(Clear{version, next_sequence_++, range});
-  log_.push_back(Logged{version, writes_.end(), range.begin.size() + range.end.size()});
+  log_.push_back(Logged{version, nullptr, range.begin.size() + range.end.size()});
   bytes_ += range.begin.size() + range.end.size();
+  latest_ = version;
+}
+
+// A clear of one key counts its key twice, as the range it came as did.
+void VersionedData::append(Version version, Key key, std::optional<Value> value) {
+  KEEL_ASSERT(version > oldest_ && version >= latest_);
+  const size_t bytes = value ? key.size() + value->size() : 2 * key.size() + 1;
+  const auto [entry, inserted] = histories_.try_emplace(std::move(key));
+  if (inserted) {
+    unindexed_.push_back(&*entry);
+  } else if (entry->second.writes.empty()) {
+    --empty_histories_;
+  }
+  entry->second.writes.push_back(Write{version, next_sequence_++, std::move(value)});
+  log_.push_back(Logged{version, &*entry, bytes});
+  bytes_ += bytes;
   latest_ = version;
 }
 
 std::optional<std::optional<Value>> VersionedData::get(const Key& key, Version version) const {
   const Write* latest = nullptr;
-  if (auto it = writes_.find(key); it != writes_.end()) {
-    for (auto write = it->second.rbegin(); write != it->second.rend(); ++write) {
+  if (auto it = histories_.find(key); it != histories_.end()) {
+    const std::vector<Write>& writes = it->second.writes;
+    for (auto write = writes.rbegin(); write != writes.rend(); ++write) {
       if (write->version <= version) {
         latest = &*write;
         break;
@@ -63,18 +69,30 @@ std::optional<std::optional<Value>> VersionedData::get(const Key& key, Version v
 std::vector<Key> VersionedData::keys_with_writes(const KeyRange& range, bool reverse, size_t limit) const {
   std::vector<Key> keys;
   if (range.empty()) return keys;
+  index_new_keys();
+  auto take = [&](const auto& indexed) {
+    if (!indexed.second->second.writes.empty()) keys.emplace_back(indexed.first);
+  };
   if (!reverse) {
-    for (auto it = writes_.lower_bound(range.begin); it != writes_.end() && it->first < range.end && keys.size() < limit; ++it) {
-      keys.push_back(it->first);
+    for (auto it = index_.lower_bound(range.begin); it != index_.end() && it->first < range.end && keys.size() < limit; ++it) {
+      take(*it);
     }
     return keys;
   }
-  for (auto it = writes_.lower_bound(range.end); it != writes_.begin() && keys.size() < limit;) {
+  for (auto it = index_.lower_bound(range.end); it != index_.begin() && keys.size() < limit;) {
     --it;
     if (it->first < range.begin) break;
-    keys.push_back(it->first);
+    take(*it);
   }
   return keys;
+}
+
+void VersionedData::index_new_keys() const {
+  for (Entry* entry : unindexed_) {
+    index_.emplace(entry->first, entry);
+    entry->second.indexed = true;
+  }
+  unindexed_.clear();
 }
 
 std::vector<Mutation> VersionedData::make_durable(Version version) {
@@ -82,17 +100,18 @@ std::vector<Mutation> VersionedData::make_durable(Version version) {
   std::vector<Mutation> mutations;
   while (!log_.empty() && log_.front().version <= version) {
     const Logged& logged = log_.front();
-    if (logged.set == writes_.end()) {
+    if (logged.set == nullptr) {
       KEEL_ASSERT(!clears_.empty() && clears_.front().version == logged.version);
       KeyRange& range = clears_.front().range;
       mutations.push_back(Mutation{MutationType::clear_range, std::move(range.begin), std::move(range.end)});
       clears_.pop_front();
     } else {
-      std::vector<Write>& writes = logged.set->second;
+      std::vector<Write>& writes = logged.set->second.writes;
       KEEL_ASSERT(!writes.empty() && writes.front().version == logged.version);
       std::optional<Value> value = std::move(writes.front().value);
       writes.erase(writes.begin());
-      Key key = writes.empty() ? std::move(writes_.extract(logged.set).key()) : logged.set->first;
+      if (writes.empty()) ++empty_histories_;
+      Key key = logged.set->first;
       if (value) {
         mutations.push_back(Mutation{MutationType::set_value, std::move(key), std::move(*value)});
       } else {
@@ -104,6 +123,7 @@ std::vector<Mutation> VersionedData::make_durable(Version version) {
     log_.pop_front();
   }
   oldest_ = version;
+  purge_empty_histories();
   return mutations;
 }
 
@@ -126,19 +146,31 @@ void VersionedData::rollback(Version version) {
   // newest entry of its key (a set) or the newest clear.
   while (!log_.empty() && log_.back().version > version) {
     const Logged& logged = log_.back();
-    if (logged.set == writes_.end()) {
+    if (logged.set == nullptr) {
       KEEL_ASSERT(!clears_.empty() && clears_.back().version == logged.version);
       clears_.pop_back();
     } else {
-      std::vector<Write>& writes = logged.set->second;
+      std::vector<Write>& writes = logged.set->second.writes;
       KEEL_ASSERT(!writes.empty() && writes.back().version == logged.version);
       writes.pop_back();
-      if (writes.empty()) writes_.erase(logged.set);
+      if (writes.empty()) ++empty_histories_;
     }
     bytes_ -= logged.bytes;
     log_.pop_back();
   }
   latest_ = version;
+  purge_empty_histories();
+}
+
+// Once the empty histories are as many as the rest (and more than a few), they go in one pass:
+// first from the key order, then from the table. No logged write points at them.
+void VersionedData::purge_empty_histories() {
+  constexpr size_t empty_histories_min = 1024;
+  if (empty_histories_ < empty_histories_min || 2 * empty_histories_ < histories_.size()) return;
+  std::erase_if(unindexed_, [](const Entry* entry) { return entry->second.writes.empty(); });
+  std::erase_if(index_, [](const auto& indexed) { return indexed.second->second.writes.empty(); });
+  std::erase_if(histories_, [](const Entry& entry) { return entry.second.writes.empty(); });
+  empty_histories_ = 0;
 }
 
 }  // namespace keel

@@ -11,12 +11,20 @@
 // own history; only wider range clears go in the list that a read of a key without writes scans
 // (a delete-heavy load would otherwise make every such read scan every delete of the window).
 //
+// Each key's history is found by hash, so a write or a point read costs a hash lookup, not a
+// walk down an ordered tree of the window's keys with a cache miss or two at each level (the
+// largest cost of the write path in profiles). Key order is needed only by range reads, so new
+// keys join the ordered index when the next range read comes. A history emptied by make_durable
+// or rollback stays until empty ones are as many as the rest, then they all go at once.
+//
 // Pure data structure: no I/O. Not thread-safe; owned by one storage server.
 #pragma once
 
 #include <deque>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -70,20 +78,32 @@ class VersionedData {
     uint64_t sequence;
     KeyRange range;
   };
-  using Writes = std::map<Key, std::vector<Write>>;
-  // One write in arrival order. Keys and values are held once, in writes_ and clears_: a set's
-  // entry points at its key's node (the oldest logged set of a key is its first Write, the
-  // newest its last) and a clear's entry is the oldest or newest clear (clears_ is in the same
-  // order). A node is erased only when its last Write goes, with its last entry.
+  struct History {
+    std::vector<Write> writes;  // oldest first; empty: waiting to be purged
+    bool indexed = false;       // in index_ (else in unindexed_)
+  };
+  using Histories = std::unordered_map<Key, History>;
+  using Entry = Histories::value_type;  // never moves while in histories_
+  // One write in arrival order. Keys and values are held once, in histories_ and clears_: a
+  // set's entry points at its key's history (the oldest logged set of a key is its first Write,
+  // the newest its last) and a clear's entry is the oldest or newest clear (clears_ is in the
+  // same order).
   struct Logged {
     Version version;
-    Writes::iterator set;  // writes_.end() for a range clear (in clears_)
-    size_t bytes;          // key and value bytes
+    Entry* set;    // nullptr for a range clear (in clears_)
+    size_t bytes;  // key and value bytes
   };
+
+  void append(Version version, Key key, std::optional<Value> value);
+  void index_new_keys() const;
+  void purge_empty_histories();
 
   Version oldest_;
   Version latest_;
-  Writes writes_;            // newest last, per key
+  Histories histories_;
+  mutable std::map<std::string_view, Entry*> index_;  // keys of histories_, in order
+  mutable std::vector<Entry*> unindexed_;              // the others, since the last range read
+  size_t empty_histories_ = 0;
   std::deque<Clear> clears_;  // in version order
   std::deque<Logged> log_;    // every write, in order, for the engine
   size_t bytes_ = 0;

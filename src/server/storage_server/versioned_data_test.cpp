@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <deque>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "runtime/random.h"
 
 namespace keel {
 namespace {
@@ -166,6 +171,125 @@ TEST(VersionedDataTest, WritesAfterARollbackAreOrderedAfterTheKeptOnes) {
   EXPECT_EQ(durable[1], (Mutation{MutationType::set_value, "a", "a25"}));
   EXPECT_EQ(durable[2], (Mutation{MutationType::clear_range, "", "z"}));
   EXPECT_EQ(durable[3], (Mutation{MutationType::set_value, "a", "a30"}));
+}
+
+// Histories emptied by the engine's steps go once they are as many as the rest; the key order
+// keeps the others, and a key written again after its history went is found again.
+TEST(VersionedDataTest, EmptiedHistoriesAreDropped) {
+  VersionedData data(0);
+  for (int i = 1; i <= 2000; ++i) data.set(i, "k" + std::to_string(10'000 + i), "v");
+  data.advance_to(2000);
+  EXPECT_EQ(written_keys(data).size(), 100u);  // every key in the key order
+  data.make_durable(1500);
+  const std::vector<Key> left = data.keys_with_writes(range("", "\xff"), false, 1000);
+  ASSERT_EQ(left.size(), 500u);
+  EXPECT_EQ(left.front(), "k11501");
+  EXPECT_EQ(left.back(), "k12000");
+  EXPECT_EQ(data.get("k10001", 2000), unknown);
+  data.set(2001, "k10001", "again");
+  EXPECT_EQ(data.get("k10001", 2001), value("again"));
+  EXPECT_EQ(data.keys_with_writes(range("", "\xff"), false, 1).front(), "k10001");
+}
+
+// --- Randomized comparison with a brute-force model --------------------------------------------
+
+// Every write of the window in arrival order, as the mutation the engine will get.
+class ModelVersionedData {
+ public:
+  void write(Version version, Mutation mutation) { writes_.push_back({version, std::move(mutation)}); }
+
+  Known get(const Key& key, Version version) const {
+    for (auto it = writes_.rbegin(); it != writes_.rend(); ++it) {
+      if (it->first > version) continue;
+      const Mutation& mutation = it->second;
+      if (mutation.type == MutationType::set_value && mutation.param1 == key) return value(mutation.param2.c_str());
+      if (mutation.type == MutationType::clear_range && KeyRange{mutation.param1, mutation.param2}.contains(key)) {
+        return cleared();
+      }
+    }
+    return unknown;
+  }
+
+  // Keys set or cleared alone in the window.
+  std::vector<Key> keys_with_writes(const KeyRange& range, bool reverse, size_t limit) const {
+    std::set<Key> keys;
+    for (const auto& [version, mutation] : writes_) {
+      if (!range.contains(mutation.param1)) continue;
+      if (mutation.type == MutationType::set_value || mutation.param2 == key_after(mutation.param1)) {
+        keys.insert(mutation.param1);
+      }
+    }
+    std::vector<Key> result(keys.begin(), keys.end());
+    if (reverse) std::reverse(result.begin(), result.end());
+    if (result.size() > limit) result.resize(limit);
+    return result;
+  }
+
+  std::vector<Mutation> make_durable(Version version) {
+    std::vector<Mutation> result;
+    while (!writes_.empty() && writes_.front().first <= version) {
+      result.push_back(writes_.front().second);
+      writes_.pop_front();
+    }
+    return result;
+  }
+
+  void rollback(Version version) {
+    while (!writes_.empty() && writes_.back().first > version) writes_.pop_back();
+  }
+
+ private:
+  std::deque<std::pair<Version, Mutation>> writes_;
+};
+
+// Sets, clears of one key and of ranges, reads at random versions of the window, range reads
+// both ways, steps to the engine and rollbacks, over enough keys that histories empty by the
+// thousand and are purged while the key order is in use.
+TEST(VersionedDataTest, MatchesModel) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    DeterministicRandom random(seed);
+    VersionedData data(0);
+    ModelVersionedData model;
+    const int keys = seed == 1 ? 5000 : 40;
+    auto key = [&] { return "k" + std::to_string(random.random_int(0, keys)); };
+    Version version = 0;
+    for (int step = 0; step < 30'000; ++step) {
+      const double kind = random.random01();
+      if (kind < 0.3) {
+        version += random.random_int(0, 3);
+        if (version == data.oldest_version()) ++version;
+        const Key written = key();
+        const Value text = "v" + std::to_string(step);
+        data.set(version, written, text);
+        model.write(version, Mutation{MutationType::set_value, written, text});
+      } else if (kind < 0.4) {
+        version = std::max(version + random.random_int(0, 3), data.oldest_version() + 1);
+        KeyRange cleared = random.coin(0.6) ? single_key_range(key()) : range(key(), key());
+        data.clear_range(version, cleared);
+        if (!cleared.empty()) model.write(version, Mutation{MutationType::clear_range, cleared.begin, cleared.end});
+      } else if (kind < 0.7) {
+        const Version at = random.random_int(data.oldest_version(), version + 2);
+        const Key read = key();
+        ASSERT_EQ(data.get(read, at), model.get(read, at)) << "seed " << seed << " step " << step << " key " << read;
+      } else if (kind < 0.8) {
+        const KeyRange read = range(key(), key());
+        const bool reverse = random.coin(0.5);
+        const auto limit = static_cast<size_t>(random.random_int(1, 50));
+        ASSERT_EQ(data.keys_with_writes(read, reverse, limit), model.keys_with_writes(read, reverse, limit))
+            << "seed " << seed << " step " << step;
+      } else if (kind < 0.95) {
+        data.advance_to(version);
+        // Small steps, so the window holds hundreds of writes when histories are purged.
+        const Version durable = random.random_int(data.oldest_version(), data.oldest_version() + (version - data.oldest_version()) / 8 + 1);
+        ASSERT_EQ(data.make_durable(durable), model.make_durable(durable)) << "seed " << seed << " step " << step;
+      } else {
+        data.advance_to(version);
+        version = random.random_int(data.oldest_version(), version + 1);
+        data.rollback(version);
+        model.rollback(version);
+      }
+    }
+  }
 }
 
 }  // namespace
