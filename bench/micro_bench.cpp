@@ -100,6 +100,33 @@ void BM_WindowReadAmongDeletes(benchmark::State& state) {
 }
 BENCHMARK(BM_WindowReadAmongDeletes)->Arg(0)->Arg(1000)->Arg(50000);
 
+// A storage server's window in its steady state: one set of a random key of a million per
+// version, the oldest versions handed to the engine so that the window holds `range(0)` of them,
+// a point read of a random key per set, and a small range read every `range(1)` sets (0: none),
+// as a front end's periodic expiry sweep does. Reports the time per set.
+void BM_WindowWrites(benchmark::State& state) {
+  const Version window = state.range(0);
+  const int64_t range_read_every = state.range(1);
+  VersionedData data(0);
+  DeterministicRandom random(5);
+  auto key = [&] { return "\x02resp/kkey:" + std::to_string(100'000'000 + random.random_int(0, 1'000'000)); };
+  Version version = 0;
+  auto step = [&] {
+    ++version;
+    data.set(version, key(), "value");
+    benchmark::DoNotOptimize(data.get(key(), version));
+    if (range_read_every > 0 && version % range_read_every == 0) {
+      benchmark::DoNotOptimize(data.keys_with_writes(KeyRange{"\x02resp/e", "\x02resp/f"}, false, 10));
+    }
+    data.advance_to(version);
+    if (version > window && version % 64 == 0) data.make_durable(version - window);
+  };
+  for (Version i = 0; i < 2 * window; ++i) step();
+  for (auto _ : state) step();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_WindowWrites)->Args({150'000, 0})->Args({150'000, 10'000});
+
 // The resolver's conflict set in its steady state: batches of `range(1)` transactions, each
 // reading one key and writing two, random keys of a million under a common prefix (as a front
 // end's keys look), the versions spaced so that the MVCC window holds about `range(0)` write

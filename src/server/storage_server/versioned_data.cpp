@@ -1,6 +1,7 @@
 #include "server/storage_server/versioned_data.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "runtime/assert.h"
 
@@ -35,21 +36,21 @@ void VersionedData::append(Version version, Key key, std::optional<Value> value)
   KEEL_ASSERT(version > oldest_ && version >= latest_);
   const size_t bytes = value ? key.size() + value->size() : 2 * key.size() + 1;
   const auto [entry, inserted] = histories_.try_emplace(std::move(key));
-  if (inserted) {
-    unindexed_.push_back(&*entry);
-  } else if (entry->second.writes.empty()) {
-    --empty_histories_;
+  if (!inserted && entry->value.writes.empty()) --empty_histories_;
+  if (!entry->value.listed) {
+    unlisted_new_.push_back(entry);
+    entry->value.listed = true;
   }
-  entry->second.writes.push_back(Write{version, next_sequence_++, std::move(value)});
-  log_.push_back(Logged{version, &*entry, bytes});
+  entry->value.writes.push_back(Write{version, next_sequence_++, std::move(value)});
+  log_.push_back(Logged{version, entry, bytes});
   bytes_ += bytes;
   latest_ = version;
 }
 
 std::optional<std::optional<Value>> VersionedData::get(const Key& key, Version version) const {
   const Write* latest = nullptr;
-  if (auto it = histories_.find(key); it != histories_.end()) {
-    const std::vector<Write>& writes = it->second.writes;
+  if (const Entry* entry = histories_.find(key); entry != nullptr) {
+    const std::vector<Write>& writes = entry->value.writes;
     for (auto write = writes.rbegin(); write != writes.rend(); ++write) {
       if (write->version <= version) {
         latest = &*write;
@@ -66,33 +67,69 @@ std::optional<std::optional<Value>> VersionedData::get(const Key& key, Version v
   return std::nullopt;
 }
 
+namespace {
+
+template <class Entry>
+bool key_less(const Entry* a, const Entry* b) {
+  return a->key < b->key;
+}
+
+}  // namespace
+
+// Each run gives its first `limit` keys with writes in the range (from the end if `reverse`);
+// the first `limit` of them all are the answer.
 std::vector<Key> VersionedData::keys_with_writes(const KeyRange& range, bool reverse, size_t limit) const {
   std::vector<Key> keys;
   if (range.empty()) return keys;
-  index_new_keys();
-  auto take = [&](const auto& indexed) {
-    if (!indexed.second->second.writes.empty()) keys.emplace_back(indexed.first);
-  };
-  if (!reverse) {
-    for (auto it = index_.lower_bound(range.begin); it != index_.end() && it->first < range.end && keys.size() < limit; ++it) {
-      take(*it);
+  sort_new_keys();
+  std::vector<const Entry*> found;
+  for (const std::vector<Entry*>& run : runs_) {
+    size_t taken = 0;
+    if (!reverse) {
+      auto it = std::partition_point(run.begin(), run.end(), [&](const Entry* entry) { return entry->key < range.begin; });
+      for (; it != run.end() && (*it)->key < range.end && taken < limit; ++it) {
+        if (!(*it)->value.writes.empty()) found.push_back(*it), ++taken;
+      }
+    } else {
+      auto it = std::partition_point(run.begin(), run.end(), [&](const Entry* entry) { return entry->key < range.end; });
+      while (it != run.begin() && taken < limit) {
+        --it;
+        if ((*it)->key < range.begin) break;
+        if (!(*it)->value.writes.empty()) found.push_back(*it), ++taken;
+      }
     }
-    return keys;
   }
-  for (auto it = index_.lower_bound(range.end); it != index_.begin() && keys.size() < limit;) {
-    --it;
-    if (it->first < range.begin) break;
-    take(*it);
-  }
+  std::sort(found.begin(), found.end(), key_less<Entry>);
+  if (reverse) std::reverse(found.begin(), found.end());
+  for (size_t i = 0; i < found.size() && i < limit; ++i) keys.push_back(found[i]->key);
   return keys;
 }
 
-void VersionedData::index_new_keys() const {
-  for (Entry* entry : unindexed_) {
-    index_.emplace(entry->first, entry);
-    entry->second.indexed = true;
+// The new keys become the newest run; a run at least half the size of the one before merges
+// into it. Empty histories are left out of both (unlisted, so a new write lists them again).
+void VersionedData::sort_new_keys() const {
+  if (unlisted_new_.empty()) return;
+  auto drop_empty = [](std::vector<Entry*>& run) {
+    std::erase_if(run, [](Entry* entry) {
+      if (!entry->value.writes.empty()) return false;
+      entry->value.listed = false;
+      return true;
+    });
+  };
+  drop_empty(unlisted_new_);
+  std::sort(unlisted_new_.begin(), unlisted_new_.end(), key_less<Entry>);
+  runs_.push_back(std::move(unlisted_new_));
+  unlisted_new_.clear();
+  while (runs_.size() >= 2 && 2 * runs_.back().size() >= runs_[runs_.size() - 2].size()) {
+    std::vector<Entry*> newer = std::move(runs_.back());
+    runs_.pop_back();
+    std::vector<Entry*>& older = runs_.back();
+    std::vector<Entry*> merged;
+    merged.reserve(older.size() + newer.size());
+    std::merge(older.begin(), older.end(), newer.begin(), newer.end(), std::back_inserter(merged), key_less<Entry>);
+    drop_empty(merged);
+    older = std::move(merged);
   }
-  unindexed_.clear();
 }
 
 std::vector<Mutation> VersionedData::make_durable(Version version) {
@@ -106,12 +143,12 @@ std::vector<Mutation> VersionedData::make_durable(Version version) {
       mutations.push_back(Mutation{MutationType::clear_range, std::move(range.begin), std::move(range.end)});
       clears_.pop_front();
     } else {
-      std::vector<Write>& writes = logged.set->second.writes;
+      std::vector<Write>& writes = logged.set->value.writes;
       KEEL_ASSERT(!writes.empty() && writes.front().version == logged.version);
       std::optional<Value> value = std::move(writes.front().value);
       writes.erase(writes.begin());
       if (writes.empty()) ++empty_histories_;
-      Key key = logged.set->first;
+      Key key = logged.set->key;
       if (value) {
         mutations.push_back(Mutation{MutationType::set_value, std::move(key), std::move(*value)});
       } else {
@@ -150,7 +187,7 @@ void VersionedData::rollback(Version version) {
       KEEL_ASSERT(!clears_.empty() && clears_.back().version == logged.version);
       clears_.pop_back();
     } else {
-      std::vector<Write>& writes = logged.set->second.writes;
+      std::vector<Write>& writes = logged.set->value.writes;
       KEEL_ASSERT(!writes.empty() && writes.back().version == logged.version);
       writes.pop_back();
       if (writes.empty()) ++empty_histories_;
@@ -167,9 +204,11 @@ void VersionedData::rollback(Version version) {
 void VersionedData::purge_empty_histories() {
   constexpr size_t empty_histories_min = 1024;
   if (empty_histories_ < empty_histories_min || 2 * empty_histories_ < histories_.size()) return;
-  std::erase_if(unindexed_, [](const Entry* entry) { return entry->second.writes.empty(); });
-  std::erase_if(index_, [](const auto& indexed) { return indexed.second->second.writes.empty(); });
-  std::erase_if(histories_, [](const Entry& entry) { return entry.second.writes.empty(); });
+  auto empty = [](const Entry* entry) { return entry->value.writes.empty(); };
+  std::erase_if(unlisted_new_, empty);
+  for (std::vector<Entry*>& run : runs_) std::erase_if(run, empty);
+  std::erase_if(runs_, [](const std::vector<Entry*>& run) { return run.empty(); });
+  histories_.erase_if([](const Entry& entry) { return entry.value.writes.empty(); });
   empty_histories_ = 0;
 }
 

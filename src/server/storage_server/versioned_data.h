@@ -13,22 +13,24 @@
 //
 // Each key's history is found by hash, so a write or a point read costs a hash lookup, not a
 // walk down an ordered tree of the window's keys with a cache miss or two at each level (the
-// largest cost of the write path in profiles). Key order is needed only by range reads, so new
-// keys join the ordered index when the next range read comes. A history emptied by make_durable
-// or rollback stays until empty ones are as many as the rest, then they all go at once.
+// largest cost of the write path in profiles). Key order is needed only by range reads: the keys
+// are held in sorted runs, newest last, each about at most half the size of the one before; the
+// keys new since the last range read become a run when the next one comes, and a run merges
+// into the one before once it is half its size or more (a key takes part in a few sequential
+// merges, not one walk down a tree of the whole window). A range read searches every run. A
+// history emptied by make_durable or rollback stays until empty ones are as many as the rest,
+// then they all go at once; merges also leave empty ones out.
 //
 // Pure data structure: no I/O. Not thread-safe; owned by one storage server.
 #pragma once
 
 #include <deque>
-#include <map>
 #include <optional>
-#include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "protocol/types.h"
+#include "server/storage_server/key_table.h"
 
 namespace keel {
 
@@ -80,10 +82,10 @@ class VersionedData {
   };
   struct History {
     std::vector<Write> writes;  // oldest first; empty: waiting to be purged
-    bool indexed = false;       // in index_ (else in unindexed_)
+    bool listed = false;        // in one of runs_ or in unlisted_
   };
-  using Histories = std::unordered_map<Key, History>;
-  using Entry = Histories::value_type;  // never moves while in histories_
+  using Histories = KeyTable<History>;
+  using Entry = Histories::Entry;  // never moves while in histories_
   // One write in arrival order. Keys and values are held once, in histories_ and clears_: a
   // set's entry points at its key's history (the oldest logged set of a key is its first Write,
   // the newest its last) and a clear's entry is the oldest or newest clear (clears_ is in the
@@ -95,14 +97,15 @@ class VersionedData {
   };
 
   void append(Version version, Key key, std::optional<Value> value);
-  void index_new_keys() const;
+  void sort_new_keys() const;
   void purge_empty_histories();
 
   Version oldest_;
   Version latest_;
   Histories histories_;
-  mutable std::map<std::string_view, Entry*> index_;  // keys of histories_, in order
-  mutable std::vector<Entry*> unindexed_;              // the others, since the last range read
+  // Every non-empty history is listed once: in a run (sorted by key) or among the new ones.
+  mutable std::vector<std::vector<Entry*>> runs_;
+  mutable std::vector<Entry*> unlisted_new_;
   size_t empty_histories_ = 0;
   std::deque<Clear> clears_;  // in version order
   std::deque<Logged> log_;    // every write, in order, for the engine

@@ -1,0 +1,118 @@
+// KeyTable: a hash table from keys to values for hot paths that look up one key at a time.
+// Open addressing with linear probing over slots of (hash, entry address): a lookup of an absent
+// key usually touches one slot's cache line, a present one that line and its entry, where a
+// node-based std::unordered_map walks a bucket, the node before and the node. Entries are
+// allocated one by one and never move, so their addresses can be held elsewhere. They leave only
+// in bulk (erase_if), which rebuilds the slots: no tombstones.
+//
+// Not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "protocol/types.h"
+
+namespace keel {
+
+template <class Value>
+class KeyTable {
+ public:
+  struct Entry {
+    const Key key;
+    Value value;
+  };
+
+  KeyTable() { slots_.resize(initial_slots); }
+  KeyTable(const KeyTable&) = delete;
+  KeyTable& operator=(const KeyTable&) = delete;
+  KeyTable(KeyTable&& other) : KeyTable() { swap(other); }
+  KeyTable& operator=(KeyTable&& other) {
+    KeyTable gone;
+    gone.swap(other);
+    swap(gone);
+    return *this;
+  }
+  ~KeyTable() {
+    for (const Slot& slot : slots_) delete slot.entry;
+  }
+
+  void swap(KeyTable& other) noexcept {
+    slots_.swap(other.slots_);
+    std::swap(size_, other.size_);
+  }
+
+  size_t size() const { return size_; }
+
+  Entry* find(std::string_view key) const {
+    const uint64_t hash = hash_of(key);
+    for (size_t i = hash & mask(); slots_[i].entry != nullptr; i = (i + 1) & mask()) {
+      if (slots_[i].hash == hash && slots_[i].entry->key == key) return slots_[i].entry;
+    }
+    return nullptr;
+  }
+
+  // The entry of `key`, made with a default value if missing (then true).
+  std::pair<Entry*, bool> try_emplace(Key key) {
+    const uint64_t hash = hash_of(key);
+    size_t i = hash & mask();
+    for (; slots_[i].entry != nullptr; i = (i + 1) & mask()) {
+      if (slots_[i].hash == hash && slots_[i].entry->key == key) return {slots_[i].entry, false};
+    }
+    auto* entry = new Entry{std::move(key), Value{}};
+    slots_[i] = Slot{hash, entry};
+    if (2 * ++size_ > slots_.size()) rebuild(2 * slots_.size());
+    return {entry, true};
+  }
+
+  // Deletes every entry for which `pred(entry)` holds.
+  template <class Pred>
+  void erase_if(Pred pred) {
+    size_t kept = 0;
+    for (Slot& slot : slots_) {
+      if (slot.entry == nullptr) continue;
+      if (pred(*slot.entry)) {
+        delete slot.entry;
+        slot.entry = nullptr;
+      } else {
+        ++kept;
+      }
+    }
+    size_ = kept;
+    size_t slots = initial_slots;
+    while (2 * size_ > slots) slots *= 2;
+    rebuild(slots);
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    Entry* entry = nullptr;
+  };
+  static constexpr size_t initial_slots = 64;
+
+  static uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>{}(key); }
+  size_t mask() const { return slots_.size() - 1; }
+
+  // Moves the entries into `count` slots (a power of two, at least twice the entries).
+  void rebuild(size_t count) {
+    std::vector<Slot> old(count);
+    old.swap(slots_);
+    for (const Slot& slot : old) {
+      if (slot.entry == nullptr) continue;
+      size_t i = slot.hash & mask();
+      while (slots_[i].entry != nullptr) i = (i + 1) & mask();
+      slots_[i] = slot;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
+}  // namespace keel

@@ -1,0 +1,63 @@
+#include "server/storage_server/key_table.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/random.h"
+
+namespace keel {
+namespace {
+
+// Inserts, lookups of present and absent keys, and bulk erases against a std::map, with entry
+// addresses checked to stay put while the table grows and rebuilds.
+TEST(KeyTableTest, MatchesAMapAndEntriesNeverMove) {
+  DeterministicRandom random(3);
+  KeyTable<int> table;
+  std::map<Key, std::pair<int, KeyTable<int>::Entry*>> model;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 2000; ++i) {
+      const Key key = "key/" + std::to_string(random.random_int(0, 5000));
+      auto [entry, inserted] = table.try_emplace(key);
+      ASSERT_EQ(inserted, !model.contains(key)) << key;
+      if (inserted) model[key] = {0, entry};
+      ASSERT_EQ(entry, model[key].second) << key;
+      ASSERT_EQ(entry->key, key);
+      model[key].first = ++entry->value;
+    }
+    for (int i = 0; i < 2000; ++i) {
+      const Key key = "key/" + std::to_string(random.random_int(0, 6000));
+      KeyTable<int>::Entry* entry = table.find(key);
+      auto it = model.find(key);
+      ASSERT_EQ(entry != nullptr, it != model.end()) << key;
+      if (entry != nullptr) {
+        EXPECT_EQ(entry, it->second.second);
+        EXPECT_EQ(entry->value, it->second.first);
+      }
+    }
+    const int modulus = static_cast<int>(random.random_int(2, 5));
+    table.erase_if([&](const KeyTable<int>::Entry& entry) { return entry.value % modulus == 0; });
+    std::erase_if(model, [&](const auto& item) { return item.second.first % modulus == 0; });
+    ASSERT_EQ(table.size(), model.size()) << "round " << round;
+  }
+  table.erase_if([](const KeyTable<int>::Entry&) { return true; });
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.find("key/1"), nullptr);
+}
+
+TEST(KeyTableTest, MovesKeepTheEntries) {
+  KeyTable<std::string> table;
+  for (int i = 0; i < 100; ++i) table.try_emplace("k" + std::to_string(i)).first->value = std::to_string(i);
+  KeyTable<std::string>::Entry* entry = table.find("k42");
+  KeyTable<std::string> moved(std::move(table));
+  EXPECT_EQ(moved.find("k42"), entry);
+  table = std::move(moved);
+  EXPECT_EQ(table.size(), 100u);
+  EXPECT_EQ(table.find("k42")->value, "42");
+  EXPECT_EQ(table.find("k100"), nullptr);
+}
+
+}  // namespace
+}  // namespace keel
