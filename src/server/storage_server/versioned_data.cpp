@@ -38,7 +38,7 @@ void VersionedData::append(Version version, Key key, std::optional<Value> value)
   const auto [entry, inserted] = histories_.try_emplace(std::move(key));
   if (!inserted && entry->value.writes.empty()) --empty_histories_;
   if (!entry->value.listed) {
-    unlisted_new_.push_back(entry);
+    new_keys_.push_back(entry);
     entry->value.listed = true;
   }
   entry->value.writes.push_back(Write{version, next_sequence_++, std::move(value)});
@@ -108,7 +108,7 @@ std::vector<Key> VersionedData::keys_with_writes(const KeyRange& range, bool rev
 // The new keys become the newest run; a run at least half the size of the one before merges
 // into it. Empty histories are left out of both (unlisted, so a new write lists them again).
 void VersionedData::sort_new_keys() const {
-  if (unlisted_new_.empty()) return;
+  if (new_keys_.empty()) return;
   auto drop_empty = [](std::vector<Entry*>& run) {
     std::erase_if(run, [](Entry* entry) {
       if (!entry->value.writes.empty()) return false;
@@ -116,10 +116,10 @@ void VersionedData::sort_new_keys() const {
       return true;
     });
   };
-  drop_empty(unlisted_new_);
-  std::sort(unlisted_new_.begin(), unlisted_new_.end(), key_less<Entry>);
-  runs_.push_back(std::move(unlisted_new_));
-  unlisted_new_.clear();
+  drop_empty(new_keys_);
+  std::sort(new_keys_.begin(), new_keys_.end(), key_less<Entry>);
+  runs_.push_back(std::move(new_keys_));
+  new_keys_.clear();
   while (runs_.size() >= 2 && 2 * runs_.back().size() >= runs_[runs_.size() - 2].size()) {
     std::vector<Entry*> newer = std::move(runs_.back());
     runs_.pop_back();
@@ -205,7 +205,7 @@ void VersionedData::purge_empty_histories() {
   constexpr size_t empty_histories_min = 1024;
   if (empty_histories_ < empty_histories_min || 2 * empty_histories_ < histories_.size()) return;
   auto empty = [](const Entry* entry) { return entry->value.writes.empty(); };
-  std::erase_if(unlisted_new_, empty);
+  std::erase_if(new_keys_, empty);
   for (std::vector<Entry*>& run : runs_) std::erase_if(run, empty);
   std::erase_if(runs_, [](const std::vector<Entry*>& run) { return run.empty(); });
   histories_.erase_if([](const Entry& entry) { return entry.value.writes.empty(); });

@@ -82,7 +82,7 @@ class VersionedData {
   };
   struct History {
     std::vector<Write> writes;  // oldest first; empty: waiting to be purged
-    bool listed = false;        // in one of runs_ or in unlisted_
+    bool listed = false;        // in one of runs_ or in new_keys_
   };
   using Histories = KeyTable<History>;
   using Entry = Histories::Entry;  // never moves while in histories_
@@ -105,7 +105,7 @@ class VersionedData {
   Histories histories_;
   // Every non-empty history is listed once: in a run (sorted by key) or among the new ones.
   mutable std::vector<std::vector<Entry*>> runs_;
-  mutable std::vector<Entry*> unlisted_new_;
+  mutable std::vector<Entry*> new_keys_;  // listed since the last range read, unsorted
   size_t empty_histories_ = 0;
   std::deque<Clear> clears_;  // in version order
   std::deque<Logged> log_;    // every write, in order, for the engine
