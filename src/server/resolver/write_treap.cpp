@@ -14,6 +14,12 @@ WriteTreap::WriteTreap(uint64_t priority_seed) : random_(priority_seed) {}
 // boundaries inside go. A boundary that would repeat its predecessor's version is left out.
 void WriteTreap::record_write(const KeyRange& range, Version version) {
   KEEL_ASSERT(!range.empty());
+  KEEL_ASSERT(version >= max_of(root_));
+  if (range.end.size() == range.begin.size() + 1 && range.end.back() == '\0' &&
+      range.end.compare(0, range.begin.size(), range.begin) == 0) {
+    record_key_write(range, version);
+    return;
+  }
   auto [left, rest] = split(root_, range.begin);
   auto [inside, right] = split(rest, range.end);
   // What held at end: the last boundary before it, inside the range or before it.
@@ -33,6 +39,42 @@ void WriteTreap::record_write(const KeyRange& range, Version version) {
     middle = merge(middle, allocate(range.end, version_at_end));
   }
   root_ = merge(merge(left, middle), right);
+}
+
+// The same for a range of one key, [k, k + '\0'): no key lies strictly inside, so the only
+// boundary inside can be one at k. One walk finds it, the version before k and whether a
+// boundary sits at the end; then at most two point changes, each one walk down.
+void WriteTreap::record_key_write(const KeyRange& range, Version version) {
+  const Key& key = range.begin;
+  Version before = never_written;  // of the last boundary before key
+  NodeId at_key = nil;
+  NodeId after = nil;  // the first boundary after key
+  for (NodeId node = root_; node != nil;) {
+    const Node& current = at(node);
+    const std::string_view current_key = current.key.view();
+    if (current_key < key) {
+      before = current.version;
+      node = current.right;
+    } else if (current_key > key) {
+      after = node;
+      node = current.left;
+    } else {
+      at_key = node;
+      if (current.left != nil) before = at(rightmost(current.left)).version;
+      if (current.right != nil) after = leftmost(current.right);
+      break;
+    }
+  }
+  const Version version_at_end = at_key != nil ? at(at_key).version : before;
+  const bool boundary_at_end = after != nil && at(after).key.view() == range.end;
+  if (before == version) {
+    if (at_key != nil) root_ = erase(root_, key);
+  } else if (at_key != nil) {
+    root_ = assign(root_, key, version);
+  } else {
+    root_ = insert(root_, allocate(key, version));
+  }
+  if (!boundary_at_end && version_at_end != version) root_ = insert(root_, allocate(range.end, version_at_end));
 }
 
 void WriteTreap::clear(uint64_t priority_seed) {
@@ -190,8 +232,66 @@ Version WriteTreap::max_of(NodeId node) const {
   return node == nil ? never_written : at(node).max_version;
 }
 
+// Adds `fresh` (a key not in the tree). Above the place its priority gives it, only the
+// ancestors' max versions change, without a look at their other children.
+WriteTreap::NodeId WriteTreap::insert(NodeId node, NodeId fresh) {
+  if (node == nil) return fresh;
+  Node& current = at(node);
+  const std::string_view fresh_key = at(fresh).key.view();
+  if (at(fresh).priority > current.priority) {
+    const auto [low, high] = split(node, fresh_key);
+    at(fresh).left = low;
+    at(fresh).right = high;
+    update(fresh);
+    return fresh;
+  }
+  current.max_version = std::max(current.max_version, at(fresh).version);
+  if (fresh_key < current.key.view()) {
+    current.left = insert(current.left, fresh);
+  } else {
+    current.right = insert(current.right, fresh);
+  }
+  return node;
+}
+
+// Sets the version of the boundary at `key` (present) to `version`, the newest of the tree.
+WriteTreap::NodeId WriteTreap::assign(NodeId node, const Key& key, Version version) {
+  for (NodeId walk = node; walk != nil;) {
+    Node& current = at(walk);
+    current.max_version = version;
+    const std::string_view current_key = current.key.view();
+    if (current_key == key) {
+      current.version = version;
+      return node;
+    }
+    walk = key < current_key ? current.left : current.right;
+  }
+  KEEL_ASSERT(false);
+  return node;
+}
+
+// Removes the boundary at `key` (present): its children merge into its place.
+WriteTreap::NodeId WriteTreap::erase(NodeId node, const Key& key) {
+  Node& current = at(node);
+  const std::string_view current_key = current.key.view();
+  if (current_key == key) {
+    const NodeId joined = merge(current.left, current.right);
+    current.key.clear();
+    free_nodes_.push_back(node);
+    --size_;
+    return joined;
+  }
+  if (key < current_key) {
+    current.left = erase(current.left, key);
+  } else {
+    current.right = erase(current.right, key);
+  }
+  update(node);
+  return node;
+}
+
 // Splits into (keys < key, keys >= key).
-std::pair<WriteTreap::NodeId, WriteTreap::NodeId> WriteTreap::split(NodeId node, const Key& key) {
+std::pair<WriteTreap::NodeId, WriteTreap::NodeId> WriteTreap::split(NodeId node, std::string_view key) {
   if (node == nil) return {nil, nil};
   if (at(node).key.view() < key) {
     const auto [low, high] = split(at(node).right, key);

@@ -32,7 +32,8 @@ class WriteTreap {
 
   explicit WriteTreap(uint64_t priority_seed);
 
-  // Sets the step function to `version` on `range` (not empty).
+  // Sets the step function to `version` on `range` (not empty); `version` is at least every
+  // version recorded before.
   void record_write(const KeyRange& range, Version version);
   // The newest version written anywhere in `range` (not empty), or never_written.
   Version max_version_in(const KeyRange& range) const;
@@ -80,6 +81,8 @@ class WriteTreap {
     NodeId right;
   };
 
+  void record_key_write(const KeyRange& range, Version version);
+
   Version max_at_or_after(NodeId node, const Key& begin) const;
   Version max_before(NodeId node, const Key& end) const;
   Version version_at(const Key& key) const;
@@ -90,7 +93,10 @@ class WriteTreap {
   void release_subtree(NodeId node);
   void update(NodeId node);
   Version max_of(NodeId node) const;
-  std::pair<NodeId, NodeId> split(NodeId node, const Key& key);
+  NodeId insert(NodeId node, NodeId fresh);
+  NodeId assign(NodeId node, const Key& key, Version version);
+  NodeId erase(NodeId node, const Key& key);
+  std::pair<NodeId, NodeId> split(NodeId node, std::string_view key);
   NodeId merge(NodeId left, NodeId right);
 
   struct InvariantWalk;
