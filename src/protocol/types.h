@@ -45,6 +45,11 @@ struct KeyRange {
 inline Key key_after(const Key& key) { return key + '\0'; }
 // A range holding exactly `key`.
 inline KeyRange single_key_range(const Key& key) { return KeyRange{key, key_after(key)}; }
+// Whether `range` is single_key_range(range.begin): it holds one key and no other.
+inline bool is_single_key_range(const KeyRange& range) {
+  return range.end.size() == range.begin.size() + 1 && range.end.back() == '\0' &&
+         range.end.compare(0, range.begin.size(), range.begin) == 0;
+}
 
 // Mutation types. The numbers are on the wire and in logs: never renumber.
 enum class MutationType : uint8_t {

@@ -15,8 +15,7 @@ WriteTreap::WriteTreap(uint64_t priority_seed) : random_(priority_seed) {}
 void WriteTreap::record_write(const KeyRange& range, Version version) {
   KEEL_ASSERT(!range.empty());
   KEEL_ASSERT(version >= max_of(root_));
-  if (range.end.size() == range.begin.size() + 1 && range.end.back() == '\0' &&
-      range.end.compare(0, range.begin.size(), range.begin) == 0) {
+  if (is_single_key_range(range)) {
     record_key_write(range, version);
     return;
   }

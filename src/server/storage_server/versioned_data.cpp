@@ -19,8 +19,7 @@ void VersionedData::set(Version version, Key key, Value value) {
 void VersionedData::clear_range(Version version, const KeyRange& range) {
   KEEL_ASSERT(version > oldest_ && version >= latest_);
   if (range.empty()) return;
-  if (range.end.size() == range.begin.size() + 1 && range.end.back() == '\0' &&
-      range.end.compare(0, range.begin.size(), range.begin) == 0) {
+  if (is_single_key_range(range)) {
     // One key: a write of "absent" to it, which reads find in its history like a set.
     append(version, range.begin, std::nullopt);
     return;
