@@ -1,5 +1,6 @@
 #include "server/coordinator/leader_election.h"
 
+#include <algorithm>
 #include <map>
 
 #include "protocol/well_known.h"
@@ -26,8 +27,12 @@ Future<Void> LeaderCandidate::run() {
 
 Future<Void> LeaderCandidate::heartbeat(size_t index) {
   const CoordinatorKnobs& knobs = coordinator_knobs();
+  // A leader's lease lasts (lease - margin) from a majority's confirmation of a claim, so claims
+  // go at least three times per lease: one late answer must not end it.
+  const double interval = std::min(knobs.candidacy_interval_seconds,
+                                   (knobs.leader_lease_seconds - knobs.leader_lease_margin_seconds) / 3);
   // Spread the first heartbeats so candidates do not move in lockstep.
-  co_await delay(deterministic_random().random01() * knobs.candidacy_interval_seconds);
+  co_await delay(deterministic_random().random01() * interval);
   while (true) {
     const double sent_at = now();
     CandidacyRequest request;
@@ -49,7 +54,7 @@ Future<Void> LeaderCandidate::heartbeat(size_t index) {
     // The next heartbeat goes at the interval, or at once when the description changed (so
     // clients learn a new generation's proxies without waiting for the interval).
     Future<Void> described = descriptions_.when_at_least(description_count_ + 1);
-    co_await timeout(described, std::max(0.0, sent_at + knobs.candidacy_interval_seconds - now()));
+    co_await timeout(described, std::max(0.0, sent_at + interval - now()));
   }
 }
 
