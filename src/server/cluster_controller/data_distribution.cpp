@@ -88,9 +88,13 @@ Future<Void> distribute_data(ControllerState* state) {
       co_await pop_unassigned(*state, info);
     }
     if (info.generation <= changed_generation) continue;
+    // A round waits at most one interval for each answer: a server that is down (its machine
+    // off, so no connection even fails) would otherwise hold every round, and with it the
+    // decision that it is dead, for the whole status timeout. With 2 s, a controller elected
+    // late in a server's outage could see the server come back before a round found it dead.
     std::vector<Future<StorageServerStatus>> asked;
     for (const StorageLocation& location : state->cluster.storage) {
-      asked.push_back(ask_storage_status(location, status_timeout_seconds));
+      asked.push_back(ask_storage_status(location, std::min(status_timeout_seconds, knobs.distributor_interval_seconds)));
     }
     Future<std::vector<StorageServerStatus>> all = when_all(std::move(asked));
     const std::vector<StorageServerStatus> statuses = co_await all;
