@@ -7,6 +7,7 @@ namespace keel {
 ClientKnobs::ClientKnobs() {
   KnobRegistry& registry = knob_registry();
   registry.declare("grv_timeout_seconds", &grv_timeout_seconds, {1.0, 10.0});
+  registry.declare("read_version_requests_in_flight_max", &read_version_requests_in_flight_max, {2.0, 100.0});
   registry.declare("leader_retry_delay_seconds", &leader_retry_delay_seconds, {0.005, 0.2});
   registry.declare("stale_generation_wait_seconds", &stale_generation_wait_seconds, {0.2, 3.0});
   registry.declare("proxy_retry_delay_initial_seconds", &proxy_retry_delay_initial_seconds, {0.001, 0.1});

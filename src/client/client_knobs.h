@@ -8,6 +8,9 @@ struct ClientKnobs {
   // forgets the proxies, asks the coordinators again and retries. A proxy that lost its
   // generation (e.g. cut off from the recovery) may otherwise never answer.
   double grv_timeout_seconds = 5.0;
+  // Read-version requests a client process has outstanding at once; transactions that ask
+  // meanwhile share the next request (client/read_versions.h).
+  double read_version_requests_in_flight_max = 4;
   // Pause between asks of the coordinators while no controller is elected or it publishes no
   // proxies (of a newer generation than the ones that failed) yet: a recovery is under way.
   double leader_retry_delay_seconds = 0.02;

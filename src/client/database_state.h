@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "client/read_versions.h"
 #include "protocol/cluster_controller_interface.h"
 #include "protocol/proxy_interface.h"
 #include "runtime/future.h"
@@ -64,6 +65,7 @@ struct DatabaseState {
   // (client/load_balance.h).
   std::map<NetworkAddress, double> storage_avoid_until;
   StorageReadStats storage_reads;
+  ReadVersionRequests read_versions;  // client/read_versions.h
 
   static constexpr int watches_max = 10000;
   int watches = 0;  // outstanding (see client/watch.h)

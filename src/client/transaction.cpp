@@ -4,6 +4,7 @@
 #include "client/database.h"
 #include "client/database_state.h"
 #include "client/load_balance.h"
+#include "client/read_versions.h"
 #include "protocol/atomic_ops.h"
 #include "protocol/limits.h"
 #include "runtime/combinators.h"
@@ -75,35 +76,6 @@ Future<StoragePage> storage_page(DatabaseState* database, KeyRange range, Versio
   co_return page;
 }
 
-// A read version from a proxy of the current generation. Retries (forgetting the proxies)
-// while the proxy fails or does not answer within grv_timeout_seconds: a proxy whose
-// generation ended answers tlog_stopped, and one cut off from the recovery may never answer.
-// Read-version requests are idempotent, so retrying here is safe.
-Future<Version> fetch_read_version(std::shared_ptr<DatabaseState> database) {
-  const ClientKnobs& knobs = client_knobs();
-  double backoff_seconds = knobs.proxy_retry_delay_initial_seconds;
-  uint64_t failed_generation = 0;
-  while (true) {
-    ProxyInterface proxy = co_await database->proxy();
-    const uint64_t generation = database->description ? database->description->generation : 0;
-    if (failed_generation != 0 && generation <= failed_generation) {
-      // The same generation again (proxy() waited a while for a newer one): back off.
-      co_await delay(backoff_seconds);
-      backoff_seconds = std::min(backoff_seconds * 2, knobs.proxy_retry_delay_max_seconds);
-    }
-    GetReadVersionRequest request;
-    Future<GetReadVersionReply> reply = proxy.get_read_version.get_reply(request);
-    Future<GetReadVersionReply> answered = timeout_error(std::move(reply), knobs.grv_timeout_seconds);
-    co_await ready(answered);
-    if (!answered.is_error()) co_return answered.get().version;
-    const Error error = answered.error();
-    if (!is_proxy_failure(error) && error.code() != errc::timed_out) throw error;
-    TraceEvent(Severity::info, "ClientReadVersionRetry").error(error).suppress_for(1);
-    failed_generation = std::max(failed_generation, generation);
-    database->forget_proxies();
-  }
-}
-
 // Whether a failed commit may still have been (or be) applied: the proxy said so, or the
 // request reached it and then the proxy vanished (a proxy that ends drops the batches it was
 // pushing to the logs: broken_promise), or its push met a locked log.
@@ -142,7 +114,7 @@ void Transaction::add_mutation(Mutation mutation) {
 }
 
 Future<Version> Transaction::get_read_version() {
-  if (!read_version_) read_version_ = fetch_read_version(database_);
+  if (!read_version_) read_version_ = batched_read_version(database_);
   return *read_version_;
 }
 

@@ -19,10 +19,11 @@ struct GetReadVersionReply {
 };
 
 struct GetReadVersionRequest {
+  uint32_t transactions = 1;  // the client's transactions this one read version serves
   ReplyPromise<GetReadVersionReply> reply;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(reply);
+    archive(transactions, reply);
   }
 };
 

@@ -306,7 +306,9 @@ Future<Void> serve_read_versions(ProxyState* state, FutureStream<GetReadVersionR
     std::vector<GetReadVersionRequest> batch;
     batch.push_back(co_await requests.next());
     while (requests.queued() > 0 && batch.size() < grv_batch_requests_max) batch.push_back(co_await requests.next());
-    co_await admit(state, static_cast<int64_t>(batch.size()));
+    int64_t transactions = 0;
+    for (const GetReadVersionRequest& request : batch) transactions += std::max<uint32_t>(request.transactions, 1);
+    co_await admit(state, transactions);
     Future<Version> live = confirmed_live_committed_version(state);
     co_await ready(live);
     if (live.is_error()) {
