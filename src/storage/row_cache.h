@@ -1,6 +1,7 @@
 // RowCache: a bounded cache of point-read results, a key's value or its absence, that an engine
 // keeps in front of a lookup that costs cache misses (the rocksdb engine's memtable skip lists
-// and block binary searches): a hit is one hash lookup.
+// and block binary searches): a hit is one lookup in a KeyTable (storage/key_table.h), the slot
+// and the entry.
 //
 // The cache knows nothing of the store: the engine inserts what it read and erases what it
 // writes (or clears the whole cache), and must do so at the moment the write becomes what its
@@ -8,24 +9,23 @@
 // they are evicted by CLOCK, an approximation of least recently used: a hit only marks its entry
 // (no list surgery on the read path); eviction takes the oldest entry, unless it was marked since
 // it was last looked at, in which case the mark is cleared and the entry goes back to the
-// newest end. Header-only, so any engine's library can use it.
+// newest end. The order is a list linked through the entries themselves (they never move).
+// Header-only, so any engine's library can use it.
 // Not thread-safe: the event loop owns it.
 #pragma once
 
 #include <cstdint>
-#include <iterator>
-#include <list>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
 #include "protocol/types.h"
+#include "storage/key_table.h"
 
 namespace keel {
 
 class RowCache {
  public:
-  // Bytes charged for an entry besides its key and value: list node, hash node, bookkeeping.
+  // Bytes charged for an entry besides its key and value: table slots, entry, bookkeeping.
   static constexpr int64_t entry_overhead_bytes = 96;
 
   // capacity_bytes <= 0: the cache holds nothing.
@@ -35,14 +35,14 @@ class RowCache {
 
   // True on a hit, with the cached result in `value` (nullopt: the key is absent).
   bool find(const Key& key, std::optional<Value>* value) {
-    auto found = index_.find(std::string_view(key));
-    if (found == index_.end()) {
+    Entry* entry = table_.find(key);
+    if (entry == nullptr) {
       ++misses_;
       return false;
     }
     ++hits_;
-    found->second->referenced = true;
-    *value = found->second->value;
+    entry->value.referenced = true;
+    *value = entry->value.value;
     return true;
   }
 
@@ -54,72 +54,92 @@ class RowCache {
       erase(key);
       return;
     }
-    auto found = index_.find(std::string_view(key));
-    if (found != index_.end()) {
-      bytes_ += charge - found->second->charge;
-      found->second->value = value;
-      found->second->charge = charge;
-      found->second->referenced = true;
+    auto [entry, inserted] = table_.try_emplace(key);
+    Cached& cached = entry->value;
+    if (inserted) {
+      link_newest(entry);
     } else {
-      entries_.push_front(Entry{key, value, charge, false});
-      index_.emplace(std::string_view(entries_.front().key), entries_.begin());
-      bytes_ += charge;
+      bytes_ -= cached.charge;
+      cached.referenced = true;
     }
+    cached.value = value;
+    cached.charge = charge;
+    bytes_ += charge;
     while (bytes_ > capacity_bytes_) evict_one();
   }
 
   void erase(const Key& key) {
-    auto found = index_.find(std::string_view(key));
-    if (found == index_.end()) return;
-    const auto entry = found->second;
-    bytes_ -= entry->charge;
-    index_.erase(found);
-    entries_.erase(entry);
+    Entry* entry = table_.find(key);
+    if (entry == nullptr) return;
+    bytes_ -= entry->value.charge;
+    unlink(entry);
+    table_.erase(key);
   }
 
   void clear() {
-    index_.clear();
-    entries_.clear();
+    table_ = Table();
+    newest_ = oldest_ = nullptr;
     bytes_ = 0;
   }
 
   int64_t capacity_bytes() const { return capacity_bytes_; }
   int64_t bytes() const { return bytes_; }
-  size_t size() const { return index_.size(); }
+  size_t size() const { return table_.size(); }
   int64_t hits() const { return hits_; }
   int64_t misses() const { return misses_; }
 
  private:
-  struct Entry {
-    Key key;
+  struct Cached;
+  using Table = KeyTable<Cached>;
+  using Entry = Table::Entry;
+  struct Cached {
     std::optional<Value> value;
     int64_t charge = 0;
     bool referenced = false;  // hit since eviction last looked at it
+    Entry* newer = nullptr;   // towards newest_
+    Entry* older = nullptr;   // towards oldest_
   };
-  using Entries = std::list<Entry>;
 
   static int64_t charge_of(const Key& key, const std::optional<Value>& value) {
     return static_cast<int64_t>(key.size() + (value ? value->size() : 0)) + entry_overhead_bytes;
   }
 
+  void link_newest(Entry* entry) {
+    entry->value.newer = nullptr;
+    entry->value.older = newest_;
+    if (newest_ != nullptr) newest_->value.newer = entry;
+    newest_ = entry;
+    if (oldest_ == nullptr) oldest_ = entry;
+  }
+
+  void unlink(Entry* entry) {
+    Cached& cached = entry->value;
+    (cached.newer != nullptr ? cached.newer->value.older : newest_) = cached.older;
+    (cached.older != nullptr ? cached.older->value.newer : oldest_) = cached.newer;
+    cached.newer = cached.older = nullptr;
+  }
+
   void evict_one() {
-    // Every marked entry moved to the front loses its mark, so this ends within one pass.
-    while (entries_.back().referenced) {
-      entries_.back().referenced = false;
-      entries_.splice(entries_.begin(), entries_, std::prev(entries_.end()));
+    // Every marked entry moved to the newest end loses its mark, so this ends within one pass.
+    while (oldest_->value.referenced) {
+      Entry* entry = oldest_;
+      entry->value.referenced = false;
+      unlink(entry);
+      link_newest(entry);
     }
-    const Entry& oldest = entries_.back();
-    bytes_ -= oldest.charge;
-    index_.erase(std::string_view(oldest.key));
-    entries_.pop_back();
+    Entry* entry = oldest_;
+    bytes_ -= entry->value.charge;
+    unlink(entry);
+    table_.erase(entry->key);
   }
 
   int64_t capacity_bytes_;
   int64_t bytes_ = 0;
   int64_t hits_ = 0;
   int64_t misses_ = 0;
-  Entries entries_;  // newest (or last given a second chance) first
-  std::unordered_map<std::string_view, Entries::iterator> index_;  // views of the entries' keys
+  Table table_;
+  Entry* newest_ = nullptr;  // newest (or last given a second chance) first
+  Entry* oldest_ = nullptr;
 };
 
 }  // namespace keel

@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "protocol/types.h"
-#include "server/storage_server/key_table.h"
+#include "storage/key_table.h"
 
 namespace keel {
 

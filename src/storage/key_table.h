@@ -2,8 +2,9 @@
 // Open addressing with linear probing over slots of (hash, entry address): a lookup of an absent
 // key usually touches one slot's cache line, a present one that line and its entry, where a
 // node-based std::unordered_map walks a bucket, the node before and the node. Entries are
-// allocated one by one and never move, so their addresses can be held elsewhere. They leave only
-// in bulk (erase_if), which rebuilds the slots: no tombstones.
+// allocated one by one and never move, so their addresses can be held elsewhere. They leave one
+// at a time (erase: the slots after it that probed past it shift back, so there are no
+// tombstones) or in bulk (erase_if, which rebuilds the slots and may shrink them).
 //
 // Not thread-safe.
 #pragma once
@@ -68,6 +69,29 @@ class KeyTable {
     slots_[i] = Slot{hash, entry};
     if (2 * ++size_ > slots_.size()) rebuild(2 * slots_.size());
     return {entry, true};
+  }
+
+  // Deletes the entry of `key`; false if there is none.
+  bool erase(std::string_view key) {
+    const uint64_t hash = hash_of(key);
+    size_t i = hash & mask();
+    for (; slots_[i].entry != nullptr; i = (i + 1) & mask()) {
+      if (slots_[i].hash == hash && slots_[i].entry->key == key) break;
+    }
+    if (slots_[i].entry == nullptr) return false;
+    delete slots_[i].entry;
+    --size_;
+    // Backward shift: an entry further along the run moves into the hole unless its home slot
+    // lies cyclically after the hole (up to where it sits), where a lookup would not pass the hole.
+    for (size_t j = (i + 1) & mask(); slots_[j].entry != nullptr; j = (j + 1) & mask()) {
+      const size_t home = slots_[j].hash & mask();
+      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays) continue;
+      slots_[i] = slots_[j];
+      i = j;
+    }
+    slots_[i] = Slot{};
+    return true;
   }
 
   // Deletes every entry for which `pred(entry)` holds.

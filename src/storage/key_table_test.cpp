@@ -1,4 +1,4 @@
-#include "server/storage_server/key_table.h"
+#include "storage/key_table.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 namespace keel {
 namespace {
 
-// Inserts, lookups of present and absent keys, and bulk erases against a std::map, with entry
-// addresses checked to stay put while the table grows and rebuilds.
+// Inserts, lookups of present and absent keys, single and bulk erases against a std::map, with
+// entry addresses checked to stay put while the table grows and rebuilds and entries leave.
 TEST(KeyTableTest, MatchesAMapAndEntriesNeverMove) {
   DeterministicRandom random(3);
   KeyTable<int> table;
@@ -37,6 +37,12 @@ TEST(KeyTableTest, MatchesAMapAndEntriesNeverMove) {
         EXPECT_EQ(entry->value, it->second.first);
       }
     }
+    for (int i = 0; i < 700; ++i) {  // one at a time, present and absent keys
+      const Key key = "key/" + std::to_string(random.random_int(0, 6000));
+      ASSERT_EQ(table.erase(key), model.erase(key) == 1) << key;
+      ASSERT_EQ(table.find(key), nullptr) << key;
+    }
+    for (const auto& [key, item] : model) ASSERT_EQ(table.find(key), item.second) << key;
     const int modulus = static_cast<int>(random.random_int(2, 5));
     table.erase_if([&](const KeyTable<int>::Entry& entry) { return entry.value % modulus == 0; });
     std::erase_if(model, [&](const auto& item) { return item.second.first % modulus == 0; });
