@@ -114,8 +114,10 @@ Future<Void> run_recoveries(ControllerState* state) {
 }  // namespace
 
 Future<Void> run_cluster_controller(ClusterControllerInterface controller, ClusterConfig cluster,
-                                    std::shared_ptr<ClusterConnection> connection, LeaderCandidate* candidate) {
+                                    std::shared_ptr<ClusterConnection> connection, LeaderCandidate* candidate,
+                                    ReachabilityMemory* reachability) {
   ControllerState state;
+  state.reachability = reachability;
   state.cluster = std::move(cluster);
   state.connection = std::move(connection);
   state.self = controller;

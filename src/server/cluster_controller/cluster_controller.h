@@ -9,6 +9,7 @@
 // locked.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "protocol/cluster_config.h"
@@ -18,10 +19,21 @@
 
 namespace keel {
 
+// What a process's distributor saw of the storage servers' reachability, kept across its
+// tenures as controller (the worker owns it). Clogged links to the coordinators can end a
+// leadership every few seconds and hand it back to the same process; without this each tenure
+// would count a down server's time towards dead from zero, and none might reach it.
+struct ReachabilityMemory {
+  std::map<Tag, double> last_reachable;  // when the server last answered (or the count started)
+  double observed_at = -1;               // when a round last looked (< 0: never)
+};
+
 // Serves `controller` until cancelled; publishes through `candidate` (which must outlive it),
 // elected through the coordinators `connection` names. Throws coordinators_changed once it
-// moved the cluster to new coordinators (`connection` then names them).
+// moved the cluster to new coordinators (`connection` then names them). `reachability` is the
+// process's memory of the storage servers across its tenures (above).
 Future<Void> run_cluster_controller(ClusterControllerInterface controller, ClusterConfig cluster,
-                                    std::shared_ptr<ClusterConnection> connection, LeaderCandidate* candidate);
+                                    std::shared_ptr<ClusterConnection> connection, LeaderCandidate* candidate,
+                                    ReachabilityMemory* reachability);
 
 }  // namespace keel

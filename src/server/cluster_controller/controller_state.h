@@ -11,6 +11,7 @@
 #include "runtime/async_var.h"
 #include "runtime/future.h"
 #include "runtime/notified.h"
+#include "server/cluster_controller/cluster_controller.h"
 #include "server/coordinator/cluster_connection.h"
 #include "server/coordinator/coordinated_state.h"
 #include "server/coordinator/leader_election.h"
@@ -44,6 +45,7 @@ struct ControllerState {
   ClusterSettings settings;  // as the last core state read or written said
   NotifiedValue<uint64_t> reconfigurations{0};  // counts settings changes that need a recovery
   int64_t moves_finished = 0;                   // shard moves data distribution finished
+  ReachabilityMemory* reachability = nullptr;   // the process's, outlives this controller
 
   // Registered workers that look alive and may host transaction roles (not excluded).
   std::vector<WorkerInterface> transaction_workers() const;

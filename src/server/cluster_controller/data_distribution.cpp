@@ -74,8 +74,15 @@ int32_t storage_replicas(const ControllerState& state) {
 }
 
 Future<Void> distribute_data(ControllerState* state) {
-  std::map<Tag, double> last_reachable;
-  for (const StorageLocation& location : state->cluster.storage) last_reachable[location.tag] = now();
+  // The count towards dead starts now, unless this process's last tenure looked recently: then
+  // it goes on from there (a server that answered meanwhile answers this tenure's first round).
+  ReachabilityMemory& memory = *state->reachability;
+  std::map<Tag, double>& last_reachable = memory.last_reachable;
+  const bool recent = memory.observed_at >= 0 &&
+                      now() - memory.observed_at < distributor_knobs().distributor_dead_server_seconds;
+  for (const StorageLocation& location : state->cluster.storage) {
+    if (!recent || !last_reachable.contains(location.tag)) last_reachable[location.tag] = now();
+  }
   uint64_t changed_generation = 0;  // a change was written over this generation's map
   uint64_t popped_generation = 0;   // the unassigned tags were popped in this generation's logs
   while (true) {
@@ -105,6 +112,7 @@ Future<Void> distribute_data(ControllerState* state) {
       const StorageLocation& location = state->cluster.storage[i];
       const StorageServerStatus& status = statuses[i];
       if (status.reachable) last_reachable[location.tag] = now();
+      memory.observed_at = now();
       reports[location.tag] = &status;
       ServerHealth health;
       health.tag = location.tag;

@@ -45,6 +45,7 @@ struct WorkerState {
   std::shared_ptr<ClusterConnection> connection;
   AsyncVar<ServerDBInfo> db_info;
   ActorCollection roles;  // recruited roles, each behind guard_role: their failures stay theirs
+  ReachabilityMemory reachability;  // of the storage servers, across this process's tenures as controller
 };
 
 // How long a candidate whose coordinators moved waits to learn the new set (from
@@ -152,7 +153,8 @@ Future<Void> campaign(WorkerState* state) {
       Future<Void> elected = candidate.wait_elected();
       std::variant<Void, Void, Void> first = co_await race(std::move(elected), heartbeats, moved);
       if (first.index() != 0) continue;  // the set moved
-      Future<Void> leading = run_cluster_controller(controller, state->options.cluster, state->connection, &candidate);
+      Future<Void> leading = run_cluster_controller(controller, state->options.cluster, state->connection, &candidate,
+                                                     &state->reachability);
       Future<Void> lease = candidate.hold();
       co_await race(std::move(leading), std::move(lease));
     } catch (const Error& error) {
