@@ -106,13 +106,13 @@ Future<Void> distribute_data(ControllerState* state) {
     Future<std::vector<StorageServerStatus>> all = when_all(std::move(asked));
     const std::vector<StorageServerStatus> statuses = co_await all;
     if (state->db_info.get().id != info.id) continue;  // a recovery meanwhile: look again
+    memory.observed_at = now();
     std::vector<ServerHealth> servers;
     std::map<Tag, const StorageServerStatus*> reports;
     for (size_t i = 0; i < statuses.size(); ++i) {
       const StorageLocation& location = state->cluster.storage[i];
       const StorageServerStatus& status = statuses[i];
       if (status.reachable) last_reachable[location.tag] = now();
-      memory.observed_at = now();
       reports[location.tag] = &status;
       ServerHealth health;
       health.tag = location.tag;
