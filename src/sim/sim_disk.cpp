@@ -25,16 +25,29 @@ std::string parent_of(const std::string& path) {
 void SimFileData::write(int64_t offset, const std::string& data) {
   apply_write(current, offset, data);
   unsynced.push_back(Operation{offset, data, std::nullopt});
+  ++issued;
 }
 
 void SimFileData::truncate(int64_t size) {
   current.resize(static_cast<size_t>(size), '\0');
   unsynced.push_back(Operation{0, {}, size});
+  ++issued;
 }
 
-void SimFileData::sync() {
-  durable = current;
-  unsynced.clear();
+void SimFileData::sync() { sync_through(issued); }
+
+void SimFileData::sync_through(uint64_t count) {
+  if (count <= synced) return;
+  const auto covered = static_cast<std::ptrdiff_t>(count - synced);
+  for (auto operation = unsynced.begin(); operation != unsynced.begin() + covered; ++operation) {
+    if (operation->resize) {
+      durable.resize(static_cast<size_t>(*operation->resize), '\0');
+    } else {
+      apply_write(durable, operation->offset, operation->data);
+    }
+  }
+  unsynced.erase(unsynced.begin(), unsynced.begin() + covered);
+  synced = count;
 }
 
 void SimFileData::crash(DeterministicRandom& random) {
@@ -63,6 +76,7 @@ void SimFileData::crash(DeterministicRandom& random) {
   current = result;
   durable = std::move(result);
   unsynced.clear();
+  synced = issued;
 }
 
 std::shared_ptr<SimFileData> SimDisk::find(const std::string& path) const {
@@ -124,6 +138,7 @@ bool SimDisk::rot_one_bit(DeterministicRandom& random) {
   victim->durable[at] ^= bit;
   victim->current = victim->durable;
   victim->unsynced.clear();
+  victim->synced = victim->issued;
   return true;
 }
 
@@ -162,10 +177,12 @@ Future<Void> SimFile::truncate(int64_t size) {
   co_return Void{};
 }
 
+// Covers what was written before it started, not the writes issued while it runs.
 Future<Void> SimFile::sync() {
   check_writable();
+  const uint64_t issued = data_->issued;
   co_await delay(disk_latency_seconds(true));
-  data_->sync();
+  data_->sync_through(issued);
   co_return Void{};
 }
 

@@ -29,11 +29,16 @@ struct SimFileData {
   };
   std::string current;
   std::string durable;
-  std::vector<Operation> unsynced;
+  std::vector<Operation> unsynced;  // the operations issued after the first `synced` of them
+  uint64_t issued = 0;              // operations ever issued
+  uint64_t synced = 0;              // how many of those are durable (a prefix)
 
   void write(int64_t offset, const std::string& data);
   void truncate(int64_t size);
   void sync();
+  // Makes the first `count` operations ever issued durable, as a sync that started when `count`
+  // had been issued does: later writes stay unsynced, as with fdatasync.
+  void sync_through(uint64_t count);
   // Power loss: unsynced operations are each applied, lost or torn at random.
   void crash(DeterministicRandom& random);
 };
