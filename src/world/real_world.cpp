@@ -235,17 +235,19 @@ class RealFile final : public IFile {
     check_usable();
     auto data = std::make_shared<std::string>(std::move(bytes));
     auto fd = fd_;
-    auto work = [fd, offset, data] {
-      size_t done = 0;
-      while (done < data->size()) {
-        const ssize_t n = ::pwrite(fd->fd, data->data() + done, data->size() - done,
-                                   static_cast<off_t>(offset + static_cast<int64_t>(done)));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw errno_error(errno);
-        done += static_cast<size_t>(n);
-      }
-    };
+    auto work = [fd, offset, data] { write_all(fd->fd, offset, *data); };
     co_await world_.run_blocking(std::move(work));
+    co_return Void{};
+  }
+  Future<Void> write_and_sync(int64_t offset, std::string bytes) override {
+    check_usable();
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    auto fd = fd_;
+    auto work = [fd, offset, data] {
+      write_all(fd->fd, offset, *data);
+      if (::fdatasync(fd->fd) != 0) throw Error(errc::io_error);
+    };
+    co_await synced_by(std::move(work));
     co_return Void{};
   }
   Future<Void> truncate(int64_t size) override {
@@ -260,16 +262,10 @@ class RealFile final : public IFile {
   Future<Void> sync() override {
     check_usable();
     auto fd = fd_;
-    try {
-      auto work = [fd] {
-        if (::fdatasync(fd->fd) != 0) throw Error(errc::io_error);
-      };
-      co_await world_.run_blocking(std::move(work));
-    } catch (const Error& error) {
-      failed_ = true;  // fail-stop: never retry a failed sync (the page cache may have dropped data)
-      TraceEvent(Severity::error, "FileSyncFailed").detail("Path", path_).error(error);
-      throw;
-    }
+    auto work = [fd] {
+      if (::fdatasync(fd->fd) != 0) throw Error(errc::io_error);
+    };
+    co_await synced_by(std::move(work));
     co_return Void{};
   }
   Future<int64_t> size() override {
@@ -288,6 +284,28 @@ class RealFile final : public IFile {
  private:
   void check_usable() const {
     if (failed_) throw Error(errc::io_error);
+  }
+  static void write_all(int fd, int64_t offset, const std::string& data) {
+    size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
+                                 static_cast<off_t>(offset + static_cast<int64_t>(done)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw errno_error(errno);
+      done += static_cast<size_t>(n);
+    }
+  }
+  // Runs `work`, which ends in a sync, on the pool. Fail-stop: a failed sync is never retried
+  // (the page cache may have dropped the data), and the file refuses writes from then on.
+  Future<Void> synced_by(std::function<void()> work) {
+    try {
+      co_await world_.run_blocking(std::move(work));
+    } catch (const Error& error) {
+      failed_ = true;
+      TraceEvent(Severity::error, "FileSyncFailed").detail("Path", path_).error(error);
+      throw;
+    }
+    co_return Void{};
   }
 
   RealWorld& world_;

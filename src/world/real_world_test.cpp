@@ -53,7 +53,8 @@ Future<std::string> file_round_trip(IWorld& world, std::string directory) {
   co_await file->write(0, "abcdef");
   co_await file->write(3, "XY");
   co_await file->sync();
-  co_await file->truncate(5);
+  co_await file->write_and_sync(6, "gh");
+  co_await file->truncate(7);
   const int64_t size = co_await file->size();
   std::string contents = co_await file->read(0, 100);
   co_await world.rename_file(path, directory + "/renamed");
@@ -81,7 +82,7 @@ TEST(RealWorldTest, FilesReadWriteSyncRenameList) {
     RealWorld world;
     Future<std::string> result = file_round_trip(world, directory);
     world.run(ready(result));
-    EXPECT_EQ(result.get(), "abcXY|5|renamed|excl|missing");
+    EXPECT_EQ(result.get(), "abcXYfg|7|renamed|excl|missing");
   }
   std::filesystem::remove_all(directory);
 }

@@ -14,4 +14,12 @@ IWorld& world() {
 
 void set_world_resolver(std::function<IWorld&()> resolver) { world_resolver = std::move(resolver); }
 
+Future<Void> IFile::write_and_sync(int64_t offset, std::string data) {
+  Future<Void> written = write(offset, std::move(data));
+  co_await written;
+  Future<Void> synced = sync();
+  co_await synced;
+  co_return Void{};
+}
+
 }  // namespace keel

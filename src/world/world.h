@@ -67,6 +67,8 @@ class IFile {
   virtual Future<Void> truncate(int64_t size) = 0;
   // Makes every completed write durable. A failed sync is fail-stop for the file.
   virtual Future<Void> sync() = 0;
+  // write() then sync(), in one trip where the world can (a log's group commit).
+  virtual Future<Void> write_and_sync(int64_t offset, std::string data);
   virtual Future<int64_t> size() = 0;
   virtual const std::string& path() const = 0;
 };

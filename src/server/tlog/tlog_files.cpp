@@ -238,6 +238,14 @@ Future<Void> write_buffered(TLogState* state, bool sync) {
       state->file_allocated = (state->file_size + step - 1) / step * step;
       bytes.resize(static_cast<size_t>(state->file_allocated - offset), '\0');
     }
+    if (sync) {
+      // One trip for both: the group's write and its sync.
+      Future<Void> synced = file->write_and_sync(offset, std::move(bytes));
+      co_await synced;
+      state->appended.set(last);
+      state->durable.set(last);
+      co_return Void{};
+    }
     Future<Void> written = file->write(offset, std::move(bytes));
     co_await written;
     state->appended.set(last);
