@@ -295,8 +295,9 @@ class RealFile final : public IFile {
       done += static_cast<size_t>(n);
     }
   }
-  // Runs `work`, which ends in a sync, on the pool. Fail-stop: a failed sync is never retried
-  // (the page cache may have dropped the data), and the file refuses writes from then on.
+  // Runs `work`, which ends in a sync, on the pool. Fail-stop: if it fails (the sync, or the
+  // write before it) nothing is retried, since the page cache may have dropped the data, and
+  // the file refuses writes from then on.
   Future<Void> synced_by(std::function<void()> work) {
     try {
       co_await world_.run_blocking(std::move(work));
