@@ -26,8 +26,8 @@ TEST(SimDiskTest, SyncedDataSurvivesPowerLoss) {
   }
 }
 
-// A sync covers the operations issued before it started: a write made while it runs (the log
-// writes its next group during a sync) stays exposed to power loss.
+// A sync covers the operations issued before it started, as fdatasync does: a write made while
+// it runs stays exposed to power loss.
 TEST(SimDiskTest, SyncCoversOnlyWhatWasIssuedBeforeIt) {
   bool later_write_lost = false;
   for (uint64_t seed = 0; seed < 50; ++seed) {
