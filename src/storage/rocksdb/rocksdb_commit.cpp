@@ -1,5 +1,6 @@
 #include "storage/rocksdb/rocksdb_commit.h"
 
+#include <optional>
 #include <vector>
 
 #include <rocksdb/write_batch.h>
@@ -9,30 +10,41 @@ namespace {
 
 int64_t pair_bytes(size_t key_bytes, size_t value_bytes) { return static_cast<int64_t>(key_bytes + value_bytes); }
 
-// Change in live key and value bytes made by the overlay's point writes.
+// Change in live key and value bytes made by the overlay's point writes. The old sizes of keys
+// that recent commits wrote come from the database's ValueSizes; the rest are read.
 rocksdb::Status point_writes_delta(RocksDBDatabase& database, const WriteOverlay& writes, int64_t* delta) {
   const auto& entries = writes.writes();
-  if (entries.empty()) return rocksdb::Status::OK();
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(entries.size());
-  for (const auto& [key, value] : entries) keys.emplace_back(key);
-  std::vector<rocksdb::PinnableSlice> old_values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
+  const ValueSizes& sizes = database.value_sizes();
+  std::vector<rocksdb::Slice> unknown;  // in key order, as the overlay holds them
+  for (const auto& [key, value] : entries) {
+    if (value) *delta += pair_bytes(key.size(), value->size());
+    const std::optional<int64_t> size = sizes.find(key);
+    if (!size) unknown.emplace_back(key);
+    else if (*size != ValueSizes::absent) *delta -= pair_bytes(key.size(), static_cast<size_t>(*size));
+  }
+  if (unknown.empty()) return rocksdb::Status::OK();
+  std::vector<rocksdb::PinnableSlice> old_values(unknown.size());
+  std::vector<rocksdb::Status> statuses(unknown.size());
   // Only sizes are wanted: the blocks read stay out of the block cache, which keeps the blocks
   // reads need (a load would otherwise fill it with blocks of the keys it writes).
   rocksdb::ReadOptions options;
   options.fill_cache = false;
-  database.db().MultiGet(options, database.data(), keys.size(), keys.data(), old_values.data(), statuses.data(),
+  database.db().MultiGet(options, database.data(), unknown.size(), unknown.data(), old_values.data(), statuses.data(),
                          /*sorted_input=*/true);
-  size_t index = 0;
-  for (const auto& [key, value] : entries) {
-    const rocksdb::Status& status = statuses[index];
-    if (status.ok()) *delta -= pair_bytes(key.size(), old_values[index].size());
-    else if (!status.IsNotFound()) return status;
-    if (value) *delta += pair_bytes(key.size(), value->size());
-    ++index;
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    if (statuses[i].ok()) *delta -= pair_bytes(unknown[i].size(), old_values[i].size());
+    else if (!statuses[i].IsNotFound()) return statuses[i];
   }
   return rocksdb::Status::OK();
+}
+
+// Records in the database's ValueSizes what a written commit left at the keys it wrote.
+void record_value_sizes(RocksDBDatabase& database, const WriteOverlay& writes) {
+  ValueSizes& sizes = database.value_sizes();
+  if (!writes.cleared().empty()) sizes.clear();
+  for (const auto& [key, value] : writes.writes()) {
+    sizes.record(key, value ? static_cast<int64_t>(value->size()) : ValueSizes::absent);
+  }
 }
 
 // Change in live bytes made by the overlay's cleared ranges (keys it also writes are counted by
@@ -82,6 +94,7 @@ rocksdb::Status write_commit(RocksDBDatabase& database, const WriteOverlay& writ
   options.sync = true;
   status = database.db().Write(options, &batch);
   if (!status.ok()) return status;
+  record_value_sizes(database, writes);
 
   outcome->logical_bytes = logical_bytes;
   outcome->snapshot = database.snapshot();

@@ -132,6 +132,9 @@ rocksdb::Status RocksDBDatabase::open(const std::string& directory, int64_t memo
   database->data_ = handles.at(0);
   database->meta_ = handles.at(1);
   database->statistics_ = options.statistics;
+  double value_sizes_bytes = rocksdb_kv_store_knobs().value_sizes_bytes;
+  if (memory_budget_bytes > 0) value_sizes_bytes = std::min(value_sizes_bytes, static_cast<double>(memory_budget_bytes) / 64);
+  database->value_sizes_ = ValueSizes(static_cast<int64_t>(value_sizes_bytes));
   status = check_format(*db, database->meta_);
   if (!status.ok()) return status;  // `database` closes it
   *opened = std::move(database);

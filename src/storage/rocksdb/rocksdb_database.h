@@ -29,6 +29,7 @@
 
 #include "runtime/error.h"
 #include "runtime/future.h"
+#include "storage/rocksdb/value_sizes.h"
 
 namespace keel {
 
@@ -58,6 +59,8 @@ class RocksDBDatabase : public std::enable_shared_from_this<RocksDBDatabase> {
   rocksdb::DB& db() { return *db_; }
   rocksdb::ColumnFamilyHandle* data() { return data_; }
   rocksdb::ColumnFamilyHandle* meta() { return meta_; }
+  // What recent commits left at the keys they wrote; only the commit write may use it.
+  ValueSizes& value_sizes() { return value_sizes_; }
   const std::string& directory() const { return directory_; }
 
   // A snapshot of the database as it is now, released (lazily) when the last copy is dropped:
@@ -80,6 +83,7 @@ class RocksDBDatabase : public std::enable_shared_from_this<RocksDBDatabase> {
   rocksdb::ColumnFamilyHandle* data_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   std::shared_ptr<rocksdb::Statistics> statistics_;
+  ValueSizes value_sizes_{0};
   std::mutex retired_mutex_;
   std::vector<const rocksdb::Snapshot*> retired_;  // guarded by retired_mutex_
 };

@@ -19,6 +19,10 @@ struct RocksDBKVStoreKnobs {
   // Per store: the row cache of point-read results in front of RocksDB (storage/row_cache.h), at
   // most a 32nd of the memory budget; 0 turns it off.
   double row_cache_bytes = 64.0 * 1024 * 1024;
+  // Per store: what recent commits left at the keys they wrote (value sizes), so that a commit
+  // counts live bytes without reading those keys again (value_sizes.h), at most a 64th of the
+  // memory budget; 0 turns it off.
+  double value_sizes_bytes = 32.0 * 1024 * 1024;
   // 1: a batch of point reads first reads what memory holds (memtables, block cache) on the event
   // loop, and sends only the rest to the blocking pool; 0: every batch goes to the pool.
   double cached_reads_on_loop = 1.0;
