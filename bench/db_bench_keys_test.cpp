@@ -1,6 +1,7 @@
 #include "bench/db_bench_keys.h"
 
 #include <set>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -15,10 +16,13 @@ TEST(KeyNames, KeysHaveTheRequestedLengthAndAreDistinct) {
       const Key key = names.key(i);
       ASSERT_EQ(key.size(), key_bytes);
       ASSERT_EQ(key.substr(0, 6), "bench/");
+      ASSERT_EQ(key.find_first_not_of("0123456789", 6), std::string::npos) << key;  // zero-padded digits
       ASSERT_TRUE(seen.insert(key).second) << key;
     }
   }
   EXPECT_EQ(KeyNames(16).key(bench_keys_max - 1).size(), 16u);
+  EXPECT_EQ(KeyNames(18).key(0), "bench/000000000000");  // etcd.sh's load generator names them so
+  EXPECT_EQ(KeyNames(30).key(0), "bench/" + std::string(24, '0'));  // more digits than a uint64_t has
 }
 
 TEST(KeyNames, ConsecutiveIndicesAreFarApart) {
