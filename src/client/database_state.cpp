@@ -94,13 +94,17 @@ Future<ProxyInterface> DatabaseState::proxy() {
 
 Future<LeaderDescription> DatabaseState::leader() { return wait_for_leader(connection, false); }
 
-Future<ShardLocation> DatabaseState::locate(Key key, bool before) {
+const ShardLocation* DatabaseState::cached_location(const Key& key, bool before) const {
   auto it = locations.upper_bound(key);
-  if (it != locations.begin()) {
-    const ShardLocation& cached = std::prev(it)->second;
-    if (before ? (cached.range.begin < key && key <= cached.range.end) : cached.range.contains(key)) co_return cached;
-    if (before && it != locations.end() && it->second.range.begin < key && key <= it->second.range.end) co_return it->second;
-  }
+  if (it == locations.begin()) return nullptr;
+  const ShardLocation& cached = std::prev(it)->second;
+  if (before ? (cached.range.begin < key && key <= cached.range.end) : cached.range.contains(key)) return &cached;
+  if (before && it != locations.end() && it->second.range.begin < key && key <= it->second.range.end) return &it->second;
+  return nullptr;
+}
+
+Future<ShardLocation> DatabaseState::locate(Key key, bool before) {
+  if (const ShardLocation* cached = cached_location(key, before)) co_return *cached;
   ProxyInterface proxy_interface = co_await proxy();
   GetKeyServerLocationsRequest request;
   request.range = before ? KeyRange{"", key} : KeyRange{key, "\xff\xff"};

@@ -50,6 +50,9 @@ struct DatabaseState {
 
   // The shard holding `key` (with `before`: the keys just below `key`).
   Future<ShardLocation> locate(Key key, bool before = false);
+  // The same from the location cache alone: nullptr when it does not know. Valid until the
+  // cache changes (locate, invalidate).
+  const ShardLocation* cached_location(const Key& key, bool before = false) const;
   void invalidate(const Key& key);
 
   // The coordinators (as the cluster file names them, following them when they move).

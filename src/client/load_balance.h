@@ -47,9 +47,10 @@ std::vector<size_t> team_order(DatabaseState& database, const ShardLocation& loc
 void avoid_storage_server(DatabaseState& database, const NetworkAddress& address);
 
 // The reply of `send(server)` from one member of `location`'s team (see above). `send` takes a
-// const StorageServerInterface& and returns Future<Reply>.
+// const StorageServerInterface& and returns Future<Reply>. `location` must outlive the read (the
+// caller awaits it).
 template <class Reply, class Send>
-Future<Reply> load_balanced(DatabaseState* database, ShardLocation location, Send send) {
+Future<Reply> load_balanced(DatabaseState* database, const ShardLocation& location, Send send) {
   KEEL_ASSERT(!location.servers.empty());
   const std::vector<size_t> order = team_order(*database, location);
   StorageReadStats& stats = database->storage_reads;

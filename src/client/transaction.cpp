@@ -24,7 +24,13 @@ const Key user_keys_end = "\xff";
 template <class Reply, class Send>
 Future<Reply> at_shard(DatabaseState* database, Key key, bool before, Send send, ShardLocation* used = nullptr) {
   while (true) {
-    ShardLocation location = co_await database->locate(key, before);
+    // From the cache without a coroutine when it knows (nearly every read).
+    ShardLocation location;
+    if (const ShardLocation* cached = database->cached_location(key, before)) {
+      location = *cached;
+    } else {
+      location = co_await database->locate(key, before);
+    }
     if (used != nullptr) *used = location;
     try {
       auto to_member = [&location, &send](const StorageServerInterface& server) { return send(location, server); };
