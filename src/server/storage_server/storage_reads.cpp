@@ -76,14 +76,14 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
   const uint64_t rollbacks = state->rollbacks;
   int rereads = 0;
   while (static_cast<int>(result.size()) < limit && bytes < bytes_limit && !range.empty()) {
-    // The engine answers as of the moment it is asked: the window's oldest version then. The
-    // window is merged in after the answer; if make_durable moved versions from the window to
-    // the engine meanwhile, the answer may lack them while the window no longer has them (a
-    // stale row, or a cleared one back), so the round is read again.
-    const Version oldest_asked = state->data.oldest_version();
+    // The engine answers as of the moment it is asked. The window is merged in after the
+    // answer; if make_durable moved writes from the window to the engine meanwhile, the answer
+    // may lack them while the window no longer has them (a stale row, or a cleared one back),
+    // so the round is read again.
+    const uint64_t handed_out_asked = state->data.handed_out();
     std::vector<KeyValue> stored = co_await state->engine->get_range(range, batch, reverse);
     check_still_readable(*state, version, rollbacks);
-    if (state->data.oldest_version() != oldest_asked) {
+    if (state->data.handed_out() != handed_out_asked) {
       if (++rereads > range_rereads_max) throw Error(errc::future_version);  // retryable
       continue;
     }

@@ -240,9 +240,17 @@ Future<Void> make_durable(StorageState* state) {
     }
     if (cleared < clears.size()) target = std::min(target, clears[cleared].version);
     behind = target < window_end;
-    for (Mutation& mutation : state->data.make_durable(target)) {
-      if (mutation.type == MutationType::set_value) state->engine->set(mutation.param1, mutation.param2);
-      else state->engine->clear_range(KeyRange{mutation.param1, mutation.param2});
+    // In pieces, yielding between them: a step can hold tens of thousands of writes, and the
+    // commits and reads waiting on the event loop should not wait for all of them.
+    const auto piece_writes = static_cast<size_t>(std::max(1.0, storage_server_knobs().storage_durable_piece_writes));
+    while (true) {
+      std::vector<Mutation> piece = state->data.make_durable(target, piece_writes);
+      for (Mutation& mutation : piece) {
+        if (mutation.type == MutationType::set_value) state->engine->set(mutation.param1, mutation.param2);
+        else state->engine->clear_range(KeyRange{mutation.param1, mutation.param2});
+      }
+      if (piece.size() < piece_writes) break;
+      co_await yield();
     }
     for (; cleared < clears.size() && clears[cleared].version <= target; ++cleared) {
       state->engine->clear_range(clears[cleared].range);

@@ -131,10 +131,10 @@ void VersionedData::sort_new_keys() const {
   }
 }
 
-std::vector<Mutation> VersionedData::make_durable(Version version) {
+std::vector<Mutation> VersionedData::make_durable(Version version, size_t writes_max) {
   KEEL_ASSERT(version >= oldest_ && version <= latest_);
   std::vector<Mutation> mutations;
-  while (!log_.empty() && log_.front().version <= version) {
+  while (!log_.empty() && log_.front().version <= version && mutations.size() < writes_max) {
     const Logged& logged = log_.front();
     if (logged.set == nullptr) {
       KEEL_ASSERT(!clears_.empty() && clears_.front().version == logged.version);
@@ -159,6 +159,7 @@ std::vector<Mutation> VersionedData::make_durable(Version version) {
     log_.pop_front();
   }
   oldest_ = version;
+  if (!mutations.empty()) ++handed_out_;
   purge_empty_histories();
   return mutations;
 }

@@ -4,8 +4,8 @@
 // (oldest_version, latest_version], so a read at any version in that window is: what this says
 // about the key if it says anything, else what the engine says. Writes arrive as plain sets and
 // range clears (atomic operations are resolved to sets before they get here), in version order.
-// make_durable hands out the oldest writes for the engine and forgets them; rollback forgets the
-// newest ones (versions a recovery did not keep: docs/fault_tolerance.md).
+// make_durable hands out the oldest writes for the engine and forgets them (in pieces, so a
+// large step need not hold the event loop); rollback forgets the newest ones (versions a recovery did not keep: docs/fault_tolerance.md).
 //
 // A clear of one key is kept as a write of "absent" to that key, so a read finds it in the key's
 // own history; only wider range clears go in the list that a read of a key without writes scans
@@ -24,6 +24,8 @@
 // Pure data structure: no I/O. Not thread-safe; owned by one storage server.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <utility>
@@ -53,9 +55,15 @@ class VersionedData {
   // Up to `limit` keys in `range` that have writes in the window (sets and clears of that one
   // key), in order (from the end if `reverse`).
   std::vector<Key> keys_with_writes(const KeyRange& range, bool reverse, size_t limit) const;
-  // The writes of versions in (oldest, version], in order, as mutations for the engine; they
-  // are forgotten and oldest_version becomes `version`.
-  std::vector<Mutation> make_durable(Version version);
+  // The oldest writes of versions up to `version`, at most `writes_max` of them, in order, as
+  // mutations for the engine; they are forgotten, and oldest_version becomes `version` at once.
+  // Call again until it returns fewer than `writes_max`: until then the window still holds some
+  // writes at or below oldest_version, and the engine, having the rest, is at no one version,
+  // but what this says over what the engine says is right at every version from oldest_version.
+  std::vector<Mutation> make_durable(Version version, size_t writes_max = SIZE_MAX);
+  // Counts the calls of make_durable that handed out writes: a reader that asked the engine and
+  // then the window can tell whether writes moved from one to the other in between.
+  uint64_t handed_out() const { return handed_out_; }
   // The newest version at or below `target` whose writes, from oldest_version on, hold at most
   // `bytes_max` key and value bytes, so engine commits stay bounded when the engine falls
   // behind; but never oldest_version when a write is at or below `target` (a single version
@@ -111,6 +119,7 @@ class VersionedData {
   std::deque<Logged> log_;    // every write, in order, for the engine
   size_t bytes_ = 0;
   uint64_t next_sequence_ = 0;
+  uint64_t handed_out_ = 0;
 };
 
 }  // namespace keel

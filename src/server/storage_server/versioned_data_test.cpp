@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -150,6 +151,73 @@ TEST(VersionedDataTest, RollbackGoesNoLowerThanTheDurableVersion) {
   EXPECT_TRUE(written_keys(data).empty());
   EXPECT_EQ(data.bytes(), 0u);
   EXPECT_TRUE(data.make_durable(20).empty());
+}
+
+// make_durable in pieces: between two pieces the window over an engine holding the pieces so
+// far reads every key right at every version from oldest_version on, and handed_out() counts
+// the pieces.
+TEST(VersionedDataTest, PiecesReadRightOverTheEngineBetweenThem) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    DeterministicRandom random(seed);
+    VersionedData data(0);
+    std::map<Key, Value> engine;
+    std::vector<std::pair<Version, Mutation>> history;  // every write, in order
+    auto key = [&] { return "k" + std::to_string(random.random_int(0, 30)); };
+    auto truth = [&](const Key& read, Version at) {
+      std::optional<Value> result;
+      for (const auto& [version, mutation] : history) {
+        if (version > at) break;
+        if (mutation.type == MutationType::set_value && mutation.param1 == read) result = mutation.param2;
+        if (mutation.type == MutationType::clear_range && KeyRange{mutation.param1, mutation.param2}.contains(read)) result.reset();
+      }
+      return result;
+    };
+    auto read = [&](const Key& read, Version at) {
+      if (Known known = data.get(read, at)) return *known;
+      auto found = engine.find(read);
+      return found == engine.end() ? std::optional<Value>() : std::optional<Value>(found->second);
+    };
+    Version version = 0;
+    for (int round = 0; round < 20; ++round) {
+      for (int i = 0; i < 40; ++i) {
+        version += random.random_int(0, 2) + (i == 0 ? 1 : 0);
+        if (random.coin(0.8)) {
+          const Key written = key();
+          const Value text = "v" + std::to_string(version) + "-" + std::to_string(i);
+          data.set(version, written, text);
+          history.emplace_back(version, Mutation{MutationType::set_value, written, text});
+        } else {
+          const KeyRange cleared = random.coin(0.5) ? single_key_range(key()) : range(key(), key());
+          data.clear_range(version, cleared);
+          if (!cleared.empty()) history.emplace_back(version, Mutation{MutationType::clear_range, cleared.begin, cleared.end});
+        }
+      }
+      data.advance_to(version);
+      const Version target = random.random_int(data.oldest_version(), version + 1);
+      const auto piece_writes = static_cast<size_t>(random.random_int(1, 6));
+      while (true) {
+        const uint64_t handed_out = data.handed_out();
+        const std::vector<Mutation> piece = data.make_durable(target, piece_writes);
+        ASSERT_LE(piece.size(), piece_writes);
+        ASSERT_EQ(data.handed_out(), handed_out + (piece.empty() ? 0 : 1)) << "seed " << seed;
+        for (const Mutation& mutation : piece) {
+          if (mutation.type == MutationType::set_value) {
+            engine[mutation.param1] = mutation.param2;
+          } else {
+            engine.erase(engine.lower_bound(mutation.param1), engine.lower_bound(mutation.param2));
+          }
+        }
+        ASSERT_EQ(data.oldest_version(), target);
+        for (int check = 0; check < 30; ++check) {
+          const Key checked = key();
+          const Version at = random.random_int(target, version + 1);
+          ASSERT_EQ(read(checked, at), truth(checked, at))
+              << "seed " << seed << " round " << round << " key " << checked << " version " << at;
+        }
+        if (piece.size() < piece_writes) break;
+      }
+    }
+  }
 }
 
 TEST(VersionedDataTest, WritesAfterARollbackAreOrderedAfterTheKeptOnes) {

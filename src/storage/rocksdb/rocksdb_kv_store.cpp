@@ -8,6 +8,7 @@
 // read there on the loop (no I/O, and no hand-off to a thread and back), the rest on the pool.
 #include "storage/rocksdb/rocksdb_kv_store.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <rocksdb/utilities/checkpoint.h>
@@ -92,10 +93,10 @@ class RocksDBKVStore final : public IKeyValueStore {
   void fail(const Error& error);
   // Caches a result read at `snapshot`, unless a commit has moved snapshot_ since.
   void cache_result(const Snapshot& snapshot, const Key& key, const std::optional<Value>& value) {
-    if (snapshot == snapshot_) row_cache_.insert(key, value);
+    if (snapshot == snapshot_ && !forgetting_) row_cache_.insert(key, value);
   }
   // Before snapshot_ moves past `written`: its keys' cached results are out of date.
-  void forget_cached_results(const WriteOverlay& written);
+  Future<Void> forget_cached_results(const WriteOverlay& written);
 
   std::shared_ptr<RocksDBDatabase> database_;
   std::string directory_;
@@ -112,6 +113,7 @@ class RocksDBKVStore final : public IKeyValueStore {
   // Point-read results at snapshot_: filled by reads made at snapshot_, and every key a commit
   // writes is erased from it when snapshot_ moves past that commit.
   RowCache row_cache_;
+  bool forgetting_ = false;  // forget_cached_results is under way: cache no results
   EngineMetrics metrics_;
   // Point reads the overlays left to RocksDB, gathered until the end of this turn of the event
   // loop and read with one MultiGet at `get_batch_snapshot_` (at most one trip to the pool).
@@ -321,21 +323,38 @@ Future<Void> RocksDBKVStore::write_group() {
     return write_commit(*database, *writes, before, outcome.get());
   };
   co_await run_rocksdb("Commit", directory_, std::move(work));
-  forget_cached_results(*writing_);
+  co_await forget_cached_results(*writing_);
   snapshot_ = std::move(outcome->snapshot);
+  // A commit's overlay can hold tens of thousands of keys: free them on the pool, not the loop.
+  std::function<void()> release = [written = std::move(writing_)]() mutable { written.reset(); };
   writing_.reset();
+  world().run_blocking(std::move(release));
   logical_bytes_ = outcome->logical_bytes;
   set_disk_state(outcome->disk_bytes, outcome->device_bytes_written);
   metrics_.commits += static_cast<int64_t>(writing_commits_.size());
   co_return Void{};
 }
 
-void RocksDBKVStore::forget_cached_results(const WriteOverlay& written) {
+// In pieces, yielding between them: `written` is still in overlays(), so reads find its keys
+// there, not in the cache. Meanwhile no result is cached: a read begun before a key was written
+// may finish now, with the key's old value.
+Future<Void> RocksDBKVStore::forget_cached_results(const WriteOverlay& written) {
   if (!written.cleared().empty()) {
     row_cache_.clear();  // a hash table cannot find a range's keys; range clears are rare
-    return;
+    co_return Void{};
   }
-  for (const auto& [key, value] : written.writes()) row_cache_.erase(key);
+  forgetting_ = true;
+  const auto piece_keys = static_cast<size_t>(std::max(1.0, rocksdb_kv_store_knobs().forget_piece_keys));
+  size_t piece = 0;
+  for (const auto& [key, value] : written.writes()) {
+    row_cache_.erase(key);
+    if (++piece == piece_keys) {
+      piece = 0;
+      co_await yield();
+    }
+  }
+  forgetting_ = false;
+  co_return Void{};
 }
 
 void RocksDBKVStore::fail(const Error& error) {
