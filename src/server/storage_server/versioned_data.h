@@ -5,7 +5,8 @@
 // about the key if it says anything, else what the engine says. Writes arrive as plain sets and
 // range clears (atomic operations are resolved to sets before they get here), in version order.
 // make_durable hands out the oldest writes for the engine and forgets them (in pieces, so a
-// large step need not hold the event loop); rollback forgets the newest ones (versions a recovery did not keep: docs/fault_tolerance.md).
+// large step need not hold the event loop); rollback forgets the newest ones (versions a
+// recovery did not keep: docs/fault_tolerance.md).
 //
 // A clear of one key is kept as a write of "absent" to that key, so a read finds it in the key's
 // own history; only wider range clears go in the list that a read of a key without writes scans

@@ -326,9 +326,7 @@ Future<Void> RocksDBKVStore::write_group() {
   co_await forget_cached_results(*writing_);
   snapshot_ = std::move(outcome->snapshot);
   // A commit's overlay can hold tens of thousands of keys: free them on the pool, not the loop.
-  std::function<void()> release = [written = std::move(writing_)]() mutable { written.reset(); };
-  writing_.reset();
-  world().run_blocking(std::move(release));
+  world().run_blocking([written = std::move(writing_)]() mutable { written.reset(); });
   logical_bytes_ = outcome->logical_bytes;
   set_disk_state(outcome->disk_bytes, outcome->device_bytes_written);
   metrics_.commits += static_cast<int64_t>(writing_commits_.size());
