@@ -87,6 +87,7 @@ struct TLogState {
   std::shared_ptr<IFile> file;        // the last segment, open for appends (none once restarted)
   int64_t file_size = 0;              // the records' end in `file`, counting `unwritten`
   int64_t file_allocated = 0;         // the file's length: records, then zeros written ahead
+  Future<Void> extending;             // zeros being written after file_allocated in the background
   std::string unwritten;              // the newest records, not yet handed to `file`
   std::map<Version, TLogCommitRequest> waiting_commits;  // by prev_version, until the chain reaches them
 };
