@@ -17,6 +17,8 @@ struct GetReadVersionReply {
     archive(version);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<GetReadVersionReply> = true;
 
 struct GetReadVersionRequest {
   uint32_t transactions = 1;  // the client's transactions this one read version serves
@@ -26,6 +28,8 @@ struct GetReadVersionRequest {
     archive(transactions, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<GetReadVersionRequest> = true;
 
 struct CommitReply {
   Version version = 0;
@@ -35,6 +39,8 @@ struct CommitReply {
     archive(version, batch_index);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<CommitReply> = true;
 
 struct CommitTransactionRequest {
   Version read_version = 0;
@@ -47,6 +53,8 @@ struct CommitTransactionRequest {
     archive(read_version, read_conflict_ranges, write_conflict_ranges, mutations, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<CommitTransactionRequest> = true;
 
 struct ShardLocation {
   KeyRange range;

@@ -29,6 +29,8 @@ struct ResolveReply {
     archive(outcomes);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<ResolveReply> = true;
 
 struct ResolveRequest {
   uint64_t generation = 0;
@@ -41,6 +43,8 @@ struct ResolveRequest {
     archive(generation, prev_version, version, transactions, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<ResolveRequest> = true;
 
 struct ResolverInterface {
   RequestStream<ResolveRequest> resolve;

@@ -22,6 +22,8 @@ struct GetCommitVersionReply {
     archive(version, prev_version, generation);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<GetCommitVersionReply> = true;
 
 struct GetCommitVersionRequest {
   uint64_t generation = 0;
@@ -31,6 +33,8 @@ struct GetCommitVersionRequest {
     archive(generation, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<GetCommitVersionRequest> = true;
 
 struct ReportCommittedRequest {
   uint64_t generation = 0;
@@ -41,6 +45,8 @@ struct ReportCommittedRequest {
     archive(generation, version, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<ReportCommittedRequest> = true;
 
 struct LiveCommittedVersionReply {
   Version version = 0;
@@ -49,6 +55,8 @@ struct LiveCommittedVersionReply {
     archive(version);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<LiveCommittedVersionReply> = true;
 
 struct GetLiveCommittedVersionRequest {
   uint64_t generation = 0;
@@ -58,6 +66,8 @@ struct GetLiveCommittedVersionRequest {
     archive(generation, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<GetLiveCommittedVersionRequest> = true;
 
 struct SequencerInterface {
   RequestStream<GetCommitVersionRequest> get_commit_version;

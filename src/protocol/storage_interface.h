@@ -21,6 +21,8 @@ struct GetValueReply {
     archive(value);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<GetValueReply> = true;
 
 struct GetValueRequest {
   Key key;
@@ -31,6 +33,8 @@ struct GetValueRequest {
     archive(key, version, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<GetValueRequest> = true;
 
 struct GetKeyValuesReply {
   std::vector<KeyValue> data;
@@ -40,6 +44,8 @@ struct GetKeyValuesReply {
     archive(data, more);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<GetKeyValuesReply> = true;
 
 struct GetKeyValuesRequest {
   KeyRange range;  // must lie within one shard of this server
@@ -53,6 +59,8 @@ struct GetKeyValuesRequest {
     archive(range, version, limit, bytes_limit, reverse, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<GetKeyValuesRequest> = true;
 
 // A key selector resolved as far as this server's shard allows: when `resolved`, `key` is the
 // answer (a shard boundary key "" or "\xff\xff" means past the start or end of the keyspace);

@@ -42,6 +42,8 @@ struct TLogCommitRequest {
     archive(generation, prev_version, version, known_committed_version, mutations, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<TLogCommitRequest> = true;
 
 struct VersionedMutations {
   Version version = 0;
@@ -61,6 +63,8 @@ struct TLogPeekReply {
     archive(messages, end, known_committed_version);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<TLogPeekReply> = true;
 
 struct TLogPeekRequest {
   Tag tag = 0;
@@ -71,6 +75,8 @@ struct TLogPeekRequest {
     archive(tag, begin, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<TLogPeekRequest> = true;
 
 struct TLogPopRequest {
   Tag tag = 0;
@@ -159,6 +165,8 @@ struct TLogConfirmRunningRequest {
     archive(generation, reply);
   }
 };
+template <>
+inline constexpr bool sent_locally_as_object<TLogConfirmRunningRequest> = true;
 
 struct TLogInterface {
   uint64_t id = 0;  // names the log's data directory; its endpoints' tokens derive from it

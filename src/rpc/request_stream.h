@@ -15,14 +15,24 @@
 // Reply message format: u8 kind (1 value, 0 error) then the serialized value or an i32 code.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <typeinfo>
 
 #include "rpc/serialize.h"
 #include "rpc/transport.h"
 #include "runtime/stream.h"
 
 namespace keel {
+
+// Message types a process hands to its own receivers as objects, skipping serialization: set to
+// true, next to the type, for plain data (and a request's ReplyPromise). Never for a type that
+// holds a RequestStream: a copy made on the serving side would keep its receiver alive.
+template <class T>
+inline constexpr bool sent_locally_as_object = false;
+template <>
+inline constexpr bool sent_locally_as_object<Void> = true;
 
 namespace detail {
 
@@ -45,6 +55,15 @@ class ReplySender {
     BinaryWriter writer;
     writer(uint8_t{0}, static_cast<int32_t>(error.code()));
     send_message(writer.take());
+  }
+  // Sends the reply as an object if it goes to this process; false (nothing sent) otherwise.
+  bool send_local(const std::function<std::shared_ptr<LocalMessage>()>& make) {
+    KEEL_ASSERT(!sent_);
+    auto transport = transport_.lock();
+    if (!transport || !transport->is_local(destination_.address)) return false;
+    sent_ = true;
+    transport->send_local(destination_.token, make());
+    return true;
   }
   bool sent() const { return sent_; }
 
@@ -90,6 +109,15 @@ class ReplyState final : public SharedState<T>, public MessageReceiver, public P
       throw;
     }
   }
+  void receive_local(LocalMessage& message) override {
+    if (this->is_ready()) return;
+    KEEL_ASSERT(typeid(message) == typeid(LocalObject<T>));
+    T value = std::move(static_cast<LocalObject<T>&>(message).value);
+    this->add_ref();  // as in receive()
+    release();
+    this->send(std::move(value));
+    this->del_ref();
+  }
   void connection_lost(Error error) override { finish_error(error); }
 
  private:
@@ -125,10 +153,20 @@ class ReplyPromise {
 
   void send(const T& value) const {
     KEEL_ASSERT(sender_);
+    if constexpr (sent_locally_as_object<T>) {
+      if (sender_->send_local([&] { return std::make_shared<LocalObject<T>>(value); })) return;
+    }
     BinaryWriter writer;
     writer(uint8_t{1});
     writer.write(value);
     sender_->send_message(writer.take());
+  }
+  void send(T&& value) const {
+    KEEL_ASSERT(sender_);
+    if constexpr (sent_locally_as_object<T>) {
+      if (sender_->send_local([&] { return std::make_shared<LocalObject<T>>(std::move(value)); })) return;
+    }
+    send(static_cast<const T&>(value));
   }
   void send_error(Error error) const {
     KEEL_ASSERT(sender_);
@@ -140,10 +178,10 @@ class ReplyPromise {
   template <class Archive>
   void serialize(Archive& archive) {
     archive(endpoint_);
-    if constexpr (Archive::is_reader) {
-      sender_ = std::make_shared<detail::ReplySender>(Transport::current_shared(), endpoint_);
-    }
+    if constexpr (Archive::is_reader) start_serving();
   }
+  // On the serving side, once the request arrived: replies may be sent.
+  void start_serving() { sender_ = std::make_shared<detail::ReplySender>(Transport::current_shared(), endpoint_); }
 
  private:
   Endpoint endpoint_;
@@ -169,6 +207,12 @@ class RequestReceiver final : public MessageReceiver {
   }
   void receive(std::string_view message) override {
     stream_.send(deserialize_from_string<Request>(message));
+  }
+  void receive_local(LocalMessage& message) override {
+    KEEL_ASSERT(typeid(message) == typeid(LocalObject<Request>));
+    Request request = std::move(static_cast<LocalObject<Request>&>(message).value);
+    request.reply.start_serving();
+    stream_.send(std::move(request));
   }
   uint64_t token() const { return token_; }
   FutureStream<Request> requests() const { return stream_.get_future(); }
@@ -213,6 +257,12 @@ class RequestStream {
     auto* state = new detail::ReplyState<Reply>(transport);
     Future<Reply> reply(state);
     request.reply = ReplyPromise<Reply>(Endpoint{transport->local_address(), state->token()});
+    if constexpr (sent_locally_as_object<Request>) {
+      if (transport->is_local(destination.address)) {
+        transport->send_local(destination.token, std::make_shared<LocalObject<Request>>(std::move(request)), state);
+        co_return co_await reply;
+      }
+    }
     transport->send(destination, serialize_to_string(request), state);
     co_return co_await reply;
   }

@@ -89,13 +89,13 @@ Transport::Peer& Transport::peer_for(NetworkAddress address) {
   return *peer;
 }
 
+void MessageReceiver::receive_local(LocalMessage&) {
+  KEEL_ASSERT(false);  // only receivers of types sent as objects get them (request_stream.h)
+}
+
 void Transport::send(const Endpoint& destination, std::string_view message, PendingReply* pending) {
   if (destination.address == local_address_) {
-    if (pending != nullptr) {
-      pending->destination_token_ = destination.token;
-      pending->sent_ = true;
-      peer_for(local_address_).pending.push_back(pending);
-    }
+    track_local(destination.token, pending);
     deliver_local(destination.token, std::string(message));
     return;
   }
@@ -127,6 +127,33 @@ Future<Void> Transport::wait_for_capacity(NetworkAddress address) {
   }
   if (peer.unsent.size() > limit) return Error(errc::connection_failed);
   return Void{};
+}
+
+// A request to a receiver of this process learns through the local peer that it has none.
+void Transport::track_local(uint64_t token, PendingReply* pending) {
+  if (pending == nullptr) return;
+  pending->destination_token_ = token;
+  pending->sent_ = true;
+  peer_for(local_address_).pending.push_back(pending);
+}
+
+void Transport::send_local(uint64_t token, std::shared_ptr<LocalMessage> message, PendingReply* pending) {
+  track_local(token, pending);
+  std::weak_ptr<Transport> weak = weak_from_this();
+  scheduler().schedule(now(), priority::rpc, scheduler().current_process(), [weak, token, message = std::move(message)] {
+    if (auto self = weak.lock()) self->dispatch_local(token, *message);
+  });
+}
+
+void Transport::dispatch_local(uint64_t token, LocalMessage& message) {
+  ++stats_.frames_received;
+  auto it = receivers_.find(token);
+  if (it == receivers_.end()) {
+    TraceEvent(Severity::debug, "RpcEndpointNotFound").detail("Token", token).suppress_for(1.0);
+    fail_pending_to_token(peer_for(local_address_), token);
+    return;
+  }
+  it->second->receive_local(message);
 }
 
 void Transport::deliver_local(uint64_t token, std::string message) {
