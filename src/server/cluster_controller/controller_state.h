@@ -62,10 +62,10 @@ uint64_t new_proposer_id();
 Future<Void> recover(ControllerState* state, CoordinatedState* core_state);
 
 // Finishes a move of the core state to the coordinator set `core.moving_to` names (a recovery
-// read it half done): the new set gets the core state unless it has one, the old set forwards
-// to it, and this process follows. Then throws coordinators_changed: the controller steps down
+// read it half done from `old_set`): the new set gets the core state unless it has one, the old
+// set forwards to it, and this process follows. Then throws coordinators_changed: the controller steps down
 // and the cluster recovers under the new set (coordinators_change.cpp).
-Future<Void> finish_coordinators_move(ControllerState* state, CoreState core);
+Future<Void> finish_coordinators_move(ControllerState* state, CoordinatorSet old_set, CoreState core);
 
 // Serves `keel cli coordinators` (coordinators_change.cpp); throws coordinators_changed after
 // a change, so the controller steps down.

@@ -41,8 +41,12 @@ Future<Void> forward_old_set(CoordinatorSet old_set, std::string forward) {
   co_return Void{};
 }
 
-// Steps 3 and 4, with `next` already read (step 1) and `core` naming the new set in moving_to.
-Future<Void> complete_move(ControllerState* state, CoordinatedState* next, const std::string& existing, CoreState core) {
+// Steps 3 and 4, with `next` already read (step 1) and `core`, read from `old_set`, naming the new
+// set in moving_to. The old set is the one the core state was read from, never the connection
+// followed now: two completions of one move may run at once (the change and a recovery that read
+// the mark), and the second must not forward the new set to itself, which no client could leave.
+Future<Void> complete_move(ControllerState* state, CoordinatorSet old_set, CoordinatedState* next, const std::string& existing,
+                           CoreState core) {
   const std::string forward = core.moving_to;
   if (existing.empty()) {
     core.moving_to.clear();
@@ -52,10 +56,11 @@ Future<Void> complete_move(ControllerState* state, CoordinatedState* next, const
   // Simulation widens the window in which the new set holds the core state and the old one
   // does not forward yet.
   if (buggify()) co_await delay(deterministic_random().random01());
-  Future<Void> forwarded = forward_old_set(coordinator_set(state->connection->get()), forward);
+  const std::string old_cluster_id = old_set.cluster_id;
+  Future<Void> forwarded = forward_old_set(std::move(old_set), forward);
   co_await forwarded;
   TraceEvent(Severity::warn_always, "CoordinatorsMoved")
-      .detail("From", format_connection_string(state->connection->get()))
+      .detail("FromClusterId", old_cluster_id)
       .detail("To", forward)
       .detail("Generation", core.generation);
   Future<Void> followed = state->connection->follow(forward);
@@ -160,7 +165,7 @@ Future<std::string> change_coordinators(ControllerState* state, ChangeCoordinato
     TraceEvent("CoordinatorsChangeLeftToRecovery").detail("To", forward);
     co_return forward;
   }
-  Future<Void> completed = complete_move(state, &next, fresh.get(), core);
+  Future<Void> completed = complete_move(state, old.coordinators(), &next, fresh.get(), core);
   co_await ready(completed);
   if (completed.is_error()) TraceEvent(Severity::warn_always, "CoordinatorsChangeUnfinished").error(completed.error());
   co_return forward;
@@ -168,7 +173,7 @@ Future<std::string> change_coordinators(ControllerState* state, ChangeCoordinato
 
 }  // namespace
 
-Future<Void> finish_coordinators_move(ControllerState* state, CoreState core) {
+Future<Void> finish_coordinators_move(ControllerState* state, CoordinatorSet old_set, CoreState core) {
   ClusterConnectionString next_connection;
   try {
     next_connection = parse_connection_string(core.moving_to);
@@ -179,7 +184,7 @@ Future<Void> finish_coordinators_move(ControllerState* state, CoreState core) {
   TraceEvent(Severity::warn_always, "CoordinatorsMoveFinishing").detail("To", core.moving_to);
   CoordinatedState next(coordinator_set(next_connection), new_proposer_id());
   const std::string existing = co_await next.read();
-  Future<Void> completed = complete_move(state, &next, existing, std::move(core));
+  Future<Void> completed = complete_move(state, std::move(old_set), &next, existing, std::move(core));
   co_await completed;
   throw Error(errc::coordinators_changed);
 }

@@ -159,7 +159,10 @@ Future<Void> recover(ControllerState* state, CoordinatedState* core_state) {
   state->recovery_state = RecoveryState::reading_core_state;
   const std::string stored = co_await core_state->read();
   const CoreState old_core = stored.empty() ? CoreState{} : deserialize_from_string<CoreState>(stored);
-  if (!old_core.moving_to.empty()) co_await finish_coordinators_move(state, old_core);
+  if (!old_core.moving_to.empty()) {
+    Future<Void> finished = finish_coordinators_move(state, core_state->coordinators(), old_core);
+    co_await finished;
+  }
   state->settings = old_core.settings;
   const ClusterSettings& settings = old_core.settings;
   const uint64_t generation = old_core.generation + 1;

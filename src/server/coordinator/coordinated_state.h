@@ -43,6 +43,7 @@ class CoordinatedState {
   // The generation of the last successful read (counter zero before any).
   const Generation& generation() const { return generation_; }
   size_t majority() const { return coordinators_.coordinators.size() / 2 + 1; }
+  const CoordinatorSet& coordinators() const { return coordinators_; }
 
  private:
   CoordinatorSet coordinators_;
