@@ -221,24 +221,48 @@ void Transport::adopt(Peer& peer, std::shared_ptr<IConnection> connection) {
   failure_monitor_.set_failed(peer.address, false);
 }
 
-void Transport::fail_pending(Peer& peer, bool sent, Error error) {
-  std::vector<PendingReply*> failing;
-  for (detail::ListNode* node = peer.pending.front(); node != &peer.pending; node = node->next()) {
-    auto* pending = static_cast<PendingReply*>(node);
-    if (pending->sent_ == sent) failing.push_back(pending);
+namespace {
+
+// Fails every reply on `failing`, a list of their own: failing one may run callbacks that drop
+// others (a race over replies ends and drops its other inputs), and a reply that goes away
+// leaves the list by itself, so each is taken off the list only as it fails.
+void fail_each(detail::ListNode& failing, Error error) {
+  while (!failing.empty_head()) {
+    auto* pending = static_cast<PendingReply*>(failing.front());
+    pending->unlink();
+    pending->connection_lost(error);
   }
-  for (PendingReply* pending : failing) pending->unlink();
-  for (PendingReply* pending : failing) pending->connection_lost(error);
+  failing.unlink();
+}
+
+}  // namespace
+
+void Transport::fail_pending(Peer& peer, bool sent, Error error) {
+  detail::ListNode failing;
+  failing.make_head();
+  for (detail::ListNode* node = peer.pending.front(); node != &peer.pending;) {
+    detail::ListNode* next = node->next();
+    if (static_cast<PendingReply*>(node)->sent_ == sent) {
+      node->unlink();
+      failing.push_back(node);
+    }
+    node = next;
+  }
+  fail_each(failing, error);
 }
 
 void Transport::fail_pending_to_token(Peer& peer, uint64_t token) {
-  std::vector<PendingReply*> failing;
-  for (detail::ListNode* node = peer.pending.front(); node != &peer.pending; node = node->next()) {
-    auto* pending = static_cast<PendingReply*>(node);
-    if (pending->destination_token_ == token) failing.push_back(pending);
+  detail::ListNode failing;
+  failing.make_head();
+  for (detail::ListNode* node = peer.pending.front(); node != &peer.pending;) {
+    detail::ListNode* next = node->next();
+    if (static_cast<PendingReply*>(node)->destination_token_ == token) {
+      node->unlink();
+      failing.push_back(node);
+    }
+    node = next;
   }
-  for (PendingReply* pending : failing) pending->unlink();
-  for (PendingReply* pending : failing) pending->connection_lost(Error(errc::broken_promise));
+  fail_each(failing, Error(errc::broken_promise));
 }
 
 void Transport::lose_connection(Peer* peer, const std::shared_ptr<IConnection>& connection) {

@@ -195,15 +195,21 @@ struct UnfinishedBatchGuard {
   const std::vector<ResolveOutcome>& outcomes;
 };
 
-// Ready when every one of `futures` succeeded; fails with the first error to arrive (whatever
-// its position) without waiting for the others.
-Future<Void> all_succeed(std::vector<Future<Void>> futures) {
+Future<Void> all_succeed_of_several(std::vector<Future<Void>> futures) {
   while (!futures.empty()) {
     Future<size_t> first = when_any(futures);
     const size_t index = co_await first;
     futures.erase(futures.begin() + static_cast<std::ptrdiff_t>(index));
   }
   co_return Void{};
+}
+
+// Ready when every one of `futures` succeeded; fails with the first error to arrive (whatever
+// its position) without waiting for the others. One future is its own answer: a coroutine
+// between it and the caller would only cost the commit path a turn of the scheduler.
+Future<Void> all_succeed(std::vector<Future<Void>> futures) {
+  if (futures.size() == 1) return std::move(futures.front());
+  return all_succeed_of_several(std::move(futures));
 }
 
 template <class T>
@@ -235,8 +241,15 @@ Future<Void> commit_batch(ProxyState* state, std::vector<CommitTransactionReques
     for (size_t i = 0; i < state->info.resolvers.size(); ++i) {
       resolving.push_back(state->info.resolvers[i].resolve.get_reply(resolve_request_for(*state, i, batch, version)));
     }
-    Future<std::vector<ResolveReply>> resolved = when_all(std::move(resolving));
-    outcomes = combine(co_await resolved, batch.size());
+    std::vector<ResolveReply> replies;
+    if (resolving.size() == 1) {  // awaited directly: when_all would add a turn of the scheduler
+      ResolveReply reply = co_await resolving.front();
+      replies.push_back(std::move(reply));
+    } else {
+      Future<std::vector<ResolveReply>> resolved = when_all(std::move(resolving));
+      replies = co_await resolved;
+    }
+    outcomes = combine(replies, batch.size());
     Future<Void> pushed = push_to_logs(state, version, tag_batch(*state, batch, outcomes, version.version));
     co_await pushed;
     state->known_committed = std::max(state->known_committed, version.version);
