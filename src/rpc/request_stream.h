@@ -15,7 +15,6 @@
 // Reply message format: u8 kind (1 value, 0 error) then the serialized value or an i32 code.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <typeinfo>
@@ -56,14 +55,15 @@ class ReplySender {
     writer(uint8_t{0}, static_cast<int32_t>(error.code()));
     send_message(writer.take());
   }
-  // Sends the reply as an object if it goes to this process; false (nothing sent) otherwise.
-  bool send_local(const std::function<std::shared_ptr<LocalMessage>()>& make) {
-    KEEL_ASSERT(!sent_);
+  // Whether the reply goes to this process, where it may be sent as an object.
+  bool goes_local() const {
     auto transport = transport_.lock();
-    if (!transport || !transport->is_local(destination_.address)) return false;
+    return transport && transport->is_local(destination_.address);
+  }
+  void send_local(std::shared_ptr<LocalMessage> message) {
+    KEEL_ASSERT(!sent_);
     sent_ = true;
-    transport->send_local(destination_.token, make());
-    return true;
+    if (auto transport = transport_.lock()) transport->send_local(destination_.token, std::move(message));
   }
   bool sent() const { return sent_; }
 
@@ -154,19 +154,16 @@ class ReplyPromise {
   void send(const T& value) const {
     KEEL_ASSERT(sender_);
     if constexpr (sent_locally_as_object<T>) {
-      if (sender_->send_local([&] { return std::make_shared<LocalObject<T>>(value); })) return;
+      if (sender_->goes_local()) return sender_->send_local(std::make_shared<LocalObject<T>>(value));
     }
-    BinaryWriter writer;
-    writer(uint8_t{1});
-    writer.write(value);
-    sender_->send_message(writer.take());
+    send_bytes(value);
   }
   void send(T&& value) const {
     KEEL_ASSERT(sender_);
     if constexpr (sent_locally_as_object<T>) {
-      if (sender_->send_local([&] { return std::make_shared<LocalObject<T>>(std::move(value)); })) return;
+      if (sender_->goes_local()) return sender_->send_local(std::make_shared<LocalObject<T>>(std::move(value)));
     }
-    send(static_cast<const T&>(value));
+    send_bytes(value);
   }
   void send_error(Error error) const {
     KEEL_ASSERT(sender_);
@@ -184,6 +181,13 @@ class ReplyPromise {
   void start_serving() { sender_ = std::make_shared<detail::ReplySender>(Transport::current_shared(), endpoint_); }
 
  private:
+  void send_bytes(const T& value) const {
+    BinaryWriter writer;
+    writer(uint8_t{1});
+    writer.write(value);
+    sender_->send_message(writer.take());
+  }
+
   Endpoint endpoint_;
   std::shared_ptr<detail::ReplySender> sender_;  // set on the serving side
 };

@@ -237,12 +237,13 @@ void fail_each(detail::ListNode& failing, Error error) {
 
 }  // namespace
 
-void Transport::fail_pending(Peer& peer, bool sent, Error error) {
+template <class Matches>
+void Transport::fail_pending_if(Peer& peer, Matches matches, Error error) {
   detail::ListNode failing;
   failing.make_head();
   for (detail::ListNode* node = peer.pending.front(); node != &peer.pending;) {
     detail::ListNode* next = node->next();
-    if (static_cast<PendingReply*>(node)->sent_ == sent) {
+    if (matches(*static_cast<PendingReply*>(node))) {
       node->unlink();
       failing.push_back(node);
     }
@@ -251,18 +252,13 @@ void Transport::fail_pending(Peer& peer, bool sent, Error error) {
   fail_each(failing, error);
 }
 
+void Transport::fail_pending(Peer& peer, bool sent, Error error) {
+  fail_pending_if(peer, [sent](const PendingReply& pending) { return pending.sent_ == sent; }, error);
+}
+
 void Transport::fail_pending_to_token(Peer& peer, uint64_t token) {
-  detail::ListNode failing;
-  failing.make_head();
-  for (detail::ListNode* node = peer.pending.front(); node != &peer.pending;) {
-    detail::ListNode* next = node->next();
-    if (static_cast<PendingReply*>(node)->destination_token_ == token) {
-      node->unlink();
-      failing.push_back(node);
-    }
-    node = next;
-  }
-  fail_each(failing, Error(errc::broken_promise));
+  fail_pending_if(peer, [token](const PendingReply& pending) { return pending.destination_token_ == token; },
+                  Error(errc::broken_promise));
 }
 
 void Transport::lose_connection(Peer* peer, const std::shared_ptr<IConnection>& connection) {

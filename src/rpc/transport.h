@@ -135,6 +135,8 @@ class Transport : public std::enable_shared_from_this<Transport> {
   void lose_connection(Peer* peer, const std::shared_ptr<IConnection>& connection);
   void fail_pending(Peer& peer, bool sent, Error error);
   void fail_pending_to_token(Peer& peer, uint64_t token);
+  template <class Matches>
+  void fail_pending_if(Peer& peer, Matches matches, Error error);
   std::string connect_frame() const;
 
   Future<Void> accept_loop(std::shared_ptr<IListener> listener);

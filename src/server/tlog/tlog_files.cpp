@@ -54,7 +54,8 @@ Future<Void> write_zeros_ahead(TLogState* state, std::shared_ptr<IFile> file, in
 void write_zeros_ahead_if_near(TLogState* state) {
   const int64_t step = write_ahead_step();
   if (step <= 1 || state->file == nullptr || state->file_size > segment_bytes_max) return;  // off, or a roll is next
-  if (state->extending.is_valid() && !(state->extending.is_ready() && !state->extending.is_error())) return;
+  // One at a time; a failed one stays for finish_writing_zeros to report.
+  if (state->extending.is_valid() && (!state->extending.is_ready() || state->extending.is_error())) return;
   if (state->file_size > state->file_allocated || state->file_allocated - state->file_size >= step / 2) return;
   state->extending = write_zeros_ahead(state, state->file, state->file_allocated, state->file_allocated + step);
 }
