@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -121,6 +122,72 @@ TEST_F(RocksDBKVStoreTest, ConcurrentGetsSeeTheStoreAsOfTheirCall) {
     EXPECT_EQ(run_in_real_world(body).code(), errc::success);
   }
   knobs.forget_piece_keys = default_piece_keys;
+}
+
+// Keeps the event loop busy (about 20 us of work per turn) until `stop`, so that the erasures
+// of a commit's keys from the row cache, one key per turn, take a while.
+Future<Void> keep_the_loop_busy(const bool& stop) {
+  while (!stop) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    co_await yield();
+  }
+  co_return Void{};
+}
+
+// Reads on the pool at the old snapshot, finishing while a commit's keys are being erased from
+// the row cache, one key per busy turn: the old results they bring must not enter the cache,
+// where they would answer reads after the commit. Rounds read more keys each (a longer read),
+// three times over, so that some batch finishes in the middle of the erasures.
+Future<Void> reads_finishing_while_a_commit_is_forgotten(std::string directory) {
+  std::unique_ptr<IKeyValueStore> store = co_await open_rocksdb_kv_store(directory);
+  constexpr int keys = 20000;
+  constexpr int written_every = 50;
+  auto key_of = [](int i) { return "f" + std::to_string(100000 + i); };
+  std::vector<Value> current(keys, "v0");
+  for (int i = 0; i < keys; ++i) store->set(key_of(i), current[i]);
+  Future<Void> first = store->commit();
+  co_await first;
+  bool stop = false;
+  Future<Void> busy = keep_the_loop_busy(stop);
+  int round = 0;
+  for (int pass = 0; pass < 3 && !::testing::Test::HasFailure(); ++pass) {
+    for (int read_keys = 250; read_keys <= keys && !::testing::Test::HasFailure(); read_keys += read_keys / 2) {
+      ++round;
+      const std::string value = "v" + std::to_string(round);
+      const int offset = round % written_every;
+      std::vector<Future<std::optional<Value>>> reads;
+      for (int i = 0; i < read_keys; ++i) reads.push_back(store->get(key_of(i)));
+      for (int i = offset; i < keys; i += written_every) store->set(key_of(i), value);
+      Future<Void> committed = store->commit();
+      co_await committed;
+      for (int i = 0; i < read_keys; ++i) {
+        std::optional<Value> old = co_await reads[i];
+        EXPECT_EQ(old, std::optional<Value>(current[i])) << "round " << round << ": a read before the commit";
+      }
+      for (int i = offset; i < keys; i += written_every) {
+        current[i] = value;
+        std::optional<Value> now = co_await store->get(key_of(i));
+        EXPECT_EQ(now, std::optional<Value>(value)) << "round " << round << ": " << key_of(i) << " after its commit";
+      }
+    }
+  }
+  stop = true;
+  co_await busy;
+  co_return Void{};
+}
+
+TEST_F(RocksDBKVStoreTest, ReadsFinishingWhileACommitIsForgottenCacheNothingStale) {
+  RocksDBKVStoreKnobs& knobs = rocksdb_kv_store_knobs();
+  const double default_piece_keys = knobs.forget_piece_keys;
+  knobs.forget_piece_keys = 1.0;
+  knobs.cached_reads_on_loop = 0.0;  // every batch to the pool, finishing whenever it finishes
+  const std::string path = directory_.path("db");
+  auto body = [path] { return reads_finishing_while_a_commit_is_forgotten(path); };
+  EXPECT_EQ(run_in_real_world(body).code(), errc::success);
+  knobs.forget_piece_keys = default_piece_keys;
+  knobs.cached_reads_on_loop = 1.0;
 }
 
 Future<Void> checkpoint_holds_committed_data(std::string directory, std::string copy) {
