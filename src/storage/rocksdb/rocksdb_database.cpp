@@ -56,6 +56,10 @@ rocksdb::Options make_options(const RocksDBKVStoreKnobs& knobs, int64_t memory_b
   double write_buffer_bytes = knobs.write_buffer_bytes;
   if (memory_budget_bytes > 0) write_buffer_bytes = std::min(write_buffer_bytes, static_cast<double>(memory_budget_bytes) / 32);
   options.write_buffer_size = static_cast<size_t>(write_buffer_bytes);
+  if (knobs.memtable_bloom_ratio > 0) {
+    options.memtable_prefix_bloom_size_ratio = knobs.memtable_bloom_ratio;
+    options.memtable_whole_key_filtering = true;  // no prefix extractor: whole keys only
+  }
   options.level_compaction_dynamic_level_bytes = true;  // bounds space amplification near 1.1
   options.bytes_per_sync = 1 << 20;                     // smooth out flush and compaction writes
   options.max_log_file_size = 16 << 20;                 // RocksDB's LOG (text) files, bounded

@@ -9,6 +9,7 @@ RocksDBKVStoreKnobs::RocksDBKVStoreKnobs() {
   registry.declare("rocksdb_block_cache_bytes", &block_cache_bytes, {1024.0 * 1024, 8.0 * 1024 * 1024});
   registry.declare("rocksdb_write_buffer_bytes", &write_buffer_bytes, {64.0 * 1024, 4.0 * 1024 * 1024});
   registry.declare("rocksdb_bloom_bits_per_key", &bloom_bits_per_key, {0.0, 20.0});
+  registry.declare("rocksdb_memtable_bloom_ratio", &memtable_bloom_ratio, {0.0, 0.2});
   registry.declare("rocksdb_row_cache_bytes", &row_cache_bytes, {0.0, 64.0 * 1024});
   registry.declare("rocksdb_value_sizes_bytes", &value_sizes_bytes, {0.0, 4.0 * 1024});
   registry.declare("rocksdb_cached_reads_on_loop", &cached_reads_on_loop, {0.0});

@@ -16,6 +16,9 @@ struct RocksDBKVStoreKnobs {
   double write_buffer_bytes = 64.0 * 1024 * 1024;
   // Bloom filter bits per key (about 1% false positives at 10); 0 turns the filters off.
   double bloom_bits_per_key = 10.0;
+  // The memtables' whole-key Bloom filter, as a fraction of the memtable size: a point read of a
+  // key the memtables do not hold skips their skip lists; 0 turns it off.
+  double memtable_bloom_ratio = 0.02;
   // Per store: the row cache of point-read results in front of RocksDB (storage/row_cache.h), at
   // most a 32nd of the memory budget; 0 turns it off.
   double row_cache_bytes = 64.0 * 1024 * 1024;
