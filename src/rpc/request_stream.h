@@ -55,15 +55,16 @@ class ReplySender {
     writer(uint8_t{0}, static_cast<int32_t>(error.code()));
     send_message(writer.take());
   }
-  // Whether the reply goes to this process, where it may be sent as an object.
-  bool goes_local() const {
+  // This process's transport when the reply goes to this process (send_local may then send it
+  // as an object), else null.
+  std::shared_ptr<Transport> local_transport() const {
     auto transport = transport_.lock();
-    return transport && transport->is_local(destination_.address);
+    return transport && transport->is_local(destination_.address) ? transport : nullptr;
   }
-  void send_local(std::shared_ptr<LocalMessage> message) {
+  void send_local(Transport& transport, std::shared_ptr<LocalMessage> message) {
     KEEL_ASSERT(!sent_);
     sent_ = true;
-    if (auto transport = transport_.lock()) transport->send_local(destination_.token, std::move(message));
+    transport.send_local(destination_.token, std::move(message));
   }
   bool sent() const { return sent_; }
 
@@ -154,14 +155,16 @@ class ReplyPromise {
   void send(const T& value) const {
     KEEL_ASSERT(sender_);
     if constexpr (sent_locally_as_object<T>) {
-      if (sender_->goes_local()) return sender_->send_local(std::make_shared<LocalObject<T>>(value));
+      if (auto local = sender_->local_transport()) return sender_->send_local(*local, std::make_shared<LocalObject<T>>(value));
     }
     send_bytes(value);
   }
   void send(T&& value) const {
     KEEL_ASSERT(sender_);
     if constexpr (sent_locally_as_object<T>) {
-      if (sender_->goes_local()) return sender_->send_local(std::make_shared<LocalObject<T>>(std::move(value)));
+      if (auto local = sender_->local_transport()) {
+        return sender_->send_local(*local, std::make_shared<LocalObject<T>>(std::move(value)));
+      }
     }
     send_bytes(value);
   }
