@@ -181,13 +181,14 @@ Future<Void> reads_finishing_while_a_commit_is_forgotten(std::string directory) 
 TEST_F(RocksDBKVStoreTest, ReadsFinishingWhileACommitIsForgottenCacheNothingStale) {
   RocksDBKVStoreKnobs& knobs = rocksdb_kv_store_knobs();
   const double default_piece_keys = knobs.forget_piece_keys;
+  const double default_on_loop = knobs.cached_reads_on_loop;
   knobs.forget_piece_keys = 1.0;
   knobs.cached_reads_on_loop = 0.0;  // every batch to the pool, finishing whenever it finishes
   const std::string path = directory_.path("db");
   auto body = [path] { return reads_finishing_while_a_commit_is_forgotten(path); };
   EXPECT_EQ(run_in_real_world(body).code(), errc::success);
   knobs.forget_piece_keys = default_piece_keys;
-  knobs.cached_reads_on_loop = 1.0;
+  knobs.cached_reads_on_loop = default_on_loop;
 }
 
 Future<Void> checkpoint_holds_committed_data(std::string directory, std::string copy) {
