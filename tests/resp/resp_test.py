@@ -799,6 +799,66 @@ class Pipelining(RespTest):
             client.close()
 
 
+class GroupGathering(unittest.TestCase):
+    """A group's start waits for the runs of finished groups to come back (command_groups.h), but
+    never for a lone client, and only once for clients that left. INFO's keel_group_waits counts
+    the waits, keel_group_waits_expired those that ran out."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = KeelServer(KEEL)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def waits(self):
+        stats = self.server.client(decode_responses=True)
+        info = stats.info("stats")
+        stats.close()
+        return info["keel_group_waits"], info["keel_group_waits_expired"]
+
+    def test_lone_client_never_waits(self):
+        client = self.server.client()
+        client.set("lone", "first")  # a client of an earlier test that left may be awaited once
+        before = self.waits()
+        for i in range(20):
+            client.set("lone", i)
+        self.assertEqual(self.waits(), before)
+        client.close()
+
+    def test_clients_that_left_are_awaited_once(self):
+        rounds = 30
+        start = threading.Barrier(2)
+        failures = []
+
+        def client(number):
+            try:
+                connection = self.server.client()
+                start.wait(timeout=30)
+                for i in range(rounds):
+                    connection.set("pair:%d" % number, i)
+                connection.close()
+            except Exception as error:  # reported by the main thread
+                failures.append(error)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertEqual(failures, [])
+        waits, expired = self.waits()
+        client = self.server.client()
+        for i in range(10):
+            client.set("after", i)
+        client.close()
+        waits_after, expired_after = self.waits()
+        # At most one wait, for the pair's last runs, which never come; then none.
+        self.assertLessEqual(waits_after - waits, 1)
+        self.assertLessEqual(expired_after - expired, 1)
+
+
 class Transactions(RespTest):
     def test_multi_exec(self):
         r = self.r

@@ -1,13 +1,20 @@
 #include "frontend/resp/command_groups.h"
 
+#include <algorithm>
+
 #include "frontend/resp/commands.h"
 #include "frontend/resp/server_state.h"
+#include "runtime/scheduler.h"
 
 namespace keel {
+
+CommandGroups::CommandGroups(RespServerState& server)
+    : server_(server), gathering_(resp_knobs().resp_group_gather_fraction) {}
 
 Future<bool> CommandGroups::run(std::shared_ptr<GroupedRun> run) {
   Future<bool> done = run->done.get_future();
   waiting_.push_back(std::move(run));
+  quiet_since_ = now();
   start_groups();
   return done;
 }
@@ -16,6 +23,15 @@ void CommandGroups::start_groups() {
   const auto commands_max = static_cast<size_t>(resp_knobs().resp_group_commands_max);
   const auto bytes_max = static_cast<size_t>(resp_knobs().resp_batch_bytes_max);
   while (!waiting_.empty() && in_flight_ < static_cast<int>(resp_knobs().resp_groups_in_flight_max)) {
+    if (gathering_.should_wait(waiting_.size())) {
+      if (!gather_timer_) {
+        gather_timer_ = true;
+        quiet_since_ = now();
+        ++server_.stats.group_waits;
+        groups_.add(end_gathering(gather_round_, now() + gathering_.wait_seconds()));
+      }
+      return;
+    }
     std::vector<std::shared_ptr<GroupedRun>> group;
     size_t commands = 0;
     size_t bytes = 0;
@@ -28,12 +44,16 @@ void CommandGroups::start_groups() {
       group.push_back(std::move(waiting_.front()));
       waiting_.pop_front();
     }
+    gathering_.took(group.size());
+    ++gather_round_;
+    gather_timer_ = false;
     ++in_flight_;
     groups_.add(run_group(std::move(group)));
   }
 }
 
 Future<Void> CommandGroups::run_group(std::vector<std::shared_ptr<GroupedRun>> group) {
+  const double started = now();
   std::vector<GroupedRun*> runs;
   for (const std::shared_ptr<GroupedRun>& run : group) {
     run->shared = group.size() > 1;
@@ -49,7 +69,22 @@ Future<Void> CommandGroups::run_group(std::vector<std::shared_ptr<GroupedRun>> g
     // Not retryable (a key, a value or the whole group too large): each run goes alone.
   }
   --in_flight_;
+  gathering_.answered(group.size(), now() - started);
   for (const std::shared_ptr<GroupedRun>& run : group) run->done.send(committed);
+  start_groups();
+  co_return Void{};
+}
+
+// Ends the wait of `round` at `deadline`, or earlier once runs stop arriving for a pause.
+Future<Void> CommandGroups::end_gathering(uint64_t round, double deadline) {
+  auto ends = [&] { return std::min(deadline, quiet_since_ + gathering_.pause_seconds()); };
+  while (now() < ends()) {
+    co_await delay(ends() - now());
+    if (round != gather_round_) co_return Void{};  // a group started meanwhile
+  }
+  gathering_.gave_up();
+  gather_timer_ = false;
+  ++server_.stats.group_waits_expired;
   start_groups();
   co_return Void{};
 }

@@ -12,6 +12,10 @@
 // large) gives its runs back, and each session runs its own alone, so one client's bad command
 // never answers another's.
 //
+// The sessions of a finished group come back with their next commands within moments, one by
+// one; while they keep coming, a group does not start with the first of them alone
+// (runtime/gathering.h: at most `resp_group_gather_fraction` of the recent groups' duration).
+//
 // Under load this turns many small transactions into few large ones: the proxy, the resolver,
 // the logs and the storage servers then pay their per-transaction costs once per group.
 #pragma once
@@ -23,6 +27,7 @@
 #include "frontend/resp/resp_writer.h"
 #include "runtime/combinators.h"
 #include "runtime/future.h"
+#include "runtime/gathering.h"
 
 namespace keel {
 
@@ -47,7 +52,7 @@ Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*
 
 class CommandGroups {
  public:
-  explicit CommandGroups(RespServerState& server) : server_(server) {}
+  explicit CommandGroups(RespServerState& server);
   CommandGroups(const CommandGroups&) = delete;
   CommandGroups& operator=(const CommandGroups&) = delete;
 
@@ -58,10 +63,15 @@ class CommandGroups {
  private:
   void start_groups();
   Future<Void> run_group(std::vector<std::shared_ptr<GroupedRun>> group);
+  Future<Void> end_gathering(uint64_t round, double deadline);
 
   RespServerState& server_;
   std::deque<std::shared_ptr<GroupedRun>> waiting_;
   int in_flight_ = 0;
+  Gathering gathering_;
+  uint64_t gather_round_ = 0;  // groups started: a start ends the wait of its round
+  bool gather_timer_ = false;  // end_gathering(gather_round_) is pending
+  double quiet_since_ = 0;     // the last run's arrival, or the start of the wait if later
   ActorCollection groups_;
 };
 

@@ -14,6 +14,7 @@ RespKnobs::RespKnobs() {
   registry.declare("resp_batch_bytes_max", &resp_batch_bytes_max, {1024});
   registry.declare("resp_groups_in_flight_max", &resp_groups_in_flight_max, {1, 8});
   registry.declare("resp_group_commands_max", &resp_group_commands_max, {1, 16});
+  registry.declare("resp_group_gather_fraction", &resp_group_gather_fraction, {0.0, 2.0});
   registry.declare("resp_scan_cursors_max", &resp_scan_cursors_max, {2});
   registry.declare("resp_scan_cursor_bytes_max", &resp_scan_cursor_bytes_max, {});
   registry.declare("resp_multi_commands_max", &resp_multi_commands_max, {});

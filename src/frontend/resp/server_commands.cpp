@@ -65,10 +65,11 @@ Future<Void> info(CommandContext& c) {
         "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\n"
         "total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\n"
         "evicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\ntotal_error_replies:{}\r\n"
-        "total_protocol_errors:{}\r\nkeel_command_groups:{}\r\nkeel_grouped_runs:{}\r\n\r\n",
+        "total_protocol_errors:{}\r\nkeel_command_groups:{}\r\nkeel_grouped_runs:{}\r\nkeel_group_waits:{}\r\n"
+        "keel_group_waits_expired:{}\r\n\r\n",
         s.connections_received, s.commands_processed, s.net_input_bytes, s.net_output_bytes, s.connections_rejected,
         s.expired_keys, s.keyspace_hits, s.keyspace_misses, s.errors_replied, s.protocol_errors, s.command_groups,
-        s.grouped_runs);
+        s.grouped_runs, s.group_waits, s.group_waits_expired);
   }
   if (wants(sections, "replication", true)) text += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n";
   if (wants(sections, "keyspace", true)) {

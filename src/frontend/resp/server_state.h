@@ -31,6 +31,8 @@ struct RespStats {
   uint64_t net_output_bytes = 0;
   uint64_t command_groups = 0;  // committed transactions of command_groups.h
   uint64_t grouped_runs = 0;    // the runs they served (runs / groups: how much was shared)
+  uint64_t group_waits = 0;          // starts held back for the runs of finished groups
+  uint64_t group_waits_expired = 0;  // of those, the waits that ran out
 };
 
 struct RespServerState {
