@@ -29,7 +29,8 @@ class Gathering {
   // A batch of `requests` was answered `seconds` after it started.
   void answered(size_t requests, double seconds) {
     returning_ += requests;
-    smoothed_seconds_ = smoothed_seconds_ == 0 ? seconds : smoothed_seconds_ + smoothing * (seconds - smoothed_seconds_);
+    smoothed_seconds_ = sampled_ ? smoothed_seconds_ + smoothing * (seconds - smoothed_seconds_) : seconds;
+    sampled_ = true;
   }
 
   // A batch started with `requests` of them.
@@ -58,6 +59,7 @@ class Gathering {
   double fraction_;
   size_t returning_ = 0;
   double smoothed_seconds_ = 0;
+  bool sampled_ = false;  // smoothed_seconds_ holds a batch's duration
 };
 
 }  // namespace keel

@@ -48,6 +48,13 @@ TEST(GatheringTest, WaitsAFractionOfTheBatchesSmoothedDuration) {
   EXPECT_DOUBLE_EQ(gathering.wait_seconds(), 0.002);
 }
 
+TEST(GatheringTest, ABatchOfNoMeasurableDurationCountsInTheAverage) {
+  Gathering gathering(0.5);
+  gathering.answered(1, 0.0);  // answered within one reading of the clock
+  gathering.answered(1, 0.002);
+  EXPECT_DOUBLE_EQ(gathering.wait_seconds(), 0.5 * 0.0002);
+}
+
 TEST(GatheringTest, FractionZeroNeverWaits) {
   Gathering gathering(0);
   gathering.answered(50, 0.001);

@@ -802,34 +802,38 @@ class Pipelining(RespTest):
 class GroupGathering(unittest.TestCase):
     """A group's start waits for the runs of finished groups to come back (command_groups.h), but
     never for a lone client, and only once for clients that left. INFO's keel_group_waits counts
-    the waits, keel_group_waits_expired those that ran out."""
+    the waits, keel_group_waits_expired those that ended short. One group at a time here, so
+    that the clients of a finished group are the ones the next start waits for, and the longest
+    wait allowed (2 ms, a pause of 1 ms), so that clients in Python threads come back in time."""
 
     @classmethod
     def setUpClass(cls):
-        cls.server = KeelServer(KEEL)
+        cls.server = KeelServer(KEEL, ["--knob", "resp_groups_in_flight_max=1", "--knob", "resp_group_gather_fraction=1000"])
 
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
 
-    def waits(self):
-        stats = self.server.client(decode_responses=True)
-        info = stats.info("stats")
-        stats.close()
-        return info["keel_group_waits"], info["keel_group_waits_expired"]
+    def stats(self):
+        connection = self.server.client(decode_responses=True)
+        info = connection.info("stats")
+        connection.close()
+        return {name: info[name] for name in ("keel_group_waits", "keel_group_waits_expired", "keel_command_groups",
+                                              "keel_grouped_runs")}
 
     def test_lone_client_never_waits(self):
         client = self.server.client()
         client.set("lone", "first")  # a client of an earlier test that left may be awaited once
-        before = self.waits()
+        before = self.stats()
         for i in range(20):
             client.set("lone", i)
-        self.assertEqual(self.waits(), before)
+        after = self.stats()
+        self.assertEqual(after["keel_group_waits"], before["keel_group_waits"])
         client.close()
 
-    def test_clients_that_left_are_awaited_once(self):
-        rounds = 30
-        start = threading.Barrier(2)
+    def test_clients_are_awaited_and_those_that_left_once(self):
+        clients, rounds = 8, 40
+        start = threading.Barrier(clients)
         failures = []
 
         def client(number):
@@ -837,26 +841,34 @@ class GroupGathering(unittest.TestCase):
                 connection = self.server.client()
                 start.wait(timeout=30)
                 for i in range(rounds):
-                    connection.set("pair:%d" % number, i)
+                    connection.set("many:%d" % number, i)
                 connection.close()
             except Exception as error:  # reported by the main thread
                 failures.append(error)
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(2)]
+        before = self.stats()
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=120)
         self.assertEqual(failures, [])
-        waits, expired = self.waits()
+        during = self.stats()
+        waits = during["keel_group_waits"] - before["keel_group_waits"]
+        expired = during["keel_group_waits_expired"] - before["keel_group_waits_expired"]
+        groups = during["keel_command_groups"] - before["keel_command_groups"]
+        runs = during["keel_grouped_runs"] - before["keel_grouped_runs"]
+        self.assertGreater(waits, 0, "no start waited for the clients of a finished group")
+        self.assertGreater(waits - expired, 0, "every wait ended short (%d waits)" % waits)
+        self.assertGreater(runs, 2 * groups, "%d runs in %d groups" % (runs, groups))
+        # Everyone left with the last group: a new lone client waits at most once, for them.
         client = self.server.client()
         for i in range(10):
             client.set("after", i)
         client.close()
-        waits_after, expired_after = self.waits()
-        # At most one wait, for the pair's last runs, which never come; then none.
-        self.assertLessEqual(waits_after - waits, 1)
-        self.assertLessEqual(expired_after - expired, 1)
+        after = self.stats()
+        self.assertLessEqual(after["keel_group_waits"] - during["keel_group_waits"], 1)
+        self.assertLessEqual(after["keel_group_waits_expired"] - during["keel_group_waits_expired"], 1)
 
 
 class Transactions(RespTest):
