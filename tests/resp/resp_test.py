@@ -28,6 +28,15 @@ def tearDownModule():
         SERVER.stop()
 
 
+def run_in_threads(target, count, timeout=120):
+    """Runs target(number) for number in range(count) in as many threads, and joins them."""
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+
+
 class RespTest(unittest.TestCase):
     def setUp(self):
         self.r = SERVER.client(decode_responses=True)
@@ -730,11 +739,7 @@ class Pipelining(RespTest):
             except Exception as error:  # reported by the main thread
                 failures.append(error)
 
-        threads = [threading.Thread(target=client) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        run_in_threads(lambda number: client(), 2)
         self.assertEqual(failures, [])
         self.assertEqual(self.r.get("race"), str(2 * rounds * per_round))
 
@@ -774,11 +779,7 @@ class Pipelining(RespTest):
             except Exception as error:  # reported by the main thread
                 failures.append("client %d: %r" % (number, error))
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(threads_count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        run_in_threads(client, threads_count)
         self.assertEqual(failures, [])
         self.assertEqual(self.r.get("shared"), str(threads_count * commands))
         for number in range(threads_count):
@@ -847,11 +848,7 @@ class GroupGathering(unittest.TestCase):
                 failures.append(error)
 
         before = self.stats()
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        run_in_threads(client, clients)
         self.assertEqual(failures, [])
         during = self.stats()
         waits = during["keel_group_waits"] - before["keel_group_waits"]
@@ -968,11 +965,7 @@ class Transactions(RespTest):
             finally:
                 client.close()
 
-        threads = [threading.Thread(target=worker) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=90)
+        run_in_threads(lambda number: worker(), 2, timeout=90)
         self.assertEqual(errors, [])
         self.assertEqual(int(r.get("counter")), 2 * increments, "a lost update")
 
