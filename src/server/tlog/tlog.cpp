@@ -4,6 +4,7 @@
 #include "server/tlog/tlog.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <utility>
 #include <variant>
@@ -53,14 +54,55 @@ void lock_log(TLogState* state) {
 }
 
 // Writes and syncs whatever was buffered, repeatedly: one write and one sync cover the commits
-// that came while the last ones ran.
+// that came while the earlier ones ran. Up to tlog_syncs_in_flight_max run at once, so commits
+// that come during a sync start theirs without waiting for it to end; each one's versions become
+// durable after the one before it. A write that extends the file has no later one beside it:
+// their records would land in its zeros, which it may write after them.
 Future<Void> sync_loop(TLogState* state) {
+  struct Trip {
+    Future<Void> done;
+    bool extends_file = false;
+  };
+  std::deque<Trip> trips;  // oldest first
+  Version claimed = state->durable.get();
+  const auto in_flight_max = static_cast<size_t>(std::max(1.0, tlog_knobs().tlog_syncs_in_flight_max));
   while (true) {
-    Future<Void> buffered = state->buffered.when_at_least(state->durable.get() + 1);
-    co_await buffered;
-    Future<Void> written = write_buffered(state, true);
-    co_await written;
-    spill_to(*state, tlog_spill_threshold_bytes(), state->durable.get());
+    while (!trips.empty() && trips.front().done.is_ready()) {
+      if (trips.front().done.is_error()) throw trips.front().done.error();
+      trips.pop_front();
+    }
+    if (trips.size() >= in_flight_max || (!trips.empty() && trips.back().extends_file)) {
+      Future<Void> oldest = trips.front().done;
+      co_await oldest;
+      continue;
+    }
+    if (state->buffered.get() <= claimed) {
+      Future<Void> more = state->buffered.when_at_least(claimed + 1);
+      if (trips.empty()) {
+        co_await more;
+      } else {
+        Future<std::variant<Void, Void>> either = race(std::move(more), trips.front().done);
+        co_await either;
+      }
+      continue;
+    }
+    if (state->file_size > state->file_allocated && state->extending.is_valid()) {
+      Future<Void> zeros = finish_writing_zeros(state);  // before taking `unwritten`: more may come meanwhile
+      co_await zeros;
+      continue;
+    }
+    ClaimedWrite write;
+    if (state->unwritten.empty()) {  // written without a sync (a seeded log): only the sync is left
+      write.file = state->file;
+      write.last = state->appended.get();
+    } else {
+      write = claim_buffered(state);
+    }
+    KEEL_ASSERT(write.last > claimed);
+    claimed = write.last;
+    Future<Void> previous = trips.empty() ? make_ready(Void{}) : trips.back().done;
+    const bool extends_file = write.extends_file;
+    trips.push_back(Trip{write_and_sync_claimed(state, std::move(write), std::move(previous)), extends_file});
   }
 }
 

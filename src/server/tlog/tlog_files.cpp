@@ -60,15 +60,6 @@ void write_zeros_ahead_if_near(TLogState* state) {
   state->extending = write_zeros_ahead(state, state->file, state->file_allocated, state->file_allocated + step);
 }
 
-// Waits for the zeros being written ahead, if any; their failure is the log's.
-Future<Void> finish_writing_zeros(TLogState* state) {
-  if (!state->extending.is_valid()) co_return Void{};
-  Future<Void> extending = state->extending;
-  co_await extending;
-  state->extending = Future<Void>();
-  co_return Void{};
-}
-
 // Replays one segment's records and returns the length of its valid prefix; a bad record is a
 // torn tail only in the last segment (the caller cuts it off).
 size_t replay_segment(TLogState& state, const std::string& data, bool last_segment, const std::string& path) {
@@ -154,6 +145,14 @@ Future<std::vector<std::pair<Version, std::string>>> list_segments(std::string d
 }
 
 }  // namespace
+
+Future<Void> finish_writing_zeros(TLogState* state) {
+  if (!state->extending.is_valid()) co_return Void{};
+  Future<Void> extending = state->extending;
+  co_await extending;
+  state->extending = Future<Void>();
+  co_return Void{};
+}
 
 std::string tlog_directory_name(uint64_t id) { return fmt::format("tlog-{:016x}", id); }
 
@@ -259,50 +258,60 @@ void buffer_records(TLogState& state, std::vector<TLogRecord> records) {
   state.buffered.set(last);
 }
 
-Future<Void> write_buffered(TLogState* state, bool sync) {
+ClaimedWrite claim_buffered(TLogState* state) {
+  KEEL_ASSERT(!state->unwritten.empty() && (state->file_size <= state->file_allocated || !state->extending.is_valid()));
+  ClaimedWrite claimed;
+  claimed.file = state->file;  // a roll waits for this write, not for its sync
+  claimed.bytes = std::move(state->unwritten);
+  state->unwritten.clear();
+  claimed.last = state->buffered.get();
+  claimed.offset = state->file_size - static_cast<int64_t>(claimed.bytes.size());
+  // Past the file's end, zeros are written ahead in steps, so most syncs find the file's length
+  // unchanged and have only the data to make durable. They are written in the background
+  // (write_zeros_ahead_if_near); this write carries them only when records outran them.
+  if (state->file_size > state->file_allocated) {
+    const int64_t step = write_ahead_step();
+    state->file_allocated = (state->file_size + step - 1) / step * step;
+    claimed.bytes.resize(static_cast<size_t>(state->file_allocated - claimed.offset), '\0');
+    claimed.extends_file = true;
+  }
+  return claimed;
+}
+
+Future<Void> write_and_sync_claimed(TLogState* state, ClaimedWrite claimed, Future<Void> previous) {
+  if (claimed.bytes.empty()) {
+    Future<Void> synced = claimed.file->sync();
+    co_await synced;
+  } else {
+    // One trip for both: the write and its sync.
+    Future<Void> synced = claimed.file->write_and_sync(claimed.offset, std::move(claimed.bytes));
+    co_await synced;
+  }
+  co_await previous;
+  if (claimed.last > state->appended.get()) state->appended.set(claimed.last);
+  state->durable.set(claimed.last);
+  write_zeros_ahead_if_near(state);
+  spill_to(*state, tlog_spill_threshold_bytes(), state->durable.get());
+  co_return Void{};
+}
+
+Future<Void> write_buffered(TLogState* state) {
   if (state->file_size > state->file_allocated) {
     Future<Void> zeros = finish_writing_zeros(state);  // before taking `unwritten`: more may come meanwhile
     co_await zeros;
   }
-  std::shared_ptr<IFile> file = state->file;  // a roll waits for this write, not for its sync
-  if (!state->unwritten.empty()) {
-    std::string bytes = std::move(state->unwritten);
-    state->unwritten.clear();
-    const Version last = state->buffered.get();
-    const int64_t offset = state->file_size - static_cast<int64_t>(bytes.size());
-    // Past the file's end, zeros are written ahead in steps, so most syncs find the file's length
-    // unchanged and have only the data to make durable. They are written in the background
-    // (write_zeros_ahead_if_near); this write carries them only when records outran them.
-    if (state->file_size > state->file_allocated) {
-      const int64_t step = write_ahead_step();
-      state->file_allocated = (state->file_size + step - 1) / step * step;
-      bytes.resize(static_cast<size_t>(state->file_allocated - offset), '\0');
-    }
-    if (sync) {
-      // One trip for both: the group's write and its sync.
-      Future<Void> synced = file->write_and_sync(offset, std::move(bytes));
-      co_await synced;
-      state->appended.set(last);
-      state->durable.set(last);
-      write_zeros_ahead_if_near(state);
-      co_return Void{};
-    }
-    Future<Void> written = file->write(offset, std::move(bytes));
-    co_await written;
-    state->appended.set(last);
-    write_zeros_ahead_if_near(state);
-  }
-  if (!sync) co_return Void{};
-  const Version target = state->appended.get();
-  Future<Void> synced = file->sync();
-  co_await synced;
-  state->durable.set(target);
+  if (state->unwritten.empty()) co_return Void{};
+  ClaimedWrite claimed = claim_buffered(state);
+  Future<Void> written = claimed.file->write(claimed.offset, std::move(claimed.bytes));
+  co_await written;
+  state->appended.set(claimed.last);
+  write_zeros_ahead_if_near(state);
   co_return Void{};
 }
 
 Future<Void> write_records(TLogState* state, std::vector<TLogRecord> records) {
   buffer_records(*state, std::move(records));
-  Future<Void> written = write_buffered(state, false);
+  Future<Void> written = write_buffered(state);
   co_await written;
   co_return Void{};
 }

@@ -51,11 +51,33 @@ Future<Void> roll_segment_if_full(TLogState* state, Version version);
 // Indexes `records` (in chain order), adds them to state->unwritten and raises state->buffered.
 void buffer_records(TLogState& state, std::vector<TLogRecord> records);
 
-// Writes state->unwritten to the current segment and raises state->appended; when `sync`, then
-// syncs the segment and raises state->durable. At most one call at a time.
-Future<Void> write_buffered(TLogState* state, bool sync);
+// Writes state->unwritten to the current segment and raises state->appended (no sync). At most
+// one call at a time, and none beside the sync loop's writes (it runs before the log serves).
+Future<Void> write_buffered(TLogState* state);
 
-// buffer_records, then write_buffered without a sync: not durable until a sync of state->file.
+// What one write and sync of the sync loop covers: the bytes taken from state->unwritten (none:
+// a sync of what is written) at `offset` of `file`, ending with the record of `last`.
+struct ClaimedWrite {
+  std::shared_ptr<IFile> file;
+  int64_t offset = 0;
+  std::string bytes;
+  Version last = 0;
+  bool extends_file = false;  // the bytes end in zeros past the file's length: later records go there
+};
+
+// Takes state->unwritten (not empty) for one write, extended with zeros to the next step of the
+// file's length when the records outran the zeros written ahead (finish_writing_zeros first).
+ClaimedWrite claim_buffered(TLogState* state);
+
+// Writes and syncs `claimed`, then, once `previous` (the write claimed before it) is done, raises
+// state->appended and state->durable to claimed.last: versions become durable in chain order
+// whichever sync ends first.
+Future<Void> write_and_sync_claimed(TLogState* state, ClaimedWrite claimed, Future<Void> previous);
+
+// Waits for the zeros being written ahead of the records, if any; their failure is the log's.
+Future<Void> finish_writing_zeros(TLogState* state);
+
+// buffer_records, then write_buffered: not durable until a sync of state->file.
 Future<Void> write_records(TLogState* state, std::vector<TLogRecord> records);
 
 // Reads back the record at `where` (of a spilled version): operation_failed if its segment was

@@ -15,6 +15,10 @@ struct TLogKnobs {
   // A log extends its current segment by this many zero bytes at a time, ahead of its records:
   // a sync that does not change the file's length only has the data to make durable (0: off).
   double tlog_write_ahead_bytes = 1024.0 * 1024;
+  // At most this many writes and syncs of a log at once: a write of the commits that came
+  // while a sync runs starts at once instead of after it (a disk serves overlapping syncs in
+  // about the time of one); versions still become durable in chain order.
+  double tlog_syncs_in_flight_max = 2;
 
   TLogKnobs();
 };
