@@ -80,7 +80,8 @@ Future<std::vector<WorkerInterface>> choose_workers(ControllerState* state, size
   while (true) {
     std::vector<WorkerInterface> workers = state->transaction_workers();
     if (!workers.empty() && !deadline) deadline = now() + recruit_wait_seconds;
-    if (workers.size() >= wanted || (deadline && now() >= *deadline)) {
+    // Never none: workers seen once may all have failed since the deadline was set.
+    if (!workers.empty() && (workers.size() >= wanted || (deadline && now() >= *deadline))) {
       for (size_t i = workers.size(); i > 1; --i) {
         std::swap(workers[i - 1], workers[static_cast<size_t>(deterministic_random().random_int(0, static_cast<int64_t>(i)))]);
       }
