@@ -100,9 +100,15 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
       maybe_readable_ = false;
       wait_readable();
     }
+    take_reading().send(std::string(read_buffer_.data(), bytes));
+  }
+
+  // The waiting read_some's promise, taken out before it is answered (its answer may start the
+  // next read_some).
+  Promise<std::string> take_reading() {
     Promise<std::string> reading = std::move(*reading_);
     reading_.reset();
-    reading.send(std::string(read_buffer_.data(), bytes));
+    return reading;
   }
 
   void wait_readable() {
@@ -176,11 +182,7 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
     outgoing_.clear();
     unsent_bytes_ = 0;
     notify_drained();
-    if (reading_.has_value()) {
-      Promise<std::string> reading = std::move(*reading_);
-      reading_.reset();
-      reading.send_error(Error(errc::connection_failed));
-    }
+    if (reading_.has_value()) take_reading().send_error(Error(errc::connection_failed));
   }
 
   static constexpr size_t write_batch_bytes_max = 256 * 1024;

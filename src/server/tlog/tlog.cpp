@@ -91,13 +91,7 @@ Future<Void> sync_loop(TLogState* state) {
       co_await zeros;
       continue;
     }
-    ClaimedWrite write;
-    if (state->unwritten.empty()) {  // written without a sync (a seeded log): only the sync is left
-      write.file = state->file;
-      write.last = state->appended.get();
-    } else {
-      write = claim_buffered(state);
-    }
+    ClaimedWrite write = claim_buffered(state);
     KEEL_ASSERT(write.last > claimed);
     claimed = write.last;
     Future<Void> previous = trips.empty() ? make_ready(Void{}) : trips.back().done;

@@ -259,9 +259,13 @@ void buffer_records(TLogState& state, std::vector<TLogRecord> records) {
 }
 
 ClaimedWrite claim_buffered(TLogState* state) {
-  KEEL_ASSERT(!state->unwritten.empty() && (state->file_size <= state->file_allocated || !state->extending.is_valid()));
   ClaimedWrite claimed;
   claimed.file = state->file;  // a roll waits for this write, not for its sync
+  if (state->unwritten.empty()) {  // written without a sync (a seeded log): only the sync is left
+    claimed.last = state->appended.get();
+    return claimed;
+  }
+  KEEL_ASSERT(state->file_size <= state->file_allocated || !state->extending.is_valid());
   claimed.bytes = std::move(state->unwritten);
   state->unwritten.clear();
   claimed.last = state->buffered.get();

@@ -65,8 +65,9 @@ struct ClaimedWrite {
   bool extends_file = false;  // the bytes end in zeros past the file's length: later records go there
 };
 
-// Takes state->unwritten (not empty) for one write, extended with zeros to the next step of the
-// file's length when the records outran the zeros written ahead (finish_writing_zeros first).
+// Takes state->unwritten for one write, extended with zeros to the next step of the file's length
+// when the records outran the zeros written ahead (finish_writing_zeros first). With nothing
+// unwritten (a seeded log's records were written without a sync) the claim is the sync alone.
 ClaimedWrite claim_buffered(TLogState* state);
 
 // Writes and syncs `claimed`, then, once `previous` (the write claimed before it) is done, raises
