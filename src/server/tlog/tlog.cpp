@@ -55,20 +55,24 @@ void lock_log(TLogState* state) {
 
 // Writes and syncs whatever was buffered, repeatedly: one write and one sync cover the commits
 // that came while the earlier ones ran. Up to tlog_syncs_in_flight_max run at once, so commits
-// that come during a sync start theirs without waiting for it to end; each one's versions become
-// durable after the one before it. A write that extends the file has no later one beside it:
+// that come late in a sync start theirs without waiting for it to end (early ones wait to share
+// the next: tlog_sync_overlap_after_fraction); each one's versions become durable after the one
+// before it. A write that extends the file has no later one beside it:
 // their records would land in its zeros, which it may write after them.
 Future<Void> sync_loop(TLogState* state) {
   struct Trip {
     Future<Void> done;
     bool extends_file = false;
+    double started = 0;
   };
+  double smoothed = 0;  // trip durations, as seen when they leave `trips`
   std::deque<Trip> trips;  // oldest first
   Version claimed = state->durable.get();
   const auto in_flight_max = static_cast<size_t>(std::max(1.0, tlog_knobs().tlog_syncs_in_flight_max));
   while (true) {
     while (!trips.empty() && trips.front().done.is_ready()) {
       if (trips.front().done.is_error()) throw trips.front().done.error();
+      smoothed = 0.9 * smoothed + 0.1 * (now() - trips.front().started);
       trips.pop_front();
     }
     if (trips.size() >= in_flight_max || (!trips.empty() && trips.back().extends_file)) {
@@ -91,12 +95,20 @@ Future<Void> sync_loop(TLogState* state) {
       co_await zeros;
       continue;
     }
+    if (!trips.empty()) {  // beside the newest trip only once it has run a while
+      const double due = tlog_knobs().tlog_sync_overlap_after_fraction * smoothed - (now() - trips.back().started);
+      if (due > 1e-6) {  // a rounding error's remainder of a wait is no wait: the clock would not move
+        Future<std::variant<Void, Void>> either = race(trips.front().done, delay(due));
+        co_await either;
+        continue;
+      }
+    }
     ClaimedWrite write = claim_buffered(state);
     KEEL_ASSERT(write.last > claimed);
     claimed = write.last;
     Future<Void> previous = trips.empty() ? make_ready(Void{}) : trips.back().done;
     const bool extends_file = write.extends_file;
-    trips.push_back(Trip{write_and_sync_claimed(state, std::move(write), std::move(previous)), extends_file});
+    trips.push_back(Trip{write_and_sync_claimed(state, std::move(write), std::move(previous)), extends_file, now()});
   }
 }
 
