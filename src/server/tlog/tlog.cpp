@@ -65,7 +65,7 @@ Future<Void> sync_loop(TLogState* state) {
     bool extends_file = false;
     double started = 0;
   };
-  double smoothed = 0;  // trip durations, as seen when they leave `trips`
+  double smoothed = 0;  // trip durations, as seen when they leave `trips` (from 0: the first trips wait less)
   std::deque<Trip> trips;  // oldest first
   Version claimed = state->durable.get();
   const auto in_flight_max = static_cast<size_t>(std::max(1.0, tlog_knobs().tlog_syncs_in_flight_max));

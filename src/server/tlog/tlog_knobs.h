@@ -21,7 +21,8 @@ struct TLogKnobs {
   double tlog_syncs_in_flight_max = 2;
   // ... but a trip starts beside others only once the newest has run this fraction of the
   // smoothed trip duration: commits that come early in a sync share the next trip instead
-  // (two syncs at once take longer than one), those that come late do not wait it out.
+  // (one trip fewer: overlapping syncs cost the disk about one sync's time, not nothing),
+  // those that come late do not wait it out.
   double tlog_sync_overlap_after_fraction = 0.5;
 
   TLogKnobs();
