@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -65,14 +66,15 @@ Future<Void> sync_loop(TLogState* state) {
     bool extends_file = false;
     double started = 0;
   };
-  double smoothed = 0;  // trip durations, as seen when they leave `trips` (from 0: the first trips wait less)
+  std::optional<double> smoothed;  // trip durations, as seen when they leave `trips`
   std::deque<Trip> trips;  // oldest first
   Version claimed = state->durable.get();
   const auto in_flight_max = static_cast<size_t>(std::max(1.0, tlog_knobs().tlog_syncs_in_flight_max));
   while (true) {
     while (!trips.empty() && trips.front().done.is_ready()) {
       if (trips.front().done.is_error()) throw trips.front().done.error();
-      smoothed = 0.9 * smoothed + 0.1 * (now() - trips.front().started);
+      const double took = now() - trips.front().started;
+      smoothed = smoothed ? 0.9 * *smoothed + 0.1 * took : took;
       trips.pop_front();
     }
     if (trips.size() >= in_flight_max || (!trips.empty() && trips.back().extends_file)) {
@@ -95,10 +97,12 @@ Future<Void> sync_loop(TLogState* state) {
       co_await zeros;
       continue;
     }
-    if (!trips.empty()) {  // beside the newest trip only once it has run a while
-      const double due = tlog_knobs().tlog_sync_overlap_after_fraction * smoothed - (now() - trips.back().started);
-      if (due > 1e-6) {  // a rounding error's remainder of a wait is no wait: the clock would not move
-        Future<std::variant<Void, Void>> either = race(trips.front().done, delay(due));
+    if (!trips.empty() && smoothed) {  // beside the newest trip only once it has run a while
+      // An absolute deadline: a timer of deadline - now() ends exactly at it, where a remainder
+      // recomputed from durations could come out as a rounding error that never moves the clock.
+      const double deadline = trips.back().started + tlog_knobs().tlog_sync_overlap_after_fraction * *smoothed;
+      if (now() < deadline) {
+        Future<std::variant<Void, Void>> either = race(trips.front().done, delay(deadline - now()));
         co_await either;
         continue;
       }
