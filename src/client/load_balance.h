@@ -90,4 +90,28 @@ Future<Reply> load_balanced(DatabaseState* database, const ShardLocation& locati
   throw *last;
 }
 
+// Sends `send(location, server)` to a member of the team holding `key` (load_balanced above),
+// refreshing the location cache when the shard moved; `*used` is the location it was sent to.
+template <class Reply, class Send>
+Future<Reply> at_shard(DatabaseState* database, Key key, bool before, Send send, ShardLocation* used = nullptr) {
+  while (true) {
+    // From the cache without a coroutine when it knows (nearly every read).
+    ShardLocation location;
+    if (const ShardLocation* cached = database->cached_location(key, before)) {
+      location = *cached;
+    } else {
+      location = co_await database->locate(key, before);
+    }
+    if (used != nullptr) *used = location;
+    try {
+      auto to_member = [&location, &send](const StorageServerInterface& server) { return send(location, server); };
+      Future<Reply> reply = load_balanced<Reply>(database, location, to_member);
+      co_return co_await reply;
+    } catch (const Error& error) {
+      if (error.code() != errc::wrong_shard_server) throw;
+      database->invalidate(key);
+    }
+  }
+}
+
 }  // namespace keel

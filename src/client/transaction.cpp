@@ -5,6 +5,7 @@
 #include "client/database_state.h"
 #include "client/load_balance.h"
 #include "client/read_versions.h"
+#include "client/value_reads.h"
 #include "protocol/atomic_ops.h"
 #include "protocol/limits.h"
 #include "runtime/combinators.h"
@@ -18,41 +19,6 @@ constexpr double backoff_max_seconds = 1.0;
 constexpr int range_batch_rows = 1000;
 const Key system_keys_end = "\xff\xff";
 const Key user_keys_end = "\xff";
-
-// Sends `send(location, server)` to a member of the team holding `key` (load_balance.h),
-// refreshing the location cache when the shard moved; `*used` is the location it was sent to.
-template <class Reply, class Send>
-Future<Reply> at_shard(DatabaseState* database, Key key, bool before, Send send, ShardLocation* used = nullptr) {
-  while (true) {
-    // From the cache without a coroutine when it knows (nearly every read).
-    ShardLocation location;
-    if (const ShardLocation* cached = database->cached_location(key, before)) {
-      location = *cached;
-    } else {
-      location = co_await database->locate(key, before);
-    }
-    if (used != nullptr) *used = location;
-    try {
-      auto to_member = [&location, &send](const StorageServerInterface& server) { return send(location, server); };
-      Future<Reply> reply = load_balanced<Reply>(database, location, to_member);
-      co_return co_await reply;
-    } catch (const Error& error) {
-      if (error.code() != errc::wrong_shard_server) throw;
-      database->invalidate(key);
-    }
-  }
-}
-
-Future<std::optional<Value>> storage_get(DatabaseState* database, Key key, Version version) {
-  auto send = [&key, version](const ShardLocation&, const StorageServerInterface& server) {
-    GetValueRequest request;
-    request.key = key;
-    request.version = version;
-    return server.get_value.get_reply(request);
-  };
-  GetValueReply reply = co_await at_shard<GetValueReply>(database, key, false, send);
-  co_return reply.value;
-}
 
 // One request's worth of a range read (within one shard), with whether more may follow.
 struct StoragePage {
@@ -134,7 +100,7 @@ Future<std::optional<Value>> Transaction::get(Key key, bool snapshot) {
   if (!snapshot) read_conflicts_.push_back(single_key_range(key));
   if (!writes_.needs_stored(key)) co_return writes_.read(key, std::nullopt);
   const Version version = co_await get_read_version();
-  std::optional<Value> stored = co_await storage_get(database_.get(), key, version);
+  std::optional<Value> stored = co_await read_stored_value(database_, key, version);
   co_return writes_.read(key, stored);
 }
 

@@ -36,6 +36,32 @@ struct GetValueRequest {
 template <>
 inline constexpr bool sent_locally_as_object<GetValueRequest> = true;
 
+// The values of several keys at one version, in the order asked: the client's point reads of
+// one turn of its event loop that its location cache puts in one shard (client/value_reads.h).
+// Fails as a whole: wrong_shard_server if any key is not served here.
+struct GetValuesReply {
+  std::vector<std::optional<Value>> values;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(values);
+  }
+};
+template <>
+inline constexpr bool sent_locally_as_object<GetValuesReply> = true;
+
+struct GetValuesRequest {
+  static constexpr size_t keys_max = 10000;
+  std::vector<Key> keys;  // at most keys_max, else client_invalid_operation
+  Version version = 0;
+  ReplyPromise<GetValuesReply> reply;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(keys, version, reply);
+  }
+};
+template <>
+inline constexpr bool sent_locally_as_object<GetValuesRequest> = true;
+
 struct GetKeyValuesReply {
   std::vector<KeyValue> data;
   bool more = false;  // stopped at a limit, not at the end of the range
@@ -110,13 +136,14 @@ struct WatchValueRequest {
 struct StorageServerInterface {
   Tag tag = 0;
   RequestStream<GetValueRequest> get_value;
+  RequestStream<GetValuesRequest> get_values;
   RequestStream<GetKeyValuesRequest> get_key_values;
   RequestStream<GetKeyRequest> get_key;
   RequestStream<GetStorageStatusRequest> get_status;
   RequestStream<WatchValueRequest> watch_value;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(tag, get_value, get_key_values, get_key, get_status, watch_value);
+    archive(tag, get_value, get_values, get_key_values, get_key, get_status, watch_value);
   }
 };
 

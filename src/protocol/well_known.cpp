@@ -55,6 +55,7 @@ TLogInterface serve_tlog(uint64_t id) {
 
 StorageServerInterface storage_at(NetworkAddress address, int index, Tag tag) {
   return {tag, at<GetValueRequest>(address, role_token::storage, index, 0),
+          at<GetValuesRequest>(address, role_token::storage, index, 5),
           at<GetKeyValuesRequest>(address, role_token::storage, index, 1),
           at<GetKeyRequest>(address, role_token::storage, index, 2),
           at<GetStorageStatusRequest>(address, role_token::storage, index, 3),
@@ -82,7 +83,8 @@ Future<Version> ask_live_committed_version(SequencerInterface sequencer, double 
 }
 
 StorageServerInterface serve_storage(int index, Tag tag) {
-  return {tag, serve<GetValueRequest>(role_token::storage, index, 0), serve<GetKeyValuesRequest>(role_token::storage, index, 1),
+  return {tag, serve<GetValueRequest>(role_token::storage, index, 0), serve<GetValuesRequest>(role_token::storage, index, 5),
+          serve<GetKeyValuesRequest>(role_token::storage, index, 1),
           serve<GetKeyRequest>(role_token::storage, index, 2), serve<GetStorageStatusRequest>(role_token::storage, index, 3),
           serve<WatchValueRequest>(role_token::storage, index, 4)};
 }

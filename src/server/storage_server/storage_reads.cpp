@@ -1,4 +1,4 @@
-// The storage server's reads: get_value, get_key_values, get_key and watch_value, at any
+// The storage server's reads: get_value, get_values, get_key_values, get_key and watch_value, at any
 // version of the window, each from a shard this server serves and holds complete.
 #include <algorithm>
 #include <map>
@@ -133,6 +133,28 @@ Future<GetValueReply> get_value(StorageState* state, GetValueRequest request) {
   co_return reply;
 }
 
+// Every key as read_value reads it: the window's values at once, the engine's all asked before
+// any is awaited (the engine gathers them into one read).
+Future<GetValuesReply> get_values(StorageState* state, GetValuesRequest request) {
+  if (request.keys.size() > GetValuesRequest::keys_max) throw Error(errc::client_invalid_operation);
+  co_await wait_for_version(state, request.version);
+  for (const Key& key : request.keys) serving_shard(*state, key, request.version);
+  GetValuesReply reply;
+  reply.values.resize(request.keys.size());
+  std::vector<std::pair<size_t, Future<std::optional<Value>>>> stored;
+  const uint64_t rollbacks = state->rollbacks;
+  for (size_t i = 0; i < request.keys.size(); ++i) {
+    if (auto known = state->data.get(request.keys[i], request.version)) {
+      reply.values[i] = std::move(*known);
+    } else {
+      stored.emplace_back(i, state->engine->get(request.keys[i]));
+    }
+  }
+  for (auto& [i, read] : stored) reply.values[i] = co_await read;
+  if (!stored.empty()) check_still_readable(*state, request.version, rollbacks);
+  co_return reply;
+}
+
 Future<GetKeyValuesReply> get_key_values(StorageState* state, GetKeyValuesRequest request) {
   co_await wait_for_version(state, request.version);
   const KeyRange& shard = serving_shard(*state, request.range.begin, request.version).range;
@@ -215,6 +237,7 @@ void reply_with(Request& request, Future<Reply>& answer) {
 
 void serve_reads(StorageState* state, const StorageServerInterface& interface, ActorCollection* actors) {
   actors->add(serve<GetValueRequest, GetValueReply>(state, interface.get_value.requests(), actors, get_value));
+  actors->add(serve<GetValuesRequest, GetValuesReply>(state, interface.get_values.requests(), actors, get_values));
   actors->add(serve<GetKeyValuesRequest, GetKeyValuesReply>(state, interface.get_key_values.requests(), actors,
                                                             get_key_values));
   actors->add(serve<GetKeyRequest, GetKeyReply>(state, interface.get_key.requests(), actors, get_key));

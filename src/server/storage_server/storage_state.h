@@ -116,7 +116,7 @@ Future<Void> serve(StorageState* state, FutureStream<Request> requests, ActorCol
   }
 }
 
-// storage_reads.cpp: serves get_value, get_key_values, get_key and watch_value.
+// storage_reads.cpp: serves get_value, get_values, get_key_values, get_key and watch_value.
 void serve_reads(StorageState* state, const StorageServerInterface& interface, ActorCollection* actors);
 // The value of `key` at `version`: the window's, else the engine's.
 Future<std::optional<Value>> read_value(StorageState* state, Key key, Version version);

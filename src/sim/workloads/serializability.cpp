@@ -253,14 +253,20 @@ class Serializability final : public Workload {
     return value;
   }
 
-  Operation random_read() {
+  Operation random_get() {
     Operation operation;
     operation.snapshot = random_.coin(0.2);
+    operation.kind = OperationKind::get;
+    operation.key = random_bound();
+    return operation;
+  }
+
+  Operation random_read() {
     const int64_t kind = random_.random_int(0, 10);
-    if (kind < 4) {
-      operation.kind = OperationKind::get;
-      operation.key = random_bound();
-    } else if (kind < 8) {
+    if (kind < 4) return random_get();
+    Operation operation;
+    operation.snapshot = random_.coin(0.2);
+    if (kind < 8) {
       operation.kind = OperationKind::get_range;
       Key a = random_bound();
       Key b = random_bound();
@@ -326,6 +332,15 @@ class Serializability final : public Workload {
     co_return Void{};
   }
 
+  // Runs point reads all asked before any is awaited (the client batches them into one request
+  // per shard: client/value_reads.h).
+  Future<Void> perform_gets(Transaction& transaction, std::vector<Operation>& gets) {
+    std::vector<Future<std::optional<Value>>> values;
+    for (const Operation& get : gets) values.push_back(transaction.get(get.key, get.snapshot));
+    for (size_t i = 0; i < gets.size(); ++i) gets[i].value = co_await values[i];
+    co_return Void{};
+  }
+
   // Runs one random transaction; records it (before its commit is sent, if it writes).
   Future<Void> run_one(int client, uint64_t number, Transaction& transaction) {
     Record record;
@@ -337,6 +352,16 @@ class Serializability final : public Workload {
     for (int64_t i = 0; i < count; ++i) {
       Operation operation = read_only || random_.coin(0.5) ? random_read() : random_write();
       record.writes = record.writes || operation.kind == OperationKind::write;
+      if (operation.kind == OperationKind::get && random_.coin(0.5)) {
+        std::vector<Operation> gets{std::move(operation)};
+        while (i + 1 < count && random_.coin(0.7)) {
+          ++i;
+          gets.push_back(random_get());
+        }
+        co_await perform_gets(transaction, gets);
+        for (Operation& get : gets) record.operations.push_back(std::move(get));
+        continue;
+      }
       co_await perform(transaction, operation);
       record.operations.push_back(std::move(operation));
     }

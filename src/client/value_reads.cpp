@@ -1,0 +1,111 @@
+#include "client/value_reads.h"
+
+#include <algorithm>
+
+#include "client/client_knobs.h"
+#include "client/database_state.h"
+#include "client/load_balance.h"
+#include "runtime/scheduler.h"
+
+namespace keel {
+
+struct ValueReadBatch {
+  ShardLocation location;  // as cached when the batch began
+  Version version = 0;
+  std::vector<Key> keys;
+  bool closed = false;  // no more keys join
+};
+
+namespace {
+
+// `key` alone, following its shard wherever it moved.
+Future<std::optional<Value>> read_alone(std::shared_ptr<DatabaseState> database, Key key, Version version) {
+  auto send = [&key, version](const ShardLocation&, const StorageServerInterface& server) {
+    GetValueRequest request;
+    request.key = key;
+    request.version = version;
+    return server.get_value.get_reply(request);
+  };
+  GetValueReply reply = co_await at_shard<GetValueReply>(database.get(), key, false, send);
+  co_return reply.value;
+}
+
+void close(ValueReads& reads, const std::shared_ptr<ValueReadBatch>& batch) {
+  if (batch->closed) return;
+  batch->closed = true;
+  auto it = reads.waiting.find({batch->version, batch->location.range.begin});
+  if (it != reads.waiting.end() && it->second.batch == batch) reads.waiting.erase(it);
+}
+
+// Sends `batch` once the tasks ready now have run (they may add keys to it).
+Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseState> database,
+                                                     std::shared_ptr<ValueReadBatch> batch) {
+  Future<Void> others_first = yield(priority::low);
+  co_await others_first;
+  close(database->value_reads, batch);
+  auto send = [&batch](const StorageServerInterface& server) {
+    GetValuesRequest request;
+    request.keys = batch->keys;
+    request.version = batch->version;
+    return server.get_values.get_reply(request);
+  };
+  try {
+    GetValuesReply reply = co_await load_balanced<GetValuesReply>(database.get(), batch->location, send);
+    if (reply.values.size() != batch->keys.size()) throw Error(errc::internal_error);
+    co_return std::move(reply.values);
+  } catch (const Error& error) {
+    if (error.code() != errc::wrong_shard_server) throw;
+    // The shard moved: forget where it was (unless the cache already has something newer).
+    const Key& first = batch->keys.front();
+    const ShardLocation* cached = database->cached_location(first);
+    if (cached != nullptr && cached->range.begin == batch->location.range.begin &&
+        cached->range.end == batch->location.range.end) {
+      database->invalidate(first);
+    }
+    throw;
+  }
+}
+
+// The value at `index` of the batch's answer; alone when the batch met wrong_shard_server.
+Future<std::optional<Value>> take_from(Future<std::vector<std::optional<Value>>> values, size_t index,
+                                       std::shared_ptr<DatabaseState> database, Key key, Version version) {
+  co_await ready(values);
+  if (!values.is_error()) co_return values.get()[index];
+  if (values.error().code() != errc::wrong_shard_server) throw values.error();
+  Future<std::optional<Value>> alone = read_alone(std::move(database), std::move(key), version);
+  co_return co_await alone;
+}
+
+}  // namespace
+
+Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseState>& database, Key key,
+                                               Version version) {
+  const size_t batch_max = static_cast<size_t>(std::max(1.0, client_knobs().read_batch_keys_max));
+  const ShardLocation* location = batch_max > 1 ? database->cached_location(key) : nullptr;
+  if (location == nullptr) return read_alone(database, std::move(key), version);
+  ValueReads& reads = database->value_reads;
+  auto [it, added] = reads.waiting.try_emplace({version, location->range.begin});
+  if (!added && !it->second.batch->location.range.contains(key)) {
+    // The cache learned a different shard at the same begin since the batch began.
+    const std::shared_ptr<ValueReadBatch> earlier = it->second.batch;
+    close(reads, earlier);
+    it = reads.waiting.try_emplace({version, location->range.begin}).first;
+    added = true;
+  }
+  ValueReads::Waiting& waiting = it->second;
+  if (added) {
+    waiting.batch = std::make_shared<ValueReadBatch>();
+    waiting.batch->location = *location;
+    waiting.batch->version = version;
+    waiting.values = send_batch(database, waiting.batch);
+  }
+  // Copies: closing the batch below erases `waiting`.
+  const std::shared_ptr<ValueReadBatch> batch = waiting.batch;
+  Future<std::vector<std::optional<Value>>> values = waiting.values;
+  const size_t index = batch->keys.size();
+  batch->keys.push_back(key);
+  if (batch->keys.size() >= batch_max) close(reads, batch);
+  return take_from(std::move(values), index, database, std::move(key), version);
+}
+
+}  // namespace keel
