@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "client/value_reads.h"
 #include "client/watch.h"
 #include "client/write_map.h"
 #include "protocol/proxy_interface.h"
@@ -119,6 +120,7 @@ class Transaction {
 
   std::shared_ptr<DatabaseState> database_;
   std::optional<Future<Version>> read_version_;
+  std::shared_ptr<ValueReads> value_reads_;  // point reads not sent yet (client/value_reads.h)
   WriteMap writes_;
   std::vector<Mutation> mutations_;
   std::vector<KeyRange> read_conflicts_;

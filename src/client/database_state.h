@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "client/read_versions.h"
-#include "client/value_reads.h"
 #include "protocol/cluster_controller_interface.h"
 #include "protocol/proxy_interface.h"
 #include "runtime/future.h"
@@ -70,7 +69,6 @@ struct DatabaseState {
   std::map<NetworkAddress, double> storage_avoid_until;
   StorageReadStats storage_reads;
   ReadVersionRequests read_versions;  // client/read_versions.h
-  ValueReads value_reads;             // client/value_reads.h
 
   static constexpr int watches_max = 10000;
   int watches = 0;  // outstanding (see client/watch.h)

@@ -65,7 +65,8 @@ bool commit_outcome_unknown(const Error& error) {
 
 }  // namespace
 
-Transaction::Transaction(std::shared_ptr<DatabaseState> database) : database_(std::move(database)) {}
+Transaction::Transaction(std::shared_ptr<DatabaseState> database)
+    : database_(std::move(database)), value_reads_(std::make_shared<ValueReads>()) {}
 
 Key Transaction::keyspace_limit() const { return access_system_keys_ ? system_keys_end : user_keys_end; }
 
@@ -99,8 +100,9 @@ Future<std::optional<Value>> Transaction::get(Key key, bool snapshot) {
   check_key(key, false);
   if (!snapshot) read_conflicts_.push_back(single_key_range(key));
   if (!writes_.needs_stored(key)) co_return writes_.read(key, std::nullopt);
-  const Version version = co_await get_read_version();
-  std::optional<Value> stored = co_await read_stored_value(database_, key, version);
+  // Joins the transaction's batch of point reads before suspending (client/value_reads.h).
+  Future<std::optional<Value>> read = read_stored_value(database_, value_reads_, key, get_read_version());
+  std::optional<Value> stored = co_await read;
   co_return writes_.read(key, stored);
 }
 
@@ -301,6 +303,7 @@ Future<Void> Transaction::watch(Key key) {
 
 void Transaction::reset() {
   read_version_.reset();
+  value_reads_ = std::make_shared<ValueReads>();  // batches already made still answer their reads
   writes_.reset();
   mutations_.clear();
   read_conflicts_.clear();

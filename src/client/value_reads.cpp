@@ -11,7 +11,7 @@ namespace keel {
 
 struct ValueReadBatch {
   ShardLocation location;  // as cached when the batch began
-  Version version = 0;
+  Version version = 0;     // known once the batch is sent
   std::vector<Key> keys;
   bool closed = false;  // no more keys join
 };
@@ -30,19 +30,33 @@ Future<std::optional<Value>> read_alone(std::shared_ptr<DatabaseState> database,
   co_return reply.value;
 }
 
+Future<std::optional<Value>> read_alone_at(std::shared_ptr<DatabaseState> database, Key key,
+                                           Future<Version> version) {
+  const Version at = co_await version;
+  Future<std::optional<Value>> value = read_alone(std::move(database), std::move(key), at);
+  co_return co_await value;
+}
+
 void close(ValueReads& reads, const std::shared_ptr<ValueReadBatch>& batch) {
   if (batch->closed) return;
   batch->closed = true;
-  auto it = reads.waiting.find({batch->version, batch->location.range.begin});
+  auto it = reads.waiting.find(batch->location.range.begin);
   if (it != reads.waiting.end() && it->second.batch == batch) reads.waiting.erase(it);
 }
 
-// Sends `batch` once the tasks ready now have run (they may add keys to it).
+// Sends `batch` once the read version is known, and not before the task that began the batch
+// has run on (the reads it asks in a loop join). `reads` holds this future until then, so only
+// a weak reference goes the other way: a transaction destroyed meanwhile cancels the send
+// (unless someone still waits for one of its reads).
 Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseState> database,
-                                                     std::shared_ptr<ValueReadBatch> batch) {
-  Future<Void> others_first = yield(priority::low);
-  co_await others_first;
-  close(database->value_reads, batch);
+                                                     std::weak_ptr<ValueReads> reads,
+                                                     std::shared_ptr<ValueReadBatch> batch, Future<Version> version) {
+  if (version.is_ready()) {
+    Future<Void> rest_of_task = yield(priority::high);
+    co_await rest_of_task;
+  }
+  batch->version = co_await version;
+  if (std::shared_ptr<ValueReads> still = reads.lock()) close(*still, batch);
   auto send = [&batch](const StorageServerInterface& server) {
     GetValuesRequest request;
     request.keys = batch->keys;
@@ -68,44 +82,44 @@ Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseSta
 
 // The value at `index` of the batch's answer; alone when the batch met wrong_shard_server.
 Future<std::optional<Value>> take_from(Future<std::vector<std::optional<Value>>> values, size_t index,
-                                       std::shared_ptr<DatabaseState> database, Key key, Version version) {
+                                       std::shared_ptr<DatabaseState> database, std::shared_ptr<ValueReadBatch> batch) {
   co_await ready(values);
   if (!values.is_error()) co_return values.get()[index];
   if (values.error().code() != errc::wrong_shard_server) throw values.error();
-  Future<std::optional<Value>> alone = read_alone(std::move(database), std::move(key), version);
+  Future<std::optional<Value>> alone = read_alone(std::move(database), batch->keys[index], batch->version);
   co_return co_await alone;
 }
 
 }  // namespace
 
-Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseState>& database, Key key,
-                                               Version version) {
+Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseState>& database,
+                                               const std::shared_ptr<ValueReads>& value_reads, Key key,
+                                               Future<Version> version) {
   const size_t batch_max = static_cast<size_t>(std::max(1.0, client_knobs().read_batch_keys_max));
   const ShardLocation* location = batch_max > 1 ? database->cached_location(key) : nullptr;
-  if (location == nullptr) return read_alone(database, std::move(key), version);
-  ValueReads& reads = database->value_reads;
-  auto [it, added] = reads.waiting.try_emplace({version, location->range.begin});
+  if (location == nullptr) return read_alone_at(database, std::move(key), std::move(version));
+  ValueReads& reads = *value_reads;
+  auto [it, added] = reads.waiting.try_emplace(location->range.begin);
   if (!added && !it->second.batch->location.range.contains(key)) {
     // The cache learned a different shard at the same begin since the batch began.
     const std::shared_ptr<ValueReadBatch> earlier = it->second.batch;
     close(reads, earlier);
-    it = reads.waiting.try_emplace({version, location->range.begin}).first;
+    it = reads.waiting.try_emplace(location->range.begin).first;
     added = true;
   }
   ValueReads::Waiting& waiting = it->second;
   if (added) {
     waiting.batch = std::make_shared<ValueReadBatch>();
     waiting.batch->location = *location;
-    waiting.batch->version = version;
-    waiting.values = send_batch(database, waiting.batch);
+    waiting.values = send_batch(database, value_reads, waiting.batch, std::move(version));
   }
   // Copies: closing the batch below erases `waiting`.
   const std::shared_ptr<ValueReadBatch> batch = waiting.batch;
   Future<std::vector<std::optional<Value>>> values = waiting.values;
   const size_t index = batch->keys.size();
-  batch->keys.push_back(key);
+  batch->keys.push_back(std::move(key));
   if (batch->keys.size() >= batch_max) close(reads, batch);
-  return take_from(std::move(values), index, database, std::move(key), version);
+  return take_from(std::move(values), index, database, batch);
 }
 
 }  // namespace keel

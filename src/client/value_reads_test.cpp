@@ -67,7 +67,13 @@ std::vector<std::string> run_reads(FakeServer& low, FakeServer& high, const std:
   database->locations[""] = ShardLocation{KeyRange{"", "m"}, {low.interface}};
   database->locations["m"] = ShardLocation{KeyRange{"m", "\xff\xff"}, {high.interface}};
   std::vector<Future<std::optional<Value>>> values;
-  for (const Read& read : reads) values.push_back(read_stored_value(database, read.key, read.version));
+  // One ValueReads per version, as each transaction has its own.
+  std::map<Version, std::shared_ptr<ValueReads>> batches;
+  for (const Read& read : reads) {
+    std::shared_ptr<ValueReads>& batch = batches[read.version];
+    if (batch == nullptr) batch = std::make_shared<ValueReads>();
+    values.push_back(read_stored_value(database, batch, read.key, Future<Version>(read.version)));
+  }
   std::vector<Future<Void>> done;
   for (const Future<std::optional<Value>>& value : values) done.push_back(ready(value));
   Future<Void> all = ready(timeout_error(when_all(done), 20.0));
