@@ -36,9 +36,9 @@ struct GetValueRequest {
 template <>
 inline constexpr bool sent_locally_as_object<GetValueRequest> = true;
 
-// The values of several keys at one version, in the order asked: the client's point reads of
-// one turn of its event loop that its location cache puts in one shard (client/value_reads.h).
-// Fails as a whole: wrong_shard_server if any key is not served here.
+// The values of several keys at one version, in the order asked: a transaction's point reads
+// that the client's location cache puts in one shard (client/value_reads.h). Fails as a whole:
+// wrong_shard_server if any key is not served here.
 struct GetValuesReply {
   std::vector<std::optional<Value>> values;
   template <class Archive>

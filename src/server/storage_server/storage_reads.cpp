@@ -1,5 +1,5 @@
-// The storage server's reads: get_value, get_values, get_key_values, get_key and watch_value, at any
-// version of the window, each from a shard this server serves and holds complete.
+// The storage server's reads: get_value, get_values, get_key_values, get_key and watch_value,
+// at any version of the window, each from a shard this server serves and holds complete.
 #include <algorithm>
 #include <map>
 
