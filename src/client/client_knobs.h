@@ -26,8 +26,8 @@ struct ClientKnobs {
   // A storage server that failed a read is tried after the other members for this long.
   double storage_unavailable_penalty_seconds = 2.0;
 
-  // Point reads at one version in one shard, asked in one turn of the event loop, go as one
-  // request of at most this many keys (client/value_reads.h); 1: each read goes alone.
+  // A transaction's point reads in one shard, asked before the first is sent, go as one request
+  // of at most this many keys (client/value_reads.h); 1: each read goes alone.
   double read_batch_keys_max = 100;
 
   ClientKnobs();

@@ -13,7 +13,6 @@ struct ValueReadBatch {
   ShardLocation location;  // as cached when the batch began
   Version version = 0;     // known once the batch is sent
   std::vector<Key> keys;
-  bool closed = false;  // no more keys join
 };
 
 namespace {
@@ -37,9 +36,8 @@ Future<std::optional<Value>> read_alone_at(std::shared_ptr<DatabaseState> databa
   co_return co_await value;
 }
 
+// No more keys join `batch` (it leaves the waiting ones, if it is still there).
 void close(ValueReads& reads, const std::shared_ptr<ValueReadBatch>& batch) {
-  if (batch->closed) return;
-  batch->closed = true;
   auto it = reads.waiting.find(batch->location.range.begin);
   if (it != reads.waiting.end() && it->second.batch == batch) reads.waiting.erase(it);
 }
@@ -72,10 +70,7 @@ Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseSta
     // The shard moved: forget where it was (unless the cache already has something newer).
     const Key& first = batch->keys.front();
     const ShardLocation* cached = database->cached_location(first);
-    if (cached != nullptr && cached->range.begin == batch->location.range.begin &&
-        cached->range.end == batch->location.range.end) {
-      database->invalidate(first);
-    }
+    if (cached != nullptr && cached->range == batch->location.range) database->invalidate(first);
     throw;
   }
 }

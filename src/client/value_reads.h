@@ -12,11 +12,10 @@
 // disk), and independent transactions should not wait for each other's reads (measured: 50
 // native clients whose reads were batched across transactions lost throughput, and waiting
 // for a whole turn of the event loop before sending cost sequential reads more than batching
-// saved). A read whose location is not cached goes alone
-// (it looks the location up first), and so does every read of a batch that met
-// wrong_shard_server (the shard moved: each finds its new location). Other errors reach every
-// read of the batch, as they would reach each read alone: the team's members are tried in turn
-// (client/load_balance.h) before a failure surfaces.
+// saved). A read whose location is not cached goes alone (it looks the location up first), and
+// so does every read of a batch that met wrong_shard_server (the shard moved: each finds its new
+// location). Other errors reach every read of the batch, as they would reach each read alone:
+// the team's members are tried in turn (client/load_balance.h) before a failure surfaces.
 #pragma once
 
 #include <map>

@@ -53,7 +53,8 @@ struct Read {
 };
 
 // Two shards, ["", "m") on `low` and ["m", \xff\xff) on `high`, in the location cache; `reads`
-// all asked in one turn. Each result is the value read or the error's name.
+// all asked in one task, those of a version as one transaction's. Each result is the value read
+// or the error's name.
 std::vector<std::string> run_reads(FakeServer& low, FakeServer& high, const std::vector<Read>& reads) {
   RealWorld world;
   std::vector<Future<Void>> serving;
@@ -87,7 +88,7 @@ std::vector<std::string> run_reads(FakeServer& low, FakeServer& high, const std:
   return results;
 }
 
-TEST(ValueReadsTest, ReadsOfOneTurnGoAsOneRequestPerShardAndVersion) {
+TEST(ValueReadsTest, ATransactionsReadsGoAsOneRequestPerShard) {
   FakeServer low;
   FakeServer high;
   const std::vector<std::string> results =
