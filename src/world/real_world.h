@@ -49,6 +49,8 @@ class RealWorld final : public IWorld {
  private:
   double clock_seconds() const;
   void deliver_completed_blocking();
+  // Lets the connections that wrote in this pass send what queued behind their writes.
+  void end_writing_pass();
 
   std::unique_ptr<Impl> impl_;
   int64_t memory_budget_bytes_ = 0;
