@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace keel::bench {
 
@@ -27,6 +28,7 @@ struct DbBenchOptions {
   std::string keel_binary;   // to start an embedded server when no cluster file is given
   std::string cluster_file;  // empty: start an embedded server for the run
   std::string engine;        // the embedded server's engine; empty: the server's default
+  std::vector<std::string> knobs;  // NAME=VALUE, passed on to the embedded server (set here by the command)
   // load (only load, report the load rate and amplification), point-read, point-write, mix,
   // range-scan, counter, rmw-hot; bank (transfers between accounts, audited: it checks, and
   // fails the command when an audit does not add up; bench/db_bench_bank.cpp)

@@ -23,7 +23,7 @@ namespace {
 // An embedded `keel server` in a temporary directory, for the length of the benchmark.
 class EmbeddedServer {
  public:
-  EmbeddedServer(const std::string& keel_binary, const std::string& engine) {
+  EmbeddedServer(const std::string& keel_binary, const std::string& engine, const std::vector<std::string>& knobs) {
     directory_ = std::filesystem::temp_directory_path() / fmt::format("keel-bench-{}", ::getpid());
     std::filesystem::create_directories(directory_);
     cluster_file_ = (directory_ / "keel.cluster").string();
@@ -31,6 +31,7 @@ class EmbeddedServer {
     std::vector<std::string> arguments = {keel_binary, "server",         "--listen",     "127.0.0.1:0", "--data",
                                           data,        "--cluster-file", cluster_file_, "--resp",      "off"};
     if (!engine.empty()) arguments.insert(arguments.end(), {"--engine", engine});
+    for (const std::string& knob : knobs) arguments.insert(arguments.end(), {"--knob", knob});
     int out[2];
     if (::pipe(out) != 0) throw std::runtime_error("bench: pipe failed");
     pid_ = ::fork();
@@ -199,7 +200,7 @@ int run_db_bench(const DbBenchOptions& options) {
   std::unique_ptr<EmbeddedServer> server;
   std::string cluster_file = options.cluster_file;
   if (cluster_file.empty()) {
-    server = std::make_unique<EmbeddedServer>(options.keel_binary, options.engine);
+    server = std::make_unique<EmbeddedServer>(options.keel_binary, options.engine, options.knobs);
     cluster_file = server->cluster_file();
   }
   if (options.workload != "bank") {  // (the bank prints its own shape)

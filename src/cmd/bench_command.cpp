@@ -4,8 +4,11 @@
 
 #include <climits>
 
+#include <fmt/format.h>
+
 #include "bench/benches.h"
 #include "cmd/commands.h"
+#include "cmd/knob_settings.h"
 
 namespace keel::cmd {
 namespace {
@@ -56,6 +59,9 @@ Command add_bench_command(CLI::App& app) {
   db_command->add_option("--accounts", db->accounts, "Accounts of the bank workload")
       ->capture_default_str()->check(CLI::Range(2, 10000));
   db_command->add_option("--hot-keys", db->hot_keys, "Keys of the rmw-hot workload")->capture_default_str()->check(CLI::Range(1, 1000000));
+  db_command->add_option("--knob", db->knobs,
+                         "Set a tunable, NAME=VALUE (repeatable), in this client and in the embedded server, e.g. "
+                         "read_batch_keys_max=1");
   CLI::App* sim_command = bench_command->add_subcommand("sim", "Simulated events per wall-clock second");
   sim_command->add_option("--spec", simulation->spec_path, "Spec to run")->capture_default_str()->check(CLI::ExistingFile);
   sim_command->add_option("--seeds", simulation->seeds, "Seeds to run")->capture_default_str()->check(CLI::Range(1, 100000));
@@ -66,6 +72,12 @@ Command add_bench_command(CLI::App& app) {
             }
             if (db_command->parsed()) {
               db->keel_binary = own_executable();
+              try {
+                apply_knob_settings(db->knobs);
+              } catch (const KnobSettingError& error) {
+                fmt::print(stderr, "keel bench db: {}\n", error.message);
+                return 2;
+              }
               return bench::run_db_bench(*db);
             }
             return bench::run_sim_bench(*simulation);

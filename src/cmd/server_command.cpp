@@ -15,14 +15,13 @@
 #include <fmt/format.h>
 
 #include "cmd/commands.h"
+#include "cmd/knob_settings.h"
 #include "cmd/static_config.h"
-#include "frontend/resp/resp_knobs.h"
 #include "frontend/resp/resp_server.h"
 #include "protocol/cluster_controller_interface.h"
 #include "protocol/cluster_file.h"
 #include "rpc/transport.h"
 #include "runtime/combinators.h"
-#include "runtime/knobs.h"
 #include "runtime/trace.h"
 #include "server/worker/worker.h"
 #include "world/process_memory.h"
@@ -50,26 +49,6 @@ struct ServerOptions {
 struct StartupError {
   std::string message;
 };
-
-// Sets every --knob NAME=VALUE; an unknown name or a value that is not a number stops the start.
-void apply_knobs(const std::vector<std::string>& knobs) {
-  declare_server_knobs();
-  resp_knobs();
-  for (const std::string& knob : knobs) {
-    const size_t equals = knob.find('=');
-    if (equals == std::string::npos) throw StartupError{fmt::format("--knob {}: expected NAME=VALUE", knob)};
-    const std::string name = knob.substr(0, equals);
-    const std::string text = knob.substr(equals + 1);
-    char* end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || end == nullptr || *end != '\0') {
-      throw StartupError{fmt::format("--knob {}: '{}' is not a number", name, text)};
-    }
-    if (!knob_registry().set(name, value)) {
-      throw StartupError{fmt::format("--knob {}: no knob has that name (docs/runtime.md, Knobs)", name)};
-    }
-  }
-}
 
 // Holds an exclusive lock on the data directory for the life of the process.
 class DataLock {
@@ -299,9 +278,12 @@ Command add_server_command(CLI::App& app) {
   return {server, [options, server] {
             options->process_class_given = server->count("--class") > 0;
             try {
-              apply_knobs(options->knobs);
+              apply_knob_settings(options->knobs);
               return serve(*options);
             } catch (const StartupError& error) {
+              fmt::print(stderr, "keel server: {}\n", error.message);
+              return 1;
+            } catch (const KnobSettingError& error) {
               fmt::print(stderr, "keel server: {}\n", error.message);
               return 1;
             }
