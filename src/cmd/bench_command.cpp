@@ -72,10 +72,8 @@ Command add_bench_command(CLI::App& app) {
             }
             if (db_command->parsed()) {
               db->keel_binary = own_executable();
-              try {
-                apply_knob_settings(db->knobs);
-              } catch (const KnobSettingError& error) {
-                fmt::print(stderr, "keel bench db: {}\n", error.message);
+              if (std::optional<std::string> bad = apply_knob_settings(db->knobs)) {
+                fmt::print(stderr, "keel bench db: {}\n", *bad);
                 return 2;
               }
               return bench::run_db_bench(*db);

@@ -11,24 +11,25 @@
 
 namespace keel::cmd {
 
-void apply_knob_settings(const std::vector<std::string>& settings) {
+std::optional<std::string> apply_knob_settings(const std::vector<std::string>& settings) {
   client_knobs();
   declare_server_knobs();
   resp_knobs();
   for (const std::string& setting : settings) {
     const size_t equals = setting.find('=');
-    if (equals == std::string::npos) throw KnobSettingError{fmt::format("--knob {}: expected NAME=VALUE", setting)};
+    if (equals == std::string::npos) return fmt::format("--knob {}: expected NAME=VALUE", setting);
     const std::string name = setting.substr(0, equals);
     const std::string text = setting.substr(equals + 1);
     char* end = nullptr;
     const double value = std::strtod(text.c_str(), &end);
     if (text.empty() || end == nullptr || *end != '\0') {
-      throw KnobSettingError{fmt::format("--knob {}: '{}' is not a number", name, text)};
+      return fmt::format("--knob {}: '{}' is not a number", name, text);
     }
     if (!knob_registry().set(name, value)) {
-      throw KnobSettingError{fmt::format("--knob {}: no knob has that name (docs/runtime.md, Knobs)", name)};
+      return fmt::format("--knob {}: no knob has that name (docs/runtime.md, Knobs)", name);
     }
   }
+  return std::nullopt;
 }
 
 }  // namespace keel::cmd

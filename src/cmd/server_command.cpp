@@ -278,12 +278,9 @@ Command add_server_command(CLI::App& app) {
   return {server, [options, server] {
             options->process_class_given = server->count("--class") > 0;
             try {
-              apply_knob_settings(options->knobs);
+              if (std::optional<std::string> bad = apply_knob_settings(options->knobs)) throw StartupError{*bad};
               return serve(*options);
             } catch (const StartupError& error) {
-              fmt::print(stderr, "keel server: {}\n", error.message);
-              return 1;
-            } catch (const KnobSettingError& error) {
               fmt::print(stderr, "keel server: {}\n", error.message);
               return 1;
             }

@@ -90,6 +90,12 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
   void close() override { fail(); }
   NetworkAddress peer_address() const override { return peer_; }
 
+  // The loop's pass ended: what queued behind this pass's write goes now (write_more).
+  void end_pass() {
+    writing_ = false;
+    if (!outgoing_.empty() && !failed_) write_more();
+  }
+
  private:
   // Reads what the socket holds without blocking, for the waiting read_some.
   void read_now() {
@@ -166,14 +172,6 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
     held_writes_.push_back(shared_from_this());
   }
 
- public:
-  // The loop's pass ended: what queued behind the last write goes now.
-  void end_pass() {
-    writing_ = false;
-    if (!outgoing_.empty() && !failed_) write_more();
-  }
-
- private:
   // Gathers what is queued into sending_, one write (sized first: no reallocation while
   // appending).
   void take_batch() {
@@ -189,7 +187,6 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
       outgoing_.pop_front();
       return;
     }
-    sending_.clear();
     sending_.reserve(batch_bytes);
     for (; messages > 0; --messages) {
       sending_.append(outgoing_.front());
@@ -242,7 +239,9 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
   std::string sending_;        // the batch being written, from sending_offset_ on
   size_t sending_offset_ = 0;
   size_t unsent_bytes_ = 0;
-  bool writing_ = false;  // a batch is being written (or waits for the socket to take it)
+  // A batch is being written, waits for the socket to take it, or went in this pass (held
+  // until end_pass): new messages queue in outgoing_ meanwhile.
+  bool writing_ = false;
   bool failed_ = false;
   std::vector<std::pair<size_t, Promise<Void>>> drained_;
   std::optional<Promise<std::string>> reading_;  // the read_some waiting for bytes
