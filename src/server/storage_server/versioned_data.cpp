@@ -37,8 +37,7 @@ void VersionedData::append(Version version, Key key, std::optional<Value> value)
   const auto [entry, inserted] = histories_.try_emplace(std::move(key));
   if (!inserted && entry->value.writes.empty()) --empty_histories_;
   if (!entry->value.listed) {
-    new_keys_.push_back(entry);
-    entry->value.listed = true;
+    list_new_key(entry);
   }
   entry->value.writes.push_back(Write{version, next_sequence_++, std::move(value)});
   log_.push_back(Logged{version, entry, bytes});
@@ -66,6 +65,22 @@ std::optional<std::optional<Value>> VersionedData::get(const Key& key, Version v
   return std::nullopt;
 }
 
+void VersionedData::list_new_key(Entry* entry) {
+  entry->value.listed = true;
+  new_keys_.push_back(entry);
+  if (new_keys_.size() == 1) {
+    new_keys_lowest_ = new_keys_highest_ = entry->key;
+  } else if (entry->key < new_keys_lowest_) {
+    new_keys_lowest_ = entry->key;
+  } else if (entry->key > new_keys_highest_) {
+    new_keys_highest_ = entry->key;
+  }
+}
+
+bool VersionedData::new_keys_may_intersect(const KeyRange& range) const {
+  return !new_keys_.empty() && range.begin <= new_keys_highest_ && new_keys_lowest_ < range.end;
+}
+
 namespace {
 
 template <class Entry>
@@ -80,7 +95,9 @@ bool key_less(const Entry* a, const Entry* b) {
 std::vector<Key> VersionedData::keys_with_writes(const KeyRange& range, bool reverse, size_t limit) const {
   std::vector<Key> keys;
   if (range.empty()) return keys;
-  sort_new_keys();
+  // New keys all outside the range (writes to one part of the keyspace, reads of another) stay
+  // unsorted: the sort waits for a read that needs it.
+  if (new_keys_may_intersect(range)) sort_new_keys();
   std::vector<const Entry*> found;
   for (const std::vector<Entry*>& run : runs_) {
     size_t taken = 0;

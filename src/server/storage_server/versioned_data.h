@@ -106,6 +106,9 @@ class VersionedData {
   };
 
   void append(Version version, Key key, std::optional<Value> value);
+  void list_new_key(Entry* entry);
+  // False when every new key is outside `range` (by the bounds below).
+  bool new_keys_may_intersect(const KeyRange& range) const;
   void sort_new_keys() const;
   void purge_empty_histories();
 
@@ -114,7 +117,11 @@ class VersionedData {
   Histories histories_;
   // Every non-empty history is listed once: in a run (sorted by key) or among the new ones.
   mutable std::vector<std::vector<Entry*>> runs_;
-  mutable std::vector<Entry*> new_keys_;  // listed since the last range read, unsorted
+  mutable std::vector<Entry*> new_keys_;  // listed since the last sort, unsorted
+  // The lowest and highest key listed in new_keys_ since it was last empty (some of those keys
+  // may have been purged since: the bounds may be wider than new_keys_, never narrower).
+  Key new_keys_lowest_;
+  Key new_keys_highest_;
   size_t empty_histories_ = 0;
   std::deque<Clear> clears_;  // in version order
   std::deque<Logged> log_;    // every write, in order, for the engine

@@ -259,6 +259,28 @@ TEST(VersionedDataTest, EmptiedHistoriesAreDropped) {
   EXPECT_EQ(data.keys_with_writes(range("", "\xff"), false, 1).front(), "k10001");
 }
 
+// Range reads of a part of the keyspace no new key is in leave the new keys unsorted; reads that
+// reach them still find every one, also after emptied histories were purged meanwhile.
+TEST(VersionedDataTest, RangeReadsElsewhereStillLeaveEveryKeyFound) {
+  VersionedData data(0);
+  for (int i = 1; i <= 3000; ++i) {
+    data.set(i, "k" + std::to_string(10'000 + i), "v");
+    EXPECT_TRUE(data.keys_with_writes(range("x", "y"), i % 2 == 0, 10).empty());
+    EXPECT_TRUE(data.keys_with_writes(range("a", "k1"), false, 10).empty());
+  }
+  data.advance_to(3000);
+  data.make_durable(2000);  // 2000 histories empty: purged
+  data.set(3001, "a", "first");
+  data.set(3002, "z", "last");
+  EXPECT_EQ(data.keys_with_writes(range("x", "y"), false, 10), std::vector<Key>{});
+  EXPECT_EQ(data.keys_with_writes(range("", "k"), false, 10), std::vector<Key>{"a"});
+  const std::vector<Key> all = data.keys_with_writes(range("", "\xff"), false, 5000);
+  ASSERT_EQ(all.size(), 1002u);
+  EXPECT_EQ(all[1], "k12001");
+  EXPECT_EQ(all[1000], "k13000");
+  EXPECT_EQ(data.keys_with_writes(range("k", "\xff"), true, 2), (std::vector<Key>{"z", "k13000"}));
+}
+
 // --- Randomized comparison with a brute-force model --------------------------------------------
 
 // Every write of the window in arrival order, as the mutation the engine will get.
