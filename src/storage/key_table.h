@@ -4,7 +4,7 @@
 // node-based std::unordered_map walks a bucket, the node before and the node. Entries are
 // allocated one by one and never move, so their addresses can be held elsewhere. They leave one
 // at a time (erase: the slots after it that probed past it shift back, so there are no
-// tombstones) or in bulk (erase_if, which rebuilds the slots and may shrink them).
+// tombstones) or in bulk (erase_if, which refills the slots in place and may shrink them).
 //
 // Not thread-safe.
 #pragma once
@@ -49,6 +49,8 @@ class KeyTable {
   }
 
   size_t size() const { return size_; }
+  // Slots allocated (a power of two, more than twice size()).
+  size_t slot_count() const { return slots_.size(); }
 
   Entry* find(std::string_view key) const {
     const uint64_t hash = hash_of(key);
@@ -94,23 +96,25 @@ class KeyTable {
     return true;
   }
 
-  // Deletes every entry for which `pred(entry)` holds.
+  // Deletes every entry for which `pred(entry)` holds. The slots stay as many unless under a
+  // sixteenth would be in use (then a quarter is): a table that is purged and refilled in
+  // cycles neither shrinks nor grows each time.
   template <class Pred>
   void erase_if(Pred pred) {
-    size_t kept = 0;
+    std::vector<Slot> kept;
     for (Slot& slot : slots_) {
       if (slot.entry == nullptr) continue;
-      if (pred(*slot.entry)) {
-        delete slot.entry;
-        slot.entry = nullptr;
-      } else {
-        ++kept;
-      }
+      if (pred(*slot.entry)) delete slot.entry;
+      else kept.push_back(slot);
+      slot = Slot{};
     }
-    size_ = kept;
-    size_t slots = initial_slots;
-    while (2 * size_ > slots) slots *= 2;
-    rebuild(slots);
+    size_ = kept.size();
+    if (16 * size_ < slots_.size()) {
+      size_t count = initial_slots;
+      while (4 * size_ > count) count *= 2;
+      if (count < slots_.size()) std::vector<Slot>(count).swap(slots_);
+    }
+    for (const Slot& slot : kept) place(slot);
   }
 
  private:
@@ -128,11 +132,15 @@ class KeyTable {
     std::vector<Slot> old(count);
     old.swap(slots_);
     for (const Slot& slot : old) {
-      if (slot.entry == nullptr) continue;
-      size_t i = slot.hash & mask();
-      while (slots_[i].entry != nullptr) i = (i + 1) & mask();
-      slots_[i] = slot;
+      if (slot.entry != nullptr) place(slot);
     }
+  }
+
+  // Puts `slot` at the first free slot from its home.
+  void place(const Slot& slot) {
+    size_t i = slot.hash & mask();
+    while (slots_[i].entry != nullptr) i = (i + 1) & mask();
+    slots_[i] = slot;
   }
 
   std::vector<Slot> slots_;

@@ -53,6 +53,23 @@ TEST(KeyTableTest, MatchesAMapAndEntriesNeverMove) {
   EXPECT_EQ(table.find("key/1"), nullptr);
 }
 
+// A purge of half the entries keeps the slots, so refilling them costs no rebuild; a purge that
+// leaves very few shrinks them.
+TEST(KeyTableTest, BulkErasesKeepTheSlotsUnlessFewEntriesAreLeft) {
+  KeyTable<int> table;
+  for (int i = 0; i < 4000; ++i) table.try_emplace("k" + std::to_string(i)).first->value = i;
+  const size_t slots = table.slot_count();
+  table.erase_if([](const KeyTable<int>::Entry& entry) { return entry.value % 2 == 0; });
+  EXPECT_EQ(table.size(), 2000u);
+  EXPECT_EQ(table.slot_count(), slots);
+  for (int i = 0; i < 4000; i += 2) table.try_emplace("k" + std::to_string(i)).first->value = i;
+  EXPECT_EQ(table.slot_count(), slots);
+  table.erase_if([](const KeyTable<int>::Entry& entry) { return entry.value >= 10; });
+  EXPECT_EQ(table.size(), 10u);
+  EXPECT_EQ(table.slot_count(), 64u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(table.find("k" + std::to_string(i))->value, i);
+}
+
 TEST(KeyTableTest, MovesKeepTheEntries) {
   KeyTable<std::string> table;
   for (int i = 0; i < 100; ++i) table.try_emplace("k" + std::to_string(i)).first->value = std::to_string(i);
