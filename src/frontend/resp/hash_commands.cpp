@@ -199,7 +199,7 @@ Future<Void> hstrlen(CommandContext& c) {
 // Stores a new value of one field (adding the field if it is new).
 void put_field(CommandContext& c, const KeyRecord& record, bool existed, const std::string& value) {
   if (!existed || !record.alive()) store_hash(c, record, (record.alive() ? record.meta.hash_fields : 0) + 1);
-  else c.store->touch(c.args[1]);
+  else c.store->touch(c.args[1], record);
   c.store->set_field(c.args[1], c.args[2], value);
 }
 

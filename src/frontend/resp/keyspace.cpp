@@ -5,13 +5,15 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "protocol/atomic_ops.h"
 #include "runtime/assert.h"
+#include "runtime/random.h"
 
 namespace keel {
 namespace {
 
-constexpr uint8_t meta_format = 1;
+constexpr uint8_t meta_format_unstamped = 1;
+constexpr uint8_t meta_format = 2;
+constexpr size_t unstamped_header_bytes = 10;
 
 void append_be64(std::string& out, int64_t value) {
   const auto bits = static_cast<uint64_t>(value);
@@ -29,20 +31,16 @@ void append_be32(std::string& out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
 }
 
-// The versionstamped value of a stamp: the 10-byte placeholder, then its offset (0, 4 bytes LE).
-const std::string& stamp_operand() {
-  static const std::string operand(versionstamp_bytes + 4, '\0');
-  return operand;
-}
-
 }  // namespace
 
-std::string encode_meta(const KeyMeta& meta) {
+std::string encode_meta(const KeyMeta& meta, std::string_view stamp) {
+  KEEL_ASSERT(stamp.size() == stamp_bytes);
   std::string bytes;
-  bytes.reserve(meta_header_bytes + meta.value.size());
+  bytes.reserve(meta_header_bytes + (meta.type == KeyType::string ? meta.value.size() : 8));
   bytes.push_back(static_cast<char>(meta_format));
   bytes.push_back(static_cast<char>(meta.type));
   append_be64(bytes, meta.expire_ms);
+  bytes.append(stamp);
   if (meta.type == KeyType::string) {
     bytes += meta.value;
   } else {
@@ -51,8 +49,12 @@ std::string encode_meta(const KeyMeta& meta) {
   return bytes;
 }
 
-KeyMeta decode_meta(std::string_view bytes) {
-  if (bytes.size() < meta_header_bytes || static_cast<uint8_t>(bytes[0]) != meta_format) throw Error(errc::internal_error);
+KeyMeta decode_meta(std::string_view bytes, std::optional<std::string>* stamp) {
+  if (bytes.empty()) throw Error(errc::internal_error);
+  const auto format = static_cast<uint8_t>(bytes[0]);
+  if (format != meta_format && format != meta_format_unstamped) throw Error(errc::internal_error);
+  const size_t header = format == meta_format ? meta_header_bytes : unstamped_header_bytes;
+  if (bytes.size() < header) throw Error(errc::internal_error);
   KeyMeta meta;
   const auto type = static_cast<uint8_t>(bytes[1]);
   if (type != static_cast<uint8_t>(KeyType::string) && type != static_cast<uint8_t>(KeyType::hash)) {
@@ -60,13 +62,29 @@ KeyMeta decode_meta(std::string_view bytes) {
   }
   meta.type = static_cast<KeyType>(type);
   meta.expire_ms = read_be64(bytes.substr(2));
+  if (stamp != nullptr) {
+    if (format == meta_format) *stamp = std::string(bytes.substr(unstamped_header_bytes, stamp_bytes));
+    else stamp->reset();
+  }
   if (meta.type == KeyType::string) {
-    meta.value = std::string(bytes.substr(meta_header_bytes));
+    meta.value = std::string(bytes.substr(header));
   } else {
-    if (bytes.size() != meta_header_bytes + 8) throw Error(errc::internal_error);
-    meta.hash_fields = read_be64(bytes.substr(meta_header_bytes));
+    if (bytes.size() != header + 8) throw Error(errc::internal_error);
+    meta.hash_fields = read_be64(bytes.substr(header));
   }
   return meta;
+}
+
+std::string fresh_stamp() {
+  const uint64_t bits = deterministic_random().next_u64();
+  std::string stamp(stamp_bytes, '\0');
+  for (size_t i = 0; i < stamp_bytes; ++i) stamp[i] = static_cast<char>((bits >> (8 * i)) & 0xff);
+  return stamp;
+}
+
+std::optional<std::string> modification_stamp(const KeyRecord& record, std::optional<Value> stamp_key_value) {
+  if (record.present && record.stamp) return record.stamp;
+  return stamp_key_value;
 }
 
 Key prefix_end(std::string_view prefix) {
@@ -168,7 +186,7 @@ Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot) {
   KeyRecord record;
   if (!bytes) co_return record;
   record.present = true;
-  record.meta = decode_meta(*bytes);
+  record.meta = decode_meta(*bytes, &record.stamp);
   record.expired = record.meta.expire_ms != 0 && record.meta.expire_ms <= now_ms_;
   co_return record;
 }
@@ -183,8 +201,7 @@ void KeyStore::write(const std::string& key, const KeyRecord& old, const KeyMeta
     if (old_deadline != 0) transaction_.clear(layout_.expiry_key(old_deadline, key));
     if (meta.expire_ms != 0) transaction_.set(layout_.expiry_key(meta.expire_ms, key), "");
   }
-  transaction_.set(layout_.meta_key(key), encode_meta(meta));
-  touch(key);
+  transaction_.set(layout_.meta_key(key), encode_meta(meta, fresh_stamp()));
 }
 
 void KeyStore::overwrite(const std::string& key, const KeyRecord& old, const KeyMeta& meta) {
@@ -196,8 +213,7 @@ void KeyStore::overwrite(const std::string& key, const KeyRecord& old, const Key
   const int64_t old_deadline = old.present ? old.meta.expire_ms : 0;
   if (old_deadline != 0 && old_deadline != meta.expire_ms) transaction_.clear(layout_.expiry_key(old_deadline, key));
   if (meta.expire_ms != 0) transaction_.set(layout_.expiry_key(meta.expire_ms, key), "");  // even if unchanged
-  transaction_.set(layout_.meta_key(key), encode_meta(meta));
-  touch(key);
+  transaction_.set(layout_.meta_key(key), encode_meta(meta, fresh_stamp()));
 }
 
 void KeyStore::remove(const std::string& key, const KeyRecord& old, bool touch_stamp) {
@@ -206,11 +222,13 @@ void KeyStore::remove(const std::string& key, const KeyRecord& old, bool touch_s
   if (old.meta.type == KeyType::hash) transaction_.clear_range(layout_.fields_range(key));
   if (old.meta.expire_ms != 0) transaction_.clear(layout_.expiry_key(old.meta.expire_ms, key));
   transaction_.clear(layout_.meta_key(key));
-  if (touch_stamp) touch(key);
+  if (touch_stamp) transaction_.set(layout_.stamp_key(key), fresh_stamp());
+  else if (old.stamp) transaction_.set(layout_.stamp_key(key), *old.stamp);  // format 1 left it there already
 }
 
-void KeyStore::touch(const std::string& key) {
-  transaction_.atomic_op(MutationType::set_versionstamped_value, layout_.stamp_key(key), stamp_operand());
+void KeyStore::touch(const std::string& key, const KeyRecord& record) {
+  KEEL_ASSERT(record.alive());
+  write(key, record, record.meta);
 }
 
 Future<std::optional<Value>> KeyStore::get_field(const std::string& key, const std::string& field) {

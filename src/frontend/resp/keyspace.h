@@ -2,20 +2,25 @@
 // `keel server --resp-prefix`); docs/resp.md describes it for operators.
 //
 //   P 'k' <key>                          metadata record: format byte, type, expiry deadline,
-//                                        then the string's value or the hash's field count
-//   P 's' <key>                          modification stamp: the 10-byte versionstamp of the
-//                                        last commit that changed the key (WATCH)
+//                                        modification stamp, then the string's value or the
+//                                        hash's field count
+//   P 's' <key>                          the stamp a removed key left (WATCH)
 //   P 'h' <u32 BE len(key)> <key> <field> one hash field's value
 //   P 'x' <i64 BE deadline ms> <key>     expiry index: the sweeper's work list
 //
-// The metadata record's layout (format 1; the first byte must never change meaning):
-//   u8 format = 1 | u8 type (1 string, 2 hash) | i64 BE expiry deadline in ms of wall time
-//   (0: none) | string: the value bytes | hash: i64 BE field count.
+// The metadata record's layout (the first byte must never change meaning):
+//   format 2: u8 format = 2 | u8 type (1 string, 2 hash) | i64 BE expiry deadline in ms of wall
+//   time (0: none) | 8-byte modification stamp | string: the value bytes | hash: i64 BE field
+//   count. Format 1 (written before the stamp moved into the record) has no stamp; its key's
+//   stamp is in P 's' <key>, which format 1 wrote on every change. Both are read; format 2 is
+//   written.
 //
 // KeyStore is the view of one transaction: a key whose deadline has passed is not alive (every
 // command treats it as missing at once) although its records stay until the sweeper or the
-// next write of the key removes them. Every change of a live key (and its creation) writes the
-// key's stamp with set_versionstamped_value; removing an already-expired key does not.
+// next write of the key removes them. A key's modification stamp, for WATCH, changes with every
+// change of the key: every record write carries a fresh random stamp, and a removal leaves one
+// in P 's' <key> (a fresh one, or the record's own when the key had already expired, which is
+// no change).
 #pragma once
 
 #include <cstdint>
@@ -40,14 +45,18 @@ struct KeyMeta {
   std::string value;        // strings: the value
 };
 
-inline constexpr size_t meta_header_bytes = 10;
+inline constexpr size_t stamp_bytes = 8;
+inline constexpr size_t meta_header_bytes = 18;  // format 2
 // The longest string value: the metadata record holds it with its header.
 inline constexpr size_t string_bytes_max = value_bytes_max - meta_header_bytes;
 
-std::string encode_meta(const KeyMeta& meta);
-// Throws internal_error on a record that is not format 1 (the keyspace was written by
-// something else).
-KeyMeta decode_meta(std::string_view bytes);
+// A format-2 record of `meta` with `stamp` (stamp_bytes long).
+std::string encode_meta(const KeyMeta& meta, std::string_view stamp);
+// Reads a format-1 or format-2 record; `stamp`, if given, gets the record's stamp (none in
+// format 1). Throws internal_error on anything else (the keyspace was written by something else).
+KeyMeta decode_meta(std::string_view bytes, std::optional<std::string>* stamp = nullptr);
+// A new modification stamp: random (a collision with the stamp a WATCH holds has odds of 2^-64).
+std::string fresh_stamp();
 
 class KeyLayout {
  public:
@@ -59,6 +68,7 @@ class KeyLayout {
   // The Redis key of a metadata record's key.
   std::string key_of_meta(std::string_view meta_key) const;
 
+  // Where a removed key's stamp stays (and format 1 kept every stamp).
   Key stamp_key(std::string_view key) const;
   Key field_key(std::string_view key, std::string_view field) const;
   KeyRange fields_range(std::string_view key) const;
@@ -85,6 +95,7 @@ struct KeyRecord {
   bool present = false;  // a metadata record exists (possibly expired)
   bool expired = false;
   KeyMeta meta;
+  std::optional<std::string> stamp;  // the record's modification stamp (none in format 1)
   bool alive() const { return present && !expired; }
   bool is(KeyType type) const { return alive() && meta.type == type; }
 };
@@ -118,10 +129,12 @@ class KeyStore {
   // range covers exactly that. An expiry index entry that a concurrent change of the
   // deadline wrote stays for the sweeper (it drops entries whose key is not expired).
   void overwrite(const std::string& key, const KeyRecord& old, const KeyMeta& meta);
-  // Removes the key and its fields; `touch` false only for a key that already expired.
+  // Removes the key and its fields; `touch` false only for a key that already expired (its
+  // stamp stays what it was).
   void remove(const std::string& key, const KeyRecord& old, bool touch = true);
-  // Writes the key's stamp (the commit's versionstamp).
-  void touch(const std::string& key);
+  // Gives a live key (`record`, as load() read it) a new stamp, for a change outside its record
+  // (a hash field's value).
+  void touch(const std::string& key, const KeyRecord& record);
   // Hash fields.
   Future<std::optional<Value>> get_field(const std::string& key, const std::string& field);
   void set_field(const std::string& key, const std::string& field, const Value& value);
@@ -136,6 +149,10 @@ class KeyStore {
   int64_t now_ms_;
   std::map<std::string, Future<std::optional<Value>>> prefetched_;  // record bytes, by key
 };
+
+// A key's modification stamp as a transaction read it: the record's while a format-2 record
+// exists, else what the stamp key P 's' <key> holds (nullopt: none).
+std::optional<std::string> modification_stamp(const KeyRecord& record, std::optional<Value> stamp_key_value);
 
 // Redis's integer syntax: optional '-', digits, no leading zeros, no spaces, fits in int64.
 bool parse_int64(std::string_view text, int64_t& value);

@@ -4,23 +4,60 @@
 
 #include "frontend/resp/commands.h"
 #include "frontend/resp/scan_cursor.h"
+#include "runtime/random.h"
 
 namespace keel {
 namespace {
 
 TEST(RespKeyspace, MetaRoundTrip) {
+  DeterministicRandom random(7);  // what the world installs for fresh_stamp()
+  set_deterministic_random(&random);
   KeyMeta string_meta;
   string_meta.expire_ms = 1234567890123;
   string_meta.value = std::string("v\0x", 3);
-  const KeyMeta decoded = decode_meta(encode_meta(string_meta));
+  const std::string stamp = fresh_stamp();
+  ASSERT_EQ(stamp.size(), stamp_bytes);
+  EXPECT_NE(fresh_stamp(), stamp);
+  std::optional<std::string> decoded_stamp;
+  const KeyMeta decoded = decode_meta(encode_meta(string_meta, stamp), &decoded_stamp);
   EXPECT_EQ(decoded.type, KeyType::string);
   EXPECT_EQ(decoded.expire_ms, string_meta.expire_ms);
   EXPECT_EQ(decoded.value, string_meta.value);
+  EXPECT_EQ(decoded_stamp, stamp);
   KeyMeta hash_meta;
   hash_meta.type = KeyType::hash;
   hash_meta.hash_fields = 7;
-  EXPECT_EQ(decode_meta(encode_meta(hash_meta)).hash_fields, 7);
+  EXPECT_EQ(decode_meta(encode_meta(hash_meta, stamp)).hash_fields, 7);
   EXPECT_THROW(decode_meta("x"), Error);
+  EXPECT_THROW(decode_meta(std::string("\x03\x01", 2) + std::string(16, '\0')), Error);
+  set_deterministic_random(nullptr);
+}
+
+// Records written before the stamp moved into them (format 1) still read, without a stamp.
+TEST(RespKeyspace, FormatOneRecordsRead) {
+  const std::string deadline("\0\0\0\0\0\0\0\x2a", 8);
+  std::optional<std::string> stamp = "something";
+  const KeyMeta string_meta = decode_meta(std::string("\x01\x01", 2) + deadline + "value", &stamp);
+  EXPECT_EQ(string_meta.type, KeyType::string);
+  EXPECT_EQ(string_meta.expire_ms, 42);
+  EXPECT_EQ(string_meta.value, "value");
+  EXPECT_EQ(stamp, std::nullopt);
+  const KeyMeta hash_meta = decode_meta(std::string("\x01\x02", 2) + deadline + std::string("\0\0\0\0\0\0\0\x05", 8));
+  EXPECT_EQ(hash_meta.type, KeyType::hash);
+  EXPECT_EQ(hash_meta.hash_fields, 5);
+}
+
+// WATCH's stamp: the record's while a format-2 record exists, else the stamp key's.
+TEST(RespKeyspace, ModificationStampComesFromTheRecordFirst) {
+  KeyRecord record;
+  EXPECT_EQ(modification_stamp(record, std::nullopt), std::nullopt);
+  EXPECT_EQ(modification_stamp(record, Value("left")), "left");
+  record.present = true;
+  EXPECT_EQ(modification_stamp(record, Value("left")), "left");  // format 1
+  record.stamp = "own";
+  EXPECT_EQ(modification_stamp(record, Value("left")), "own");
+  record.expired = true;
+  EXPECT_EQ(modification_stamp(record, std::nullopt), "own");
 }
 
 TEST(RespKeyspace, LayoutKeepsKeysApart) {
