@@ -24,10 +24,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "client/database.h"
 #include "protocol/limits.h"
@@ -147,7 +147,7 @@ class KeyStore {
   Transaction& transaction_;
   const KeyLayout& layout_;
   int64_t now_ms_;
-  std::map<std::string, Future<std::optional<Value>>> prefetched_;  // record bytes, by key
+  std::unordered_map<std::string, Future<std::optional<Value>>> prefetched_;  // record bytes, by key
 };
 
 // A key's modification stamp as a transaction read it: the record's while a format-2 record
