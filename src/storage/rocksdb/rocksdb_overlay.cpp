@@ -12,28 +12,41 @@ int64_t entry_bytes(const Key& key, const std::optional<Value>& value) {
 
 }  // namespace
 
+void WriteOverlay::index(Writes::iterator it) { index_.emplace(std::string_view(it->first), it); }
+
 void WriteOverlay::set(const Key& key, const Value& value) {
-  auto [it, inserted] = writes_.try_emplace(key, value);
-  if (!inserted) {
+  if (auto found = index_.find(key); found != index_.end()) {
+    const Writes::iterator it = found->second;
     bytes_ -= entry_bytes(it->first, it->second);
     it->second = value;
+    bytes_ += entry_bytes(it->first, it->second);
+    return;
   }
+  const Writes::iterator it = writes_.try_emplace(key, value).first;
+  index(it);
   bytes_ += entry_bytes(it->first, it->second);
 }
 
 void WriteOverlay::clear(const Key& key) {
-  auto [it, inserted] = writes_.try_emplace(key, std::nullopt);
-  if (!inserted) {
+  if (auto found = index_.find(key); found != index_.end()) {
+    const Writes::iterator it = found->second;
     bytes_ -= entry_bytes(it->first, it->second);
     it->second.reset();
+    bytes_ += entry_bytes(it->first, it->second);
+    return;
   }
+  const Writes::iterator it = writes_.try_emplace(key, std::nullopt).first;
+  index(it);
   bytes_ += entry_bytes(it->first, it->second);
 }
 
 void WriteOverlay::erase_writes(const KeyRange& range) {
   auto first = writes_.lower_bound(range.begin);
   auto last = writes_.lower_bound(range.end);
-  for (auto it = first; it != last; ++it) bytes_ -= entry_bytes(it->first, it->second);
+  for (auto it = first; it != last; ++it) {
+    bytes_ -= entry_bytes(it->first, it->second);
+    index_.erase(std::string_view(it->first));
+  }
   writes_.erase(first, last);
 }
 
@@ -69,10 +82,10 @@ WriteOverlay WriteOverlay::slice(const KeyRange& range) const {
 }
 
 WriteOverlay::Lookup WriteOverlay::lookup(const Key& key, Value* value) const {
-  auto it = writes_.find(key);
-  if (it != writes_.end()) {
-    if (!it->second) return Lookup::absent;
-    *value = *it->second;
+  if (auto found = index_.find(key); found != index_.end()) {
+    const std::optional<Value>& written = found->second->second;
+    if (!written) return Lookup::absent;
+    *value = *written;
     return Lookup::present;
   }
   return cleared_range_containing(key) ? Lookup::absent : Lookup::unknown;

@@ -6,6 +6,7 @@
 // commit order (apply(newer)) and become one RocksDB WriteBatch: DeleteRange for each cleared
 // range, then Put/Delete for each point write.
 //
+// Point lookups go through a hash index of the point writes; ordered access through the map.
 // Pure data: no I/O, no RocksDB. Not thread-safe, but a layer that nobody modifies any more may be
 // read from several threads at once (the engine hands frozen layers to its blocking work).
 #pragma once
@@ -13,6 +14,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 
 #include "protocol/types.h"
 #include "storage/cleared_ranges.h"
@@ -23,6 +26,13 @@ class WriteOverlay {
  public:
   // What a layer says about one key.
   enum class Lookup { unknown, absent, present };
+
+  WriteOverlay() = default;
+  // Moves keep the index valid (map nodes never move); a copy would not, so there is none.
+  WriteOverlay(WriteOverlay&&) = default;
+  WriteOverlay& operator=(WriteOverlay&&) = default;
+  WriteOverlay(const WriteOverlay&) = delete;
+  WriteOverlay& operator=(const WriteOverlay&) = delete;
 
   void set(const Key& key, const Value& value);
   void clear(const Key& key);
@@ -48,7 +58,14 @@ class WriteOverlay {
  private:
   void erase_writes(const KeyRange& range);
 
-  std::map<Key, std::optional<Value>> writes_;
+  using Writes = std::map<Key, std::optional<Value>>;
+  // Adds the entry that `it` is to the index.
+  void index(Writes::iterator it);
+
+  Writes writes_;
+  // The point writes by key, for lookup: a layer can hold tens of thousands of keys, where the
+  // map's walk costs a cache miss and a key comparison at every level. Views of the map's keys.
+  std::unordered_map<std::string_view, Writes::iterator> index_;
   ClearedRanges cleared_;
   int64_t bytes_ = 0;
 };

@@ -14,15 +14,15 @@ namespace {
 using testing::random_key;
 
 // What the keys in `universe` read as through `layers` (oldest first) over `base`.
-std::map<Key, Value> read_through(const std::map<Key, Value>& base, const std::vector<WriteOverlay>& layers,
+std::map<Key, Value> read_through(const std::map<Key, Value>& base, const std::vector<const WriteOverlay*>& layers,
                                   const std::vector<Key>& universe) {
   std::map<Key, Value> seen;
   for (const Key& key : universe) {
     std::optional<Value> value;
     if (auto it = base.find(key); it != base.end()) value = it->second;
-    for (const WriteOverlay& layer : layers) {
+    for (const WriteOverlay* layer : layers) {
       Value found;
-      const WriteOverlay::Lookup lookup = layer.lookup(key, &found);
+      const WriteOverlay::Lookup lookup = layer->lookup(key, &found);
       if (lookup == WriteOverlay::Lookup::present) value = found;
       if (lookup == WriteOverlay::Lookup::absent) value.reset();
     }
@@ -61,12 +61,14 @@ TEST(WriteOverlayTest, LayersMatchAModel) {
       if (random.coin(0.1)) {  // freeze: start a new newest layer
         layers.emplace_back();
       }
-      ASSERT_EQ(read_through(base, layers, universe), read_through(model, {}, universe)) << "seed " << seed;
+      std::vector<const WriteOverlay*> stack;
+      for (const WriteOverlay& layer : layers) stack.push_back(&layer);
+      ASSERT_EQ(read_through(base, stack, universe), read_through(model, {}, universe)) << "seed " << seed;
     }
     // Merging the layers into one, or slicing, changes nothing.
     WriteOverlay merged;
     for (const WriteOverlay& layer : layers) merged.apply(layer);
-    ASSERT_EQ(read_through(base, {merged}, universe), read_through(model, {}, universe)) << "seed " << seed;
+    ASSERT_EQ(read_through(base, {&merged}, universe), read_through(model, {}, universe)) << "seed " << seed;
     const KeyRange range{"a", "b\xff"};
     const WriteOverlay part = merged.slice(range);
     for (const Key& key : universe) {
