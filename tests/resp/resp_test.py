@@ -164,6 +164,37 @@ class Strings(RespTest):
         self.assertEqual(r.type("h"), "string")
         self.assertEqual(r.hgetall("h2"), {})
 
+    def test_format_one_strings_up_to_the_old_limit(self):
+        """A string written before the stamp moved into its record (format 1, 8 header bytes fewer)
+        may be longer than a string can be now: commands that do not lengthen it still work."""
+        length = 99990  # the value limit less format 1's 10 header bytes
+        record = "\\x01\\x01" + "\\x00" * 8 + "a" * length
+        subprocess.run([KEEL, "cli", "-C", os.path.join(SERVER.work, "keel.cluster"), "--exec",
+                        "writemode on; set \\x02resp/klegacy " + record], check=True, capture_output=True,
+                       timeout=30)
+        r = self.r
+        other = SERVER.client(decode_responses=True)
+        self.assertEqual(r.strlen("legacy"), length)
+        self.assertTrue(r.expire("legacy", 100))
+        self.assertTrue(r.persist("legacy"))
+        self.assertEqual(r.getex("legacy", ex=100)[:3], "aaa")
+        self.assertEqual(r.setbit("legacy", 8, 1), 0)
+        self.assertEqual(r.setrange("legacy", 0, "b"), length)
+        self.assertEqual(r.bitfield("legacy").set("u8", 16, 99).execute(), [ord("a")])
+        self.assertTrue(r.rename("legacy", "old"))
+        raw = SERVER.client()
+        self.assertEqual(raw.getrange("old", 0, 3), b"b\xe1ca")
+        raw.close()
+        self.assertTrue(98 <= r.ttl("old") <= 100)
+        self.assertError("ERR string exceeds maximum allowed size (proto-max-bulk-len)", r.append, "old", "x")
+        self.assertError("ERR string exceeds maximum allowed size (proto-max-bulk-len)", r.setbit, "old",
+                         8 * length, 1)
+        # Its stamp lives beside it: WATCH still sees a change, and the absence of one.
+        self.assertFalse(Transactions.watched_exec(self, r, "old", lambda: other.setrange("old", 1, "x")))
+        self.assertTrue(Transactions.watched_exec(self, r, "old", lambda: other.get("old")))
+        self.assertEqual(r.strlen("old"), length)
+        other.close()
+
 
 class Bits(RespTest):
     """SETBIT, GETBIT, BITCOUNT, BITPOS and LCS."""

@@ -62,7 +62,7 @@ Future<Void> setbit(CommandContext& c) {
   if (holds_other_type(c, record)) co_return Void{};
   std::string value = record.alive() ? record.meta.value : std::string();
   const uint64_t bytes_needed = offset / 8 + 1;
-  if (bytes_needed > string_bytes_max) {  // past the longest string: it cannot be there already
+  if (!string_size_allowed(bytes_needed, value.size())) {
     c.out.error(string_too_long);
     co_return Void{};
   }
@@ -276,7 +276,7 @@ Future<Void> bitfield(CommandContext& c) {
         bytes_needed = std::max<uint64_t>(bytes_needed, (op.offset + static_cast<uint64_t>(op.type.bits) - 1) / 8 + 1);
       }
     }
-    if (bytes_needed > string_bytes_max) {
+    if (!string_size_allowed(bytes_needed, value.size())) {
       c.out.error(string_too_long);
       co_return Void{};
     }

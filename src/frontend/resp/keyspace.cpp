@@ -13,7 +13,6 @@ namespace {
 
 constexpr uint8_t meta_format_unstamped = 1;
 constexpr uint8_t meta_format = 2;
-constexpr size_t unstamped_header_bytes = 10;
 
 void append_be64(std::string& out, int64_t value) {
   const auto bits = static_cast<uint64_t>(value);
@@ -33,11 +32,12 @@ void append_be32(std::string& out, uint32_t value) {
 
 }  // namespace
 
-std::string encode_meta(const KeyMeta& meta, std::string_view stamp) {
-  KEEL_ASSERT(stamp.size() == stamp_bytes);
+namespace {
+
+std::string encode_record(uint8_t format, const KeyMeta& meta, std::string_view stamp) {
   std::string bytes;
   bytes.reserve(meta_header_bytes + (meta.type == KeyType::string ? meta.value.size() : 8));
-  bytes.push_back(static_cast<char>(meta_format));
+  bytes.push_back(static_cast<char>(format));
   bytes.push_back(static_cast<char>(meta.type));
   append_be64(bytes, meta.expire_ms);
   bytes.append(stamp);
@@ -49,11 +49,23 @@ std::string encode_meta(const KeyMeta& meta, std::string_view stamp) {
   return bytes;
 }
 
+}  // namespace
+
+std::string encode_meta(const KeyMeta& meta, std::string_view stamp) {
+  KEEL_ASSERT(stamp.size() == stamp_bytes);
+  return encode_record(meta_format, meta, stamp);
+}
+
+std::string encode_unstamped_meta(const KeyMeta& meta) {
+  KEEL_ASSERT(meta.type == KeyType::string && meta.value.size() > string_bytes_max);
+  return encode_record(meta_format_unstamped, meta, "");
+}
+
 KeyMeta decode_meta(std::string_view bytes, std::optional<std::string>* stamp) {
   if (bytes.empty()) throw Error(errc::internal_error);
   const auto format = static_cast<uint8_t>(bytes[0]);
   if (format != meta_format && format != meta_format_unstamped) throw Error(errc::internal_error);
-  const size_t header = format == meta_format ? meta_header_bytes : unstamped_header_bytes;
+  const size_t header = format == meta_format ? meta_header_bytes : unstamped_meta_header_bytes;
   if (bytes.size() < header) throw Error(errc::internal_error);
   KeyMeta meta;
   const auto type = static_cast<uint8_t>(bytes[1]);
@@ -63,7 +75,7 @@ KeyMeta decode_meta(std::string_view bytes, std::optional<std::string>* stamp) {
   meta.type = static_cast<KeyType>(type);
   meta.expire_ms = read_be64(bytes.substr(2));
   if (stamp != nullptr) {
-    if (format == meta_format) *stamp = std::string(bytes.substr(unstamped_header_bytes, stamp_bytes));
+    if (format == meta_format) *stamp = std::string(bytes.substr(unstamped_meta_header_bytes, stamp_bytes));
     else stamp->reset();
   }
   if (meta.type == KeyType::string) {
@@ -163,6 +175,7 @@ std::pair<int64_t, std::string> KeyLayout::decode_expiry_key(std::string_view ex
 
 KeyRange KeyLayout::all() const { return KeyRange{prefix_, prefix_end(prefix_)}; }
 
+
 Future<KeyRecord> KeyStore::load(std::string key) { return load_record(std::move(key), false); }
 
 Future<KeyRecord> KeyStore::load_snapshot(std::string key) { return load_record(std::move(key), true); }
@@ -201,7 +214,7 @@ void KeyStore::write(const std::string& key, const KeyRecord& old, const KeyMeta
     if (old_deadline != 0) transaction_.clear(layout_.expiry_key(old_deadline, key));
     if (meta.expire_ms != 0) transaction_.set(layout_.expiry_key(meta.expire_ms, key), "");
   }
-  transaction_.set(layout_.meta_key(key), encode_meta(meta, fresh_stamp()));
+  put_record(key, meta);
 }
 
 void KeyStore::overwrite(const std::string& key, const KeyRecord& old, const KeyMeta& meta) {
@@ -213,6 +226,16 @@ void KeyStore::overwrite(const std::string& key, const KeyRecord& old, const Key
   const int64_t old_deadline = old.present ? old.meta.expire_ms : 0;
   if (old_deadline != 0 && old_deadline != meta.expire_ms) transaction_.clear(layout_.expiry_key(old_deadline, key));
   if (meta.expire_ms != 0) transaction_.set(layout_.expiry_key(meta.expire_ms, key), "");  // even if unchanged
+  put_record(key, meta);
+}
+
+void KeyStore::put_record(const std::string& key, const KeyMeta& meta) {
+  if (meta.type == KeyType::string && meta.value.size() > string_bytes_max) {
+    // A format-1 string too long for format 2's header: it stays format 1, stamp beside it.
+    transaction_.set(layout_.meta_key(key), encode_unstamped_meta(meta));
+    transaction_.set(layout_.stamp_key(key), fresh_stamp());
+    return;
+  }
   transaction_.set(layout_.meta_key(key), encode_meta(meta, fresh_stamp()));
 }
 

@@ -13,7 +13,7 @@
 //   time (0: none) | 8-byte modification stamp | string: the value bytes | hash: i64 BE field
 //   count. Format 1 (written before the stamp moved into the record) has no stamp; its key's
 //   stamp is in P 's' <key>, which format 1 wrote on every change. Both are read; format 2 is
-//   written.
+//   written, except for a format-1 string too long for format 2's header, which stays format 1.
 //
 // KeyStore is the view of one transaction: a key whose deadline has passed is not alive (every
 // command treats it as missing at once) although its records stay until the sweeper or the
@@ -46,12 +46,22 @@ struct KeyMeta {
 };
 
 inline constexpr size_t stamp_bytes = 8;
-inline constexpr size_t meta_header_bytes = 18;  // format 2
+inline constexpr size_t meta_header_bytes = 18;           // format 2
+inline constexpr size_t unstamped_meta_header_bytes = 10;  // format 1
 // The longest string value: the metadata record holds it with its header.
 inline constexpr size_t string_bytes_max = value_bytes_max - meta_header_bytes;
+// Whether a command may leave a string `bytes` long where it was `current_bytes` long: up to
+// string_bytes_max, or no longer than it is (a string written in format 1 may be up to 8 bytes
+// longer than string_bytes_max; it can still be rewritten, in format 1).
+inline bool string_size_allowed(size_t bytes, size_t current_bytes = 0) {
+  return bytes <= string_bytes_max || bytes <= current_bytes;
+}
 
 // A format-2 record of `meta` with `stamp` (stamp_bytes long).
 std::string encode_meta(const KeyMeta& meta, std::string_view stamp);
+// A format-1 record of `meta` (its stamp lives in the stamp key): only for strings longer than
+// string_bytes_max, written before format 2.
+std::string encode_unstamped_meta(const KeyMeta& meta);
 // Reads a format-1 or format-2 record; `stamp`, if given, gets the record's stamp (none in
 // format 1). Throws internal_error on anything else (the keyspace was written by something else).
 KeyMeta decode_meta(std::string_view bytes, std::optional<std::string>* stamp = nullptr);
@@ -142,6 +152,7 @@ class KeyStore {
 
  private:
   Future<KeyRecord> load_record(std::string key, bool snapshot);
+  void put_record(const std::string& key, const KeyMeta& meta);
   void forget_prefetched(const std::string& key) { prefetched_.erase(key); }
 
   Transaction& transaction_;

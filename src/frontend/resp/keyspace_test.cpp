@@ -47,6 +47,21 @@ TEST(RespKeyspace, FormatOneRecordsRead) {
   EXPECT_EQ(hash_meta.hash_fields, 5);
 }
 
+// A format-1 string longer than format 2 allows is rewritten in format 1, and only such a string.
+TEST(RespKeyspace, LongFormatOneStringsStayFormatOne) {
+  KeyMeta meta;
+  meta.value = std::string(string_bytes_max + 8, 'a');
+  const std::string record = encode_unstamped_meta(meta);
+  EXPECT_EQ(record.size(), value_bytes_max);
+  std::optional<std::string> stamp = "something";
+  EXPECT_EQ(decode_meta(record, &stamp).value, meta.value);
+  EXPECT_EQ(stamp, std::nullopt);
+  EXPECT_TRUE(string_size_allowed(string_bytes_max));
+  EXPECT_FALSE(string_size_allowed(string_bytes_max + 1));
+  EXPECT_TRUE(string_size_allowed(string_bytes_max + 8, string_bytes_max + 8));
+  EXPECT_FALSE(string_size_allowed(string_bytes_max + 9, string_bytes_max + 8));
+}
+
 // WATCH's stamp: the record's while a format-2 record exists, else the stamp key's.
 TEST(RespKeyspace, ModificationStampComesFromTheRecordFirst) {
   KeyRecord record;

@@ -41,8 +41,9 @@ Future<Void> overwrite_string(CommandContext& c, const std::string& key, const s
   co_return Void{};
 }
 
-bool value_fits(CommandContext& c, size_t bytes) {
-  if (bytes <= string_bytes_max) return true;
+// Whether a string may be `bytes` long where it was `current_bytes` long (else an error reply).
+bool value_fits(CommandContext& c, size_t bytes, size_t current_bytes = 0) {
+  if (string_size_allowed(bytes, current_bytes)) return true;
   c.out.error(string_too_long);
   return false;
 }
@@ -276,7 +277,7 @@ Future<Void> append(CommandContext& c) {
     co_return Void{};
   }
   std::string value = record.alive() ? record.meta.value : std::string();
-  if (!value_fits(c, value.size() + c.args[2].size())) co_return Void{};
+  if (!value_fits(c, value.size() + c.args[2].size(), value.size())) co_return Void{};
   value += c.args[2];
   const int64_t length = static_cast<int64_t>(value.size());
   put_string(c, c.args[1], record, std::move(value), record.alive() ? record.meta.expire_ms : 0);
@@ -339,10 +340,7 @@ Future<Void> setrange(CommandContext& c) {
     c.out.integer(static_cast<int64_t>(value.size()));
     co_return Void{};
   }
-  if (static_cast<uint64_t>(offset) + patch.size() > string_bytes_max) {
-    c.out.error(string_too_long);
-    co_return Void{};
-  }
+  if (!value_fits(c, static_cast<uint64_t>(offset) + patch.size(), value.size())) co_return Void{};
   const auto at = static_cast<size_t>(offset);
   if (value.size() < at + patch.size()) value.resize(at + patch.size(), '\0');
   value.replace(at, patch.size(), patch);
