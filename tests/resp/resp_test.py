@@ -831,6 +831,33 @@ class Pipelining(RespTest):
             client.close()
 
 
+class FlushPastTheWatchMarkers(unittest.TestCase):
+    """Past resp_flush_watch_markers_max WATCH markers FLUSHALL removes them all: every WATCH of a
+    key that was not alive fires (safe), and the markers are reclaimed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = KeelServer(KEEL, ["--knob", "resp_flush_watch_markers_max=1"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_too_many_markers_fire_every_watch(self):
+        r = self.server.client(decode_responses=True)
+        other = self.server.client(decode_responses=True)
+        watched_exec = Transactions.watched_exec
+        self.assertTrue(watched_exec(self, r, "one", lambda: other.flushall()))  # one marker: looked at
+        self.assertFalse(watched_exec(self, r, "one", lambda: (other.set("one", "1"), other.flushall())))
+        other.set("two", "1")
+        other.delete("two")
+        self.assertTrue(watched_exec(self, r, "two", lambda: None))  # two markers now
+        self.assertFalse(watched_exec(self, r, "two", lambda: other.flushall()))  # too many: all fire
+        self.assertTrue(watched_exec(self, r, "two", lambda: other.flushall()))  # reclaimed: one again
+        r.close()
+        other.close()
+
+
 class GroupGathering(unittest.TestCase):
     """A group's start waits for the runs of finished groups to come back (command_groups.h), but
     never for a lone client, and only once for clients that left. INFO's keel_group_waits counts
@@ -971,6 +998,25 @@ class Transactions(RespTest):
         r.set("stale", "1", px=50)
         time.sleep(0.1)
         self.assertTrue(self.watched_exec(r, "stale", lambda: other.delete("stale")))
+        other.close()
+
+    def test_watch_across_flushall(self):
+        """FLUSHALL touches the watched keys it removes and no other (Redis's unit/multi), including
+        a key created after WATCH and removed by the flush."""
+        r = self.r
+        other = SERVER.client(decode_responses=True)
+        self.assertTrue(self.watched_exec(r, "fl", lambda: other.flushall()))
+        self.assertFalse(self.watched_exec(r, "fl", lambda: (other.set("fl", "1"), other.flushall())))
+        r.set("fl", "1")
+        r.delete("fl")  # a removal's stamp, which the creation must replace
+        self.assertFalse(self.watched_exec(r, "fl", lambda: (other.set("fl", "1"), other.flushall())))
+        self.assertFalse(self.watched_exec(r, "fl", lambda: (other.hset("fl", "f", "1"), other.flushall())))
+        r.set("fl", "1")
+        self.assertFalse(self.watched_exec(r, "fl", lambda: other.flushall()))
+        r.set("fl", "1", px=50)
+        time.sleep(0.1)
+        self.assertTrue(self.watched_exec(r, "fl", lambda: other.flushall()))  # it had expired: no change
+        self.assertTrue(self.watched_exec(r, "fl", lambda: other.flushall()))
         other.close()
 
     def test_watch_beyond_the_mvcc_window(self):

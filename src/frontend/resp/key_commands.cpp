@@ -3,6 +3,7 @@
 #include <set>
 
 #include "frontend/resp/commands.h"
+#include "frontend/resp/resp_knobs.h"
 #include "frontend/resp/scan_cursor.h"
 #include "frontend/resp/server_state.h"
 #include "runtime/random.h"
@@ -278,9 +279,45 @@ Future<Void> flush(CommandContext& c) {
     c.out.error(syntax);
     co_return Void{};
   }
-  // Stamps go too: a watched key that was alive is now gone (EXEC sees that), and a watched
-  // key that was missing stays missing.
-  c.store->transaction().clear_range(c.store->layout().all());
+  KeyStore& store = *c.store;
+  const KeyLayout& layout = store.layout();
+  Transaction& transaction = store.transaction();
+  // The WATCH markers (keyspace.h) stay, with the stamps of the marked keys: EXEC of a WATCH of
+  // a key that was not alive then sees whether the key was created and flushed meanwhile.
+  const auto markers_max = static_cast<size_t>(resp_knobs().resp_flush_watch_markers_max);
+  const RangeResult markers = co_await transaction.get_range(layout.watch_marker_range(), static_cast<int>(markers_max + 1));
+  if (markers.rows.size() > markers_max) {  // too many to look at: they all go, and every such WATCH fires
+    transaction.clear_range(layout.all());
+    c.out.ok();
+    co_return Void{};
+  }
+  struct Marked {
+    std::string key;
+    Future<KeyRecord> record;
+    Future<std::optional<Value>> stamp;
+  };
+  std::vector<Marked> marked;
+  for (const KeyValue& row : markers.rows) {
+    std::string key = layout.key_of_watch_marker(row.key);
+    Future<KeyRecord> record = store.load(key);
+    Future<std::optional<Value>> stamp = transaction.get(layout.stamp_key(key));
+    marked.push_back(Marked{std::move(key), std::move(record), std::move(stamp)});
+  }
+  std::vector<std::pair<KeyRecord, std::optional<Value>>> states;
+  for (Marked& entry : marked) {
+    KeyRecord record = co_await entry.record;
+    std::optional<Value> stamp = co_await entry.stamp;
+    states.emplace_back(std::move(record), std::move(stamp));
+  }
+  for (const KeyRange& range : layout.all_but_watch_markers()) transaction.clear_range(range);
+  for (size_t i = 0; i < marked.size(); ++i) {
+    const auto& [record, stamp_key_value] = states[i];
+    if (record.alive()) {
+      transaction.set(layout.watch_marker_key(marked[i].key), fresh_stamp());
+    } else if (const std::optional<std::string> stamp = modification_stamp(record, stamp_key_value)) {
+      transaction.set(layout.stamp_key(marked[i].key), *stamp);  // not alive: no change
+    }
+  }
   c.out.ok();
   co_return Void{};
 }

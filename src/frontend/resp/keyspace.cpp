@@ -109,29 +109,30 @@ Key prefix_end(std::string_view prefix) {
 
 KeyLayout::KeyLayout(std::string prefix) : prefix_(std::move(prefix)) {}
 
-Key KeyLayout::meta_key(std::string_view key) const {
+Key KeyLayout::tagged_key(char tag, std::string_view key) const {
   Key result = prefix_;
-  result.push_back('k');
+  result.push_back(tag);
   result.append(key);
   return result;
 }
 
-KeyRange KeyLayout::meta_range() const {
-  const Key begin = prefix_ + "k";
+KeyRange KeyLayout::tagged_range(char tag) const {
+  const Key begin = tagged_key(tag, "");
   return KeyRange{begin, prefix_end(begin)};
 }
 
-std::string KeyLayout::key_of_meta(std::string_view meta_key) const {
-  KEEL_ASSERT(meta_key.size() > prefix_.size() && meta_key[prefix_.size()] == 'k');
-  return std::string(meta_key.substr(prefix_.size() + 1));
+std::string KeyLayout::key_of_tagged(char tag, std::string_view tagged) const {
+  KEEL_ASSERT(tagged.size() > prefix_.size() && tagged[prefix_.size()] == tag);
+  return std::string(tagged.substr(prefix_.size() + 1));
 }
 
-Key KeyLayout::stamp_key(std::string_view key) const {
-  Key result = prefix_;
-  result.push_back('s');
-  result.append(key);
-  return result;
-}
+Key KeyLayout::meta_key(std::string_view key) const { return tagged_key('k', key); }
+
+KeyRange KeyLayout::meta_range() const { return tagged_range('k'); }
+
+std::string KeyLayout::key_of_meta(std::string_view meta_key) const { return key_of_tagged('k', meta_key); }
+
+Key KeyLayout::stamp_key(std::string_view key) const { return tagged_key('s', key); }
 
 Key KeyLayout::field_key(std::string_view key, std::string_view field) const {
   Key result = prefix_;
@@ -173,7 +174,20 @@ std::pair<int64_t, std::string> KeyLayout::decode_expiry_key(std::string_view ex
   return {read_be64(expiry_key.substr(header)), std::string(expiry_key.substr(header + 8))};
 }
 
+Key KeyLayout::watch_marker_key(std::string_view key) const { return tagged_key('w', key); }
+
+KeyRange KeyLayout::watch_marker_range() const { return tagged_range('w'); }
+
+std::string KeyLayout::key_of_watch_marker(std::string_view marker_key) const {
+  return key_of_tagged('w', marker_key);
+}
+
 KeyRange KeyLayout::all() const { return KeyRange{prefix_, prefix_end(prefix_)}; }
+
+std::vector<KeyRange> KeyLayout::all_but_watch_markers() const {
+  const KeyRange markers = watch_marker_range();
+  return {KeyRange{prefix_, markers.begin}, KeyRange{markers.end, prefix_end(prefix_)}};
+}
 
 
 Future<KeyRecord> KeyStore::load(std::string key) { return load_record(std::move(key), false); }

@@ -5,6 +5,7 @@
 //                                        modification stamp, then the string's value or the
 //                                        hash's field count
 //   P 's' <key>                          the stamp a removed key left (WATCH)
+//   P 'w' <key>                          WATCH marker of a key that was not alive (below)
 //   P 'h' <u32 BE len(key)> <key> <field> one hash field's value
 //   P 'x' <i64 BE deadline ms> <key>     expiry index: the sweeper's work list
 //
@@ -20,7 +21,11 @@
 // next write of the key removes them. A key's modification stamp, for WATCH, changes with every
 // change of the key: every record write carries a fresh random stamp, and a removal leaves one
 // in P 's' <key> (a fresh one, or the record's own when the key had already expired, which is
-// no change).
+// no change). FLUSHALL removes records and stamps at once, so a key that was not alive at WATCH
+// and was created and then flushed would leave no trace; hence the WATCH marker: WATCH of a key
+// that is not alive makes sure P 'w' <key> holds a random stamp (writing one if none), and
+// FLUSHALL keeps the markers and gives a fresh one to each marked key alive at the flush (and
+// keeps the stamps of the other marked keys). EXEC compares the marker too.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "client/database.h"
 #include "protocol/limits.h"
@@ -90,10 +96,21 @@ class KeyLayout {
   // The deadline and key of an expiry index entry.
   std::pair<int64_t, std::string> decode_expiry_key(std::string_view expiry_key) const;
 
-  // Everything of the front end (FLUSHALL).
+  Key watch_marker_key(std::string_view key) const;
+  KeyRange watch_marker_range() const;
+  std::string key_of_watch_marker(std::string_view marker_key) const;
+
+  // Everything of the front end.
   KeyRange all() const;
+  // Everything but the WATCH markers (what FLUSHALL clears).
+  std::vector<KeyRange> all_but_watch_markers() const;
 
  private:
+  // P <tag> <key>, the keys under P <tag>, and the <key> of P <tag> <key>.
+  Key tagged_key(char tag, std::string_view key) const;
+  KeyRange tagged_range(char tag) const;
+  std::string key_of_tagged(char tag, std::string_view tagged) const;
+
   std::string prefix_;
 };
 

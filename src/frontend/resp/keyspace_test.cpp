@@ -89,6 +89,18 @@ TEST(RespKeyspace, LayoutKeepsKeysApart) {
   EXPECT_TRUE(layout.expiry_range_below(100).contains(layout.expiry_key(99, "zzz")));
   EXPECT_FALSE(layout.expiry_range_below(99).contains(layout.expiry_key(99, "")));
   EXPECT_TRUE(layout.all().contains(layout.stamp_key("k")));
+  // FLUSHALL clears everything but the WATCH markers.
+  EXPECT_EQ(layout.key_of_watch_marker(layout.watch_marker_key("k")), "k");
+  EXPECT_TRUE(layout.watch_marker_range().contains(layout.watch_marker_key(std::string(9, '\xff'))));
+  const auto flushed = [&](const Key& key) {
+    bool contained = false;
+    for (const KeyRange& range : layout.all_but_watch_markers()) contained = contained || range.contains(key);
+    return contained;
+  };
+  EXPECT_FALSE(flushed(layout.watch_marker_key("k")));
+  for (const Key& key : {layout.meta_key("k"), layout.stamp_key("k"), layout.field_key("k", "f"), layout.expiry_key(1, "k")}) {
+    EXPECT_TRUE(flushed(key));
+  }
 }
 
 TEST(RespKeyspace, Integers) {

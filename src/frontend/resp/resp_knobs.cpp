@@ -20,6 +20,7 @@ RespKnobs::RespKnobs() {
   registry.declare("resp_multi_commands_max", &resp_multi_commands_max, {});
   registry.declare("resp_sweep_interval_seconds", &resp_sweep_interval_seconds, {0.01, 2.0});
   registry.declare("resp_sweep_keys_max", &resp_sweep_keys_max, {1, 10});
+  registry.declare("resp_flush_watch_markers_max", &resp_flush_watch_markers_max, {0, 2});
 }
 
 RespKnobs& resp_knobs() {

@@ -36,6 +36,9 @@ struct RespKnobs {
   // The expiry sweeper: pause between rounds, and keys removed per round (one transaction).
   double resp_sweep_interval_seconds = 0.5;
   double resp_sweep_keys_max = 500;
+  // FLUSHALL keeps the WATCH markers (keyspace.h) and touches those of keys it removes, up to
+  // this many; past it, it removes them all (every WATCH of a key that was not alive fires).
+  double resp_flush_watch_markers_max = 10'000;
 
   RespKnobs();
 };

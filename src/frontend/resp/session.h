@@ -10,7 +10,9 @@
 // null reply if any changed: the stamp is written by every commit that changes the key, so this
 // holds however long after WATCH the EXEC comes, for same-value writes, for create-then-delete
 // and for this client's own writes. An expired key counts as gone; the sweeper removing an
-// expired key does not count as a change.
+// expired key does not count as a change. For a key that is not alive WATCH also reads (or
+// writes) its marker, which FLUSHALL changes when it removes the key: a key created and then
+// flushed is a change; a flush of a key that stayed missing is not, as in Redis.
 //
 // Single-threaded; owned by the connection's actor, registered in RespServerState meanwhile.
 #pragma once
@@ -39,6 +41,7 @@ struct WatchedKey {
   std::string key;
   bool alive = false;
   std::optional<std::string> stamp;
+  std::optional<std::string> marker;  // a key that was not alive: its WATCH marker (keyspace.h)
 };
 
 class Session {

@@ -7,26 +7,32 @@ namespace {
 
 struct WatchReading {
   Future<std::optional<Value>> stamp;
+  Future<std::optional<Value>> marker;
   Future<KeyRecord> record;
 };
 
 WatchReading read_watch_state(KeyStore& store, const std::string& key) {
-  return WatchReading{store.transaction().get(store.layout().stamp_key(key)), store.load(key)};
+  Transaction& transaction = store.transaction();
+  return WatchReading{transaction.get(store.layout().stamp_key(key)),
+                      transaction.get(store.layout().watch_marker_key(key)), store.load(key)};
 }
 
-// True if a watched key changed since WATCH: it appeared, disappeared (or expired), or a commit
-// changed it (a new stamp). A stamp that vanished from a key missing then and now is no change
-// (FLUSHALL removes stamps of keys that are gone anyway).
+// True if a watched key changed since WATCH: it appeared, disappeared (or expired), a commit
+// changed it (a new stamp), or it was not alive and FLUSHALL removed it after it came to life (a
+// new marker, or none: too many markers for the flush to look at). A stamp that vanished from a
+// key missing then and now is no change (a FLUSHALL before the marker existed removed it).
 Future<bool> any_watched_key_changed(KeyStore& store, const std::vector<WatchedKey>& watched) {
   std::vector<WatchReading> readings;
   for (const WatchedKey& entry : watched) readings.push_back(read_watch_state(store, entry.key));
   bool changed = false;
   for (size_t i = 0; i < watched.size(); ++i) {
     std::optional<Value> stamp_key_value = co_await readings[i].stamp;
+    std::optional<Value> marker = co_await readings[i].marker;
     KeyRecord record = co_await readings[i].record;
     const std::optional<std::string> stamp = modification_stamp(record, std::move(stamp_key_value));
     if (record.alive() != watched[i].alive) changed = true;
     if (stamp && stamp != watched[i].stamp) changed = true;
+    if (watched[i].marker && marker != watched[i].marker) changed = true;
   }
   co_return changed;
 }
@@ -104,9 +110,17 @@ Future<Void> Session::watch(std::vector<std::string> keys, ReplyWriter& out) {
       WatchedKey entry;
       entry.key = keys[i];
       std::optional<Value> stamp_key_value = co_await pending[i].stamp;
+      std::optional<Value> marker = co_await pending[i].marker;
       const KeyRecord record = co_await pending[i].record;
       entry.stamp = modification_stamp(record, std::move(stamp_key_value));
       entry.alive = record.alive();
+      if (!entry.alive) {
+        if (!marker) {
+          marker = fresh_stamp();
+          transaction.set(store.layout().watch_marker_key(keys[i]), *marker);
+        }
+        entry.marker = std::move(marker);
+      }
       readings.push_back(std::move(entry));
     }
     co_return Void{};
