@@ -19,15 +19,13 @@
 #include "runtime/assert.h"
 #include "runtime/trace.h"
 #include "world/process_memory.h"
+#include "world/real_connection.h"
 
 namespace keel {
 
-namespace {
-class RealConnection;
-}
-
 struct RealWorld::Impl {
   asio::io_context io;
+  SocketReadiness readiness{io};
   // Connections that wrote in this pass of the loop (RealConnection::write_more), and those
   // being told that it ended.
   std::vector<std::shared_ptr<RealConnection>> held_writes;
@@ -52,208 +50,22 @@ asio::ip::tcp::endpoint to_endpoint(NetworkAddress address) {
   return asio::ip::tcp::endpoint(asio::ip::address_v4(address.ip), address.port);
 }
 
-class RealConnection final : public IConnection, public std::enable_shared_from_this<RealConnection> {
- public:
-  RealConnection(asio::ip::tcp::socket socket, NetworkAddress peer,
-                 std::vector<std::shared_ptr<RealConnection>>& held_writes)
-      : socket_(std::move(socket)), peer_(peer), held_writes_(held_writes) {
-    asio::error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-    socket_.non_blocking(true, ignored);  // read_now's reads; asio's own operations do not block either way
+// Answers `promise` with `socket`, connected, as a RealConnection.
+void adopt_connection(const Promise<std::shared_ptr<IConnection>>& promise, asio::ip::tcp::socket socket,
+                      NetworkAddress peer, SocketReadiness& readiness,
+                      std::vector<std::shared_ptr<RealConnection>>& held_writes) {
+  try {
+    promise.send(RealConnection::adopt(std::move(socket), peer, readiness, held_writes));
+  } catch (const Error& error) {
+    promise.send_error(error);
   }
-
-  void write(std::string bytes) override {
-    if (failed_ || bytes.empty()) return;
-    unsent_bytes_ += bytes.size();
-    outgoing_.push_back(std::move(bytes));
-    if (!writing_) write_more();
-  }
-  size_t bytes_unsent() const override { return unsent_bytes_; }
-  Future<Void> on_unsent_at_most(size_t bytes) override {
-    if (failed_ || unsent_bytes_ <= bytes) return Void{};
-    drained_.emplace_back(bytes, Promise<Void>());
-    return drained_.back().second.get_future();
-  }
-  // A read tries the socket at once only when it may hold bytes: asio's async_read_some would
-  // try before every read, and a reply's client sends nothing until it has it, so half of such
-  // tries found nothing, a syscall each (about 2 us on a virtual machine). A wait for readability
-  // stays queued between reads, so that no edge of the edge-triggered poll goes unnoticed.
-  Future<std::string> read_some() override {
-    if (failed_) return Error(errc::connection_failed);
-    KEEL_ASSERT(!reading_.has_value() || !reading_->has_futures());  // one read at a time
-    reading_.emplace();
-    Future<std::string> result = reading_->get_future();
-    if (maybe_readable_) read_now();
-    else wait_readable();
-    return result;
-  }
-  void close() override { fail(); }
-  NetworkAddress peer_address() const override { return peer_; }
-
-  // The loop's pass ended: what queued behind this pass's write goes now (write_more).
-  void end_pass() {
-    writing_ = false;
-    if (!outgoing_.empty() && !failed_) write_more();
-  }
-
- private:
-  // Reads what the socket holds without blocking, for the waiting read_some.
-  void read_now() {
-    asio::error_code error;
-    const size_t bytes = socket_.read_some(asio::buffer(read_buffer_.data(), read_buffer_.size()), error);
-    if (error == asio::error::would_block || error == asio::error::try_again) {
-      maybe_readable_ = false;
-      wait_readable();
-      return;
-    }
-    if (error || bytes == 0) {
-      fail();
-      return;
-    }
-    // A read that did not fill the buffer emptied the socket: the next waits for more to come.
-    if (bytes < read_buffer_.size()) {
-      maybe_readable_ = false;
-      wait_readable();
-    }
-    take_reading().send(std::string(read_buffer_.data(), bytes));
-  }
-
-  // The waiting read_some's promise, taken out before it is answered (its answer may start the
-  // next read_some).
-  Promise<std::string> take_reading() {
-    Promise<std::string> reading = std::move(*reading_);
-    reading_.reset();
-    return reading;
-  }
-
-  void wait_readable() {
-    if (waiting_ || failed_) return;
-    waiting_ = true;
-    auto self = shared_from_this();
-    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self](const asio::error_code& error) {
-      self->waiting_ = false;
-      if (error) {
-        self->fail();
-        return;
-      }
-      self->maybe_readable_ = true;
-      if (self->reading_.has_value()) self->read_now();
-    });
-  }
-
-  // A burst's first message goes to the socket at once; the messages queued behind it until
-  // the loop's pass ends go together in one write (RealWorld::run calls end_pass). Holding
-  // the first back too was tried: both ends then batch in lockstep and point reads fell by
-  // half. Writes go straight to the socket while it takes them; only a full socket waits for
-  // writability. (asio's async_write, started outside the io_context's handlers, posts its
-  // completion and wakes the context's poll: an epoll_ctl and an extra epoll_wait per write,
-  // about 2 us each on a virtual machine.)
-  void write_more() {
-    writing_ = true;
-    if (sending_offset_ == sending_.size()) take_batch();
-    while (sending_offset_ < sending_.size()) {
-      asio::error_code error;
-      const size_t bytes = socket_.write_some(
-          asio::buffer(sending_.data() + sending_offset_, sending_.size() - sending_offset_), error);
-      if (error == asio::error::would_block || error == asio::error::try_again) {
-        wait_writable();
-        return;
-      }
-      if (error) {
-        fail();
-        return;
-      }
-      sending_offset_ += bytes;
-    }
-    unsent_bytes_ -= sending_.size();
-    sending_.clear();
-    sending_offset_ = 0;
-    notify_drained();
-    held_writes_.push_back(shared_from_this());
-  }
-
-  // Gathers what is queued into sending_, one write (sized first: no reallocation while
-  // appending).
-  void take_batch() {
-    size_t batch_bytes = 0;
-    size_t messages = 0;
-    for (const std::string& message : outgoing_) {
-      if (batch_bytes >= write_batch_bytes_max) break;
-      batch_bytes += message.size();
-      ++messages;
-    }
-    if (messages == 1) {
-      sending_ = std::move(outgoing_.front());
-      outgoing_.pop_front();
-      return;
-    }
-    sending_.reserve(batch_bytes);
-    for (; messages > 0; --messages) {
-      sending_.append(outgoing_.front());
-      outgoing_.pop_front();
-    }
-  }
-
-  void wait_writable() {
-    auto self = shared_from_this();
-    socket_.async_wait(asio::ip::tcp::socket::wait_write, [self](const asio::error_code& error) {
-      if (error) {
-        self->fail();
-        return;
-      }
-      if (!self->failed_) self->write_more();
-    });
-  }
-
-  void notify_drained() {
-    for (auto it = drained_.begin(); it != drained_.end();) {
-      if (failed_ || unsent_bytes_ <= it->first) {
-        it->second.send(Void{});
-        it = drained_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  void fail() {
-    if (failed_) return;
-    failed_ = true;
-    asio::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-    outgoing_.clear();
-    sending_.clear();
-    sending_offset_ = 0;
-    unsent_bytes_ = 0;
-    notify_drained();
-    if (reading_.has_value()) take_reading().send_error(Error(errc::connection_failed));
-  }
-
-  static constexpr size_t write_batch_bytes_max = 256 * 1024;
-
-  asio::ip::tcp::socket socket_;
-  NetworkAddress peer_;
-  std::vector<std::shared_ptr<RealConnection>>& held_writes_;  // the world's
-  std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
-  std::deque<std::string> outgoing_;
-  std::string sending_;        // the batch being written, from sending_offset_ on
-  size_t sending_offset_ = 0;
-  size_t unsent_bytes_ = 0;
-  // A batch is being written, waits for the socket to take it, or went in this pass (held
-  // until end_pass): new messages queue in outgoing_ meanwhile.
-  bool writing_ = false;
-  bool failed_ = false;
-  std::vector<std::pair<size_t, Promise<Void>>> drained_;
-  std::optional<Promise<std::string>> reading_;  // the read_some waiting for bytes
-  bool maybe_readable_ = true;  // no read has found the socket empty since its last edge
-  bool waiting_ = false;        // a wait for readability is queued
-};
+}
 
 class RealListener final : public IListener {
  public:
-  RealListener(asio::io_context& io, std::vector<std::shared_ptr<RealConnection>>& held_writes,
-               NetworkAddress address)
-      : acceptor_(io), held_writes_(held_writes) {
+  RealListener(asio::io_context& io, SocketReadiness& readiness,
+               std::vector<std::shared_ptr<RealConnection>>& held_writes, NetworkAddress address)
+      : acceptor_(io), readiness_(readiness), held_writes_(held_writes) {
     asio::error_code error;
     const auto endpoint = to_endpoint(address);
     acceptor_.open(endpoint.protocol(), error);
@@ -271,16 +83,17 @@ class RealListener final : public IListener {
   Future<std::shared_ptr<IConnection>> accept() override {
     Promise<std::shared_ptr<IConnection>> promise;
     Future<std::shared_ptr<IConnection>> result = promise.get_future();
+    auto* readiness = &readiness_;
     auto* held_writes = &held_writes_;
-    acceptor_.async_accept([promise, held_writes](const asio::error_code& error, asio::ip::tcp::socket socket) {
+    acceptor_.async_accept([promise, readiness, held_writes](const asio::error_code& error, asio::ip::tcp::socket socket) {
       if (error) {
         promise.send_error(Error(errc::connection_failed));
         return;
       }
       asio::error_code peer_error;
       auto peer = socket.remote_endpoint(peer_error);
-      promise.send(std::make_shared<RealConnection>(
-          std::move(socket), peer_error ? NetworkAddress{} : to_address(peer), *held_writes));
+      adopt_connection(promise, std::move(socket), peer_error ? NetworkAddress{} : to_address(peer), *readiness,
+                       *held_writes);
     });
     return result;
   }
@@ -288,6 +101,7 @@ class RealListener final : public IListener {
 
  private:
   asio::ip::tcp::acceptor acceptor_;
+  SocketReadiness& readiness_;                                 // the world's
   std::vector<std::shared_ptr<RealConnection>>& held_writes_;  // the world's
   NetworkAddress address_;
 };
@@ -485,15 +299,24 @@ void RealWorld::run(Future<Void> until) {
       deliver_completed_blocking();
     }
     end_writing_pass();
-    impl_->io.poll();
-    if (impl_->io.stopped()) impl_->io.restart();
+    impl_->readiness.poll();
+    // asio's own work (accepts, connects, signals, the pool's wake-ups) can wait a little: its
+    // poll is a system call, and a busy loop makes many passes.
+    double now = clock_seconds();
+    if (now - io_polled_at_ >= io_poll_interval_seconds) {
+      io_polled_at_ = now;
+      impl_->io.poll();
+      if (impl_->io.stopped()) impl_->io.restart();
+    }
     deliver_completed_blocking();
     if (stopped_ || (until.is_valid() && until.is_ready())) break;
-    const double now = clock_seconds();
+    now = clock_seconds();
     if (impl_->held_writes.empty() && (scheduler_.empty() || scheduler_.next_time() > now)) {
       const double wait = scheduler_.empty() ? 0.1 : std::min(0.1, scheduler_.next_time() - now);
+      impl_->readiness.arm();
       impl_->io.run_one_for(std::chrono::microseconds(static_cast<int64_t>(wait * 1e6) + 1));
       if (impl_->io.stopped()) impl_->io.restart();
+      io_polled_at_ = clock_seconds();
     }
   }
 }
@@ -508,19 +331,20 @@ Future<std::shared_ptr<IConnection>> RealWorld::connect(NetworkAddress address) 
   Promise<std::shared_ptr<IConnection>> promise;
   Future<std::shared_ptr<IConnection>> result = promise.get_future();
   auto socket = std::make_shared<asio::ip::tcp::socket>(impl_->io);
+  auto* readiness = &impl_->readiness;
   auto* held_writes = &impl_->held_writes;
-  socket->async_connect(to_endpoint(address), [socket, promise, address, held_writes](const asio::error_code& error) {
+  socket->async_connect(to_endpoint(address), [socket, promise, address, readiness, held_writes](const asio::error_code& error) {
     if (error) {
       promise.send_error(Error(errc::connection_failed));
       return;
     }
-    promise.send(std::make_shared<RealConnection>(std::move(*socket), address, *held_writes));
+    adopt_connection(promise, std::move(*socket), address, *readiness, *held_writes);
   });
   return result;
 }
 
 std::shared_ptr<IListener> RealWorld::listen(NetworkAddress address) {
-  auto listener = std::make_shared<RealListener>(impl_->io, impl_->held_writes, address);
+  auto listener = std::make_shared<RealListener>(impl_->io, impl_->readiness, impl_->held_writes, address);
   if (!local_address_.is_valid()) local_address_ = listener->address();
   return listener;
 }

@@ -55,6 +55,9 @@ class RealWorld final : public IWorld {
   std::unique_ptr<Impl> impl_;
   int64_t memory_budget_bytes_ = 0;
   double heap_trimmed_at_ = -1;
+  // A busy loop runs asio's poll at most this often (RealWorld::run).
+  static constexpr double io_poll_interval_seconds = 200e-6;
+  double io_polled_at_ = -1;
   Scheduler scheduler_;
   ScopedScheduler install_scheduler_;
   DeterministicRandom random_;
