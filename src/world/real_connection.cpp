@@ -26,7 +26,16 @@ int create_epoll() {
 
 }  // namespace
 
-SocketReadiness::SocketReadiness(asio::io_context& io) : watch_(io, create_epoll()) {}
+SocketReadiness::SocketReadiness(asio::io_context& io) : watch_(io) {
+  const int fd = create_epoll();
+  asio::error_code error;
+  watch_.assign(fd, error);
+  if (error) {
+    ::close(fd);
+    TraceEvent(Severity::warn_always, "EpollWatchFailed").detail("Reason", error.message());
+    throw Error(errc::io_error);
+  }
+}
 
 uint64_t SocketReadiness::add(int fd, std::weak_ptr<RealConnection> connection) {
   const uint64_t id = next_id_++;
@@ -88,6 +97,7 @@ std::shared_ptr<RealConnection> RealConnection::adopt(asio::ip::tcp::socket sock
   auto connection = std::make_shared<RealConnection>(fd, peer, readiness, held_writes);
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) throw Error(errc::connection_failed);
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // a process this one starts does not hold the connection open
   connection->readiness_id_ = readiness.add(fd, connection);
   return connection;
 }
@@ -130,6 +140,7 @@ void RealConnection::on_ready(uint32_t events) {
   if (failed_) return;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
     maybe_readable_ = true;
+    if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) peer_closed_ = true;
     if (reading_.has_value()) read_now();
   }
   if (waiting_writable_ && !failed_ && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
@@ -152,8 +163,9 @@ void RealConnection::read_now() {
     fail();
     return;
   }
-  // A read that did not fill the buffer emptied the socket: the next waits for an edge.
-  if (static_cast<size_t>(bytes) < read_buffer_.size()) maybe_readable_ = false;
+  // A read that did not fill the buffer emptied the socket: the next waits for an edge. Not
+  // once the peer closed: no edge follows the end of the stream, which the next read must see.
+  if (static_cast<size_t>(bytes) < read_buffer_.size() && !peer_closed_) maybe_readable_ = false;
   take_reading().send(std::string(read_buffer_.data(), static_cast<size_t>(bytes)));
 }
 

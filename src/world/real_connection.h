@@ -108,6 +108,7 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
   std::vector<std::pair<size_t, Promise<Void>>> drained_;
   std::optional<Promise<std::string>> reading_;  // the read_some waiting for bytes
   bool maybe_readable_ = true;  // no read has found the socket empty since its last edge
+  bool peer_closed_ = false;    // an edge told of the peer's close (or an error)
 };
 
 }  // namespace keel

@@ -3,6 +3,7 @@
 real `keel server --resp` (usage: resp_test.py PATH_TO_KEEL [unittest args]). Every loop is
 bounded in count and time."""
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -647,6 +648,18 @@ class Connection(RespTest):
         raw.send(b'SET k "unbalanced\r\n')
         self.assertEqual(raw.reply(), ("error", "ERR Protocol error: unbalanced quotes in request"))
         raw.close()
+
+    def test_half_close_gets_replies_then_the_close(self):
+        """A client that sends its commands and then closes its side (`nc -N`) gets every reply,
+        then the server's close, even when the close comes in one piece with the commands."""
+        for _ in range(20):
+            raw = RawConnection(SERVER.port)
+            raw.sock.settimeout(10)
+            raw.send(b"PING\r\n")
+            raw.sock.shutdown(socket.SHUT_WR)
+            self.assertEqual(raw.reply(), "PONG")
+            self.assertTrue(raw.closed_by_server())
+            raw.close()
 
     def test_quit(self):
         raw = RawConnection(SERVER.port)
