@@ -844,19 +844,23 @@ class Pipelining(RespTest):
             client.close()
 
 
-class FlushPastTheWatchMarkers(unittest.TestCase):
-    """Past resp_flush_watch_markers_max WATCH markers FLUSHALL removes them all: every WATCH of a
-    key that was not alive fires (safe), and the markers are reclaimed."""
+class WatchMarkerLimits(unittest.TestCase):
+    """Past resp_flush_watch_markers_max WATCH markers, or resp_flush_watch_marker_bytes_max bytes
+    of them, FLUSHALL removes them all: every WATCH of a key that was not alive fires (safe), and
+    the markers are reclaimed. The sweeper drops markers older than resp_watch_marker_seconds."""
 
     @classmethod
     def setUpClass(cls):
-        cls.server = KeelServer(KEEL, ["--knob", "resp_flush_watch_markers_max=1"])
+        cls.server = KeelServer(KEEL, ["--knob", "resp_flush_watch_markers_max=1",
+                                       "--knob", "resp_flush_watch_marker_bytes_max=60",
+                                       "--knob", "resp_watch_marker_seconds=1",
+                                       "--knob", "resp_sweep_interval_seconds=0.05"])
 
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
 
-    def test_too_many_markers_fire_every_watch(self):
+    def test_limits_and_age(self):
         r = self.server.client(decode_responses=True)
         other = self.server.client(decode_responses=True)
         watched_exec = Transactions.watched_exec
@@ -867,6 +871,11 @@ class FlushPastTheWatchMarkers(unittest.TestCase):
         self.assertTrue(watched_exec(self, r, "two", lambda: None))  # two markers now
         self.assertFalse(watched_exec(self, r, "two", lambda: other.flushall()))  # too many: all fire
         self.assertTrue(watched_exec(self, r, "two", lambda: other.flushall()))  # reclaimed: one again
+        # A marker older than a second goes: the WATCH held that long fires.
+        self.assertFalse(watched_exec(self, r, "three", lambda: time.sleep(2.5)))
+        # One marker alone, but of a long key: past the bytes limit.
+        self.assertTrue(watched_exec(self, r, "L" * 100, lambda: None))
+        self.assertFalse(watched_exec(self, r, "L" * 100, lambda: other.flushall()))
         r.close()
         other.close()
 

@@ -38,11 +38,32 @@ Future<bool> sweep_expired_once(std::shared_ptr<RespServerState> server, int key
   co_return more;
 }
 
+Future<Key> sweep_watch_markers_once(std::shared_ptr<RespServerState> server, Key from, int keys_max) {
+  Key next;
+  const KeyLayout& layout = server->layout;
+  auto body = [&](Transaction& transaction) -> Future<Void> {
+    const int64_t horizon_ms = wall_time_ms() - static_cast<int64_t>(resp_knobs().resp_watch_marker_seconds * 1000);
+    const KeyRange markers = layout.watch_marker_range();
+    const KeyRange rest{from.empty() ? markers.begin : from, markers.end};
+    RangeResult page = co_await transaction.get_range(rest, keys_max);
+    for (const KeyValue& row : page.rows) {
+      if (watch_marker_written_ms(row.value) < horizon_ms) transaction.clear(row.key);
+    }
+    next = page.more && !page.rows.empty() ? key_after(page.rows.back().key) : Key();
+    co_return Void{};
+  };
+  co_await server->database.run(body);
+  co_return next;
+}
+
 Future<Void> run_expiry_sweeper(std::shared_ptr<RespServerState> server) {
+  Key markers_from;  // where the next round over the WATCH markers starts (empty: the first)
   while (true) {
     bool more = false;
+    const int keys_max = static_cast<int>(resp_knobs().resp_sweep_keys_max);
     try {
-      more = co_await sweep_expired_once(server, static_cast<int>(resp_knobs().resp_sweep_keys_max));
+      more = co_await sweep_expired_once(server, keys_max);
+      markers_from = co_await sweep_watch_markers_once(server, markers_from, keys_max);
     } catch (const Error& error) {
       TraceEvent(Severity::warn, "RespSweepFailed").error(error).suppress_for(10.0);
     }

@@ -286,7 +286,11 @@ Future<Void> flush(CommandContext& c) {
   // a key that was not alive then sees whether the key was created and flushed meanwhile.
   const auto markers_max = static_cast<size_t>(resp_knobs().resp_flush_watch_markers_max);
   const RangeResult markers = co_await transaction.get_range(layout.watch_marker_range(), static_cast<int>(markers_max + 1));
-  if (markers.rows.size() > markers_max) {  // too many to look at: they all go, and every such WATCH fires
+  size_t marker_bytes = 0;  // what the writes below take: a marker or a stamp per marked key
+  for (const KeyValue& row : markers.rows) marker_bytes += row.key.size() + row.value.size();
+  if (markers.rows.size() > markers_max ||
+      marker_bytes > static_cast<size_t>(resp_knobs().resp_flush_watch_marker_bytes_max)) {
+    // Too many to look at: they all go, and every such WATCH fires.
     transaction.clear_range(layout.all());
     c.out.ok();
     co_return Void{};
@@ -313,7 +317,7 @@ Future<Void> flush(CommandContext& c) {
   for (size_t i = 0; i < marked.size(); ++i) {
     const auto& [record, stamp_key_value] = states[i];
     if (record.alive()) {
-      transaction.set(layout.watch_marker_key(marked[i].key), fresh_stamp());
+      transaction.set(layout.watch_marker_key(marked[i].key), fresh_watch_marker(store.now_ms()));
     } else if (const std::optional<std::string> stamp = modification_stamp(record, stamp_key_value)) {
       transaction.set(layout.stamp_key(marked[i].key), *stamp);  // not alive: no change
     }

@@ -94,6 +94,16 @@ std::string fresh_stamp() {
   return stamp;
 }
 
+std::string fresh_watch_marker(int64_t now_ms) {
+  std::string marker = fresh_stamp();
+  append_be64(marker, now_ms);
+  return marker;
+}
+
+int64_t watch_marker_written_ms(std::string_view marker) {
+  return marker.size() == stamp_bytes + 8 ? read_be64(marker.substr(stamp_bytes)) : 0;
+}
+
 std::optional<std::string> modification_stamp(const KeyRecord& record, std::optional<Value> stamp_key_value) {
   if (record.present && record.stamp) return record.stamp;
   return stamp_key_value;

@@ -25,7 +25,8 @@
 // and was created and then flushed would leave no trace; hence the WATCH marker: WATCH of a key
 // that is not alive makes sure P 'w' <key> holds a random stamp (writing one if none), and
 // FLUSHALL keeps the markers and gives a fresh one to each marked key alive at the flush (and
-// keeps the stamps of the other marked keys). EXEC compares the marker too.
+// keeps the stamps of the other marked keys). EXEC compares the marker too. The sweeper drops
+// markers older than resp_watch_marker_seconds (a WATCH held longer fires, which is safe).
 #pragma once
 
 #include <cstdint>
@@ -73,6 +74,11 @@ std::string encode_unstamped_meta(const KeyMeta& meta);
 KeyMeta decode_meta(std::string_view bytes, std::optional<std::string>* stamp = nullptr);
 // A new modification stamp: random (a collision with the stamp a WATCH holds has odds of 2^-64).
 std::string fresh_stamp();
+// A new WATCH marker: a fresh stamp, then when it was written (i64 BE ms of wall time), which
+// the sweeper reads to drop old markers.
+std::string fresh_watch_marker(int64_t now_ms);
+// When a marker was written (0 for a marker without the time).
+int64_t watch_marker_written_ms(std::string_view marker);
 
 class KeyLayout {
  public:

@@ -62,6 +62,17 @@ TEST(RespKeyspace, LongFormatOneStringsStayFormatOne) {
   EXPECT_FALSE(string_size_allowed(string_bytes_max + 9, string_bytes_max + 8));
 }
 
+TEST(RespKeyspace, WatchMarkersCarryTheirTime) {
+  DeterministicRandom random(11);
+  set_deterministic_random(&random);
+  const std::string marker = fresh_watch_marker(1234567890123);
+  EXPECT_EQ(marker.size(), stamp_bytes + 8);
+  EXPECT_EQ(watch_marker_written_ms(marker), 1234567890123);
+  EXPECT_NE(fresh_watch_marker(1234567890123), marker);
+  EXPECT_EQ(watch_marker_written_ms(fresh_stamp()), 0);  // without the time: old
+  set_deterministic_random(nullptr);
+}
+
 // WATCH's stamp: the record's while a format-2 record exists, else the stamp key's.
 TEST(RespKeyspace, ModificationStampComesFromTheRecordFirst) {
   KeyRecord record;

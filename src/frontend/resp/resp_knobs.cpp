@@ -21,6 +21,8 @@ RespKnobs::RespKnobs() {
   registry.declare("resp_sweep_interval_seconds", &resp_sweep_interval_seconds, {0.01, 2.0});
   registry.declare("resp_sweep_keys_max", &resp_sweep_keys_max, {1, 10});
   registry.declare("resp_flush_watch_markers_max", &resp_flush_watch_markers_max, {0, 2});
+  registry.declare("resp_flush_watch_marker_bytes_max", &resp_flush_watch_marker_bytes_max, {100});
+  registry.declare("resp_watch_marker_seconds", &resp_watch_marker_seconds, {1});
 }
 
 RespKnobs& resp_knobs() {

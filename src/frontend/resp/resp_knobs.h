@@ -37,8 +37,13 @@ struct RespKnobs {
   double resp_sweep_interval_seconds = 0.5;
   double resp_sweep_keys_max = 500;
   // FLUSHALL keeps the WATCH markers (keyspace.h) and touches those of keys it removes, up to
-  // this many; past it, it removes them all (every WATCH of a key that was not alive fires).
-  double resp_flush_watch_markers_max = 10'000;
+  // this many markers and this many bytes of their keys; past either, it removes them all
+  // (every WATCH of a key that was not alive fires).
+  double resp_flush_watch_markers_max = 1'000;
+  double resp_flush_watch_marker_bytes_max = 1'000'000;
+  // The sweeper drops WATCH markers older than this (a WATCH held longer on a key that was not
+  // alive fires at EXEC).
+  double resp_watch_marker_seconds = 3600;
 
   RespKnobs();
 };

@@ -1,5 +1,6 @@
 // MULTI, EXEC, DISCARD, WATCH, UNWATCH: Redis transactions on one KeelDB transaction. See
 // session.h for how WATCH keeps Redis's meaning beyond the MVCC window.
+#include "frontend/resp/resp_knobs.h"
 #include "frontend/resp/session.h"
 
 namespace keel {
@@ -115,8 +116,11 @@ Future<Void> Session::watch(std::vector<std::string> keys, ReplyWriter& out) {
       entry.stamp = modification_stamp(record, std::move(stamp_key_value));
       entry.alive = record.alive();
       if (!entry.alive) {
-        if (!marker) {
-          marker = fresh_stamp();
+        // A marker near the sweeper's horizon is replaced, so that none is dropped just after a
+        // WATCH took it.
+        const double marker_seconds = resp_knobs().resp_watch_marker_seconds;
+        if (!marker || watch_marker_written_ms(*marker) < store.now_ms() - static_cast<int64_t>(marker_seconds * 500)) {
+          marker = fresh_watch_marker(store.now_ms());
           transaction.set(store.layout().watch_marker_key(keys[i]), *marker);
         }
         entry.marker = std::move(marker);
