@@ -63,7 +63,7 @@ Future<Void> run_expiry_sweeper(std::shared_ptr<RespServerState> server) {
     const int keys_max = static_cast<int>(resp_knobs().resp_sweep_keys_max);
     try {
       more = co_await sweep_expired_once(server, keys_max);
-      markers_from = co_await sweep_watch_markers_once(server, markers_from, keys_max);
+      if (!more) markers_from = co_await sweep_watch_markers_once(server, markers_from, keys_max);
     } catch (const Error& error) {
       TraceEvent(Severity::warn, "RespSweepFailed").error(error).suppress_for(10.0);
     }

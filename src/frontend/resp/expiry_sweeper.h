@@ -2,8 +2,8 @@
 // Commands already treat them as missing (keyspace.h); the sweeper only reclaims space. Each
 // round is one transaction over at most resp_sweep_keys_max entries of the expiry index;
 // removing an expired key does not touch its stamp (it changed when it expired, for WATCH).
-// Each round also looks at up to as many WATCH markers, in turn, and drops those older than
-// resp_watch_marker_seconds.
+// Each round that leaves no expired key behind also looks at up to as many WATCH markers, in
+// turn, and drops those older than resp_watch_marker_seconds.
 #pragma once
 
 #include <memory>

@@ -307,21 +307,19 @@ Future<Void> flush(CommandContext& c) {
     Future<std::optional<Value>> stamp = transaction.get(layout.stamp_key(key));
     marked.push_back(Marked{std::move(key), std::move(record), std::move(stamp)});
   }
-  std::vector<std::pair<KeyRecord, std::optional<Value>>> states;
+  // A marked key alive now gets a new marker; one that is not keeps its stamp (no change).
+  std::vector<std::pair<Key, Value>> kept;  // written after the clear
   for (Marked& entry : marked) {
-    KeyRecord record = co_await entry.record;
-    std::optional<Value> stamp = co_await entry.stamp;
-    states.emplace_back(std::move(record), std::move(stamp));
-  }
-  for (const KeyRange& range : layout.all_but_watch_markers()) transaction.clear_range(range);
-  for (size_t i = 0; i < marked.size(); ++i) {
-    const auto& [record, stamp_key_value] = states[i];
+    const KeyRecord record = co_await entry.record;
+    std::optional<Value> stamp_key_value = co_await entry.stamp;
     if (record.alive()) {
-      transaction.set(layout.watch_marker_key(marked[i].key), fresh_watch_marker(store.now_ms()));
-    } else if (const std::optional<std::string> stamp = modification_stamp(record, stamp_key_value)) {
-      transaction.set(layout.stamp_key(marked[i].key), *stamp);  // not alive: no change
+      kept.emplace_back(layout.watch_marker_key(entry.key), fresh_watch_marker(store.now_ms()));
+    } else if (std::optional<std::string> stamp = modification_stamp(record, std::move(stamp_key_value))) {
+      kept.emplace_back(layout.stamp_key(entry.key), std::move(*stamp));
     }
   }
+  for (const KeyRange& range : layout.all_but_watch_markers()) transaction.clear_range(range);
+  for (const auto& [key, value] : kept) transaction.set(key, value);
   c.out.ok();
   co_return Void{};
 }

@@ -30,10 +30,6 @@ void append_be32(std::string& out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
 }
 
-}  // namespace
-
-namespace {
-
 std::string encode_record(uint8_t format, const KeyMeta& meta, std::string_view stamp) {
   std::string bytes;
   bytes.reserve(meta_header_bytes + (meta.type == KeyType::string ? meta.value.size() : 8));
@@ -198,7 +194,6 @@ std::vector<KeyRange> KeyLayout::all_but_watch_markers() const {
   const KeyRange markers = watch_marker_range();
   return {KeyRange{prefix_, markers.begin}, KeyRange{markers.end, prefix_end(prefix_)}};
 }
-
 
 Future<KeyRecord> KeyStore::load(std::string key) { return load_record(std::move(key), false); }
 
