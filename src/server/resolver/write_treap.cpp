@@ -11,69 +11,55 @@ namespace keel {
 WriteTreap::WriteTreap(uint64_t priority_seed) : random_(priority_seed) {}
 
 // A boundary at begin carries `version` and one at end restores what held there before; the
-// boundaries inside go. A boundary that would repeat its predecessor's version is left out.
+// boundaries inside go. A boundary that would repeat its predecessor's tail is left out.
 void WriteTreap::record_write(const KeyRange& range, Version version) {
   KEEL_ASSERT(!range.empty());
   KEEL_ASSERT(version >= max_of(root_));
   if (is_single_key_range(range)) {
-    record_key_write(range, version);
+    record_key_write(range.begin, version);
     return;
   }
   auto [left, rest] = split(root_, range.begin);
   auto [inside, right] = split(rest, range.end);
-  // What held at end: the last boundary before it, inside the range or before it.
+  // What held at end: the tail of the last boundary before it, inside the range or before it.
   Version version_at_end = never_written;
   if (inside != nil) {
-    version_at_end = at(rightmost(inside)).version;
+    version_at_end = at(rightmost(inside)).tail;
   } else if (left != nil) {
-    version_at_end = at(rightmost(left)).version;
+    version_at_end = at(rightmost(left)).tail;
   }
   release_subtree(inside);
   NodeId middle = nil;
-  if (left == nil || at(rightmost(left)).version != version) {
-    middle = allocate(range.begin, version);
+  if (left == nil || at(rightmost(left)).tail != version) {
+    middle = allocate(range.begin, version, version);
   }
   const bool boundary_at_end = right != nil && at(leftmost(right)).key.view() == range.end;
   if (!boundary_at_end && version_at_end != version) {
-    middle = merge(middle, allocate(range.end, version_at_end));
+    middle = merge(middle, allocate(range.end, version_at_end, version_at_end));
   }
   root_ = merge(merge(left, middle), right);
 }
 
-// The same for a range of one key, [k, k + '\0'): no key lies strictly inside, so the only
-// boundary inside can be one at k. One walk finds it, the version before k and whether a
-// boundary sits at the end; then at most two point changes, each one walk down.
-void WriteTreap::record_key_write(const KeyRange& range, Version version) {
-  const Key& key = range.begin;
-  Version before = never_written;  // of the last boundary before key
-  NodeId at_key = nil;
-  NodeId after = nil;  // the first boundary after key
+// The write of one key: the boundary at key takes `version` and keeps its tail, or a new one
+// takes `version` with the tail of the boundary before it (what held after key until now).
+void WriteTreap::record_key_write(const Key& key, Version version) {
+  Version before = never_written;  // the tail of the last boundary before key
   for (NodeId node = root_; node != nil;) {
     const Node& current = at(node);
-    const std::string_view current_key = current.key.view();
-    if (current_key < key) {
-      before = current.version;
+    const int order = current.key.view().compare(key);
+    if (order == 0) {
+      root_ = assign(root_, key, version);
+      return;
+    }
+    if (order < 0) {
+      before = current.tail;
       node = current.right;
-    } else if (current_key > key) {
-      after = node;
-      node = current.left;
     } else {
-      at_key = node;
-      if (current.left != nil) before = at(rightmost(current.left)).version;
-      if (current.right != nil) after = leftmost(current.right);
-      break;
+      node = current.left;
     }
   }
-  const Version version_at_end = at_key != nil ? at(at_key).version : before;
-  const bool boundary_at_end = after != nil && at(after).key.view() == range.end;
-  if (before == version) {
-    if (at_key != nil) root_ = erase(root_, key);
-  } else if (at_key != nil) {
-    root_ = assign(root_, key, version);
-  } else {
-    root_ = insert(root_, allocate(key, version));
-  }
-  if (!boundary_at_end && version_at_end != version) root_ = insert(root_, allocate(range.end, version_at_end));
+  if (before == version) return;  // a range write of this batch covers key already
+  root_ = insert(root_, allocate(key, version, before));
 }
 
 void WriteTreap::clear(uint64_t priority_seed) {
@@ -134,14 +120,17 @@ Version WriteTreap::max_before(NodeId node, const Key& end) const {
   return result;
 }
 
-// The version of the boundary at or before `key`: the newest write of `key`.
+// The newest write of `key`: the version of a boundary at key, else the tail of the last one
+// before it.
 Version WriteTreap::version_at(const Key& key) const {
   Version result = never_written;
   NodeId node = root_;
   while (node != nil) {
     const Node& current = at(node);
-    if (current.key.view() <= key) {
-      result = current.version;
+    const int order = current.key.view().compare(key);
+    if (order == 0) return current.version;
+    if (order < 0) {
+      result = current.tail;
       node = current.right;
     } else {
       node = current.left;
@@ -188,7 +177,7 @@ const char* WriteTreap::NodeKey::heap() const {
 
 // --- Treap primitives --------------------------------------------------------------------------
 
-WriteTreap::NodeId WriteTreap::allocate(const Key& key, Version version) {
+WriteTreap::NodeId WriteTreap::allocate(const Key& key, Version version, Version tail) {
   NodeId id;
   if (free_nodes_.empty()) {
     KEEL_ASSERT(capacity_ < nil - chunk_nodes);
@@ -204,6 +193,7 @@ WriteTreap::NodeId WriteTreap::allocate(const Key& key, Version version) {
   }
   Node& node = at(id);
   node.version = version;
+  node.tail = tail;
   node.key.assign(key);
   node.priority = static_cast<uint32_t>(random_.next_u64() >> 32);
   node.left = nil;
@@ -269,26 +259,6 @@ WriteTreap::NodeId WriteTreap::assign(NodeId node, const Key& key, Version versi
   return node;
 }
 
-// Removes the boundary at `key` (present): its children merge into its place.
-WriteTreap::NodeId WriteTreap::erase(NodeId node, const Key& key) {
-  Node& current = at(node);
-  const std::string_view current_key = current.key.view();
-  if (current_key == key) {
-    const NodeId joined = merge(current.left, current.right);
-    current.key.clear();
-    free_nodes_.push_back(node);
-    --size_;
-    return joined;
-  }
-  if (key < current_key) {
-    current.left = erase(current.left, key);
-  } else {
-    current.right = erase(current.right, key);
-  }
-  update(node);
-  return node;
-}
-
 // Splits into (keys < key, keys >= key).
 std::pair<WriteTreap::NodeId, WriteTreap::NodeId> WriteTreap::split(NodeId node, std::string_view key) {
   if (node == nil) return {nil, nil};
@@ -323,7 +293,7 @@ WriteTreap::NodeId WriteTreap::merge(NodeId left, NodeId right) {
 struct WriteTreap::InvariantWalk {
   Version newest_version;
   std::optional<std::string_view> previous_key;
-  Version previous_version = never_written;  // a missing predecessor counts as never written
+  Version previous_tail = never_written;  // a missing predecessor counts as never written
   size_t count = 0;
 };
 
@@ -343,9 +313,10 @@ void WriteTreap::check_subtree(NodeId node, InvariantWalk& walk) const {
   check_subtree(current.left, walk);
   KEEL_ASSERT(!walk.previous_key || *walk.previous_key < current.key.view());
   KEEL_ASSERT(current.version <= walk.newest_version);
-  KEEL_ASSERT(current.version != never_written || walk.previous_version != never_written);
+  KEEL_ASSERT(current.tail <= current.version);
+  KEEL_ASSERT(current.version != never_written || walk.previous_tail != never_written);
   walk.previous_key = current.key.view();
-  walk.previous_version = current.version;
+  walk.previous_tail = current.tail;
   ++walk.count;
   check_subtree(current.right, walk);
   KEEL_ASSERT(current.max_version ==

@@ -1,10 +1,16 @@
 // WriteTreap: one generation of the resolver's write history (see conflict_set.h). A step
-// function key -> newest write version, held as a treap of boundary keys: a boundary's version
-// holds from its key up to the next boundary, and keys before the first boundary read as never
-// written. Each node caches its subtree's max version, so "newest write anywhere in [b, e)" is
-// O(log n); recording a write splits out the boundaries inside [b, e) and replaces them by at
-// most two, O(log n) amortized. Treap priorities come from a DeterministicRandom seeded by the
-// caller: they shape the tree, never the answers.
+// function key -> newest write version, held as a treap of boundary keys. A boundary carries two
+// versions: `version`, of its own key, and `tail`, of the keys after it up to the next boundary;
+// keys before the first boundary read as never written. A range write [b, e) leaves a boundary
+// at b whose two versions agree; a write of one key k, [k, k + '\0'), the commonest kind, leaves
+// one boundary at k whose tail keeps what held after k: one node per point write, not two.
+// A tail is never newer than its boundary's version (versions only grow, and a boundary's
+// version is set last), so the max over a range is that of the boundary covering its begin
+// (version or tail) and the versions of the boundaries inside it. Each node caches its
+// subtree's max version, so "newest write anywhere in [b, e)" is O(log n); recording a range
+// write splits out the boundaries inside [b, e) and replaces them by at most two, O(log n)
+// amortized; a point write is one walk and one insert or update. Treap priorities come from a
+// DeterministicRandom seeded by the caller: they shape the tree, never the answers.
 //
 // It never forgets on its own: the conflict set drops a whole generation once every write in it
 // has left the MVCC window, and reuses its nodes through clear().
@@ -38,13 +44,15 @@ class WriteTreap {
   // The newest version written anywhere in `range` (not empty), or never_written.
   Version max_version_in(const KeyRange& range) const;
 
-  // Boundaries held: at most two per recorded write range, fewer where writes overlap or touch.
+  // Boundaries held: one per recorded point write, at most two per range write, fewer where
+  // writes overlap or touch.
   size_t size() const { return size_; }
   // Forgets every write, keeps the memory of the nodes for reuse, reseeds the priorities.
   void clear(uint64_t priority_seed);
 
-  // Asserts order, heap and aggregate invariants, versions at most `newest_version`, and that
-  // no never-written boundary follows another or starts the set. O(n).
+  // Asserts order, heap and aggregate invariants, versions at most `newest_version`, tails at
+  // most their versions, and that no never-written boundary follows a never-written tail or
+  // starts the set. O(n).
   void check_invariants(Version newest_version) const;
 
  private:
@@ -65,7 +73,7 @@ class WriteTreap {
     std::string_view view() const { return {size_ <= inline_bytes ? bytes_ : heap(), size_}; }
 
    private:
-    static constexpr uint32_t inline_bytes = 32;
+    static constexpr uint32_t inline_bytes = 24;
     const char* heap() const;
     uint32_t size_ = 0;
     char bytes_[inline_bytes];  // the key, or the address of its heap copy
@@ -73,15 +81,17 @@ class WriteTreap {
 
   // One cache line.
   struct alignas(64) Node {
-    Version version;      // newest write of [key, next boundary), or never_written
-    Version max_version;  // over the subtree
+    Version version;      // newest write of the key, or never_written
+    Version tail;         // of the keys after it up to the next boundary; at most `version`
+    Version max_version;  // of `version` over the subtree
     NodeKey key;
     uint32_t priority;
     NodeId left;
     NodeId right;
   };
+  static_assert(sizeof(Node) == 64);
 
-  void record_key_write(const KeyRange& range, Version version);
+  void record_key_write(const Key& key, Version version);
 
   Version max_at_or_after(NodeId node, const Key& begin) const;
   Version max_before(NodeId node, const Key& end) const;
@@ -89,13 +99,12 @@ class WriteTreap {
   NodeId leftmost(NodeId node) const;
   NodeId rightmost(NodeId node) const;
 
-  NodeId allocate(const Key& key, Version version);
+  NodeId allocate(const Key& key, Version version, Version tail);
   void release_subtree(NodeId node);
   void update(NodeId node);
   Version max_of(NodeId node) const;
   NodeId insert(NodeId node, NodeId fresh);
   NodeId assign(NodeId node, const Key& key, Version version);
-  NodeId erase(NodeId node, const Key& key);
   std::pair<NodeId, NodeId> split(NodeId node, std::string_view key);
   NodeId merge(NodeId left, NodeId right);
 
