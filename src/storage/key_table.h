@@ -1,8 +1,10 @@
 // KeyTable: a hash table from keys to values for hot paths that look up one key at a time.
 // Open addressing with linear probing over slots of (hash, entry address): a lookup of an absent
 // key usually touches one slot's cache line, a present one that line and its entry, where a
-// node-based std::unordered_map walks a bucket, the node before and the node. Entries are
-// allocated one by one and never move, so their addresses can be held elsewhere. They leave one
+// node-based std::unordered_map walks a bucket, the node before and the node. An entry is one
+// allocation with its key's bytes right after its value, so comparing the key does not reach
+// for a second block as a std::string's would (most keys are longer than its 15 inline bytes).
+// Entries are allocated one by one and never move, so their addresses can be held elsewhere. They leave one
 // at a time (erase: the slots after it that probed past it shift back, so there are no
 // tombstones) or in bulk (erase_if, which refills the slots in place and may shrink them).
 //
@@ -11,7 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <new>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -24,9 +28,17 @@ namespace keel {
 template <class Value>
 class KeyTable {
  public:
-  struct Entry {
-    const Key key;
-    Value value;
+  class Entry {
+   public:
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+    std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size_}; }
+    Value value{};
+
+   private:
+    friend class KeyTable;
+    explicit Entry(size_t key_size) : key_size_(key_size) {}
+    const size_t key_size_;
   };
 
   KeyTable() { slots_.resize(initial_slots); }
@@ -40,7 +52,7 @@ class KeyTable {
     return *this;
   }
   ~KeyTable() {
-    for (const Slot& slot : slots_) delete slot.entry;
+    for (const Slot& slot : slots_) destroy(slot.entry);
   }
 
   void swap(KeyTable& other) noexcept {
@@ -55,19 +67,19 @@ class KeyTable {
   Entry* find(std::string_view key) const {
     const uint64_t hash = hash_of(key);
     for (size_t i = hash & mask(); slots_[i].entry != nullptr; i = (i + 1) & mask()) {
-      if (slots_[i].hash == hash && slots_[i].entry->key == key) return slots_[i].entry;
+      if (slots_[i].hash == hash && slots_[i].entry->key() == key) return slots_[i].entry;
     }
     return nullptr;
   }
 
   // The entry of `key`, made with a default value if missing (then true).
-  std::pair<Entry*, bool> try_emplace(Key key) {
+  std::pair<Entry*, bool> try_emplace(std::string_view key) {
     const uint64_t hash = hash_of(key);
     size_t i = hash & mask();
     for (; slots_[i].entry != nullptr; i = (i + 1) & mask()) {
-      if (slots_[i].hash == hash && slots_[i].entry->key == key) return {slots_[i].entry, false};
+      if (slots_[i].hash == hash && slots_[i].entry->key() == key) return {slots_[i].entry, false};
     }
-    auto* entry = new Entry{std::move(key), Value{}};
+    Entry* entry = create(key);
     slots_[i] = Slot{hash, entry};
     if (2 * ++size_ > slots_.size()) rebuild(2 * slots_.size());
     return {entry, true};
@@ -78,10 +90,10 @@ class KeyTable {
     const uint64_t hash = hash_of(key);
     size_t i = hash & mask();
     for (; slots_[i].entry != nullptr; i = (i + 1) & mask()) {
-      if (slots_[i].hash == hash && slots_[i].entry->key == key) break;
+      if (slots_[i].hash == hash && slots_[i].entry->key() == key) break;
     }
     if (slots_[i].entry == nullptr) return false;
-    delete slots_[i].entry;
+    destroy(slots_[i].entry);
     --size_;
     // Backward shift: an entry further along the run moves into the hole unless its home slot
     // lies cyclically after the hole (up to where it sits), where a lookup would not pass the hole.
@@ -104,7 +116,7 @@ class KeyTable {
     std::vector<Slot> kept;
     for (Slot& slot : slots_) {
       if (slot.entry == nullptr) continue;
-      if (pred(*slot.entry)) delete slot.entry;
+      if (pred(*slot.entry)) destroy(slot.entry);
       else kept.push_back(slot);
       slot = Slot{};
     }
@@ -125,6 +137,19 @@ class KeyTable {
   static constexpr size_t initial_slots = 64;
 
   static uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+  static Entry* create(std::string_view key) {
+    void* memory = ::operator new(sizeof(Entry) + key.size());
+    Entry* entry = new (memory) Entry(key.size());
+    if (!key.empty()) std::memcpy(reinterpret_cast<char*>(entry + 1), key.data(), key.size());
+    return entry;
+  }
+  static void destroy(Entry* entry) {
+    if (entry == nullptr) return;
+    const size_t bytes = sizeof(Entry) + entry->key_size_;
+    entry->~Entry();
+    ::operator delete(entry, bytes);
+  }
   size_t mask() const { return slots_.size() - 1; }
 
   // Moves the entries into `count` slots (a power of two, at least twice the entries).

@@ -24,7 +24,7 @@ TEST(KeyTableTest, MatchesAMapAndEntriesNeverMove) {
       ASSERT_EQ(inserted, !model.contains(key)) << key;
       if (inserted) model[key] = {0, entry};
       ASSERT_EQ(entry, model[key].second) << key;
-      ASSERT_EQ(entry->key, key);
+      ASSERT_EQ(entry->key(), key);
       model[key].first = ++entry->value;
     }
     for (int i = 0; i < 2000; ++i) {

@@ -130,7 +130,7 @@ class RowCache {
     Entry* entry = oldest_;
     bytes_ -= entry->value.charge;
     unlink(entry);
-    table_.erase(entry->key);
+    table_.erase(entry->key());
   }
 
   int64_t capacity_bytes_;

@@ -69,11 +69,11 @@ void VersionedData::list_new_key(Entry* entry) {
   entry->value.listed = true;
   new_keys_.push_back(entry);
   if (new_keys_.size() == 1) {
-    new_keys_lowest_ = new_keys_highest_ = entry->key;
-  } else if (entry->key < new_keys_lowest_) {
-    new_keys_lowest_ = entry->key;
-  } else if (entry->key > new_keys_highest_) {
-    new_keys_highest_ = entry->key;
+    new_keys_lowest_ = new_keys_highest_ = entry->key();
+  } else if (entry->key() < new_keys_lowest_) {
+    new_keys_lowest_ = entry->key();
+  } else if (entry->key() > new_keys_highest_) {
+    new_keys_highest_ = entry->key();
   }
 }
 
@@ -85,7 +85,7 @@ namespace {
 
 template <class Entry>
 bool key_less(const Entry* a, const Entry* b) {
-  return a->key < b->key;
+  return a->key() < b->key();
 }
 
 }  // namespace
@@ -102,22 +102,22 @@ std::vector<Key> VersionedData::keys_with_writes(const KeyRange& range, bool rev
   for (const std::vector<Entry*>& run : runs_) {
     size_t taken = 0;
     if (!reverse) {
-      auto it = std::partition_point(run.begin(), run.end(), [&](const Entry* entry) { return entry->key < range.begin; });
-      for (; it != run.end() && (*it)->key < range.end && taken < limit; ++it) {
+      auto it = std::partition_point(run.begin(), run.end(), [&](const Entry* entry) { return entry->key() < range.begin; });
+      for (; it != run.end() && (*it)->key() < range.end && taken < limit; ++it) {
         if (!(*it)->value.writes.empty()) found.push_back(*it), ++taken;
       }
     } else {
-      auto it = std::partition_point(run.begin(), run.end(), [&](const Entry* entry) { return entry->key < range.end; });
+      auto it = std::partition_point(run.begin(), run.end(), [&](const Entry* entry) { return entry->key() < range.end; });
       while (it != run.begin() && taken < limit) {
         --it;
-        if ((*it)->key < range.begin) break;
+        if ((*it)->key() < range.begin) break;
         if (!(*it)->value.writes.empty()) found.push_back(*it), ++taken;
       }
     }
   }
   std::sort(found.begin(), found.end(), key_less<Entry>);
   if (reverse) std::reverse(found.begin(), found.end());
-  for (size_t i = 0; i < found.size() && i < limit; ++i) keys.push_back(found[i]->key);
+  for (size_t i = 0; i < found.size() && i < limit; ++i) keys.emplace_back(found[i]->key());
   return keys;
 }
 
@@ -164,7 +164,7 @@ std::vector<Mutation> VersionedData::make_durable(Version version, size_t writes
       std::optional<Value> value = std::move(writes.front().value);
       writes.erase(writes.begin());
       if (writes.empty()) ++empty_histories_;
-      Key key = logged.set->key;
+      Key key(logged.set->key());
       if (value) {
         mutations.push_back(Mutation{MutationType::set_value, std::move(key), std::move(*value)});
       } else {
