@@ -79,28 +79,42 @@ size_t request_bytes(const CommitTransactionRequest& request) {
   return bytes;
 }
 
-// The part of each range within `limit`.
-std::vector<KeyRange> clip(const std::vector<KeyRange>& ranges, const KeyRange& limit) {
+// The part of each range within `limit`. With `take`, keys that stay whole are moved out of
+// `ranges` instead of copied (for the last resolver, after which the ranges are not needed).
+std::vector<KeyRange> clip(std::vector<KeyRange>& ranges, const KeyRange& limit, bool take) {
   std::vector<KeyRange> clipped;
-  for (const KeyRange& range : ranges) {
-    KeyRange part{std::max(range.begin, limit.begin), std::min(range.end, limit.end)};
-    if (!part.empty()) clipped.push_back(std::move(part));
+  clipped.reserve(ranges.size());
+  for (KeyRange& range : ranges) {
+    const bool overlaps = range.begin < limit.end && limit.begin < range.end && !range.empty() && !limit.empty();
+    if (!overlaps) continue;
+    KeyRange part;
+    if (range.begin < limit.begin) part.begin = limit.begin;
+    else if (take) part.begin = std::move(range.begin);
+    else part.begin = range.begin;
+    if (limit.end < range.end) part.end = limit.end;
+    else if (take) part.end = std::move(range.end);
+    else part.end = range.end;
+    clipped.push_back(std::move(part));
   }
   return clipped;
 }
 
-ResolveRequest resolve_request_for(const ProxyState& state, size_t resolver, const std::vector<CommitTransactionRequest>& batch,
+// The batch's conflict ranges within the resolver's key range. The last resolver's request
+// takes them: nothing reads them after resolution.
+ResolveRequest resolve_request_for(const ProxyState& state, size_t resolver, std::vector<CommitTransactionRequest>& batch,
                                    const GetCommitVersionReply& version) {
   const KeyRange& range = state.info.resolver_ranges[resolver];
+  const bool take = resolver + 1 == state.info.resolvers.size();
   ResolveRequest request;
   request.generation = state.info.generation;
   request.prev_version = version.prev_version;
   request.version = version.version;
-  for (const CommitTransactionRequest& transaction : batch) {
+  request.transactions.reserve(batch.size());
+  for (CommitTransactionRequest& transaction : batch) {
     ResolveTransaction resolve;
     resolve.read_version = transaction.read_version;
-    resolve.reads = clip(transaction.read_conflict_ranges, range);
-    resolve.writes = clip(transaction.write_conflict_ranges, range);
+    resolve.reads = clip(transaction.read_conflict_ranges, range, take);
+    resolve.writes = clip(transaction.write_conflict_ranges, range, take);
     request.transactions.push_back(std::move(resolve));
   }
   return request;

@@ -23,16 +23,17 @@ struct ResolverState {
   std::map<Version, ResolveRequest> waiting;  // by prev_version, each above last_version
 };
 
-std::vector<ConflictTransaction> to_conflict_batch(const std::vector<ResolveTransaction>& transactions) {
+// Takes the transactions' ranges: the request is done with them.
+std::vector<ConflictTransaction> to_conflict_batch(std::vector<ResolveTransaction>& transactions) {
   std::vector<ConflictTransaction> batch;
   batch.reserve(transactions.size());
-  for (const ResolveTransaction& transaction : transactions) {
-    batch.push_back(ConflictTransaction{transaction.read_version, transaction.reads, transaction.writes});
+  for (ResolveTransaction& transaction : transactions) {
+    batch.push_back(ConflictTransaction{transaction.read_version, std::move(transaction.reads), std::move(transaction.writes)});
   }
   return batch;
 }
 
-ResolveReply resolve_batch(ConflictSet& conflicts, const ResolveRequest& request) {
+ResolveReply resolve_batch(ConflictSet& conflicts, ResolveRequest& request) {
   const std::vector<ConflictOutcome> outcomes = conflicts.resolve(request.version, to_conflict_batch(request.transactions));
   ResolveReply reply;
   reply.outcomes.reserve(outcomes.size());
