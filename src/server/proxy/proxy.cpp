@@ -136,10 +136,11 @@ std::vector<ResolveOutcome> combine(const std::vector<ResolveReply>& replies, si
 
 // Adds `mutation` to `tagged`, tagged with the servers owning its keys; clears are split at
 // shard boundaries so each piece goes only where it belongs. Every log gets the whole list.
-void tag_mutation(const ProxyState& state, const Mutation& mutation, std::vector<TaggedMutation>& tagged) {
+void tag_mutation(const ProxyState& state, Mutation mutation, std::vector<TaggedMutation>& tagged) {
   const std::vector<ShardAssignment>& shards = state.info.shards;
   if (mutation.type != MutationType::clear_range) {
-    tagged.push_back(TaggedMutation{state.receivers[shard_index(shards, mutation.param1)], mutation});
+    const size_t shard = shard_index(shards, mutation.param1);
+    tagged.push_back(TaggedMutation{state.receivers[shard], std::move(mutation)});
     return;
   }
   const KeyRange cleared{mutation.param1, mutation.param2};
@@ -152,16 +153,17 @@ void tag_mutation(const ProxyState& state, const Mutation& mutation, std::vector
   }
 }
 
-std::vector<TaggedMutation> tag_batch(const ProxyState& state, const std::vector<CommitTransactionRequest>& batch,
+// Takes the committed transactions' mutations out of `batch`: only the replies are left to send.
+std::vector<TaggedMutation> tag_batch(const ProxyState& state, std::vector<CommitTransactionRequest>& batch,
                                       const std::vector<ResolveOutcome>& outcomes, Version version) {
   std::vector<TaggedMutation> tagged;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (outcomes[i] != ResolveOutcome::committed) continue;
-    for (const Mutation& mutation : batch[i].mutations) {
+    for (Mutation& mutation : batch[i].mutations) {
       if (is_versionstamped(mutation.type)) {
         tag_mutation(state, apply_versionstamp(mutation, version, static_cast<uint16_t>(i)), tagged);
       } else {
-        tag_mutation(state, mutation, tagged);
+        tag_mutation(state, std::move(mutation), tagged);
       }
     }
   }
@@ -235,14 +237,16 @@ Future<Void> succeeded(Future<T> future) {
 // Pushes the batch's mutations to every log of the generation (each holds every tag).
 Future<Void> push_to_logs(ProxyState* state, const GetCommitVersionReply& version, std::vector<TaggedMutation> tagged) {
   std::vector<Future<Void>> pushing;
-  for (const TLogInterface& tlog : state->info.tlogs) {
+  const std::vector<TLogInterface>& tlogs = state->info.tlogs;
+  for (size_t i = 0; i < tlogs.size(); ++i) {
     TLogCommitRequest push;
     push.generation = state->info.generation;
     push.prev_version = version.prev_version;
     push.version = version.version;
     push.known_committed_version = state->known_committed;
-    push.mutations = tagged;
-    pushing.push_back(tlog.commit.get_reply(std::move(push)));
+    if (i + 1 < tlogs.size()) push.mutations = tagged;
+    else push.mutations = std::move(tagged);  // the last log takes them
+    pushing.push_back(tlogs[i].commit.get_reply(std::move(push)));
   }
   return all_succeed(std::move(pushing));
 }
