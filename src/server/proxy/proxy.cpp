@@ -79,6 +79,14 @@ size_t request_bytes(const CommitTransactionRequest& request) {
   return bytes;
 }
 
+// One end of a clipped range: the limit's end when it cuts the range, else the range's own
+// end, moved out with `take`.
+Key clipped_end(Key& own, const Key& limit, bool cut, bool take) {
+  if (cut) return limit;
+  if (take) return std::move(own);
+  return own;
+}
+
 // The part of each range within `limit`. With `take`, keys that stay whole are moved out of
 // `ranges` instead of copied (for the last resolver, after which the ranges are not needed).
 std::vector<KeyRange> clip(std::vector<KeyRange>& ranges, const KeyRange& limit, bool take) {
@@ -88,12 +96,8 @@ std::vector<KeyRange> clip(std::vector<KeyRange>& ranges, const KeyRange& limit,
     const bool overlaps = range.begin < limit.end && limit.begin < range.end && !range.empty() && !limit.empty();
     if (!overlaps) continue;
     KeyRange part;
-    if (range.begin < limit.begin) part.begin = limit.begin;
-    else if (take) part.begin = std::move(range.begin);
-    else part.begin = range.begin;
-    if (limit.end < range.end) part.end = limit.end;
-    else if (take) part.end = std::move(range.end);
-    else part.end = range.end;
+    part.begin = clipped_end(range.begin, limit.begin, range.begin < limit.begin, take);
+    part.end = clipped_end(range.end, limit.end, limit.end < range.end, take);
     clipped.push_back(std::move(part));
   }
   return clipped;
