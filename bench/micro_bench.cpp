@@ -127,6 +127,26 @@ void BM_WindowWrites(benchmark::State& state) {
 }
 BENCHMARK(BM_WindowWrites)->Args({150'000, 0})->Args({150'000, 10'000});
 
+// A hot key (a contended counter): every version sets the same key, and the oldest versions go
+// to the engine in steps of 64 so that the window holds `range(0)` writes of that one key.
+// Reports the time per set.
+void BM_WindowHotKeyWrites(benchmark::State& state) {
+  const Version window = state.range(0);
+  VersionedData data(0);
+  const Key key = "\x02resp/kcounter";
+  Version version = 0;
+  auto step = [&] {
+    ++version;
+    data.set(version, key, "12345678");
+    data.advance_to(version);
+    if (version > window && version % 64 == 0) data.make_durable(version - window);
+  };
+  for (Version i = 0; i < 2 * window; ++i) step();
+  for (auto _ : state) step();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_WindowHotKeyWrites)->Arg(100)->Arg(10'000);
+
 // The resolver's conflict set in its steady state: batches of `range(1)` transactions, each
 // reading one key and writing two, random keys of a million under a common prefix (as a front
 // end's keys look), the versions spaced so that the MVCC window holds about `range(0)` write

@@ -48,7 +48,7 @@ void VersionedData::append(Version version, Key key, std::optional<Value> value)
 std::optional<std::optional<Value>> VersionedData::get(const Key& key, Version version) const {
   const Write* latest = nullptr;
   if (const Entry* entry = histories_.find(key); entry != nullptr) {
-    const std::vector<Write>& writes = entry->value.writes;
+    const std::span<const Write> writes = entry->value.writes.live();
     for (auto write = writes.rbegin(); write != writes.rend(); ++write) {
       if (write->version <= version) {
         latest = &*write;
@@ -159,10 +159,9 @@ std::vector<Mutation> VersionedData::make_durable(Version version, size_t writes
       mutations.push_back(Mutation{MutationType::clear_range, std::move(range.begin), std::move(range.end)});
       clears_.pop_front();
     } else {
-      std::vector<Write>& writes = logged.set->value.writes;
+      WriteHistory& writes = logged.set->value.writes;
       KEEL_ASSERT(!writes.empty() && writes.front().version == logged.version);
-      std::optional<Value> value = std::move(writes.front().value);
-      writes.erase(writes.begin());
+      std::optional<Value> value = writes.take_front().value;
       if (writes.empty()) ++empty_histories_;
       Key key(logged.set->key());
       if (value) {
@@ -204,7 +203,7 @@ void VersionedData::rollback(Version version) {
       KEEL_ASSERT(!clears_.empty() && clears_.back().version == logged.version);
       clears_.pop_back();
     } else {
-      std::vector<Write>& writes = logged.set->value.writes;
+      WriteHistory& writes = logged.set->value.writes;
       KEEL_ASSERT(!writes.empty() && writes.back().version == logged.version);
       writes.pop_back();
       if (writes.empty()) ++empty_histories_;
@@ -214,6 +213,28 @@ void VersionedData::rollback(Version version) {
   }
   latest_ = version;
   purge_empty_histories();
+}
+
+void VersionedData::WriteHistory::pop_back() {
+  KEEL_ASSERT(!empty());
+  writes_.pop_back();
+  if (empty()) {
+    writes_.clear();
+    start_ = 0;
+  }
+}
+
+VersionedData::Write VersionedData::WriteHistory::take_front() {
+  KEEL_ASSERT(!empty());
+  Write taken = std::move(writes_[start_++]);
+  if (empty()) {
+    writes_.clear();
+    start_ = 0;
+  } else if (2 * start_ >= writes_.size()) {
+    writes_.erase(writes_.begin(), writes_.begin() + static_cast<std::ptrdiff_t>(start_));
+    start_ = 0;
+  }
+  return taken;
 }
 
 // Once the empty histories are as many as the rest (and more than a few), they go in one pass:

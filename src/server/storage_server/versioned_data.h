@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -89,9 +90,27 @@ class VersionedData {
     uint64_t sequence;
     KeyRange range;
   };
+  // A key's writes, oldest first. The oldest goes to the engine by moving a start index, not
+  // by shifting the rest down: a hot key holds thousands of writes in the window, and shifting
+  // them all for each one handed out made make_durable quadratic in them. The taken slots are
+  // reclaimed once they are half the vector (amortized O(1) per write).
+  class WriteHistory {
+   public:
+    bool empty() const { return start_ == writes_.size(); }
+    std::span<const Write> live() const { return std::span<const Write>(writes_).subspan(start_); }
+    const Write& front() const { return writes_[start_]; }
+    const Write& back() const { return writes_.back(); }
+    void push_back(Write write) { writes_.push_back(std::move(write)); }
+    void pop_back();
+    Write take_front();
+
+   private:
+    std::vector<Write> writes_;
+    size_t start_ = 0;  // writes_[0, start_) were taken
+  };
   struct History {
-    std::vector<Write> writes;  // oldest first; empty: waiting to be purged
-    bool listed = false;        // in one of runs_ or in new_keys_
+    WriteHistory writes;  // empty: waiting to be purged
+    bool listed = false;  // in one of runs_ or in new_keys_
   };
   using Histories = KeyTable<History>;
   using Entry = Histories::Entry;  // never moves while in histories_

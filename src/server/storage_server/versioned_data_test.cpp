@@ -243,6 +243,33 @@ TEST(VersionedDataTest, WritesAfterARollbackAreOrderedAfterTheKeptOnes) {
 
 // Histories emptied by the engine's steps go once they are as many as the rest; the key order
 // keeps the others, and a key written again after its history went is found again.
+// A key written at every version, handed to the engine a few writes at a time (its history's
+// taken slots are reclaimed along the way), still reads right at every version in the window.
+TEST(VersionedDataTest, AHotKeyReadsRightWhileItsOldestWritesGo) {
+  VersionedData data(0);
+  Version latest = 0;
+  Version durable = 0;
+  for (int step = 0; step < 300; ++step) {
+    for (int i = 0; i < 7; ++i) {
+      ++latest;
+      data.set(latest, "hot", "v" + std::to_string(latest));
+    }
+    data.advance_to(latest);
+    const std::vector<Mutation> handed = data.make_durable(durable + 5);
+    ASSERT_EQ(handed.size(), 5u);
+    EXPECT_EQ(handed.back().param2, "v" + std::to_string(durable + 5));
+    durable += 5;
+    for (Version version = durable + 1; version <= latest; ++version) {
+      ASSERT_EQ(data.get("hot", version), value(("v" + std::to_string(version)).c_str())) << "version " << version;
+    }
+    ASSERT_EQ(data.get("hot", durable), unknown);
+  }
+  data.rollback(durable + 1);
+  EXPECT_EQ(data.get("hot", latest), value(("v" + std::to_string(durable + 1)).c_str()));
+  EXPECT_EQ(data.make_durable(durable + 1).size(), 1u);
+  EXPECT_EQ(data.get("hot", durable + 1), unknown);
+}
+
 TEST(VersionedDataTest, EmptiedHistoriesAreDropped) {
   VersionedData data(0);
   for (int i = 1; i <= 2000; ++i) data.set(i, "k" + std::to_string(10'000 + i), "v");
