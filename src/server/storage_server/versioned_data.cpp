@@ -218,23 +218,21 @@ void VersionedData::rollback(Version version) {
 void VersionedData::WriteHistory::pop_back() {
   KEEL_ASSERT(!empty());
   writes_.pop_back();
-  if (empty()) {
-    writes_.clear();
-    start_ = 0;
-  }
+  reclaim_taken();
 }
 
 VersionedData::Write VersionedData::WriteHistory::take_front() {
   KEEL_ASSERT(!empty());
   Write taken = std::move(writes_[start_++]);
-  if (empty()) {
-    writes_.clear();
-    start_ = 0;
-  } else if (2 * start_ >= writes_.size()) {
-    writes_.erase(writes_.begin(), writes_.begin() + static_cast<std::ptrdiff_t>(start_));
-    start_ = 0;
-  }
+  reclaim_taken();
   return taken;
+}
+
+// Once the taken slots are half the vector or more (all of it when the history is empty).
+void VersionedData::WriteHistory::reclaim_taken() {
+  if (2 * start_ < writes_.size()) return;
+  writes_.erase(writes_.begin(), writes_.begin() + static_cast<std::ptrdiff_t>(start_));
+  start_ = 0;
 }
 
 // Once the empty histories are as many as the rest (and more than a few), they go in one pass:

@@ -105,6 +105,7 @@ class VersionedData {
     Write take_front();
 
    private:
+    void reclaim_taken();
     std::vector<Write> writes_;
     size_t start_ = 0;  // writes_[0, start_) were taken
   };

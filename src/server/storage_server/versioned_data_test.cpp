@@ -241,8 +241,6 @@ TEST(VersionedDataTest, WritesAfterARollbackAreOrderedAfterTheKeptOnes) {
   EXPECT_EQ(durable[3], (Mutation{MutationType::set_value, "a", "a30"}));
 }
 
-// Histories emptied by the engine's steps go once they are as many as the rest; the key order
-// keeps the others, and a key written again after its history went is found again.
 // A key written at every version, handed to the engine a few writes at a time (its history's
 // taken slots are reclaimed along the way), still reads right at every version in the window.
 TEST(VersionedDataTest, AHotKeyReadsRightWhileItsOldestWritesGo) {
@@ -270,6 +268,8 @@ TEST(VersionedDataTest, AHotKeyReadsRightWhileItsOldestWritesGo) {
   EXPECT_EQ(data.get("hot", durable + 1), unknown);
 }
 
+// Histories emptied by the engine's steps go once they are as many as the rest; the key order
+// keeps the others, and a key written again after its history went is found again.
 TEST(VersionedDataTest, EmptiedHistoriesAreDropped) {
   VersionedData data(0);
   for (int i = 1; i <= 2000; ++i) data.set(i, "k" + std::to_string(10'000 + i), "v");
