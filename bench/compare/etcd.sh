@@ -125,10 +125,8 @@ etcd_version="$(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p')"
 # --- 2. keel ---------------------------------------------------------------------------------
 if [[ $rebuild -eq 1 ]] || ! "$keel" bench db --help >/dev/null 2>&1; then
   note "building build/release keel (Release; this takes minutes on 2 cores)"
-  if [[ ! -f build/release/build.ninja ]]; then
-    run_bounded 600 "$work/cmake.out" "$work/cmake.err" \
-      cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release || die "cmake configure failed"
-  fi
+  run_bounded 600 "$work/cmake.out" "$work/cmake.err" \
+    ./scripts/configure build/release -DCMAKE_BUILD_TYPE=Release || die "cmake configure failed"
   run_bounded "$build_seconds_max" "$work/ninja.out" "$work/ninja.err" ninja -C build/release keel ||
     { tail -n 30 "$work/ninja.out" >&2; die "building keel failed"; }
 fi

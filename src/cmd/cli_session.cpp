@@ -18,7 +18,7 @@ namespace {
 
 using Output = std::shared_ptr<std::string>;
 
-std::string quoted(const std::string& bytes) { return fmt::format("`{}'", printable(bytes)); }
+std::string ticked(const std::string& bytes) { return fmt::format("`{}'", printable(bytes)); }
 
 // The bodies of the database commands. Each is a coroutine with its parameters by value (the
 // std::function that calls it may be gone before it finishes) and writes its output only when
@@ -27,7 +27,7 @@ std::string quoted(const std::string& bytes) { return fmt::format("`{}'", printa
 Future<Void> read_value(Transaction& transaction, Key key, Output output) {
   Future<std::optional<Value>> read = transaction.get(key);
   const std::optional<Value> value = co_await read;
-  *output = value ? fmt::format("{} is {}\n", quoted(key), quoted(*value)) : fmt::format("{}: not found\n", quoted(key));
+  *output = value ? fmt::format("{} is {}\n", ticked(key), ticked(*value)) : fmt::format("{}: not found\n", ticked(key));
   co_return Void{};
 }
 
@@ -35,7 +35,7 @@ Future<Void> read_range(Transaction& transaction, KeyRange range, int limit, boo
   Future<RangeResult> read = transaction.get_range(range, limit, reverse);
   const RangeResult result = co_await read;
   std::string text = fmt::format("Range limited to {} keys\n", limit);
-  for (const KeyValue& row : result.rows) text += fmt::format("{} is {}\n", quoted(row.key), quoted(row.value));
+  for (const KeyValue& row : result.rows) text += fmt::format("{} is {}\n", ticked(row.key), ticked(row.value));
   *output = std::move(text);
   co_return Void{};
 }
@@ -43,7 +43,7 @@ Future<Void> read_range(Transaction& transaction, KeyRange range, int limit, boo
 Future<Void> resolve_selector(Transaction& transaction, KeySelector selector, Output output) {
   Future<Key> resolved = transaction.get_key(selector);
   const Key key = co_await resolved;
-  *output = fmt::format("Key: {}\n", quoted(key));
+  *output = fmt::format("Key: {}\n", ticked(key));
   co_return Void{};
 }
 

@@ -14,13 +14,8 @@ Future<int> after(double seconds, int value) {
   co_return value;
 }
 
-struct DestroyFlag {
-  bool* flag;
-  ~DestroyFlag() { *flag = true; }
-};
-
 Future<int> guarded(double seconds, bool* destroyed) {
-  DestroyFlag guard{destroyed};
+  testing::DestroyFlag guard{destroyed};
   co_await delay(seconds);
   co_return 1;
 }
@@ -79,7 +74,7 @@ Future<Void> fail_after(double seconds) {
 }
 
 Future<Void> guarded_void(double seconds, bool* destroyed) {
-  DestroyFlag guard{destroyed};
+  testing::DestroyFlag guard{destroyed};
   co_await delay(seconds);
   co_return Void{};
 }

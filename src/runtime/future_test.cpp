@@ -24,14 +24,8 @@ Future<int> throws_error(Future<Void> gate) {
   throw Error(errc::not_committed);
 }
 
-// Sets *flag when destroyed: shows a cancelled frame ran its destructors.
-struct DestroyFlag {
-  bool* flag;
-  ~DestroyFlag() { *flag = true; }
-};
-
 Future<Void> wait_forever(Future<Void> gate, bool* destroyed, bool* finished) {
-  DestroyFlag guard{destroyed};
+  testing::DestroyFlag guard{destroyed};
   co_await gate;
   *finished = true;
   co_return Void{};
@@ -157,7 +151,7 @@ struct SelfHolder {
 };
 
 Future<Void> drops_itself(SelfHolder* holder, Future<Void> gate) {
-  DestroyFlag guard{&holder->destroyed};
+  testing::DestroyFlag guard{&holder->destroyed};
   co_await yield();
   holder->self = Future<Void>();  // last reference to this very coroutine
   co_await gate;

@@ -5,6 +5,12 @@
 
 namespace keel::testing {
 
+// Sets *flag when destroyed: shows that a cancelled coroutine frame ran its destructors.
+struct DestroyFlag {
+  bool* flag;
+  ~DestroyFlag() { *flag = true; }
+};
+
 class SchedulerFixture {
  public:
   SchedulerFixture() : install_(scheduler_) {}

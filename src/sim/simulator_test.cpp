@@ -4,14 +4,10 @@
 
 #include "rpc/echo_service.h"
 #include "runtime/combinators.h"
+#include "runtime/test_support.h"
 
 namespace keel::sim {
 namespace {
-
-struct DestroyFlag {
-  bool* flag;
-  ~DestroyFlag() { *flag = true; }
-};
 
 Future<Void> echo_server() {
   Transport::current().listen(world().local_address());
@@ -20,7 +16,7 @@ Future<Void> echo_server() {
 }
 
 Future<Void> idle_process(bool* destroyed) {
-  DestroyFlag guard{destroyed};
+  testing::DestroyFlag guard{destroyed};
   co_await never();
   co_return Void{};
 }

@@ -306,11 +306,10 @@ Future<Void> bitfield(CommandContext& c) {
   co_return Void{};
 }
 
-constexpr uint32_t readonly = command_flags::readonly;
-
 }  // namespace
 
 std::vector<CommandSpec> bit_commands() {
+  constexpr uint32_t readonly = command_flags::readonly;
   return {
       {"setbit", 4, command_flags::write, 1, 1, 1, setbit},
       {"getbit", 3, readonly | command_flags::fast, 1, 1, 1, getbit},

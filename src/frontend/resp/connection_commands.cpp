@@ -201,12 +201,11 @@ Future<Void> time(CommandContext& c) {
   return Void{};
 }
 
-constexpr uint32_t connection = command_flags::connection;
-constexpr uint32_t fast = command_flags::fast;
-
 }  // namespace
 
 std::vector<CommandSpec> connection_commands() {
+  constexpr uint32_t connection = command_flags::connection;
+  constexpr uint32_t fast = command_flags::fast;
   return {
       {"ping", -1, connection | fast, 0, 0, 0, ping},
       {"echo", 2, connection | fast, 0, 0, 0, echo},

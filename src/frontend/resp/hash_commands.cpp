@@ -366,12 +366,11 @@ Future<Void> hscan(CommandContext& c) {
   co_return Void{};
 }
 
-constexpr uint32_t write = command_flags::write;
-constexpr uint32_t readonly = command_flags::readonly;
-
 }  // namespace
 
 std::vector<CommandSpec> hash_commands() {
+  constexpr uint32_t write = command_flags::write;
+  constexpr uint32_t readonly = command_flags::readonly;
   return {
       {"hset", -4, write, 1, 1, 1, hset},
       {"hmset", -4, write, 1, 1, 1, hset},

@@ -420,12 +420,11 @@ Future<Void> persist(CommandContext& c) {
   co_return Void{};
 }
 
-constexpr uint32_t write = command_flags::write;
-constexpr uint32_t readonly = command_flags::readonly;
-
 }  // namespace
 
 std::vector<CommandSpec> key_commands() {
+  constexpr uint32_t write = command_flags::write;
+  constexpr uint32_t readonly = command_flags::readonly;
   return {
       {"del", -2, write, 1, -1, 1, del},
       {"unlink", -2, write, 1, -1, 1, del},

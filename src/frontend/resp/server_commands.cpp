@@ -192,11 +192,10 @@ Future<Void> script(CommandContext& c) {
   return Void{};
 }
 
-constexpr uint32_t connection = command_flags::connection;
-
 }  // namespace
 
 std::vector<CommandSpec> server_commands() {
+  constexpr uint32_t connection = command_flags::connection;
   return {
       {"info", -1, command_flags::readonly | command_flags::unbatched, 0, 0, 0, info},
       {"config", -2, connection, 0, 0, 0, config_command},

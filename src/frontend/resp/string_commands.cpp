@@ -495,12 +495,11 @@ Future<Void> lcs(CommandContext& c) {
   co_return Void{};
 }
 
-constexpr uint32_t write = command_flags::write;
-constexpr uint32_t readonly = command_flags::readonly;
-
 }  // namespace
 
 std::vector<CommandSpec> string_commands() {
+  constexpr uint32_t write = command_flags::write;
+  constexpr uint32_t readonly = command_flags::readonly;
   return {
       {"get", 2, readonly | command_flags::fast, 1, 1, 1, get},
       {"set", -3, write, 1, 1, 1, set},

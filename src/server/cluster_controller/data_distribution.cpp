@@ -25,7 +25,7 @@
 namespace keel {
 namespace {
 
-constexpr double status_timeout_seconds = 2.0;
+constexpr double request_timeout_seconds = 2.0;
 
 bool reports_holding(const StorageServerStatus& status, const ShardAssignment& shard) {
   if (!status.reachable || status.followed_generation < shard.joined_generation(status.tag)) return false;
@@ -57,7 +57,7 @@ Future<Void> pop_unassigned(const ControllerState& state, const ServerDBInfo& in
       TLogPopRequest pop;
       pop.tag = location.tag;
       pop.up_to = std::numeric_limits<Version>::max();
-      popped.push_back(ready(timeout_error(log.pop.get_reply(pop), status_timeout_seconds)));
+      popped.push_back(ready(timeout_error(log.pop.get_reply(pop), request_timeout_seconds)));
     }
   }
   if (popped.empty()) co_return Void{};
@@ -101,7 +101,7 @@ Future<Void> distribute_data(ControllerState* state) {
     // late in a server's outage could see the server come back before a round found it dead.
     std::vector<Future<StorageServerStatus>> asked;
     for (const StorageLocation& location : state->cluster.storage) {
-      asked.push_back(ask_storage_status(location, std::min(status_timeout_seconds, knobs.distributor_interval_seconds)));
+      asked.push_back(ask_storage_status(location, std::min(request_timeout_seconds, knobs.distributor_interval_seconds)));
     }
     Future<std::vector<StorageServerStatus>> all = when_all(std::move(asked));
     const std::vector<StorageServerStatus> statuses = co_await all;

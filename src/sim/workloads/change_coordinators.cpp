@@ -24,7 +24,6 @@
 namespace keel::sim {
 namespace {
 
-constexpr double attempt_timeout_seconds = 10;
 const Key probe_key = "\xf0" "change_coordinators/probe";
 
 class ChangeCoordinators final : public Workload {

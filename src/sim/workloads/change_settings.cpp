@@ -21,7 +21,6 @@
 namespace keel::sim {
 namespace {
 
-constexpr double attempt_timeout_seconds = 10;
 
 class ChangeSettings final : public Workload {
  public:

@@ -20,7 +20,6 @@
 namespace keel::sim {
 namespace {
 
-constexpr int check_page_rows = 1000;
 const std::string name_prefix = "durability/";
 constexpr int64_t spread_slots = 190;
 
@@ -31,11 +30,11 @@ Key durability_key(int client, uint64_t number) {
 }
 bool is_durability_key(const Key& key) { return key.size() > 1 && key.compare(1, name_prefix.size(), name_prefix) == 0; }
 
-enum class Fate { pending, acknowledged, failed };
+enum class WriteFate { pending, acknowledged, failed };
 
 struct Written {
   Value value;
-  Fate fate = Fate::pending;
+  WriteFate fate = WriteFate::pending;
 };
 
 class Durability final : public Workload {
@@ -97,10 +96,10 @@ class Durability final : public Workload {
     for (const auto& [key, written] : written_) {
       auto it = found.find(key);
       if (it == found.end()) {
-        if (written.fate == Fate::acknowledged) problem(fmt::format("acknowledged key {} is missing", printable(key)));
+        if (written.fate == WriteFate::acknowledged) problem(fmt::format("acknowledged key {} is missing", printable(key)));
         continue;
       }
-      if (written.fate == Fate::failed) problem(fmt::format("key {} is present though its commit failed", printable(key)));
+      if (written.fate == WriteFate::failed) problem(fmt::format("key {} is present though its commit failed", printable(key)));
       if (*it->second != written.value) problem(fmt::format("key {} holds a value it was never given", printable(key)));
       found.erase(it);
     }
@@ -116,7 +115,7 @@ class Durability final : public Workload {
     return value;
   }
 
-  void settle(const std::vector<Key>& keys, Fate fate) {
+  void settle(const std::vector<Key>& keys, WriteFate fate) {
     for (const Key& key : keys) written_[key].fate = fate;
   }
 
@@ -138,7 +137,7 @@ class Durability final : public Workload {
       Future<Version> committed = transaction.commit();
       co_await ready(committed);
       if (!committed.is_error()) {
-        settle(keys, Fate::acknowledged);
+        settle(keys, WriteFate::acknowledged);
         ++acknowledged_;
         for (const Key& key : keys) acknowledged_keys_.push_back(key);
         continue;
@@ -147,7 +146,7 @@ class Durability final : public Workload {
       ++errors_[std::string(committed.error().name())];
       // The client's contract: every commit error but commit_unknown_result means not committed.
       if (code != errc::commit_unknown_result) {
-        settle(keys, Fate::failed);
+        settle(keys, WriteFate::failed);
         ++failed_;
       } else {
         ++unknown_;  // stays pending: it may or may not have committed

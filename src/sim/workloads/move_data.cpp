@@ -28,7 +28,6 @@
 namespace keel::sim {
 namespace {
 
-constexpr double attempt_timeout_seconds = 10;
 constexpr int rows_per_read = 1000;
 
 class MoveData final : public Workload {

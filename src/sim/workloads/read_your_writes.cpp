@@ -22,12 +22,6 @@ namespace {
 constexpr int base_page_rows = 1000;
 constexpr double recent_version_seconds_max = 1.0;
 
-constexpr MutationType atomic_types[] = {
-    MutationType::add,      MutationType::bit_and,  MutationType::bit_or,         MutationType::bit_xor,
-    MutationType::max,      MutationType::min,      MutationType::byte_min,       MutationType::byte_max,
-    MutationType::append_if_fits, MutationType::compare_and_clear,
-};
-
 // One transaction's operations against the database and the model, step by step.
 struct Attempt {
   Transaction transaction;

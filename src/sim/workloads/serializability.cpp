@@ -38,18 +38,11 @@
 namespace keel::sim {
 namespace {
 
-constexpr int check_page_rows = 1000;
 // The data keys are spread over the shards (first bytes 0x21..0xdf); the markers lie above.
 const Key data_begin(1, static_cast<char>(spread_byte_min));
 const Key data_end(1, static_cast<char>(spread_byte_end));
 const Key marker_begin = "\xf0ser_marker/";
 const Key marker_end = "\xf0ser_marker0";
-
-constexpr MutationType atomic_types[] = {
-    MutationType::add,      MutationType::bit_and,  MutationType::bit_or,         MutationType::bit_xor,
-    MutationType::max,      MutationType::min,      MutationType::byte_min,       MutationType::byte_max,
-    MutationType::append_if_fits, MutationType::compare_and_clear,
-};
 
 enum class OperationKind { get, get_range, get_key, write };
 

@@ -15,6 +15,21 @@
 
 namespace keel::sim {
 
+// How long a workload waits on one administrative request (status, settings, coordinators)
+// before it counts the attempt as failed.
+inline constexpr double attempt_timeout_seconds = 10;
+
+// Rows per page when a workload reads its keys back to check them.
+inline constexpr int check_page_rows = 1000;
+
+// The atomic operations a random workload draws from (the versionstamped ones need their own
+// operand layout and are left out).
+inline constexpr MutationType atomic_types[] = {
+    MutationType::add,      MutationType::bit_and,  MutationType::bit_or,         MutationType::bit_xor,
+    MutationType::max,      MutationType::min,      MutationType::byte_min,       MutationType::byte_max,
+    MutationType::append_if_fits, MutationType::compare_and_clear,
+};
+
 // A client's connection to a StaticCluster topology: its first processes are the first
 // coordinators (the connection follows them when they move).
 inline std::shared_ptr<ClusterConnection> static_cluster_connection(const RunContext& context) {
