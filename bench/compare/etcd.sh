@@ -11,10 +11,16 @@
 # each with 50 concurrent clients (throughput) and with 1 client (latency), except x10 (50 only).
 # Both servers keep their data under ${TMPDIR:-/tmp} and fsync commits (their defaults).
 #
-# etcd and keel take turns run by run (etcd idles, started once, while keel runs); with --rounds N
+# Both are measured the same way: a server process (keel: `keel server`, its embedded default of
+# every role in one process) and a load generator process beside it (etcd: bench/compare/etcd_load;
+# keel: `keel bench db -C`), each server preloaded once and restarted, its data kept, before each
+# run. With --embedded keel runs as `keel bench db` alone, server and load generator in one process
+# (a new server, loaded anew, per run).
+#
+# etcd and keel take turns run by run (each idles while the other runs); with --rounds N
 # everything is measured N times and the table shows medians.
 #
-# Usage: bench/compare/etcd.sh [--duration SECONDS] [--keys N] [--value-size BYTES] [--rounds N] [--rebuild]
+# Usage: bench/compare/etcd.sh [--duration SECONDS] [--keys N] [--value-size BYTES] [--rounds N] [--embedded] [--rebuild]
 # It installs etcd-server, golang-go and golang-etcd-server-dev with apt-get if missing (as root),
 # builds build/release keel if missing (or with --rebuild), builds bench/compare/etcd_load offline
 # against the Debian-packaged Go sources, and uses 127.0.0.1 only. Every step is bounded in time.
@@ -25,6 +31,7 @@ keys=100000
 value_bytes=100
 rounds=1
 rebuild=0
+embedded=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) duration_seconds="$2"; shift 2 ;;
@@ -32,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --value-size) value_bytes="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --rebuild) rebuild=1; shift ;;
+    --embedded) embedded=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "etcd.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -58,6 +66,7 @@ note() { echo "etcd.sh: $*" >&2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/keel-etcd-compare.XXXXXX")"
 etcd_pid=""
+keel_pid=""
 running_pid=""  # the process group of the bounded step in progress
 
 stop_group() {  # stop_group PID: TERM its process group, then KILL after 10 s
@@ -73,6 +82,7 @@ stop_group() {  # stop_group PID: TERM its process group, then KILL after 10 s
 cleanup() {
   [[ -n "$running_pid" ]] && stop_group "$running_pid"
   [[ -n "$etcd_pid" ]] && stop_group "$etcd_pid"
+  [[ -n "$keel_pid" ]] && stop_group "$keel_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -145,7 +155,7 @@ run_bounded 900 "$work/go.out" "$work/go.err" go build -o "$load_tool" ./bench/c
 # the buffer's grown length, not the entries in use), and the buffer shrinks only at a backend commit
 # that follows more writes. Right after a bulk load or a write run its reads are several times
 # slower than after a restart, so every etcd run starts from a restarted server (its data kept),
-# as every keel run starts from a newly started embedded server.
+# and so does every keel run.
 launch_etcd() {  # the data directory and ports are set; starts etcd and waits until it answers
   setsid etcd --name keel-compare --data-dir "$work/etcd-data" \
     --listen-client-urls "http://127.0.0.1:$client_port" --advertise-client-urls "http://127.0.0.1:$client_port" \
@@ -179,6 +189,33 @@ restart_etcd() {  # the same member, data and ports
   launch_etcd || { tail -n 20 "$work/etcd.log" >&2; die "etcd did not restart on 127.0.0.1:$client_port"; }
 }
 
+# keel's server (unless --embedded): the same data directory and port for the whole script.
+keel_cluster="$work/keel.cluster"
+launch_keel() {  # starts `keel server` and waits until it answers a read
+  local i
+  setsid "$keel" server --data "$work/keel-data" --listen "127.0.0.1:$keel_port" --cluster-file "$keel_cluster" \
+    --resp off >>"$work/keel.log" 2>&1 &
+  keel_pid=$!
+  for ((i = 0; i < 30; i++)); do
+    "$keel" cli -C "$keel_cluster" --timeout 2 --exec "get bench/" >/dev/null 2>&1 && return 0
+    kill -0 "$keel_pid" 2>/dev/null || break
+    sleep 1
+  done
+  tail -n 20 "$work/keel.log" >&2
+  return 1
+}
+start_keel() {  # a new server on a free loopback port, preloaded with $keys keys
+  keel_port="$("$load_tool" -mode ports -count 1)" || die "finding a free port on 127.0.0.1 failed"
+  launch_keel || die "keel server did not come up on 127.0.0.1:$keel_port"
+  run_bounded "$load_seconds_max" "$work/keel-load.out" "$work/keel-load.err" "$keel" bench db -C "$keel_cluster" \
+    --workload load --keys "$keys" --value-size "$value_bytes" --key-size 18 || die "preloading keel failed"
+}
+restart_keel() {  # the same server, data and port
+  stop_group "$keel_pid"
+  keel_pid=""
+  launch_keel || die "keel server did not restart on 127.0.0.1:$keel_port"
+}
+
 # The runs, as "row-name mode clients reads-per-transaction".
 runs=("point-read read 50 1" "point-read read 1 1" "point-read-x10 read 50 10"
       "point-write write 50 1" "point-write write 1 1")
@@ -204,8 +241,12 @@ run_etcd() {  # run_etcd ROW MODE CLIENTS READS
 }
 
 run_keel() {  # run_keel ROW MODE CLIENTS READS
-  local row="$1" mode="$2" clients="$3" reads="$4" workload="point-$2" line ops p50 p99
-  run_bounded "$step_seconds_max" "$work/run.out" "$work/run.err" "$keel" bench db --workload "$workload" \
+  local row="$1" mode="$2" clients="$3" reads="$4" workload="point-$2" line ops p50 p99 server=()
+  if [[ $embedded -eq 0 ]]; then
+    restart_keel
+    server=(-C "$keel_cluster" --no-load)
+  fi
+  run_bounded "$step_seconds_max" "$work/run.out" "$work/run.err" "$keel" bench db "${server[@]}" --workload "$workload" \
     --clients "$clients" --duration "$duration_seconds" --keys "$keys" --value-size "$value_bytes" \
     --key-size 18 --reads-per-transaction "$reads" || die "the keel $row run failed"
   # Its row: workload | clients | ops/s | txns/s | p50 ms | p99 ms | p99.9 ms
@@ -225,6 +266,10 @@ start_etcd
 note "etcd $etcd_version up on $etcd_endpoint; loading $keys keys"
 run_bounded "$load_seconds_max" "$work/load.out" "$work/load.err" "$load_tool" -mode load -endpoint "$etcd_endpoint" \
   -keys "$keys" -value-size "$value_bytes" -timeout "$load_seconds_max" || die "preloading etcd failed"
+if [[ $embedded -eq 0 ]]; then
+  start_keel
+  note "keel server up on 127.0.0.1:$keel_port with $keys keys"
+fi
 # etcd and keel take turns run by run, so that a burst of load from others on this machine falls on
 # both sides of a ratio rather than on one system's whole series. etcd idles during keel's runs.
 for ((round = 1; round <= rounds; round++)); do
@@ -232,18 +277,25 @@ for ((round = 1; round <= rounds; round++)); do
     read -r row mode clients reads <<<"$run"
     note "round $round/$rounds, $row, $clients clients, ${duration_seconds} s each; load average $(cut -d' ' -f1 /proc/loadavg)"
     run_etcd "$row" "$mode" "$clients" "$reads"
-    run_keel "$row" "$mode" "$clients" "$reads"  # its embedded server loads $keys keys first
+    run_keel "$row" "$mode" "$clients" "$reads"
     k="$row/$clients"
     ratios[$k]+=" $(awk -v a="${keel_ops[$k]##* }" -v b="${etcd_ops[$k]##* }" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
   done
 done
 stop_group "$etcd_pid"
 etcd_pid=""
+if [[ -n "$keel_pid" ]]; then
+  stop_group "$keel_pid"
+  keel_pid=""
+fi
 
 # --- 5. The table: medians over the rounds; the ratio is the median of the rounds' ratios, each
 # of an etcd run and the keel run right after it. ---------------------------------------------
 echo
+keel_mode="keel server + keel bench db -C, two processes"
+[[ $embedded -eq 1 ]] && keel_mode="keel bench db with its embedded server, one process"
 echo "KeelDB vs etcd $etcd_version (one member), measured side by side on $(nproc) cores shared by servers and load generators"
+echo "keel: $keel_mode; etcd: etcd + bench/compare/etcd_load"
 echo "keys: $keys x 'bench/%012d' (18 bytes), values: $value_bytes bytes, ${duration_seconds} s per run, median of $rounds round(s);" \
   "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - start)) s in all;" \
   "keel at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted src changes')"
