@@ -3,9 +3,9 @@
 // and block binary searches): a hit is one lookup in a KeyTable (storage/key_table.h), the slot
 // and the entry.
 //
-// The cache knows nothing of the store: the engine inserts what it read and erases what it
-// writes (or clears the whole cache), and must do so at the moment the write becomes what its
-// reads see. Once the entries' bytes (keys, values and a fixed overhead each) pass the capacity,
+// The cache knows nothing of the store: the engine inserts what it read and refreshes (or
+// erases) what it writes, or clears the whole cache, and must do so at the moment the write
+// becomes what its reads see. Once the entries' bytes (keys, values and a fixed overhead each) pass the capacity,
 // they are evicted by CLOCK, an approximation of least recently used: a hit only marks its entry
 // (no list surgery on the read path); eviction takes the oldest entry, unless it was marked since
 // it was last looked at, in which case the mark is cleared and the entry goes back to the
@@ -65,6 +65,23 @@ class RowCache {
     cached.value = value;
     cached.charge = charge;
     bytes_ += charge;
+    while (bytes_ > capacity_bytes_) evict_one();
+  }
+
+  // A write of `key` became what reads see: a cached result takes the written one (nullopt: the
+  // key was cleared). A key not cached stays out: writes do not fill the cache, reads do.
+  void refresh(const Key& key, const std::optional<Value>& value) {
+    Entry* entry = table_.find(key);
+    if (entry == nullptr) return;
+    const int64_t charge = charge_of(key, value);
+    if (charge > capacity_bytes_ / 16) {
+      erase(key);
+      return;
+    }
+    Cached& cached = entry->value;
+    bytes_ += charge - cached.charge;
+    cached.value = value;
+    cached.charge = charge;
     while (bytes_ > capacity_bytes_) evict_one();
   }
 

@@ -1,5 +1,6 @@
-// RowCache: hits return what was inserted last, writes erase, memory stays within the capacity and
-// entries not hit since they were cached go first.
+// RowCache: hits return what was inserted or refreshed last, erasures and refreshes of uncached
+// keys leave nothing, memory stays within the capacity and entries not hit since they were
+// cached go first.
 #include "storage/row_cache.h"
 
 #include <gtest/gtest.h>
@@ -36,6 +37,30 @@ TEST(RowCacheTest, HitsReturnTheLastInsertedResult) {
   cache.clear();
   EXPECT_FALSE(cache.find("b", &value));
   EXPECT_EQ(cache.bytes(), 0);
+}
+
+// A write refreshes what a read cached, and only that: writes alone do not fill the cache.
+TEST(RowCacheTest, RefreshUpdatesCachedKeysOnly) {
+  RowCache cache(16 * 1024);
+  std::optional<Value> value;
+  cache.refresh("unread", Value("1"));
+  EXPECT_FALSE(cache.find("unread", &value));
+  EXPECT_EQ(cache.size(), 0u);
+  cache.insert("a", Value("old"));
+  cache.insert("b", std::nullopt);
+  cache.refresh("a", Value("newer"));
+  cache.refresh("b", Value("made"));
+  ASSERT_TRUE(cache.find("a", &value));
+  EXPECT_EQ(value, std::optional<Value>("newer"));
+  ASSERT_TRUE(cache.find("b", &value));
+  EXPECT_EQ(value, std::optional<Value>("made"));
+  cache.refresh("a", std::nullopt);  // cleared: the cache now knows it is absent
+  ASSERT_TRUE(cache.find("a", &value));
+  EXPECT_EQ(value, std::nullopt);
+  EXPECT_EQ(cache.bytes(), charge("a", 0) + charge("b", 4));
+  cache.refresh("b", Value(2000, 'x'));  // over a sixteenth: dropped, not kept stale
+  EXPECT_FALSE(cache.find("b", &value));
+  EXPECT_EQ(cache.bytes(), charge("a", 0));
 }
 
 TEST(RowCacheTest, EvictsTheOldestEntryNotHitFirst) {
@@ -86,6 +111,11 @@ TEST(RowCacheTest, RandomOperationsAgreeWithAModel) {
       } else if (op < 5) {
         cache.erase(key);
         model.erase(key);
+      } else if (op == 5 && random() % 2 == 0) {
+        std::optional<Value> value;
+        if (random() % 4 != 0) value = Value(random() % 300, static_cast<char>('a' + step % 26));
+        cache.refresh(key, value);
+        if (model.count(key)) model[key] = value;
       } else if (op == 5 && random() % 50 == 0) {
         cache.clear();
         model.clear();

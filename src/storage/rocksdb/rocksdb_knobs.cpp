@@ -13,7 +13,7 @@ RocksDBKVStoreKnobs::RocksDBKVStoreKnobs() {
   registry.declare("rocksdb_row_cache_bytes", &row_cache_bytes, {0.0, 64.0 * 1024});
   registry.declare("rocksdb_value_sizes_bytes", &value_sizes_bytes, {0.0, 4.0 * 1024});
   registry.declare("rocksdb_cached_reads_on_loop", &cached_reads_on_loop, {0.0});
-  registry.declare("rocksdb_forget_piece_keys", &forget_piece_keys, {1.0, 16.0});
+  registry.declare("rocksdb_refresh_piece_keys", &refresh_piece_keys, {1.0, 16.0});
 }
 
 RocksDBKVStoreKnobs& rocksdb_kv_store_knobs() {

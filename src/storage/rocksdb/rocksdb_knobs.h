@@ -29,8 +29,8 @@ struct RocksDBKVStoreKnobs {
   // 1: a batch of point reads first reads what memory holds (memtables, block cache) on the event
   // loop, and sends only the rest to the blocking pool; 0: every batch goes to the pool.
   double cached_reads_on_loop = 1.0;
-  // How many keys a finished commit erases from the row cache between yields to the event loop.
-  double forget_piece_keys = 1024;
+  // How many keys a finished commit refreshes in the row cache between yields to the event loop.
+  double refresh_piece_keys = 1024;
 
   RocksDBKVStoreKnobs();
 };

@@ -93,10 +93,10 @@ class RocksDBKVStore final : public IKeyValueStore {
   void fail(const Error& error);
   // Caches a result read at `snapshot`, unless a commit has moved snapshot_ since.
   void cache_result(const Snapshot& snapshot, const Key& key, const std::optional<Value>& value) {
-    if (snapshot == snapshot_ && !forgetting_) row_cache_.insert(key, value);
+    if (snapshot == snapshot_ && !refreshing_) row_cache_.insert(key, value);
   }
-  // Before snapshot_ moves past `written`: its keys' cached results are out of date.
-  Future<Void> forget_cached_results(const WriteOverlay& written);
+  // Before snapshot_ moves past `written`: its keys' cached results take its values.
+  Future<Void> refresh_cached_results(const WriteOverlay& written);
 
   std::shared_ptr<RocksDBDatabase> database_;
   std::string directory_;
@@ -110,10 +110,12 @@ class RocksDBKVStore final : public IKeyValueStore {
   int64_t logical_bytes_ = 0;
   int64_t disk_bytes_ = 0;
   const bool cached_reads_on_loop_;
-  // Point-read results at snapshot_: filled by reads made at snapshot_, and every key a commit
-  // writes is erased from it when snapshot_ moves past that commit.
+  // Point-read results at snapshot_: filled by reads made at snapshot_; a cached key that a
+  // commit writes takes the written value when snapshot_ moves past that commit. (Erasing it
+  // instead would send the next read of every key written to the memtables' skip lists, and a
+  // Redis SET reads the key it writes.)
   RowCache row_cache_;
-  bool forgetting_ = false;  // forget_cached_results is under way: cache no results
+  bool refreshing_ = false;  // refresh_cached_results is under way: cache no results
   EngineMetrics metrics_;
   // Point reads the overlays left to RocksDB, gathered until the end of this turn of the event
   // loop and read with one MultiGet at `get_batch_snapshot_` (at most one trip to the pool).
@@ -323,7 +325,7 @@ Future<Void> RocksDBKVStore::write_group() {
     return write_commit(*database, *writes, before, outcome.get());
   };
   co_await run_rocksdb("Commit", directory_, std::move(work));
-  co_await forget_cached_results(*writing_);
+  co_await refresh_cached_results(*writing_);
   snapshot_ = std::move(outcome->snapshot);
   // A commit's overlay can hold tens of thousands of keys: free them on the pool, not the loop.
   world().run_blocking([written = std::move(writing_)]() mutable { written.reset(); });
@@ -336,22 +338,22 @@ Future<Void> RocksDBKVStore::write_group() {
 // In pieces, yielding between them: `written` is still in overlays(), so reads find its keys
 // there, not in the cache. Meanwhile no result is cached: a read begun before a key was written
 // may finish now, with the key's old value.
-Future<Void> RocksDBKVStore::forget_cached_results(const WriteOverlay& written) {
+Future<Void> RocksDBKVStore::refresh_cached_results(const WriteOverlay& written) {
   if (!written.cleared().empty()) {
     row_cache_.clear();  // a hash table cannot find a range's keys; range clears are rare
     co_return Void{};
   }
-  forgetting_ = true;
-  const auto piece_keys = static_cast<size_t>(std::max(1.0, rocksdb_kv_store_knobs().forget_piece_keys));
+  refreshing_ = true;
+  const auto piece_keys = static_cast<size_t>(std::max(1.0, rocksdb_kv_store_knobs().refresh_piece_keys));
   size_t piece = 0;
   for (const auto& [key, value] : written.writes()) {
-    row_cache_.erase(key);
+    row_cache_.refresh(key, value);
     if (++piece == piece_keys) {
       piece = 0;
       co_await yield();
     }
   }
-  forgetting_ = false;
+  refreshing_ = false;
   co_return Void{};
 }
 

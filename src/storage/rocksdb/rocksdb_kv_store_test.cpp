@@ -109,23 +109,23 @@ Future<Void> concurrent_gets(std::string directory) {
   co_return Void{};
 }
 
-// Also with the row cache's erasures after each commit in pieces of one key: reads that land
+// Also with the row cache's refreshes after each commit in pieces of one key: reads that land
 // between pieces must neither see nor cache a stale result.
 TEST_F(RocksDBKVStoreTest, ConcurrentGetsSeeTheStoreAsOfTheirCall) {
   RocksDBKVStoreKnobs& knobs = rocksdb_kv_store_knobs();
-  const double default_piece_keys = knobs.forget_piece_keys;
+  const double default_piece_keys = knobs.refresh_piece_keys;
   for (const double piece_keys : {default_piece_keys, 1.0}) {
-    knobs.forget_piece_keys = piece_keys;
-    SCOPED_TRACE("forget piece keys " + std::to_string(static_cast<int64_t>(piece_keys)));
+    knobs.refresh_piece_keys = piece_keys;
+    SCOPED_TRACE("refresh piece keys " + std::to_string(static_cast<int64_t>(piece_keys)));
     const std::string path = directory_.path("db" + std::to_string(static_cast<int64_t>(piece_keys)));
     auto body = [path] { return concurrent_gets(path); };
     EXPECT_EQ(run_in_real_world(body).code(), errc::success);
   }
-  knobs.forget_piece_keys = default_piece_keys;
+  knobs.refresh_piece_keys = default_piece_keys;
 }
 
-// Keeps the event loop busy (about 20 us of work per turn) until `stop`, so that the erasures
-// of a commit's keys from the row cache, one key per turn, take a while.
+// Keeps the event loop busy (about 20 us of work per turn) until `stop`, so that the refreshes
+// of a commit's keys in the row cache, one key per turn, take a while.
 Future<Void> keep_the_loop_busy(const bool& stop) {
   while (!stop) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
@@ -136,11 +136,11 @@ Future<Void> keep_the_loop_busy(const bool& stop) {
   co_return Void{};
 }
 
-// Reads on the pool at the old snapshot, finishing while a commit's keys are being erased from
+// Reads on the pool at the old snapshot, finishing while a commit's keys are being refreshed in
 // the row cache, one key per busy turn: the old results they bring must not enter the cache,
 // where they would answer reads after the commit. Rounds read more keys each (a longer read),
 // three times over, so that some batch finishes in the middle of the erasures.
-Future<Void> reads_finishing_while_a_commit_is_forgotten(std::string directory) {
+Future<Void> reads_finishing_while_a_commit_is_refreshed(std::string directory) {
   std::unique_ptr<IKeyValueStore> store = co_await open_rocksdb_kv_store(directory);
   constexpr int keys = 20000;
   constexpr int written_every = 50;
@@ -178,16 +178,16 @@ Future<Void> reads_finishing_while_a_commit_is_forgotten(std::string directory) 
   co_return Void{};
 }
 
-TEST_F(RocksDBKVStoreTest, ReadsFinishingWhileACommitIsForgottenCacheNothingStale) {
+TEST_F(RocksDBKVStoreTest, ReadsFinishingWhileACommitIsRefreshedCacheNothingStale) {
   RocksDBKVStoreKnobs& knobs = rocksdb_kv_store_knobs();
-  const double default_piece_keys = knobs.forget_piece_keys;
+  const double default_piece_keys = knobs.refresh_piece_keys;
   const double default_on_loop = knobs.cached_reads_on_loop;
-  knobs.forget_piece_keys = 1.0;
+  knobs.refresh_piece_keys = 1.0;
   knobs.cached_reads_on_loop = 0.0;  // every batch to the pool, finishing whenever it finishes
   const std::string path = directory_.path("db");
-  auto body = [path] { return reads_finishing_while_a_commit_is_forgotten(path); };
+  auto body = [path] { return reads_finishing_while_a_commit_is_refreshed(path); };
   EXPECT_EQ(run_in_real_world(body).code(), errc::success);
-  knobs.forget_piece_keys = default_piece_keys;
+  knobs.refresh_piece_keys = default_piece_keys;
   knobs.cached_reads_on_loop = default_on_loop;
 }
 
