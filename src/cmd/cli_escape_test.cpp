@@ -266,6 +266,26 @@ TEST(CliStatusTest, ShowsRolesAndStorageServers) {
   EXPECT_NE(text.find("Replication            - -\n"), std::string::npos) << text;  // not reported
 }
 
+// The engines' table ends each line with the row cache's hit ratio, "-" for an engine without one.
+TEST(CliStatusTest, ShowsTheRowCacheHitRatioPerEngine) {
+  ClusterStatus status;
+  StorageServerStatus cached = storage_server_status(3, "rocksdb", 2048);
+  cached.cache_hits = 3;
+  cached.cache_misses = 1;
+  StorageServerStatus uncached = storage_server_status(4, "memory", 2048);
+  status.storage = {cached, uncached};
+  const std::string text = format_cluster_status(status);
+  const size_t engines = text.find("Storage engines:");
+  ASSERT_NE(engines, std::string::npos) << text;
+  EXPECT_NE(text.find("cache hits\n", engines), std::string::npos) << text;
+  const size_t rocksdb_line = text.find("  3    rocksdb", engines);
+  ASSERT_NE(rocksdb_line, std::string::npos) << text;
+  EXPECT_EQ(text.substr(text.find('\n', rocksdb_line) - 6, 6), " 75.0%") << text;
+  const size_t memory_line = text.find("  4    memory", engines);
+  ASSERT_NE(memory_line, std::string::npos) << text;
+  EXPECT_EQ(text.substr(text.find('\n', memory_line) - 2, 2), " -") << text;
+}
+
 TEST(CliStatusTest, ShowsEachStorageProcessMemoryOnce) {
   ClusterStatus status;
   StorageServerStatus server;
@@ -306,9 +326,13 @@ TEST(CliStatusTest, JsonCarriesTheFiguresWithNullForUnknownOnes) {
   server.device_bytes_written = 5000;
   server.memory_used_bytes = 300;
   server.memory_budget_bytes = 1000;
+  server.cache_hits = 9;
+  server.cache_misses = 1;
   StorageServerStatus unknown_device = server;
   unknown_device.tag = 4;
   unknown_device.device_bytes_written = -1;
+  unknown_device.cache_hits = -1;
+  unknown_device.cache_misses = -1;
   StorageServerStatus lost = server;
   lost.tag = 5;
   lost.reachable = false;
@@ -330,7 +354,12 @@ TEST(CliStatusTest, JsonCarriesTheFiguresWithNullForUnknownOnes) {
   EXPECT_DOUBLE_EQ(servers[0]["write_amplification"].get<double>(), 2.5);
   EXPECT_DOUBLE_EQ(servers[0]["space_amplification"].get<double>(), 1.5);
   EXPECT_EQ(servers[0]["memory_budget_bytes"], 1000);
+  EXPECT_EQ(servers[0]["cache_hits"], 9);
+  EXPECT_EQ(servers[0]["cache_misses"], 1);
+  EXPECT_DOUBLE_EQ(servers[0]["cache_hit_ratio"].get<double>(), 0.9);
   EXPECT_TRUE(servers[1]["device_bytes_written"].is_null());
+  EXPECT_TRUE(servers[1]["cache_hits"].is_null());
+  EXPECT_TRUE(servers[1]["cache_hit_ratio"].is_null());
   EXPECT_TRUE(servers[1]["write_amplification"].is_null());
   EXPECT_EQ(servers[2]["reachable"], false);
   EXPECT_FALSE(servers[2].contains("engine"));

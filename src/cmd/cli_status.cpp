@@ -86,16 +86,23 @@ std::string format_ratio(int64_t numerator, int64_t denominator) {
   return fmt::format("{:.2f}", static_cast<double>(numerator) / static_cast<double>(denominator));
 }
 
+// "93.1%", or "-" when either side is unknown or the whole zero.
+std::string format_percent(int64_t part, int64_t whole) {
+  if (part < 0 || whole <= 0) return "-";
+  return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+}
+
 // One line of engine metrics: what was written to the engine and to the device, and sizes.
 std::string format_engine(const StorageServerStatus& server) {
   if (!server.reachable) return "";
   const std::string device = server.device_bytes_written < 0 ? "-" : format_bytes(server.device_bytes_written);
-  return fmt::format("  {:<4} {:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9.1f} {:>9.1f}\n", server.tag,
+  return fmt::format("  {:<4} {:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9.1f} {:>9.1f} {:>10}\n", server.tag,
                      server.engine, format_bytes(server.logical_bytes_written), device,
                      format_ratio(server.device_bytes_written, server.logical_bytes_written),
                      format_bytes(server.logical_bytes), format_bytes(server.disk_bytes),
                      format_ratio(server.disk_bytes, server.logical_bytes), server.engine_commits,
-                     server.engine_commit_seconds_mean * 1000, server.engine_commit_seconds_max * 1000);
+                     server.engine_commit_seconds_mean * 1000, server.engine_commit_seconds_max * 1000,
+                     format_percent(server.cache_hits, server.cache_hits + server.cache_misses));
 }
 
 // "double (2 of 2 replicas reachable for every shard)", or the shards below k with how many of
@@ -186,13 +193,14 @@ std::string format_cluster_status(const ClusterStatus& status) {
       "  (latest/durable: versions applied / in the engine; lag: behind the committed version; dur. lag: applied\n"
       "   but not yet durable; data: keys and values in the engine; window: the in-memory MVCC window)\n";
   text += "\nStorage engines:\n";
-  text += fmt::format("  {:<4} {:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9}\n", "tag", "engine",
-                      "written", "device", "write amp", "data", "disk", "space amp", "commits", "commit ms", "max ms");
+  text += fmt::format("  {:<4} {:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>10}\n", "tag",
+                      "engine", "written", "device", "write amp", "data", "disk", "space amp", "commits", "commit ms",
+                      "max ms", "cache hits");
   for (const StorageServerStatus& server : status.storage) text += format_engine(server);
   text +=
       "  (written: keys and values handed to the engine since the server started; device: bytes the engine\n"
       "   wrote to its files; write amp: device / written; space amp: disk / data; commit ms: mean and\n"
-      "   max time of an engine commit)\n";
+      "   max time of an engine commit; cache hits: point reads the engine's row cache answered)\n";
   text += format_memory(status.storage);
   return text;
 }

@@ -48,6 +48,9 @@ json storage_server(const StorageServerStatus& server, Version live_committed_ve
   out["device_bytes_written"] = server.device_bytes_written < 0 ? json(nullptr) : json(server.device_bytes_written);
   out["write_amplification"] = ratio(server.device_bytes_written, server.logical_bytes_written);
   out["space_amplification"] = ratio(server.disk_bytes, server.logical_bytes);
+  out["cache_hits"] = server.cache_hits < 0 ? json(nullptr) : json(server.cache_hits);
+  out["cache_misses"] = server.cache_misses < 0 ? json(nullptr) : json(server.cache_misses);
+  out["cache_hit_ratio"] = ratio(server.cache_hits, server.cache_hits + server.cache_misses);
   out["engine_commits"] = server.engine_commits;
   out["engine_commit_seconds_mean"] = server.engine_commit_seconds_mean;
   out["engine_commit_seconds_max"] = server.engine_commit_seconds_max;

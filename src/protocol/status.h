@@ -40,13 +40,17 @@ struct StorageServerStatus {
   std::vector<KeyRange> fetching_shards;
   int64_t fetched_bytes = 0;
   uint64_t followed_generation = 0;  // the generation whose shard map `shards` is from
+  // Point reads the engine's row cache answered and passed on since the server started; -1 when
+  // the engine has no row cache.
+  int64_t cache_hits = -1;
+  int64_t cache_misses = -1;
   template <class Archive>
   void serialize(Archive& archive) {
     // Fields are only ever appended (rpc/serialize.h).
     archive(tag, address, engine, latest_version, durable_version, logical_bytes, disk_bytes, window_bytes, shards,
             reachable, logical_bytes_written, device_bytes_written, engine_commits, engine_commit_seconds_mean,
             engine_commit_seconds_max, memory_used_bytes, memory_budget_bytes, durable_shards, fetching_shards,
-            fetched_bytes, followed_generation);
+            fetched_bytes, followed_generation, cache_hits, cache_misses);
   }
 };
 

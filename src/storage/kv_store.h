@@ -30,6 +30,10 @@ struct EngineMetrics {
   int64_t logical_bytes_written = 0;  // key and value bytes handed to set(), keys of clears
   int64_t device_bytes_written = -1;  // bytes the engine wrote to its files; -1 when unknown
   int64_t commits = 0;
+  // Point reads its row cache (storage/row_cache.h) answered, and those it passed on; -1 for an
+  // engine without one.
+  int64_t cache_hits = -1;
+  int64_t cache_misses = -1;
 };
 
 class IKeyValueStore {

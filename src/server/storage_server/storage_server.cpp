@@ -60,6 +60,8 @@ Future<StorageServerStatus> get_status(StorageState* state, GetStorageStatusRequ
   const EngineMetrics metrics = state->engine->metrics();
   status.logical_bytes_written = metrics.logical_bytes_written;
   status.device_bytes_written = metrics.device_bytes_written;
+  status.cache_hits = metrics.cache_hits;
+  status.cache_misses = metrics.cache_misses;
   status.engine_commits = state->engine_commits;
   if (state->engine_commits > 0) {
     status.engine_commit_seconds_mean = state->engine_commit_seconds_total / static_cast<double>(state->engine_commits);

@@ -64,7 +64,14 @@ class RocksDBKVStore final : public IKeyValueStore {
 
   int64_t logical_bytes() const override { return logical_bytes_; }
   int64_t disk_bytes() const override { return disk_bytes_; }
-  EngineMetrics metrics() const override { return metrics_; }
+  EngineMetrics metrics() const override {
+    EngineMetrics metrics = metrics_;
+    if (row_cache_.capacity_bytes() > 0) {
+      metrics.cache_hits = row_cache_.hits();
+      metrics.cache_misses = row_cache_.misses();
+    }
+    return metrics;
+  }
 
   Future<Void> checkpoint(std::string directory) override;
 

@@ -266,6 +266,40 @@ TEST_F(RocksDBKVStoreTest, PointReadsOfUncachedDataReadTheDisk) {
   rocksdb_kv_store_knobs().cached_reads_on_loop = 1.0;
 }
 
+// Reads after a commit go to the row cache: a key's first read misses and caches it, later
+// ones hit, and a commit that writes a cached key refreshes it (the next read still hits and
+// sees the new value). The metrics count both.
+Future<Void> row_cache_hits_and_refreshes(std::string directory) {
+  std::unique_ptr<IKeyValueStore> store = co_await open_rocksdb_kv_store(directory);
+  constexpr int keys = 100;
+  auto key_of = [](int i) { return "r" + std::to_string(1000 + i); };
+  for (int i = 0; i < keys; ++i) store->set(key_of(i), "first");
+  Future<Void> first = store->commit();
+  co_await first;
+  const EngineMetrics before = store->metrics();
+  for (const std::string expected : {"first", "first", "second"}) {
+    if (expected == "second") {
+      for (int i = 0; i < keys; ++i) store->set(key_of(i), "second");
+      Future<Void> second = store->commit();
+      co_await second;
+    }
+    for (int i = 0; i < keys; ++i) {
+      std::optional<Value> value = co_await store->get(key_of(i));
+      EXPECT_EQ(value, std::optional<Value>(expected)) << key_of(i);
+    }
+  }
+  const EngineMetrics after = store->metrics();
+  EXPECT_EQ(after.cache_misses - before.cache_misses, keys);
+  EXPECT_EQ(after.cache_hits - before.cache_hits, 2 * keys);
+  co_return Void{};
+}
+
+TEST_F(RocksDBKVStoreTest, RowCacheHitsAndRefreshesAreCounted) {
+  const std::string path = directory_.path("db");
+  auto body = [path] { return row_cache_hits_and_refreshes(path); };
+  EXPECT_EQ(run_in_real_world(body).code(), errc::success);
+}
+
 Future<Void> read_everything(std::string directory) {
   std::unique_ptr<IKeyValueStore> store = co_await open_rocksdb_kv_store(directory);
   Model data = co_await read_all(*store);
