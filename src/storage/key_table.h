@@ -72,6 +72,15 @@ class KeyTable {
     return nullptr;
   }
 
+  // Calls `visit(entry)` for every entry, in no particular order. Reads the slots only, so it may
+  // run beside code that holds entry addresses elsewhere (and reorders those), not beside changes.
+  template <class Visit>
+  void for_each(Visit visit) const {
+    for (const Slot& slot : slots_) {
+      if (slot.entry != nullptr) visit(static_cast<const Entry&>(*slot.entry));
+    }
+  }
+
   // The entry of `key`, made with a default value if missing (then true).
   std::pair<Entry*, bool> try_emplace(std::string_view key) {
     const uint64_t hash = hash_of(key);

@@ -11,8 +11,8 @@
 namespace keel {
 namespace {
 
-// Inserts, lookups of present and absent keys, single and bulk erases against a std::map, with
-// entry addresses checked to stay put while the table grows and rebuilds and entries leave.
+// Inserts, lookups of present and absent keys, single and bulk erases and visits of every entry
+// against a std::map, with entry addresses checked to stay put while the table grows and rebuilds and entries leave.
 TEST(KeyTableTest, MatchesAMapAndEntriesNeverMove) {
   DeterministicRandom random(3);
   KeyTable<int> table;
@@ -43,6 +43,10 @@ TEST(KeyTableTest, MatchesAMapAndEntriesNeverMove) {
       ASSERT_EQ(table.find(key), nullptr) << key;
     }
     for (const auto& [key, item] : model) ASSERT_EQ(table.find(key), item.second) << key;
+    std::map<Key, int> visited;
+    table.for_each([&](const KeyTable<int>::Entry& entry) { ASSERT_TRUE(visited.emplace(entry.key(), entry.value).second); });
+    ASSERT_EQ(visited.size(), model.size()) << "round " << round;
+    for (const auto& [key, value] : visited) ASSERT_EQ(value, model.at(key).first) << key;
     const int modulus = static_cast<int>(random.random_int(2, 5));
     table.erase_if([&](const KeyTable<int>::Entry& entry) { return entry.value % modulus == 0; });
     std::erase_if(model, [&](const auto& item) { return item.second.first % modulus == 0; });

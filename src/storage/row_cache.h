@@ -34,7 +34,7 @@ class RowCache {
   RowCache& operator=(const RowCache&) = delete;
 
   // True on a hit, with the cached result in `value` (nullopt: the key is absent).
-  bool find(const Key& key, std::optional<Value>* value) {
+  bool find(std::string_view key, std::optional<Value>* value) {
     Entry* entry = table_.find(key);
     if (entry == nullptr) {
       ++misses_;
@@ -48,7 +48,7 @@ class RowCache {
 
   // Caches `value` as the result for `key`, replacing any cached one. An entry larger than a
   // sixteenth of the capacity is not cached (it would push out many others).
-  void insert(const Key& key, const std::optional<Value>& value) {
+  void insert(std::string_view key, const std::optional<Value>& value) {
     const int64_t charge = charge_of(key, value);
     if (charge > capacity_bytes_ / 16) {
       erase(key);
@@ -70,7 +70,7 @@ class RowCache {
 
   // A write of `key` became what reads see: a cached result takes the written one (nullopt: the
   // key was cleared). A key not cached stays out: writes do not fill the cache, reads do.
-  void refresh(const Key& key, const std::optional<Value>& value) {
+  void refresh(std::string_view key, const std::optional<Value>& value) {
     Entry* entry = table_.find(key);
     if (entry == nullptr) return;
     const int64_t charge = charge_of(key, value);
@@ -85,7 +85,7 @@ class RowCache {
     while (bytes_ > capacity_bytes_) evict_one();
   }
 
-  void erase(const Key& key) {
+  void erase(std::string_view key) {
     Entry* entry = table_.find(key);
     if (entry == nullptr) return;
     bytes_ -= entry->value.charge;
@@ -117,7 +117,7 @@ class RowCache {
     Entry* older = nullptr;   // towards oldest_
   };
 
-  static int64_t charge_of(const Key& key, const std::optional<Value>& value) {
+  static int64_t charge_of(std::string_view key, const std::optional<Value>& value) {
     return static_cast<int64_t>(key.size() + (value ? value->size() : 0)) + entry_overhead_bytes;
   }
 

@@ -1,5 +1,6 @@
 #include "storage/rocksdb/rocksdb_commit.h"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -13,16 +14,17 @@ int64_t pair_bytes(size_t key_bytes, size_t value_bytes) { return static_cast<in
 // Change in live key and value bytes made by the overlay's point writes. The old sizes of keys
 // that recent commits wrote come from the database's ValueSizes; the rest are read.
 rocksdb::Status point_writes_delta(RocksDBDatabase& database, const WriteOverlay& writes, int64_t* delta) {
-  const auto& entries = writes.writes();
   const ValueSizes& sizes = database.value_sizes();
-  std::vector<rocksdb::Slice> unknown;  // in key order, as the overlay holds them
-  for (const auto& [key, value] : entries) {
-    if (value) *delta += pair_bytes(key.size(), value->size());
+  std::vector<rocksdb::Slice> unknown;
+  writes.for_each_write([&](const WriteOverlay::Write& write) {
+    const std::string_view key = write.key();
+    if (write.value) *delta += pair_bytes(key.size(), write.value->size());
     const std::optional<int64_t> size = sizes.find(key);
-    if (!size) unknown.emplace_back(key);
+    if (!size) unknown.emplace_back(key.data(), key.size());
     else if (*size != ValueSizes::absent) *delta -= pair_bytes(key.size(), static_cast<size_t>(*size));
-  }
+  });
   if (unknown.empty()) return rocksdb::Status::OK();
+  std::sort(unknown.begin(), unknown.end(), [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
   std::vector<rocksdb::PinnableSlice> old_values(unknown.size());
   std::vector<rocksdb::Status> statuses(unknown.size());
   // Only sizes are wanted: the blocks read stay out of the block cache, which keeps the blocks
@@ -42,9 +44,9 @@ rocksdb::Status point_writes_delta(RocksDBDatabase& database, const WriteOverlay
 void record_value_sizes(RocksDBDatabase& database, const WriteOverlay& writes) {
   ValueSizes& sizes = database.value_sizes();
   if (!writes.cleared().empty()) sizes.clear();
-  for (const auto& [key, value] : writes.writes()) {
-    sizes.record(key, value ? static_cast<int64_t>(value->size()) : ValueSizes::absent);
-  }
+  writes.for_each_write([&sizes](const WriteOverlay::Write& write) {
+    sizes.record(write.key(), write.value ? static_cast<int64_t>(write.value->size()) : ValueSizes::absent);
+  });
 }
 
 // Change in live bytes made by the overlay's cleared ranges (keys it also writes are counted by
@@ -59,7 +61,7 @@ rocksdb::Status cleared_ranges_delta(RocksDBDatabase& database, const WriteOverl
     options.fill_cache = false;  // the keys are about to go
     std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(options, database.data()));
     for (it->Seek(lower); it->Valid(); it->Next()) {
-      if (writes.writes().count(it->key().ToString()) != 0) continue;
+      if (writes.writes_key(std::string_view(it->key().data(), it->key().size()))) continue;
       *delta -= pair_bytes(it->key().size(), it->value().size());
     }
     if (!it->status().ok()) return it->status();
@@ -84,10 +86,12 @@ rocksdb::Status write_commit(RocksDBDatabase& database, const WriteOverlay& writ
     status = batch.DeleteRange(database.data(), begin, end);
     if (!status.ok()) return status;
   }
-  for (const auto& [key, value] : writes.writes()) {
-    status = value ? batch.Put(database.data(), key, *value) : batch.Delete(database.data(), key);
-    if (!status.ok()) return status;
-  }
+  writes.for_each_write([&](const WriteOverlay::Write& write) {
+    if (!status.ok()) return;
+    const rocksdb::Slice key(write.key().data(), write.key().size());
+    status = write.value ? batch.Put(database.data(), key, *write.value) : batch.Delete(database.data(), key);
+  });
+  if (!status.ok()) return status;
   status = batch.Put(database.meta(), rocksdb_logical_bytes_key, encode_fixed64(static_cast<uint64_t>(logical_bytes)));
   if (!status.ok()) return status;
   rocksdb::WriteOptions options;

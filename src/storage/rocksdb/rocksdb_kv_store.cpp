@@ -358,9 +358,13 @@ Future<Void> RocksDBKVStore::refresh_cached_results(const WriteOverlay& written)
   }
   refreshing_ = true;
   const auto piece_keys = static_cast<size_t>(std::max(1.0, rocksdb_kv_store_knobs().refresh_piece_keys));
+  // A list of its own: a range read between pieces may sort the layer's order list.
+  std::vector<const WriteOverlay::Write*> writes;
+  writes.reserve(written.write_count());
+  written.for_each_write([&writes](const WriteOverlay::Write& write) { writes.push_back(&write); });
   size_t piece = 0;
-  for (const auto& [key, value] : written.writes()) {
-    row_cache_.refresh(key, value);
+  for (const WriteOverlay::Write* write : writes) {
+    row_cache_.refresh(write->key(), write->value);
     if (++piece == piece_keys) {
       piece = 0;
       co_await yield();

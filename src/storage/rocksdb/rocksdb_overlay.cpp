@@ -1,53 +1,66 @@
 #include "storage/rocksdb/rocksdb_overlay.h"
 
 #include <algorithm>
-
+#include <utility>
 
 namespace keel {
 namespace {
 
-int64_t entry_bytes(const Key& key, const std::optional<Value>& value) {
+int64_t entry_bytes(std::string_view key, const std::optional<Value>& value) {
   return static_cast<int64_t>(key.size() + (value ? value->size() : 0));
 }
 
+bool key_less(const WriteOverlay::Write* a, const WriteOverlay::Write* b) { return a->key() < b->key(); }
+
 }  // namespace
 
-void WriteOverlay::index(Writes::iterator it) { index_.emplace(std::string_view(it->first), it); }
-
-void WriteOverlay::set(const Key& key, const Value& value) {
-  if (auto found = index_.find(key); found != index_.end()) {
-    const Writes::iterator it = found->second;
-    bytes_ -= entry_bytes(it->first, it->second);
-    it->second = value;
-    bytes_ += entry_bytes(it->first, it->second);
-    return;
+WriteOverlay::Write* WriteOverlay::entry_of(const Key& key) {
+  auto [entry, inserted] = writes_.try_emplace(key);
+  if (inserted) {
+    // Keys that come in order (a slice, a sorted batch) keep the list sorted as they come.
+    const bool in_order = sorted_ == order_.size() && (order_.empty() || order_.back()->key() < entry->key());
+    order_.push_back(entry);
+    if (in_order) sorted_ = order_.size();
+  } else {
+    bytes_ -= entry_bytes(entry->key(), entry->value);
   }
-  const Writes::iterator it = writes_.try_emplace(key, value).first;
-  index(it);
-  bytes_ += entry_bytes(it->first, it->second);
+  return entry;
+}
+
+void WriteOverlay::set(const Key& key, Value value) {
+  Write* entry = entry_of(key);
+  entry->value = std::move(value);
+  bytes_ += entry_bytes(entry->key(), entry->value);
 }
 
 void WriteOverlay::clear(const Key& key) {
-  if (auto found = index_.find(key); found != index_.end()) {
-    const Writes::iterator it = found->second;
-    bytes_ -= entry_bytes(it->first, it->second);
-    it->second.reset();
-    bytes_ += entry_bytes(it->first, it->second);
-    return;
+  Write* entry = entry_of(key);
+  entry->value.reset();
+  bytes_ += entry_bytes(entry->key(), entry->value);
+}
+
+std::span<const WriteOverlay::Write* const> WriteOverlay::ordered_writes() const {
+  if (sorted_ < order_.size()) {
+    const auto middle = order_.begin() + static_cast<std::ptrdiff_t>(sorted_);
+    std::sort(middle, order_.end(), key_less);
+    std::inplace_merge(order_.begin(), middle, order_.end(), key_less);
+    sorted_ = order_.size();
   }
-  const Writes::iterator it = writes_.try_emplace(key, std::nullopt).first;
-  index(it);
-  bytes_ += entry_bytes(it->first, it->second);
+  return order_;
 }
 
 void WriteOverlay::erase_writes(const KeyRange& range) {
-  auto first = writes_.lower_bound(range.begin);
-  auto last = writes_.lower_bound(range.end);
+  const std::span<const Write* const> ordered = ordered_writes();
+  auto below = [](const Write* write, const Key& key) { return write->key() < std::string_view(key); };
+  const auto first = std::lower_bound(ordered.begin(), ordered.end(), range.begin, below);
+  const auto last = std::lower_bound(first, ordered.end(), range.end, below);
+  if (first == last) return;
   for (auto it = first; it != last; ++it) {
-    bytes_ -= entry_bytes(it->first, it->second);
-    index_.erase(std::string_view(it->first));
+    bytes_ -= entry_bytes((*it)->key(), (*it)->value);
+    writes_.erase((*it)->key());  // frees the entry, whose key it reads only before that
   }
-  writes_.erase(first, last);
+  order_.erase(order_.begin() + (first - ordered.begin()), order_.begin() + (last - ordered.begin()));
+  sorted_ = order_.size();
 }
 
 void WriteOverlay::clear_range(const KeyRange& range) {
@@ -58,10 +71,12 @@ void WriteOverlay::clear_range(const KeyRange& range) {
 
 void WriteOverlay::apply(const WriteOverlay& newer) {
   for (const auto& [begin, end] : newer.cleared_) clear_range(KeyRange{begin, end});
-  for (const auto& [key, value] : newer.writes_) {
-    if (value) set(key, *value);
+  // Each key once, so their order does not matter.
+  newer.for_each_write([this](const Write& write) {
+    const Key key(write.key());
+    if (write.value) set(key, *write.value);
     else clear(key);
-  }
+  });
 }
 
 WriteOverlay WriteOverlay::slice(const KeyRange& range) const {
@@ -73,19 +88,21 @@ WriteOverlay WriteOverlay::slice(const KeyRange& range) const {
     KeyRange overlap{std::max(it->first, range.begin), std::min(it->second, range.end)};
     part.clear_range(overlap);  // empty overlaps are ignored
   }
-  auto last = writes_.lower_bound(range.end);
-  for (auto write = writes_.lower_bound(range.begin); write != last; ++write) {
-    if (write->second) part.set(write->first, *write->second);
-    else part.clear(write->first);
+  const std::span<const Write* const> ordered = ordered_writes();
+  auto below = [](const Write* write, const Key& key) { return write->key() < std::string_view(key); };
+  const auto last = std::lower_bound(ordered.begin(), ordered.end(), range.end, below);
+  for (auto write = std::lower_bound(ordered.begin(), last, range.begin, below); write != last; ++write) {
+    const Key key((*write)->key());
+    if ((*write)->value) part.set(key, *(*write)->value);
+    else part.clear(key);
   }
   return part;
 }
 
 WriteOverlay::Lookup WriteOverlay::lookup(const Key& key, Value* value) const {
-  if (auto found = index_.find(key); found != index_.end()) {
-    const std::optional<Value>& written = found->second->second;
-    if (!written) return Lookup::absent;
-    *value = *written;
+  if (const Write* found = writes_.find(key); found != nullptr) {
+    if (!found->value) return Lookup::absent;
+    *value = *found->value;
     return Lookup::present;
   }
   return cleared_range_containing(key) ? Lookup::absent : Lookup::unknown;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "runtime/random.h"
@@ -69,6 +70,17 @@ TEST(WriteOverlayTest, LayersMatchAModel) {
     WriteOverlay merged;
     for (const WriteOverlay& layer : layers) merged.apply(layer);
     ASSERT_EQ(read_through(base, {&merged}, universe), read_through(model, {}, universe)) << "seed " << seed;
+    // The order list holds each point write once, sorted, as the table does.
+    for (const WriteOverlay& layer : layers) {
+      std::vector<Key> visited;
+      layer.for_each_write([&](const WriteOverlay::Write& write) { visited.emplace_back(write.key()); });
+      std::sort(visited.begin(), visited.end());
+      std::vector<Key> ordered;
+      for (const WriteOverlay::Write* write : layer.ordered_writes()) ordered.emplace_back(write->key());
+      ASSERT_EQ(ordered, visited) << "seed " << seed;
+      ASSERT_EQ(std::adjacent_find(ordered.begin(), ordered.end()), ordered.end()) << "seed " << seed;
+      ASSERT_EQ(ordered.size(), layer.write_count()) << "seed " << seed;
+    }
     const KeyRange range{"a", "b\xff"};
     const WriteOverlay part = merged.slice(range);
     for (const Key& key : universe) {

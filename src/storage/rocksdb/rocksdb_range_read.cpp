@@ -1,7 +1,9 @@
 #include "storage/rocksdb/rocksdb_range_read.h"
 
+#include <algorithm>
 #include <iterator>
 #include <memory>
+#include <span>
 
 namespace keel {
 namespace {
@@ -60,13 +62,13 @@ void merge(rocksdb::Iterator& it, const WriteOverlay& overlay, WriteIterator wri
     const bool buffered = write != last;
     if (!stored && !buffered) return;
     bool more = true;
-    if (stored && (!buffered || later(write->first, view(it.key())))) {
+    if (stored && (!buffered || later((*write)->key(), view(it.key())))) {
       more = result.add(view(it.key()), view(it.value()));
       if (forward) it.Next();
       else it.Prev();
     } else {
-      const bool same_key = stored && view(it.key()) == std::string_view(write->first);
-      if (write->second) more = result.add(write->first, *write->second);
+      const bool same_key = stored && view(it.key()) == (*write)->key();
+      if ((*write)->value) more = result.add((*write)->key(), *(*write)->value);
       if (same_key) {
         if (forward) it.Next();
         else it.Prev();
@@ -91,17 +93,18 @@ rocksdb::Status read_merged_range(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* 
   options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, family));
 
-  const auto& writes = overlay.writes();
-  const auto first = writes.lower_bound(request.range.begin);
-  const auto last = writes.lower_bound(request.range.end);
+  const std::span<const WriteOverlay::Write* const> writes = overlay.ordered_writes();
+  auto below = [](const WriteOverlay::Write* write, const Key& key) { return write->key() < std::string_view(key); };
+  const auto first = std::lower_bound(writes.begin(), writes.end(), request.range.begin, below);
+  const auto last = std::lower_bound(first, writes.end(), request.range.end, below);
   RangeResult collected(request, result);
   if (!request.reverse) {
     it->Seek(lower);
-    auto later = [](const Key& a, std::string_view b) { return std::string_view(a) > b; };
+    auto later = [](std::string_view a, std::string_view b) { return a > b; };
     merge(*it, overlay, first, last, true, later, collected);
   } else {
     it->SeekToLast();
-    auto later = [](const Key& a, std::string_view b) { return std::string_view(a) < b; };
+    auto later = [](std::string_view a, std::string_view b) { return a < b; };
     merge(*it, overlay, std::make_reverse_iterator(last), std::make_reverse_iterator(first), false, later, collected);
   }
   return it->status();

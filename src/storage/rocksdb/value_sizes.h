@@ -38,7 +38,7 @@ class ValueSizes {
   }
 
   // Records that `key` now holds a value of `size` bytes, or is `absent`.
-  void record(const Key& key, int64_t size) {
+  void record(std::string_view key, int64_t size) {
     if (capacity_bytes_ <= 0) return;
     auto [entry, inserted] = table_.try_emplace(key);
     entry->value = size;
