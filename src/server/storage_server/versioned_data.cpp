@@ -215,20 +215,42 @@ void VersionedData::rollback(Version version) {
   purge_empty_histories();
 }
 
+void VersionedData::WriteHistory::push_back(Write write) {
+  if (single_) {
+    writes_.clear();
+    start_ = 0;
+    writes_.push_back(std::move(*single_));
+    single_.reset();
+    writes_.push_back(std::move(write));
+  } else if (start_ == writes_.size()) {
+    single_.emplace(std::move(write));
+  } else {
+    writes_.push_back(std::move(write));
+  }
+}
+
 void VersionedData::WriteHistory::pop_back() {
   KEEL_ASSERT(!empty());
+  if (single_) {
+    single_.reset();
+    return;
+  }
   writes_.pop_back();
   reclaim_taken();
 }
 
 VersionedData::Write VersionedData::WriteHistory::take_front() {
   KEEL_ASSERT(!empty());
+  if (single_) {
+    Write taken = std::move(*single_);
+    single_.reset();
+    return taken;
+  }
   Write taken = std::move(writes_[start_++]);
   reclaim_taken();
   return taken;
 }
 
-// Once the taken slots are half the vector or more (all of it when the history is empty).
 void VersionedData::WriteHistory::reclaim_taken() {
   if (2 * start_ < writes_.size()) return;
   writes_.erase(writes_.begin(), writes_.begin() + static_cast<std::ptrdiff_t>(start_));
