@@ -40,7 +40,8 @@ class IKeyValueStore {
  public:
   virtual ~IKeyValueStore() = default;
 
-  virtual void set(const Key& key, const Value& value) = 0;
+  // `value` by value: a caller done with it moves it in, and an engine that keeps it saves a copy.
+  virtual void set(const Key& key, Value value) = 0;
   virtual void clear(const Key& key) = 0;
   virtual void clear_range(const KeyRange& range) = 0;
   // Makes every buffered write durable, atomically.

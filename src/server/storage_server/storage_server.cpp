@@ -248,7 +248,7 @@ Future<Void> make_durable(StorageState* state) {
     while (true) {
       std::vector<Mutation> piece = state->data.make_durable(target, piece_writes);
       for (Mutation& mutation : piece) {
-        if (mutation.type == MutationType::set_value) state->engine->set(mutation.param1, mutation.param2);
+        if (mutation.type == MutationType::set_value) state->engine->set(mutation.param1, std::move(mutation.param2));
         else state->engine->clear_range(KeyRange{mutation.param1, mutation.param2});
       }
       if (piece.size() < piece_writes) break;

@@ -68,7 +68,7 @@ class MemoryKVStore final : public IKeyValueStore {
   // Loads what a previous incarnation made durable and starts the committer. Called once.
   Future<Void> recover();
 
-  void set(const Key& key, const Value& value) override {
+  void set(const Key& key, Value value) override {
     logical_bytes_written_ += static_cast<int64_t>(key.size() + value.size());
     format::write_mutation(pending_, MutationType::set_value, key, value);
     apply_set(key, value);

@@ -44,9 +44,9 @@ class RocksDBKVStore final : public IKeyValueStore {
     committer_ = run_committer();
   }
 
-  void set(const Key& key, const Value& value) override {
-    pending_.set(key, value);
+  void set(const Key& key, Value value) override {
     metrics_.logical_bytes_written += static_cast<int64_t>(key.size() + value.size());
+    pending_.set(key, std::move(value));
   }
   void clear(const Key& key) override {
     pending_.clear(key);

@@ -40,9 +40,9 @@ class SsdKVStore final : public IKeyValueStore {
     committer_ = run_committer();
   }
 
-  void set(const Key& key, const Value& value) override {
-    writable().set(key, value);
+  void set(const Key& key, Value value) override {
     logical_bytes_written_ += static_cast<int64_t>(key.size() + value.size());
+    writable().set(key, std::move(value));
   }
   void clear(const Key& key) override {
     writable().clear(key);

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "protocol/types.h"
@@ -22,7 +23,7 @@ struct Overlay {
   std::map<Key, std::optional<Value>> points;  // nullopt: cleared after the last range clear
   ClearedRanges clears;                        // begin -> end: disjoint, non-touching ranges
 
-  void set(const Key& key, const Value& value) { points[key] = value; }
+  void set(const Key& key, Value value) { points[key] = std::move(value); }
   void clear(const Key& key) { points[key] = std::nullopt; }
   void clear_range(const KeyRange& range);
   bool empty() const { return points.empty() && clears.empty(); }
