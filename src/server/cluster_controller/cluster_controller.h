@@ -25,7 +25,7 @@ namespace keel {
 // would count a down server's time towards dead from zero, and none might reach it.
 struct ReachabilityMemory {
   std::map<Tag, double> last_reachable;  // when the server last answered (or the count started)
-  double observed_at = -1;               // when a round last looked (< 0: never)
+  double watched_until = -1;             // when the last tenure's watch ended (< 0: never watched)
 };
 
 // Serves `controller` until cancelled; publishes through `candidate` (which must outlive it),

@@ -67,6 +67,18 @@ Future<Void> pop_unassigned(const ControllerState& state, const ServerDBInfo& in
   co_return Void{};
 }
 
+// Marks when the tenure's watch ended: at the loop's end, which is a cancellation (the lease
+// lost, the controller ending).
+struct WatchEnd {
+  explicit WatchEnd(ReachabilityMemory& memory) : memory(memory) {}
+  WatchEnd(const WatchEnd&) = delete;
+  WatchEnd& operator=(const WatchEnd&) = delete;
+  ~WatchEnd() {
+    if (has_scheduler()) memory.watched_until = now();  // none when a world is torn down
+  }
+  ReachabilityMemory& memory;
+};
+
 }  // namespace
 
 int32_t storage_replicas(const ControllerState& state) {
@@ -75,13 +87,15 @@ int32_t storage_replicas(const ControllerState& state) {
 
 Future<Void> distribute_data(ControllerState* state) {
   // The count towards dead goes on from this process's last tenure, if it had one (a server
-  // that answered meanwhile answers this tenure's first round). A gap shorter than the dead
-  // time counts as unreachable time; a longer one is skipped: what was counted when the last
-  // round looked is kept, so tenures cut short by lost leases still add up (rereplication.toml
-  // seed 7400251: four tenures of 2-3 s, 3.1 s or more apart, in a 15 s outage).
+  // that answered meanwhile answers this tenure's first round). A gap between tenures shorter
+  // than the dead time counts as unreachable time; a longer one is skipped: what was counted
+  // when the last tenure ended is kept, so tenures cut short by lost leases still add up
+  // (rereplication.toml seed 7400251: four tenures of 2-3 s, 3.1 s or more apart, in a 15 s
+  // outage). The watch, and so the count, runs from the tenure's start to its end, rounds or
+  // none (seed 7400400: a tenure lost before its first round).
   ReachabilityMemory& memory = *state->reachability;
   std::map<Tag, double>& last_reachable = memory.last_reachable;
-  const double gap = memory.observed_at >= 0 ? now() - memory.observed_at : -1;
+  const double gap = memory.watched_until >= 0 ? now() - memory.watched_until : -1;
   const bool remembered = gap >= 0;
   const double skipped = gap < distributor_knobs().distributor_dead_server_seconds ? 0 : gap;
   for (const StorageLocation& location : state->cluster.storage) {
@@ -89,6 +103,7 @@ Future<Void> distribute_data(ControllerState* state) {
     if (!remembered || it == last_reachable.end()) last_reachable[location.tag] = now();
     else it->second += skipped;
   }
+  const WatchEnd watch_end(memory);
   uint64_t changed_generation = 0;  // a change was written over this generation's map
   uint64_t popped_generation = 0;   // the unassigned tags were popped in this generation's logs
   while (true) {
@@ -112,7 +127,6 @@ Future<Void> distribute_data(ControllerState* state) {
     Future<std::vector<StorageServerStatus>> all = when_all(std::move(asked));
     const std::vector<StorageServerStatus> statuses = co_await all;
     if (state->db_info.get().id != info.id) continue;  // a recovery meanwhile: look again
-    memory.observed_at = now();
     std::vector<ServerHealth> servers;
     std::map<Tag, const StorageServerStatus*> reports;
     for (size_t i = 0; i < statuses.size(); ++i) {
