@@ -8,7 +8,6 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
-#include <rocksdb/transaction_log.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include "runtime/trace.h"
@@ -17,6 +16,22 @@
 
 namespace keel {
 namespace {
+
+// Bytes of the WAL files (NNNNNN.log) in `directory`, read from the directory itself, not with
+// DB::GetSortedWalFiles: in RocksDB 7.8 that call can wait forever for a purge that never
+// signals it is done (fixed upstream in facebook/rocksdb#14069); a commit that asked for the
+// size then never finished. A file that goes while it is listed is left out.
+uint64_t wal_bytes(const std::string& directory) {
+  uint64_t bytes = 0;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
+    if (it->path().extension() != ".log") continue;
+    std::error_code size_error;
+    const uintmax_t size = it->file_size(size_error);
+    if (!size_error) bytes += size;
+  }
+  return bytes;
+}
 
 // Every rocksdb store of the process shares one block cache and one memtable budget, sized by
 // the first store opened: the knobs, within a quarter (cache) and a sixteenth (all memtables) of
@@ -180,11 +195,7 @@ int64_t RocksDBDatabase::disk_bytes() {
     uint64_t family_bytes = 0;
     if (db_->GetIntProperty(family, rocksdb::DB::Properties::kLiveSstFilesSize, &family_bytes)) bytes += family_bytes;
   }
-  rocksdb::VectorLogPtr wal_files;
-  if (db_->GetSortedWalFiles(wal_files).ok()) {
-    for (const std::unique_ptr<rocksdb::LogFile>& file : wal_files) bytes += file->SizeFileBytes();
-  }
-  return static_cast<int64_t>(bytes);
+  return static_cast<int64_t>(bytes + wal_bytes(directory_));
 }
 
 int64_t RocksDBDatabase::device_bytes_written() const {
