@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -142,6 +143,25 @@ ProcessConfig process_config(const ServerOptions& options, NetworkAddress self) 
   return ProcessConfig{std::move(config.cluster), std::move(process_class)};
 }
 
+// The data directory belongs to the cluster its `cluster` file names (written at its first
+// start). The embedded default is its cluster's one coordinator, so it must listen where that
+// file says: elsewhere it would find no coordinator, or start a new empty cluster over the old
+// data. A static cluster's process follows the saved coordinators (they may have been changed
+// since --config was written), with a note when they differ.
+void check_cluster_of_data(const ServerOptions& options, NetworkAddress self,
+                           const std::vector<NetworkAddress>& configured, const std::vector<NetworkAddress>& saved) {
+  if (saved == configured) return;
+  if (options.config.empty()) {
+    if (std::find(saved.begin(), saved.end(), self) != saved.end()) return;
+    throw StartupError{fmt::format(
+        "the data directory {0} belongs to the cluster whose coordinators are {1} (saved in {0}/cluster), but this "
+        "server listens on {2}: restart it with --listen {3}, or pass another --data to start a new cluster",
+        options.data, describe_addresses(saved), self.to_string(), saved.front().to_string())};
+  }
+  fmt::print(stderr, "keel server: note: following the coordinators saved in {}/cluster ({}), not those of {} ({})\n",
+             options.data, describe_addresses(saved), options.config, describe_addresses(configured));
+}
+
 constexpr const char* resp_address_default = "127.0.0.1:6380";
 
 // Listens for Redis clients as --resp asks. The embedded default's port being taken is not
@@ -208,6 +228,7 @@ int serve(const ServerOptions& options) {
   worker.connection = opened.get();
   const ClusterConnectionString connection = worker.connection->get();
   const std::vector<NetworkAddress>& coordinators = connection.coordinators;
+  check_cluster_of_data(options, self, worker.cluster.coordinators, coordinators);
   // The configuration's first coordinator writes the cluster file, so exactly one process of a
   // cluster does.
   const bool writes_cluster_file = worker.cluster.coordinators.front() == self;

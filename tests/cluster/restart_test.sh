@@ -3,12 +3,25 @@
 # `Committed (VERSION)` line acknowledging one key) while the server is killed with kill -9
 # mid-stream; after a restart on the same data directory every acknowledged key must be there
 # with its value. Also: a second server on a data directory in use is refused with the lock
-# message, an unreachable cluster gives a clear error within the cli's timeout, and a restart
-# whose --shards differs from the shard map stored in the cluster keeps the stored one.
+# message, an unreachable cluster gives a clear error within the cli's timeout, a restart on
+# another --listen is refused (the data belongs to the cluster at the first address; the keys
+# are still there after it), and a restart whose --shards differs from the shard map stored in
+# the cluster keeps the stored one.
 set -euo pipefail
 keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
 source "$(dirname "$0")/cli_lib.sh"
+
+# expect_refused_start NAME MESSAGE: `keel server` on another free port and the test's data
+# directory exits 1 printing MESSAGE (its output in $work/NAME.out).
+expect_refused_start() {
+  local refused_status=0
+  timeout 30 "$keel" server --listen "127.0.0.1:$(free_port)" --data "$data" --cluster-file "$work/$1.cluster" \
+    >"$work/$1.out" 2>&1 || refused_status=$?
+  cat "$work/$1.out"
+  [ $refused_status = 1 ] || fail "the $1 server exited $refused_status, expected 1"
+  grep -qF "$2" "$work/$1.out" || fail "the $1 server did not print: $2"
+}
 
 start_on_free_port "$work/server1.out"
 first_pid=$server_pid
@@ -18,15 +31,7 @@ run_cli "status"
 generation_before=$(sed -n 's/^  Generation *- //p' <<<"$out")
 
 echo "== a second server on the same data directory is refused"
-other_port=$(free_port)
-set +e
-timeout 30 "$keel" server --listen "127.0.0.1:$other_port" --data "$data" --cluster-file "$work/other.cluster" \
-  >"$work/second.out" 2>&1
-second_status=$?
-set -e
-cat "$work/second.out"
-[ $second_status = 1 ] || fail "the second server exited $second_status, expected 1"
-grep -qF "is in use by another keel server" "$work/second.out" || fail "no lock message from the second server"
+expect_refused_start second "is in use by another keel server"
 kill -0 "$first_pid" || fail "the first server died"
 
 echo "== writes acknowledged one by one, kill -9 mid-stream"
@@ -54,6 +59,10 @@ echo "$out (after $elapsed_ms ms)"
 grep -qF "ERROR: timed_out (1004)" <<<"$out" || fail "no timed_out error"
 grep -qF "is the cluster at 127.0.0.1:$port running?" <<<"$out" || fail "the error does not name the coordinator"
 [ $elapsed_ms -lt 10000 ] || fail "the cli took $elapsed_ms ms with --timeout 2"
+
+echo "== a restart listening elsewhere is refused: the data belongs to the cluster at 127.0.0.1:$port"
+expect_refused_start moved "belongs to the cluster whose coordinators are 127.0.0.1:$port"
+grep -qF -- "--listen 127.0.0.1:$port" "$work/moved.out" || fail "the message does not say which --listen to use"
 
 echo "== a restart with a different --shards keeps the shard map stored in the cluster"
 server_args=(--shards 3)

@@ -1,5 +1,7 @@
 #include "server/coordinator/cluster_connection.h"
 
+#include <filesystem>
+
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "world/world.h"
@@ -35,6 +37,15 @@ Future<std::shared_ptr<ClusterConnection>> open_server_connection(std::string pa
   } else {
     connection.id = default_cluster_id(configured);
     connection.coordinators = std::move(configured);
+    // Saved now, so the directory stays bound to this cluster: a later start with another
+    // configuration finds the cluster its data belongs to, not a new empty one.
+    const std::string directory = std::filesystem::path(path).parent_path().string();
+    if (!directory.empty()) {
+      Future<Void> made = files.create_directories(directory);
+      co_await made;
+    }
+    Future<Void> saved = save_cluster_file(path, connection);
+    co_await saved;
   }
   co_return std::make_shared<ClusterConnection>(std::move(connection), std::move(path));
 }

@@ -40,7 +40,8 @@ class ClusterConnection {
 };
 
 // A server's connection: the string saved at `path` by an earlier run (the latest set it
-// followed), else its configuration's first set (`configured`, with default_cluster_id), backed
+// followed), else its configuration's first set (`configured`, with default_cluster_id), which
+// is saved there at once: from its first start a data directory belongs to one cluster. Backed
 // by `path`. A saved string that does not parse fails with connection_string_invalid.
 Future<std::shared_ptr<ClusterConnection>> open_server_connection(std::string path,
                                                                   std::vector<NetworkAddress> configured);
