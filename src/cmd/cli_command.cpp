@@ -1,9 +1,10 @@
 // `keel cli`: the interactive shell of KeelDB, after fdbcli. Reads commands from stdin (prompt
 // `keel> `) or runs `--exec "cmd; cmd"`, each command on one RealWorld event loop for the whole
-// session (the loop runs only while a command does; reading a line blocks between commands).
+// session (the loop runs on while a line is read, so connections stay alive between commands).
 // With --exec it stops at the first failing command; exit status 0 only if every one succeeded.
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -68,16 +69,30 @@ int run_exec(RealWorld& world, CliSession& session, const std::string& line) {
   return succeeded ? 0 : 1;
 }
 
+// Reads one line of stdin on a blocking thread while the loop runs on: the session's
+// connections keep answering the cluster's pings, so a transaction stays open between lines
+// for as long as the cluster allows one (5 s), however long the user takes to type. Nullopt at
+// the end of the input.
+std::optional<std::string> read_line(RealWorld& world) {
+  auto line = std::make_shared<std::optional<std::string>>();
+  Future<Void> read = world.run_blocking([line] {
+    std::string text;
+    if (std::getline(std::cin, text)) *line = std::move(text);
+  });
+  world.run(ready(read));
+  return *line;
+}
+
 int run_interactive(RealWorld& world, CliSession& session) {
-  std::string line;
   while (!session.exit_requested()) {
     fmt::print("keel> ");
     std::fflush(stdout);
-    if (!std::getline(std::cin, line)) {
+    const std::optional<std::string> line = read_line(world);
+    if (!line) {
       fmt::print("\n");
       break;
     }
-    run_line(world, session, line);
+    run_line(world, session, *line);
   }
   warn_if_uncommitted(session);
   return 0;

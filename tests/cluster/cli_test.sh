@@ -2,7 +2,8 @@
 # `keel cli` against a real single-process server on 127.0.0.1: round trips of every command
 # (set/get/clear/clearrange/getrange/getkey, begin..commit, rollback), printable escaping of
 # binary keys, the refusal of system keys and of writes without writemode, status, help, the
-# interactive mode and the exit status of --exec. Bounded: every cli call has a timeout.
+# interactive mode (with pauses between lines longer than the connection idle timeout) and the
+# exit status of --exec. Bounded: every cli call has a timeout.
 set -euo pipefail
 keel=${1:?usage: cli_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -97,6 +98,27 @@ out=$(printf 'get a\nwritemode on\nset "i k" "i v"\nget "i k"\nbogus\n' | timeou
 grep -qF "keel> \`a' is \`1'" <<<"$out" || fail "interactive: no prompt and answer"
 grep -qF "\`i k' is \`i v'" <<<"$out" || fail "interactive: set then get"
 grep -qF "ERROR: Unknown command \`bogus'" <<<"$out" || fail "interactive: unknown command"
+
+echo "== pauses between lines: the session stays connected, a transaction lives 5 s"
+# The server closes a connection silent for 4 s, so the cli must answer pings while it waits
+# for input. A transaction paused 4.6 s commits; one paused 6 s fails with transaction_too_old.
+out=$({
+  echo "writemode on; begin; get paused"
+  sleep 4.6
+  echo "set paused 1; commit"
+  sleep 6
+  echo "get paused; begin; get paused"
+  sleep 6
+  echo "set paused 2; commit"
+  echo "get paused"
+} | timeout 90 "$keel" cli -C "$cluster_file" 2>&1) || fail "the paused session exited $?"
+echo "$out"
+[ "$(grep -cE 'Committed \([0-9]+\)$' <<<"$out")" = 1 ] || fail "the transaction paused 4.6 s did not commit"
+[ "$(grep -cF "\`paused' is \`1'" <<<"$out")" = 3 ] || fail "a read after a 6 s pause did not see the commit"
+grep -qF "ERROR: transaction_too_old (1007)" <<<"$out" || fail "the transaction paused 6 s did not fail as too old"
+if grep -qE "timed_out|request_maybe_delivered|connection_failed" <<<"$out"; then
+  fail "the session lost its connection while waiting for input"
+fi
 
 echo "== a conflict between two sessions: the interactive transaction fails to commit"
 mkfifo "$work/session.in"
