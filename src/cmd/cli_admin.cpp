@@ -95,9 +95,14 @@ Future<Void> CliSession::coordinators(const CliRequest& request) {
     fmt::print(out_, "Coordinators: {}\n", describe_addresses(cluster.coordinators));
     co_return Void{};
   }
+  const ClusterConnectionString before = database_.state()->connection->get();
   Future<ClusterConnectionString> changed =
       bounded(ask_coordinators_change(database_, request.addresses, request.automatic, &last_retried_error_));
   const ClusterConnectionString connection = co_await changed;
+  if (connection == before) {
+    fmt::print(out_, "Coordinators unchanged: {} (already the set asked for)\n", describe_addresses(connection.coordinators));
+    co_return Void{};
+  }
   fmt::print(out_, "Coordinators changed to {}\n", describe_addresses(connection.coordinators));
   const std::string& file = database_.state()->connection->file();
   if (!file.empty()) fmt::print(out_, "Cluster file `{}' now reads {}\n", file, format_connection_string(connection));
@@ -112,19 +117,18 @@ Future<Void> CliSession::configure(const CliRequest& request) {
                      "--config, engine with --engine).\n");
     throw Error(errc::client_invalid_operation);
   }
-  const bool other_engine =
-      !request.engine.empty() && std::any_of(cluster.storage.begin(), cluster.storage.end(), [&](const StorageServerStatus& s) {
-        return s.reachable && s.engine != request.engine;
-      });
-  if (other_engine) {
-    fmt::print(out_, "The cluster's storage engine cannot change online; asked for engine {}\n", request.engine);
+  const auto other_engine = std::find_if(cluster.storage.begin(), cluster.storage.end(), [&](const StorageServerStatus& s) {
+    return !request.engine.empty() && s.reachable && s.engine != request.engine;
+  });
+  if (other_engine != cluster.storage.end()) {
+    fmt::print(out_, "The cluster's storage engine is {}; asked for {}\n", other_engine->engine, request.engine);
     throw Error(errc::configuration_unsupported);
   }
   const std::set<std::string> zones = storage_zones(cluster);
   if (request.replication > static_cast<int32_t>(zones.size())) {
     fmt::print(out_, "Replication {} needs {} zones with storage servers; the cluster has {}\n",
                replication_name(request.replication), request.replication, zones.size());
-    throw Error(errc::configuration_invalid);
+    throw Error(errc::replication_needs_zones);
   }
   ChangeSettingsRequest change;
   change.tlogs = request.tlogs;

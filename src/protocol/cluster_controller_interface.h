@@ -51,8 +51,10 @@ inline constexpr int32_t configured_count_max = 16;
 // `keel cli configure` / `exclude` / `include`: changes the cluster's settings (kept in the core
 // state) and answers with them. A change that moves transaction roles (a count, or excluding a
 // process that hosts one) starts a recovery. Zero or empty fields leave a setting as it is.
-// Errors: configuration_invalid (a count out of range, excluding every live process that may
-// host transaction roles), coordinated_state_conflict (a recovery raced the change: retry).
+// Errors: configuration_invalid (a count out of range), replication_needs_zones (more replicas
+// than zones with storage servers), no_transaction_host_left (excluding every live process
+// that may host transaction roles), coordinated_state_conflict (a recovery raced the change:
+// retry).
 struct ChangeSettingsRequest {
   int32_t tlogs = 0;
   int32_t proxies = 0;

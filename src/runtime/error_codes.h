@@ -49,9 +49,11 @@
   KEEL_ERROR(no_cluster_file_found, 1515, "No cluster file found: pass -C or start keel server first") \
   KEEL_ERROR(shard_map_mismatch, 2140, "The cluster's shard map names a storage server this configuration lacks: start with the --storage-servers or --config the cluster was created with") \
   KEEL_ERROR(coordinators_invalid, 2141, "Invalid coordinators: name 1, 3 or 5 distinct addresses of keel server processes registered with the cluster") \
-  KEEL_ERROR(configuration_invalid, 2142, "Invalid configuration: counts are 1 to 16, and some live process must stay free to host transaction roles") \
-  KEEL_ERROR(configuration_unsupported, 2143, "Changing the replication or storage engine of a running cluster needs data distribution, which is not built yet: start a new cluster with that --config or --engine") \
+  KEEL_ERROR(configuration_invalid, 2142, "Invalid configuration: the counts of logs, proxies and resolvers are 1 to 16") \
+  KEEL_ERROR(configuration_unsupported, 2143, "The storage engine of a running cluster cannot change online: start a new cluster with that --engine (or --config)") \
   KEEL_ERROR(engine_mismatch, 2144, "The storage directory holds another storage engine's data: start the server with the --engine its data was created with (the server's trace event StorageEngineMismatch names it)") \
+  KEEL_ERROR(replication_needs_zones, 2145, "The replication asked for needs more zones with storage servers than the cluster has: add storage processes in other zones first") \
+  KEEL_ERROR(no_transaction_host_left, 2146, "That exclusion would leave no live process to host the transaction roles: add or include a process first") \
   KEEL_ERROR(connection_string_invalid, 2104, "Cluster file contents are invalid")                 \
   KEEL_ERROR(transaction_too_large, 2101, "Transaction exceeds byte limit")                        \
   KEEL_ERROR(key_too_large, 2102, "Key length exceeds limit")                                      \

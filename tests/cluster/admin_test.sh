@@ -143,7 +143,7 @@ one_log_two_proxies() { [ "$(role_count tlog)" = 1 ] && [ "$(role_count proxy)" 
 wait_status one_log_two_proxies
 expect "configure logs=0" 1 "ERROR: logs must be a number from 1 to 16, got \`0'"
 expect "configure triple" 1 "Replication triple needs 3 zones with storage servers; the cluster has 2"
-grep -qF "configuration_invalid" <<<"$out" || fail "configure triple: no clear error"
+grep -qF "ERROR: replication_needs_zones (2145)" <<<"$out" || fail "configure triple: no clear error"
 echo "$out"
 
 echo "== exclude A: every transaction role moves to C"
@@ -154,7 +154,7 @@ grep -qxF "  Excluded               - $(addr a)" <<<"$out" || fail "status does 
 expect "exclude" 0 "Excluded: $(addr a)"
 expect "writemode on; set excluded a; get excluded" 0 "\`excluded' is \`a'"
 expect "exclude $(addr c)" 1
-grep -qF "configuration_invalid" <<<"$out" || fail "excluding the last transaction host: no clear error"
+grep -qF "ERROR: no_transaction_host_left (2146)" <<<"$out" || fail "excluding the last transaction host: no clear error"
 echo "$out"
 expect "include all" 0 "Excluded now: none"
 expect "exclude" 0 "Excluded: none"
@@ -163,6 +163,11 @@ echo "== coordinators auto"
 expect "coordinators auto" 0
 grep -qE "^Coordinators changed to 127\.0\.0\.1:[0-9]+$" <<<"$out" || fail "auto (single replication) did not pick one coordinator"
 wait_ready
+auto_file=$(cat "$cluster_file")
+expect "coordinators auto" 0
+grep -qE "^Coordinators unchanged: 127\.0\.0\.1:[0-9]+ \(already the set asked for\)$" <<<"$out" ||
+  fail "auto a second time did not leave the set as it was"
+[ "$(cat "$cluster_file")" = "$auto_file" ] || fail "an unchanged set rewrote the cluster file"
 expect "get with_ab" 0 "\`with_ab' is \`down'"
 
 echo "PASS"

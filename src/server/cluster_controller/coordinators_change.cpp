@@ -137,6 +137,13 @@ std::vector<NetworkAddress> checked_coordinators(const ControllerState& state, c
 Future<std::string> change_coordinators(ControllerState* state, ChangeCoordinatorsRequest request) {
   ClusterConnectionString next_connection;
   next_connection.coordinators = checked_coordinators(*state, request);
+  // The set it has already (in any order): nothing to move, the connection string stays.
+  const ClusterConnectionString& current = state->connection->get();
+  if (std::is_permutation(next_connection.coordinators.begin(), next_connection.coordinators.end(),
+                          current.coordinators.begin(), current.coordinators.end())) {
+    TraceEvent("CoordinatorsChangeUnneeded").detail("Coordinators", describe_addresses(current.coordinators));
+    co_return format_connection_string(current);
+  }
   next_connection.id = fmt::format("{:016x}", deterministic_random().next_u64());
   const std::string forward = format_connection_string(next_connection);
   TraceEvent(Severity::warn_always, "CoordinatorsChangeStarted")

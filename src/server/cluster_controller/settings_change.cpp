@@ -30,7 +30,7 @@ ClusterSettings changed_settings(const ControllerState& state, ClusterSettings s
     // Data distribution moves the shards to teams of that many servers in distinct zones.
     if (request.storage_replicas < 1 || request.storage_replicas > storage_replicas_max ||
         request.storage_replicas > state.cluster.storage_zones()) {
-      throw Error(errc::configuration_invalid);
+      throw Error(errc::replication_needs_zones);
     }
     settings.storage_replicas = request.storage_replicas == state.cluster.storage_replicas ? 0 : request.storage_replicas;
   }
@@ -49,7 +49,7 @@ ClusterSettings changed_settings(const ControllerState& state, ClusterSettings s
     host_left = host_left || (entry.process_class != process_class_storage && state.is_available(entry) &&
                               !contains(excluded, address));
   }
-  if (!host_left) throw Error(errc::configuration_invalid);
+  if (!host_left) throw Error(errc::no_transaction_host_left);
   return settings;
 }
 

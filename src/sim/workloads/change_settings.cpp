@@ -2,7 +2,7 @@
 // `interval_seconds` it changes the cluster's settings through the controller, as `keel cli
 // configure` / `exclude` / `include` do: new log, proxy and resolver counts (1 to `count_max`)
 // or one more excluded process (up to `excluded_max`; a change that would leave no live process
-// for the transaction roles is refused with configuration_invalid), or every exclusion lifted.
+// for the transaction roles is refused with no_transaction_host_left), or every exclusion lifted.
 // Each change that moves roles makes the controller recover. Check: once faults stopped, the
 // generation must come to fit the last settings (the counts of logs, proxies and resolvers, and
 // no transaction role on an excluded process), then `include all` must succeed and a
