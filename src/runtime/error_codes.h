@@ -54,6 +54,7 @@
   KEEL_ERROR(engine_mismatch, 2144, "The storage directory holds another storage engine's data: start the server with the --engine its data was created with (the server's trace event StorageEngineMismatch names it)") \
   KEEL_ERROR(replication_needs_zones, 2145, "The replication asked for needs more zones with storage servers than the cluster has: add storage processes in other zones first") \
   KEEL_ERROR(no_transaction_host_left, 2146, "That exclusion would leave no live process to host the transaction roles: add or include a process first") \
+  KEEL_ERROR(resp_record_invalid, 2147, "A record under the Redis front end's prefix is not in its format (written through the native API?): DEL removes the key, SET replaces it") \
   KEEL_ERROR(connection_string_invalid, 2104, "Cluster file contents are invalid")                 \
   KEEL_ERROR(transaction_too_large, 2101, "Transaction exceeds byte limit")                        \
   KEEL_ERROR(key_too_large, 2102, "Key length exceeds limit")                                      \

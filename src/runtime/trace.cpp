@@ -70,6 +70,17 @@ void TraceLog::reset() {
   first_errors_.clear();
 }
 
+std::string printable(std::string_view bytes) {
+  std::string text;
+  text.reserve(bytes.size());
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\') text += c;
+    else text += fmt::format("\\x{:02x}", byte);
+  }
+  return text;
+}
+
 TraceLog& trace_log() {
   thread_local TraceLog log;
   return log;

@@ -62,6 +62,10 @@ class TraceLog {
 // The current thread's trace log.
 TraceLog& trace_log();
 
+// `bytes` with everything but printable ASCII escaped as \xNN (and `\` as \x5c), for keys and
+// values in trace details and problem reports.
+std::string printable(std::string_view bytes);
+
 class TraceEvent {
  public:
   explicit TraceEvent(std::string_view type) : TraceEvent(Severity::info, type) {}

@@ -196,6 +196,37 @@ class Strings(RespTest):
         self.assertEqual(r.strlen("old"), length)
         other.close()
 
+    def test_record_in_no_format_of_ours(self):
+        """A record another application wrote under the prefix: listings show its key, commands
+        that read it fail naming it, DEL removes it and SET replaces it; other keys are unaffected."""
+        r = self.r
+        r.set("fine", "1")
+        for key in ("bad", "worse"):
+            subprocess.run([KEEL, "cli", "-C", os.path.join(SERVER.work, "keel.cluster"), "--exec",
+                            "writemode on; set \\x02resp/k" + key + " garbage"], check=True, capture_output=True,
+                           timeout=30)
+        error = ("the record of key 'bad' is not in the Redis front end's format (written through the native "
+                 "API?): DEL removes it, SET replaces it (resp_record_invalid, 2147)")
+        for call, args in ((r.get, ("bad",)), (r.type, ("bad",)), (r.ttl, ("bad",)), (r.hget, ("bad", "f")),
+                           (r.incr, ("bad",)), (r.expire, ("bad", 10)), (r.rename, ("bad", "x"))):
+            with self.assertRaises(redis.exceptions.ResponseError) as caught:
+                call(*args)
+            self.assertEqual(str(caught.exception), error, call.__name__)
+        self.assertEqual(sorted(r.keys("*")), ["bad", "fine", "worse"])
+        self.assertEqual(r.dbsize(), 3)
+        self.assertEqual(sorted(r.scan_iter()), ["bad", "fine", "worse"])
+        self.assertEqual(r.exists("bad", "fine"), 2)
+        with r.pipeline() as watched:  # WATCH reads it without failing; a change to it fires
+            watched.watch("bad")
+            watched.multi()
+            watched.get("fine")
+            self.assertEqual(watched.execute(), ["1"])
+        self.assertEqual(r.get("fine"), "1")
+        self.assertEqual(r.delete("bad"), 1)
+        self.assertTrue(r.set("worse", "now fine"))
+        self.assertEqual(r.get("worse"), "now fine")
+        self.assertEqual(sorted(r.keys("*")), ["fine", "worse"])
+
 
 class Bits(RespTest):
     """SETBIT, GETBIT, BITCOUNT, BITPOS and LCS."""

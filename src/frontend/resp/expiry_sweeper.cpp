@@ -20,7 +20,7 @@ Future<bool> sweep_expired_once(std::shared_ptr<RespServerState> server, int key
     std::vector<std::pair<std::string, Future<KeyRecord>>> loads;
     for (const KeyValue& entry : due.rows) {
       auto [deadline, key] = layout.decode_expiry_key(entry.key);
-      loads.emplace_back(key, store.load(key));
+      loads.emplace_back(key, store.load_any(key));
     }
     for (size_t i = 0; i < loads.size(); ++i) {
       KeyRecord record = co_await loads[i].second;

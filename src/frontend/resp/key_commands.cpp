@@ -13,15 +13,21 @@ namespace {
 
 using namespace resp_errors;
 
-std::string_view type_name(const KeyRecord& record) {
-  if (!record.alive()) return "none";
-  return record.meta.type == KeyType::string ? "string" : "hash";
+std::string_view type_name(KeyType type) {
+  switch (type) {
+    case KeyType::string: return "string";
+    case KeyType::hash: return "hash";
+    case KeyType::invalid: break;
+  }
+  return "invalid";
 }
+
+std::string_view type_name(const KeyRecord& record) { return record.alive() ? type_name(record.meta.type) : "none"; }
 
 Future<Void> del(CommandContext& c) {
   const std::set<std::string> keys(c.args.begin() + 1, c.args.end());
   std::vector<std::pair<std::string, Future<KeyRecord>>> loads;
-  for (const std::string& key : keys) loads.emplace_back(key, c.store->load(key));
+  for (const std::string& key : keys) loads.emplace_back(key, c.store->load_any(key));
   int64_t removed = 0;
   for (auto& [key, load] : loads) {
     KeyRecord record = co_await load;
@@ -34,7 +40,7 @@ Future<Void> del(CommandContext& c) {
 
 Future<Void> exists(CommandContext& c) {
   std::vector<Future<KeyRecord>> loads;
-  for (size_t i = 1; i < c.args.size(); ++i) loads.push_back(c.store->load(c.args[i]));
+  for (size_t i = 1; i < c.args.size(); ++i) loads.push_back(c.store->load_any(c.args[i]));
   int64_t count = 0;
   for (Future<KeyRecord>& load : loads) {
     KeyRecord record = co_await load;
@@ -52,7 +58,7 @@ Future<Void> type(CommandContext& c) {
 
 // The records of live keys in [begin, end of the key space), at most `limit` rows read.
 struct KeyPage {
-  std::vector<std::pair<std::string, KeyMeta>> keys;  // live ones only
+  std::vector<std::pair<std::string, KeyMeta>> keys;  // live ones only (and those of type invalid)
   std::string last_key;  // the last key read (live or not)
   bool more = false;
 };
@@ -133,7 +139,7 @@ Future<Void> scan(CommandContext& c) {
   std::vector<std::string> matched;
   for (auto& [key, meta] : page.keys) {
     if (!pattern.empty() && !glob_match(pattern, key)) continue;
-    if (!type_filter.empty() && type_filter != (meta.type == KeyType::string ? "string" : "hash")) continue;
+    if (!type_filter.empty() && type_filter != type_name(meta.type)) continue;
     matched.push_back(key);
   }
   c.out.array(matched.size());

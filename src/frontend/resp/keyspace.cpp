@@ -7,6 +7,7 @@
 
 #include "runtime/assert.h"
 #include "runtime/random.h"
+#include "runtime/trace.h"
 
 namespace keel {
 namespace {
@@ -58,28 +59,26 @@ std::string encode_unstamped_meta(const KeyMeta& meta) {
 }
 
 KeyMeta decode_meta(std::string_view bytes, std::optional<std::string>* stamp) {
-  if (bytes.empty()) throw Error(errc::internal_error);
+  KeyMeta invalid;
+  invalid.type = KeyType::invalid;
+  if (stamp != nullptr) stamp->reset();
+  if (bytes.empty()) return invalid;
   const auto format = static_cast<uint8_t>(bytes[0]);
-  if (format != meta_format && format != meta_format_unstamped) throw Error(errc::internal_error);
+  if (format != meta_format && format != meta_format_unstamped) return invalid;
   const size_t header = format == meta_format ? meta_header_bytes : unstamped_meta_header_bytes;
-  if (bytes.size() < header) throw Error(errc::internal_error);
+  if (bytes.size() < header) return invalid;
   KeyMeta meta;
   const auto type = static_cast<uint8_t>(bytes[1]);
-  if (type != static_cast<uint8_t>(KeyType::string) && type != static_cast<uint8_t>(KeyType::hash)) {
-    throw Error(errc::internal_error);
-  }
+  if (type != static_cast<uint8_t>(KeyType::string) && type != static_cast<uint8_t>(KeyType::hash)) return invalid;
   meta.type = static_cast<KeyType>(type);
   meta.expire_ms = read_be64(bytes.substr(2));
-  if (stamp != nullptr) {
-    if (format == meta_format) *stamp = std::string(bytes.substr(unstamped_meta_header_bytes, stamp_bytes));
-    else stamp->reset();
-  }
   if (meta.type == KeyType::string) {
     meta.value = std::string(bytes.substr(header));
   } else {
-    if (bytes.size() != header + 8) throw Error(errc::internal_error);
+    if (bytes.size() != header + 8) return invalid;
     meta.hash_fields = read_be64(bytes.substr(header));
   }
+  if (stamp != nullptr && format == meta_format) *stamp = std::string(bytes.substr(unstamped_meta_header_bytes, stamp_bytes));
   return meta;
 }
 
@@ -195,16 +194,18 @@ std::vector<KeyRange> KeyLayout::all_but_watch_markers() const {
   return {KeyRange{prefix_, markers.begin}, KeyRange{markers.end, prefix_end(prefix_)}};
 }
 
-Future<KeyRecord> KeyStore::load(std::string key) { return load_record(std::move(key), false); }
+Future<KeyRecord> KeyStore::load(std::string key) { return load_record(std::move(key), false, false); }
 
-Future<KeyRecord> KeyStore::load_snapshot(std::string key) { return load_record(std::move(key), true); }
+Future<KeyRecord> KeyStore::load_any(std::string key) { return load_record(std::move(key), false, true); }
+
+Future<KeyRecord> KeyStore::load_snapshot(std::string key) { return load_record(std::move(key), true, true); }
 
 void KeyStore::prefetch(const std::string& key) {
   if (prefetched_.count(key) != 0) return;
   prefetched_.emplace(key, transaction_.get(layout_.meta_key(key), true));
 }
 
-Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot) {
+Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot, bool any_type) {
   std::optional<Value> bytes;
   const auto prefetched = prefetched_.find(key);
   if (prefetched != prefetched_.end()) {
@@ -220,6 +221,13 @@ Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot) {
   record.present = true;
   record.meta = decode_meta(*bytes, &record.stamp);
   record.expired = record.meta.expire_ms != 0 && record.meta.expire_ms <= now_ms_;
+  if (record.meta.type == KeyType::invalid) {
+    TraceEvent(Severity::warn_always, "RespRecordInvalid").detail("Key", printable(key)).suppress_for(1.0);
+    if (!any_type) {
+      invalid_key_ = key;
+      throw Error(errc::resp_record_invalid);
+    }
+  }
   co_return record;
 }
 
@@ -241,7 +249,7 @@ void KeyStore::overwrite(const std::string& key, const KeyRecord& old, const Key
   KEEL_ASSERT(meta.expire_ms == 0 || meta.expire_ms > now_ms_);
   const KeyRange fields = layout_.fields_range(key);
   transaction_.add_read_conflict_range(fields);
-  if (old.present && old.meta.type == KeyType::hash) transaction_.clear_range(fields);
+  if (old.present && old.meta.type != KeyType::string) transaction_.clear_range(fields);
   const int64_t old_deadline = old.present ? old.meta.expire_ms : 0;
   if (old_deadline != 0 && old_deadline != meta.expire_ms) transaction_.clear(layout_.expiry_key(old_deadline, key));
   if (meta.expire_ms != 0) transaction_.set(layout_.expiry_key(meta.expire_ms, key), "");  // even if unchanged
@@ -261,7 +269,7 @@ void KeyStore::put_record(const std::string& key, const KeyMeta& meta) {
 void KeyStore::remove(const std::string& key, const KeyRecord& old, bool touch_stamp) {
   forget_prefetched(key);
   if (!old.present) return;
-  if (old.meta.type == KeyType::hash) transaction_.clear_range(layout_.fields_range(key));
+  if (old.meta.type != KeyType::string) transaction_.clear_range(layout_.fields_range(key));
   if (old.meta.expire_ms != 0) transaction_.clear(layout_.expiry_key(old.meta.expire_ms, key));
   transaction_.clear(layout_.meta_key(key));
   if (touch_stamp) transaction_.set(layout_.stamp_key(key), fresh_stamp());

@@ -43,7 +43,10 @@ namespace keel {
 
 inline constexpr std::string_view resp_prefix_default = "\x02resp/";
 
-enum class KeyType : uint8_t { string = 1, hash = 2 };
+// invalid: a record that is not in the front end's format (something else wrote it through the
+// native API). Listings (KEYS, SCAN, DBSIZE) show such a key; DEL, UNLINK and SET remove or
+// replace it; WATCH and the sweeper read it; every other command fails with resp_record_invalid.
+enum class KeyType : uint8_t { invalid = 0, string = 1, hash = 2 };
 
 struct KeyMeta {
   KeyType type = KeyType::string;
@@ -70,7 +73,7 @@ std::string encode_meta(const KeyMeta& meta, std::string_view stamp);
 // string_bytes_max, written before format 2.
 std::string encode_unstamped_meta(const KeyMeta& meta);
 // Reads a format-1 or format-2 record; `stamp`, if given, gets the record's stamp (none in
-// format 1). Throws internal_error on anything else (the keyspace was written by something else).
+// format 1). Anything else gives a KeyMeta of type invalid.
 KeyMeta decode_meta(std::string_view bytes, std::optional<std::string>* stamp = nullptr);
 // A new modification stamp: random (a collision with the stamp a WATCH holds has odds of 2^-64).
 std::string fresh_stamp();
@@ -142,7 +145,11 @@ class KeyStore {
   const KeyLayout& layout() const { return layout_; }
   int64_t now_ms() const { return now_ms_; }
 
+  // The key's record. A record of type invalid fails with resp_record_invalid (invalid_key()
+  // names it then); load_any() returns it, for the commands that remove or replace a key.
   Future<KeyRecord> load(std::string key);
+  Future<KeyRecord> load_any(std::string key);
+  const std::string& invalid_key() const { return invalid_key_; }
   // Starts reading the key's record so that a later load() (or load_snapshot()) of it needs no
   // round trip of its own: a batch of pipelined commands prefetches all its keys at once. The
   // first load of the key takes the prefetched read (adding the read conflict a load adds);
@@ -174,13 +181,14 @@ class KeyStore {
   void clear_field(const std::string& key, const std::string& field);
 
  private:
-  Future<KeyRecord> load_record(std::string key, bool snapshot);
+  Future<KeyRecord> load_record(std::string key, bool snapshot, bool any_type);
   void put_record(const std::string& key, const KeyMeta& meta);
   void forget_prefetched(const std::string& key) { prefetched_.erase(key); }
 
   Transaction& transaction_;
   const KeyLayout& layout_;
   int64_t now_ms_;
+  std::string invalid_key_;  // the last record of type invalid that load() refused
   std::unordered_map<std::string, Future<std::optional<Value>>> prefetched_;  // record bytes, by key
 };
 

@@ -1,4 +1,5 @@
 #include "frontend/resp/keyspace.h"
+#include "runtime/trace.h"
 
 #include <gtest/gtest.h>
 
@@ -28,8 +29,16 @@ TEST(RespKeyspace, MetaRoundTrip) {
   hash_meta.type = KeyType::hash;
   hash_meta.hash_fields = 7;
   EXPECT_EQ(decode_meta(encode_meta(hash_meta, stamp)).hash_fields, 7);
-  EXPECT_THROW(decode_meta("x"), Error);
-  EXPECT_THROW(decode_meta(std::string("\x03\x01", 2) + std::string(16, '\0')), Error);
+  // Records in no format of the front end's decode as type invalid, with no stamp.
+  for (const std::string& bytes : {std::string(), std::string("x"), std::string("\x03\x01", 2) + std::string(16, '\0'),
+                                   std::string("\x02\x07", 2) + std::string(16, '\0'), std::string("\x02\x01\x00", 3),
+                                   std::string("\x02\x02", 2) + std::string(17, '\0')}) {
+    std::optional<std::string> no_stamp = "something";
+    const KeyMeta invalid = decode_meta(bytes, &no_stamp);
+    EXPECT_EQ(invalid.type, KeyType::invalid) << printable(bytes);
+    EXPECT_EQ(invalid.expire_ms, 0);
+    EXPECT_EQ(no_stamp, std::nullopt);
+  }
   set_deterministic_random(nullptr);
 }
 

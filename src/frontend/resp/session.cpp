@@ -4,6 +4,7 @@
 
 #include "frontend/resp/resp_knobs.h"
 #include "runtime/scheduler.h"
+#include "runtime/trace.h"
 
 namespace keel {
 namespace {
@@ -20,6 +21,12 @@ std::string unknown_command_error(const std::vector<std::string>& command) {
   std::string text = "ERR unknown command '" + sanitized(command[0], 128) + "', with args beginning with: ";
   for (size_t i = 1; i < command.size() && text.size() < 256; ++i) text += "'" + sanitized(command[i], 128) + "' ";
   return text;
+}
+
+std::string invalid_record_error(std::string_view key) {
+  return "ERR the record of key '" + printable(key.substr(0, 128)) +
+         "' is not in the Redis front end's format (written through the native API?): DEL removes it, SET "
+         "replaces it (resp_record_invalid, 2147)";
 }
 
 }  // namespace
@@ -167,18 +174,26 @@ void Session::queue(const CommandSpec* spec, std::vector<std::string> command, R
 Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command,
                                          ReplyWriter& out) {
   ReplyWriter attempt(out.protocol());
+  std::string invalid_key;  // the key of a record not in the front end's format
   auto body = [&](Transaction& transaction) -> Future<Void> {
     attempt = ReplyWriter(out.protocol());
     KeyStore store(transaction, server_.layout, wall_time_ms());
     CommandContext context{*this, server_, command, attempt, &store};
-    co_await spec.handler(context);
+    Future<Void> handled = spec.handler(context);
+    co_await ready(handled);
+    if (handled.is_error()) {
+      invalid_key = store.invalid_key();
+      throw handled.error();
+    }
     co_return Void{};
   };
   try {
     co_await server_.database.run(body);
     out.append(attempt);
   } catch (const Error& error) {
-    out.error(error_reply_text(error));
+    out.error(error.code() == errc::resp_record_invalid && !invalid_key.empty()
+                  ? invalid_record_error(invalid_key)
+                  : error_reply_text(error));
   }
   co_return Void{};
 }

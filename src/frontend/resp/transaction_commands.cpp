@@ -15,7 +15,7 @@ struct WatchReading {
 WatchReading read_watch_state(KeyStore& store, const std::string& key) {
   Transaction& transaction = store.transaction();
   return WatchReading{transaction.get(store.layout().stamp_key(key)),
-                      transaction.get(store.layout().watch_marker_key(key)), store.load(key)};
+                      transaction.get(store.layout().watch_marker_key(key)), store.load_any(key)};
 }
 
 // True if a watched key changed since WATCH: it appeared, disappeared (or expired), a commit

@@ -19,6 +19,7 @@
 
 #include "protocol/atomic_ops.h"
 #include "protocol/types.h"
+#include "runtime/trace.h"
 
 namespace keel::sim {
 
@@ -144,16 +145,8 @@ inline Key spread_key(int64_t index, int64_t count, const std::string& name) {
   return std::string(1, static_cast<char>(byte)) + name;
 }
 
-// `bytes` with everything but printable ASCII escaped as \xNN, for problem reports.
-inline std::string printable(const std::string& bytes) {
-  std::string text;
-  for (char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f && byte != '\\') text += c;
-    else text += fmt::format("\\x{:02x}", byte);
-  }
-  return text;
-}
+// Exact for strings, so that they do not convert to the optional overload below.
+inline std::string printable(const std::string& bytes) { return keel::printable(std::string_view(bytes)); }
 
 inline std::string printable(const std::optional<Value>& value) {
   return value ? "'" + printable(*value) + "'" : std::string("absent");
