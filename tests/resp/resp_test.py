@@ -651,6 +651,14 @@ class Connection(RespTest):
         self.assertEqual(commands["get"]["arity"], 2)
         self.assertIn("write", commands["set"]["flags"])
         self.assertTrue(r.execute_command("FUNCTION", "FLUSH"))
+        self.assertEqual(info["process_id"], SERVER.process.pid)
+        self.assertEqual(r.execute_command("ROLE"), ["master", 0, []])
+        self.assertEqual(r.slowlog_get(), [])
+        self.assertEqual(r.slowlog_len(), 0)
+        self.assertTrue(r.slowlog_reset())
+        self.assertEqual(r.execute_command("LATENCY", "LATEST"), [])
+        r.set("t1", "v")
+        self.assertEqual(r.touch("t1", "t2", "t1"), 2)
 
     def test_errors(self):
         r = self.r

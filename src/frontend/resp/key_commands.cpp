@@ -435,6 +435,7 @@ std::vector<CommandSpec> key_commands() {
       {"del", -2, write, 1, -1, 1, del},
       {"unlink", -2, write, 1, -1, 1, del},
       {"exists", -2, readonly, 1, -1, 1, exists},
+      {"touch", -2, readonly, 1, -1, 1, exists},  // no access times to update: the keys that exist
       {"type", 2, readonly, 1, 1, 1, type},
       {"keys", 2, readonly | command_flags::unbatched, 0, 0, 0, keys},
       {"scan", -2, readonly | command_flags::unbatched, 0, 0, 0, scan},

@@ -1,5 +1,7 @@
 // Server commands: INFO, CONFIG (config_command.cpp), COMMAND, FUNCTION FLUSH, and the scripting
 // commands (which the front end does not run, with a clear error).
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "frontend/resp/resp_knobs.h"
@@ -47,9 +49,9 @@ Future<Void> info(CommandContext& c) {
   if (wants(sections, "server", true)) {
     text += fmt::format(
         "# Server\r\nredis_version:7.2.0\r\nredis_mode:standalone\r\nserver_name:keeldb\r\nos:Linux\r\n"
-        "arch_bits:64\r\nprocess_id:0\r\ntcp_port:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\n"
+        "arch_bits:64\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\n"
         "executable:keel\r\n\r\n",
-        server.address.port, static_cast<int64_t>(now() - server.start_time),
+        static_cast<int64_t>(::getpid()), server.address.port, static_cast<int64_t>(now() - server.start_time),
         static_cast<int64_t>((now() - server.start_time) / 86400));
   }
   if (wants(sections, "clients", true)) {
@@ -192,6 +194,45 @@ Future<Void> script(CommandContext& c) {
   return Void{};
 }
 
+// ROLE: a primary with no replicas (replication is the cluster's, below the front end).
+Future<Void> role(CommandContext& c) {
+  c.out.array(3);
+  c.out.bulk("master");
+  c.out.integer(0);
+  c.out.array(0);
+  return Void{};
+}
+
+// SLOWLOG and LATENCY: the front end keeps no such logs, so they are empty (keel cli status
+// and the trace hold the cluster's latencies).
+Future<Void> slowlog(CommandContext& c) {
+  const std::string sub = lowercase(c.args[1]);
+  if (sub == "get") {
+    c.out.array(0);
+  } else if (sub == "len") {
+    c.out.integer(0);
+  } else if (sub == "reset") {
+    c.out.ok();
+  } else {
+    c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try SLOWLOG HELP.");
+  }
+  return Void{};
+}
+
+Future<Void> latency(CommandContext& c) {
+  const std::string sub = lowercase(c.args[1]);
+  if (sub == "latest" || sub == "history") {
+    c.out.array(0);
+  } else if (sub == "reset") {
+    c.out.integer(0);
+  } else if (sub == "doctor") {
+    c.out.bulk("KeelDB's Redis front end keeps no latency events: see `keel cli status` for the cluster's latencies.");
+  } else {
+    c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try LATENCY HELP.");
+  }
+  return Void{};
+}
+
 }  // namespace
 
 std::vector<CommandSpec> server_commands() {
@@ -207,6 +248,9 @@ std::vector<CommandSpec> server_commands() {
       {"evalsha", -3, connection, 0, 0, 0, evalsha},
       {"evalsha_ro", -3, connection, 0, 0, 0, evalsha},
       {"script", -2, connection, 0, 0, 0, script},
+      {"role", 1, connection, 0, 0, 0, role},
+      {"slowlog", -2, connection, 0, 0, 0, slowlog},
+      {"latency", -2, connection, 0, 0, 0, latency},
   };
 }
 
