@@ -25,6 +25,7 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "server/worker/worker.h"
+#include "storage/kv_store.h"
 #include "world/process_memory.h"
 #include "world/real_world.h"
 
@@ -180,6 +181,26 @@ std::shared_ptr<IListener> listen_resp(const ServerOptions& options, IWorld& wor
   }
 }
 
+// Refuses, before anything starts, an --engine other than the one whose files the data
+// directory's storage servers hold (each storage server would refuse it, after the server had
+// said where to connect).
+void check_engine_of_data(const ServerOptions& options) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(options.data, error)) {
+    if (!entry.is_directory() || !entry.path().filename().string().starts_with("storage-")) continue;
+    std::vector<std::string> names;
+    for (const auto& file : std::filesystem::directory_iterator(entry.path(), error)) {
+      names.push_back(file.path().filename().string());
+    }
+    const std::string found = engine_of_files(names);
+    if (!found.empty() && found != options.engine) {
+      throw StartupError{fmt::format("the data directory {} holds {} data ({}): start with --engine {}, or pass "
+                                     "another --data for a new cluster",
+                                     options.data, found, entry.path().string(), found)};
+    }
+  }
+}
+
 // --memory, or what the process may use: its cgroup's limit, else the machine's RAM.
 int64_t memory_budget_bytes(const ServerOptions& options) {
   if (options.memory.empty()) return detect_memory_limit_bytes();
@@ -195,8 +216,15 @@ int serve(const ServerOptions& options) {
   // the pipe): writing to a closed stdout must not kill it.
   std::signal(SIGPIPE, SIG_IGN);
   limit_heap_arenas();
+  NetworkAddress requested;
+  try {
+    requested = NetworkAddress::parse(options.listen);
+  } catch (const Error& error) {
+    throw StartupError{fmt::format("--listen {}: {}, such as 127.0.0.1:4500", options.listen, error.describe())};
+  }
   std::filesystem::create_directories(options.data);
   DataLock lock(options.data);
+  check_engine_of_data(options);
   std::FILE* trace = std::fopen((options.data + "/trace.jsonl").c_str(), "a");
   if (trace != nullptr) std::setvbuf(trace, nullptr, _IOLBF, 1 << 16);
   RealWorld world;
@@ -204,7 +232,6 @@ int serve(const ServerOptions& options) {
   world.set_memory_budget(memory_budget);
   trace_log().set_output_file(trace);
   Future<int> signal = world.termination_signal();
-  const NetworkAddress requested = NetworkAddress::parse(options.listen);
   NetworkAddress self;
   try {
     self = Transport::current().listen(requested);

@@ -9,16 +9,6 @@
 namespace keel {
 namespace {
 
-// The engine whose files a directory listing shows, or "" when it shows none of them.
-std::string engine_of_files(const std::vector<std::string>& names) {
-  for (const std::string& name : names) {
-    if (name == "data.mdb") return "ssd";
-    if (name == "CURRENT" || name.starts_with("MANIFEST-")) return "rocksdb";
-    if (name.starts_with("log-") || name.starts_with("snapshot-")) return "memory";
-  }
-  return "";
-}
-
 // Refuses to open `engine` over another engine's files: it would start empty, and the data
 // the other engine holds would be lost to the cluster.
 Future<Void> check_engine_of(const std::string& engine, const std::string& directory) {
@@ -36,6 +26,15 @@ Future<Void> check_engine_of(const std::string& engine, const std::string& direc
 }
 
 }  // namespace
+
+std::string engine_of_files(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (name == "data.mdb") return "ssd";
+    if (name == "CURRENT" || name.starts_with("MANIFEST-")) return "rocksdb";
+    if (name.starts_with("log-") || name.starts_with("snapshot-")) return "memory";
+  }
+  return "";
+}
 
 Future<std::unique_ptr<IKeyValueStore>> open_kv_store(std::string engine, std::string directory) {
   if (engine != "memory" && engine != "ssd" && engine != "rocksdb") throw Error(errc::invalid_option_value);

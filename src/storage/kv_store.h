@@ -74,4 +74,7 @@ class IKeyValueStore {
 // would be lost to the cluster).
 Future<std::unique_ptr<IKeyValueStore>> open_kv_store(std::string engine, std::string directory);
 
+// The engine whose files a directory listing (file names) shows, or "" when it shows none.
+std::string engine_of_files(const std::vector<std::string>& names);
+
 }  // namespace keel

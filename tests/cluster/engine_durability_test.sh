@@ -4,7 +4,8 @@
 # kill -9 mid-load; after a restart on the same data directory every acknowledged key must be
 # there. Then marked values are made durable in the engine, the engine's data files are corrupted
 # where they hold them, and the restarted server must stop with a clear checksum error instead
-# of serving wrong data. The engine is the second argument (ssd, rocksdb, ...).
+# of serving wrong data; before that, a restart with another --engine is refused up front. The
+# engine is the second argument (ssd, rocksdb, ...).
 set -euo pipefail
 keel=${1:?usage: engine_durability_test.sh PATH_TO_KEEL ENGINE}
 engine=${2:?usage: engine_durability_test.sh PATH_TO_KEEL ENGINE}
@@ -48,6 +49,18 @@ run_cli "status"
 echo "$out" | sed -n '/^Storage engines:/,$p'
 grep -qE "^  [0-9]+ +$engine " <<<"$(sed -n '/^Storage engines:/,$p' <<<"$out")" || fail "status shows no $engine engine metrics"
 kill_server "$second_pid"
+
+echo "== another --engine on this data directory is refused before the server says where to connect"
+other_engine=memory
+[ "$engine" != memory ] || other_engine=rocksdb
+mismatch_status=0
+timeout 30 "$keel" server --listen "127.0.0.1:$port" --data "$data" --cluster-file "$cluster_file" \
+  --engine "$other_engine" >"$work/mismatch.out" 2>&1 || mismatch_status=$?
+cat "$work/mismatch.out"
+[ $mismatch_status = 1 ] || fail "--engine $other_engine over $engine data exited $mismatch_status, expected 1"
+grep -qF "holds $engine data" "$work/mismatch.out" || fail "the refusal does not name the engine of the data"
+grep -qF -- "start with --engine $engine" "$work/mismatch.out" || fail "the refusal does not say which --engine to use"
+if grep -qF "listening on" "$work/mismatch.out"; then fail "the refused server said it was listening"; fi
 
 echo "== corrupt the engine's data files: the server refuses with a clear error"
 flipped=0
