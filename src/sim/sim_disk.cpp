@@ -120,6 +120,12 @@ void SimDisk::create_directories(const std::string& path) {
   for (std::string at = path; !at.empty() && at != "/"; at = parent_of(at)) directories_[at] = true;
 }
 
+bool SimDisk::remove_directory(const std::string& path) {
+  if (directories_.count(path) == 0 || !list(path).empty()) return false;
+  directories_.erase(path);
+  return true;
+}
+
 bool SimDisk::directory_exists(const std::string& path) const { return directories_.count(path) > 0; }
 
 void SimDisk::crash(DeterministicRandom& random) {

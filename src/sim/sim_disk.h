@@ -51,6 +51,8 @@ class SimDisk {
   bool rename(const std::string& from, const std::string& to);
   std::vector<std::string> list(const std::string& directory) const;
   void create_directories(const std::string& path);
+  // Removes the directory if it exists and is empty; false otherwise.
+  bool remove_directory(const std::string& path);
   bool directory_exists(const std::string& path) const;
 
   void crash(DeterministicRandom& random);

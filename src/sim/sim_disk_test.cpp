@@ -84,6 +84,12 @@ TEST(SimDiskTest, DirectoryOperations) {
   EXPECT_NE(disk.find("data/z"), nullptr);
   EXPECT_TRUE(disk.remove("data/z"));
   EXPECT_FALSE(disk.remove("data/z"));
+  EXPECT_FALSE(disk.remove_directory("data/sub"));  // holds c
+  EXPECT_TRUE(disk.remove("data/sub/c"));
+  EXPECT_TRUE(disk.remove_directory("data/sub"));
+  EXPECT_FALSE(disk.directory_exists("data/sub"));
+  EXPECT_FALSE(disk.remove_directory("data/sub"));
+  EXPECT_EQ(disk.list("data"), (std::vector<std::string>{"b"}));
 }
 
 TEST(SimDiskTest, BitRotFlipsExactlyOneBit) {

@@ -80,6 +80,12 @@ Future<Void> SimProcess::create_directories(std::string path) {
   co_return Void{};
 }
 
+Future<Void> SimProcess::remove_directory(std::string path) {
+  co_await delay(disk_latency_seconds(false));
+  if (!machine_.disk.remove_directory(path)) throw Error(errc::io_error);
+  co_return Void{};
+}
+
 Future<Void> SimProcess::run_blocking(std::function<void()> work) {
   co_await delay(disk_latency_seconds(false));
   work();

@@ -68,6 +68,7 @@ class SimProcess final : public IWorld {
   Future<bool> file_exists(std::string path) override;
   Future<std::vector<std::string>> list_directory(std::string path) override;
   Future<Void> create_directories(std::string path) override;
+  Future<Void> remove_directory(std::string path) override;
   Future<Void> run_blocking(std::function<void()> work) override;
 
  private:

@@ -460,6 +460,12 @@ Future<std::vector<std::string>> RealWorld::list_directory(std::string path) {
   co_return std::move(*names);
 }
 
+Future<Void> RealWorld::remove_directory(std::string path) {
+  return run_blocking([path] {
+    if (::rmdir(path.c_str()) != 0) throw Error(errc::io_error);
+  });
+}
+
 Future<Void> RealWorld::create_directories(std::string path) {
   return run_blocking([path] {
     std::error_code error;

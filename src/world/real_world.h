@@ -37,6 +37,7 @@ class RealWorld final : public IWorld {
   Future<bool> file_exists(std::string path) override;
   Future<std::vector<std::string>> list_directory(std::string path) override;
   Future<Void> create_directories(std::string path) override;
+  Future<Void> remove_directory(std::string path) override;
   Future<Void> run_blocking(std::function<void()> work) override;
   // Above half the budget, also gives the heap's free pages back to the kernel (at most once a
   // second), so what is reported is what the process holds, not what its allocator kept.

@@ -106,6 +106,8 @@ class IWorld {
   // Names (not paths) of the entries of a directory, sorted.
   virtual Future<std::vector<std::string>> list_directory(std::string path) = 0;
   virtual Future<Void> create_directories(std::string path) = 0;
+  // Removes an empty directory; io_error when it is not empty or cannot be removed.
+  virtual Future<Void> remove_directory(std::string path) = 0;
 
   // Runs `work` off the event loop (a thread pool; inline in simulation) and completes when done.
   // `work` must touch nothing owned by the event loop.

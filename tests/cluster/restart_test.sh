@@ -5,8 +5,8 @@
 # with its value. Also: a second server on a data directory in use is refused with the lock
 # message, an unreachable cluster gives a clear error within the cli's timeout, a restart on
 # another --listen is refused (the data belongs to the cluster at the first address; the keys
-# are still there after it), and a restart whose --shards differs from the shard map stored in
-# the cluster keeps the stored one.
+# are still there after it), a restart whose --shards differs from the shard map stored in
+# the cluster keeps the stored one, and removed logs leave no directories behind.
 set -euo pipefail
 keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -70,5 +70,14 @@ restart_on_port "$work/server3.out"
 expect "get after" 0 "\`after' is \`restart'"
 expect_acked_keys
 grep -qF '"RecoveryKeepsStoredShardMap"' "$data/trace.jsonl" || fail "no RecoveryKeepsStoredShardMap trace event"
+
+echo "== the logs of earlier generations leave no directories behind"
+empty_logs() { find "$data" -maxdepth 1 -name 'tlog-*' -type d -empty | wc -l; }
+for _ in $(seq 1 100); do
+  [ "$(empty_logs)" = 0 ] && break
+  sleep 0.1
+done
+ls -d "$data"/tlog-* || true
+[ "$(empty_logs)" = 0 ] || fail "$(empty_logs) empty tlog directories after three generations"
 
 echo "PASS"

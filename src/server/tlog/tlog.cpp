@@ -13,6 +13,7 @@
 
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
+#include "world/world.h"
 #include "server/tlog/tlog_copy.h"
 #include "server/tlog/tlog_files.h"
 #include "server/tlog/tlog_knobs.h"
@@ -364,6 +365,11 @@ Future<Void> run_tlog(TLogInterface tlog, TLogOptions options, Promise<Void> rea
       .detail("Directory", state.directory);
   Future<Void> deleted = delete_segment_files(state.directory);
   co_await deleted;
+  Future<Void> removed = world().remove_directory(state.directory);
+  co_await keel::ready(removed);  // `ready` here is the promise this function was given
+  if (removed.is_error()) {
+    TraceEvent(Severity::warn, "TLogDirectoryNotRemoved").detail("Directory", state.directory).error(removed.error());
+  }
   co_return Void{};
 }
 

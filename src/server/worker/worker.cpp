@@ -213,9 +213,13 @@ Future<Void> restart_logs(WorkerState* state) {
     TLogOptions options;
     options.id = *id;
     options.directory = fmt::format("{}/{}", state->options.data_directory, name);
-    // A removed log leaves its directory behind, empty (the world cannot remove directories).
+    // A log removed before its directory was (a crash in between) leaves it empty.
     std::vector<std::string> files_there = co_await files.list_directory(options.directory);
-    if (files_there.empty()) continue;
+    if (files_there.empty()) {
+      Future<Void> removed = files.remove_directory(options.directory);
+      co_await ready(removed);
+      continue;
+    }
     options.db_info = &state->db_info;
     TraceEvent("WorkerRestartingLog").detail("Directory", options.directory);
     state->roles.add(guard_role(state, "tlog", 0, run_tlog(serve_tlog(*id), std::move(options), Promise<Void>())));
