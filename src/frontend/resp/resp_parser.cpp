@@ -215,7 +215,8 @@ RespParser::Status RespParser::parse_array(std::vector<std::string>& command) {
       const Status status = read_length_line('$', length);
       if (status != Status::command) return status;
       partial_bytes_ += position_ - header_begin;
-      if (length < 0 || length > static_cast<long long>(limits_.bulk_bytes_max)) {
+      if (length < 0) return fail("invalid bulk length");
+      if (length > static_cast<long long>(limits_.bulk_bytes_max)) {
         return fail("invalid bulk length (the limit is " + std::to_string(limits_.bulk_bytes_max) +
                     " bytes, the knob resp_bulk_bytes_max)");
       }

@@ -68,7 +68,13 @@ TEST(RespParser, Limits) {
     RespParser parser(limits);
     parser.feed("*1\r\n$11\r\n");
     EXPECT_EQ(parser.next(command), Status::malformed);
-    EXPECT_NE(parser.error().find("invalid bulk length"), std::string::npos);
+    EXPECT_NE(parser.error().find("invalid bulk length (the limit is 10 bytes"), std::string::npos);
+  }
+  {
+    RespParser parser(limits);
+    parser.feed("*1\r\n$-5\r\n");
+    EXPECT_EQ(parser.next(command), Status::malformed);
+    EXPECT_EQ(parser.error(), "ERR Protocol error: invalid bulk length");  // a negative length: no limit to name
   }
   {
     RespParser parser(limits);
