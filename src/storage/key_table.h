@@ -72,6 +72,24 @@ class KeyTable {
     return nullptr;
   }
 
+  // A hint that find(key) follows soon, for a batch of lookups whose memory misses then overlap:
+  // stage 0 prefetches the slot the key hashes to; stage 1 (after the slots of the batch have
+  // had time to arrive) the entry whose hash matches there.
+  void prefetch(std::string_view key, int stage) const {
+    const uint64_t hash = hash_of(key);
+    size_t i = hash & mask();
+    if (stage == 0) {
+      __builtin_prefetch(&slots_[i]);
+      return;
+    }
+    for (; slots_[i].entry != nullptr; i = (i + 1) & mask()) {
+      if (slots_[i].hash == hash) {
+        __builtin_prefetch(slots_[i].entry);
+        return;
+      }
+    }
+  }
+
   // Calls `visit(entry)` for every entry, in no particular order. Reads the slots only, so it may
   // run beside code that holds entry addresses elsewhere (and reorders those), not beside changes.
   template <class Visit>

@@ -48,6 +48,8 @@ class IKeyValueStore {
   virtual Future<Void> commit() = 0;
 
   virtual Future<std::optional<Value>> get(Key key) = 0;
+  // A hint that get(key) follows soon (KeyTable::prefetch's stages); engines may ignore it.
+  virtual void prefetch(const Key& /*key*/, int /*stage*/) const {}
   virtual Future<std::vector<KeyValue>> get_range(KeyRange range, int limit, bool reverse = false,
                                                   size_t bytes_limit = 1 << 20) = 0;
 

@@ -46,6 +46,8 @@ class RowCache {
     return true;
   }
 
+  void prefetch(std::string_view key, int stage) const { table_.prefetch(key, stage); }
+
   // Caches `value` as the result for `key`, replacing any cached one. An entry larger than a
   // sixteenth of the capacity is not cached (it would push out many others).
   void insert(std::string_view key, const std::optional<Value>& value) {

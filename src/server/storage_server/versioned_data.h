@@ -53,6 +53,8 @@ class VersionedData {
   // What the window says about `key` at `version`: nullopt if nothing (ask the engine),
   // otherwise the value (an inner nullopt when the key is cleared).
   std::optional<std::optional<Value>> get(const Key& key, Version version) const;
+  // A hint that get(key) follows soon (KeyTable::prefetch's stages).
+  void prefetch(const Key& key, int stage) const { histories_.prefetch(key, stage); }
 
   // Up to `limit` keys in `range` that have writes in the window (sets and clears of that one
   // key), in order (from the end if `reverse`).

@@ -66,6 +66,7 @@ class RocksDBKVStore final : public IKeyValueStore {
   Future<Void> commit() override;
 
   Future<std::optional<Value>> get(Key key) override;
+  void prefetch(const Key& key, int stage) const override { row_cache_.prefetch(key, stage); }
   Future<std::vector<KeyValue>> get_range(KeyRange range, int limit, bool reverse, size_t bytes_limit) override;
 
   int64_t logical_bytes() const override { return logical_bytes_; }
@@ -363,8 +364,14 @@ Future<Void> RocksDBKVStore::refresh_cached_results(const WriteOverlay& written)
   writes.reserve(written.write_count());
   written.for_each_write([&writes](const WriteOverlay::Write& write) { writes.push_back(&write); });
   size_t piece = 0;
-  for (const WriteOverlay::Write* write : writes) {
-    row_cache_.refresh(write->key(), write->value);
+  // The cache's slots of the keys a few writes ahead, and their entries nearer, are fetched from
+  // memory while this one is refreshed (RowCache::prefetch).
+  constexpr size_t slots_ahead = 16;
+  constexpr size_t entries_ahead = 8;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (i + slots_ahead < writes.size()) row_cache_.prefetch(writes[i + slots_ahead]->key(), 0);
+    if (i + entries_ahead < writes.size()) row_cache_.prefetch(writes[i + entries_ahead]->key(), 1);
+    row_cache_.refresh(writes[i]->key(), writes[i]->value);
     if (++piece == piece_keys) {
       piece = 0;
       co_await yield();
