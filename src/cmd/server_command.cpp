@@ -222,7 +222,13 @@ int serve(const ServerOptions& options) {
   } catch (const Error& error) {
     throw StartupError{fmt::format("--listen {}: {}, such as 127.0.0.1:4500", options.listen, error.describe())};
   }
-  std::filesystem::create_directories(options.data);
+  if (options.resp_prefix.empty() || static_cast<unsigned char>(options.resp_prefix[0]) == 0xff) {
+    throw StartupError{"--resp-prefix must be a non-empty prefix below the system keyspace (not starting with \\xff), "
+                       "so that the Redis keyspace is a range of its own"};
+  }
+  std::error_code made;
+  std::filesystem::create_directories(options.data, made);
+  if (made) throw StartupError{fmt::format("--data {}: cannot create the data directory: {}", options.data, made.message())};
   DataLock lock(options.data);
   check_engine_of_data(options);
   std::FILE* trace = std::fopen((options.data + "/trace.jsonl").c_str(), "a");

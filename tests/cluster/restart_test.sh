@@ -2,7 +2,8 @@
 # Durability across kill -9: a writer sets keys through `keel cli` (batches of --exec, each
 # `Committed (VERSION)` line acknowledging one key) while the server is killed with kill -9
 # mid-stream; after a restart on the same data directory every acknowledged key must be there
-# with its value. Also: a second server on a data directory in use is refused with the lock
+# with its value. Also: a --data that is a file and an empty or system --resp-prefix are
+# refused before anything starts, a second server on a data directory in use is refused with the lock
 # message, an unreachable cluster gives a clear error within the cli's timeout, a restart on
 # another --listen is refused (the data belongs to the cluster at the first address; the keys
 # are still there after it), a restart whose --shards differs from the shard map stored in
@@ -12,16 +13,24 @@ keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
 source "$(dirname "$0")/cli_lib.sh"
 
-# expect_refused_start NAME MESSAGE: `keel server` on another free port and the test's data
-# directory exits 1 printing MESSAGE (its output in $work/NAME.out).
-expect_refused_start() {
-  local refused_status=0
-  timeout 30 "$keel" server --listen "127.0.0.1:$(free_port)" --data "$data" --cluster-file "$work/$1.cluster" \
-    >"$work/$1.out" 2>&1 || refused_status=$?
-  cat "$work/$1.out"
-  [ $refused_status = 1 ] || fail "the $1 server exited $refused_status, expected 1"
-  grep -qF "$2" "$work/$1.out" || fail "the $1 server did not print: $2"
+# expect_refused NAME MESSAGE ARGS...: `keel server ARGS...` on a free port exits 1 printing
+# MESSAGE (its output in $work/NAME.out).
+expect_refused() {
+  local name=$1 message=$2 refused_status=0
+  shift 2
+  timeout 30 "$keel" server --listen "127.0.0.1:$(free_port)" --cluster-file "$work/$name.cluster" "$@" \
+    >"$work/$name.out" 2>&1 || refused_status=$?
+  cat "$work/$name.out"
+  [ $refused_status = 1 ] || fail "the $name server exited $refused_status, expected 1"
+  grep -qF -- "$message" "$work/$name.out" || fail "the $name server did not print: $message"
 }
+
+echo "== bad arguments are refused before anything starts"
+touch "$work/a-file"
+expect_refused bad "cannot create the data directory: Not a directory" --data "$work/a-file"
+expect_refused bad "--resp-prefix must be a non-empty prefix" --data "$work/bad-data" --resp-prefix ""
+expect_refused bad "--resp-prefix must be a non-empty prefix" --data "$work/bad-data" --resp-prefix "$(printf '\xff')r"
+[ ! -e "$work/bad-data" ] || fail "a refused start left its data directory behind"
 
 start_on_free_port "$work/server1.out"
 first_pid=$server_pid
@@ -31,7 +40,7 @@ run_cli "status"
 generation_before=$(sed -n 's/^  Generation *- //p' <<<"$out")
 
 echo "== a second server on the same data directory is refused"
-expect_refused_start second "is in use by another keel server"
+expect_refused second "is in use by another keel server" --data "$data"
 kill -0 "$first_pid" || fail "the first server died"
 
 echo "== writes acknowledged one by one, kill -9 mid-stream"
@@ -61,7 +70,7 @@ grep -qF "is the cluster at 127.0.0.1:$port running?" <<<"$out" || fail "the err
 [ $elapsed_ms -lt 10000 ] || fail "the cli took $elapsed_ms ms with --timeout 2"
 
 echo "== a restart listening elsewhere is refused: the data belongs to the cluster at 127.0.0.1:$port"
-expect_refused_start moved "belongs to the cluster whose coordinators are 127.0.0.1:$port"
+expect_refused moved "belongs to the cluster whose coordinators are 127.0.0.1:$port" --data "$data"
 grep -qF -- "--listen 127.0.0.1:$port" "$work/moved.out" || fail "the message does not say which --listen to use"
 
 echo "== a restart with a different --shards keeps the shard map stored in the cluster"
