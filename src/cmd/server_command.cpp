@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -181,13 +182,16 @@ std::shared_ptr<IListener> listen_resp(const ServerOptions& options, IWorld& wor
   }
 }
 
-// Refuses, before anything starts, an --engine other than the one whose files the data
-// directory's storage servers hold (each storage server would refuse it, after the server had
-// said where to connect).
-void check_engine_of_data(const ServerOptions& options) {
+// Refuses, before anything starts, what the data directory's storage servers cannot serve:
+// an --engine other than the one whose files they hold (each storage server would refuse it,
+// after the server had said where to connect), and, in the embedded default, fewer
+// --storage-servers than it holds (the missing ones' shards would wait for them forever).
+void check_storage_of_data(const ServerOptions& options) {
   std::error_code error;
+  int64_t held = 0;  // storage servers with files: storage-0 .. storage-(held - 1)
   for (const auto& entry : std::filesystem::directory_iterator(options.data, error)) {
-    if (!entry.is_directory() || !entry.path().filename().string().starts_with("storage-")) continue;
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || !name.starts_with("storage-")) continue;
     std::vector<std::string> names;
     for (const auto& file : std::filesystem::directory_iterator(entry.path(), error)) {
       names.push_back(file.path().filename().string());
@@ -198,6 +202,15 @@ void check_engine_of_data(const ServerOptions& options) {
                                      "another --data for a new cluster",
                                      options.data, found, entry.path().string(), found)};
     }
+    const std::string tag = name.substr(std::string_view("storage-").size());
+    if (!names.empty() && !tag.empty() && tag.size() < 10 && std::all_of(tag.begin(), tag.end(), ::isdigit)) {
+      held = std::max<int64_t>(held, std::stoll(tag) + 1);
+    }
+  }
+  if (options.config.empty() && held > options.storage_servers) {
+    throw StartupError{fmt::format("the data directory {} holds {} storage servers, more than --storage-servers {}: "
+                                   "start with --storage-servers {} (their shards live there)",
+                                   options.data, held, options.storage_servers, held)};
   }
 }
 
@@ -230,7 +243,7 @@ int serve(const ServerOptions& options) {
   std::filesystem::create_directories(options.data, made);
   if (made) throw StartupError{fmt::format("--data {}: cannot create the data directory: {}", options.data, made.message())};
   DataLock lock(options.data);
-  check_engine_of_data(options);
+  check_storage_of_data(options);
   std::FILE* trace = std::fopen((options.data + "/trace.jsonl").c_str(), "a");
   if (trace != nullptr) std::setvbuf(trace, nullptr, _IOLBF, 1 << 16);
   RealWorld world;

@@ -7,7 +7,8 @@
 # message, an unreachable cluster gives a clear error within the cli's timeout, a restart on
 # another --listen is refused (the data belongs to the cluster at the first address; the keys
 # are still there after it), a restart whose --shards differs from the shard map stored in
-# the cluster keeps the stored one, and removed logs leave no directories behind.
+# the cluster keeps the stored one, removed logs leave no directories behind, and a restart
+# with fewer --storage-servers than the data holds is refused.
 set -euo pipefail
 keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -88,5 +89,9 @@ for _ in $(seq 1 100); do
 done
 ls -d "$data"/tlog-* || true
 [ "$(empty_logs)" = 0 ] || fail "$(empty_logs) empty tlog directories after three generations"
+
+echo "== a restart with fewer --storage-servers than the data holds is refused"
+kill_server "$server_pid"
+expect_refused fewer "holds 2 storage servers, more than --storage-servers 1" --data "$data" --storage-servers 1
 
 echo "PASS"
