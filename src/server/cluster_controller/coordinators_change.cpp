@@ -16,6 +16,7 @@
 
 #include "protocol/well_known.h"
 #include "rpc/serialize.h"
+#include "rpc/transport.h"
 #include "runtime/combinators.h"
 #include "runtime/random.h"
 #include "runtime/trace.h"
@@ -110,6 +111,25 @@ std::vector<NetworkAddress> choose_coordinators(const ControllerState& state) {
   return chosen;
 }
 
+// A controller elected a moment ago may not have heard from every worker yet. Before it judges
+// which processes are alive, it waits (until it has run worker_silence_seconds, the time every
+// live worker takes at most to register) for those of `addresses` not known to have failed:
+// otherwise `auto` would replace a live coordinator it has not heard from, and a named set
+// would be refused.
+Future<Void> hear_from(ControllerState* state, std::vector<NetworkAddress> addresses) {
+  while (true) {
+    const double waited = now() - state->started_at;
+    if (waited >= worker_silence_seconds) break;
+    const bool heard_all = std::all_of(addresses.begin(), addresses.end(), [&](const NetworkAddress& address) {
+      return state->workers.count(address) != 0 || Transport::current().failure_monitor().is_failed(address);
+    });
+    if (heard_all) break;
+    Future<Void> registered = state->registrations.when_at_least(state->registrations.get() + 1);
+    co_await timeout(std::move(registered), worker_silence_seconds - waited);
+  }
+  co_return Void{};
+}
+
 // The new set, checked: 1, 3 or 5 distinct addresses of live registered workers.
 std::vector<NetworkAddress> checked_coordinators(const ControllerState& state, const ChangeCoordinatorsRequest& request) {
   const std::vector<NetworkAddress> chosen = request.automatic ? choose_coordinators(state) : request.coordinators;
@@ -135,6 +155,8 @@ std::vector<NetworkAddress> checked_coordinators(const ControllerState& state, c
 
 // Steps 1 to 4; answers the new connection string.
 Future<std::string> change_coordinators(ControllerState* state, ChangeCoordinatorsRequest request) {
+  Future<Void> heard = hear_from(state, request.automatic ? state->connection->get().coordinators : request.coordinators);
+  co_await heard;
   ClusterConnectionString next_connection;
   next_connection.coordinators = checked_coordinators(*state, request);
   // The set it has already (in any order): nothing to move, the connection string stays.

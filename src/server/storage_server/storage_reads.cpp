@@ -144,8 +144,9 @@ Future<GetValuesReply> get_values(StorageState* state, GetValuesRequest request)
   std::vector<std::pair<size_t, Future<std::optional<Value>>>> stored;
   const uint64_t rollbacks = state->rollbacks;
   // The keys' table slots, then their entries, are fetched from memory together instead of one
-  // key after another.
+  // key after another (one key has nothing to overlap with).
   for (const int stage : {0, 1}) {
+    if (request.keys.size() < 2) break;
     for (const Key& key : request.keys) {
       state->data.prefetch(key, stage);
       state->engine->prefetch(key, stage);
