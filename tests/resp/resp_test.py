@@ -688,6 +688,17 @@ class Connection(RespTest):
         self.assertEqual(raw.reply(), ("error", "ERR Protocol error: unbalanced quotes in request"))
         raw.close()
 
+    def test_value_over_the_bulk_limit_gets_the_error_before_the_close(self):
+        """The server answers the bulk length at once, while the client is still sending the
+        value: it must drop the rest instead of resetting the connection, which would make the
+        client's system drop the error unread."""
+        for size in (300 * 1000, 4 * 1000 * 1000):
+            r = redis.Redis(port=SERVER.port, socket_timeout=30)
+            with self.assertRaises(redis.exceptions.ResponseError) as raised:
+                r.set("big", b"x" * size)
+            self.assertIn("invalid bulk length", str(raised.exception))
+            r.close()
+
     def test_half_close_gets_replies_then_the_close(self):
         """A client that sends its commands and then closes its side (`nc -N`) gets every reply,
         then the server's close, even when the close comes in one piece with the commands."""

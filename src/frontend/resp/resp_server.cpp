@@ -1,5 +1,8 @@
 #include "frontend/resp/resp_server.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "frontend/resp/expiry_sweeper.h"
 #include "frontend/resp/resp_knobs.h"
 #include "frontend/resp/resp_parser.h"
@@ -14,6 +17,8 @@ namespace {
 
 constexpr size_t reply_flush_bytes = 64 * 1024;
 constexpr double close_drain_seconds = 5.0;
+// A closing connection drops the client's input until it has been quiet this long.
+constexpr double close_linger_quiet_seconds = 0.5;
 
 void flush(RespServerState& server, IConnection& connection, ReplyWriter& out) {
   if (out.size() == 0) return;
@@ -22,10 +27,19 @@ void flush(RespServerState& server, IConnection& connection, ReplyWriter& out) {
   out.clear();
 }
 
-// Sends what is queued (bounded in time), then closes.
+// Sends what is queued, then reads and drops what the client still sends until it closes or
+// goes quiet, all within close_drain_seconds; then closes. Closing with input unread resets the
+// connection, and a reset makes the client's system drop the reply it has not read yet: a client
+// whose value was over the bulk limit is still sending it when the error goes out.
 Future<Void> close_after_drain(std::shared_ptr<IConnection> connection) {
+  const double deadline = now() + close_drain_seconds;
   Future<Void> drained = connection->on_unsent_at_most(0);
   co_await timeout(drained, close_drain_seconds);
+  while (now() < deadline) {
+    Future<std::string> input = connection->read_some();
+    std::optional<Void> arrived = co_await timeout(ready(input), std::min(close_linger_quiet_seconds, deadline - now()));
+    if (!arrived || input.is_error()) break;
+  }
   connection->close();
   co_return Void{};
 }
