@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "client/connection_probe.h"
 #include "client/database_state.h"
 #include "client/status.h"
 #include "cmd/cli_admin.h"
@@ -123,7 +124,12 @@ Future<bool> CliSession::execute(CliCommandTokens tokens) {
   Future<Void> done = run_request(std::move(request));
   co_await ready(done);
   if (!done.is_error()) co_return true;
-  print_error(done.error());
+  std::string finding;
+  if (timed_out_ || done.error().code() == errc::connection_failed || done.error().code() == errc::broken_promise) {
+    Future<std::string> probed = probe_coordinators(database_.state()->connection->get());
+    finding = co_await probed;
+  }
+  print_error(done.error(), finding);
   if (transaction_) {
     transaction_.reset();
     print_message("Rolling back current transaction");
@@ -237,15 +243,16 @@ Future<Void> CliSession::show_status(bool json) {
   co_return Void{};
 }
 
-void CliSession::print_error(const Error& error) {
+void CliSession::print_error(const Error& error, const std::string& finding) {
   const std::string coordinator = describe_addresses(database_.state()->connection->get().coordinators);
+  const std::string hint = finding.empty() ? fmt::format("is the cluster at {} running?", coordinator) : finding;
   std::string text = "ERROR: " + error.describe();
   if (timed_out_) {
-    text += fmt::format(" after {:g} s (is the cluster at {} running?", timeout_seconds_, coordinator);
-    if (last_retried_error_) text += " last error: " + last_retried_error_->describe();
+    text += fmt::format(" after {:g} s ({}", timeout_seconds_, hint);
+    if (last_retried_error_) text += (finding.empty() ? " " : "; ") + std::string("last error: ") + last_retried_error_->describe();
     text += ")";
   } else if (error.code() == errc::connection_failed || error.code() == errc::broken_promise) {
-    text += fmt::format(" (is the cluster at {} running?)", coordinator);
+    text += fmt::format(" ({})", hint);
   }
   print_message(text);
 }

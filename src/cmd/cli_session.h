@@ -50,7 +50,8 @@ class CliSession {
   Future<T> bounded(Future<T> work);
 
   bool run_local(const CliRequest& request);
-  void print_error(const Error& error);
+  // `finding`: what probing the coordinators found (connection_probe.h), or "".
+  void print_error(const Error& error, const std::string& finding);
   void print_message(const std::string& message);
 
   Database database_;

@@ -122,9 +122,12 @@ struct CandidacyRequest {
 struct GetLeaderReply {
   std::optional<LeaderInfo> leader;  // the candidate this coordinator is committed to, if any
   std::string forward;               // the new set's connection string once the set moved, else ""
+  // When this coordinator holds nothing under the id asked: the ids of the sets it serves (not
+  // forwarded), so a client whose cluster file names another cluster can be told so.
+  std::vector<std::string> clusters_held;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(leader, forward);
+    archive(leader, forward, clusters_held);
   }
 };
 

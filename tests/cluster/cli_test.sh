@@ -3,14 +3,17 @@
 # (set/get/clear/clearrange/getrange/getkey, begin..commit, rollback), printable escaping of
 # binary keys, the refusal of system keys and of writes without writemode, status, help, the
 # interactive mode (with pauses between lines longer than the connection idle timeout) and the
-# exit status of --exec. Bounded: every cli call has a timeout.
+# exit status of --exec, and the errors for a cluster file of another cluster or naming a Redis
+# port. Bounded: every cli call has a timeout.
 set -euo pipefail
 keel=${1:?usage: cli_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
 source "$(dirname "$0")/cli_lib.sh"
 
+resp_port=$(free_port)
+server_args=(--resp "127.0.0.1:$resp_port")
 start_on_free_port "$work/server.out"
-echo "server $server_pid on 127.0.0.1:$port"
+echo "server $server_pid on 127.0.0.1:$port, Redis clients on 127.0.0.1:$resp_port"
 wait_ready
 
 echo "== writemode"
@@ -141,6 +144,26 @@ out=$(cat "$work/session.log")
 grep -qF "ERROR: not_committed (1020)" <<<"$out" || fail "the conflicting commit did not fail with not_committed"
 grep -qF "Rolling back current transaction" <<<"$out" || fail "no rollback after the failed commit"
 expect "get contended" 0 "\`contended' is \`theirs'"
+
+echo "== a cluster file of another cluster, or naming a Redis port: the error says so"
+own_file=$cluster_file
+cluster_id=$(sed -n 's/^keel:\([0-9a-f]*\)@.*/\1/p' "$own_file")
+cluster_file="$work/other.cluster"
+echo "keel:0123456789abcdef@127.0.0.1:$port" >"$cluster_file"
+cli_timeout=2
+run_cli "get a"
+echo "$out"
+[ "$status" = 1 ] || fail "a cluster file of another cluster: exit $status"
+grep -qF "127.0.0.1:$port is a coordinator of cluster $cluster_id, not of cluster 0123456789abcdef" <<<"$out" ||
+  fail "a cluster file of another cluster: the error does not say the ids differ"
+echo "keel:$cluster_id@127.0.0.1:$resp_port" >"$cluster_file"
+run_cli "get a"
+echo "$out"
+[ "$status" = 1 ] || fail "a cluster file naming the Redis port: exit $status"
+grep -qF "127.0.0.1:$resp_port speaks the Redis protocol" <<<"$out" ||
+  fail "a cluster file naming the Redis port: the error does not say so"
+cluster_file=$own_file
+cli_timeout=10
 
 echo "== missing cluster file"
 set +e

@@ -67,7 +67,7 @@ elapsed_ms=$((($(date +%s%N) - started_ns) / 1000000))
 echo "$out (after $elapsed_ms ms)"
 [ "$status" = 1 ] || fail "a read from a dead cluster exited $status"
 grep -qF "ERROR: timed_out (1004)" <<<"$out" || fail "no timed_out error"
-grep -qF "is the cluster at 127.0.0.1:$port running?" <<<"$out" || fail "the error does not name the coordinator"
+grep -qF "nothing accepts connections at 127.0.0.1:$port" <<<"$out" || fail "the error does not name the coordinator"
 [ $elapsed_ms -lt 10000 ] || fail "the cli took $elapsed_ms ms with --timeout 2"
 
 echo "== a restart listening elsewhere is refused: the data belongs to the cluster at 127.0.0.1:$port"

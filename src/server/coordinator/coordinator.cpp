@@ -189,6 +189,10 @@ Future<Void> serve_leader_queries(CoordinatorState* state, FutureStream<GetLeade
     if (it != state->clusters.end()) {
       reply.forward = it->second->forward();
       if (reply.forward.empty()) reply.leader = it->second->leader_register.leader(now());
+    } else {
+      for (const auto& [id, registers] : state->clusters) {
+        if (registers->forward().empty()) reply.clusters_held.push_back(id);
+      }
     }
     request.reply.send(reply);
   }

@@ -1,0 +1,19 @@
+// Why a cluster file's coordinators do not answer as its cluster. A client that times out only
+// knows that nothing answered; the probe asks each coordinator directly and names what it finds:
+// nothing listening, a Redis-protocol (RESP) port, a keel server of another protocol version,
+// or coordinators that serve another cluster id (a cluster file of another cluster). Used by
+// `keel cli` after a command timed out.
+#pragma once
+
+#include <string>
+
+#include "protocol/cluster_file.h"
+#include "runtime/future.h"
+
+namespace keel {
+
+// One sentence per coordinator with a definite problem, joined by "; ", or "" when each answers
+// as a coordinator of this cluster (or does not answer within about two seconds).
+Future<std::string> probe_coordinators(ClusterConnectionString connection);
+
+}  // namespace keel
