@@ -53,6 +53,26 @@ struct StartupError {
   std::string message;
 };
 
+// A data directory this start creates, removed again unless the start succeeds (keep()): a
+// refused start leaves nothing behind.
+class NewDataDirectory {
+ public:
+  explicit NewDataDirectory(std::string path) : path_(std::move(path)), created_(!std::filesystem::exists(path_)) {}
+  NewDataDirectory(const NewDataDirectory&) = delete;
+  NewDataDirectory& operator=(const NewDataDirectory&) = delete;
+  ~NewDataDirectory() {
+    if (!created_ || kept_) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  void keep() { kept_ = true; }
+
+ private:
+  std::string path_;
+  bool created_;
+  bool kept_ = false;
+};
+
 // Holds an exclusive lock on the data directory for the life of the process.
 class DataLock {
  public:
@@ -166,12 +186,33 @@ void check_cluster_of_data(const ServerOptions& options, NetworkAddress self,
 
 constexpr const char* resp_address_default = "127.0.0.1:6380";
 
+// An explicit --resp must parse and differ from --listen (both would bind the same port).
+void check_resp_address(const ServerOptions& options, const NetworkAddress& listen) {
+  if (options.resp.empty() || options.resp == "off") return;
+  NetworkAddress resp;
+  try {
+    resp = NetworkAddress::parse(options.resp);
+  } catch (const Error& error) {
+    throw StartupError{fmt::format("--resp {}: {}, such as 127.0.0.1:6380, or off", options.resp, error.describe())};
+  }
+  if (resp == listen && listen.port != 0) {
+    throw StartupError{fmt::format("--resp {} is also the --listen address: the Redis front end needs a port of its "
+                                   "own (or --resp off)",
+                                   options.resp)};
+  }
+}
+
 // Listens for Redis clients as --resp asks. The embedded default's port being taken is not
 // fatal (another server may hold it); an address asked for explicitly is.
 std::shared_ptr<IListener> listen_resp(const ServerOptions& options, IWorld& world) {
   const bool asked = !options.resp.empty();
   if (options.resp == "off" || (!asked && !options.config.empty())) return nullptr;
   const std::string address = asked ? options.resp : resp_address_default;
+  if (!asked && NetworkAddress::parse(address) == world.local_address()) {
+    fmt::print(stderr, "keel server: Redis front end not started: {} is the --listen address (pass --resp ADDR)\n",
+               address);
+    return nullptr;
+  }
   try {
     return world.listen(NetworkAddress::parse(address));
   } catch (const Error& error) {
@@ -239,6 +280,9 @@ int serve(const ServerOptions& options) {
     throw StartupError{"--resp-prefix must be a non-empty prefix below the system keyspace (not starting with \\xff), "
                        "so that the Redis keyspace is a range of its own"};
   }
+  check_resp_address(options, requested);
+  const int64_t memory_budget = memory_budget_bytes(options);
+  NewDataDirectory new_data(options.data);  // declared before the lock: removed after its release
   std::error_code made;
   std::filesystem::create_directories(options.data, made);
   if (made) throw StartupError{fmt::format("--data {}: cannot create the data directory: {}", options.data, made.message())};
@@ -247,7 +291,6 @@ int serve(const ServerOptions& options) {
   std::FILE* trace = std::fopen((options.data + "/trace.jsonl").c_str(), "a");
   if (trace != nullptr) std::setvbuf(trace, nullptr, _IOLBF, 1 << 16);
   RealWorld world;
-  const int64_t memory_budget = memory_budget_bytes(options);
   world.set_memory_budget(memory_budget);
   trace_log().set_output_file(trace);
   Future<int> signal = world.termination_signal();
@@ -279,6 +322,7 @@ int serve(const ServerOptions& options) {
   // cluster does.
   const bool writes_cluster_file = worker.cluster.coordinators.front() == self;
   if (writes_cluster_file) ensure_cluster_file(options.cluster_file, connection);
+  new_data.keep();
   fmt::print("keel server: listening on {} ({}), data in {}, engine {}, class {}\n", self.to_string(),
              options.config.empty() ? "embedded: every role in this process" : "static cluster " + options.config,
              options.data, options.engine, worker.process_class);

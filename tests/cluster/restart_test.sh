@@ -2,9 +2,11 @@
 # Durability across kill -9: a writer sets keys through `keel cli` (batches of --exec, each
 # `Committed (VERSION)` line acknowledging one key) while the server is killed with kill -9
 # mid-stream; after a restart on the same data directory every acknowledged key must be there
-# with its value. Also: a --data that is a file and an empty or system --resp-prefix are
-# refused before anything starts, a second server on a data directory in use is refused with the lock
-# message, an unreachable cluster gives a clear error within the cli's timeout, a restart on
+# with its value. Also: a --data that is a file, an empty or system --resp-prefix, a bad --memory
+# and a --resp equal to --listen are refused before anything starts (leaving no data directory
+# behind, as does a start refused for its port), a second server on a data directory in use is
+# refused with the lock message, an unreachable cluster gives a clear error within the cli's
+# timeout (naming what the probe of its address found), a restart on
 # another --listen is refused (the data belongs to the cluster at the first address; the keys
 # are still there after it), a restart whose --shards differs from the shard map stored in
 # the cluster keeps the stored one, removed logs leave no directories behind, and a restart
@@ -14,12 +16,12 @@ keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
 source "$(dirname "$0")/cli_lib.sh"
 
-# expect_refused NAME MESSAGE ARGS...: `keel server ARGS...` on a free port exits 1 printing
-# MESSAGE (its output in $work/NAME.out).
+# expect_refused NAME MESSAGE ARGS...: `keel server ARGS...` on a free port (on $refused_listen
+# when set) exits 1 printing MESSAGE (its output in $work/NAME.out).
 expect_refused() {
-  local name=$1 message=$2 refused_status=0
+  local name=$1 message=$2 refused_status=0 listen=${refused_listen:-127.0.0.1:$(free_port)}
   shift 2
-  timeout 30 "$keel" server --listen "127.0.0.1:$(free_port)" --cluster-file "$work/$name.cluster" "$@" \
+  timeout 30 "$keel" server --listen "$listen" --cluster-file "$work/$name.cluster" "$@" \
     >"$work/$name.out" 2>&1 || refused_status=$?
   cat "$work/$name.out"
   [ $refused_status = 1 ] || fail "the $name server exited $refused_status, expected 1"
@@ -31,6 +33,9 @@ touch "$work/a-file"
 expect_refused bad "cannot create the data directory: Not a directory" --data "$work/a-file"
 expect_refused bad "--resp-prefix must be a non-empty prefix" --data "$work/bad-data" --resp-prefix ""
 expect_refused bad "--resp-prefix must be a non-empty prefix" --data "$work/bad-data" --resp-prefix "$(printf '\xff')r"
+expect_refused bad "--memory 5: expected a size of at least 64MiB" --data "$work/bad-data" --memory 5
+clash=127.0.0.1:$(free_port)
+refused_listen=$clash expect_refused bad "--resp $clash is also the --listen address" --data "$work/bad-data" --resp "$clash"
 [ ! -e "$work/bad-data" ] || fail "a refused start left its data directory behind"
 
 start_on_free_port "$work/server1.out"
@@ -43,6 +48,9 @@ generation_before=$(sed -n 's/^  Generation *- //p' <<<"$out")
 echo "== a second server on the same data directory is refused"
 expect_refused second "is in use by another keel server" --data "$data"
 kill -0 "$first_pid" || fail "the first server died"
+echo "== a server on a port in use is refused, and leaves no new data directory behind"
+refused_listen=127.0.0.1:$port expect_refused taken "cannot listen on 127.0.0.1:$port" --data "$work/taken-data" --resp off
+[ ! -e "$work/taken-data" ] || fail "a start refused for its port left its data directory behind"
 
 echo "== writes acknowledged one by one, kill -9 mid-stream"
 kill_during_writes "$first_pid"
