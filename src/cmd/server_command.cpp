@@ -43,6 +43,7 @@ struct ServerOptions {
   std::string config;
   int storage_servers = 2;
   int shards = 4;
+  bool shards_given = false;
   std::string resp;  // Redis front end: ADDR, "off", or empty: 127.0.0.1:6380 when embedded
   std::string resp_prefix = std::string(keel::resp_prefix_default);
   std::vector<std::string> knobs;  // NAME=VALUE
@@ -308,6 +309,13 @@ int serve(const ServerOptions& options) {
   worker.data_directory = options.data;
   worker.engine = options.engine;
   worker.process_class = config.process_class;
+  const bool cluster_exists = std::filesystem::exists(options.data + "/cluster");
+  if (cluster_exists && options.shards_given && options.config.empty()) {
+    fmt::print(stderr,
+               "keel server: note: --shards shapes only a new cluster; the cluster of {} keeps the shard map stored "
+               "in it (data distribution splits and moves shards from there)\n",
+               options.data);
+  }
   Future<std::shared_ptr<ClusterConnection>> opened =
       open_server_connection(options.data + "/cluster", worker.cluster.coordinators);
   world.run(ready(opened));
@@ -388,6 +396,7 @@ Command add_server_command(CLI::App& app) {
                      "Set a tunable, NAME=VALUE (repeatable), e.g. ratekeeper_storage_window_target_bytes=1e9");
   return {server, [options, server] {
             options->process_class_given = server->count("--class") > 0;
+            options->shards_given = server->count("--shards") > 0;
             try {
               if (std::optional<std::string> bad = apply_knob_settings(options->knobs)) throw StartupError{*bad};
               return serve(*options);

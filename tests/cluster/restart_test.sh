@@ -6,10 +6,10 @@
 # and a --resp equal to --listen are refused before anything starts (leaving no data directory
 # behind, as does a start refused for its port), a second server on a data directory in use is
 # refused with the lock message, an unreachable cluster gives a clear error within the cli's
-# timeout (naming what the probe of its address found), a restart on
-# another --listen is refused (the data belongs to the cluster at the first address; the keys
-# are still there after it), a restart whose --shards differs from the shard map stored in
-# the cluster keeps the stored one, removed logs leave no directories behind, and a restart
+# timeout (naming what the probe of its address found), a restart on another --listen is
+# refused (the data belongs to the cluster at the first address; the keys are still there after
+# it), a restart whose --shards differs from the shard map stored in the cluster keeps the
+# stored one (with a note saying so), removed logs leave no directories behind, and a restart
 # with fewer --storage-servers than the data holds is refused.
 set -euo pipefail
 keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
@@ -85,6 +85,7 @@ grep -qF -- "--listen 127.0.0.1:$port" "$work/moved.out" || fail "the message do
 echo "== a restart with a different --shards keeps the shard map stored in the cluster"
 server_args=(--shards 3)
 restart_on_port "$work/server3.out"
+grep -qF "note: --shards shapes only a new cluster" "$work/server3.out" || fail "no note that --shards does not apply"
 expect "get after" 0 "\`after' is \`restart'"
 expect_acked_keys
 grep -qF '"RecoveryKeepsStoredShardMap"' "$data/trace.jsonl" || fail "no RecoveryKeepsStoredShardMap trace event"
