@@ -136,7 +136,11 @@ Future<Void> CliSession::configure(const CliRequest& request) {
   change.resolvers = request.resolvers;
   if (request.replication != cluster.storage_replicas) change.storage_replicas = request.replication;
   if (change.tlogs == 0 && change.proxies == 0 && change.resolvers == 0 && change.storage_replicas == 0) {
-    fmt::print(out_, "Configuration unchanged (replication {})\n", replication_name(cluster.storage_replicas));
+    const auto reachable = std::find_if(cluster.storage.begin(), cluster.storage.end(),
+                                        [](const StorageServerStatus& s) { return s.reachable; });
+    fmt::print(out_, "Configuration unchanged: storage engine {}, replication {}\n",
+               reachable == cluster.storage.end() ? "unknown (no storage server reachable)" : reachable->engine,
+               replication_name(cluster.storage_replicas));
     co_return Void{};
   }
   Future<ClusterSettings> changed = bounded(ask_settings_change(database_, change, &last_retried_error_));
@@ -174,6 +178,13 @@ Future<Void> CliSession::exclusions(const CliRequest& request) {
   Future<ClusterStatus> status = bounded(ask_status(database_, &last_retried_error_));
   const ClusterStatus cluster = co_await status;
   for (const NetworkAddress& address : request.addresses) {
+    const bool known = std::any_of(cluster.workers.begin(), cluster.workers.end(),
+                                   [&](const WorkerStatus& worker) { return worker.address == address; });
+    if (!known) {
+      fmt::print(out_, "WARNING: {} is not a process of this cluster (none has registered from there): a typo? "
+                       "The exclusion holds should one start there (`include {}' lifts it)\n",
+                 address.to_string(), address.to_string());
+    }
     if (contains(cluster.coordinators, address)) {
       fmt::print(out_, "WARNING: {} is a coordinator: move the coordinators first (`coordinators auto')\n",
                  address.to_string());

@@ -192,6 +192,10 @@ TEST(CliCommandsTest, ReportsUsage) {
   EXPECT_NE(message_of<CliUsageError>("configure proxies=x").find("proxies must be a number"), std::string::npos);
   EXPECT_NE(message_of<CliUsageError>("configure").find("Usage: configure"), std::string::npos);
   EXPECT_NE(message_of<CliUsageError>("include").find("Usage: include"), std::string::npos);
+  EXPECT_NE(message_of<CliUsageError>("coordinators 127.0.0.1:1 127.0.0.1:2").find("name 1, 3 or 5 coordinators, got 2"),
+            std::string::npos);
+  EXPECT_NE(message_of<CliUsageError>("coordinators 127.0.0.1:1 127.0.0.1:2 127.0.0.1:1").find("`127.0.0.1:1' is named twice"),
+            std::string::npos);
   EXPECT_NE(message_of<CliUsageError>("exclude nowhere").find("`nowhere' is not an address"), std::string::npos);
 }
 

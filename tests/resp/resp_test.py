@@ -226,6 +226,12 @@ class Strings(RespTest):
         self.assertTrue(r.set("worse", "now fine"))
         self.assertEqual(r.get("worse"), "now fine")
         self.assertEqual(sorted(r.keys("*")), ["fine", "worse"])
+        subprocess.run([KEEL, "cli", "-C", os.path.join(SERVER.work, "keel.cluster"), "--exec",
+                        "writemode on; set \\x02resp/k garbage"], check=True, capture_output=True, timeout=30)
+        with self.assertRaises(redis.exceptions.ResponseError) as caught:  # the empty key is named too
+            r.get("")
+        self.assertEqual(str(caught.exception), error.replace("'bad'", "''"))
+        self.assertEqual(r.delete(""), 1)
 
 
 class Bits(RespTest):
@@ -646,6 +652,11 @@ class Connection(RespTest):
         self.assertIn("connected_clients", info)
         self.assertEqual(r.config_get("save"), {"save": ""})
         self.assertIn("appendonly", r.config_get("append*"))
+        self.assertTrue(r.config_set("maxmemory", "0"))
+        with self.assertRaises(redis.exceptions.ResponseError) as caught:  # a limit that would not be kept
+            r.config_set("maxmemory", "100mb")
+        self.assertIn("KeelDB does not evict keys", str(caught.exception))
+        self.assertEqual(r.config_get("maxmemory"), {"maxmemory": "0"})
         self.assertGreater(r.command_count(), 50)
         commands = r.command()  # redis-py parses every entry of COMMAND
         self.assertEqual(commands["get"]["arity"], 2)

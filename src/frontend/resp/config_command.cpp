@@ -1,8 +1,8 @@
 // CONFIG GET/SET/RESETSTAT/REWRITE: the settings Redis clients and tools ask for. Few change
 // anything here: proto-max-bulk-len sets the bulk limit knob; the persistence settings report
 // what KeelDB does (every commit durable) whatever is set; the encoding thresholds and eviction
-// settings are stored per front end and reported back, since KeelDB has no encodings and no
-// eviction. CONFIG SET validates every pair before applying any, as Redis does.
+// policy are stored per front end and reported back, since KeelDB has no encodings and no
+// eviction, and maxmemory can only be 0 (a limit would not be kept). CONFIG SET validates every pair before applying any, as Redis does.
 #include <fmt/format.h>
 
 #include <array>
@@ -93,6 +93,10 @@ std::string invalid_value_reason(const Setting& setting, std::string_view value)
       return parse_int64(value, number) ? "" : "argument couldn't be parsed into an integer";
     case SettingKind::memory:
       if (!parse_memory(value, number)) return "argument must be a memory value";
+      if (setting.name == "maxmemory" && number != 0) {
+        return "KeelDB does not evict keys: data lives on disk, beyond memory, so maxmemory can only be 0 (keel server "
+               "--memory sizes the server's caches)";
+      }
       return setting.name == "proto-max-bulk-len" && number < 1024 ? "argument must be between 1024 and 9223372036854775807" : "";
     case SettingKind::yes_no: {
       const std::string lower = lowercase(value);

@@ -149,7 +149,7 @@ class KeyStore {
   // names it then); load_any() returns it, for the commands that remove or replace a key.
   Future<KeyRecord> load(std::string key);
   Future<KeyRecord> load_any(std::string key);
-  const std::string& invalid_key() const { return invalid_key_; }
+  const std::optional<std::string>& invalid_key() const { return invalid_key_; }
   // Starts reading the key's record so that a later load() (or load_snapshot()) of it needs no
   // round trip of its own: a batch of pipelined commands prefetches all its keys at once. The
   // first load of the key takes the prefetched read (adding the read conflict a load adds);
@@ -188,7 +188,7 @@ class KeyStore {
   Transaction& transaction_;
   const KeyLayout& layout_;
   int64_t now_ms_;
-  std::string invalid_key_;  // the last record of type invalid that load() refused
+  std::optional<std::string> invalid_key_;  // the last record of type invalid that load() refused
   std::unordered_map<std::string, Future<std::optional<Value>>> prefetched_;  // record bytes, by key
 };
 

@@ -174,7 +174,7 @@ void Session::queue(const CommandSpec* spec, std::vector<std::string> command, R
 Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command,
                                          ReplyWriter& out) {
   ReplyWriter attempt(out.protocol());
-  std::string invalid_key;  // the key of a record not in the front end's format
+  std::optional<std::string> invalid_key;  // the key of a record not in the front end's format
   auto body = [&](Transaction& transaction) -> Future<Void> {
     attempt = ReplyWriter(out.protocol());
     KeyStore store(transaction, server_.layout, wall_time_ms());
@@ -191,8 +191,8 @@ Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vec
     co_await server_.database.run(body);
     out.append(attempt);
   } catch (const Error& error) {
-    out.error(error.code() == errc::resp_record_invalid && !invalid_key.empty()
-                  ? invalid_record_error(invalid_key)
+    out.error(error.code() == errc::resp_record_invalid && invalid_key
+                  ? invalid_record_error(*invalid_key)
                   : error_reply_text(error));
   }
   co_return Void{};
