@@ -9,8 +9,10 @@
 // - Single user: calls come from one actor; a commit may be in flight while reads continue.
 // - Errors: io_error (the engine is unusable, fail-stop), checksum_failed (corrupt data found
 //   at open or read: never returned as data).
-// - Keys are ordered bytewise; get_range returns at most `limit` pairs (and at most
-//   `bytes_limit` bytes, at least one pair when any) in order, or in reverse order if `reverse`.
+// - Keys are ordered bytewise; get_range returns the range's pairs in order (in reverse order if
+//   `reverse`) until it has `limit` pairs or its keys' and values' bytes reach `bytes_limit` (the
+//   last pair may pass it). So an answer with fewer than `limit` pairs and fewer than
+//   `bytes_limit` bytes holds the rest of the range: the caller can tell the end from a cut.
 #pragma once
 
 #include <cstddef>

@@ -72,11 +72,9 @@ inline std::vector<KeyValue> model_range(const Model& model, const KeyRange& ran
   std::vector<KeyValue> result;
   size_t bytes = 0;
   for (const KeyValue& pair : all) {
-    if (static_cast<int>(result.size()) >= limit) break;
-    const size_t pair_bytes = pair.key.size() + pair.value.size();
-    if (!result.empty() && bytes + pair_bytes > bytes_limit) break;
+    if (static_cast<int>(result.size()) >= limit || (!result.empty() && bytes >= bytes_limit)) break;
     result.push_back(pair);
-    bytes += pair_bytes;
+    bytes += pair.key.size() + pair.value.size();
   }
   return result;
 }

@@ -635,6 +635,25 @@ class Hashes(RespTest):
         self.assertEqual(len(dict(r.hscan_iter("big", match="field:19*"))), 100)
         self.assertEqual(r.hgetall("big"), fields)
 
+    def test_large_values_read_back_whole_once_durable(self):
+        """Range reads of rows that take more than a megabyte, after they left the storage
+        servers' 5 s window for the engine: every field and key comes back, and RENAME and COPY
+        move all of them (an engine answer cut short by bytes once ended the range there)."""
+        r = self.r
+        fields = {"f:%02d" % i: ("%02d" % i) * 45000 for i in range(30)}
+        self.assertEqual(r.hset("wide", mapping=fields), 30)
+        r.mset({"wide-key:%02d" % i: "v" * 90000 for i in range(30)})
+        time.sleep(7)
+        self.assertEqual(r.hgetall("wide"), fields)
+        self.assertEqual(len(r.keys("wide-key:*")), 30)
+        self.assertEqual(len(list(r.scan_iter(match="wide-key:*", count=1000))), 30)
+        self.assertTrue(r.rename("wide", "wide2"))
+        self.assertTrue(r.copy("wide2", "wide3"))
+        time.sleep(7)
+        self.assertEqual(r.hgetall("wide2"), fields)
+        self.assertEqual(r.hgetall("wide3"), fields)
+        r.delete("wide2", "wide3", *["wide-key:%02d" % i for i in range(30)])
+
 
 class Connection(RespTest):
     def test_connection_commands(self):

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "runtime/combinators.h"
+#include "server/storage_server/storage_server_knobs.h"
 #include "server/storage_server/storage_state.h"
 
 namespace keel {
@@ -73,6 +74,7 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
   std::vector<KeyValue> result;
   size_t bytes = 0;
   const int batch = std::max(limit, 16) + 16;
+  const auto round_bytes = static_cast<size_t>(storage_server_knobs().storage_range_round_bytes);
   const uint64_t rollbacks = state->rollbacks;
   int rereads = 0;
   while (static_cast<int>(result.size()) < limit && bytes < bytes_limit && !range.empty()) {
@@ -81,13 +83,17 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
     // may lack them while the window no longer has them (a stale row, or a cleared one back),
     // so the round is read again.
     const uint64_t handed_out_asked = state->data.handed_out();
-    std::vector<KeyValue> stored = co_await state->engine->get_range(range, batch, reverse);
+    std::vector<KeyValue> stored = co_await state->engine->get_range(range, batch, reverse, round_bytes);
     check_still_readable(*state, version, rollbacks);
     if (state->data.handed_out() != handed_out_asked) {
       if (++rereads > range_rereads_max) throw Error(errc::future_version);  // retryable
       continue;
     }
-    const bool engine_done = static_cast<int>(stored.size()) < batch;
+    // The engine stops at `batch` rows or once their bytes reach its limit; short of both, it
+    // reached the end of the range.
+    size_t stored_bytes = 0;
+    for (const KeyValue& row : stored) stored_bytes += row.key.size() + row.value.size();
+    const bool engine_done = static_cast<int>(stored.size()) < batch && stored_bytes < round_bytes;
     std::vector<Key> written = state->data.keys_with_writes(range, reverse, static_cast<size_t>(batch));
     const bool window_done = static_cast<int>(written.size()) < batch;
     // This round covers the range up to the nearer of the last engine row and the last window

@@ -15,6 +15,9 @@ struct StorageServerKnobs {
   // Most key and value bytes one read of a shard being fetched from another server returns;
   // each piece is read at its own version, so a large shard need not be read within the window.
   double storage_fetch_bytes = 1024.0 * 1024;
+  // Most key and value bytes one round of a range read takes from the engine before it merges
+  // them with the window (a round may pass it by one row).
+  double storage_range_round_bytes = 1024.0 * 1024;
 
   StorageServerKnobs();
 };

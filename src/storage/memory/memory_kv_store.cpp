@@ -190,13 +190,11 @@ Future<std::vector<KeyValue>> MemoryKVStore::get_range(KeyRange range, int limit
   std::vector<KeyValue> result;
   if (limit <= 0 || range.empty()) return result;
   size_t bytes = 0;
-  // Adds one pair unless it would pass the byte limit (the first pair always fits); false to stop.
+  // Adds one pair; false once either limit is reached.
   auto add = [&](const std::pair<const Key, Value>& entry) {
-    const size_t entry_bytes = entry.first.size() + entry.second.size();
-    if (!result.empty() && bytes + entry_bytes > bytes_limit) return false;
     result.push_back(KeyValue{entry.first, entry.second});
-    bytes += entry_bytes;
-    return result.size() < static_cast<size_t>(limit);
+    bytes += entry.first.size() + entry.second.size();
+    return result.size() < static_cast<size_t>(limit) && bytes < bytes_limit;
   };
   auto first = data_.lower_bound(range.begin);
   auto last = data_.lower_bound(range.end);

@@ -13,13 +13,11 @@ class RangeResult {
  public:
   RangeResult(const RangeReadRequest& request, std::vector<KeyValue>* pairs) : request_(request), pairs_(pairs) {}
 
-  // Adds one pair unless it would pass the byte limit (the first pair always fits); false when full.
+  // Adds one pair; false once either limit is reached.
   bool add(std::string_view key, std::string_view value) {
-    const size_t pair_bytes = key.size() + value.size();
-    if (!pairs_->empty() && bytes_ + pair_bytes > request_.bytes_limit) return false;
     pairs_->push_back(KeyValue{Key(key), Value(value)});
-    bytes_ += pair_bytes;
-    return pairs_->size() < static_cast<size_t>(request_.limit);
+    bytes_ += key.size() + value.size();
+    return pairs_->size() < static_cast<size_t>(request_.limit) && bytes_ < request_.bytes_limit;
   }
 
  private:

@@ -19,8 +19,8 @@ struct RangeReadRequest {
   size_t bytes_limit = 0;
 };
 
-// Appends to `result` at most `limit` pairs of `range` (and at most `bytes_limit` bytes of keys
-// and values, but at least one pair when there is any), in order or in reverse order. Blocking:
+// Appends to `result` the pairs of `range` in order or in reverse order, until it has `limit`
+// pairs or their bytes reach `bytes_limit` (IKeyValueStore::get_range's contract). Blocking:
 // call on the pool. A failed status (corruption found, i/o error) leaves `result` unspecified.
 rocksdb::Status read_merged_range(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
                                   const rocksdb::Snapshot* snapshot, const WriteOverlay& overlay,

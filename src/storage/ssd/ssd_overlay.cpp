@@ -93,10 +93,9 @@ std::vector<KeyValue> merged_range(const std::vector<const Overlay*>& newest_fir
       else stored.next();
     }
     if (!value) continue;
-    const size_t pair_bytes = key.size() + value->size();
-    if (!result.empty() && bytes + pair_bytes > bytes_limit) break;
-    bytes += pair_bytes;
+    bytes += key.size() + value->size();
     result.push_back(KeyValue{key, std::move(*value)});
+    if (bytes >= bytes_limit) break;
   }
   return result;
 }
