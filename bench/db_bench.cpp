@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 
 #include "bench/db_bench.h"
+#include "client/connection_probe.h"
+#include "client/database_state.h"
 #include "runtime/combinators.h"
 #include "world/real_world.h"
 
@@ -179,8 +181,28 @@ Future<Void> measure(Database db, const DbBenchOptions& options) {
   co_return Void{};
 }
 
+// How long the run waits for the cluster's first answer (a read version) before it gives up.
+constexpr double cluster_answer_seconds = 10.0;
+
+// Whether the cluster answers; if not, says why (what probing its coordinators found).
+Future<bool> cluster_answers(Database db) {
+  Transaction first = db.create_transaction();
+  Future<Version> answered = timeout_error(first.get_read_version(), cluster_answer_seconds);
+  co_await ready(answered);
+  if (!answered.is_error()) co_return true;
+  const ClusterConnectionString connection = db.state()->connection->get();
+  Future<std::string> probed = probe_coordinators(connection);
+  std::string finding = co_await probed;
+  if (finding.empty()) finding = fmt::format("is the cluster at {} running?", describe_addresses(connection.coordinators));
+  fmt::print(stderr, "keel bench db: {} after {:g} s waiting for the cluster's first answer ({})\n",
+             answered.error().describe(), cluster_answer_seconds, finding);
+  co_return false;
+}
+
 Future<bool> run_workload(const DbBenchOptions& options, std::string cluster_file) {
   Database db = co_await Database::open(cluster_file);
+  Future<bool> reachable = cluster_answers(db);
+  if (!co_await reachable) co_return false;
   if (options.workload == "bank") {
     Future<bool> held = run_bank(db, options);
     co_return co_await held;

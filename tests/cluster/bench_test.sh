@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `keel bench db` with its embedded server: a bad --knob is refused with a clear message before
 # anything starts, and a run with a client knob and a server knob (passed on to the embedded
-# server) completes and reports its throughput. Bounded: every step has a timeout.
+# server) completes and reports its throughput, and a cluster file naming an address nothing
+# listens on fails with a clear error. Bounded: every step has a timeout.
 set -euo pipefail
 keel=$(realpath "${1:?usage: bench_test.sh PATH_TO_KEEL}")
 work=$(mktemp -d)
@@ -35,5 +36,17 @@ row=$(grep -E '^ *point-read \|' <<<"$out") || fail "no point-read row in: $out"
 ops=$(awk -F'|' '{gsub(/ /, "", $3); print $3}' <<<"$row")
 [[ "$ops" =~ ^[0-9]+$ && "$ops" -gt 0 ]] || fail "no throughput in: $row"
 echo "point-read: $ops ops/s"
+
+echo "== a cluster that does not answer: a clear error, not a hang"
+dead_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo "keel:0123456789abcdef@127.0.0.1:$dead_port" >"$work/dead.cluster"
+set +e
+out=$(timeout 60 "$keel" bench db -C "$work/dead.cluster" --keys 10 --duration 0.5 2>&1)
+status=$?
+set -e
+echo "$out"
+[ $status = 1 ] || fail "bench db against a dead cluster exited $status (expected 1)"
+grep -qF "timed_out (1004)" <<<"$out" || fail "no timed_out error"
+grep -qF "nothing accepts connections at 127.0.0.1:$dead_port" <<<"$out" || fail "the error does not say why"
 
 echo "PASS"
