@@ -119,7 +119,7 @@ Command add_cli_command(CLI::App& app) {
   cli->add_option("--exec", options->exec, "Run these commands (separated by `;') and exit");
   cli->add_option("--timeout", options->timeout_seconds, "Seconds before a command gives up")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_seconds());
   return {cli, [options, cli] {
             options->exec_given = cli->count("--exec") > 0;
             return run_cli(*options);

@@ -3,10 +3,31 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
 namespace keel::cmd {
+
+// Accepts a positive number of seconds, up to a day, and says so when it is not one
+// (CLI::PositiveNumber's message names a range up to the largest double, 0 included).
+inline CLI::Validator positive_seconds() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double seconds = 0;
+        size_t used = 0;
+        try {
+          seconds = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || !(seconds > 0 && seconds <= 86400)) {
+          return "must be a number of seconds above 0 and at most 86400, such as 5 or 0.5; got `" + text + "'";
+        }
+        return std::string();
+      },
+      "SECONDS");
+}
 
 // A registered subcommand; `run` is called after parsing when it was chosen.
 struct Command {

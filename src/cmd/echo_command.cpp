@@ -60,13 +60,13 @@ Command add_echo_command(CLI::App& app) {
   CLI::App* ping_command = echo->add_subcommand("ping", "Send echo requests and check every reply");
   ping_command->add_option("--connect", options->connect, "Address of an echo server")->required();
   ping_command->add_option("--count", options->count, "Requests to send")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1'000'000'000));
   ping_command->add_option("--in-flight", options->in_flight, "Requests outstanding at a time")
       ->capture_default_str()->check(CLI::Range(1, 100000));
   ping_command->add_option("--size", options->size, "Payload bytes per request")->capture_default_str()
       ->check(CLI::Range(0, 1 << 20));
   ping_command->add_option("--timeout", options->timeout_seconds, "Give up after this many seconds")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive_seconds());
   return {echo, [options, serve_command] { return serve_command->parsed() ? serve(*options) : ping(*options); }};
 }
 

@@ -1,5 +1,6 @@
 // keel: the one KeelDB binary. `keel --help` lists the subcommands.
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "cmd/commands.h"
@@ -16,6 +17,19 @@ int main(int argc, char** argv) {
       keel::cmd::add_sim_command(app),
       keel::cmd::add_bench_command(app),
   };
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    bool known = false;
+    std::string names;
+    for (const keel::cmd::Command& command : commands) {
+      known = known || command.subcommand->get_name() == word;
+      names += (names.empty() ? "" : ", ") + command.subcommand->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "keel: unknown command `%s' (commands: %s; see keel --help)\n", word.c_str(), names.c_str());
+      return 2;
+    }
+  }
   CLI11_PARSE(app, argc, argv);
   for (const keel::cmd::Command& command : commands) {
     if (command.subcommand->parsed()) {

@@ -165,6 +165,22 @@ grep -qF "127.0.0.1:$resp_port speaks the Redis protocol" <<<"$out" ||
 cluster_file=$own_file
 cli_timeout=10
 
+echo "== bad command lines"
+set +e
+out=$(timeout 30 "$keel" cli -C "$cluster_file" --timeout 0 --exec "get a" 2>&1)
+status=$?
+set -e
+[ $status != 0 ] || fail "--timeout 0 was accepted"
+grep -qF -- "--timeout: must be a number of seconds above 0 and at most 86400, such as 5 or 0.5; got \`0'" <<<"$out" ||
+  fail "--timeout 0: no clear error: $out"
+set +e
+out=$(timeout 30 "$keel" frobnicate 2>&1)
+status=$?
+set -e
+[ $status = 2 ] || fail "keel frobnicate exited $status"
+grep -qF "keel: unknown command \`frobnicate' (commands: version, server, cli, echo, sim, bench; see keel --help)" <<<"$out" ||
+  fail "keel frobnicate: no clear error: $out"
+
 echo "== missing cluster file"
 set +e
 mkdir "$work/empty"

@@ -17,6 +17,7 @@ from resp_lib import KeelServer, RawConnection  # noqa: E402
 
 KEEL = None
 SERVER = None
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (a KeelDB string holds at most 99982 bytes)"
 
 
 def setUpModule():
@@ -187,8 +188,8 @@ class Strings(RespTest):
         self.assertEqual(raw.getrange("old", 0, 3), b"b\xe1ca")
         raw.close()
         self.assertTrue(98 <= r.ttl("old") <= 100)
-        self.assertError("ERR string exceeds maximum allowed size (proto-max-bulk-len)", r.append, "old", "x")
-        self.assertError("ERR string exceeds maximum allowed size (proto-max-bulk-len)", r.setbit, "old",
+        self.assertError(STRING_TOO_LONG, r.append, "old", "x")
+        self.assertError(STRING_TOO_LONG, r.setbit, "old",
                          8 * length, 1)
         # Its stamp lives beside it: WATCH still sees a change, and the absence of one.
         self.assertFalse(Transactions.watched_exec(self, r, "old", lambda: other.setrange("old", 1, "x")))
@@ -267,7 +268,7 @@ class Bits(RespTest):
         # The longest string: 99,982 bytes; beyond it a clear error, and nothing written.
         self.assertEqual(r.setbit("big", 99982 * 8 - 1, 1), 0)
         self.assertEqual(r.strlen("big"), 99982)
-        self.assertError("ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+        self.assertError(STRING_TOO_LONG,
                          r.setbit, "big2", 99982 * 8, 1)
         self.assertEqual(r.exists("big2"), 0)
         raw.close()
@@ -385,7 +386,7 @@ class Bits(RespTest):
                          r.execute_command, "BITFIELD", "f", "GET", "u8", "-1")
         self.assertError("ERR Invalid OVERFLOW type specified", r.execute_command, "BITFIELD", "f", "OVERFLOW", "x")
         self.assertError("ERR syntax error", r.execute_command, "BITFIELD", "f", "GET", "u8")
-        self.assertError("ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+        self.assertError(STRING_TOO_LONG,
                          r.execute_command, "BITFIELD", "f", "SET", "u8", str(99999 * 8), "1")
         r.hset("h", "f", "v")
         self.assertError(self.wrongtype, r.execute_command, "BITFIELD", "h", "GET", "u8", "0")
@@ -676,6 +677,18 @@ class Connection(RespTest):
             r.config_set("maxmemory", "100mb")
         self.assertIn("KeelDB does not evict keys", str(caught.exception))
         self.assertEqual(r.config_get("maxmemory"), {"maxmemory": "0"})
+        with self.assertRaises(redis.exceptions.ResponseError):
+            r.config_set("timeout", "-1")
+        self.assertTrue(r.config_set("timeout", "1"))  # an idle client is closed after it
+        try:
+            idle = RawConnection(SERVER.port)
+            idle.send(b"PING\r\n")
+            self.assertEqual(idle.reply(), "PONG")
+            time.sleep(2.5)
+            self.assertTrue(idle.closed_by_server())
+            idle.close()
+        finally:
+            self.assertTrue(r.config_set("timeout", "0"))
         self.assertGreater(r.command_count(), 50)
         commands = r.command()  # redis-py parses every entry of COMMAND
         self.assertEqual(commands["get"]["arity"], 2)

@@ -84,7 +84,11 @@ inline constexpr std::string_view syntax = "ERR syntax error";
 inline constexpr std::string_view overflow = "ERR increment or decrement would overflow";
 inline constexpr std::string_view nan_or_infinity = "ERR increment would produce NaN or Infinity";
 inline constexpr std::string_view no_such_key = "ERR no such key";
-inline constexpr std::string_view string_too_long = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+// Redis's text up to the parenthesis, which names KeelDB's own limit (Redis names its
+// proto-max-bulk-len, which here may be set above what a string can hold).
+inline constexpr std::string_view string_too_long =
+    "ERR string exceeds maximum allowed size (a KeelDB string holds at most 99982 bytes)";
+static_assert(string_bytes_max == 99'982, "string_too_long names string_bytes_max");
 }  // namespace resp_errors
 
 std::string lowercase(std::string_view text);

@@ -1,8 +1,10 @@
 // CONFIG GET/SET/RESETSTAT/REWRITE: the settings Redis clients and tools ask for. Few change
-// anything here: proto-max-bulk-len sets the bulk limit knob; the persistence settings report
-// what KeelDB does (every commit durable) whatever is set; the encoding thresholds and eviction
-// policy are stored per front end and reported back, since KeelDB has no encodings and no
-// eviction, and maxmemory can only be 0 (a limit would not be kept). CONFIG SET validates every pair before applying any, as Redis does.
+// anything here: proto-max-bulk-len sets the bulk limit knob and timeout the idle time after
+// which a client is closed; the persistence settings report what KeelDB does (every commit
+// durable) whatever is set; the encoding thresholds and eviction policy are stored per front
+// end and reported back, since KeelDB has no encodings and no eviction, and maxmemory can only
+// be 0 (a limit would not be kept). CONFIG SET validates every pair before applying any, as
+// Redis does.
 #include <fmt/format.h>
 
 #include <array>
@@ -90,7 +92,8 @@ std::string invalid_value_reason(const Setting& setting, std::string_view value)
   int64_t number = 0;
   switch (setting.kind) {
     case SettingKind::integer:
-      return parse_int64(value, number) ? "" : "argument couldn't be parsed into an integer";
+      if (!parse_int64(value, number)) return "argument couldn't be parsed into an integer";
+      return setting.name == "timeout" && (number < 0 || number > INT32_MAX) ? "argument must be between 0 and 2147483647 inclusive" : "";
     case SettingKind::memory:
       if (!parse_memory(value, number)) return "argument must be a memory value";
       if (setting.name == "maxmemory" && number != 0) {
@@ -160,6 +163,8 @@ void config_set(CommandContext& c) {
     if (setting->name == "proto-max-bulk-len" && parse_memory(value, bytes)) {
       resp_knobs().resp_bulk_bytes_max = static_cast<double>(bytes);
     } else {
+      int64_t seconds = 0;
+      if (setting->name == "timeout" && parse_int64(value, seconds)) c.server.idle_timeout_seconds = seconds;
       const bool lower = setting->kind == SettingKind::choice || setting->kind == SettingKind::yes_no;
       c.server.config_settings[std::string(setting->name)] = lower ? lowercase(value) : value;
     }

@@ -73,7 +73,12 @@ Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shar
   const auto unsent_max = static_cast<size_t>(resp_knobs().resp_reply_bytes_unsent_max);
   try {
     while (open) {
-      std::string bytes = co_await connection->read_some();
+      Future<std::string> input = connection->read_some();
+      if (server->idle_timeout_seconds > 0) {  // CONFIG SET timeout: an idle client is closed, as Redis does
+        std::optional<Void> arrived = co_await timeout(ready(input), static_cast<double>(server->idle_timeout_seconds));
+        if (!arrived) break;
+      }
+      std::string bytes = co_await input;
       server->stats.net_input_bytes += bytes.size();
       parser.feed(bytes);
       while (open) {

@@ -54,6 +54,7 @@ struct RespServerState {
   // CONFIG SET values of settings that are accepted and reported but change nothing here
   // (Redis's encoding thresholds, persistence settings), by name.
   std::map<std::string, std::string> config_settings;
+  int64_t idle_timeout_seconds = 0;  // CONFIG SET timeout: a client idle this long is closed (0: never)
   // SCAN and HSCAN cursors of long keys and fields (scan_cursor.h).
   ScanCursorTable scan_cursors;
   // Runs of data commands of different connections sharing transactions (declared last: its
