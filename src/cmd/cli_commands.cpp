@@ -73,16 +73,15 @@ void parse_coordinators(const CliCommandInfo& info, const CliCommandTokens& toke
     return;
   }
   parse_addresses(info, tokens, 1, request);
+  std::vector<NetworkAddress> sorted = request.addresses;
+  std::sort(sorted.begin(), sorted.end());
+  const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
+  if (twice != sorted.end()) usage_error(info, fmt::format("`{}' is named twice", twice->to_string()));
   const size_t count = request.addresses.size();
   if (count != 0 && (count % 2 == 0 || count > coordinators_max)) {
     usage_error(info, fmt::format("name 1, 3 or 5 coordinators, got {}: a majority of an even number survives no "
                                   "more failures than one fewer",
                                   count));
-  }
-  std::vector<NetworkAddress> sorted = request.addresses;
-  std::sort(sorted.begin(), sorted.end());
-  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
-    usage_error(info, fmt::format("`{}' is named twice", std::adjacent_find(sorted.begin(), sorted.end())->to_string()));
   }
 }
 

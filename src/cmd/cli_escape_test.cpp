@@ -196,6 +196,8 @@ TEST(CliCommandsTest, ReportsUsage) {
             std::string::npos);
   EXPECT_NE(message_of<CliUsageError>("coordinators 127.0.0.1:1 127.0.0.1:2 127.0.0.1:1").find("`127.0.0.1:1' is named twice"),
             std::string::npos);
+  EXPECT_NE(message_of<CliUsageError>("coordinators 127.0.0.1:1 127.0.0.1:1").find("`127.0.0.1:1' is named twice"),
+            std::string::npos);
   EXPECT_NE(message_of<CliUsageError>("exclude nowhere").find("`nowhere' is not an address"), std::string::npos);
 }
 

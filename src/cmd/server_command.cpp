@@ -240,9 +240,10 @@ void check_storage_of_data(const ServerOptions& options) {
     }
     const std::string found = engine_of_files(names);
     if (!found.empty() && found != options.engine) {
-      throw StartupError{fmt::format("the data directory {} holds {} data ({}): start with --engine {}, or pass "
-                                     "another --data for a new cluster",
-                                     options.data, found, entry.path().string(), found)};
+      throw StartupError{fmt::format("{} ({}): the data directory {} holds {} data ({}): start with --engine {}, or "
+                                     "pass another --data for a new cluster",
+                                     Error(errc::engine_mismatch).name(), errc::engine_mismatch, options.data, found,
+                                     entry.path().string(), found)};
     }
     const std::string tag = name.substr(std::string_view("storage-").size());
     if (!names.empty() && !tag.empty() && tag.size() < 10 && std::all_of(tag.begin(), tag.end(), ::isdigit)) {
@@ -335,6 +336,11 @@ int serve(const ServerOptions& options) {
              options.config.empty() ? "embedded: every role in this process" : "static cluster " + options.config,
              options.data, options.engine, worker.process_class);
   fmt::print("keel server: coordinators {}\n", describe_addresses(coordinators));
+  if (requested.port == 0) {
+    fmt::print("keel server: note: --listen {} picked port {}; the cluster of {} lives at {} now: restart it with "
+               "--listen {}\n",
+               options.listen, self.port, options.data, self.to_string(), self.to_string());
+  }
   fmt::print("keel server: memory budget {} MiB ({})\n", memory_budget / (1 << 20),
              options.memory.empty() ? "detected; set with --memory" : "--memory");
   if (writes_cluster_file) fmt::print("keel server: connect with: keel cli -C {}\n", options.cluster_file);

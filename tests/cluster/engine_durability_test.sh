@@ -58,7 +58,8 @@ timeout 30 "$keel" server --listen "127.0.0.1:$port" --data "$data" --cluster-fi
   --engine "$other_engine" >"$work/mismatch.out" 2>&1 || mismatch_status=$?
 cat "$work/mismatch.out"
 [ $mismatch_status = 1 ] || fail "--engine $other_engine over $engine data exited $mismatch_status, expected 1"
-grep -qF "holds $engine data" "$work/mismatch.out" || fail "the refusal does not name the engine of the data"
+grep -qF "engine_mismatch (2144): the data directory $data holds $engine data" "$work/mismatch.out" ||
+  fail "the refusal does not give its error and the engine of the data"
 grep -qF -- "start with --engine $engine" "$work/mismatch.out" || fail "the refusal does not say which --engine to use"
 if grep -qF "listening on" "$work/mismatch.out"; then fail "the refused server said it was listening"; fi
 

@@ -4,13 +4,13 @@
 # mid-stream; after a restart on the same data directory every acknowledged key must be there
 # with its value. Also: a --data that is a file, an empty or system --resp-prefix, a bad --memory
 # and a --resp equal to --listen are refused before anything starts (leaving no data directory
-# behind, as does a start refused for its port), a second server on a data directory in use is
-# refused with the lock message, an unreachable cluster gives a clear error within the cli's
-# timeout (naming what the probe of its address found), a restart on another --listen is
-# refused (the data belongs to the cluster at the first address; the keys are still there after
-# it), a restart whose --shards differs from the shard map stored in the cluster keeps the
-# stored one (with a note saying so), removed logs leave no directories behind, and a restart
-# with fewer --storage-servers than the data holds is refused.
+# behind, as does a start refused for its port), a start on port 0 names the port it picked, a
+# second server on a data directory in use is refused with the lock message, an unreachable
+# cluster gives a clear error within the cli's timeout (naming what the probe of its address
+# found), a restart on another --listen is refused (the data belongs to the cluster at the first
+# address; the keys are still there after it), a restart whose --shards differs from the shard
+# map stored in the cluster keeps the stored one (with a note saying so), removed logs leave no
+# directories behind, and a restart with fewer --storage-servers than the data holds is refused.
 set -euo pipefail
 keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -37,6 +37,14 @@ expect_refused bad "--memory 5: expected a size of at least 64MiB" --data "$work
 clash=127.0.0.1:$(free_port)
 refused_listen=$clash expect_refused bad "--resp $clash is also the --listen address" --data "$work/bad-data" --resp "$clash"
 [ ! -e "$work/bad-data" ] || fail "a refused start left its data directory behind"
+
+echo "== port 0 picks a port, and the server says which --listen restarts the cluster"
+start_server "$work/port0.out" --listen 127.0.0.1:0 --data "$work/port0-data" --cluster-file "$work/port0.cluster" \
+  --resp off || fail "a server on port 0 did not start"
+picked=$(sed -n 's/^keel server: listening on \(127\.0\.0\.1:[0-9]*\) .*/\1/p' "$work/port0.out")
+grep -qF "note: --listen 127.0.0.1:0 picked port ${picked#*:}; the cluster of $work/port0-data lives at $picked now: restart it with --listen $picked" \
+  "$work/port0.out" || fail "no note naming the port picked"
+kill_server "$server_pid"
 
 start_on_free_port "$work/server1.out"
 first_pid=$server_pid
