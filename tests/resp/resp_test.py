@@ -573,6 +573,13 @@ class Keys(RespTest):
         self.assertFalse(r.persist("k"))
         self.assertTrue(r.expire("k", -1))  # a deadline in the past deletes the key
         self.assertEqual(r.exists("k"), 0)
+        r.set("ttl-a", "v", ex=100)
+        r.set("ttl-b", "v", ex=300)
+        r.set("ttl-none", "v")
+        keyspace = r.info("keyspace")["db0"]
+        self.assertEqual((keyspace["keys"], keyspace["expires"]), (3, 2))
+        self.assertTrue(190_000 < keyspace["avg_ttl"] <= 200_000, keyspace)  # ms, over the two
+        r.delete("ttl-a", "ttl-b", "ttl-none")
         self.assertError("ERR NX and XX, GT or LT options at the same time are not compatible",
                          r.execute_command, "EXPIRE", "k", "10", "NX", "XX")
         # A hash that expires is gone as a whole, and a new one starts empty.

@@ -13,10 +13,17 @@ namespace {
 
 using namespace resp_errors;
 
+struct KeyCounts {
+  int64_t keys = 0;
+  int64_t expiring = 0;      // keys with a deadline
+  int64_t average_ttl_ms = 0;  // over the expiring keys (INFO's avg_ttl)
+};
+
 // Counts live keys and keys with a deadline, in pages of one transaction.
-Future<std::pair<int64_t, int64_t>> count_keys(KeyStore& store) {
+Future<KeyCounts> count_keys(KeyStore& store) {
   int64_t keys = 0;
   int64_t expiring = 0;
+  double ttl_ms_sum = 0;
   KeyRange range = store.layout().meta_range();
   while (true) {
     RangeResult page = co_await store.transaction().get_range(range, 1000);
@@ -24,12 +31,14 @@ Future<std::pair<int64_t, int64_t>> count_keys(KeyStore& store) {
       const KeyMeta meta = decode_meta(row.value);
       if (meta.expire_ms != 0 && meta.expire_ms <= store.now_ms()) continue;
       ++keys;
-      if (meta.expire_ms != 0) ++expiring;
+      if (meta.expire_ms == 0) continue;
+      ++expiring;
+      ttl_ms_sum += static_cast<double>(meta.expire_ms - store.now_ms());
     }
     if (!page.more || page.rows.empty()) break;
     range.begin = key_after(page.rows.back().key);
   }
-  co_return std::make_pair(keys, expiring);
+  co_return KeyCounts{keys, expiring, expiring == 0 ? 0 : static_cast<int64_t>(ttl_ms_sum / static_cast<double>(expiring))};
 }
 
 bool wants(const std::vector<std::string>& sections, std::string_view name, bool in_default) {
@@ -75,9 +84,11 @@ Future<Void> info(CommandContext& c) {
   }
   if (wants(sections, "replication", true)) text += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n";
   if (wants(sections, "keyspace", true)) {
-    const auto [keys, expiring] = co_await count_keys(*c.store);
+    const KeyCounts counts = co_await count_keys(*c.store);
     text += "# Keyspace\r\n";
-    if (keys > 0) text += fmt::format("db0:keys={},expires={},avg_ttl=0\r\n", keys, expiring);
+    if (counts.keys > 0) {
+      text += fmt::format("db0:keys={},expires={},avg_ttl={}\r\n", counts.keys, counts.expiring, counts.average_ttl_ms);
+    }
   }
   c.out.verbatim(text);
   co_return Void{};
