@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "cmd/cli_status.h"
 #include "cmd/commands.h"
 #include "cmd/knob_settings.h"
 #include "cmd/static_config.h"
@@ -341,7 +342,7 @@ int serve(const ServerOptions& options) {
                "--listen {}\n",
                options.listen, self.port, options.data, self.to_string(), self.to_string());
   }
-  fmt::print("keel server: memory budget {} MiB ({})\n", memory_budget / (1 << 20),
+  fmt::print("keel server: memory budget {} ({} MiB; {})\n", format_bytes(memory_budget), memory_budget / (1 << 20),
              options.memory.empty() ? "detected; set with --memory" : "--memory");
   if (writes_cluster_file) fmt::print("keel server: connect with: keel cli -C {}\n", options.cluster_file);
   std::fflush(stdout);
