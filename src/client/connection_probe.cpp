@@ -28,6 +28,20 @@ Future<std::string> first_bytes(std::shared_ptr<IConnection> connection, double 
   co_return input.get();
 }
 
+// `bytes` and what follows within `seconds`, until they hold one whole frame (or cannot be one).
+Future<std::string> whole_frame(std::shared_ptr<IConnection> connection, std::string bytes, double seconds) {
+  const double deadline = now() + seconds;
+  while (now() < deadline) {
+    size_t offset = 0;
+    Frame frame;
+    if (decode_frame_at(bytes, offset, frame) != FrameStatus::incomplete) break;
+    std::string more = co_await first_bytes(connection, deadline - now());
+    if (more.empty()) break;
+    bytes += more;
+  }
+  co_return bytes;
+}
+
 // A keel server's first frame is its ConnectPacket.
 Speaker greeting_of(const std::string& bytes) {
   size_t offset = 0;
@@ -54,6 +68,7 @@ Future<Speaker> identify(NetworkAddress address) {
   std::string bytes = co_await first_bytes(connection, probe_answer_seconds);
   Speaker found = Speaker::silent;
   if (!bytes.empty()) {
+    bytes = co_await whole_frame(connection, std::move(bytes), probe_answer_seconds);
     found = greeting_of(bytes);
   } else {
     connection->write("PING\r\n");
@@ -73,7 +88,9 @@ Future<std::string> problem_of(CoordinatorInterface coordinator, NetworkAddress 
     case Speaker::unreachable:
       co_return fmt::format("nothing accepts connections at {}", at);
     case Speaker::silent:
-      co_return fmt::format("{} accepts connections but does not greet as a keel server does", at);
+      co_return fmt::format("{} accepts connections but sent no keel greeting within {:g} s (a keel server sends one at "
+                            "once: another program, or a server too busy to answer)",
+                            at, probe_answer_seconds);
     case Speaker::resp:
       co_return fmt::format("{} speaks the Redis protocol: it is a keel server's --resp address, not its --listen address", at);
     case Speaker::unknown:

@@ -78,7 +78,8 @@ void parse_coordinators(const CliCommandInfo& info, const CliCommandTokens& toke
   const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
   if (twice != sorted.end()) usage_error(info, fmt::format("`{}' is named twice", twice->to_string()));
   const size_t count = request.addresses.size();
-  if (count != 0 && (count % 2 == 0 || count > coordinators_max)) {
+  if (count > coordinators_max) usage_error(info, fmt::format("name 1, 3 or 5 coordinators, got {}", count));
+  if (count % 2 == 0 && count != 0) {
     usage_error(info, fmt::format("name 1, 3 or 5 coordinators, got {}: a majority of an even number survives no "
                                   "more failures than one fewer",
                                   count));

@@ -2,6 +2,7 @@
 // process, data in ./keel-data, cluster file ./keel.cluster naming it, on 127.0.0.1:4500.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,11 +56,32 @@ struct StartupError {
   std::string message;
 };
 
-// A data directory this start creates, removed again unless the start succeeds (keep()): a
-// refused start leaves nothing behind.
+// Makes the data directory (and its parents); true when this call created the directory itself
+// (a mkdir that fails on an existing one, so of two starts racing on a new path only one
+// counts as its creator).
+bool make_data_directory(const std::string& path) {
+  std::filesystem::path directory = std::filesystem::path(path).lexically_normal();
+  if (!directory.has_filename()) directory = directory.parent_path();  // "data/" names "data"
+  std::error_code failed;
+  if (directory.has_parent_path()) std::filesystem::create_directories(directory.parent_path(), failed);
+  if (!failed) {
+    if (::mkdir(directory.c_str(), 0755) == 0) return true;
+    if (errno != EEXIST) {
+      failed = std::error_code(errno, std::generic_category());
+    } else if (!std::filesystem::is_directory(directory, failed) && !failed) {
+      failed = std::make_error_code(std::errc::not_a_directory);
+    }
+  }
+  if (failed) throw StartupError{fmt::format("--data {}: cannot create the data directory: {}", path, failed.message())};
+  return false;
+}
+
+// A data directory this start created and holds the lock of: removed again, before the lock is
+// released, unless the start succeeds (keep()), so a refused start leaves no data directory
+// behind. Made after the lock is taken: a start refused by another server's lock removes nothing.
 class NewDataDirectory {
  public:
-  explicit NewDataDirectory(std::string path) : path_(std::move(path)), created_(!std::filesystem::exists(path_)) {}
+  NewDataDirectory(std::string path, bool created) : path_(std::move(path)), created_(created) {}
   NewDataDirectory(const NewDataDirectory&) = delete;
   NewDataDirectory& operator=(const NewDataDirectory&) = delete;
   ~NewDataDirectory() {
@@ -285,11 +307,9 @@ int serve(const ServerOptions& options) {
   }
   check_resp_address(options, requested);
   const int64_t memory_budget = memory_budget_bytes(options);
-  NewDataDirectory new_data(options.data);  // declared before the lock: removed after its release
-  std::error_code made;
-  std::filesystem::create_directories(options.data, made);
-  if (made) throw StartupError{fmt::format("--data {}: cannot create the data directory: {}", options.data, made.message())};
+  const bool created = make_data_directory(options.data);
   DataLock lock(options.data);
+  NewDataDirectory new_data(options.data, created);  // after the lock: removed while it is held
   check_storage_of_data(options);
   std::FILE* trace = std::fopen((options.data + "/trace.jsonl").c_str(), "a");
   if (trace != nullptr) std::setvbuf(trace, nullptr, _IOLBF, 1 << 16);
@@ -311,7 +331,8 @@ int serve(const ServerOptions& options) {
   worker.data_directory = options.data;
   worker.engine = options.engine;
   worker.process_class = config.process_class;
-  const bool cluster_exists = std::filesystem::exists(options.data + "/cluster");
+  std::error_code unreadable;
+  const bool cluster_exists = std::filesystem::exists(options.data + "/cluster", unreadable);
   if (cluster_exists && options.shards_given && options.config.empty()) {
     fmt::print(stderr,
                "keel server: note: --shards shapes only a new cluster; the cluster of {} keeps the shard map stored "

@@ -686,11 +686,13 @@ class Connection(RespTest):
         self.assertEqual(r.config_get("maxmemory"), {"maxmemory": "0"})
         with self.assertRaises(redis.exceptions.ResponseError):
             r.config_set("timeout", "-1")
+        idle = RawConnection(SERVER.port)  # waiting for input already when the timeout is set
+        idle.send(b"PING\r\n")
+        self.assertEqual(idle.reply(), "PONG")
+        time.sleep(1.2)
+        self.assertTrue(any(int(c["idle"]) >= 1 for c in r.client_list()))  # CLIENT LIST shows idle time
         self.assertTrue(r.config_set("timeout", "1"))  # an idle client is closed after it
         try:
-            idle = RawConnection(SERVER.port)
-            idle.send(b"PING\r\n")
-            self.assertEqual(idle.reply(), "PONG")
             time.sleep(2.5)
             self.assertTrue(idle.closed_by_server())
             idle.close()

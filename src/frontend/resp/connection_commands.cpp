@@ -118,11 +118,12 @@ Future<Void> select(CommandContext& c) {
 std::string client_line(const RespServerState& server, const Session& session_ref) {
   const ClientInfo& info = session_ref.info();
   const auto age = static_cast<int64_t>(now() - info.connected_at);
+  const auto idle = static_cast<int64_t>(now() - info.active_at);
   return fmt::format(
-      "id={} addr={} laddr={} fd=0 name={} age={} idle=0 flags={} db=0 sub=0 psub=0 ssub=0 multi={} watch={} "
+      "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db=0 sub=0 psub=0 ssub=0 multi={} watch={} "
       "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} "
       "user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
-      info.id, info.peer.to_string(), server.address.to_string(), info.name, age,
+      info.id, info.peer.to_string(), server.address.to_string(), info.name, age, idle,
       session_ref.in_multi() ? "x" : "N",
       session_ref.in_multi() ? 0 : -1, session_ref.watched_count(),
       info.last_command, info.protocol, info.lib_name, info.lib_version);

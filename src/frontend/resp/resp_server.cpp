@@ -67,18 +67,15 @@ std::vector<std::vector<std::string>> next_commands(RespParser& parser, bool& ma
 
 Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shared_ptr<IConnection> connection) {
   Session session(*server, connection->peer_address());
+  server->connections[session.info().id] = connection;
   RespParser parser(resp_limits_from_knobs());
   ReplyWriter out;
   bool open = true;
   const auto unsent_max = static_cast<size_t>(resp_knobs().resp_reply_bytes_unsent_max);
   try {
     while (open) {
-      Future<std::string> input = connection->read_some();
-      if (server->idle_timeout_seconds > 0) {  // CONFIG SET timeout: an idle client is closed, as Redis does
-        std::optional<Void> arrived = co_await timeout(ready(input), static_cast<double>(server->idle_timeout_seconds));
-        if (!arrived) break;
-      }
-      std::string bytes = co_await input;
+      std::string bytes = co_await connection->read_some();
+      session.info().active_at = now();
       server->stats.net_input_bytes += bytes.size();
       parser.feed(bytes);
       while (open) {
@@ -99,6 +96,7 @@ Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shar
         if (out.size() >= reply_flush_bytes) flush(*server, *connection, out);
       }
       flush(*server, *connection, out);
+      session.info().active_at = now();  // a long command's time does not count as idle
       if (connection->bytes_unsent() > unsent_max) co_await connection->on_unsent_at_most(unsent_max / 2);
     }
     co_await close_after_drain(connection);
@@ -107,8 +105,26 @@ Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shar
       TraceEvent(Severity::warn, "RespConnectionFailed").error(error).suppress_for(1.0);
     }
   }
+  server->connections.erase(session.info().id);
   connection->close();
   co_return Void{};
+}
+
+// CONFIG SET timeout: closes the clients idle that long, checking once a second, as Redis does.
+Future<Void> close_idle_clients(std::shared_ptr<RespServerState> server) {
+  while (true) {
+    co_await delay(1.0);
+    const auto idle_max = static_cast<double>(server->idle_timeout_seconds);
+    if (idle_max <= 0) continue;
+    std::vector<std::shared_ptr<IConnection>> idle;
+    for (const auto& [id, session] : server->sessions) {
+      const auto connection = server->connections.find(id);
+      if (now() - session->info().active_at > idle_max && connection != server->connections.end()) {
+        idle.push_back(connection->second);
+      }
+    }
+    for (const std::shared_ptr<IConnection>& connection : idle) connection->close();
+  }
 }
 
 Future<Void> refuse_connection(std::shared_ptr<IConnection> connection) {
@@ -152,7 +168,8 @@ Future<Void> run_resp_server(std::shared_ptr<IListener> listener, RespServerOpti
   Future<Void> sweeper = options.sweep_expired ? run_expiry_sweeper(server) : never();
   Future<Void> accepting = accept_loop(server, listener, &connections);
   Future<Void> failed = connections.result();
-  std::vector<Future<Void>> actors{accepting, failed, sweeper};
+  Future<Void> idle_closer = close_idle_clients(server);
+  std::vector<Future<Void>> actors{accepting, failed, sweeper, idle_closer};
   co_await when_any(actors);
   co_return Void{};
 }

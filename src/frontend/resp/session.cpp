@@ -44,6 +44,7 @@ Session::Session(RespServerState& server, NetworkAddress peer) : server_(server)
   info_.id = server_.next_client_id++;
   info_.peer = peer;
   info_.connected_at = now();
+  info_.active_at = info_.connected_at;
   server_.sessions[info_.id] = this;
 }
 

@@ -34,6 +34,7 @@ struct ClientInfo {
   int protocol = 2;
   NetworkAddress peer;
   double connected_at = 0;  // now()
+  double active_at = 0;     // now() when its last input arrived (CLIENT LIST idle, CONFIG SET timeout)
   std::string last_command = "NULL";
 };
 

@@ -74,7 +74,7 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
   std::vector<KeyValue> result;
   size_t bytes = 0;
   const int batch = std::max(limit, 16) + 16;
-  const auto round_bytes = static_cast<size_t>(storage_server_knobs().storage_range_round_bytes);
+  const size_t round_bytes = std::max<size_t>(1, static_cast<size_t>(storage_server_knobs().storage_range_round_bytes));
   const uint64_t rollbacks = state->rollbacks;
   int rereads = 0;
   while (static_cast<int>(result.size()) < limit && bytes < bytes_limit && !range.empty()) {
