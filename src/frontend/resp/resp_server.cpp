@@ -66,8 +66,7 @@ std::vector<std::vector<std::string>> next_commands(RespParser& parser, bool& ma
 }
 
 Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shared_ptr<IConnection> connection) {
-  Session session(*server, connection->peer_address());
-  server->connections[session.info().id] = connection;
+  Session session(*server, connection);
   RespParser parser(resp_limits_from_knobs());
   ReplyWriter out;
   bool open = true;
@@ -105,7 +104,6 @@ Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shar
       TraceEvent(Severity::warn, "RespConnectionFailed").error(error).suppress_for(1.0);
     }
   }
-  server->connections.erase(session.info().id);
   connection->close();
   co_return Void{};
 }
@@ -116,12 +114,9 @@ Future<Void> close_idle_clients(std::shared_ptr<RespServerState> server) {
     co_await delay(1.0);
     const auto idle_max = static_cast<double>(server->idle_timeout_seconds);
     if (idle_max <= 0) continue;
-    std::vector<std::shared_ptr<IConnection>> idle;
+    std::vector<std::shared_ptr<IConnection>> idle;  // closed after the walk: a close may end a session
     for (const auto& [id, session] : server->sessions) {
-      const auto connection = server->connections.find(id);
-      if (now() - session->info().active_at > idle_max && connection != server->connections.end()) {
-        idle.push_back(connection->second);
-      }
+      if (now() - session->info().active_at > idle_max) idle.push_back(session->connection());
     }
     for (const std::shared_ptr<IConnection>& connection : idle) connection->close();
   }

@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 
 #include "client/database.h"
 #include "frontend/resp/command_groups.h"
@@ -14,7 +13,6 @@
 #include "frontend/resp/resp_knobs.h"
 #include "frontend/resp/scan_cursor.h"
 #include "world/network_address.h"
-#include "world/world.h"
 
 namespace keel {
 
@@ -52,7 +50,6 @@ struct RespServerState {
   double start_time = 0;  // now() at start
   uint64_t next_client_id = 1;
   std::map<uint64_t, Session*> sessions;  // by client id
-  std::map<uint64_t, std::shared_ptr<IConnection>> connections;  // by client id, for closing idle ones
   size_t connections_max = 10'000;
   // CONFIG SET values of settings that are accepted and reported but change nothing here
   // (Redis's encoding thresholds, persistence settings), by name.

@@ -40,9 +40,10 @@ std::string error_reply_text(const Error& error) {
   }
 }
 
-Session::Session(RespServerState& server, NetworkAddress peer) : server_(server) {
+Session::Session(RespServerState& server, std::shared_ptr<IConnection> connection)
+    : server_(server), connection_(std::move(connection)) {
   info_.id = server_.next_client_id++;
-  info_.peer = peer;
+  info_.peer = connection_->peer_address();
   info_.connected_at = now();
   info_.active_at = info_.connected_at;
   server_.sessions[info_.id] = this;

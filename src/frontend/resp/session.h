@@ -17,12 +17,14 @@
 // Single-threaded; owned by the connection's actor, registered in RespServerState meanwhile.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "frontend/resp/commands.h"
 #include "frontend/resp/server_state.h"
+#include "world/world.h"
 
 namespace keel {
 
@@ -47,7 +49,7 @@ struct WatchedKey {
 
 class Session {
  public:
-  Session(RespServerState& server, NetworkAddress peer);
+  Session(RespServerState& server, std::shared_ptr<IConnection> connection);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -65,6 +67,8 @@ class Session {
 
   ClientInfo& info() { return info_; }
   const ClientInfo& info() const { return info_; }
+  // The client's connection (CONFIG SET timeout closes it when idle).
+  const std::shared_ptr<IConnection>& connection() const { return connection_; }
   // The connection closes once the replies written so far are sent (QUIT).
   void close_after_reply() { closing_ = true; }
   bool closing() const { return closing_; }
@@ -91,6 +95,7 @@ class Session {
   Future<Void> run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command, ReplyWriter& out);
 
   RespServerState& server_;
+  std::shared_ptr<IConnection> connection_;
   ClientInfo info_;
   bool closing_ = false;
   bool in_multi_ = false;
