@@ -936,6 +936,32 @@ class Pipelining(RespTest):
         self.assertGreater(runs, groups, "no transaction was shared by two connections (%d runs in %d groups)"
                            % (runs, groups))
 
+    def test_runs_of_a_running_groups_key_wait_instead_of_conflicting(self):
+        """Groups running at once would conflict on a key they share, and a conflict re-runs a
+        whole group (command_groups.h): a run naming a key of a running group waits for it. Many
+        connections incrementing one counter lose no increment and hardly ever re-run a group."""
+        threads_count, commands = 16, 150
+        before = self.r.info("stats")
+        failures = []
+
+        def client(number):
+            try:
+                connection = SERVER.client()
+                for _ in range(commands):
+                    connection.incr("hot")
+                connection.close()
+            except Exception as error:  # reported by the main thread
+                failures.append("client %d: %r" % (number, error))
+
+        run_in_threads(client, threads_count)
+        self.assertEqual(failures, [])
+        self.assertEqual(self.r.get("hot"), str(threads_count * commands))
+        after = self.r.info("stats")
+        delta = {name: after[name] - before[name]
+                 for name in ("keel_command_groups", "keel_group_retries", "keel_group_key_waits")}
+        self.assertGreater(delta["keel_group_key_waits"], 0, delta)
+        self.assertLessEqual(delta["keel_group_retries"], max(2, delta["keel_command_groups"] // 100), delta)
+
     def test_many_connections(self):
         clients = [SERVER.client() for _ in range(300)]
         for i, client in enumerate(clients):

@@ -1,18 +1,31 @@
 #include "frontend/resp/command_groups.h"
 
 #include <algorithm>
+#include <functional>
+#include <string>
 
 #include "frontend/resp/commands.h"
 #include "frontend/resp/server_state.h"
 #include "runtime/scheduler.h"
 
 namespace keel {
+namespace {
+
+// Runs start_groups() looks at when forming a group (past runs that wait for keys).
+constexpr size_t waiting_looked_max = 1024;
+
+}  // namespace
 
 CommandGroups::CommandGroups(RespServerState& server)
     : server_(server), gathering_(resp_knobs().resp_group_gather_fraction) {}
 
 Future<bool> CommandGroups::run(std::shared_ptr<GroupedRun> run) {
   Future<bool> done = run->done.get_future();
+  run->key_hashes.clear();
+  for (size_t i = 0; i < run->commands.size(); ++i) {
+    for_each_command_key(*run->specs[i], run->commands[i],
+                         [&](const std::string& key) { run->key_hashes.push_back(std::hash<std::string>{}(key)); });
+  }
   waiting_.push_back(std::move(run));
   quiet_since_ = now();
   start_groups();
@@ -35,15 +48,25 @@ void CommandGroups::start_groups() {
     std::vector<std::shared_ptr<GroupedRun>> group;
     size_t commands = 0;
     size_t bytes = 0;
-    while (!waiting_.empty()) {
-      const GroupedRun& next = *waiting_.front();
-      const bool fits = commands + next.commands.size() <= commands_max && bytes + next.argument_bytes <= bytes_max;
+    // Looks a bounded way past runs that wait for a running group's keys, so many connections
+    // of one hot key cost each start little.
+    size_t looked = 0;
+    for (auto next = waiting_.begin(); next != waiting_.end() && looked < waiting_looked_max; ++looked) {
+      const GroupedRun& run = **next;
+      const bool fits = commands + run.commands.size() <= commands_max && bytes + run.argument_bytes <= bytes_max;
       if (!group.empty() && !fits) break;
-      commands += next.commands.size();
-      bytes += next.argument_bytes;
-      group.push_back(std::move(waiting_.front()));
-      waiting_.pop_front();
+      if (in_flight_ > 0 && waits_for_key(run)) {
+        ++server_.stats.group_key_waits;
+        ++next;
+        continue;
+      }
+      commands += run.commands.size();
+      bytes += run.argument_bytes;
+      group.push_back(std::move(*next));
+      next = waiting_.erase(next);
     }
+    if (group.empty()) return;  // each run looked at waits for a running group's key
+    for (const std::shared_ptr<GroupedRun>& run : group) hold_keys(*run, +1);
     gathering_.took(group.size());
     ++gather_round_;
     gather_timer_ = false;
@@ -69,10 +92,23 @@ Future<Void> CommandGroups::run_group(std::vector<std::shared_ptr<GroupedRun>> g
     // Not retryable (a key, a value or the whole group too large): each run goes alone.
   }
   --in_flight_;
+  for (const std::shared_ptr<GroupedRun>& run : group) hold_keys(*run, -1);
   gathering_.answered(group.size(), now() - started);
   for (const std::shared_ptr<GroupedRun>& run : group) run->done.send(committed);
   start_groups();
   co_return Void{};
+}
+
+bool CommandGroups::waits_for_key(const GroupedRun& run) const {
+  return std::any_of(run.key_hashes.begin(), run.key_hashes.end(), [&](size_t hash) { return held_keys_.contains(hash); });
+}
+
+void CommandGroups::hold_keys(const GroupedRun& run, int change) {
+  for (size_t hash : run.key_hashes) {
+    auto [it, added] = held_keys_.try_emplace(hash, 0);
+    it->second += change;
+    if (it->second == 0) held_keys_.erase(it);
+  }
 }
 
 // Ends the wait of `round` at `deadline`, or earlier once runs stop arriving for a pause.
@@ -90,7 +126,10 @@ Future<Void> CommandGroups::end_gathering(uint64_t round, double deadline) {
 }
 
 Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs) {
+  bool again = false;
   auto body = [&](Transaction& transaction) -> Future<Void> {
+    if (again) ++server.stats.group_retries;
+    again = true;
     KeyStore store(transaction, server.layout, wall_time_ms());
     for (GroupedRun* run : runs) {
       run->replies = ReplyWriter(run->replies.protocol());

@@ -18,10 +18,16 @@
 //
 // Under load this turns many small transactions into few large ones: the proxy, the resolver,
 // the logs and the storage servers then pay their per-transaction costs once per group.
+//
+// Groups running at once would conflict on a key they share (a hot counter's INCRs), and a
+// conflict re-runs a whole group: a run that names a key of a running group (its key
+// positions, as COMMAND INFO has them) waits for that group to end, and runs of other keys go
+// ahead of it. Only the throughput depends on this: the resolver still checks every group.
 #pragma once
 
 #include <deque>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "frontend/resp/resp_writer.h"
@@ -44,6 +50,7 @@ struct GroupedRun {
   ReplyWriter replies;  // in the session's protocol
   Promise<bool> done;   // true: committed with `replies`; false: the session runs it alone
   bool shared = false;  // its last group held other runs too
+  std::vector<size_t> key_hashes;  // of its commands' keys (CommandGroups fills it)
 };
 
 // Runs the runs' commands in one transaction with the retry loop, run after run in order, each
@@ -62,11 +69,15 @@ class CommandGroups {
 
  private:
   void start_groups();
+  // Whether a key of `run` is a key of a running group.
+  bool waits_for_key(const GroupedRun& run) const;
+  void hold_keys(const GroupedRun& run, int change);
   Future<Void> run_group(std::vector<std::shared_ptr<GroupedRun>> group);
   Future<Void> end_gathering(uint64_t round, double deadline);
 
   RespServerState& server_;
   std::deque<std::shared_ptr<GroupedRun>> waiting_;
+  std::unordered_map<size_t, int> held_keys_;  // key hash -> runs of running groups naming it
   int in_flight_ = 0;
   Gathering gathering_;
   uint64_t gather_round_ = 0;  // groups started: a start ends the wait of its round

@@ -51,10 +51,7 @@ bool arity_ok(const CommandSpec& spec, size_t argument_count) {
 }
 
 void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command) {
-  if (spec.first_key <= 0 || spec.key_step <= 0) return;
-  const auto count = static_cast<int>(command.size());
-  const int last = spec.last_key < 0 ? count + spec.last_key : std::min(spec.last_key, count - 1);
-  for (int i = spec.first_key; i <= last; i += spec.key_step) store.prefetch(command[static_cast<size_t>(i)]);
+  for_each_command_key(spec, command, [&](const std::string& key) { store.prefetch(key); });
 }
 
 std::string lowercase(std::string_view text) {

@@ -8,6 +8,7 @@
 // Connection commands (flag `connection`) run outside any transaction.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -59,8 +60,16 @@ const CommandSpec* find_command(std::string_view lowercase_name);
 // Every command, ordered by name.
 const std::vector<const CommandSpec*>& all_commands();
 bool arity_ok(const CommandSpec& spec, size_t argument_count);
-// Starts reading the records of the command's keys (its key positions, as COMMAND INFO has them),
-// so the handlers of a batch find them read in one round.
+// Calls `visit(key)` for each of the command's keys: its key positions, as COMMAND INFO has them.
+template <class Visit>
+void for_each_command_key(const CommandSpec& spec, const std::vector<std::string>& command, Visit&& visit) {
+  if (spec.first_key <= 0 || spec.key_step <= 0) return;
+  const auto count = static_cast<int>(command.size());
+  const int last = spec.last_key < 0 ? count + spec.last_key : std::min(spec.last_key, count - 1);
+  for (int i = spec.first_key; i <= last; i += spec.key_step) visit(command[static_cast<size_t>(i)]);
+}
+// Starts reading the records of the command's keys, so the handlers of a batch find them read in
+// one round.
 void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command);
 
 // The tables of each command family (command_table.cpp joins them).

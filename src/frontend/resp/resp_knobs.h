@@ -22,7 +22,7 @@ struct RespKnobs {
   // most resp_group_commands_max commands and resp_batch_bytes_max argument bytes (a run alone
   // may fill it). A group that writes past the 10 MB transaction limit (many commands writing
   // large values) fails at once and its runs go alone.
-  double resp_groups_in_flight_max = 2;
+  double resp_groups_in_flight_max = 4;
   double resp_group_commands_max = 256;
   // While the runs of finished groups come back (command_groups.h), a group waits for them at
   // most this fraction of the recent groups' duration (0: never waits).

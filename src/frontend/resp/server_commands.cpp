@@ -77,10 +77,10 @@ Future<Void> info(CommandContext& c) {
         "total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\n"
         "evicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\ntotal_error_replies:{}\r\n"
         "total_protocol_errors:{}\r\nkeel_command_groups:{}\r\nkeel_grouped_runs:{}\r\nkeel_group_waits:{}\r\n"
-        "keel_group_waits_expired:{}\r\n\r\n",
+        "keel_group_waits_expired:{}\r\nkeel_group_retries:{}\r\nkeel_group_key_waits:{}\r\n\r\n",
         s.connections_received, s.commands_processed, s.net_input_bytes, s.net_output_bytes, s.connections_rejected,
         s.expired_keys, s.keyspace_hits, s.keyspace_misses, s.errors_replied, s.protocol_errors, s.command_groups,
-        s.grouped_runs, s.group_waits, s.group_waits_expired);
+        s.grouped_runs, s.group_waits, s.group_waits_expired, s.group_retries, s.group_key_waits);
   }
   if (wants(sections, "replication", true)) text += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n";
   if (wants(sections, "keyspace", true)) {

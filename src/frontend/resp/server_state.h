@@ -33,6 +33,8 @@ struct RespStats {
   uint64_t grouped_runs = 0;    // the runs they served (runs / groups: how much was shared)
   uint64_t group_waits = 0;          // starts held back for the runs of finished groups
   uint64_t group_waits_expired = 0;  // of those, the waits that ran out
+  uint64_t group_retries = 0;        // attempts of groups run again (a conflict, mostly)
+  uint64_t group_key_waits = 0;      // runs passed over for a key of a running group
 };
 
 struct RespServerState {
