@@ -72,6 +72,9 @@ class Strings(RespTest):
         self.assertTrue(r.set("k", "z"))
         self.assertEqual(r.ttl("k"), -1)
         self.assertError("ERR syntax error", r.execute_command, "SET", "k", "v", "NX", "XX")
+        self.assertError("ERR syntax error", r.execute_command, "SET", "k", "v", "EX", "10", "PX", "10")
+        self.assertTrue(r.execute_command("SET", "k", "v", "EX", "10", "EX", "200"))  # as Redis: the last stands
+        self.assertTrue(150 < r.ttl("k") <= 200)
         self.assertError("ERR invalid expire time in 'set' command", r.execute_command, "SET", "k", "v", "EX", "0")
         self.assertError("ERR value is not an integer or out of range", r.execute_command, "SET", "k", "v", "EX", "x")
 
@@ -628,7 +631,18 @@ class Hashes(RespTest):
         self.assertIn(r.hrandfield("h"), ["c", "d", "x"])
         self.assertEqual(sorted(r.hrandfield("h", 10)), ["c", "d", "x"])
         self.assertEqual(len(r.hrandfield("h", -7)), 7)
-        self.assertEqual(r.hdel("h", "c", "d", "x"), 3)
+        self.assertEqual(sorted(r.hrandfield("h", 2 ** 62)), ["c", "d", "x"])  # the whole hash, as Redis
+        self.assertEqual(len(r.hrandfield("h", -1000000)), 1000000)
+        with self.assertRaisesRegex(redis.exceptions.ResponseError, "out of range.*at most 1000000 fields"):
+            r.hrandfield("h", -1000001)  # not truncated
+        r.config_set("proto-max-bulk-len", "200000")
+        try:  # a field's value holds up to the value limit, more than a string (and the error says so)
+            self.assertEqual(r.hset("h", "big", "v" * 100000), 1)
+            self.assertError("ERR string exceeds maximum allowed size (a KeelDB hash field's value holds at most "
+                             "100000 bytes)", r.hset, "h", "big", "v" * 100001)
+        finally:
+            r.config_set("proto-max-bulk-len", "100000")
+        self.assertEqual(r.hdel("h", "c", "d", "x", "big"), 4)
         self.assertEqual(r.exists("h"), 0)
         self.assertEqual(r.type("h"), "none")
         self.assertTrue(r.hmset("m", {"f": "v"}))
@@ -702,8 +716,18 @@ class Connection(RespTest):
         commands = r.command()  # redis-py parses every entry of COMMAND
         self.assertEqual(commands["get"]["arity"], 2)
         self.assertIn("write", commands["set"]["flags"])
+        self.assertEqual(r.command_getkeys("MSET", "a", "1", "b", "2"), ["a", "b"])
+        with self.assertRaisesRegex(redis.exceptions.ResponseError, "wrong number of arguments for 'command.getkeys'"):
+            r.command_getkeys("PING")
+        with self.assertRaisesRegex(redis.exceptions.ResponseError, "wrong number of arguments for 'command.count'"):
+            r.execute_command("COMMAND", "COUNT", "extra")
+        with self.assertRaisesRegex(redis.exceptions.ResponseError, "syntax error"):
+            r.execute_command("CLIENT", "NO-EVICT", "maybe")
         self.assertTrue(r.execute_command("FUNCTION", "FLUSH"))
         self.assertEqual(info["process_id"], SERVER.process.pid)
+        self.assertGreater(r.info("memory")["used_memory"], 1 << 20)  # redis-cli --stat shows it
+        self.assertEqual(r.info("memory")["maxmemory_policy"], "noeviction")
+        self.assertGreater(r.info("cpu")["used_cpu_user"], 0)
         self.assertEqual(r.execute_command("ROLE"), ["master", 0, []])
         self.assertEqual(r.slowlog_get(), [])
         self.assertEqual(r.slowlog_len(), 0)
@@ -805,6 +829,20 @@ class Pipelining(RespTest):
         for i in range(1000):
             self.assertEqual(results[3 * i:3 * i + 3], [True, i + 1, str(i)])
 
+    def test_pipeline_sent_whole_before_its_large_replies_are_read(self):
+        """redis-py sends a whole pipeline before it reads a reply. Once more than a megabyte of
+        replies waits for it, the server still reads its requests (it only stops running them),
+        so the client finishes sending and reads: no deadlock. (It hung before: 30 s timeout.)"""
+        value = "x" * 10000
+        pipe = self.r.pipeline(transaction=False)
+        for i in range(1000):
+            pipe.set("big%d" % (i % 100), value)
+            pipe.get("big%d" % (i % 100))
+        results = pipe.execute()
+        self.assertEqual(len(results), 2000)
+        self.assertTrue(all(result == value for result in results[1::2]))
+        self.assertEqual(self.r.ping(), True)
+
     def test_one_write_many_commands(self):
         raw = RawConnection(SERVER.port)
         payload = b"".join(raw.command("INCR", "seq") for _ in range(2000)) + b"PING\r\n"
@@ -833,8 +871,11 @@ class Pipelining(RespTest):
             (("HLEN", "h"), 2),
             (("NOSUCHCOMMAND", "x"), ("error", "ERR unknown command 'NOSUCHCOMMAND', with args beginning with: 'x' ")),
             (("GET",), ("error", "ERR wrong number of arguments for 'get' command")),
-            (("SET", long_key, "v"), ("error", "ERR key too large: KeelDB keys are at most 10000 bytes "
-                                               "with the front end's prefix")),
+            (("SET", long_key, "v"), ("error", "ERR key too large: KeelDB's Redis keys are at most 9985 bytes")),
+            (("SET", "k" * 9985, "v", "EX", "100"), "OK"),  # the longest key takes an expiry too
+            (("DEL", "k" * 9985), 1),
+            (("HSET", "h", "f" * 9990, "v"), ("error", "ERR key too large: KeelDB keys are at most 10000 bytes "
+                                                      "with the front end's prefix")),
             (("INCRBY", "a", "10"), 12),
             (("PING",), "PONG"),
             (("MSET", "m1", "x", "m2", "y"), "OK"),
@@ -1096,6 +1137,32 @@ class Transactions(RespTest):
         self.assertTrue(results[0])
         self.assertIsInstance(results[1], redis.exceptions.ResponseError)
         self.assertEqual(r.mget("x", "y"), ["1", "2"])
+
+    def test_subcommand_and_session_command_errors_abort_exec(self):
+        """As in Redis: a subcommand unknown or of the wrong length (CONFIG GET alone, CLIENT
+        FOO) is refused at queue time, and so is MULTI or WATCH of the wrong length, so EXEC
+        aborts; an EXEC of the wrong length discards the transaction at once."""
+        raw = RawConnection(SERVER.port)
+        raw.send(raw.command("SET", "a", "0"))
+        self.assertEqual(raw.reply(), "OK")
+        for bad, error in ((("CONFIG", "GET"), "ERR wrong number of arguments for 'config|get' command"),
+                           (("CLIENT", "FOO"), "ERR unknown subcommand 'FOO'. Try CLIENT HELP."),
+                           (("CLIENT", "SETNAME"), "ERR wrong number of arguments for 'client|setname' command"),
+                           (("OBJECT", "FOO", "x"), "ERR unknown subcommand 'FOO'. Try OBJECT HELP."),
+                           (("MULTI", "extra"), "ERR wrong number of arguments for 'multi' command"),
+                           (("WATCH",), "ERR wrong number of arguments for 'watch' command")):
+            raw.send(raw.command("MULTI") + raw.command("INCR", "a") + raw.command(*bad) + raw.command("EXEC"))
+            self.assertEqual([raw.reply() for _ in range(4)],
+                             ["OK", "QUEUED", ("error", error),
+                              ("error", "EXECABORT Transaction discarded because of previous errors.")], bad)
+        raw.send(raw.command("MULTI") + raw.command("SET", "a", "5") + raw.command("EXEC", "extra") +
+                 raw.command("SET", "a", "6") + raw.command("DISCARD") + raw.command("GET", "a"))
+        self.assertEqual([raw.reply() for _ in range(6)],
+                         ["OK", "QUEUED",
+                          ("error", "EXECABORT Transaction discarded because of: "
+                                    "wrong number of arguments for 'exec' command"),
+                          "OK", ("error", "ERR DISCARD without MULTI"), b"6"])
+        raw.close()
 
     def test_queue_errors_abort_exec(self):
         raw = RawConnection(SERVER.port)

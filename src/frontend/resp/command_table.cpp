@@ -50,6 +50,55 @@ bool arity_ok(const CommandSpec& spec, size_t argument_count) {
   return spec.arity >= 0 ? count == spec.arity : count >= -spec.arity;
 }
 
+namespace {
+
+struct SubcommandSpec {
+  std::string_view name;  // lower case
+  int arity;              // as CommandSpec's, the command and subcommand names included
+};
+
+// The subcommands each handler serves, with Redis's arities.
+const std::map<std::string_view, std::vector<SubcommandSpec>>& subcommand_table() {
+  static const std::map<std::string_view, std::vector<SubcommandSpec>> table = {
+      {"client",
+       {{"setname", 3}, {"getname", 2}, {"id", 2}, {"info", 2}, {"list", -2}, {"setinfo", 4}, {"no-evict", 3},
+        {"no-touch", 3}, {"help", 2}}},
+      {"command", {{"count", 2}, {"docs", -2}, {"info", -2}, {"list", -2}, {"getkeys", -3}}},
+      {"config", {{"get", -3}, {"set", -4}, {"resetstat", 2}, {"rewrite", 2}}},
+      {"function", {{"flush", -2}, {"list", -2}}},
+      {"latency", {{"latest", 2}, {"history", 3}, {"reset", -2}, {"doctor", 2}}},
+      {"memory", {{"usage", -3}}},
+      {"object", {{"encoding", 3}, {"refcount", 3}, {"idletime", 3}, {"freq", 3}, {"help", 2}}},
+      {"script", {{"flush", -2}, {"exists", -3}, {"load", 3}}},
+      {"slowlog", {{"get", -2}, {"len", 2}, {"reset", 2}}},
+  };
+  return table;
+}
+
+std::string uppercase(std::string_view text) {
+  std::string result(text);
+  for (char& c : result) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string subcommand_error(const CommandSpec& spec, const std::vector<std::string>& command) {
+  const auto& table = subcommand_table();
+  const auto subcommands = table.find(spec.name);
+  if (subcommands == table.end() || command.size() < 2) return {};
+  const std::string name = lowercase(command[1]);
+  for (const SubcommandSpec& sub : subcommands->second) {
+    if (sub.name != name) continue;
+    const auto count = static_cast<int>(command.size());
+    const bool fits = sub.arity >= 0 ? count == sub.arity : count >= -sub.arity;
+    return fits ? std::string() : wrong_arity_error(std::string(spec.name) + "|" + name);
+  }
+  return "ERR unknown subcommand '" + command[1] + "'. Try " + uppercase(spec.name) + " HELP.";
+}
+
 void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command) {
   for_each_command_key(spec, command, [&](const std::string& key) { store.prefetch(key); });
 }

@@ -60,6 +60,10 @@ const CommandSpec* find_command(std::string_view lowercase_name);
 // Every command, ordered by name.
 const std::vector<const CommandSpec*>& all_commands();
 bool arity_ok(const CommandSpec& spec, size_t argument_count);
+// For a command with subcommands (CONFIG GET, CLIENT SETNAME...): the error Redis answers before
+// running it, or queueing it in MULTI, when the subcommand is unknown or has the wrong number of
+// arguments; empty when it may run (and for every other command).
+std::string subcommand_error(const CommandSpec& spec, const std::vector<std::string>& command);
 // Calls `visit(key)` for each of the command's keys: its key positions, as COMMAND INFO has them.
 template <class Visit>
 void for_each_command_key(const CommandSpec& spec, const std::vector<std::string>& command, Visit&& visit) {

@@ -185,8 +185,8 @@ Future<Void> config_command(CommandContext& c) {
     c.out.ok();
   } else if (sub == "rewrite" && c.args.size() == 2) {
     c.out.ok();
-  } else if (sub == "get" || sub == "set" || sub == "resetstat" || sub == "rewrite") {
-    c.out.error(wrong_arity_error("config|" + sub));
+  } else if (sub == "set") {  // a name without a value (subcommand_error() checked the rest)
+    c.out.error(resp_errors::syntax);
   } else {
     c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try CONFIG HELP.");
   }

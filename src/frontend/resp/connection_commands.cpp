@@ -166,16 +166,19 @@ Future<Void> client(CommandContext& c) {
     }
     c.out.ok();
   } else if ((sub == "no-evict" || sub == "no-touch") && n == 3) {
-    c.out.ok();
+    const std::string value = lowercase(c.args[2]);
+    if (value == "on" || value == "off") {
+      c.out.ok();
+    } else {
+      c.out.error(resp_errors::syntax);
+    }
   } else if (sub == "help") {
     const std::vector<std::string_view> lines = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "GETNAME", "ID", "INFO", "LIST",
         "SETINFO <LIB-NAME|LIB-VER> <value>", "SETNAME <name>", "NO-EVICT (ON|OFF)", "NO-TOUCH (ON|OFF)", "HELP"};
     c.out.array(lines.size());
     for (std::string_view line : lines) c.out.simple(line);
-  } else if (sub == "setname" || sub == "getname" || sub == "id" || sub == "info" || sub == "setinfo") {
-    c.out.error(wrong_arity_error("client|" + sub));
-  } else {
+  } else {  // subcommand_error() let nothing else through
     c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try CLIENT HELP.");
   }
   return Void{};

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "frontend/resp/commands.h"
 #include "frontend/resp/scan_cursor.h"
 #include "frontend/resp/server_state.h"
@@ -43,7 +45,8 @@ void store_hash(CommandContext& c, const KeyRecord& record, int64_t fields) {
 
 bool field_value_fits(CommandContext& c, size_t bytes) {
   if (bytes <= value_bytes_max) return true;
-  c.out.error(string_too_long);
+  c.out.error(fmt::format("ERR string exceeds maximum allowed size (a KeelDB hash field's value holds at most {} bytes)",
+                          value_bytes_max));
   return false;
 }
 
@@ -257,6 +260,9 @@ Future<Void> hincrbyfloat(CommandContext& c) {
   co_return Void{};
 }
 
+// The most fields HRANDFIELD with a negative count answers.
+constexpr int64_t random_fields_repeated_max = 1'000'000;
+
 // HRANDFIELD key [count [WITHVALUES]]
 Future<Void> hrandfield(CommandContext& c) {
   int64_t count = 0;
@@ -267,8 +273,11 @@ Future<Void> hrandfield(CommandContext& c) {
     co_return Void{};
   }
   if (has_count && !integer_argument(c, 2, count)) co_return Void{};
-  if (has_count && (count < -(INT64_MAX / 2) || count > INT64_MAX / 2)) {
-    c.out.error("ERR value is out of range");
+  // A negative count repeats fields as often as it asks: Redis builds any size of reply, we
+  // refuse one past random_fields_repeated_max rather than truncate it.
+  if (has_count && count < -random_fields_repeated_max) {
+    c.out.error(fmt::format("ERR value is out of range: with a negative count KeelDB returns at most {} fields",
+                            random_fields_repeated_max));
     co_return Void{};
   }
   KeyRecord record;
@@ -294,7 +303,7 @@ Future<Void> hrandfield(CommandContext& c) {
     order.resize(std::min(order.size(), static_cast<size_t>(count)));
     chosen = std::move(order);
   } else if (!fields.empty()) {
-    const auto wanted = static_cast<size_t>(std::min<int64_t>(-count, 1'000'000));
+    const auto wanted = static_cast<size_t>(-count);
     for (size_t i = 0; i < wanted; ++i) chosen.push_back(static_cast<size_t>(random.random_int(0, static_cast<int64_t>(fields.size()))));
   }
   if (with_values && c.out.protocol() >= 3) {

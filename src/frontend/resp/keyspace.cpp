@@ -114,6 +114,11 @@ Key prefix_end(std::string_view prefix) {
 
 KeyLayout::KeyLayout(std::string prefix) : prefix_(std::move(prefix)) {}
 
+size_t KeyLayout::redis_key_bytes_max() const {
+  const size_t expiry_header = prefix_.size() + 1 + 8;  // expiry_key(): tag, deadline
+  return key_bytes_max > expiry_header ? key_bytes_max - expiry_header : 0;
+}
+
 Key KeyLayout::tagged_key(char tag, std::string_view key) const {
   Key result = prefix_;
   result.push_back(tag);

@@ -88,6 +88,8 @@ class KeyLayout {
   explicit KeyLayout(std::string prefix);
 
   const std::string& prefix() const { return prefix_; }
+  // The longest Redis key every key derived from it fits in (the expiry index's, the longest).
+  size_t redis_key_bytes_max() const;
   Key meta_key(std::string_view key) const;
   KeyRange meta_range() const;
   // The Redis key of a metadata record's key.

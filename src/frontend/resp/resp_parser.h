@@ -35,6 +35,8 @@ class RespParser {
 
   explicit RespParser(RespLimits limits = {}) : limits_(limits) {}
 
+  // Limits for what comes next (CONFIG SET proto-max-bulk-len applies to every client at once).
+  void set_limits(RespLimits limits) { limits_ = limits; }
   void feed(std::string_view bytes);
   // The next complete command into `command` (replaced), or why there is none.
   Status next(std::vector<std::string>& command);

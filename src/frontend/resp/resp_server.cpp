@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <variant>
 
 #include "frontend/resp/expiry_sweeper.h"
 #include "frontend/resp/resp_knobs.h"
@@ -31,12 +32,14 @@ void flush(RespServerState& server, IConnection& connection, ReplyWriter& out) {
 // goes quiet, all within close_drain_seconds; then closes. Closing with input unread resets the
 // connection, and a reset makes the client's system drop the reply it has not read yet: a client
 // whose value was over the bulk limit is still sending it when the error goes out.
-Future<Void> close_after_drain(std::shared_ptr<IConnection> connection) {
+// `reading`: a read already in progress, if any.
+Future<Void> close_after_drain(std::shared_ptr<IConnection> connection, std::optional<Future<std::string>> reading = {}) {
   const double deadline = now() + close_drain_seconds;
   Future<Void> drained = connection->on_unsent_at_most(0);
   co_await timeout(drained, close_drain_seconds);
   while (now() < deadline) {
-    Future<std::string> input = connection->read_some();
+    Future<std::string> input = reading ? std::move(*reading) : connection->read_some();
+    reading.reset();
     std::optional<Void> arrived = co_await timeout(ready(input), std::min(close_linger_quiet_seconds, deadline - now()));
     if (!arrived || input.is_error()) break;
   }
@@ -65,19 +68,23 @@ std::vector<std::vector<std::string>> next_commands(RespParser& parser, bool& ma
   return commands;
 }
 
+// Serves one client. Its replies go out as they come; once more than
+// resp_reply_bytes_unsent_max of them wait for the client to read, its commands wait too. Its
+// requests are still read meanwhile (up to resp_query_buffer_bytes_max of them): a client that
+// sends a whole pipeline before it reads a reply (redis-py does) would otherwise never read
+// the replies that stopped us, and both would wait for good.
 Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shared_ptr<IConnection> connection) {
   Session session(*server, connection);
   RespParser parser(resp_limits_from_knobs());
   ReplyWriter out;
   bool open = true;
   const auto unsent_max = static_cast<size_t>(resp_knobs().resp_reply_bytes_unsent_max);
+  const auto input_held_max = static_cast<size_t>(resp_knobs().resp_query_buffer_bytes_max);
+  auto backed_up = [&] { return connection->bytes_unsent() + out.size() > unsent_max; };
+  std::optional<Future<std::string>> reading;  // kept across waits: a read is never dropped
   try {
     while (open) {
-      std::string bytes = co_await connection->read_some();
-      session.info().active_at = now();
-      server->stats.net_input_bytes += bytes.size();
-      parser.feed(bytes);
-      while (open) {
+      while (open && !backed_up()) {
         bool malformed = false;
         std::vector<std::vector<std::string>> commands = next_commands(parser, malformed);
         if (commands.empty() && !malformed) break;
@@ -96,9 +103,29 @@ Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shar
       }
       flush(*server, *connection, out);
       session.info().active_at = now();  // a long command's time does not count as idle
-      if (connection->bytes_unsent() > unsent_max) co_await connection->on_unsent_at_most(unsent_max / 2);
+      if (!open) break;
+      // Backed up, the parser may hold commands: they run once the replies drain. Else it
+      // holds none, and only the client's next bytes can bring one.
+      const bool waits_for_replies = backed_up();
+      if (!reading && (!waits_for_replies || parser.buffered_bytes() < input_held_max)) reading = connection->read_some();
+      if (waits_for_replies) {
+        Future<Void> drained = connection->on_unsent_at_most(unsent_max / 2);
+        if (reading) {
+          Future<std::variant<Void, Void>> either = race(std::move(drained), ready(*reading));
+          co_await either;
+        } else {
+          co_await drained;
+        }
+        if (!reading || !reading->is_ready()) continue;
+      }
+      std::string bytes = co_await *reading;
+      reading.reset();
+      session.info().active_at = now();
+      server->stats.net_input_bytes += bytes.size();
+      parser.set_limits(resp_limits_from_knobs());
+      parser.feed(bytes);
     }
-    co_await close_after_drain(connection);
+    co_await close_after_drain(connection, std::move(reading));
   } catch (const Error& error) {
     if (error.code() != errc::connection_failed) {
       TraceEvent(Severity::warn, "RespConnectionFailed").error(error).suppress_for(1.0);

@@ -1,5 +1,6 @@
 // Server commands: INFO, CONFIG (config_command.cpp), COMMAND, FUNCTION FLUSH, and the scripting
 // commands (which the front end does not run, with a clear error).
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 #include "frontend/resp/resp_knobs.h"
 #include "frontend/resp/session.h"
 #include "runtime/scheduler.h"
+#include "world/world.h"
 
 namespace keel {
 namespace {
@@ -41,6 +43,18 @@ Future<KeyCounts> count_keys(KeyStore& store) {
   co_return KeyCounts{keys, expiring, expiring == 0 ? 0 : static_cast<int64_t>(ttl_ms_sum / static_cast<double>(expiring))};
 }
 
+// Redis's INFO form of a size: "1.50M".
+std::string human_bytes(int64_t bytes) {
+  constexpr std::string_view units = "BKMGTP";
+  auto value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < units.size()) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{}B", bytes) : fmt::format("{:.2f}{}", value, units[unit]);
+}
+
 bool wants(const std::vector<std::string>& sections, std::string_view name, bool in_default) {
   if (sections.empty()) return in_default;
   for (const std::string& section : sections) {
@@ -66,6 +80,22 @@ Future<Void> info(CommandContext& c) {
   if (wants(sections, "clients", true)) {
     text += fmt::format("# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n\r\n",
                         server.sessions.size(), server.connections_max);
+  }
+  if (wants(sections, "memory", true)) {
+    // The process's resident heap: the whole server's (its roles and caches), not the keyspace's
+    // alone, which lives in the cluster's storage servers.
+    const int64_t used = world().process_memory().used_bytes;
+    text += fmt::format(
+        "# Memory\r\nused_memory:{0}\r\nused_memory_human:{1}\r\nused_memory_rss:{0}\r\n"
+        "used_memory_rss_human:{1}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n\r\n",
+        used, human_bytes(used));
+  }
+  if (wants(sections, "cpu", true)) {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& time) { return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6; };
+    text += fmt::format("# CPU\r\nused_cpu_sys:{:.6f}\r\nused_cpu_user:{:.6f}\r\n\r\n", seconds(usage.ru_stime),
+                        seconds(usage.ru_utime));
   }
   if (wants(sections, "persistence", true)) {
     text += "# Persistence\r\nloading:0\r\naof_enabled:1\r\nrdb_changes_since_last_save:0\r\n\r\n";
@@ -112,6 +142,26 @@ void command_info(ReplyWriter& out, const CommandSpec& spec) {
   out.array(0);  // tips
   out.array(0);  // key specs
   out.array(0);  // subcommands
+}
+
+// COMMAND GETKEYS name [arg...]: the keys of that command line, by its key positions.
+void command_getkeys(CommandContext& c) {
+  const std::vector<std::string> line(c.args.begin() + 2, c.args.end());
+  const CommandSpec* spec = find_command(lowercase(line[0]));
+  if (spec == nullptr) {
+    c.out.error("ERR Invalid command specified");
+    return;
+  }
+  std::vector<std::string> keys;
+  if (arity_ok(*spec, line.size())) {
+    for_each_command_key(*spec, line, [&](const std::string& key) { keys.push_back(key); });
+  }
+  if (keys.empty()) {  // as Redis 7.0 answers a line of the wrong length, or of no keys
+    c.out.error(wrong_arity_error("command|getkeys"));
+    return;
+  }
+  c.out.array(keys.size());
+  for (const std::string& key : keys) c.out.bulk(key);
 }
 
 Future<Void> command(CommandContext& c) {
@@ -161,6 +211,8 @@ Future<Void> command(CommandContext& c) {
   } else if (sub == "list" && c.args.size() == 2) {
     c.out.array(commands.size());
     for (const CommandSpec* spec : commands) c.out.bulk(spec->name);
+  } else if (sub == "getkeys" && c.args.size() >= 3) {
+    command_getkeys(c);
   } else {
     c.out.error("ERR unknown subcommand '" + c.args[1] + "'. Try COMMAND HELP.");
   }

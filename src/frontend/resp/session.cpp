@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "frontend/resp/resp_knobs.h"
 #include "runtime/scheduler.h"
 #include "runtime/trace.h"
@@ -59,12 +61,14 @@ Future<Void> Session::execute(std::vector<std::string> command, ReplyWriter& out
   const std::string name = lowercase(command[0]);
   const CommandSpec* spec = find_command(name);
   info_.last_command = spec != nullptr ? name : "NULL";
-  if (in_multi_ && (spec == nullptr || (spec->flags & command_flags::session) == 0)) {
-    queue(spec, std::move(command), out);
-  } else if (spec == nullptr) {
-    out.error(unknown_command_error(command));
-  } else if (!arity_ok(*spec, command.size())) {
-    out.error(wrong_arity_error(spec->name));
+  const std::string rejection = rejection_of(spec, command);
+  if (!rejection.empty() && in_multi_ && spec != nullptr && spec->name == "exec") {
+    abort_multi(rejection, out);  // as Redis: a malformed EXEC discards the transaction
+  } else if (!rejection.empty()) {
+    out.error(rejection);
+    multi_failed_ = multi_failed_ || in_multi_;  // EXEC will abort
+  } else if (in_multi_ && (spec->flags & command_flags::session) == 0) {
+    queue(std::move(command), out);
   } else if ((spec->flags & (command_flags::connection | command_flags::session)) != 0) {
     CommandContext context{*this, server_, command, out, nullptr};
     co_await spec->handler(context);
@@ -101,7 +105,7 @@ Future<Void> Session::execute_pipeline(std::vector<std::vector<std::string>> com
 const CommandSpec* Session::batchable(const std::vector<std::string>& command) const {
   if (in_multi_) return nullptr;
   const CommandSpec* spec = find_command(lowercase(command[0]));
-  if (spec == nullptr || !arity_ok(*spec, command.size())) return nullptr;
+  if (spec == nullptr || !rejection_of(spec, command).empty()) return nullptr;  // execute() answers it
   constexpr uint32_t alone = command_flags::connection | command_flags::session | command_flags::unbatched;
   return (spec->flags & alone) == 0 ? spec : nullptr;
 }
@@ -157,20 +161,24 @@ Future<Void> Session::run_alone(GroupedRun& run, ReplyWriter& out) {
   co_return Void{};
 }
 
-void Session::queue(const CommandSpec* spec, std::vector<std::string> command, ReplyWriter& out) {
-  if (spec == nullptr) {
-    out.error(unknown_command_error(command));
-    multi_failed_ = true;
-  } else if (!arity_ok(*spec, command.size())) {
-    out.error(wrong_arity_error(spec->name));
-    multi_failed_ = true;
-  } else if (queued_.size() >= static_cast<size_t>(resp_knobs().resp_multi_commands_max)) {
+void Session::queue(std::vector<std::string> command, ReplyWriter& out) {
+  if (queued_.size() >= static_cast<size_t>(resp_knobs().resp_multi_commands_max)) {
     out.error("ERR MULTI queue is full (the knob resp_multi_commands_max)");
     multi_failed_ = true;
   } else {
     queued_.push_back(std::move(command));
     out.simple("QUEUED");
   }
+}
+
+std::string Session::rejection_of(const CommandSpec* spec, const std::vector<std::string>& command) const {
+  if (spec == nullptr) return unknown_command_error(command);
+  if (!arity_ok(*spec, command.size())) return wrong_arity_error(spec->name);
+  const size_t key_max = server_.layout.redis_key_bytes_max();
+  bool key_too_long = false;
+  for_each_command_key(*spec, command, [&](const std::string& key) { key_too_long = key_too_long || key.size() > key_max; });
+  if (key_too_long) return fmt::format("ERR key too large: KeelDB's Redis keys are at most {} bytes", key_max);
+  return subcommand_error(*spec, command);
 }
 
 Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command,

@@ -91,7 +91,12 @@ class Session {
   Future<Void> run_grouped(std::vector<const CommandSpec*> specs, std::vector<std::vector<std::string>> commands,
                            ReplyWriter& out);
   Future<Void> run_alone(GroupedRun& run, ReplyWriter& out);
-  void queue(const CommandSpec* spec, std::vector<std::string> command, ReplyWriter& out);
+  void queue(std::vector<std::string> command, ReplyWriter& out);
+  // What Redis answers before it runs or queues a command (an unknown command or subcommand, the
+  // wrong number of arguments), and a key longer than the front end stores; empty if none.
+  std::string rejection_of(const CommandSpec* spec, const std::vector<std::string>& command) const;
+  // Ends the transaction MULTI started, answering EXECABORT with `reason` (an error text).
+  void abort_multi(const std::string& reason, ReplyWriter& out);
   Future<Void> run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command, ReplyWriter& out);
 
   RespServerState& server_;

@@ -66,6 +66,7 @@ struct SetOptions {
 // Parses SET's options from args[3]; false when an error was written.
 bool parse_set_options(CommandContext& c, SetOptions& options) {
   const auto& args = c.args;
+  std::string expiry_option;
   for (size_t i = 3; i < args.size(); ++i) {
     const std::string option = lowercase(args[i]);
     const bool has_next = i + 1 < args.size();
@@ -78,9 +79,11 @@ bool parse_set_options(CommandContext& c, SetOptions& options) {
     } else if (option == "keepttl" && !options.has_expiry) {
       options.keep_ttl = true;
     } else if ((option == "ex" || option == "px" || option == "exat" || option == "pxat") && has_next &&
-               !options.has_expiry && !options.keep_ttl) {
+               (!options.has_expiry || option == expiry_option) && !options.keep_ttl) {
+      // As Redis: one of the four, named again, is no conflict (the last deadline stands).
       if (!expiry_deadline(c, option, args[i + 1], options.deadline_ms)) return false;
       options.has_expiry = true;
+      expiry_option = option;
       ++i;
     } else {
       c.out.error(syntax);

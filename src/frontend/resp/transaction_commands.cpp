@@ -76,6 +76,16 @@ void Session::multi(ReplyWriter& out) {
   out.ok();
 }
 
+void Session::abort_multi(const std::string& reason, ReplyWriter& out) {
+  in_multi_ = false;
+  multi_failed_ = false;
+  queued_.clear();
+  watched_.clear();
+  const std::string_view prefix = "ERR ";
+  const std::string_view text = std::string_view(reason).starts_with(prefix) ? std::string_view(reason).substr(prefix.size()) : reason;
+  out.error("EXECABORT Transaction discarded because of: " + std::string(text));
+}
+
 void Session::discard(ReplyWriter& out) {
   if (!in_multi_) {
     out.error("ERR DISCARD without MULTI");
