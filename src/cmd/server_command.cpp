@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -247,6 +248,22 @@ std::shared_ptr<IListener> listen_resp(const ServerOptions& options, IWorld& wor
   }
 }
 
+// The least free space a start needs on the data directory's disk: below it the engines'
+// first writes fail (RocksDB aborts in its own checks instead of returning the error).
+constexpr int64_t start_free_bytes_min = 32'000'000;
+
+// Refuses a start on a disk about full, naming it, rather than failing in an engine.
+void check_free_space(const std::string& data) {
+  struct statvfs disk {};
+  if (::statvfs(data.c_str(), &disk) != 0) return;  // unknown: the engines will tell
+  const auto free_bytes = static_cast<int64_t>(disk.f_bavail) * static_cast<int64_t>(disk.f_frsize);
+  if (free_bytes >= start_free_bytes_min) return;
+  throw StartupError{fmt::format("the disk of {} has {} free; keel server needs at least {} there to start ({}): "
+                                 "free space on it or pass another --data",
+                                 data, format_bytes(free_bytes), format_bytes(start_free_bytes_min),
+                                 Error(errc::disk_full).describe())};
+}
+
 // Refuses, before anything starts, what the data directory's storage servers cannot serve:
 // an --engine other than the one whose files they hold (each storage server would refuse it,
 // after the server had said where to connect), and, in the embedded default, fewer
@@ -311,6 +328,7 @@ int serve(const ServerOptions& options) {
   DataLock lock(options.data);
   NewDataDirectory new_data(options.data, created);  // after the lock: removed while it is held
   check_storage_of_data(options);
+  check_free_space(options.data);
   std::FILE* trace = std::fopen((options.data + "/trace.jsonl").c_str(), "a");
   if (trace != nullptr) std::setvbuf(trace, nullptr, _IOLBF, 1 << 16);
   RealWorld world;
@@ -384,6 +402,7 @@ int serve(const ServerOptions& options) {
   int status = 0;
   if (first.is_error()) {
     fmt::print(stderr, "keel server: stopped: {}\n", first.error().describe());
+    if (first.error().code() == errc::disk_full) fmt::print(stderr, "keel server: the data directory is {}\n", options.data);
     status = 1;
   } else if (first.get().index() == 0) {
     fmt::print("keel server: stopped by signal {}\n", std::get<0>(first.get()));

@@ -109,6 +109,7 @@ class RealListener final : public IListener {
 Error errno_error(int error_number) {
   if (error_number == ENOENT) return Error(errc::file_not_found);
   if (error_number == EEXIST) return Error(errc::file_exists);
+  if (error_number == ENOSPC || error_number == EDQUOT) return Error(errc::disk_full);
   return Error(errc::io_error);
 }
 
@@ -159,7 +160,7 @@ class RealFile final : public IFile {
     auto fd = fd_;
     auto work = [fd, offset, data] {
       write_all(fd->fd, offset, *data);
-      if (::fdatasync(fd->fd) != 0) throw Error(errc::io_error);
+      if (::fdatasync(fd->fd) != 0) throw errno_error(errno);
     };
     co_await synced_by(std::move(work));
     co_return Void{};
@@ -177,7 +178,7 @@ class RealFile final : public IFile {
     check_usable();
     auto fd = fd_;
     auto work = [fd] {
-      if (::fdatasync(fd->fd) != 0) throw Error(errc::io_error);
+      if (::fdatasync(fd->fd) != 0) throw errno_error(errno);
     };
     co_await synced_by(std::move(work));
     co_return Void{};

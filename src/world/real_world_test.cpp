@@ -87,6 +87,25 @@ TEST(RealWorldTest, FilesReadWriteSyncRenameList) {
   std::filesystem::remove_all(directory);
 }
 
+// /dev/full fails every write with ENOSPC, as a full disk does.
+Future<std::string> write_to_full_device(IWorld& world) {
+  std::shared_ptr<IFile> file = co_await world.open_file("/dev/full", open_flags::read_write);
+  try {
+    co_await file->write_and_sync(0, "abc");
+  } catch (const Error& error) {
+    co_return std::string(error.name());
+  }
+  co_return std::string("written");
+}
+
+TEST(RealWorldTest, AFullDiskIsReportedAsDiskFull) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  RealWorld world;
+  Future<std::string> result = write_to_full_device(world);
+  world.run(ready(result));
+  EXPECT_EQ(result.get(), "disk_full");
+}
+
 TEST(RealWorldTest, DelaysUseTheRealClock) {
   RealWorld world;
   const double start = now();

@@ -127,6 +127,7 @@ uint64_t decode_fixed64(std::string_view bytes) {
 
 Error rocksdb_error(const rocksdb::Status& status) {
   if (status.IsCorruption()) return Error(errc::checksum_failed);
+  if (status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos) return Error(errc::disk_full);
   return Error(errc::io_error);
 }
 

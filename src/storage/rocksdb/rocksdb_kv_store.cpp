@@ -383,7 +383,7 @@ Future<Void> RocksDBKVStore::refresh_cached_results(const WriteOverlay& written)
 
 void RocksDBKVStore::fail(const Error& error) {
   TraceEvent(Severity::warn_always, "RocksDBKVStoreCommitFailed").detail("Directory", directory_).error(error);
-  failed_ = error.code() == errc::checksum_failed ? error : Error(errc::io_error);
+  failed_ = error.code() == errc::checksum_failed || error.code() == errc::disk_full ? error : Error(errc::io_error);
   for (const Promise<Void>& commit : writing_commits_) commit.send_error(*failed_);
   writing_commits_.clear();
   for (const QueuedCommit& queued : queue_) queued.durable.send_error(*failed_);

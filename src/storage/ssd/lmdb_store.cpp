@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <functional>
 #include <utility>
@@ -118,6 +119,7 @@ void LmdbStore::fail(int rc, const char* call) {
     failure_ = fmt::format("{}: {} (in {})", call, mdb_strerror(rc), directory_);
   }
   const bool corrupt = rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH;
+  if (rc == ENOSPC || rc == EDQUOT) throw Error(errc::disk_full);
   throw Error(corrupt ? errc::checksum_failed : errc::io_error);
 }
 

@@ -215,7 +215,7 @@ void SsdKVStore::fail(const Error& error) {
       .detail("Directory", directory_)
       .detail("What", store_->take_failure())
       .error(error);
-  failed_ = error.code() == errc::checksum_failed ? error : Error(errc::io_error);
+  failed_ = error.code() == errc::checksum_failed || error.code() == errc::disk_full ? error : Error(errc::io_error);
   for (const CommitItem& item : queue_) item.durable.send_error(*failed_);
   queue_.clear();
 }
