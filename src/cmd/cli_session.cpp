@@ -110,6 +110,10 @@ Future<bool> CliSession::execute(CliCommandTokens tokens) {
     print_message(error.message);
     co_return false;
   }
+  if (transaction_failed_) {
+    const std::optional<bool> handled = after_failure(request.verb);
+    if (handled) co_return *handled;
+  }
   if (!needs_database(request.verb)) co_return run_local(request);
   if (request.verb == CliVerb::commit && !transaction_) {
     print_message("ERROR: No active transaction");
@@ -121,6 +125,7 @@ Future<bool> CliSession::execute(CliCommandTokens tokens) {
   }
   last_retried_error_.reset();
   timed_out_ = false;
+  const CliVerb verb = request.verb;
   Future<Void> done = run_request(std::move(request));
   co_await ready(done);
   if (!done.is_error()) co_return true;
@@ -132,9 +137,41 @@ Future<bool> CliSession::execute(CliCommandTokens tokens) {
   print_error(done.error(), finding);
   if (transaction_) {
     transaction_.reset();
-    print_message("Rolling back current transaction");
+    if (verb == CliVerb::commit) {
+      print_message("Rolling back current transaction");
+    } else {
+      // Its later commands must not run one by one, as if outside it (a piped script would
+      // commit part of what it wrote between begin and commit).
+      transaction_failed_ = true;
+      print_message("Rolling back current transaction: its commands are refused until `rollback' or `commit' ends it");
+    }
   }
   co_return false;
+}
+
+std::optional<bool> CliSession::after_failure(CliVerb verb) {
+  switch (verb) {
+    case CliVerb::rollback:
+      transaction_failed_ = false;
+      fmt::print(out_, "Transaction rolled back\n");
+      std::fflush(out_);
+      return true;
+    case CliVerb::commit:
+      transaction_failed_ = false;
+      print_message("ERROR: The transaction failed and was rolled back: nothing of it was committed");
+      return false;
+    case CliVerb::begin:
+    case CliVerb::get:
+    case CliVerb::set:
+    case CliVerb::clear:
+    case CliVerb::clearrange:
+    case CliVerb::getrange:
+    case CliVerb::getkey:
+      print_message("ERROR: The current transaction failed and was rolled back: `rollback' or `commit' ends it");
+      return false;
+    default:
+      return std::nullopt;
+  }
 }
 
 bool CliSession::run_local(const CliRequest& request) {

@@ -30,7 +30,7 @@ class CliSession {
   Future<bool> execute(CliCommandTokens tokens);
 
   bool exit_requested() const { return exit_requested_; }
-  bool in_transaction() const { return transaction_.has_value(); }
+  bool in_transaction() const { return transaction_.has_value() || transaction_failed_; }
 
  private:
   using Body = std::function<Future<Void>(Transaction&)>;
@@ -50,6 +50,10 @@ class CliSession {
   Future<T> bounded(Future<T> work);
 
   bool run_local(const CliRequest& request);
+  // After a failure inside begin...commit: ends the failed transaction (rollback, commit) or
+  // refuses a command that would run in it, and says whether that succeeded; nullopt for a
+  // command that runs as usual (status, help...).
+  std::optional<bool> after_failure(CliVerb verb);
   // `finding`: what probing the coordinators found (connection_probe.h), or "".
   void print_error(const Error& error, const std::string& finding);
   void print_message(const std::string& message);
@@ -61,6 +65,7 @@ class CliSession {
   bool writemode_ = false;
   bool exit_requested_ = false;
   std::optional<Transaction> transaction_;  // between begin and commit/rollback
+  bool transaction_failed_ = false;          // a command failed in it: refused until rollback/commit
   std::optional<Error> last_retried_error_;  // what the retry loop last met (shown on timeout)
   bool timed_out_ = false;                   // the last failure was the session's own timeout
 };

@@ -50,8 +50,21 @@ expect "writemode on; begin; set r1 x; clear t1; rollback; get r1; get t1" 0 \
 expect "commit" 1 "ERROR: No active transaction"
 expect "rollback" 1 "ERROR: No active transaction"
 expect "begin; begin" 1 "ERROR: Already in a transaction (commit or rollback first)"
-expect "begin; get \\xff/x" 1 "Rolling back current transaction" \
+expect "begin; get \\xff/x" 1 "Rolling back current transaction: its commands are refused until \`rollback' or \`commit' ends it" \
   "ERROR: key_outside_legal_range (2004): Key outside legal range (system keys need the access_system_keys option)"
+# A failure inside begin...commit leaves a failed transaction: what follows it in a piped script
+# must not run one command at a time (it used to commit them, each alone), until rollback or commit.
+out=$(printf 'writemode on\nbegin\nset piped1 x\nget \\xff/x\nset piped2 y\ncommit\nget piped1\nget piped2\nbegin\nget \\xff/x\nrollback\nset piped3 z\n' |
+  timeout 60 "$keel" cli -C "$cluster_file" 2>&1) || true
+echo "$out"
+grep -qF "ERROR: The current transaction failed and was rolled back: \`rollback' or \`commit' ends it" <<<"$out" ||
+  fail "a set after the failure inside the transaction was not refused"
+grep -qF "ERROR: The transaction failed and was rolled back: nothing of it was committed" <<<"$out" ||
+  fail "the commit of the failed transaction did not say so"
+grep -qF "\`piped1': not found" <<<"$out" || fail "piped1 (before the failure) was committed"
+grep -qF "\`piped2': not found" <<<"$out" || fail "piped2 (after the failure) was committed"
+grep -qF "Transaction rolled back" <<<"$out" || fail "rollback did not end the failed transaction"
+[ "$(grep -cE 'Committed \([0-9]+\)$' <<<"$out")" = 1 ] || fail "expected only piped3 committed"
 
 echo "== escaping"
 expect 'writemode on; set "\x00bin\xffkey" "v\\al ue"; get "\x00bin\xffkey"' 0 "\`\\x00bin\\xffkey' is \`v\\\\al ue'"
