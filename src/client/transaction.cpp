@@ -156,7 +156,10 @@ Future<RangeResult> Transaction::get_range(KeyRange range, int limit, bool rever
 }
 
 Future<Key> Transaction::get_key(KeySelector selector, bool snapshot) {
-  check_key(selector.key.substr(0, 1), false);
+  // As in FoundationDB, a selector may name the keyspace's end itself (lastLessThan("\xff") is
+  // the last key); only keys past it need system access.
+  if (selector.key.size() > key_bytes_max) throw Error(errc::key_too_large);
+  if (selector.key > keyspace_limit()) throw Error(errc::key_outside_legal_range);
   const Key start = selector.or_equal ? key_after(selector.key) : selector.key;
   bool more = false;
   const bool forward = selector.offset > 0;

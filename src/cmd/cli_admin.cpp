@@ -130,15 +130,19 @@ Future<Void> CliSession::configure(const CliRequest& request) {
                replication_name(request.replication), request.replication, zones.size());
     throw Error(errc::replication_needs_zones);
   }
+  // An empty change changes nothing and answers the settings as they are: counts asked for
+  // that they hold already are no change (and start no recovery).
+  Future<ClusterSettings> asked = bounded(ask_settings_change(database_, ChangeSettingsRequest{}, &last_retried_error_));
+  const ClusterSettings current = co_await asked;
   ChangeSettingsRequest change;
-  change.tlogs = request.tlogs;
-  change.proxies = request.proxies;
-  change.resolvers = request.resolvers;
+  change.tlogs = request.tlogs == current.tlogs ? 0 : request.tlogs;
+  change.proxies = request.proxies == current.proxies ? 0 : request.proxies;
+  change.resolvers = request.resolvers == current.resolvers ? 0 : request.resolvers;
   if (request.replication != cluster.storage_replicas) change.storage_replicas = request.replication;
   if (change.tlogs == 0 && change.proxies == 0 && change.resolvers == 0 && change.storage_replicas == 0) {
     const auto reachable = std::find_if(cluster.storage.begin(), cluster.storage.end(),
                                         [](const StorageServerStatus& s) { return s.reachable; });
-    fmt::print(out_, "Configuration unchanged: storage engine {}, replication {}\n",
+    fmt::print(out_, "Configuration unchanged: {}, storage engine {}, replication {}\n", describe_settings(current),
                reachable == cluster.storage.end() ? "unknown (no storage server reachable)" : reachable->engine,
                replication_name(cluster.storage_replicas));
     co_return Void{};

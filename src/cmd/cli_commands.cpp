@@ -50,6 +50,11 @@ void parse_getrange(const CliCommandInfo& info, const CliCommandTokens& tokens, 
     --count;
   }
   if (count < 2 || count > 4) usage_error(info);
+  for (size_t i = 1; i < count; ++i) {
+    if (tokens[i].is_keyword("reverse")) {
+      usage_error(info, "`reverse' comes last (a key named reverse is written \"reverse\")");
+    }
+  }
   request.key = tokens[1].text;
   request.end = count >= 3 ? tokens[2].text : Key(1, '\xff');
   if (count == 4) request.limit = parse_limit(info, tokens[3]);
@@ -109,10 +114,17 @@ void parse_configure(const CliCommandInfo& info, const CliCommandTokens& tokens,
     }
     auto mode = std::find(modes.begin(), modes.end(), text);
     if (tokens[i].is_literal() && mode != modes.end()) {
-      request.replication = static_cast<int32_t>(mode - modes.begin()) + 1;
+      const auto replication = static_cast<int32_t>(mode - modes.begin()) + 1;
+      if (request.replication != 0 && request.replication != replication) {
+        usage_error(info, fmt::format("two replication modes, `{}' and `{}': name one", modes[request.replication - 1], text));
+      }
+      request.replication = replication;
       continue;
     }
     if (tokens[i].is_literal() && std::find(engines.begin(), engines.end(), text) != engines.end()) {
+      if (!request.engine.empty() && request.engine != text) {
+        usage_error(info, fmt::format("two storage engines, `{}' and `{}': name one", request.engine, text));
+      }
       request.engine = text;
       continue;
     }
@@ -127,11 +139,13 @@ void parse_configure(const CliCommandInfo& info, const CliCommandTokens& tokens,
     }
     const char* first = text.data() + equals + 1;
     const char* last = text.data() + text.size();
+    const int32_t earlier = *count;
     const auto [end, error] = std::from_chars(first, last, *count);
     if (error != std::errc() || end != last || *count < 1 || *count > configured_count_max) {
       usage_error(info, fmt::format("{} must be a number from 1 to {}, got `{}'", name, configured_count_max,
                                     printable(text.substr(equals + 1))));
     }
+    if (earlier != 0 && earlier != *count) usage_error(info, fmt::format("{} given twice, {} and {}", name, earlier, *count));
   }
 }
 

@@ -389,7 +389,8 @@ TEST(CliStatusTest, ShowsReplicationHealth) {
   status.replicas_reachable_min = 0;
   status.degraded_shards = {{KeyRange{"", "U"}, 1}, {KeyRange{"\xff", "\xff\xff"}, 0}};
   text = format_cluster_status(status);
-  EXPECT_NE(text.find("  Replication            - double - DEGRADED: 2 shards with fewer than 2 replicas reachable "
+  EXPECT_NE(text.find("  Replication            - double - UNAVAILABLE (1 shard with no replica reachable: reads and "
+                      "writes of their keys wait until one comes back): 2 shards with fewer than 2 replicas reachable "
                       "(fewest: 0): [..U) 1 of 2, [\\xff..\\xff\\xff) 0 of 2\n"),
             std::string::npos)
       << text;

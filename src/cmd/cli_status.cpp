@@ -125,7 +125,14 @@ std::string format_replication(const ClusterStatus& status) {
     shards += fmt::format(", and {} more", status.degraded_shards.size() - shards_listed_max);
   }
   const size_t count = status.degraded_shards.size();
-  return fmt::format("{} - DEGRADED: {} shard{} with fewer than {} replicas reachable (fewest: {}): {}", mode, count,
+  const auto unavailable = std::count_if(status.degraded_shards.begin(), status.degraded_shards.end(),
+                                         [](const ShardReplicationStatus& shard) { return shard.replicas_reachable == 0; });
+  // A shard with no replica reachable cannot be read or written until one comes back.
+  const std::string state = unavailable == 0 ? "DEGRADED"
+                            : fmt::format("UNAVAILABLE ({} shard{} with no replica reachable: reads and writes of "
+                                          "their keys wait until one comes back)",
+                                          unavailable, unavailable == 1 ? "" : "s");
+  return fmt::format("{} - {}: {} shard{} with fewer than {} replicas reachable (fewest: {}): {}", mode, state, count,
                      count == 1 ? "" : "s", status.storage_replicas, status.replicas_reachable_min, shards);
 }
 

@@ -144,8 +144,14 @@ wait_status one_log_two_proxies
 expect "configure logs=0" 1 "ERROR: logs must be a number from 1 to 16, got \`0'"
 expect "configure triple" 1 "Replication triple needs 3 zones with storage servers; the cluster has 2"
 grep -qF "ERROR: replication_needs_zones (2145)" <<<"$out" || fail "configure triple: no clear error"
-expect "configure rocksdb" 0 "Configuration unchanged: storage engine rocksdb, replication single"
+expect "configure rocksdb" 0 \
+  "Configuration unchanged: logs 1, proxies 2, resolvers as configured, storage engine rocksdb, replication single"
 echo "$out"
+# Counts the cluster holds already are no change (it used to say the cluster recovers).
+expect "configure logs=1 proxies=2 single" 0 \
+  "Configuration unchanged: logs 1, proxies 2, resolvers as configured, storage engine rocksdb, replication single"
+expect "configure single double" 1 "ERROR: two replication modes, \`single' and \`double': name one"
+expect "configure logs=1 logs=2" 1 "ERROR: logs given twice, 1 and 2"
 
 echo "== exclude A: every transaction role moves to C"
 expect "exclude $(addr a)" 0 "Excluded $(addr a): no transaction role is recruited there (a recovery moves those it hosted)"

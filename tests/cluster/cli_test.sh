@@ -29,10 +29,13 @@ expect "getrange a c" 0 "Range limited to 25 keys" "\`a' is \`1'" "\`b' is \`2'"
 grep -qF "\`c'" <<<"$out" && fail "getrange a c included c"
 run_cli "getrange a \\xff 2 reverse"
 [ "$out" = $'Range limited to 2 keys\n`c\' is `3\'\n`b\' is `2\'' ] || fail "getrange reverse with a limit"
+expect "getrange b reverse 3" 1 "ERROR: \`reverse' comes last (a key named reverse is written \"reverse\")"
 expect "getrange \"\"" 0 "\`a' is \`1'" "\`c' is \`3'"
 expect "getkey a; getkey >a; getkey >= a +2; getkey <=c -1; getkey <a" 0 \
   "Key: \`a'" "Key: \`b'" "Key: \`c'" "Key: \`b'" "Key: \`'"
 expect "getkey >c" 0 "Key: \`\\xff'"
+expect "getkey <\\xff" 0 "Key: \`c'"  # the last key: a selector may name the keyspace's end
+expect "getkey <\\xff\\x00" 1 "ERROR: key_outside_legal_range (2004): Key outside legal range (system keys need the access_system_keys option)"
 
 echo "== clear, clearrange"
 expect "writemode on; clear b; get b; get a" 0 "\`b': not found" "\`a' is \`1'"
