@@ -113,13 +113,17 @@ Future<std::string> problem_of(CoordinatorInterface coordinator, NetworkAddress 
 
 }  // namespace
 
-Future<std::string> probe_coordinators(ClusterConnectionString connection) {
+Future<std::vector<std::string>> coordinator_problems(ClusterConnectionString connection) {
   const CoordinatorSet coordinators = coordinator_set(connection);
   std::vector<Future<std::string>> probes;
   for (size_t i = 0; i < connection.coordinators.size(); ++i) {
     probes.push_back(problem_of(coordinators.coordinators[i], connection.coordinators[i], connection.id));
   }
-  Future<std::vector<std::string>> all = when_all(std::move(probes));
+  co_return co_await when_all(std::move(probes));
+}
+
+Future<std::string> probe_coordinators(ClusterConnectionString connection) {
+  Future<std::vector<std::string>> all = coordinator_problems(std::move(connection));
   const std::vector<std::string> problems = co_await all;
   std::string joined;
   for (const std::string& problem : problems) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "protocol/cluster_file.h"
 #include "runtime/future.h"
@@ -16,5 +17,9 @@ namespace keel {
 // as a coordinator of this cluster (or does not answer in time; the probe takes at most about
 // three seconds).
 Future<std::string> probe_coordinators(ClusterConnectionString connection);
+
+// The same, one entry per coordinator of `connection` (in its order): "" for one that answers
+// as a coordinator of this cluster (or does not answer in time).
+Future<std::vector<std::string>> coordinator_problems(ClusterConnectionString connection);
 
 }  // namespace keel

@@ -275,7 +275,12 @@ Future<Void> CliSession::commit_transaction() {
 Future<Void> CliSession::show_status(bool json) {
   Future<ClusterStatus> status = bounded(ask_status(database_, &last_retried_error_));
   const ClusterStatus cluster = co_await status;
-  fmt::print(out_, "{}", json ? cluster_status_json(cluster) + "\n" : format_cluster_status(cluster));
+  // Each coordinator asked directly: the controller's status cannot tell one that is down.
+  ClusterConnectionString connection = database_.state()->connection->get();
+  connection.coordinators = cluster.coordinators;
+  Future<std::vector<std::string>> probed = coordinator_problems(connection);
+  const std::vector<std::string> problems = co_await probed;
+  fmt::print(out_, "{}", json ? cluster_status_json(cluster, problems) + "\n" : format_cluster_status(cluster, problems));
   std::fflush(out_);
   co_return Void{};
 }

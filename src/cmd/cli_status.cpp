@@ -177,7 +177,25 @@ std::string format_bytes(int64_t bytes) {
   return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
-std::string format_cluster_status(const ClusterStatus& status) {
+// The coordinators that do not answer, and what a majority needs: "" when all answer.
+std::string format_coordinator_problems(const ClusterStatus& status, const std::vector<std::string>& problems) {
+  std::vector<std::string> found;
+  for (size_t i = 0; i < problems.size() && i < status.coordinators.size(); ++i) {
+    if (!problems[i].empty()) found.push_back(problems[i]);
+  }
+  if (found.empty()) return {};
+  const size_t count = status.coordinators.size();
+  const size_t answering = count - found.size();
+  const size_t majority = count / 2 + 1;
+  const std::string consequence =
+      answering >= majority
+          ? fmt::format("{} more failure{} and the cluster cannot elect a controller or recover", answering - majority + 1,
+                        answering - majority + 1 == 1 ? "" : "s")
+          : std::string("fewer than a majority answer: the cluster cannot elect a controller or recover");
+  return fmt::format("{} of {} not answering: {} ({})", found.size(), count, fmt::join(found, "; "), consequence);
+}
+
+std::string format_cluster_status(const ClusterStatus& status, const std::vector<std::string>& coordinator_problems) {
   std::string text = "Cluster:\n";
   text += fmt::format("  Generation             - {}\n", status.generation);
   text += fmt::format("  Recovery state         - {}\n", format_recovery(status));
@@ -185,6 +203,8 @@ std::string format_cluster_status(const ClusterStatus& status) {
   text += fmt::format("  Cluster controller     - {}\n", status.coordinator.to_string());
   const std::string coordinators = status.coordinators.empty() ? "-" : describe_addresses(status.coordinators);
   text += fmt::format("  Coordinators           - {}\n", coordinators);
+  const std::string down = format_coordinator_problems(status, coordinator_problems);
+  if (!down.empty()) text += fmt::format("  Coordinators down      - {}\n", down);
   if (!status.excluded.empty()) text += fmt::format("  Excluded               - {}\n", describe_addresses(status.excluded));
   text += fmt::format("  Live committed version - {}\n", status.live_committed_version);
   text += fmt::format("  Replication            - {}\n", format_replication(status));

@@ -92,13 +92,18 @@ json replication(const ClusterStatus& status) {
 
 }  // namespace
 
-std::string cluster_status_json(const ClusterStatus& status) {
+std::string cluster_status_json(const ClusterStatus& status, const std::vector<std::string>& coordinator_problems) {
   json roles = json::array();
   for (const RoleStatus& role : status.roles) roles.push_back({{"role", role.role}, {"address", role.address.to_string()}});
   json workers = json::array();
   for (const WorkerStatus& worker : status.workers) {
     workers.push_back(
         {{"address", worker.address.to_string()}, {"class", worker.process_class}, {"failed", worker.failed}});
+  }
+  json unreachable = json::array();  // as the cli probed them: address and problem
+  for (size_t i = 0; i < coordinator_problems.size() && i < status.coordinators.size(); ++i) {
+    if (coordinator_problems[i].empty()) continue;
+    unreachable.push_back({{"address", status.coordinators[i].to_string()}, {"problem", coordinator_problems[i]}});
   }
   json storage = json::array();
   for (const StorageServerStatus& server : status.storage) {
@@ -111,6 +116,7 @@ std::string cluster_status_json(const ClusterStatus& status) {
       {"recoveries", status.recoveries},
       {"cluster_controller", status.coordinator.to_string()},
       {"coordinators", addresses(status.coordinators)},
+      {"coordinators_unreachable", unreachable},
       {"excluded", addresses(status.excluded)},
       {"live_committed_version", status.live_committed_version},
       {"replication", replication(status)},

@@ -181,4 +181,20 @@ grep -qE "^Coordinators unchanged: 127\.0\.0\.1:[0-9]+ \(already the set asked f
 [ "$(cat "$cluster_file")" = "$auto_file" ] || fail "an unchanged set rewrote the cluster file"
 expect "get with_ab" 0 "\`with_ab' is \`down'"
 
+echo "== a coordinator down: status names it (the controller's own view cannot tell)"
+expect "coordinators $(addr c) $(addr d) $(addr e)" 0 "Coordinators changed to $(addr c), $(addr d), $(addr e)"
+run_cli "status"
+grep -qF "Coordinators down" <<<"$out" && fail "status shows a coordinator down while all run: $out"
+kill_server "${pid_e}"
+run_cli "status"
+echo "$out" | grep -F "Coordinators"
+grep -qxF "  Coordinators down      - 1 of 3 not answering: nothing accepts connections at $(addr e) (1 more failure and the cluster cannot elect a controller or recover)" <<<"$out" ||
+  fail "status does not show E down"
+run_cli "status json"
+/usr/bin/python3 -c '
+import json, sys
+down = json.loads(sys.stdin.read())["coordinators_unreachable"]
+assert [entry["address"] for entry in down] == [sys.argv[1]], down
+' "$(addr e)" <<<"$out" || fail "status json does not list E as unreachable"
+
 echo "PASS"
