@@ -32,7 +32,9 @@ std::optional<Database> open_database(RealWorld& world, const CliOptions& option
   Future<Database> opened = timeout_error(Database::open(options.cluster_file), options.timeout_seconds);
   world.run(ready(opened));
   if (!opened.is_error()) return opened.get();
-  fmt::print(stderr, "ERROR: {} (cluster file: {})\n", opened.error().describe(), options.cluster_file);
+  const bool short_timeout = opened.error().code() == errc::timed_out && options.timeout_seconds < short_timeout_seconds;
+  fmt::print(stderr, "ERROR: {} (cluster file: {}{})\n", opened.error().describe(), options.cluster_file,
+             short_timeout ? fmt::format("; --timeout {:g} s may be too short", options.timeout_seconds) : "");
   return std::nullopt;
 }
 

@@ -287,7 +287,11 @@ Future<Void> CliSession::show_status(bool json) {
 
 void CliSession::print_error(const Error& error, const std::string& finding) {
   const std::string coordinator = describe_addresses(database_.state()->connection->get().coordinators);
-  const std::string hint = finding.empty() ? fmt::format("is the cluster at {} running?", coordinator) : finding;
+  std::string hint = finding.empty() ? fmt::format("is the cluster at {} running?", coordinator) : finding;
+  // Every coordinator answered the probe: a timeout this short may be what failed.
+  if (timed_out_ && finding.empty() && timeout_seconds_ < short_timeout_seconds) {
+    hint = fmt::format("its coordinators answer; --timeout {:g} s may be too short for the cluster to reply", timeout_seconds_);
+  }
   std::string text = "ERROR: " + error.describe();
   if (timed_out_) {
     text += fmt::format(" after {:g} s ({}", timeout_seconds_, hint);

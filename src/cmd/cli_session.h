@@ -22,6 +22,9 @@
 
 namespace keel::cmd {
 
+// A --timeout below this may end a command a running cluster would have answered.
+inline constexpr double short_timeout_seconds = 1.0;
+
 class CliSession {
  public:
   CliSession(Database database, double timeout_seconds, std::FILE* out, std::FILE* err);

@@ -136,8 +136,10 @@ void ensure_cluster_file(const std::string& path, const ClusterConnectionString&
     try {
       named = parse_connection_string(read_text(path));
     } catch (const Error& error) {
-      fmt::print(stderr, "keel server: warning: the existing cluster file {} is invalid: {}\n", path, error.describe());
-      return;
+      // Started anyway, it would tell clients to connect with a file they cannot use.
+      throw StartupError{fmt::format("the existing cluster file {} is not a cluster file ({}): delete it (the server "
+                                     "then writes one) or pass another --cluster-file",
+                                     path, error.describe())};
     }
     if (named != connection) {
       fmt::print(stderr, "keel server: warning: the existing cluster file {} says {}, this server {}: clients using "

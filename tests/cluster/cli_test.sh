@@ -207,4 +207,16 @@ set -e
 grep -qF "ERROR: no_cluster_file_found (1515)" <<<"$out" || fail "no clear error for a missing cluster file"
 grep -qF "(cluster file: keel.cluster)" <<<"$out" || fail "the error does not name the cluster file"
 
+echo "== a garbage cluster file at --cluster-file: the start is refused (it used to say connect with it)"
+echo "not a cluster file" >"$work/garbage.cluster"
+set +e
+out=$(timeout 30 "$keel" server --data "$work/garbage-data" --listen "127.0.0.1:$(free_port)" --resp off \
+  --cluster-file "$work/garbage.cluster" 2>&1)
+status=$?
+set -e
+echo "$out"
+[ $status = 1 ] || fail "a server with a garbage cluster file started (exit $status)"
+grep -qF "the existing cluster file $work/garbage.cluster is not a cluster file" <<<"$out" || fail "no clear refusal"
+[ ! -e "$work/garbage-data" ] || fail "the refused start left its new data directory"
+
 echo "PASS"
