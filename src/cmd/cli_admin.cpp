@@ -130,14 +130,20 @@ Future<Void> CliSession::configure(const CliRequest& request) {
                replication_name(request.replication), request.replication, zones.size());
     throw Error(errc::replication_needs_zones);
   }
-  // An empty change changes nothing and answers the settings as they are: counts asked for
-  // that they hold already are no change (and start no recovery).
+  // An empty change answers the settings as they are: counts asked for that the cluster holds
+  // already (set by configure, or as configured and seen in the generation's roles) are no
+  // change, and start no recovery.
   Future<ClusterSettings> asked = bounded(ask_settings_change(database_, ChangeSettingsRequest{}, &last_retried_error_));
   const ClusterSettings current = co_await asked;
+  auto unchanged = [&](int32_t asked_count, int32_t set_count, std::string_view role) {
+    const auto in_generation = std::count_if(cluster.roles.begin(), cluster.roles.end(),
+                                             [&](const RoleStatus& held) { return held.role == role; });
+    return asked_count == (set_count != 0 ? set_count : static_cast<int32_t>(in_generation));
+  };
   ChangeSettingsRequest change;
-  change.tlogs = request.tlogs == current.tlogs ? 0 : request.tlogs;
-  change.proxies = request.proxies == current.proxies ? 0 : request.proxies;
-  change.resolvers = request.resolvers == current.resolvers ? 0 : request.resolvers;
+  change.tlogs = unchanged(request.tlogs, current.tlogs, "tlog") ? 0 : request.tlogs;
+  change.proxies = unchanged(request.proxies, current.proxies, "proxy") ? 0 : request.proxies;
+  change.resolvers = unchanged(request.resolvers, current.resolvers, "resolver") ? 0 : request.resolvers;
   if (request.replication != cluster.storage_replicas) change.storage_replicas = request.replication;
   if (change.tlogs == 0 && change.proxies == 0 && change.resolvers == 0 && change.storage_replicas == 0) {
     const auto reachable = std::find_if(cluster.storage.begin(), cluster.storage.end(),

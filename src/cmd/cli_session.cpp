@@ -77,6 +77,21 @@ std::function<Future<Void>(Transaction&)> body_of(const CliRequest& request, Out
   }
 }
 
+// The verbs whose body runs in the open transaction (between begin and commit).
+bool body_runs_in_transaction(CliVerb verb) {
+  switch (verb) {
+    case CliVerb::get:
+    case CliVerb::set:
+    case CliVerb::clear:
+    case CliVerb::clearrange:
+    case CliVerb::getrange:
+    case CliVerb::getkey:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool needs_database(CliVerb verb) {
   switch (verb) {
     case CliVerb::get:
@@ -135,7 +150,9 @@ Future<bool> CliSession::execute(CliCommandTokens tokens) {
     finding = co_await probed;
   }
   print_error(done.error(), finding);
-  if (transaction_) {
+  // A failed status or admin command leaves the transaction as it was.
+  const bool in_transaction_verb = verb == CliVerb::commit || body_runs_in_transaction(verb);
+  if (transaction_ && in_transaction_verb) {
     transaction_.reset();
     if (verb == CliVerb::commit) {
       print_message("Rolling back current transaction");
@@ -160,17 +177,10 @@ std::optional<bool> CliSession::after_failure(CliVerb verb) {
       transaction_failed_ = false;
       print_message("ERROR: The transaction failed and was rolled back: nothing of it was committed");
       return false;
-    case CliVerb::begin:
-    case CliVerb::get:
-    case CliVerb::set:
-    case CliVerb::clear:
-    case CliVerb::clearrange:
-    case CliVerb::getrange:
-    case CliVerb::getkey:
+    default:
+      if (verb != CliVerb::begin && !body_runs_in_transaction(verb)) return std::nullopt;
       print_message("ERROR: The current transaction failed and was rolled back: `rollback' or `commit' ends it");
       return false;
-    default:
-      return std::nullopt;
   }
 }
 

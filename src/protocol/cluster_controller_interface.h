@@ -54,7 +54,7 @@ inline constexpr int32_t configured_count_max = 16;
 // Errors: configuration_invalid (a count out of range), replication_needs_zones (more replicas
 // than zones with storage servers), no_transaction_host_left (excluding every live process
 // that may host transaction roles), coordinated_state_conflict (a recovery raced the change:
-// retry).
+// retry). A request with every field empty changes nothing and answers the settings as they are.
 struct ChangeSettingsRequest {
   int32_t tlogs = 0;
   int32_t proxies = 0;

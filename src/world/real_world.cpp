@@ -198,7 +198,7 @@ class RealFile final : public IFile {
 
  private:
   void check_usable() const {
-    if (failed_) throw Error(errc::io_error);
+    if (failed_) throw Error(*failed_);
   }
   static void write_all(int fd, int64_t offset, const std::string& data) {
     size_t done = 0;
@@ -217,7 +217,7 @@ class RealFile final : public IFile {
     try {
       co_await world_.run_blocking(std::move(work));
     } catch (const Error& error) {
-      failed_ = true;
+      failed_ = error.code() == errc::disk_full ? errc::disk_full : errc::io_error;
       TraceEvent(Severity::error, "FileSyncFailed").detail("Path", path_).error(error);
       throw;
     }
@@ -227,7 +227,7 @@ class RealFile final : public IFile {
   RealWorld& world_;
   std::shared_ptr<FileDescriptor> fd_;
   std::string path_;
-  bool failed_ = false;
+  std::optional<int> failed_;  // the failed sync's error code: later writes fail with it too
 };
 
 }  // namespace

@@ -843,6 +843,19 @@ class Pipelining(RespTest):
         self.assertTrue(all(result == value for result in results[1::2]))
         self.assertEqual(self.r.ping(), True)
 
+    def test_commands_sent_before_the_client_closes_run_while_replies_back_up(self):
+        """A client that sends a pipeline and closes without reading (as `nc -N` does): its
+        replies back up past a megabyte, yet every command it sent runs, as in Redis."""
+        self.r.set("big", "x" * 90000)
+        raw = RawConnection(SERVER.port)
+        raw.send(b"".join(raw.command("GET", "big") for _ in range(100)) + raw.command("SET", "sent-last", "1"))
+        raw.sock.shutdown(socket.SHUT_WR)  # open for reading, but it reads nothing
+        deadline = time.time() + 20
+        while self.r.get("sent-last") is None and time.time() < deadline:
+            time.sleep(0.05)
+        raw.close()
+        self.assertEqual(self.r.get("sent-last"), "1")
+
     def test_one_write_many_commands(self):
         raw = RawConnection(SERVER.port)
         payload = b"".join(raw.command("INCR", "seq") for _ in range(2000)) + b"PING\r\n"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <string>
+#include <unordered_set>
 
 #include "frontend/resp/commands.h"
 #include "frontend/resp/server_state.h"
@@ -49,13 +50,19 @@ void CommandGroups::start_groups() {
     size_t commands = 0;
     size_t bytes = 0;
     // Looks a bounded way past runs that wait for a running group's keys, so many connections
-    // of one hot key cost each start little.
+    // of one hot key cost each start little. A run passed over holds its keys' places too: a
+    // later run of one of them waits behind it, so a run of two hot keys is not overtaken
+    // forever by runs of one.
     size_t looked = 0;
+    std::unordered_set<size_t> passed_over;
     for (auto next = waiting_.begin(); next != waiting_.end() && looked < waiting_looked_max; ++looked) {
       const GroupedRun& run = **next;
       const bool fits = commands + run.commands.size() <= commands_max && bytes + run.argument_bytes <= bytes_max;
       if (!group.empty() && !fits) break;
-      if (in_flight_ > 0 && waits_for_key(run)) {
+      const bool behind = std::any_of(run.key_hashes.begin(), run.key_hashes.end(),
+                                      [&](size_t hash) { return passed_over.contains(hash); });
+      if (in_flight_ > 0 && (behind || waits_for_key(run))) {
+        passed_over.insert(run.key_hashes.begin(), run.key_hashes.end());
         ++server_.stats.group_key_waits;
         ++next;
         continue;

@@ -82,6 +82,8 @@ Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shar
   const auto input_held_max = static_cast<size_t>(resp_knobs().resp_query_buffer_bytes_max);
   auto backed_up = [&] { return connection->bytes_unsent() + out.size() > unsent_max; };
   std::optional<Future<std::string>> reading;  // kept across waits: a read is never dropped
+  std::optional<Future<Void>> draining;        // likewise, so waits do not pile up on the connection
+  bool input_ended = false;                    // the client closed (or failed): run what it sent, then end
   try {
     while (open) {
       while (open && !backed_up()) {
@@ -103,29 +105,37 @@ Future<Void> serve_connection(std::shared_ptr<RespServerState> server, std::shar
       }
       flush(*server, *connection, out);
       session.info().active_at = now();  // a long command's time does not count as idle
-      if (!open) break;
+      if (!open || input_ended) break;
       // Backed up, the parser may hold commands: they run once the replies drain. Else it
       // holds none, and only the client's next bytes can bring one.
       const bool waits_for_replies = backed_up();
       if (!reading && (!waits_for_replies || parser.buffered_bytes() < input_held_max)) reading = connection->read_some();
       if (waits_for_replies) {
-        Future<Void> drained = connection->on_unsent_at_most(unsent_max / 2);
+        if (!draining) draining = connection->on_unsent_at_most(unsent_max / 2);
         if (reading) {
-          Future<std::variant<Void, Void>> either = race(std::move(drained), ready(*reading));
+          Future<std::variant<Void, Void>> either = race(*draining, ready(*reading));
           co_await either;
         } else {
+          Future<Void> drained = *draining;
           co_await drained;
         }
+        if (draining->is_ready()) draining.reset();
         if (!reading || !reading->is_ready()) continue;
       }
-      std::string bytes = co_await *reading;
+      Future<std::string> input = std::move(*reading);
       reading.reset();
+      co_await ready(input);
+      if (input.is_error()) {  // as Redis, the commands it sent before it closed still run
+        input_ended = true;
+        continue;
+      }
+      const std::string& bytes = input.get();
       session.info().active_at = now();
       server->stats.net_input_bytes += bytes.size();
       parser.set_limits(resp_limits_from_knobs());
       parser.feed(bytes);
     }
-    co_await close_after_drain(connection, std::move(reading));
+    if (!input_ended) co_await close_after_drain(connection, std::move(reading));
   } catch (const Error& error) {
     if (error.code() != errc::connection_failed) {
       TraceEvent(Severity::warn, "RespConnectionFailed").error(error).suppress_for(1.0);

@@ -65,6 +65,13 @@ bool needs_recovery(const ServerDBInfo& info, const ClusterSettings& before, con
 }
 
 Future<ClusterSettings> change_settings(ControllerState* state, ChangeSettingsRequest request) {
+  // A request that changes nothing asks for the settings (`keel cli configure` compares with
+  // them): answered as they are, with no core state read (which would take a generation a
+  // recovery in progress needs) and no recovery.
+  if (request.tlogs == 0 && request.proxies == 0 && request.resolvers == 0 && request.exclude.empty() &&
+      request.include.empty() && !request.include_all && request.storage_replicas == 0) {
+    co_return state->settings;
+  }
   CoordinatedState core_state(coordinator_set(state->connection->get()), new_proposer_id());
   const std::string stored = co_await core_state.read();
   CoreState core = stored.empty() ? CoreState{} : deserialize_from_string<CoreState>(stored);

@@ -331,7 +331,7 @@ Future<Void> MemoryKVStore::install_snapshot(const PlannedSnapshot& snapshot) {
 
 void MemoryKVStore::fail(const Error& error) {
   TraceEvent(Severity::warn_always, "MemoryKVStoreFailed").detail("Directory", directory_).error(error);
-  failed_ = Error(errc::io_error);
+  failed_ = Error(error.code() == errc::disk_full ? errc::disk_full : errc::io_error);
   for (const Promise<Void>& commit : writing_) commit.send_error(*failed_);
   writing_.clear();
   for (const CommitItem& item : queue_) item.durable.send_error(*failed_);
