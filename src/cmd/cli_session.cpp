@@ -93,13 +93,8 @@ bool body_runs_in_transaction(CliVerb verb) {
 }
 
 bool needs_database(CliVerb verb) {
+  if (body_runs_in_transaction(verb)) return true;
   switch (verb) {
-    case CliVerb::get:
-    case CliVerb::set:
-    case CliVerb::clear:
-    case CliVerb::clearrange:
-    case CliVerb::getrange:
-    case CliVerb::getkey:
     case CliVerb::commit:
     case CliVerb::status:
     case CliVerb::coordinators:
