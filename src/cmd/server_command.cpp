@@ -250,19 +250,49 @@ std::shared_ptr<IListener> listen_resp(const ServerOptions& options, IWorld& wor
   }
 }
 
-// The least free space a start needs on the data directory's disk: below it the engines'
-// first writes fail (RocksDB aborts in its own checks instead of returning the error).
-constexpr int64_t start_free_bytes_min = 32'000'000;
+// The least free space the data directory's disk must keep: a server starts only above it and
+// stops when it falls below (watch_free_space), since an engine whose writes fail for space
+// may abort instead of returning the error (RocksDB does, in its own checks, on a full disk).
+constexpr int64_t free_bytes_min = 32'000'000;
+constexpr double free_space_check_seconds = 0.05;
+
+// The free bytes of the disk holding `data`, or nullopt when unknown.
+std::optional<int64_t> free_bytes_of(const std::string& data) {
+  struct statvfs disk {};
+  if (::statvfs(data.c_str(), &disk) != 0) return std::nullopt;
+  return static_cast<int64_t>(disk.f_bavail) * static_cast<int64_t>(disk.f_frsize);
+}
+
+// Fails with disk_full once the data directory's disk keeps less than free_bytes_min: the
+// server stops, as a crash would (every acknowledged commit is durable), before its engines
+// meet a full disk.
+Future<Void> watch_free_space(std::string data) {
+  while (true) {
+    co_await delay(free_space_check_seconds);
+    const std::optional<int64_t> free_bytes = free_bytes_of(data);
+    if (free_bytes && *free_bytes < free_bytes_min) {
+      TraceEvent(Severity::warn_always, "ServerDiskFull").detail("Directory", data).detail("FreeBytes", *free_bytes);
+      throw Error(errc::disk_full);
+    }
+  }
+}
+
+// Ends when the first of `a` and `b` ends, with its error if it failed.
+Future<Void> first_of(Future<Void> a, Future<Void> b) {
+  Future<std::variant<Void, Void>> either = race(std::move(a), std::move(b));
+  co_await either;
+  co_return Void{};
+}
 
 // Refuses a start on a disk about full, naming it, rather than failing in an engine.
 void check_free_space(const std::string& data) {
-  struct statvfs disk {};
-  if (::statvfs(data.c_str(), &disk) != 0) return;  // unknown: the engines will tell
-  const auto free_bytes = static_cast<int64_t>(disk.f_bavail) * static_cast<int64_t>(disk.f_frsize);
-  if (free_bytes >= start_free_bytes_min) return;
+  const std::optional<int64_t> free_bytes_known = free_bytes_of(data);
+  if (!free_bytes_known) return;  // unknown: the engines will tell
+  const int64_t free_bytes = *free_bytes_known;
+  if (free_bytes >= free_bytes_min) return;
   throw StartupError{fmt::format("the disk of {} has {} free; keel server needs at least {} there to start ({}): "
                                  "free space on it or pass another --data",
-                                 data, format_bytes(free_bytes), format_bytes(start_free_bytes_min),
+                                 data, format_bytes(free_bytes), format_bytes(free_bytes_min),
                                  Error(errc::disk_full).describe())};
 }
 
@@ -398,7 +428,7 @@ int serve(const ServerOptions& options) {
   }
   std::fflush(stdout);
   Future<Void> roles = run_worker(std::move(worker));
-  Future<std::variant<Void, Void>> serving = race(roles, resp);
+  Future<std::variant<Void, Void>> serving = race(roles, first_of(resp, watch_free_space(options.data)));
   Future<std::variant<int, std::variant<Void, Void>>> first = race(signal, serving);
   world.run(ready(first));
   int status = 0;

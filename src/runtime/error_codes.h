@@ -34,7 +34,7 @@
   KEEL_ERROR(file_not_found, 1511, "File not found")                                               \
   KEEL_ERROR(bind_failed, 1512, "Unable to bind to network")                                       \
   KEEL_ERROR(file_exists, 1517, "File already exists")                                             \
-  KEEL_ERROR(disk_full, 1518, "No space left on the disk: free space on the data directory's disk, then restart") \
+  KEEL_ERROR(disk_full, 1518, "The disk is full (keel server keeps 32 MB free on its data directory's disk): free space, then restart") \
   KEEL_ERROR(serialization_failed, 1530, "Message could not be decoded")                           \
   KEEL_ERROR(frame_too_large, 1531, "Network frame exceeds the maximum frame size")                \
   KEEL_ERROR(checksum_failed, 1532, "Checksum mismatch: data is corrupt")                          \

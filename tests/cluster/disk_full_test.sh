@@ -3,7 +3,8 @@
 #   - a start with less than 32 MB free on the data directory's disk is refused by name
 #     (disk_full), instead of failing in an engine (RocksDB aborted in its own checks);
 #   - a server whose disk fills while it runs stops naming disk_full (1518) and its data
-#     directory, and a restart with room again has every acknowledged write.
+#     directory once under 32 MB are free (RocksDB aborted on the full disk before), and a
+#     restart with room again has every acknowledged write.
 # 127.0.0.1 only; every wait is bounded; the mount is removed and the server killed at exit.
 set -euo pipefail
 keel=$(realpath "${1:?usage: disk_full_test.sh PATH_TO_KEEL}")
