@@ -12,10 +12,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/keel-disk-full.XXXXXX")
 disk="$work/disk"
 mkdir -p "$disk"
 server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null || true
-  umount "$disk" 2>/dev/null || true
-  rm -rf "$work"
+cleanup() {  # never fails: the test's own verdict is the exit status
+  if [ -n "$server_pid" ]; then
+    kill -9 "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true  # a process still holding the mount keeps it busy
+  fi
+  umount "$disk" 2>/dev/null || umount -l "$disk" 2>/dev/null || true
+  rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 fail() {
