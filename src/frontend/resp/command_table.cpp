@@ -45,10 +45,17 @@ const CommandSpec* find_command(std::string_view lowercase_name) {
 
 const std::vector<const CommandSpec*>& all_commands() { return table().ordered; }
 
-bool arity_ok(const CommandSpec& spec, size_t argument_count) {
+namespace {
+
+// Redis's convention: `arity` n means exactly n arguments, -n at least n (the names included).
+bool arity_fits(int arity, size_t argument_count) {
   const auto count = static_cast<int>(argument_count);
-  return spec.arity >= 0 ? count == spec.arity : count >= -spec.arity;
+  return arity >= 0 ? count == arity : count >= -arity;
 }
+
+}  // namespace
+
+bool arity_ok(const CommandSpec& spec, size_t argument_count) { return arity_fits(spec.arity, argument_count); }
 
 namespace {
 
@@ -92,9 +99,7 @@ std::string subcommand_error(const CommandSpec& spec, const std::vector<std::str
   const std::string name = lowercase(command[1]);
   for (const SubcommandSpec& sub : subcommands->second) {
     if (sub.name != name) continue;
-    const auto count = static_cast<int>(command.size());
-    const bool fits = sub.arity >= 0 ? count == sub.arity : count >= -sub.arity;
-    return fits ? std::string() : wrong_arity_error(std::string(spec.name) + "|" + name);
+    return arity_fits(sub.arity, command.size()) ? std::string() : wrong_arity_error(std::string(spec.name) + "|" + name);
   }
   return "ERR unknown subcommand '" + command[1] + "'. Try " + uppercase(spec.name) + " HELP.";
 }

@@ -105,9 +105,9 @@ Future<Void> Session::execute_pipeline(std::vector<std::vector<std::string>> com
 const CommandSpec* Session::batchable(const std::vector<std::string>& command) const {
   if (in_multi_) return nullptr;
   const CommandSpec* spec = find_command(lowercase(command[0]));
-  if (spec == nullptr || !rejection_of(spec, command).empty()) return nullptr;  // execute() answers it
   constexpr uint32_t alone = command_flags::connection | command_flags::session | command_flags::unbatched;
-  return (spec->flags & alone) == 0 ? spec : nullptr;
+  if (spec == nullptr || (spec->flags & alone) != 0) return nullptr;
+  return rejection_of(spec, command).empty() ? spec : nullptr;  // else execute() answers it
 }
 
 Future<Void> Session::run_grouped(std::vector<const CommandSpec*> specs, std::vector<std::vector<std::string>> commands,

@@ -97,6 +97,8 @@ class Session {
   std::string rejection_of(const CommandSpec* spec, const std::vector<std::string>& command) const;
   // Ends the transaction MULTI started, answering EXECABORT with `reason` (an error text).
   void abort_multi(const std::string& reason, ReplyWriter& out);
+  // Leaves MULTI: no queued commands, no WATCHed keys.
+  void end_multi();
   Future<Void> run_in_transaction(const CommandSpec& spec, const std::vector<std::string>& command, ReplyWriter& out);
 
   RespServerState& server_;

@@ -76,11 +76,15 @@ void Session::multi(ReplyWriter& out) {
   out.ok();
 }
 
-void Session::abort_multi(const std::string& reason, ReplyWriter& out) {
+void Session::end_multi() {
   in_multi_ = false;
   multi_failed_ = false;
   queued_.clear();
   watched_.clear();
+}
+
+void Session::abort_multi(const std::string& reason, ReplyWriter& out) {
+  end_multi();
   const std::string_view prefix = "ERR ";
   const std::string_view text = std::string_view(reason).starts_with(prefix) ? std::string_view(reason).substr(prefix.size()) : reason;
   out.error("EXECABORT Transaction discarded because of: " + std::string(text));
@@ -91,17 +95,12 @@ void Session::discard(ReplyWriter& out) {
     out.error("ERR DISCARD without MULTI");
     return;
   }
-  in_multi_ = false;
-  queued_.clear();
-  watched_.clear();
+  end_multi();
   out.ok();
 }
 
 void Session::reset() {
-  in_multi_ = false;
-  multi_failed_ = false;
-  queued_.clear();
-  watched_.clear();
+  end_multi();
   info_.protocol = 2;
   info_.name.clear();
 }
@@ -162,10 +161,7 @@ Future<Void> Session::exec(ReplyWriter& out) {
   const std::vector<std::vector<std::string>> commands = std::move(queued_);
   const std::vector<WatchedKey> watched = std::move(watched_);
   const bool failed = multi_failed_;
-  in_multi_ = false;
-  multi_failed_ = false;
-  queued_.clear();
-  watched_.clear();
+  end_multi();
   if (failed) {
     out.error("EXECABORT Transaction discarded because of previous errors.");
     co_return Void{};
