@@ -278,9 +278,16 @@ class Bits(RespTest):
 
     def test_setbit_getbit_errors(self):
         r = self.r
-        for offset in ["x", "-1", "1.5", str(4 * 1024 * 1024 * 1024), str(100000 * 8), "99999999999999999999"]:
+        for offset in ["x", "-1", "1.5", str(4 * 1024 * 1024 * 1024), "99999999999999999999"]:
             self.assertError(self.offset_error, r.execute_command, "SETBIT", "k", offset, "1")
             self.assertError(self.offset_error, r.execute_command, "GETBIT", "k", offset)
+        # A write's offset stays below proto-max-bulk-len (100,000 bytes here); a read's may go
+        # to Redis's default (512 MB) and answers 0 past the end, as Redis does.
+        self.assertError(self.offset_error, r.execute_command, "SETBIT", "k", str(100000 * 8), "1")
+        self.assertEqual(r.getbit("k", 100000 * 8), 0)
+        self.assertEqual(r.getbit("k", 4 * 1024 * 1024 * 1024 - 1), 0)
+        self.assertEqual(r.execute_command("BITFIELD_RO", "k", "GET", "u8", str(9999999)), [0])
+        self.assertError(self.offset_error, r.execute_command, "BITFIELD", "k", "SET", "u8", str(100000 * 8), "1")
         for bit in ["2", "-1", "x", "10"]:
             self.assertError("ERR bit is not an integer or out of range", r.execute_command, "SETBIT", "k", "0", bit)
         self.assertEqual(r.exists("k"), 0)
@@ -291,11 +298,13 @@ class Bits(RespTest):
         self.assertError(self.wrongtype, r.bitcount, "h")
         self.assertError(self.wrongtype, r.bitpos, "h", 1)
         self.assertEqual(r.type("h"), "hash")
-        # The offset limit follows proto-max-bulk-len, as in Redis.
+        # A write's offset limit follows proto-max-bulk-len, as in Redis.
         r.config_set("proto-max-bulk-len", "1024")
         try:
-            self.assertError(self.offset_error, r.getbit, "k", 1024 * 8)
-            self.assertEqual(r.getbit("k", 1024 * 8 - 1), 0)
+            self.assertError(self.offset_error, r.setbit, "k", 1024 * 8, 1)
+            self.assertEqual(r.setbit("k", 1024 * 8 - 1, 1), 0)
+            self.assertEqual(r.getbit("k", 1024 * 8 - 1), 1)
+            r.delete("k")
         finally:
             r.config_set("proto-max-bulk-len", "100000")
 
@@ -815,6 +824,37 @@ class Connection(RespTest):
         raw.send(raw.command("HELLO", "4"))
         self.assertEqual(raw.reply(), ("error", "NOPROTO unsupported protocol version"))
         raw.close()
+
+
+    def test_read_commands_count_keyspace_hits_and_misses(self):
+        r = self.r
+        r.set("hit1", "v")
+        r.hset("hit2", "f", "v")
+        before = r.info("stats")
+        self.assertEqual(r.mget("hit1", "miss1", "miss2"), ["v", None, None])
+        self.assertEqual(r.hget("hit2", "f"), "v")
+        self.assertEqual(r.exists("hit1", "miss1"), 1)
+        self.assertEqual(r.strlen("miss3"), 0)
+        r.set("hit1", "w")  # a write's lookup does not count
+        after = r.info("stats")
+        self.assertEqual(after["keyspace_hits"] - before["keyspace_hits"], 3)
+        self.assertEqual(after["keyspace_misses"] - before["keyspace_misses"], 4)
+
+    def test_persistence_and_replication_commands(self):
+        r = self.r
+        # Every acknowledged write is durable already: nothing to save or wait for.
+        self.assertTrue(r.save())
+        self.assertTrue(r.bgsave())  # "+Background saving started", as redis-py reads it
+        self.assertError("ERR syntax error", r.execute_command, "BGSAVE", "now")
+        self.assertLessEqual(abs(r.lastsave().timestamp() - time.time()), 5)
+        self.assertEqual(r.execute_command("WAIT", "1", "100"), 0)
+        self.assertEqual(r.execute_command("WAITAOF", "1", "0", "0"), [1, 0])
+        self.assertError("ERR timeout is negative", r.execute_command, "WAIT", "0", "-1")
+        self.assertError("ERR value is not an integer or out of range", r.execute_command, "WAIT", "x", "0")
+        self.assertEqual(r.command_getkeys("EVAL", "return 1", "2", "a", "b", "arg"), ["a", "b"])
+        self.assertEqual(r.command_getkeys("EVAL", "return 1", "0"), [])
+        self.assertError("ERR Invalid arguments specified for command",
+                         r.execute_command, "COMMAND", "GETKEYS", "EVAL", "return 1", "3", "a")
 
 
 class Pipelining(RespTest):

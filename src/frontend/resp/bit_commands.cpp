@@ -1,6 +1,9 @@
 // Bit commands on strings: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD, BITFIELD_RO (the
-// bit arithmetic is in bit_string.cpp and bit_field.cpp). A bit offset addresses a byte below proto-max-bulk-len, as in Redis; SETBIT
-// past the longest string keel stores answers the string-size error and writes nothing.
+// bit arithmetic is in bit_string.cpp and bit_field.cpp). A bit offset that writes addresses a
+// byte below proto-max-bulk-len, as in Redis; SETBIT past the longest string keel stores answers
+// the string-size error and writes nothing. A bit offset that only reads may address any byte
+// below Redis's default proto-max-bulk-len (512 MB) as well, since Redis answers such reads (0
+// past the end of the string) and clients expect them to work with keel's smaller default.
 #include "frontend/resp/bit_field.h"
 #include "frontend/resp/bit_string.h"
 #include "frontend/resp/commands.h"
@@ -14,11 +17,19 @@ using namespace resp_errors;
 constexpr std::string_view bit_offset_invalid = "ERR bit offset is not an integer or out of range";
 constexpr std::string_view bit_value_invalid = "ERR bit is not an integer or out of range";
 
-// An integer from 0 whose byte (offset / 8) lies below proto-max-bulk-len (the knob
-// resp_bulk_bytes_max); false (error written) otherwise.
-bool bit_offset_argument(CommandContext& c, size_t index, uint64_t& offset) {
+// The bytes a bit offset may address (above): proto-max-bulk-len (the knob resp_bulk_bytes_max)
+// for a write; for a read, at least Redis's default.
+int64_t bit_offset_bytes_max(bool writes) {
+  constexpr int64_t redis_default_bulk_bytes_max = int64_t{512} * 1024 * 1024;
+  const auto configured = static_cast<int64_t>(resp_knobs().resp_bulk_bytes_max);
+  return writes ? configured : std::max(configured, redis_default_bulk_bytes_max);
+}
+
+// An integer from 0 whose byte (offset / 8) lies below bit_offset_bytes_max(writes); false
+// (error written) otherwise.
+bool bit_offset_argument(CommandContext& c, size_t index, bool writes, uint64_t& offset) {
   int64_t value = 0;
-  const auto bytes_max = static_cast<int64_t>(resp_knobs().resp_bulk_bytes_max);
+  const int64_t bytes_max = bit_offset_bytes_max(writes);
   if (!parse_int64(c.args[index], value) || value < 0 || value / 8 >= bytes_max) {
     c.out.error(bit_offset_invalid);
     return false;
@@ -51,7 +62,7 @@ bool holds_other_type(CommandContext& c, const KeyRecord& record) {
 // SETBIT that changes nothing writes nothing (no stamp: WATCH does not fire, as in Redis).
 Future<Void> setbit(CommandContext& c) {
   uint64_t offset = 0;
-  if (!bit_offset_argument(c, 2, offset)) co_return Void{};
+  if (!bit_offset_argument(c, 2, true, offset)) co_return Void{};
   int64_t bit = 0;
   if (!parse_int64(c.args[3], bit) || (bit != 0 && bit != 1)) {
     c.out.error(bit_value_invalid);
@@ -79,7 +90,7 @@ Future<Void> setbit(CommandContext& c) {
 // GETBIT key offset: 0 past the end of the string or for a missing key.
 Future<Void> getbit(CommandContext& c) {
   uint64_t offset = 0;
-  if (!bit_offset_argument(c, 2, offset)) co_return Void{};
+  if (!bit_offset_argument(c, 2, false, offset)) co_return Void{};
   KeyRecord record = co_await c.store->load(c.args[1]);
   if (holds_other_type(c, record)) co_return Void{};
   c.out.integer(record.alive() && get_bit(record.meta.value, offset) ? 1 : 0);
@@ -198,7 +209,8 @@ struct BitFieldOp {
   BitFieldOverflow overflow = BitFieldOverflow::wrap;
 };
 
-// A field's type and offset ("#N": N fields of the type in) at args[index], args[index + 1].
+// A field's type and offset ("#N": N fields of the type in) at args[index], args[index + 1];
+// op.kind says whether the field is written (bit_offset_bytes_max).
 bool bit_field_argument(CommandContext& c, size_t index, BitFieldOp& op) {
   const std::optional<BitFieldType> type = parse_bit_field_type(c.args[index]);
   if (!type) {
@@ -209,7 +221,7 @@ bool bit_field_argument(CommandContext& c, size_t index, BitFieldOp& op) {
   const std::string& text = c.args[index + 1];
   const bool in_fields = !text.empty() && text[0] == '#';
   int64_t number = 0;
-  const auto bytes_max = static_cast<int64_t>(resp_knobs().resp_bulk_bytes_max);
+  const int64_t bytes_max = bit_offset_bytes_max(op.kind != BitFieldOp::Kind::get);
   if (!parse_int64(in_fields ? std::string_view(text).substr(1) : std::string_view(text), number) || number < 0 ||
       (in_fields && number > (bytes_max * 8) / type->bits) || (in_fields ? number * type->bits : number) / 8 >= bytes_max) {
     c.out.error(bit_offset_invalid);

@@ -145,7 +145,7 @@ Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*
     for (GroupedRun* run : runs) {
       for (size_t i = 0; i < run->commands.size(); ++i) {
         CommandContext context{*run->session, server, run->commands[i], run->replies, &store};
-        co_await run->specs[i]->handler(context);
+        co_await run_command(*run->specs[i], context);
       }
     }
     co_return Void{};

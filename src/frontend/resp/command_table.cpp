@@ -104,6 +104,14 @@ std::string subcommand_error(const CommandSpec& spec, const std::vector<std::str
   return "ERR unknown subcommand '" + command[1] + "'. Try " + uppercase(spec.name) + " HELP.";
 }
 
+Future<Void> run_command(const CommandSpec& spec, CommandContext& context) {
+  const bool counted = context.store != nullptr && (spec.flags & command_flags::readonly) != 0;
+  if (counted) context.store->count_lookups(&context.server.stats.key_lookups);
+  co_await spec.handler(context);
+  if (counted) context.store->count_lookups(nullptr);
+  co_return Void{};
+}
+
 void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command) {
   for_each_command_key(spec, command, [&](const std::string& key) { store.prefetch(key); });
 }

@@ -72,6 +72,9 @@ void for_each_command_key(const CommandSpec& spec, const std::vector<std::string
   const int last = spec.last_key < 0 ? count + spec.last_key : std::min(spec.last_key, count - 1);
   for (int i = spec.first_key; i <= last; i += spec.key_step) visit(command[static_cast<size_t>(i)]);
 }
+// Runs the command's handler; a read command's lookups of keys count in INFO's keyspace_hits
+// and keyspace_misses.
+Future<Void> run_command(const CommandSpec& spec, CommandContext& context);
 // Starts reading the records of the command's keys, so the handlers of a batch find them read in
 // one round.
 void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command);

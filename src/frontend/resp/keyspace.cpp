@@ -222,10 +222,13 @@ Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot, bool any
     bytes = co_await transaction_.get(layout_.meta_key(key), snapshot);
   }
   KeyRecord record;
+  if (bytes) {
+    record.present = true;
+    record.meta = decode_meta(*bytes, &record.stamp);
+    record.expired = record.meta.expire_ms != 0 && record.meta.expire_ms <= now_ms_;
+  }
+  if (lookup_counts_ != nullptr) ++(record.alive() ? lookup_counts_->hits : lookup_counts_->misses);
   if (!bytes) co_return record;
-  record.present = true;
-  record.meta = decode_meta(*bytes, &record.stamp);
-  record.expired = record.meta.expire_ms != 0 && record.meta.expire_ms <= now_ms_;
   if (record.meta.type == KeyType::invalid) {
     TraceEvent(Severity::warn_always, "RespRecordInvalid").detail("Key", printable(key)).suppress_for(1.0);
     if (!any_type) {

@@ -138,6 +138,12 @@ struct KeyRecord {
   bool is(KeyType type) const { return alive() && meta.type == type; }
 };
 
+// Lookups of keys by read commands, found and not (INFO's keyspace_hits and keyspace_misses).
+struct KeyLookupCounts {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+};
+
 class KeyStore {
  public:
   KeyStore(Transaction& transaction, const KeyLayout& layout, int64_t now_ms)
@@ -152,6 +158,9 @@ class KeyStore {
   Future<KeyRecord> load(std::string key);
   Future<KeyRecord> load_any(std::string key);
   const std::optional<std::string>& invalid_key() const { return invalid_key_; }
+  // While set, every record read (load(), load_any(), load_snapshot()) counts in `counts`: the
+  // front end sets it around a read command, as Redis counts its read commands' lookups.
+  void count_lookups(KeyLookupCounts* counts) { lookup_counts_ = counts; }
   // Starts reading the key's record so that a later load() (or load_snapshot()) of it needs no
   // round trip of its own: a batch of pipelined commands prefetches all its keys at once. The
   // first load of the key takes the prefetched read (adding the read conflict a load adds);
@@ -191,6 +200,7 @@ class KeyStore {
   const KeyLayout& layout_;
   int64_t now_ms_;
   std::optional<std::string> invalid_key_;  // the last record of type invalid that load() refused
+  KeyLookupCounts* lookup_counts_ = nullptr;
   std::unordered_map<std::string, Future<std::optional<Value>>> prefetched_;  // record bytes, by key
 };
 

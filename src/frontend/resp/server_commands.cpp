@@ -109,7 +109,7 @@ Future<Void> info(CommandContext& c) {
         "total_protocol_errors:{}\r\nkeel_command_groups:{}\r\nkeel_grouped_runs:{}\r\nkeel_group_waits:{}\r\n"
         "keel_group_waits_expired:{}\r\nkeel_group_retries:{}\r\nkeel_group_key_waits:{}\r\n\r\n",
         s.connections_received, s.commands_processed, s.net_input_bytes, s.net_output_bytes, s.connections_rejected,
-        s.expired_keys, s.keyspace_hits, s.keyspace_misses, s.errors_replied, s.protocol_errors, s.command_groups,
+        s.expired_keys, s.key_lookups.hits, s.key_lookups.misses, s.errors_replied, s.protocol_errors, s.command_groups,
         s.grouped_runs, s.group_waits, s.group_waits_expired, s.group_retries, s.group_key_waits);
   }
   if (wants(sections, "replication", true)) text += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n";
@@ -144,6 +144,12 @@ void command_info(ReplyWriter& out, const CommandSpec& spec) {
   out.array(0);  // subcommands
 }
 
+// Whether a command names its keys by a count after the script (EVAL, EVALSHA, FCALL and their
+// read-only forms), not by positions.
+bool takes_numkeys(const CommandSpec& spec) {
+  return spec.name.starts_with("eval") || spec.name.starts_with("fcall");
+}
+
 // COMMAND GETKEYS name [arg...]: the keys of that command line, by its key positions.
 void command_getkeys(CommandContext& c) {
   const std::vector<std::string> line(c.args.begin() + 2, c.args.end());
@@ -153,6 +159,17 @@ void command_getkeys(CommandContext& c) {
     return;
   }
   std::vector<std::string> keys;
+  if (takes_numkeys(*spec) && arity_ok(*spec, line.size())) {
+    // EVAL script numkeys key... arg...: the keys follow the count (no key is an empty list).
+    int64_t count = 0;
+    if (!parse_int64(line[2], count) || count < 0 || static_cast<uint64_t>(count) > line.size() - 3) {
+      c.out.error("ERR Invalid arguments specified for command");
+      return;
+    }
+    c.out.array(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) c.out.bulk(line[3 + static_cast<size_t>(i)]);
+    return;
+  }
   if (arity_ok(*spec, line.size())) {
     for_each_command_key(*spec, line, [&](const std::string& key) { keys.push_back(key); });
   }
@@ -257,6 +274,51 @@ Future<Void> script(CommandContext& c) {
   return Void{};
 }
 
+// SAVE, BGSAVE [SCHEDULE] and LASTSAVE: every acknowledged write is already durable in the
+// cluster's logs, so there is nothing to save, and the last save is now.
+Future<Void> save(CommandContext& c) {
+  if (lowercase(c.args[0]) == "save") {
+    c.out.ok();
+  } else if (c.args.size() > 2 || (c.args.size() == 2 && !equals_ignore_case(c.args[1], "schedule"))) {
+    c.out.error(resp_errors::syntax);
+  } else {
+    c.out.simple("Background saving started");
+  }
+  return Void{};
+}
+
+Future<Void> lastsave(CommandContext& c) {
+  c.out.integer(wall_time_ms() / 1000);
+  return Void{};
+}
+
+// WAIT numreplicas timeout and WAITAOF numlocal numreplicas timeout: a write is acknowledged
+// only once the cluster's logs hold it durably (its replication is below the front end), so
+// nothing is left to wait for: WAIT answers 0 Redis replicas at once, WAITAOF 1 local sync and 0
+// replicas. Redis would wait out the timeout when asked for more replicas than it has.
+Future<Void> wait_for_replicas(CommandContext& c) {
+  const bool aof = lowercase(c.args[0]) == "waitaof";
+  for (size_t i = 1; i < c.args.size(); ++i) {
+    int64_t number = 0;
+    if (!parse_int64(c.args[i], number)) {
+      c.out.error(i + 1 == c.args.size() ? "ERR timeout is not an integer or out of range" : resp_errors::not_integer);
+      return Void{};
+    }
+    if (i + 1 == c.args.size() && number < 0) {
+      c.out.error("ERR timeout is negative");
+      return Void{};
+    }
+  }
+  if (aof) {
+    c.out.array(2);
+    c.out.integer(1);
+    c.out.integer(0);
+  } else {
+    c.out.integer(0);
+  }
+  return Void{};
+}
+
 // ROLE: a primary with no replicas (replication is the cluster's, below the front end).
 Future<Void> role(CommandContext& c) {
   c.out.array(3);
@@ -312,6 +374,11 @@ std::vector<CommandSpec> server_commands() {
       {"evalsha_ro", -3, connection, 0, 0, 0, evalsha},
       {"script", -2, connection, 0, 0, 0, script},
       {"role", 1, connection, 0, 0, 0, role},
+      {"save", 1, connection, 0, 0, 0, save},
+      {"wait", 3, connection, 0, 0, 0, wait_for_replicas},
+      {"waitaof", 4, connection, 0, 0, 0, wait_for_replicas},
+      {"bgsave", -1, connection, 0, 0, 0, save},
+      {"lastsave", 1, connection | command_flags::fast, 0, 0, 0, lastsave},
       {"slowlog", -2, connection, 0, 0, 0, slowlog},
       {"latency", -2, connection, 0, 0, 0, latency},
   };

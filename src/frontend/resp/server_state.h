@@ -23,8 +23,7 @@ struct RespStats {
   uint64_t connections_rejected = 0;
   uint64_t commands_processed = 0;
   uint64_t errors_replied = 0;
-  uint64_t keyspace_hits = 0;
-  uint64_t keyspace_misses = 0;
+  KeyLookupCounts key_lookups;  // by read commands
   uint64_t expired_keys = 0;   // removed by the sweeper
   uint64_t protocol_errors = 0;
   uint64_t net_input_bytes = 0;

@@ -189,7 +189,7 @@ Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vec
     attempt = ReplyWriter(out.protocol());
     KeyStore store(transaction, server_.layout, wall_time_ms());
     CommandContext context{*this, server_, command, attempt, &store};
-    Future<Void> handled = spec.handler(context);
+    Future<Void> handled = run_command(spec, context);
     co_await ready(handled);
     if (handled.is_error()) {
       invalid_key = store.invalid_key();

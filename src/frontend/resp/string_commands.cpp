@@ -17,7 +17,6 @@ using namespace resp_errors;
 // Writes the string's value, or null, or WRONGTYPE; true if the key holds no other type.
 bool reply_string(CommandContext& c, const KeyRecord& record) {
   if (!record.alive()) {
-    ++c.server.stats.keyspace_misses;
     c.out.null();
     return true;
   }
@@ -25,7 +24,6 @@ bool reply_string(CommandContext& c, const KeyRecord& record) {
     c.out.error(wrong_type);
     return false;
   }
-  ++c.server.stats.keyspace_hits;
   c.out.bulk(record.meta.value);
   return true;
 }

@@ -179,7 +179,7 @@ Future<Void> Session::exec(ReplyWriter& out) {
       KEEL_ASSERT(spec != nullptr);  // checked when queued
       const bool outside = (spec->flags & (command_flags::connection | command_flags::session)) != 0;
       CommandContext context{*this, server_, command, attempt, outside ? nullptr : &store};
-      co_await spec->handler(context);
+      co_await run_command(*spec, context);
     }
     co_return Void{};
   };
