@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/spec.h"
+
 namespace keel::bench {
 
 struct RpcBenchOptions {
@@ -22,7 +24,8 @@ struct SimBenchOptions {
   uint64_t seeds = 10;
 };
 // Simulated tasks (events) per wall-clock second over a few seeds of a spec.
-int run_sim_bench(const SimBenchOptions& options);
+// `spec` is the spec file options.spec_path holds (the command reads it).
+int run_sim_bench(const SimBenchOptions& options, const sim::SimSpec& spec);
 
 struct DbBenchOptions {
   std::string keel_binary;   // to start an embedded server when no cluster file is given

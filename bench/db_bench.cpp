@@ -199,6 +199,33 @@ Future<bool> cluster_answers(Database db) {
   co_return false;
 }
 
+// With --no-load, whether the keys a workload reads are there (an earlier `--workload load` of
+// the same --keys and --key-size): the first and the last; false (said why) when one is not,
+// since reads of absent keys would measure something else.
+Future<bool> keys_loaded(Database db, const DbBenchOptions& options) {
+  const bool reads_keys = options.workload == "point-read" || options.workload == "mix" ||
+                          options.workload == "range-scan" || options.workload == "rmw-hot";
+  if (options.load || !reads_keys) co_return true;
+  const KeyNames names(options.key_bytes);
+  for (const uint64_t index : {uint64_t{0}, options.keys - 1}) {
+    const Key key = names.key(index);
+    std::optional<Value> value;
+    auto body = [&](Transaction& transaction) -> Future<Void> {
+      value = co_await transaction.get(key);
+      co_return Void{};
+    };
+    co_await db.run(body);
+    if (!value) {
+      fmt::print(stderr,
+                 "keel bench db: --no-load, but key {} of --keys {} (`{}') is not in the cluster: load the keys first "
+                 "(--workload load with the same --keys and --key-size), or leave out --no-load\n",
+                 index, options.keys, key);
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
 Future<bool> run_workload(const DbBenchOptions& options, std::string cluster_file) {
   Database db = co_await Database::open(cluster_file);
   Future<bool> reachable = cluster_answers(db);
@@ -208,6 +235,7 @@ Future<bool> run_workload(const DbBenchOptions& options, std::string cluster_fil
     co_return co_await held;
   }
   if (options.workload == "load" || (options.load && options.workload != "counter")) co_await run_load(db, options);
+  if (!co_await keys_loaded(db, options)) co_return false;
   if (options.workload != "load") {
     co_await measure(db, options);
     const std::string label = "after " + options.workload;

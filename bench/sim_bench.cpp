@@ -1,8 +1,6 @@
 // keel bench sim: how fast the simulator runs: simulated tasks (events) per wall-clock second
 // and simulated seconds per wall second, over a few seeds of a spec.
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -11,11 +9,7 @@
 
 namespace keel::bench {
 
-int run_sim_bench(const SimBenchOptions& options) {
-  std::ifstream in(options.spec_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  const sim::SimSpec spec = sim::parse_spec(text.str(), options.spec_path);
+int run_sim_bench(const SimBenchOptions& options, const sim::SimSpec& spec) {
   uint64_t tasks = 0;
   double simulated = 0;
   const auto start = std::chrono::steady_clock::now();

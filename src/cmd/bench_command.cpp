@@ -35,12 +35,14 @@ Command add_bench_command(CLI::App& app) {
   rpc_command->add_option("--size", rpc->payload_bytes, "Payload bytes")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   auto db = std::make_shared<bench::DbBenchOptions>();
   CLI::App* db_command = bench_command->add_subcommand("db", "Database workloads: throughput and latency percentiles");
-  db_command->add_option("-C,--cluster-file", db->cluster_file, "Cluster to load (default: start an embedded server)");
+  CLI::Option* cluster = db_command->add_option("-C,--cluster-file", db->cluster_file,
+                                                 "Cluster to load (default: start an embedded server)");
   db_command->add_option("--workload", db->workload, "Workload")
       ->capture_default_str()
       ->check(CLI::IsMember({"load", "point-read", "point-write", "mix", "range-scan", "counter", "rmw-hot", "bank"}));
   db_command->add_option("--engine", db->engine, "Engine of the embedded server (default: the server's)")
-      ->check(CLI::IsMember({"memory", "ssd", "rocksdb"}));
+      ->check(CLI::IsMember({"memory", "ssd", "rocksdb"}))
+      ->excludes(cluster);  // a running cluster has its engine already
   db_command->add_flag("!--no-load", db->load, "Do not load the keys first (a `--workload load` run did)");
   db_command->add_option("--load-batch", db->load_batch_keys, "Keys per load transaction")
       ->capture_default_str()->check(CLI::Range(1, 50000));
@@ -63,7 +65,7 @@ Command add_bench_command(CLI::App& app) {
                          "Set a tunable, NAME=VALUE (repeatable), in this client and in the embedded server, e.g. "
                          "read_batch_keys_max=1");
   CLI::App* sim_command = bench_command->add_subcommand("sim", "Simulated events per wall-clock second");
-  sim_command->add_option("--spec", simulation->spec_path, "Spec to run")->capture_default_str()->check(CLI::ExistingFile);
+  sim_command->add_option("--spec", simulation->spec_path, "Spec to run (the default is relative to the repository's root)")->capture_default_str()->check(CLI::ExistingFile);
   sim_command->add_option("--seeds", simulation->seeds, "Seeds to run")->capture_default_str()->check(CLI::Range(1, 100000));
   return {bench_command, [rpc, simulation, db, rpc_command, db_command] {
             if (rpc_command->parsed()) {
@@ -78,7 +80,8 @@ Command add_bench_command(CLI::App& app) {
               }
               return bench::run_db_bench(*db);
             }
-            return bench::run_sim_bench(*simulation);
+            return reporting_spec_errors(
+                [&] { return bench::run_sim_bench(*simulation, read_sim_spec(simulation->spec_path)); });
           }};
 }
 

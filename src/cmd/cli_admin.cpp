@@ -112,11 +112,7 @@ Future<Void> CliSession::coordinators(const CliRequest& request) {
 Future<Void> CliSession::configure(const CliRequest& request) {
   Future<ClusterStatus> status = bounded(ask_status(database_, &last_retried_error_));
   const ClusterStatus cluster = co_await status;
-  if (request.configure_new) {
-    fmt::print(out_, "The database already exists (a cluster is created by `keel server`: replication in its "
-                     "--config, engine with --engine).\n");
-    throw Error(errc::client_invalid_operation);
-  }
+  if (request.configure_new) throw Error(errc::database_exists);
   const auto other_engine = std::find_if(cluster.storage.begin(), cluster.storage.end(), [&](const StorageServerStatus& s) {
     return !request.engine.empty() && s.reachable && s.engine != request.engine;
   });

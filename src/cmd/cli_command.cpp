@@ -2,6 +2,7 @@
 // `keel> `) or runs `--exec "cmd; cmd"`, each command on one RealWorld event loop for the whole
 // session (the loop runs on while a line is read, so connections stay alive between commands).
 // With --exec it stops at the first failing command; exit status 0 only if every one succeeded.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -45,7 +46,7 @@ bool run_line(RealWorld& world, CliSession& session, const std::string& line) {
   try {
     commands = parse_cli_line(line);
   } catch (const CliSyntaxError& error) {
-    fmt::print(stderr, "ERROR: {}\n", error.message);
+    fmt::print(stderr, "{}\n", cli_error_line(errc::invalid_command, error.message));
     return false;
   }
   for (CliCommandTokens& tokens : commands) {
@@ -100,7 +101,34 @@ int run_interactive(RealWorld& world, CliSession& session) {
   return 0;
 }
 
+// `--exec` of nothing but `help` commands prints the help without a cluster (before one runs,
+// or with a cluster file that is not there yet); nullopt when the line has other commands.
+std::optional<int> run_help_only(const std::string& line) {
+  std::vector<CliCommandTokens> commands;
+  try {
+    commands = parse_cli_line(line);
+  } catch (const CliSyntaxError&) {
+    return std::nullopt;  // the session reports it
+  }
+  const bool help_only = !commands.empty() && std::all_of(commands.begin(), commands.end(), [](const CliCommandTokens& tokens) {
+    return tokens.front().is_keyword("help");
+  });
+  if (!help_only) return std::nullopt;
+  for (const CliCommandTokens& tokens : commands) {
+    try {
+      fmt::print("{}", cli_help_text(parse_cli_request(tokens).topic));
+    } catch (const CliUsageError& error) {
+      fmt::print(stderr, "{}\n", error.message);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int run_cli(const CliOptions& options) {
+  if (options.exec_given) {
+    if (const std::optional<int> status = run_help_only(options.exec)) return *status;
+  }
   RealWorld world;
   std::optional<Database> database = open_database(world, options);
   if (!database) return 1;

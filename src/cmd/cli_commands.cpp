@@ -20,9 +20,13 @@ const CliCommandInfo* find_command(std::string_view name) {
   return nullptr;
 }
 
-[[noreturn]] void usage_error(const CliCommandInfo& info, std::string_view problem = {}) {
-  std::string message = problem.empty() ? "" : fmt::format("ERROR: {}\n", problem);
-  throw CliUsageError{message + fmt::format("Usage: {}", info.usage)};
+[[noreturn]] void usage_error(const CliCommandInfo& info, std::string_view problem = {}, int code = errc::invalid_command) {
+  const std::string what = problem.empty() ? fmt::format("wrong arguments for `{}'", info.name) : std::string(problem);
+  throw CliUsageError{cli_error_line(code, what) + fmt::format("\nUsage: {}", info.usage)};
+}
+
+[[noreturn]] void unknown_command(std::string_view name) {
+  throw CliUsageError{cli_error_line(errc::invalid_command, fmt::format("Unknown command `{}'. Try `help'?", printable(name)))};
 }
 
 void expect_arguments(const CliCommandInfo& info, const CliCommandTokens& tokens, size_t min, size_t max) {
@@ -66,7 +70,7 @@ void parse_addresses(const CliCommandInfo& info, const CliCommandTokens& tokens,
     try {
       request.addresses.push_back(NetworkAddress::parse(tokens[i].text));
     } catch (const Error&) {
-      usage_error(info, fmt::format("`{}' is not an address IP:PORT", printable(tokens[i].text)));
+      usage_error(info, fmt::format("`{}' is not an address IP:PORT", printable(tokens[i].text)), errc::invalid_address);
     }
   }
 }
@@ -81,13 +85,19 @@ void parse_coordinators(const CliCommandInfo& info, const CliCommandTokens& toke
   std::vector<NetworkAddress> sorted = request.addresses;
   std::sort(sorted.begin(), sorted.end());
   const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
-  if (twice != sorted.end()) usage_error(info, fmt::format("`{}' is named twice", twice->to_string()));
+  if (twice != sorted.end()) {
+    usage_error(info, fmt::format("`{}' is named twice", twice->to_string()), errc::coordinators_invalid);
+  }
   const size_t count = request.addresses.size();
-  if (count > coordinators_max) usage_error(info, fmt::format("name 1, 3 or 5 coordinators, got {}", count));
+  if (count > coordinators_max) {
+    usage_error(info, fmt::format("name 1, 3 or 5 coordinators, got {}", count), errc::coordinators_invalid);
+  }
   if (count % 2 == 0 && count != 0) {
-    usage_error(info, fmt::format("name 1, 3 or 5 coordinators, got {}: a majority of an even number survives no "
-                                  "more failures than one fewer",
-                                  count));
+    usage_error(info,
+                fmt::format("name 1, 3 or 5 coordinators, got {}: a majority of an even number survives no more "
+                            "failures than one fewer",
+                            count),
+                errc::coordinators_invalid);
   }
 }
 
@@ -99,6 +109,10 @@ void parse_include(const CliCommandInfo& info, const CliCommandTokens& tokens, C
     return;
   }
   parse_addresses(info, tokens, 1, request);
+}
+
+[[noreturn]] void invalid_configuration(const CliCommandInfo& info, std::string_view problem) {
+  usage_error(info, problem, errc::configuration_invalid);
 }
 
 // configure [new] [single|double|triple] [memory|ssd|rocksdb] [logs=N] [proxies=N] [resolvers=N]
@@ -116,14 +130,14 @@ void parse_configure(const CliCommandInfo& info, const CliCommandTokens& tokens,
     if (tokens[i].is_literal() && mode != modes.end()) {
       const auto replication = static_cast<int32_t>(mode - modes.begin()) + 1;
       if (request.replication != 0 && request.replication != replication) {
-        usage_error(info, fmt::format("two replication modes, `{}' and `{}': name one", modes[request.replication - 1], text));
+        invalid_configuration(info, fmt::format("two replication modes, `{}' and `{}': name one", modes[request.replication - 1], text));
       }
       request.replication = replication;
       continue;
     }
     if (tokens[i].is_literal() && std::find(engines.begin(), engines.end(), text) != engines.end()) {
       if (!request.engine.empty() && request.engine != text) {
-        usage_error(info, fmt::format("two storage engines, `{}' and `{}': name one", request.engine, text));
+        invalid_configuration(info, fmt::format("two storage engines, `{}' and `{}': name one", request.engine, text));
       }
       request.engine = text;
       continue;
@@ -135,21 +149,25 @@ void parse_configure(const CliCommandInfo& info, const CliCommandTokens& tokens,
                      : name == "resolvers" ? &request.resolvers
                                            : nullptr;
     if (!tokens[i].is_literal() || count == nullptr || equals == std::string::npos) {
-      usage_error(info, fmt::format("unknown configuration `{}'", printable(text)));
+      invalid_configuration(info, fmt::format("unknown configuration `{}'", printable(text)));
     }
     const char* first = text.data() + equals + 1;
     const char* last = text.data() + text.size();
     const int32_t earlier = *count;
     const auto [end, error] = std::from_chars(first, last, *count);
     if (error != std::errc() || end != last || *count < 1 || *count > configured_count_max) {
-      usage_error(info, fmt::format("{} must be a number from 1 to {}, got `{}'", name, configured_count_max,
+      invalid_configuration(info, fmt::format("{} must be a number from 1 to {}, got `{}'", name, configured_count_max,
                                     printable(text.substr(equals + 1))));
     }
-    if (earlier != 0 && earlier != *count) usage_error(info, fmt::format("{} given twice, {} and {}", name, earlier, *count));
+    if (earlier != 0 && earlier != *count) invalid_configuration(info, fmt::format("{} given twice, {} and {}", name, earlier, *count));
   }
 }
 
 }  // namespace
+
+std::string cli_error_line(int code, std::string_view problem) {
+  return fmt::format("ERROR: {} ({}): {}", Error(code).name(), code, problem);
+}
 
 const std::vector<CliCommandInfo>& cli_command_table() {
   static const std::vector<CliCommandInfo> table = {
@@ -189,7 +207,7 @@ const std::vector<CliCommandInfo>& cli_command_table() {
 CliRequest parse_cli_request(const CliCommandTokens& tokens) {
   const CliToken& name = tokens.front();
   const CliCommandInfo* info = name.is_literal() ? find_command(name.text) : nullptr;
-  if (info == nullptr) throw CliUsageError{fmt::format("ERROR: Unknown command `{}'. Try `help'?", printable(name.text))};
+  if (info == nullptr) unknown_command(name.text);
   CliRequest request;
   request.verb = info->verb;
   switch (info->verb) {
@@ -246,8 +264,7 @@ CliRequest parse_cli_request(const CliCommandTokens& tokens) {
       expect_arguments(*info, tokens, 0, 1);
       if (tokens.size() == 2) {
         if (tokens[1].text != "json") {
-          throw CliUsageError{fmt::format("ERROR: `status' takes no argument but `json', not `{}'. Usage: {}",
-                                          printable(tokens[1].text), info->usage)};
+          usage_error(*info, fmt::format("`status' takes no argument but `json', not `{}'", printable(tokens[1].text)));
         }
         request.json = true;
       }
@@ -265,7 +282,7 @@ CliRequest parse_cli_request(const CliCommandTokens& tokens) {
 std::string cli_help_text(std::string_view topic) {
   if (!topic.empty()) {
     const CliCommandInfo* info = find_command(topic);
-    if (info == nullptr) throw CliUsageError{fmt::format("ERROR: Unknown command `{}'. Try `help'?", printable(topic))};
+    if (info == nullptr) unknown_command(topic);
     return fmt::format("{}\n  {}\n", info->usage, info->summary);
   }
   std::string text = "Commands:\n";

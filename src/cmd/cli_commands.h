@@ -77,6 +77,9 @@ struct CliUsageError {
   std::string message;
 };
 
+// "ERROR: name (code): problem", how the cli prints a command it refuses.
+std::string cli_error_line(int code, std::string_view problem);
+
 // Parses one command (tokens as parse_cli_line gives them; not empty). Throws CliUsageError.
 CliRequest parse_cli_request(const CliCommandTokens& tokens);
 

@@ -126,11 +126,11 @@ Future<bool> CliSession::execute(CliCommandTokens tokens) {
   }
   if (!needs_database(request.verb)) co_return run_local(request);
   if (request.verb == CliVerb::commit && !transaction_) {
-    print_message("ERROR: No active transaction");
+    print_message(cli_error_line(errc::transaction_state_invalid, "No active transaction"));
     co_return false;
   }
   if (is_write(request.verb) && !writemode_) {
-    print_message("ERROR: writemode must be enabled to set or clear keys in the database (`writemode on').");
+    print_message(cli_error_line(errc::writemode_off, "writemode must be enabled to set or clear keys in the database (`writemode on')."));
     co_return false;
   }
   last_retried_error_.reset();
@@ -170,11 +170,11 @@ std::optional<bool> CliSession::after_failure(CliVerb verb) {
       return true;
     case CliVerb::commit:
       transaction_failed_ = false;
-      print_message("ERROR: The transaction failed and was rolled back: nothing of it was committed");
+      print_message(cli_error_line(errc::transaction_state_invalid, "The transaction failed and was rolled back: nothing of it was committed"));
       return false;
     default:
       if (verb != CliVerb::begin && !body_runs_in_transaction(verb)) return std::nullopt;
-      print_message("ERROR: The current transaction failed and was rolled back: `rollback' or `commit' ends it");
+      print_message(cli_error_line(errc::transaction_state_invalid, "The current transaction failed and was rolled back: `rollback' or `commit' ends it"));
       return false;
   }
 }
@@ -194,7 +194,7 @@ bool CliSession::run_local(const CliRequest& request) {
       break;
     case CliVerb::begin:
       if (transaction_) {
-        print_message("ERROR: Already in a transaction (commit or rollback first)");
+        print_message(cli_error_line(errc::transaction_state_invalid, "Already in a transaction (commit or rollback first)"));
         return false;
       }
       transaction_.emplace(database_.create_transaction());
@@ -202,7 +202,7 @@ bool CliSession::run_local(const CliRequest& request) {
       break;
     case CliVerb::rollback:
       if (!transaction_) {
-        print_message("ERROR: No active transaction");
+        print_message(cli_error_line(errc::transaction_state_invalid, "No active transaction"));
         return false;
       }
       transaction_.reset();

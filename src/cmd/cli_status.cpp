@@ -127,10 +127,11 @@ std::string format_replication(const ClusterStatus& status) {
   const size_t count = status.degraded_shards.size();
   const auto unavailable = std::count_if(status.degraded_shards.begin(), status.degraded_shards.end(),
                                          [](const ShardReplicationStatus& shard) { return shard.replicas_reachable == 0; });
-  // A shard with no replica reachable cannot be read or written until one comes back.
+  // A shard with no replica reachable cannot be read until one comes back; writes commit (the
+  // logs keep them for the replicas).
   const std::string state = unavailable == 0 ? "DEGRADED"
-                            : fmt::format("UNAVAILABLE ({} shard{} with no replica reachable: reads and writes of "
-                                          "their keys wait until one comes back)",
+                            : fmt::format("UNAVAILABLE ({} shard{} with no replica reachable: reads of their keys "
+                                          "wait until one comes back; writes commit, kept in the logs for it)",
                                           unavailable, unavailable == 1 ? "" : "s");
   return fmt::format("{} - {}: {} shard{} with fewer than {} replicas reachable (fewest: {}): {}", mode, state, count,
                      count == 1 ? "" : "s", status.storage_replicas, status.replicas_reachable_min, shards);

@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sim/spec.h"
+
 namespace keel::cmd {
 
 // Accepts a positive number of seconds, up to a day, and says so when it is not one
@@ -38,6 +40,11 @@ struct Command {
 Command add_version_command(CLI::App& app);
 Command add_echo_command(CLI::App& app);
 Command add_sim_command(CLI::App& app);
+// Reads and parses a simulation spec file; throws sim::SpecError (also when it cannot be read).
+sim::SimSpec read_sim_spec(const std::string& path);
+// Runs `run`; a spec that cannot be used, or a bad option of a simulation command, is printed
+// with its error code (exit status 2).
+int reporting_spec_errors(const std::function<int()>& run);
 Command add_bench_command(CLI::App& app);
 Command add_server_command(CLI::App& app);
 Command add_cli_command(CLI::App& app);

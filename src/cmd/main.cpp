@@ -30,7 +30,14 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version print and exit 0; every other problem with the command line is a
+    // usage error, exit status 2 (CLI11 would exit with its own internal numbers).
+    const int status = app.exit(error);
+    return status == 0 ? 0 : 2;
+  }
   for (const keel::cmd::Command& command : commands) {
     if (command.subcommand->parsed()) {
       try {

@@ -53,7 +53,9 @@ struct ServerOptions {
   std::string memory;  // budget, e.g. "2GiB"; empty: detected
 };
 
+// Why the server does not start: an error code (error_codes.h) and what to do about it.
 struct StartupError {
+  int code;
   std::string message;
 };
 
@@ -73,7 +75,7 @@ bool make_data_directory(const std::string& path) {
       failed = std::make_error_code(std::errc::not_a_directory);
     }
   }
-  if (failed) throw StartupError{fmt::format("--data {}: cannot create the data directory: {}", path, failed.message())};
+  if (failed) throw StartupError{errc::io_error, fmt::format("--data {}: cannot create the data directory: {}", path, failed.message())};
   return false;
 }
 
@@ -104,10 +106,11 @@ class DataLock {
   explicit DataLock(const std::string& directory) {
     const std::string path = directory + "/lock";
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw StartupError{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
+    if (fd_ < 0) throw StartupError{errc::io_error, fmt::format("cannot open {}: {}", path, std::strerror(errno))};
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      throw StartupError{fmt::format("the data directory {} is in use by another keel server "
-                                     "(its lock {} is held); stop that server or pass another --data",
+      throw StartupError{errc::data_directory_locked,
+                         fmt::format("the data directory {} is in use by another keel server (its lock {} is held); "
+                                     "stop that server or pass another --data",
                                      directory, path)};
     }
   }
@@ -121,7 +124,7 @@ class DataLock {
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw StartupError{fmt::format("cannot read {}", path)};
+  if (!in) throw StartupError{errc::io_error, fmt::format("cannot read {}", path)};
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
@@ -137,7 +140,8 @@ void ensure_cluster_file(const std::string& path, const ClusterConnectionString&
       named = parse_connection_string(read_text(path));
     } catch (const Error& error) {
       // Started anyway, it would tell clients to connect with a file they cannot use.
-      throw StartupError{fmt::format("the existing cluster file {} is not a cluster file ({}): delete it (the server "
+      throw StartupError{errc::connection_string_invalid,
+                         fmt::format("the existing cluster file {} is not a cluster file ({}): delete it (the server "
                                      "then writes one) or pass another --cluster-file",
                                      path, error.describe())};
     }
@@ -154,11 +158,11 @@ void ensure_cluster_file(const std::string& path, const ClusterConnectionString&
     std::ofstream out(temporary);
     out << format_connection_string(connection) << "\n";
     out.close();
-    if (!out) throw StartupError{fmt::format("cannot write the cluster file {}", temporary)};
+    if (!out) throw StartupError{errc::io_error, fmt::format("cannot write the cluster file {}", temporary)};
   }
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
-  if (error) throw StartupError{fmt::format("cannot write the cluster file {}: {}", path, error.message())};
+  if (error) throw StartupError{errc::io_error, fmt::format("cannot write the cluster file {}: {}", path, error.message())};
 }
 
 // The cluster configuration and this process's class.
@@ -170,7 +174,7 @@ struct ProcessConfig {
 ProcessConfig process_config(const ServerOptions& options, NetworkAddress self) {
   if (options.config.empty()) {
     if (options.process_class == process_class_storage) {
-      throw StartupError{"--class storage leaves the embedded single-process cluster no process for the transaction "
+      throw StartupError{errc::invalid_option_value, "--class storage leaves the embedded single-process cluster no process for the transaction "
                          "roles (use --config for a cluster with storage-only processes)"};
     }
     return ProcessConfig{ClusterConfig::single_process(self, options.storage_servers, options.shards),
@@ -180,7 +184,7 @@ ProcessConfig process_config(const ServerOptions& options, NetworkAddress self) 
   try {
     config = parse_static_config(read_text(options.config), options.config);
   } catch (const ConfigError& error) {
-    throw StartupError{error.message};
+    throw StartupError{errc::cluster_config_invalid, error.message};
   }
   auto listed = config.process_classes.find(self);
   if (listed == config.process_classes.end()) {
@@ -202,7 +206,7 @@ void check_cluster_of_data(const ServerOptions& options, NetworkAddress self,
   if (saved == configured) return;
   if (options.config.empty()) {
     if (std::find(saved.begin(), saved.end(), self) != saved.end()) return;
-    throw StartupError{fmt::format(
+    throw StartupError{errc::data_directory_mismatch, fmt::format(
         "the data directory {0} belongs to the cluster whose coordinators are {1} (saved in {0}/cluster), but this "
         "server listens on {2}: restart it with --listen {3}, or pass another --data to start a new cluster",
         options.data, describe_addresses(saved), self.to_string(), saved.front().to_string())};
@@ -220,10 +224,10 @@ void check_resp_address(const ServerOptions& options, const NetworkAddress& list
   try {
     resp = NetworkAddress::parse(options.resp);
   } catch (const Error& error) {
-    throw StartupError{fmt::format("--resp {}: {}, such as 127.0.0.1:6380, or off", options.resp, error.describe())};
+    throw StartupError{error.code(), fmt::format("--resp {}: {}, such as 127.0.0.1:6380, or off", options.resp, error.message())};
   }
   if (resp == listen && listen.port != 0) {
-    throw StartupError{fmt::format("--resp {} is also the --listen address: the Redis front end needs a port of its "
+    throw StartupError{errc::invalid_option_value, fmt::format("--resp {} is also the --listen address: the Redis front end needs a port of its "
                                    "own (or --resp off)",
                                    options.resp)};
   }
@@ -243,7 +247,7 @@ std::shared_ptr<IListener> listen_resp(const ServerOptions& options, IWorld& wor
   try {
     return world.listen(NetworkAddress::parse(address));
   } catch (const Error& error) {
-    if (asked) throw StartupError{fmt::format("cannot listen for Redis clients on {}: {}", address, error.describe())};
+    if (asked) throw StartupError{error.code(), fmt::format("cannot listen for Redis clients on {}: {}", address, error.message())};
     fmt::print(stderr, "keel server: Redis front end not started: {} is in use (pass --resp ADDR or --resp off)\n",
                address);
     return nullptr;
@@ -290,10 +294,9 @@ void check_free_space(const std::string& data) {
   if (!free_bytes_known) return;  // unknown: the engines will tell
   const int64_t free_bytes = *free_bytes_known;
   if (free_bytes >= free_bytes_min) return;
-  throw StartupError{fmt::format("the disk of {} has {} free; keel server needs at least {} there to start ({}): "
-                                 "free space on it or pass another --data",
-                                 data, format_bytes(free_bytes), format_bytes(free_bytes_min),
-                                 Error(errc::disk_full).describe())};
+  throw StartupError{errc::disk_full, fmt::format("the disk of {} has {} free; keel server needs at least {} there to "
+                                                  "start: free space on it or pass another --data",
+                                                  data, format_bytes(free_bytes), format_bytes(free_bytes_min))};
 }
 
 // Refuses, before anything starts, what the data directory's storage servers cannot serve:
@@ -312,10 +315,9 @@ void check_storage_of_data(const ServerOptions& options) {
     }
     const std::string found = engine_of_files(names);
     if (!found.empty() && found != options.engine) {
-      throw StartupError{fmt::format("{} ({}): the data directory {} holds {} data ({}): start with --engine {}, or "
-                                     "pass another --data for a new cluster",
-                                     Error(errc::engine_mismatch).name(), errc::engine_mismatch, options.data, found,
-                                     entry.path().string(), found)};
+      throw StartupError{errc::engine_mismatch, fmt::format("the data directory {} holds {} data ({}): start with "
+                                                            "--engine {}, or pass another --data for a new cluster",
+                                                            options.data, found, entry.path().string(), found)};
     }
     const std::string tag = name.substr(std::string_view("storage-").size());
     if (!names.empty() && !tag.empty() && tag.size() < 10 && std::all_of(tag.begin(), tag.end(), ::isdigit)) {
@@ -323,7 +325,7 @@ void check_storage_of_data(const ServerOptions& options) {
     }
   }
   if (options.config.empty() && held > options.storage_servers) {
-    throw StartupError{fmt::format("the data directory {} holds {} storage servers, more than --storage-servers {}: "
+    throw StartupError{errc::shard_map_mismatch, fmt::format("the data directory {} holds {} storage servers, more than --storage-servers {}: "
                                    "start with --storage-servers {} (their shards live there)",
                                    options.data, held, options.storage_servers, held)};
   }
@@ -334,7 +336,7 @@ int64_t memory_budget_bytes(const ServerOptions& options) {
   if (options.memory.empty()) return detect_memory_limit_bytes();
   const std::optional<int64_t> bytes = parse_byte_size(options.memory);
   if (!bytes || *bytes < (64 << 20)) {
-    throw StartupError{fmt::format("--memory {}: expected a size of at least 64MiB, such as 512MiB or 4GiB", options.memory)};
+    throw StartupError{errc::invalid_option_value, fmt::format("--memory {}: expected a size of at least 64MiB, such as 512MiB or 4GiB", options.memory)};
   }
   return *bytes;
 }
@@ -348,10 +350,10 @@ int serve(const ServerOptions& options) {
   try {
     requested = NetworkAddress::parse(options.listen);
   } catch (const Error& error) {
-    throw StartupError{fmt::format("--listen {}: {}, such as 127.0.0.1:4500", options.listen, error.describe())};
+    throw StartupError{error.code(), fmt::format("--listen {}: {}, such as 127.0.0.1:4500", options.listen, error.message())};
   }
   if (options.resp_prefix.empty() || static_cast<unsigned char>(options.resp_prefix[0]) == 0xff) {
-    throw StartupError{"--resp-prefix must be a non-empty prefix below the system keyspace (not starting with \\xff), "
+    throw StartupError{errc::invalid_option_value, "--resp-prefix must be a non-empty prefix below the system keyspace (not starting with \\xff), "
                        "so that the Redis keyspace is a range of its own"};
   }
   check_resp_address(options, requested);
@@ -371,8 +373,8 @@ int serve(const ServerOptions& options) {
   try {
     self = Transport::current().listen(requested);
   } catch (const Error& error) {
-    throw StartupError{fmt::format("cannot listen on {}: {} (is another server running there?)", options.listen,
-                                   error.describe())};
+    throw StartupError{error.code(), fmt::format("cannot listen on {}: {} (is another server running there?)",
+                                                 options.listen, error.message())};
   }
   std::shared_ptr<IListener> resp_listener = listen_resp(options, world);
   ProcessConfig config = process_config(options, self);
@@ -393,7 +395,7 @@ int serve(const ServerOptions& options) {
       open_server_connection(options.data + "/cluster", worker.cluster.coordinators);
   world.run(ready(opened));
   if (opened.is_error()) {
-    throw StartupError{fmt::format("cannot read {}/cluster: {}", options.data, opened.error().describe())};
+    throw StartupError{opened.error().code(), fmt::format("cannot read {}/cluster: {}", options.data, opened.error().message())};
   }
   worker.connection = opened.get();
   const ClusterConnectionString connection = worker.connection->get();
@@ -477,10 +479,10 @@ Command add_server_command(CLI::App& app) {
             options->process_class_given = server->count("--class") > 0;
             options->shards_given = server->count("--shards") > 0;
             try {
-              if (std::optional<std::string> bad = apply_knob_settings(options->knobs)) throw StartupError{*bad};
+              if (std::optional<std::string> bad = apply_knob_settings(options->knobs)) throw StartupError{errc::invalid_option_value, *bad};
               return serve(*options);
             } catch (const StartupError& error) {
-              fmt::print(stderr, "keel server: {}\n", error.message);
+              fmt::print(stderr, "keel server: {} ({}): {}\n", Error(error.code).name(), error.code, error.message);
               return 1;
             }
           }};

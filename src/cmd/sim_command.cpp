@@ -22,13 +22,10 @@ struct SimOptions {
   bool verbose = false;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw sim::SpecError{fmt::format("{}: cannot read the spec file", path)};
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
+// A command-line option with a value that cannot be used (not a problem of the spec).
+struct OptionError {
+  std::string message;
+};
 
 bool all_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -45,7 +42,7 @@ std::pair<uint64_t, uint64_t> parse_range(const std::string& text) {
     if (last < first) throw std::invalid_argument("empty");
     return {first, last};
   } catch (const std::exception&) {
-    throw sim::SpecError{fmt::format("--seeds wants A..B with A <= B, not '{}'", text)};
+    throw OptionError{fmt::format("--seeds wants A..B with A <= B, not '{}'", text)};
   }
 }
 
@@ -88,16 +85,16 @@ bool run_seed(const SimOptions& options, const sim::SimSpec& spec, uint64_t seed
 }
 
 int run(const SimOptions& options) {
-  const sim::SimSpec spec = sim::parse_spec(read_file(options.spec_path), options.spec_path);
-  std::FILE* trace = nullptr;
-  if (!options.trace_path.empty()) {
-    trace = std::fopen(options.trace_path.c_str(), "w");
-    if (trace == nullptr) throw sim::SpecError{fmt::format("{}: cannot write the trace file", options.trace_path)};
-    std::setvbuf(trace, nullptr, _IOLBF, 1 << 16);  // whole lines survive an assertion failure
-  }
+  const sim::SimSpec spec = read_sim_spec(options.spec_path);
   uint64_t first = options.seed;
   uint64_t last = options.seed;
   if (!options.seeds.empty()) std::tie(first, last) = parse_range(options.seeds);
+  std::FILE* trace = nullptr;
+  if (!options.trace_path.empty()) {
+    trace = std::fopen(options.trace_path.c_str(), "w");
+    if (trace == nullptr) throw OptionError{fmt::format("--trace {}: cannot write the file", options.trace_path)};
+    std::setvbuf(trace, nullptr, _IOLBF, 1 << 16);  // whole lines survive an assertion failure
+  }
   fmt::print("keel sim: {} ({}), seeds {}..{}\n", options.spec_path, spec.title, first, last);
   std::fflush(stdout);
   const auto start = std::chrono::steady_clock::now();
@@ -142,14 +139,26 @@ Command add_sim_command(CLI::App& app) {
                   "Rerun every K-th seed and require the same fingerprint (0: never)");
   sim->add_option("--trace", options->trace_path, "Write the trace events (JSON lines) to this file");
   sim->add_flag("--verbose", options->verbose, "Print a line for every passing seed");
-  return {sim, [options] {
-            try {
-              return run(*options);
-            } catch (const sim::SpecError& error) {
-              fmt::print(stderr, "keel: {}: {}\n", Error(errc::test_specification_invalid).describe(), error.message);
-              return 2;
-            }
-          }};
+  return {sim, [options] { return reporting_spec_errors([&] { return run(*options); }); }};
+}
+
+sim::SimSpec read_sim_spec(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw sim::SpecError{fmt::format("{}: cannot read the spec file", path)};
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return sim::parse_spec(contents.str(), path);
+}
+
+int reporting_spec_errors(const std::function<int()>& run) {
+  try {
+    return run();
+  } catch (const sim::SpecError& error) {
+    fmt::print(stderr, "keel: {}: {}\n", Error(errc::test_specification_invalid).describe(), error.message);
+  } catch (const OptionError& error) {
+    fmt::print(stderr, "keel: {}: {}\n", Error(errc::invalid_option_value).describe(), error.message);
+  }
+  return 2;
 }
 
 }  // namespace keel::cmd

@@ -24,7 +24,9 @@ RequestStream<EchoRequest> echo_service_at(NetworkAddress address) {
 
 namespace {
 
-// One of `in_flight` lanes: sends requests one after another until `count` were taken.
+// One of `in_flight` lanes: sends requests one after another until `count` were taken. A
+// connection that fails ends every lane: the peer is not there, and the requests left would
+// each wait out the reconnection backoff to fail the same way.
 Future<Void> echo_lane(RequestStream<EchoRequest> echo, uint64_t count, std::string payload,
                        uint64_t* next_sequence, EchoLoadResult* result) {
   while (*next_sequence < count) {
@@ -42,6 +44,7 @@ Future<Void> echo_lane(RequestStream<EchoRequest> echo, uint64_t count, std::str
       }
     } catch (const Error& error) {
       if (result->errors++ == 0) result->first_error = error;
+      if (error.code() == errc::connection_failed) *next_sequence = count;
     }
   }
   co_return Void{};

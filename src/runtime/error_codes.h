@@ -56,6 +56,13 @@
   KEEL_ERROR(replication_needs_zones, 2145, "The replication asked for needs more zones with storage servers than the cluster has: add storage processes in other zones first") \
   KEEL_ERROR(no_transaction_host_left, 2146, "That exclusion would leave no live process to host the transaction roles: add or include a process first") \
   KEEL_ERROR(resp_record_invalid, 2147, "A record under the Redis front end's prefix is not in its format (written through the native API?): DEL removes the key, SET replaces it") \
+  KEEL_ERROR(database_exists, 2148, "The database already exists (a cluster is created by `keel server': replication in its --config, engine with --engine): leave out `new' to change its configuration") \
+  KEEL_ERROR(invalid_command, 2149, "The cli command is not valid as typed: `help' lists the commands and their arguments") \
+  KEEL_ERROR(transaction_state_invalid, 2150, "Not possible in the cli's transaction state: `begin' starts a transaction, `commit' or `rollback' ends it") \
+  KEEL_ERROR(writemode_off, 2151, "Writes are off in this cli session: `writemode on' enables them") \
+  KEEL_ERROR(data_directory_locked, 2152, "The data directory is in use by another keel server process: stop it, or pass another --data") \
+  KEEL_ERROR(data_directory_mismatch, 2153, "The data directory belongs to a cluster at other addresses: start with the --listen it names, or pass another --data") \
+  KEEL_ERROR(cluster_config_invalid, 2154, "The cluster configuration file (--config) is not valid: fix what the message names") \
   KEEL_ERROR(connection_string_invalid, 2104, "Cluster file contents are invalid")                 \
   KEEL_ERROR(transaction_too_large, 2101, "Transaction exceeds byte limit")                        \
   KEEL_ERROR(key_too_large, 2102, "Key length exceeds limit")                                      \

@@ -82,7 +82,7 @@ grep -qF "name 1, 3 or 5 coordinators, got 2" <<<"$out" || fail "two coordinator
 unused=$(free_port)
 expect "coordinators 127.0.0.1:$unused" 1; echo "$out"
 grep -qF "Invalid coordinators" <<<"$out" || fail "a set naming no process: no clear error"
-expect "coordinators nonsense" 1 "ERROR: \`nonsense' is not an address IP:PORT"
+expect "coordinators nonsense" 1 "ERROR: invalid_address (1534): \`nonsense' is not an address IP:PORT"
 [ "$(cat "$cluster_file")" = "$first_file" ] || fail "a refused change rewrote the cluster file"
 
 echo "== move to C, D, E"
@@ -141,7 +141,7 @@ echo "== configure logs=1 proxies=2: the next generation has one log and two pro
 expect "configure logs=1 proxies=2" 0 "Configuration changed: logs 1, proxies 2, resolvers as configured (the cluster recovers into a generation with them)"
 one_log_two_proxies() { [ "$(role_count tlog)" = 1 ] && [ "$(role_count proxy)" = 2 ]; }
 wait_status one_log_two_proxies
-expect "configure logs=0" 1 "ERROR: logs must be a number from 1 to 16, got \`0'"
+expect "configure logs=0" 1 "ERROR: configuration_invalid (2142): logs must be a number from 1 to 16, got \`0'"
 expect "configure triple" 1 "Replication triple needs 3 zones with storage servers; the cluster has 2"
 grep -qF "ERROR: replication_needs_zones (2145)" <<<"$out" || fail "configure triple: no clear error"
 expect "configure rocksdb" 0 \
@@ -150,8 +150,10 @@ echo "$out"
 # Counts the cluster holds already are no change (it used to say the cluster recovers).
 expect "configure logs=1 proxies=2 single" 0 \
   "Configuration unchanged: logs 1, proxies 2, resolvers as configured, storage engine rocksdb, replication single"
-expect "configure single double" 1 "ERROR: two replication modes, \`single' and \`double': name one"
-expect "configure logs=1 logs=2" 1 "ERROR: logs given twice, 1 and 2"
+expect "configure single double" 1 "ERROR: configuration_invalid (2142): two replication modes, \`single' and \`double': name one"
+expect "configure logs=1 logs=2" 1 "ERROR: configuration_invalid (2142): logs given twice, 1 and 2"
+expect "configure new" 1 "ERROR: database_exists (2148): The database already exists (a cluster is created by \`keel server': replication in its --config, engine with --engine): leave out \`new' to change its configuration"
+[ "$(wc -l <<<"$out")" = 1 ] || fail "configure new printed more than its error: $out"
 
 echo "== exclude A: every transaction role moves to C"
 expect "exclude $(addr a)" 0 "Excluded $(addr a): no transaction role is recruited there (a recovery moves those it hosted)"
@@ -175,10 +177,24 @@ grep -qE "^Coordinators changed to 127\.0\.0\.1:[0-9]+$" <<<"$out" || fail "auto
 # At once, so a controller elected a moment ago answers: it must not take a coordinator it has
 # not heard from yet for gone.
 auto_file=$(cat "$cluster_file")
+generation() {
+  run_cli "status json"
+  /usr/bin/python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["generation"])' <<<"$out"
+}
+# Generation 0 while the change above still recovers.
+for _ in $(seq 60); do
+  generation_before=$(generation)
+  [ "$generation_before" = 0 ] || break
+  sleep 0.5
+done
 expect "coordinators auto" 0
 grep -qE "^Coordinators unchanged: 127\.0\.0\.1:[0-9]+ \(already the set asked for\)$" <<<"$out" ||
   fail "auto a second time did not leave the set as it was"
 [ "$(cat "$cluster_file")" = "$auto_file" ] || fail "an unchanged set rewrote the cluster file"
+sleep 1
+generation_after=$(generation)
+[ "$generation_after" = "$generation_before" ] ||
+  fail "an unchanged set started a recovery: generation $generation_before, then $generation_after"
 expect "get with_ab" 0 "\`with_ab' is \`down'"
 
 echo "== a coordinator down: status names it (the controller's own view cannot tell)"

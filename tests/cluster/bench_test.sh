@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `keel bench db` with its embedded server: a bad --knob is refused with a clear message before
 # anything starts, and a run with a client knob and a server knob (passed on to the embedded
-# server) completes and reports its throughput, and a cluster file naming an address nothing
-# listens on fails with a clear error. Bounded: every step has a timeout.
+# server) completes and reports its throughput, a cluster file naming an address nothing
+# listens on fails with a clear error, and so does --no-load when the keys were never loaded. Bounded: every step has a timeout.
 set -euo pipefail
 keel=$(realpath "${1:?usage: bench_test.sh PATH_TO_KEEL}")
 work=$(mktemp -d)
@@ -28,6 +28,17 @@ expect_refused "--knob nope: no knob has that name" --knob nope=1
 expect_refused "--knob read_batch_keys_max: 'x' is not a number" --knob read_batch_keys_max=x
 expect_refused "--knob read_batch_keys_max: expected NAME=VALUE" --knob read_batch_keys_max
 ls "$work" | grep -q . && fail "a refused run left files behind: $(ls "$work")"
+expect_refused "--cluster-file excludes --engine" -C "$work/none.cluster" --engine ssd
+
+echo "== --no-load of keys nobody loaded: refused, not measured as absent keys"
+set +e
+out=$(cd "$work" && timeout 120 "$keel" bench db --workload point-read --no-load --keys 1000 --duration 0.5 2>&1)
+status=$?
+set -e
+[ $status = 1 ] || fail "--no-load without the keys exited $status (expected 1): $out"
+grep -qF "key 0 of --keys 1000 (\`bench/0000000000') is not in the cluster: load the keys first" <<<"$out" ||
+  fail "--no-load without the keys: no clear error in: $out"
+grep -qE '^ *point-read \|' <<<"$out" && fail "--no-load without the keys measured: $out"
 
 echo "== a client knob and a server knob"
 out=$(cd "$work" && timeout 120 "$keel" bench db --workload point-read --keys 1000 --clients 4 --duration 0.5 \

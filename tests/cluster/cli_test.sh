@@ -17,10 +17,10 @@ echo "server $server_pid on 127.0.0.1:$port, Redis clients on 127.0.0.1:$resp_po
 wait_ready
 
 echo "== writemode"
-expect "set a 1" 1 "ERROR: writemode must be enabled to set or clear keys in the database (\`writemode on')."
+expect "set a 1" 1 "ERROR: writemode_off (2151): writemode must be enabled to set or clear keys in the database (\`writemode on')."
 expect "get a" 0 "\`a': not found"
 expect "writemode on; set a 1; set b 2; set c 3; writemode off; set d 4" 1 \
-  "ERROR: writemode must be enabled to set or clear keys in the database (\`writemode on')."
+  "ERROR: writemode_off (2151): writemode must be enabled to set or clear keys in the database (\`writemode on')."
 [ "$(grep -cE '^Committed \([0-9]+\)$' <<<"$out")" = 3 ] || fail "expected three Committed (VERSION) lines"
 
 echo "== get, getrange, getkey"
@@ -29,7 +29,7 @@ expect "getrange a c" 0 "Range limited to 25 keys" "\`a' is \`1'" "\`b' is \`2'"
 grep -qF "\`c'" <<<"$out" && fail "getrange a c included c"
 run_cli "getrange a \\xff 2 reverse"
 [ "$out" = $'Range limited to 2 keys\n`c\' is `3\'\n`b\' is `2\'' ] || fail "getrange reverse with a limit"
-expect "getrange b reverse 3" 1 "ERROR: \`reverse' comes last (a key named reverse is written \"reverse\")"
+expect "getrange b reverse 3" 1 "ERROR: invalid_command (2149): \`reverse' comes last (a key named reverse is written \"reverse\")"
 expect "getrange \"\"" 0 "\`a' is \`1'" "\`c' is \`3'"
 expect "getkey a; getkey >a; getkey >= a +2; getkey <=c -1; getkey <a" 0 \
   "Key: \`a'" "Key: \`b'" "Key: \`c'" "Key: \`b'" "Key: \`'"
@@ -50,9 +50,9 @@ grep -qE '^Committed \([0-9]+\)$' <<<"$out" || fail "commit did not print Commit
 expect "get t2" 0 "\`t2' is \`y'"
 expect "writemode on; begin; set r1 x; clear t1; rollback; get r1; get t1" 0 \
   "Transaction rolled back" "\`r1': not found" "\`t1' is \`x'"
-expect "commit" 1 "ERROR: No active transaction"
-expect "rollback" 1 "ERROR: No active transaction"
-expect "begin; begin" 1 "ERROR: Already in a transaction (commit or rollback first)"
+expect "commit" 1 "ERROR: transaction_state_invalid (2150): No active transaction"
+expect "rollback" 1 "ERROR: transaction_state_invalid (2150): No active transaction"
+expect "begin; begin" 1 "ERROR: transaction_state_invalid (2150): Already in a transaction (commit or rollback first)"
 expect "begin; get \\xff/x" 1 "Rolling back current transaction: its commands are refused until \`rollback' or \`commit' ends it" \
   "ERROR: key_outside_legal_range (2004): Key outside legal range (system keys need the access_system_keys option)"
 # A failure inside begin...commit leaves a failed transaction: what follows it in a piped script
@@ -60,9 +60,9 @@ expect "begin; get \\xff/x" 1 "Rolling back current transaction: its commands ar
 out=$(printf 'writemode on\nbegin\nset piped1 x\nget \\xff/x\nset piped2 y\ncommit\nget piped1\nget piped2\nbegin\nget \\xff/x\nrollback\nset piped3 z\n' |
   timeout 60 "$keel" cli -C "$cluster_file" 2>&1) || true
 echo "$out"
-grep -qF "ERROR: The current transaction failed and was rolled back: \`rollback' or \`commit' ends it" <<<"$out" ||
+grep -qF "ERROR: transaction_state_invalid (2150): The current transaction failed and was rolled back: \`rollback' or \`commit' ends it" <<<"$out" ||
   fail "a set after the failure inside the transaction was not refused"
-grep -qF "ERROR: The transaction failed and was rolled back: nothing of it was committed" <<<"$out" ||
+grep -qF "ERROR: transaction_state_invalid (2150): The transaction failed and was rolled back: nothing of it was committed" <<<"$out" ||
   fail "the commit of the failed transaction did not say so"
 grep -qF "\`piped1': not found" <<<"$out" || fail "piped1 (before the failure) was committed"
 grep -qF "\`piped2': not found" <<<"$out" || fail "piped2 (after the failure) was committed"
@@ -78,10 +78,12 @@ expect 'writemode on; set \xff/system x' 1 \
   "ERROR: key_outside_legal_range (2004): Key outside legal range (system keys need the access_system_keys option)"
 expect 'getrange \xff' 1 \
   "ERROR: key_outside_legal_range (2004): Key outside legal range (system keys need the access_system_keys option)"
-expect 'get "unterminated' 1 "ERROR: unterminated quoted argument (a \`\"' is missing)"
-expect 'get \q' 1 "ERROR: invalid escape \`\\q' at column 5 (use \\\\, \\\" or \\xNN)"
+expect 'get "unterminated' 1 "ERROR: invalid_command (2149): unterminated quoted argument (a \`\"' is missing)"
+expect 'get \q' 1 "ERROR: invalid_command (2149): invalid escape \`\\q' at column 5 (use \\\\, \\\" or \\xNN)"
 
 echo "== status, help, usage, exit status"
+out=$(timeout 30 "$keel" cli -C "$work/no-such.cluster" --exec "help get" 2>&1) || fail "help needs a cluster: $out"
+grep -qxF "get KEY" <<<"$out" || fail "help without a cluster file printed: $out"
 expect "status" 0 "  Cluster controller     - 127.0.0.1:$port" "  Coordinators           - 127.0.0.1:$port" \
   "  sequencer  127.0.0.1:$port" "  tlog       127.0.0.1:$port" "Workers (1, 0 failed):"
 grep -qE "^  Recovery state         - accepting_commits( \(last recovery took [0-9.]+ s\))?$" <<<"$out" ||
@@ -105,8 +107,8 @@ assert any(role["role"] == "tlog" for role in status["roles"]), status["roles"]
 expect "help" 0 "Commands:"
 grep -qF "getrange BEGIN [END] [LIMIT] [reverse]" <<<"$out" || fail "help does not list getrange"
 expect "help getkey" 0 "getkey [>=|>|<=|<]KEY [+N|-N]"
-expect "get" 1 "Usage: get KEY"
-expect "get a; frobnicate; get c" 1 "\`a' is \`1'" "ERROR: Unknown command \`frobnicate'. Try \`help'?"
+expect "get" 1 "ERROR: invalid_command (2149): wrong arguments for \`get'" "Usage: get KEY"
+expect "get a; frobnicate; get c" 1 "\`a' is \`1'" "ERROR: invalid_command (2149): Unknown command \`frobnicate'. Try \`help'?"
 grep -qF "\`c'" <<<"$out" && fail "--exec went on after a failing command"
 expect "get a; quit; get c" 0 "\`a' is \`1'"
 grep -qF "\`c'" <<<"$out" && fail "--exec went on after quit"
@@ -116,7 +118,7 @@ out=$(printf 'get a\nwritemode on\nset "i k" "i v"\nget "i k"\nbogus\n' | timeou
   fail "interactive session failed"
 grep -qF "keel> \`a' is \`1'" <<<"$out" || fail "interactive: no prompt and answer"
 grep -qF "\`i k' is \`i v'" <<<"$out" || fail "interactive: set then get"
-grep -qF "ERROR: Unknown command \`bogus'" <<<"$out" || fail "interactive: unknown command"
+grep -qF "ERROR: invalid_command (2149): Unknown command \`bogus'" <<<"$out" || fail "interactive: unknown command"
 
 echo "== pauses between lines: the session stays connected, a transaction lives 5 s"
 # The server closes a connection silent for 4 s, so the cli must answer pings while it waits
@@ -186,7 +188,7 @@ set +e
 out=$(timeout 30 "$keel" cli -C "$cluster_file" --timeout 0 --exec "get a" 2>&1)
 status=$?
 set -e
-[ $status != 0 ] || fail "--timeout 0 was accepted"
+[ $status = 2 ] || fail "--timeout 0: exit status $status, not 2 (a usage error)"
 grep -qF -- "--timeout: must be a number of seconds above 0 and at most 86400, such as 5 or 0.5; got \`0'" <<<"$out" ||
   fail "--timeout 0: no clear error: $out"
 set +e

@@ -44,7 +44,8 @@ out=$(timeout 30 "$keel" server --data "$disk/data" --listen "127.0.0.1:$port" -
   --resp off 2>&1) || status=$?
 echo "$out"
 [ $status != 0 ] || fail "the start was accepted"
-grep -q "needs at least 32.0 MB there to start (disk_full (1518)" <<<"$out" || fail "no disk_full refusal"
+grep -q "keel server: disk_full (1518): the disk of .* needs at least 32.0 MB there to start" <<<"$out" ||
+  fail "no disk_full refusal"
 umount "$disk"
 
 echo "== the disk fills while the server runs"

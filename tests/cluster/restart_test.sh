@@ -30,10 +30,10 @@ expect_refused() {
 
 echo "== bad arguments are refused before anything starts"
 touch "$work/a-file"
-expect_refused bad "cannot create the data directory: Not a directory" --data "$work/a-file"
+expect_refused bad "keel server: io_error (1510): --data $work/a-file: cannot create the data directory: Not a directory" --data "$work/a-file"
 expect_refused bad "--resp-prefix must be a non-empty prefix" --data "$work/bad-data" --resp-prefix ""
 expect_refused bad "--resp-prefix must be a non-empty prefix" --data "$work/bad-data" --resp-prefix "$(printf '\xff')r"
-expect_refused bad "--memory 5: expected a size of at least 64MiB" --data "$work/bad-data" --memory 5
+expect_refused bad "keel server: invalid_option_value (2006): --memory 5: expected a size of at least 64MiB" --data "$work/bad-data" --memory 5
 clash=127.0.0.1:$(free_port)
 refused_listen=$clash expect_refused bad "--resp $clash is also the --listen address" --data "$work/bad-data" --resp "$clash"
 [ ! -e "$work/bad-data" ] || fail "a refused start left its data directory behind"
@@ -54,10 +54,10 @@ run_cli "status"
 generation_before=$(sed -n 's/^  Generation *- //p' <<<"$out")
 
 echo "== a second server on the same data directory is refused"
-expect_refused second "is in use by another keel server" --data "$data"
+expect_refused second "keel server: data_directory_locked (2152): the data directory $data is in use by another keel server" --data "$data"
 kill -0 "$first_pid" || fail "the first server died"
 echo "== a server on a port in use is refused, and leaves no new data directory behind"
-refused_listen=127.0.0.1:$port expect_refused taken "cannot listen on 127.0.0.1:$port" --data "$work/taken-data" --resp off
+refused_listen=127.0.0.1:$port expect_refused taken "keel server: bind_failed (1512): cannot listen on 127.0.0.1:$port" --data "$work/taken-data" --resp off
 [ ! -e "$work/taken-data" ] || fail "a start refused for its port left its data directory behind"
 
 echo "== writes acknowledged one by one, kill -9 mid-stream"
@@ -87,7 +87,7 @@ grep -qF "nothing accepts connections at 127.0.0.1:$port" <<<"$out" || fail "the
 [ $elapsed_ms -lt 10000 ] || fail "the cli took $elapsed_ms ms with --timeout 2"
 
 echo "== a restart listening elsewhere is refused: the data belongs to the cluster at 127.0.0.1:$port"
-expect_refused moved "belongs to the cluster whose coordinators are 127.0.0.1:$port" --data "$data"
+expect_refused moved "keel server: data_directory_mismatch (2153): the data directory $data belongs to the cluster whose coordinators are 127.0.0.1:$port" --data "$data"
 grep -qF -- "--listen 127.0.0.1:$port" "$work/moved.out" || fail "the message does not say which --listen to use"
 
 echo "== a restart with a different --shards keeps the shard map stored in the cluster"

@@ -153,8 +153,15 @@ std::vector<NetworkAddress> checked_coordinators(const ControllerState& state, c
   return chosen;
 }
 
-// Steps 1 to 4; answers the new connection string.
-Future<std::string> change_coordinators(ControllerState* state, ChangeCoordinatorsRequest request) {
+// What a change request came to: the cluster's connection string from now on, and whether the
+// coordinators move (the controller then steps down, so the next one runs on the new set).
+struct CoordinatorsChangeOutcome {
+  std::string connection;
+  bool moved = false;
+};
+
+// Steps 1 to 4.
+Future<CoordinatorsChangeOutcome> change_coordinators(ControllerState* state, ChangeCoordinatorsRequest request) {
   Future<Void> heard = hear_from(state, request.automatic ? state->connection->get().coordinators : request.coordinators);
   co_await heard;
   ClusterConnectionString next_connection;
@@ -164,7 +171,7 @@ Future<std::string> change_coordinators(ControllerState* state, ChangeCoordinato
   if (std::is_permutation(next_connection.coordinators.begin(), next_connection.coordinators.end(),
                           current.coordinators.begin(), current.coordinators.end())) {
     TraceEvent("CoordinatorsChangeUnneeded").detail("Coordinators", describe_addresses(current.coordinators));
-    co_return format_connection_string(current);
+    co_return CoordinatorsChangeOutcome{format_connection_string(current), false};
   }
   next_connection.id = fmt::format("{:016x}", deterministic_random().next_u64());
   const std::string forward = format_connection_string(next_connection);
@@ -192,12 +199,12 @@ Future<std::string> change_coordinators(ControllerState* state, ChangeCoordinato
   // this controller's step-down finishes it (simulation sometimes leaves it to that recovery).
   if (buggify()) {
     TraceEvent("CoordinatorsChangeLeftToRecovery").detail("To", forward);
-    co_return forward;
+    co_return CoordinatorsChangeOutcome{forward, true};
   }
   Future<Void> completed = complete_move(state, old.coordinators(), &next, fresh.get(), core);
   co_await ready(completed);
   if (completed.is_error()) TraceEvent(Severity::warn_always, "CoordinatorsChangeUnfinished").error(completed.error());
-  co_return forward;
+  co_return CoordinatorsChangeOutcome{forward, true};
 }
 
 }  // namespace
@@ -223,15 +230,15 @@ Future<Void> serve_coordinators_changes(ControllerState* state) {
   while (true) {
     ChangeCoordinatorsRequest request = co_await requests.next();
     ReplyPromise<std::string> reply = request.reply;
-    Future<std::string> changed = change_coordinators(state, std::move(request));
+    Future<CoordinatorsChangeOutcome> changed = change_coordinators(state, std::move(request));
     co_await ready(changed);
     if (changed.is_error()) {
       TraceEvent(Severity::warn_always, "CoordinatorsChangeFailed").error(changed.error());
       reply.send_error(changed.error());
       continue;  // the old set still holds the core state, unless a recovery finishes the move
     }
-    reply.send(changed.get());
-    throw Error(errc::coordinators_changed);
+    reply.send(changed.get().connection);
+    if (changed.get().moved) throw Error(errc::coordinators_changed);
   }
 }
 
