@@ -839,6 +839,57 @@ class Connection(RespTest):
         after = r.info("stats")
         self.assertEqual(after["keyspace_hits"] - before["keyspace_hits"], 3)
         self.assertEqual(after["keyspace_misses"] - before["keyspace_misses"], 4)
+        # Writes that read as GET does count, as in Redis; MEMORY USAGE and SCAN do not.
+        before = after
+        self.assertEqual(r.getset("hit1", "x"), "w")
+        self.assertIsNone(r.getdel("miss4"))
+        self.assertIsNone(r.set("miss5", "1", get=True))
+        r.execute_command("BITOP", "OR", "dest", "hit1", "miss6")
+        r.memory_usage("hit1")
+        r.scan(0)
+        after = r.info("stats")
+        self.assertEqual(after["keyspace_hits"] - before["keyspace_hits"], 2)
+        self.assertEqual(after["keyspace_misses"] - before["keyspace_misses"], 3)
+
+    def test_a_group_run_again_after_an_error_counts_once(self):
+        r = self.r
+        r.set("once", "v")
+        big = "x" * 99000
+        for first in range(0, 110, 10):  # over 10 MB in all: COPY cannot commit it
+            r.hset("bighash", mapping={f"f{i}": big for i in range(first, first + 10)})
+        before = r.info("stats")["keyspace_hits"]
+        pipe = r.pipeline(transaction=False)
+        pipe.get("once")
+        pipe.copy("bighash", "bigcopy")
+        replies = pipe.execute(raise_on_error=False)
+        self.assertEqual(replies[0], "v")
+        self.assertIsInstance(replies[1], redis.exceptions.ResponseError)
+        self.assertEqual(r.info("stats")["keyspace_hits"] - before, 1)
+        r.delete("bighash")
+
+    def test_info_commandstats_and_errorstats(self):
+        r = self.r
+        r.config_resetstat()
+        r.set("cs", "1")
+        r.get("cs")
+        r.get("cs")
+        self.assertError("ERR value is not an integer or out of range", r.incrby, "cs", "x")
+        self.assertError("WRONGTYPE Operation against a key holding the wrong kind of value", r.hget, "cs", "f")
+        self.assertError("ERR wrong number of arguments for 'get' command", r.execute_command, "GET")
+        commands = r.info("commandstats")
+        self.assertEqual(commands["cmdstat_get"]["calls"], 2)
+        self.assertEqual(commands["cmdstat_get"]["rejected_calls"], 1)
+        self.assertEqual(commands["cmdstat_get"]["failed_calls"], 0)
+        self.assertEqual(commands["cmdstat_set"]["calls"], 1)
+        self.assertEqual(commands["cmdstat_incrby"]["failed_calls"], 1)
+        self.assertEqual(commands["cmdstat_hget"]["failed_calls"], 1)
+        self.assertNotIn("cmdstat_del", commands)
+        errors = r.info("errorstats")  # redis-py leaves a lone "count=N" as it is
+        self.assertEqual(errors["errorstat_ERR"], "count=2")
+        self.assertEqual(errors["errorstat_WRONGTYPE"], "count=1")
+        self.assertEqual(r.info("stats")["total_error_replies"], 3)
+        self.assertNotIn("cmdstat_get", r.info())  # not a default section, as in Redis
+        self.assertIn("errorstat_ERR", r.info())
 
     def test_persistence_and_replication_commands(self):
         r = self.r
@@ -853,8 +904,11 @@ class Connection(RespTest):
         self.assertError("ERR value is not an integer or out of range", r.execute_command, "WAIT", "x", "0")
         self.assertEqual(r.command_getkeys("EVAL", "return 1", "2", "a", "b", "arg"), ["a", "b"])
         self.assertEqual(r.command_getkeys("EVAL", "return 1", "0"), [])
-        self.assertError("ERR Invalid arguments specified for command",
-                         r.execute_command, "COMMAND", "GETKEYS", "EVAL", "return 1", "3", "a")
+        for count in (["3", "a"], ["-1"], ["x", "a"]):  # no keys, as Redis 7 answers
+            self.assertEqual(r.command_getkeys("EVAL", "return 1", *count), [])
+        self.assertError("ERR value is out of range, value must between 0 and 1",
+                         r.execute_command, "WAITAOF", "2", "0", "0")
+        self.assertError("ERR value is out of range, must be positive", r.execute_command, "WAITAOF", "0", "-1", "0")
 
 
 class Pipelining(RespTest):

@@ -184,6 +184,7 @@ Future<Void> bitop(CommandContext& c) {
   std::vector<KeyRecord> sources;
   for (Future<KeyRecord>& load : loads) {
     KeyRecord record = co_await load;
+    count_lookup(c, record.alive());  // a source's read counts, as in Redis; the destination's does not
     if (holds_other_type(c, record)) co_return Void{};
     sources.push_back(std::move(record));
   }
@@ -324,12 +325,12 @@ std::vector<CommandSpec> bit_commands() {
   constexpr uint32_t readonly = command_flags::readonly;
   return {
       {"setbit", 4, command_flags::write, 1, 1, 1, setbit},
-      {"getbit", 3, readonly | command_flags::fast, 1, 1, 1, getbit},
-      {"bitcount", -2, readonly, 1, 1, 1, bitcount},
-      {"bitpos", -3, readonly, 1, 1, 1, bitpos},
+      {"getbit", 3, readonly | command_flags::fast | command_flags::lookups, 1, 1, 1, getbit},
+      {"bitcount", -2, readonly | command_flags::lookups, 1, 1, 1, bitcount},
+      {"bitpos", -3, readonly | command_flags::lookups, 1, 1, 1, bitpos},
       {"bitop", -4, command_flags::write, 2, -1, 1, bitop},
       {"bitfield", -2, command_flags::write, 1, 1, 1, bitfield},
-      {"bitfield_ro", -2, readonly, 1, 1, 1, bitfield},
+      {"bitfield_ro", -2, readonly | command_flags::lookups, 1, 1, 1, bitfield},
   };
 }
 

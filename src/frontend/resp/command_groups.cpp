@@ -134,9 +134,11 @@ Future<Void> CommandGroups::end_gathering(uint64_t round, double deadline) {
 
 Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs) {
   bool again = false;
+  AttemptCounts counted;
   auto body = [&](Transaction& transaction) -> Future<Void> {
     if (again) ++server.stats.group_retries;
     again = true;
+    counted = AttemptCounts{};
     KeyStore store(transaction, server.layout, wall_time_ms());
     for (GroupedRun* run : runs) {
       run->replies = ReplyWriter(run->replies.protocol());
@@ -144,13 +146,14 @@ Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*
     }
     for (GroupedRun* run : runs) {
       for (size_t i = 0; i < run->commands.size(); ++i) {
-        CommandContext context{*run->session, server, run->commands[i], run->replies, &store};
+        CommandContext context{*run->session, server, run->commands[i], run->replies, &store, &counted};
         co_await run_command(*run->specs[i], context);
       }
     }
     co_return Void{};
   };
   co_await server.database.run(body);
+  server.stats.add(counted);
   co_return Void{};
 }
 

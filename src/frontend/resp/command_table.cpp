@@ -105,11 +105,28 @@ std::string subcommand_error(const CommandSpec& spec, const std::vector<std::str
 }
 
 Future<Void> run_command(const CommandSpec& spec, CommandContext& context) {
-  const bool counted = context.store != nullptr && (spec.flags & command_flags::readonly) != 0;
-  if (counted) context.store->count_lookups(&context.server.stats.key_lookups);
+  AttemptCounts* attempt = context.attempt;
+  const bool lookups_counted = attempt != nullptr && context.store != nullptr && (spec.flags & command_flags::lookups) != 0;
+  if (lookups_counted) context.store->count_lookups(&attempt->lookups);
+  const int errors_before = context.out.errors_written();
+  const double start = now();
   co_await spec.handler(context);
-  if (counted) context.store->count_lookups(nullptr);
+  if (lookups_counted) context.store->count_lookups(nullptr);
+  CommandCounts run;
+  run.calls = 1;
+  run.seconds = now() - start;
+  run.failed_calls = context.out.errors_written() > errors_before ? 1 : 0;
+  if (attempt != nullptr) {
+    attempt->commands.emplace_back(&spec, run);
+  } else {
+    context.server.stats.add(&spec, run);
+  }
   co_return Void{};
+}
+
+void count_lookup(CommandContext& context, bool found) {
+  KeyLookupCounts& counts = context.attempt != nullptr ? context.attempt->lookups : context.server.stats.key_lookups;
+  ++(found ? counts.hits : counts.misses);
 }
 
 void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command) {

@@ -22,6 +22,7 @@
 namespace keel {
 
 class Session;
+struct AttemptCounts;
 struct RespServerState;
 
 struct CommandContext {
@@ -30,6 +31,9 @@ struct CommandContext {
   const std::vector<std::string>& args;  // args[0]: the command name as the client sent it
   ReplyWriter& out;
   KeyStore* store = nullptr;  // data commands: the transaction's view of the keyspace
+  // Data commands: what this attempt of the transaction counts (INFO stats), added once the
+  // attempt answers; null: counted at once.
+  AttemptCounts* attempt = nullptr;
 };
 
 using CommandHandler = Future<Void> (*)(CommandContext&);
@@ -43,6 +47,10 @@ inline constexpr uint32_t fast = 16;
 // Reads or clears the whole keyspace (KEYS, SCAN, DBSIZE, FLUSHALL...): never batched with
 // other pipelined commands, so a batch stays far from the transaction's time limit.
 inline constexpr uint32_t unbatched = 32;
+// Its key lookups count in INFO's keyspace_hits and keyspace_misses: the commands whose lookups
+// Redis counts (its lookupKeyRead), except SET ... GET and BITOP's sources, which count their
+// own (count_lookup).
+inline constexpr uint32_t lookups = 64;
 }  // namespace command_flags
 
 struct CommandSpec {
@@ -72,9 +80,11 @@ void for_each_command_key(const CommandSpec& spec, const std::vector<std::string
   const int last = spec.last_key < 0 ? count + spec.last_key : std::min(spec.last_key, count - 1);
   for (int i = spec.first_key; i <= last; i += spec.key_step) visit(command[static_cast<size_t>(i)]);
 }
-// Runs the command's handler; a read command's lookups of keys count in INFO's keyspace_hits
-// and keyspace_misses.
+// Runs the command's handler, counting the run (INFO commandstats) and, for commands flagged
+// `lookups`, their key lookups (keyspace_hits, keyspace_misses).
 Future<Void> run_command(const CommandSpec& spec, CommandContext& context);
+// Counts one lookup of a key, found or not, for handlers that count their own.
+void count_lookup(CommandContext& context, bool found);
 // Starts reading the records of the command's keys, so the handlers of a batch find them read in
 // one round.
 void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command);

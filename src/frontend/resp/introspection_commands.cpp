@@ -88,7 +88,7 @@ Future<Void> memory(CommandContext& c) {
 
 std::vector<CommandSpec> introspection_commands() {
   return {
-      {"object", -2, command_flags::readonly, 2, 2, 1, object},
+      {"object", -2, command_flags::readonly | command_flags::lookups, 2, 2, 1, object},
       {"memory", -2, command_flags::readonly, 2, 2, 1, memory},
   };
 }

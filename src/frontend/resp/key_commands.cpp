@@ -434,9 +434,9 @@ std::vector<CommandSpec> key_commands() {
   return {
       {"del", -2, write, 1, -1, 1, del},
       {"unlink", -2, write, 1, -1, 1, del},
-      {"exists", -2, readonly, 1, -1, 1, exists},
-      {"touch", -2, readonly, 1, -1, 1, exists},  // no access times to update: the keys that exist
-      {"type", 2, readonly, 1, 1, 1, type},
+      {"exists", -2, readonly | command_flags::lookups, 1, -1, 1, exists},
+      {"touch", -2, readonly | command_flags::lookups, 1, -1, 1, exists},  // no access times to update: the keys that exist
+      {"type", 2, readonly | command_flags::lookups, 1, 1, 1, type},
       {"keys", 2, readonly | command_flags::unbatched, 0, 0, 0, keys},
       {"scan", -2, readonly | command_flags::unbatched, 0, 0, 0, scan},
       {"randomkey", 1, readonly | command_flags::unbatched, 0, 0, 0, randomkey},
@@ -450,10 +450,10 @@ std::vector<CommandSpec> key_commands() {
       {"pexpire", -3, write, 1, 1, 1, expire},
       {"expireat", -3, write, 1, 1, 1, expire},
       {"pexpireat", -3, write, 1, 1, 1, expire},
-      {"ttl", 2, readonly, 1, 1, 1, ttl},
-      {"pttl", 2, readonly, 1, 1, 1, ttl},
-      {"expiretime", 2, readonly, 1, 1, 1, ttl},
-      {"pexpiretime", 2, readonly, 1, 1, 1, ttl},
+      {"ttl", 2, readonly | command_flags::lookups, 1, 1, 1, ttl},
+      {"pttl", 2, readonly | command_flags::lookups, 1, 1, 1, ttl},
+      {"expiretime", 2, readonly | command_flags::lookups, 1, 1, 1, ttl},
+      {"pexpiretime", 2, readonly | command_flags::lookups, 1, 1, 1, ttl},
       {"persist", 2, write, 1, 1, 1, persist},
   };
 }

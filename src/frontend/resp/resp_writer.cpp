@@ -1,5 +1,6 @@
 #include "frontend/resp/resp_writer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -21,7 +22,7 @@ void ReplyWriter::simple(std::string_view text) {
 }
 
 void ReplyWriter::error(std::string_view text) {
-  ++errors_written_;
+  error_codes_.emplace_back(text.substr(0, std::min(text.find(' '), size_t{64})));
   buffer_.push_back('-');
   for (char c : text) buffer_.push_back(c == '\r' || c == '\n' ? ' ' : c);
   buffer_.append("\r\n");

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace keel {
 
@@ -38,20 +39,25 @@ class ReplyWriter {
 
   void append(const ReplyWriter& other) {
     buffer_ += other.buffer_;
-    errors_written_ += other.errors_written_;
+    error_codes_.insert(error_codes_.end(), other.error_codes_.begin(), other.error_codes_.end());
   }
-  void clear() { buffer_.clear(); }
+  void clear() {
+    buffer_.clear();
+    error_codes_.clear();
+  }
   const std::string& buffer() const { return buffer_; }
   std::string take() { return std::move(buffer_); }
   size_t size() const { return buffer_.size(); }
-  int errors_written() const { return errors_written_; }
+  int errors_written() const { return static_cast<int>(error_codes_.size()); }
+  // The code (first word: ERR, WRONGTYPE...) of each error written, in order (INFO errorstats).
+  const std::vector<std::string>& error_codes() const { return error_codes_; }
 
  private:
   void header(char type, int64_t count);
 
   int protocol_;
   std::string buffer_;
-  int errors_written_ = 0;
+  std::vector<std::string> error_codes_;
 };
 
 // Redis's human-friendly rendering of a floating-point result (INCRBYFLOAT): fixed notation

@@ -63,6 +63,21 @@ bool wants(const std::vector<std::string>& sections, std::string_view name, bool
   return false;
 }
 
+// INFO commandstats: every command run since the start (or CONFIG RESETSTAT), by name.
+std::string command_stats(const RespStats& stats) {
+  std::map<std::string_view, const CommandCounts*> by_name;
+  for (const auto& [spec, counts] : stats.commands) by_name[spec->name] = &counts;
+  std::string text = "# Commandstats\r\n";
+  for (const auto& [name, counts] : by_name) {
+    const auto usec = static_cast<uint64_t>(counts->seconds * 1e6);
+    text += fmt::format("cmdstat_{}:calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}\r\n", name,
+                        counts->calls, usec,
+                        counts->calls == 0 ? 0.0 : static_cast<double>(usec) / static_cast<double>(counts->calls),
+                        counts->rejected_calls, counts->failed_calls);
+  }
+  return text + "\r\n";
+}
+
 // INFO [section ...]
 Future<Void> info(CommandContext& c) {
   std::vector<std::string> sections;
@@ -113,6 +128,12 @@ Future<Void> info(CommandContext& c) {
         s.grouped_runs, s.group_waits, s.group_waits_expired, s.group_retries, s.group_key_waits);
   }
   if (wants(sections, "replication", true)) text += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n";
+  if (wants(sections, "commandstats", false)) text += command_stats(server.stats);
+  if (wants(sections, "errorstats", true)) {
+    text += "# Errorstats\r\n";
+    for (const auto& [code, count] : server.stats.error_codes) text += fmt::format("errorstat_{}:count={}\r\n", code, count);
+    text += "\r\n";
+  }
   if (wants(sections, "keyspace", true)) {
     const KeyCounts counts = co_await count_keys(*c.store);
     text += "# Keyspace\r\n";
@@ -160,12 +181,11 @@ void command_getkeys(CommandContext& c) {
   }
   std::vector<std::string> keys;
   if (takes_numkeys(*spec) && arity_ok(*spec, line.size())) {
-    // EVAL script numkeys key... arg...: the keys follow the count (no key is an empty list).
+    // EVAL script numkeys key... arg...: the keys follow the count. These commands may name no
+    // key, so Redis answers a count that is not a number, negative or past the arguments with
+    // no keys (an empty list), not an error.
     int64_t count = 0;
-    if (!parse_int64(line[2], count) || count < 0 || static_cast<uint64_t>(count) > line.size() - 3) {
-      c.out.error("ERR Invalid arguments specified for command");
-      return;
-    }
+    if (!parse_int64(line[2], count) || count < 0 || static_cast<uint64_t>(count) > line.size() - 3) count = 0;
     c.out.array(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) c.out.bulk(line[3 + static_cast<size_t>(i)]);
     return;
@@ -296,16 +316,25 @@ Future<Void> lastsave(CommandContext& c) {
 // only once the cluster's logs hold it durably (its replication is below the front end), so
 // nothing is left to wait for: WAIT answers 0 Redis replicas at once, WAITAOF 1 local sync and 0
 // replicas. Redis would wait out the timeout when asked for more replicas than it has.
+// The arguments are checked in order, with Redis's texts: WAITAOF's numlocal is 0 or 1, its
+// numreplicas at least 0; the timeout (last) at least 0.
 Future<Void> wait_for_replicas(CommandContext& c) {
   const bool aof = lowercase(c.args[0]) == "waitaof";
   for (size_t i = 1; i < c.args.size(); ++i) {
+    const bool timeout = i + 1 == c.args.size();
     int64_t number = 0;
+    std::string_view problem;
     if (!parse_int64(c.args[i], number)) {
-      c.out.error(i + 1 == c.args.size() ? "ERR timeout is not an integer or out of range" : resp_errors::not_integer);
-      return Void{};
+      problem = timeout ? "ERR timeout is not an integer or out of range" : resp_errors::not_integer;
+    } else if (timeout && number < 0) {
+      problem = "ERR timeout is negative";
+    } else if (aof && i == 1 && (number < 0 || number > 1)) {
+      problem = "ERR value is out of range, value must between 0 and 1";
+    } else if (aof && i == 2 && number < 0) {
+      problem = "ERR value is out of range, must be positive";
     }
-    if (i + 1 == c.args.size() && number < 0) {
-      c.out.error("ERR timeout is negative");
+    if (!problem.empty()) {
+      c.out.error(problem);
       return Void{};
     }
   }

@@ -6,6 +6,9 @@
 
 #include <cstdint>
 #include <map>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "client/database.h"
 #include "frontend/resp/command_groups.h"
@@ -17,6 +20,25 @@
 namespace keel {
 
 class Session;
+struct CommandSpec;
+
+// One command's runs (INFO commandstats). A command run again after a conflict counts again.
+struct CommandCounts {
+  uint64_t calls = 0;
+  // From the handler's start to its end on the event loop's clock, which moves between tasks:
+  // the waits for reads are in it, and a handler that never waits may add nothing.
+  double seconds = 0;
+  uint64_t rejected_calls = 0;  // refused before running (arguments, MULTI state)
+  uint64_t failed_calls = 0;    // ran and answered an error
+};
+
+// What one attempt of a transaction counted. Added to RespStats only for the attempt that
+// answers, so an attempt retried after a conflict, or a shared group run again alone after an
+// error, counts once.
+struct AttemptCounts {
+  KeyLookupCounts lookups;
+  std::vector<std::pair<const CommandSpec*, CommandCounts>> commands;
+};
 
 struct RespStats {
   uint64_t connections_received = 0;
@@ -34,6 +56,21 @@ struct RespStats {
   uint64_t group_waits_expired = 0;  // of those, the waits that ran out
   uint64_t group_retries = 0;        // attempts of groups run again (a conflict, mostly)
   uint64_t group_key_waits = 0;      // runs passed over for a key of a running group
+  std::unordered_map<const CommandSpec*, CommandCounts> commands;
+  std::map<std::string, uint64_t> error_codes;  // error replies by code (ERR, WRONGTYPE...): INFO errorstats
+
+  void add(const AttemptCounts& counts) {
+    key_lookups.hits += counts.lookups.hits;
+    key_lookups.misses += counts.lookups.misses;
+    for (const auto& [spec, run] : counts.commands) add(spec, run);
+  }
+  void add(const CommandSpec* spec, const CommandCounts& run) {
+    CommandCounts& total = commands[spec];
+    total.calls += run.calls;
+    total.seconds += run.seconds;
+    total.rejected_calls += run.rejected_calls;
+    total.failed_calls += run.failed_calls;
+  }
 };
 
 struct RespServerState {

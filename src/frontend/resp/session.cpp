@@ -53,6 +53,12 @@ Session::Session(RespServerState& server, std::shared_ptr<IConnection> connectio
 
 Session::~Session() { server_.sessions.erase(info_.id); }
 
+void Session::count_errors(const ReplyWriter& out, int errors_before) {
+  const std::vector<std::string>& codes = out.error_codes();
+  for (size_t i = static_cast<size_t>(errors_before); i < codes.size(); ++i) ++server_.stats.error_codes[codes[i]];
+  server_.stats.errors_replied += codes.size() - static_cast<size_t>(errors_before);
+}
+
 Future<Void> Session::execute(std::vector<std::string> command, ReplyWriter& out) {
   KEEL_ASSERT(!command.empty());
   out.set_protocol(info_.protocol);
@@ -65,17 +71,18 @@ Future<Void> Session::execute(std::vector<std::string> command, ReplyWriter& out
   if (!rejection.empty() && in_multi_ && spec != nullptr && spec->name == "exec") {
     abort_multi(rejection, out);  // as Redis: a malformed EXEC discards the transaction
   } else if (!rejection.empty()) {
+    if (spec != nullptr) ++server_.stats.commands[spec].rejected_calls;
     out.error(rejection);
     multi_failed_ = multi_failed_ || in_multi_;  // EXEC will abort
   } else if (in_multi_ && (spec->flags & command_flags::session) == 0) {
     queue(std::move(command), out);
   } else if ((spec->flags & (command_flags::connection | command_flags::session)) != 0) {
     CommandContext context{*this, server_, command, out, nullptr};
-    co_await spec->handler(context);
+    co_await run_command(*spec, context);
   } else {
     co_await run_in_transaction(*spec, command, out);
   }
-  server_.stats.errors_replied += static_cast<uint64_t>(out.errors_written() - errors_before);
+  count_errors(out, errors_before);
   co_return Void{};
 }
 
@@ -135,7 +142,7 @@ Future<Void> Session::run_grouped(std::vector<const CommandSpec*> specs, std::ve
     Future<Void> done = run_alone(*run, out);
     co_await done;
   }
-  server_.stats.errors_replied += static_cast<uint64_t>(out.errors_written() - errors_before);
+  count_errors(out, errors_before);
   co_return Void{};
 }
 
@@ -185,10 +192,12 @@ Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vec
                                          ReplyWriter& out) {
   ReplyWriter attempt(out.protocol());
   std::optional<std::string> invalid_key;  // the key of a record not in the front end's format
+  AttemptCounts counted;
   auto body = [&](Transaction& transaction) -> Future<Void> {
     attempt = ReplyWriter(out.protocol());
+    counted = AttemptCounts{};
     KeyStore store(transaction, server_.layout, wall_time_ms());
-    CommandContext context{*this, server_, command, attempt, &store};
+    CommandContext context{*this, server_, command, attempt, &store, &counted};
     Future<Void> handled = run_command(spec, context);
     co_await ready(handled);
     if (handled.is_error()) {
@@ -200,7 +209,12 @@ Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vec
   try {
     co_await server_.database.run(body);
     out.append(attempt);
+    server_.stats.add(counted);
   } catch (const Error& error) {
+    CommandCounts failed;  // the handler or the commit threw: an error answers the command
+    failed.calls = 1;
+    failed.failed_calls = 1;
+    server_.stats.add(&spec, failed);
     out.error(error.code() == errc::resp_record_invalid && invalid_key
                   ? invalid_record_error(*invalid_key)
                   : error_reply_text(error));

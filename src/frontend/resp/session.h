@@ -91,6 +91,8 @@ class Session {
   Future<Void> run_grouped(std::vector<const CommandSpec*> specs, std::vector<std::vector<std::string>> commands,
                            ReplyWriter& out);
   Future<Void> run_alone(GroupedRun& run, ReplyWriter& out);
+  // Counts the errors `out` holds past the first `errors_before` (INFO stats and errorstats).
+  void count_errors(const ReplyWriter& out, int errors_before);
   void queue(std::vector<std::string> command, ReplyWriter& out);
   // What Redis answers before it runs or queues a command (an unknown command or subcommand, the
   // wrong number of arguments), and a key longer than the front end stores; empty if none.

@@ -102,6 +102,7 @@ Future<Void> set(CommandContext& c) {
     co_return Void{};
   }
   KeyRecord record = co_await c.store->load(key);
+  if (options.get) count_lookup(c, record.alive());  // as GET's
   if (options.get && record.alive() && record.meta.type != KeyType::string) {
     c.out.error(wrong_type);
     co_return Void{};
@@ -502,21 +503,21 @@ std::vector<CommandSpec> string_commands() {
   constexpr uint32_t write = command_flags::write;
   constexpr uint32_t readonly = command_flags::readonly;
   return {
-      {"get", 2, readonly | command_flags::fast, 1, 1, 1, get},
+      {"get", 2, readonly | command_flags::fast | command_flags::lookups, 1, 1, 1, get},
       {"set", -3, write, 1, 1, 1, set},
       {"setnx", 3, write, 1, 1, 1, setnx},
       {"setex", 4, write, 1, 1, 1, setex},
       {"psetex", 4, write, 1, 1, 1, setex},
-      {"getset", 3, write, 1, 1, 1, getset},
-      {"getdel", 2, write, 1, 1, 1, getdel},
-      {"getex", -2, write, 1, 1, 1, getex},
-      {"mget", -2, readonly, 1, -1, 1, mget},
+      {"getset", 3, write | command_flags::lookups, 1, 1, 1, getset},
+      {"getdel", 2, write | command_flags::lookups, 1, 1, 1, getdel},
+      {"getex", -2, write | command_flags::lookups, 1, 1, 1, getex},
+      {"mget", -2, readonly | command_flags::lookups, 1, -1, 1, mget},
       {"mset", -3, write, 1, -1, 2, mset},
       {"msetnx", -3, write, 1, -1, 2, mset},
       {"append", 3, write, 1, 1, 1, append},
-      {"strlen", 2, readonly, 1, 1, 1, strlen},
-      {"getrange", 4, readonly, 1, 1, 1, getrange},
-      {"substr", 4, readonly, 1, 1, 1, getrange},
+      {"strlen", 2, readonly | command_flags::lookups, 1, 1, 1, strlen},
+      {"getrange", 4, readonly | command_flags::lookups, 1, 1, 1, getrange},
+      {"substr", 4, readonly | command_flags::lookups, 1, 1, 1, getrange},
       {"setrange", 4, write, 1, 1, 1, setrange},
       {"incr", 2, write, 1, 1, 1, incr},
       {"decr", 2, write, 1, 1, 1, incr},
@@ -524,7 +525,7 @@ std::vector<CommandSpec> string_commands() {
       {"decrby", 3, write, 1, 1, 1, incr},
       {"incrbyfloat", 3, write, 1, 1, 1, incrbyfloat},
       // Unbatched: a pipeline of LCS commands near the table limit would take seconds in one transaction.
-      {"lcs", -3, readonly | command_flags::unbatched, 1, 2, 1, lcs},
+      {"lcs", -3, readonly | command_flags::unbatched | command_flags::lookups, 1, 2, 1, lcs},
   };
 }
 

@@ -168,8 +168,10 @@ Future<Void> Session::exec(ReplyWriter& out) {
   }
   ReplyWriter attempt(out.protocol());
   bool aborted = false;
+  AttemptCounts counted;
   auto body = [&](Transaction& transaction) -> Future<Void> {
     attempt.clear();
+    counted = AttemptCounts{};
     KeyStore store(transaction, server_.layout, wall_time_ms());
     aborted = co_await any_watched_key_changed(store, watched);
     if (aborted) co_return Void{};
@@ -178,7 +180,7 @@ Future<Void> Session::exec(ReplyWriter& out) {
       const CommandSpec* spec = find_command(lowercase(command[0]));
       KEEL_ASSERT(spec != nullptr);  // checked when queued
       const bool outside = (spec->flags & (command_flags::connection | command_flags::session)) != 0;
-      CommandContext context{*this, server_, command, attempt, outside ? nullptr : &store};
+      CommandContext context{*this, server_, command, attempt, outside ? nullptr : &store, &counted};
       co_await run_command(*spec, context);
     }
     co_return Void{};
@@ -189,6 +191,7 @@ Future<Void> Session::exec(ReplyWriter& out) {
     out.error(error_reply_text(error));
     co_return Void{};
   }
+  server_.stats.add(counted);
   if (aborted) {
     out.null_array();
   } else {
