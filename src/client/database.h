@@ -60,8 +60,13 @@ class Database {
 
   Transaction create_transaction() const;
 
-  // Runs `body` in a transaction and commits it, retrying on retryable errors.
-  Future<Void> run(std::function<Future<Void>(Transaction&)> body) const;
+  // What run() does after commit_unknown_result: the commit may have been applied (the
+  // client made sure it can no longer land later). Running `body` again is right only when
+  // applying it twice does no harm and its results do not depend on the first.
+  enum class UnknownResult { retry, fail };
+  // Runs `body` in a transaction and commits it, retrying on retryable errors
+  // (commit_unknown_result too, unless `unknown` says fail: then it throws it).
+  Future<Void> run(std::function<Future<Void>(Transaction&)> body, UnknownResult unknown = UnknownResult::retry) const;
 
   const std::shared_ptr<DatabaseState>& state() const { return state_; }
 

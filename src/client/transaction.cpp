@@ -330,7 +330,7 @@ Future<Void> Transaction::on_error(Error error) {
 
 Transaction Database::create_transaction() const { return Transaction(state_); }
 
-Future<Void> Database::run(std::function<Future<Void>(Transaction&)> body) const {
+Future<Void> Database::run(std::function<Future<Void>(Transaction&)> body, UnknownResult unknown) const {
   Transaction transaction(state_);
   while (true) {
     Error failure;
@@ -343,6 +343,7 @@ Future<Void> Database::run(std::function<Future<Void>(Transaction&)> body) const
     } catch (const Error& error) {
       failure = error;
     }
+    if (unknown == UnknownResult::fail && failure.code() == errc::commit_unknown_result) throw failure;
     co_await transaction.on_error(failure);
   }
 }

@@ -89,6 +89,10 @@ class Strings(RespTest):
         self.assertEqual(r.getdel("a"), "3")
         self.assertEqual(r.exists("a"), 0)
         self.assertEqual(r.getex("b", persist=True), "x")
+        # As Redis 7: a missing key answers nil before the expiry's value is checked.
+        self.assertIsNone(r.execute_command("GETEX", "no-such-key", "EX", "9223372036854775807"))
+        self.assertError("ERR invalid expire time in 'getex' command",
+                         r.execute_command, "GETEX", "b", "EX", "9223372036854775807")
         self.assertEqual(r.ttl("b"), -1)
         self.assertTrue(r.mset({"m1": "1", "m2": "2"}))
         self.assertEqual(r.mget("m1", "nothing", "m2"), ["1", None, "2"])
@@ -501,6 +505,9 @@ class Keys(RespTest):
         self.assertIsNone(r.randomkey())
         seconds, micros = r.time()
         self.assertLess(abs(seconds - time.time()), 5)
+        self.assertTrue(0 <= micros < 1000000)
+        # Microseconds, not milliseconds times 1000.
+        self.assertTrue(any(r.time()[1] % 1000 != 0 for _ in range(20)))
 
     def test_scan_over_thousands_of_keys(self):
         r = self.r
@@ -684,6 +691,32 @@ class Hashes(RespTest):
         self.assertEqual(r.hgetall("wide2"), fields)
         self.assertEqual(r.hgetall("wide3"), fields)
         r.delete("wide2", "wide3", *["wide-key:%02d" % i for i in range(30)])
+
+
+    def test_fields_too_long_to_store_read_as_absent(self):
+        r = self.r
+        r.hset("hl", "a", "1")
+        long_field = "f" * 9995  # with the key and the prefix, past KeelDB's 10,000-byte keys
+        self.assertIsNone(r.hget("hl", long_field))
+        self.assertEqual(r.hexists("hl", long_field), 0)
+        self.assertEqual(r.hmget("hl", "a", long_field), ["1", None])
+        self.assertEqual(r.hstrlen("hl", long_field), 0)
+        self.assertEqual(r.hdel("hl", long_field), 0)
+        self.assertError("ERR hash field too large: with this key, a KeelDB hash field is at most 9987 bytes "
+                         "(a key, its field and the front end's prefix take at most 10000 bytes)",
+                         r.hincrby, "hl", long_field, 1)
+        # In MULTI the error is that command's alone; the others apply, as in Redis.
+        pipe = r.pipeline(transaction=True)
+        pipe.incr("hl:c")
+        pipe.hset("hl", long_field, "v")
+        pipe.hget("hl", long_field)
+        pipe.incr("hl:c")
+        replies = pipe.execute(raise_on_error=False)
+        self.assertEqual(replies[0], 1)
+        self.assertIsInstance(replies[1], redis.exceptions.ResponseError)
+        self.assertIsNone(replies[2])
+        self.assertEqual(replies[3], 2)
+        self.assertEqual(r.hgetall("hl"), {"a": "1"})
 
 
 class Connection(RespTest):
@@ -981,8 +1014,9 @@ class Pipelining(RespTest):
             (("SET", long_key, "v"), ("error", "ERR key too large: KeelDB's Redis keys are at most 9985 bytes")),
             (("SET", "k" * 9985, "v", "EX", "100"), "OK"),  # the longest key takes an expiry too
             (("DEL", "k" * 9985), 1),
-            (("HSET", "h", "f" * 9990, "v"), ("error", "ERR key too large: KeelDB keys are at most 10000 bytes "
-                                                      "with the front end's prefix")),
+            (("HSET", "h", "f" * 9990, "v"), ("error", "ERR hash field too large: with this key, a KeelDB hash "
+                                                      "field is at most 9988 bytes (a key, its field and the front "
+                                                      "end's prefix take at most 10000 bytes)")),
             (("INCRBY", "a", "10"), 12),
             (("PING",), "PONG"),
             (("MSET", "m1", "x", "m2", "y"), "OK"),

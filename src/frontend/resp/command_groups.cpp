@@ -95,8 +95,13 @@ Future<Void> CommandGroups::run_group(std::vector<std::shared_ptr<GroupedRun>> g
     committed = true;
     ++server_.stats.command_groups;
     server_.stats.grouped_runs += group.size();
-  } catch (const Error&) {
-    // Not retryable (a key, a value or the whole group too large): each run goes alone.
+  } catch (const Error& error) {
+    // Not retryable (a key, a value or the whole group too large): each run goes alone. But a
+    // commit that may have been applied cannot run again: every command answers the error.
+    if (error.code() == errc::commit_unknown_result) {
+      for (GroupedRun* run : runs) answer_every_command(*run, error);
+      committed = true;
+    }
   }
   --in_flight_;
   for (const std::shared_ptr<GroupedRun>& run : group) hold_keys(*run, -1);
@@ -132,6 +137,11 @@ Future<Void> CommandGroups::end_gathering(uint64_t round, double deadline) {
   co_return Void{};
 }
 
+void answer_every_command(GroupedRun& run, const Error& error) {
+  run.replies = ReplyWriter(run.replies.protocol());
+  for (size_t i = 0; i < run.commands.size(); ++i) run.replies.error(error_reply_text(error));
+}
+
 Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs) {
   bool again = false;
   AttemptCounts counted;
@@ -152,7 +162,7 @@ Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*
     }
     co_return Void{};
   };
-  co_await server.database.run(body);
+  co_await server.database.run(body, Database::UnknownResult::fail);
   server.stats.add(counted);
   co_return Void{};
 }

@@ -4,6 +4,7 @@
 
 #include "frontend/resp/session.h"
 #include "runtime/scheduler.h"
+#include "world/world.h"
 
 namespace keel {
 namespace {
@@ -197,11 +198,12 @@ Future<Void> reset(CommandContext& c) {
   return Void{};
 }
 
+// TIME: seconds and microseconds of the wall clock.
 Future<Void> time(CommandContext& c) {
-  const int64_t ms = wall_time_ms();
+  const auto us = static_cast<int64_t>(world().wall_time() * 1e6);
   c.out.array(2);
-  c.out.bulk(std::to_string(ms / 1000));
-  c.out.bulk(std::to_string((ms % 1000) * 1000));
+  c.out.bulk(std::to_string(us / 1'000'000));
+  c.out.bulk(std::to_string(us % 1'000'000));
   return Void{};
 }
 

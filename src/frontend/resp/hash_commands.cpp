@@ -50,6 +50,17 @@ bool field_value_fits(CommandContext& c, size_t bytes) {
   return false;
 }
 
+// Whether the field written at args[index] fits in a KeelDB key beside the hash's key; false
+// (error written) otherwise. Redis has no such limit.
+bool field_fits(CommandContext& c, size_t index) {
+  const size_t bytes_max = c.store->layout().field_bytes_max(c.args[1]);
+  if (c.args[index].size() <= bytes_max) return true;
+  c.out.error(fmt::format("ERR hash field too large: with this key, a KeelDB hash field is at most {} bytes "
+                          "(a key, its field and the front end's prefix take at most {} bytes)",
+                          bytes_max, key_bytes_max));
+  return false;
+}
+
 // HSET key field value [field value ...], HMSET (replies OK).
 Future<Void> hset(CommandContext& c) {
   if (c.args.size() % 2 != 0) {
@@ -57,7 +68,7 @@ Future<Void> hset(CommandContext& c) {
     co_return Void{};
   }
   for (size_t i = 3; i < c.args.size(); i += 2) {
-    if (!field_value_fits(c, c.args[i].size())) co_return Void{};
+    if (!field_value_fits(c, c.args[i].size()) || !field_fits(c, i - 1)) co_return Void{};
   }
   KeyRecord record;
   const bool hash_or_missing = co_await load_hash(c, record);
@@ -85,7 +96,7 @@ Future<Void> hset(CommandContext& c) {
 }
 
 Future<Void> hsetnx(CommandContext& c) {
-  if (!field_value_fits(c, c.args[3].size())) co_return Void{};
+  if (!field_value_fits(c, c.args[3].size()) || !field_fits(c, 2)) co_return Void{};
   KeyRecord record;
   const bool hash_or_missing = co_await load_hash(c, record);
   if (!hash_or_missing) co_return Void{};
@@ -208,7 +219,7 @@ void put_field(CommandContext& c, const KeyRecord& record, bool existed, const s
 
 Future<Void> hincrby(CommandContext& c) {
   int64_t delta = 0;
-  if (!integer_argument(c, 3, delta)) co_return Void{};
+  if (!integer_argument(c, 3, delta) || !field_fits(c, 2)) co_return Void{};
   KeyRecord record;
   const bool hash_or_missing = co_await load_hash(c, record);
   if (!hash_or_missing) co_return Void{};
@@ -239,6 +250,7 @@ Future<Void> hincrbyfloat(CommandContext& c) {
     c.out.error("ERR value is NaN or Infinity");
     co_return Void{};
   }
+  if (!field_fits(c, 2)) co_return Void{};
   KeyRecord record;
   const bool hash_or_missing = co_await load_hash(c, record);
   if (!hash_or_missing) co_return Void{};

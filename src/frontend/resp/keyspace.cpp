@@ -153,6 +153,11 @@ Key KeyLayout::field_key(std::string_view key, std::string_view field) const {
   return result;
 }
 
+size_t KeyLayout::field_bytes_max(std::string_view key) const {
+  const size_t header = prefix_.size() + 1 + 4 + key.size();  // field_key() before the field
+  return key_bytes_max > header ? key_bytes_max - header : 0;
+}
+
 KeyRange KeyLayout::fields_range(std::string_view key) const {
   const Key begin = field_key(key, "");
   return KeyRange{begin, prefix_end(begin)};
@@ -290,6 +295,7 @@ void KeyStore::touch(const std::string& key, const KeyRecord& record) {
 }
 
 Future<std::optional<Value>> KeyStore::get_field(const std::string& key, const std::string& field) {
+  if (field.size() > layout_.field_bytes_max(key)) return std::optional<Value>();  // cannot have been written
   return transaction_.get(layout_.field_key(key, field));
 }
 
@@ -298,6 +304,7 @@ void KeyStore::set_field(const std::string& key, const std::string& field, const
 }
 
 void KeyStore::clear_field(const std::string& key, const std::string& field) {
+  if (field.size() > layout_.field_bytes_max(key)) return;  // cannot have been written
   transaction_.clear(layout_.field_key(key, field));
 }
 

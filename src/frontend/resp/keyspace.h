@@ -98,6 +98,8 @@ class KeyLayout {
   // Where a removed key's stamp stays (and format 1 kept every stamp).
   Key stamp_key(std::string_view key) const;
   Key field_key(std::string_view key, std::string_view field) const;
+  // The longest field of hash `key` whose field key fits in a KeelDB key (0: none fits).
+  size_t field_bytes_max(std::string_view key) const;
   KeyRange fields_range(std::string_view key) const;
   std::string field_of(std::string_view key, std::string_view field_key) const;
 
@@ -186,7 +188,8 @@ class KeyStore {
   // Gives a live key (`record`, as load() read it) a new stamp, for a change outside its record
   // (a hash field's value).
   void touch(const std::string& key, const KeyRecord& record);
-  // Hash fields.
+  // Hash fields. A field longer than the layout's field_bytes_max(key) cannot have been written:
+  // get_field() finds nothing and clear_field() does nothing; set_field()'s callers check first.
   Future<std::optional<Value>> get_field(const std::string& key, const std::string& field);
   void set_field(const std::string& key, const std::string& field, const Value& value);
   void clear_field(const std::string& key, const std::string& field);

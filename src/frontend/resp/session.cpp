@@ -38,6 +38,9 @@ std::string error_reply_text(const Error& error) {
     case errc::key_too_large: return "ERR key too large: KeelDB keys are at most 10000 bytes with the front end's prefix";
     case errc::value_too_large: return std::string(resp_errors::string_too_long);
     case errc::transaction_too_large: return "ERR transaction too large: a command or EXEC may write at most 10000000 bytes";
+    case errc::commit_unknown_result:
+      return "ERR the cluster could not confirm the commit (a recovery interrupted it): the command may or may not "
+             "have been applied, and is not run again (commit_unknown_result, 1021)";
     default: return "ERR " + error.describe();
   }
 }
@@ -153,8 +156,12 @@ Future<Void> Session::run_alone(GroupedRun& run, ReplyWriter& out) {
     try {
       co_await run_together(server_, alone);
       committed = true;
-    } catch (const Error&) {
-      // Not retryable: each command alone below.
+    } catch (const Error& error) {
+      // Not retryable: each command alone below, unless the commit may have been applied.
+      if (error.code() == errc::commit_unknown_result) {
+        answer_every_command(run, error);
+        committed = true;
+      }
     }
     if (committed) {
       out.append(run.replies);
@@ -207,7 +214,7 @@ Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vec
     co_return Void{};
   };
   try {
-    co_await server_.database.run(body);
+    co_await server_.database.run(body, Database::UnknownResult::fail);
     out.append(attempt);
     server_.stats.add(counted);
   } catch (const Error& error) {

@@ -169,25 +169,29 @@ Future<Void> getdel(CommandContext& c) {
 }
 
 // GETEX key [EX s | PX ms | EXAT t | PXAT t | PERSIST]
+// As Redis 7 checks: the options' syntax, then the key (nil if missing, WRONGTYPE), then the
+// expiry's value.
 Future<Void> getex(CommandContext& c) {
   bool persist = false;
-  bool has_expiry = false;
-  int64_t deadline = 0;
+  std::string unit;  // of the expiry, at args[expiry_at]
+  size_t expiry_at = 0;
   for (size_t i = 2; i < c.args.size(); ++i) {
     const std::string option = lowercase(c.args[i]);
-    if (option == "persist" && !has_expiry && !persist) {
+    if (option == "persist" && expiry_at == 0 && !persist) {
       persist = true;
     } else if ((option == "ex" || option == "px" || option == "exat" || option == "pxat") && i + 1 < c.args.size() &&
-               !has_expiry && !persist) {
-      if (!expiry_deadline(c, option, c.args[i + 1], deadline)) co_return Void{};
-      has_expiry = true;
-      ++i;
+               expiry_at == 0 && !persist) {
+      unit = option;
+      expiry_at = ++i;
     } else {
       c.out.error(syntax);
       co_return Void{};
     }
   }
   KeyRecord record = co_await c.store->load(c.args[1]);
+  const bool has_expiry = expiry_at != 0;
+  int64_t deadline = 0;
+  if (has_expiry && record.is(KeyType::string) && !expiry_deadline(c, unit, c.args[expiry_at], deadline)) co_return Void{};
   if (!reply_string(c, record) || !record.alive()) co_return Void{};
   if (has_expiry && deadline <= c.store->now_ms()) {
     c.store->remove(c.args[1], record);

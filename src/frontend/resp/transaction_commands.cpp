@@ -186,7 +186,7 @@ Future<Void> Session::exec(ReplyWriter& out) {
     co_return Void{};
   };
   try {
-    co_await server_.database.run(body);
+    co_await server_.database.run(body, Database::UnknownResult::fail);
   } catch (const Error& error) {
     out.error(error_reply_text(error));
     co_return Void{};
