@@ -7,6 +7,7 @@
 
 #include "frontend/resp/commands.h"
 #include "frontend/resp/server_state.h"
+#include "frontend/resp/session.h"
 #include "runtime/scheduler.h"
 
 namespace keel {
