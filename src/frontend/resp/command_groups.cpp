@@ -100,7 +100,7 @@ Future<Void> CommandGroups::run_group(std::vector<std::shared_ptr<GroupedRun>> g
     // Not retryable (a key, a value or the whole group too large): each run goes alone. But a
     // commit that may have been applied cannot run again: every command answers the error.
     if (error.code() == errc::commit_unknown_result) {
-      for (GroupedRun* run : runs) answer_every_command(*run, error);
+      for (GroupedRun* run : runs) answer_every_command(server_, *run, error);
       committed = true;
     }
   }
@@ -138,9 +138,15 @@ Future<Void> CommandGroups::end_gathering(uint64_t round, double deadline) {
   co_return Void{};
 }
 
-void answer_every_command(GroupedRun& run, const Error& error) {
+void answer_every_command(RespServerState& server, GroupedRun& run, const Error& error) {
   run.replies = ReplyWriter(run.replies.protocol());
-  for (size_t i = 0; i < run.commands.size(); ++i) run.replies.error(error_reply_text(error));
+  CommandCounts failed;  // as Session::run_in_transaction counts a command its commit failed
+  failed.calls = 1;
+  failed.failed_calls = 1;
+  for (size_t i = 0; i < run.commands.size(); ++i) {
+    run.replies.error(error_reply_text(error));
+    server.stats.add(run.specs[i], failed);
+  }
 }
 
 Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs) {

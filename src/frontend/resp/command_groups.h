@@ -58,8 +58,8 @@ struct GroupedRun {
 // commit_unknown_result: a commit that may have been applied is not run again (INCR would count
 // twice), see answer_every_command.
 Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs);
-// Makes `error` the reply of every command of the run.
-void answer_every_command(GroupedRun& run, const Error& error);
+// Makes `error` the reply of every command of the run (each counted as a failed call).
+void answer_every_command(RespServerState& server, GroupedRun& run, const Error& error);
 
 class CommandGroups {
  public:

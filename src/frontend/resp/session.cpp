@@ -159,7 +159,7 @@ Future<Void> Session::run_alone(GroupedRun& run, ReplyWriter& out) {
     } catch (const Error& error) {
       // Not retryable: each command alone below, unless the commit may have been applied.
       if (error.code() == errc::commit_unknown_result) {
-        answer_every_command(run, error);
+        answer_every_command(server_, run, error);
         committed = true;
       }
     }
