@@ -140,22 +140,17 @@ Future<Void> CommandGroups::end_gathering(uint64_t round, double deadline) {
 
 void answer_every_command(RespServerState& server, GroupedRun& run, const Error& error) {
   run.replies = ReplyWriter(run.replies.protocol());
-  CommandCounts failed;  // as Session::run_in_transaction counts a command its commit failed
-  failed.calls = 1;
-  failed.failed_calls = 1;
   for (size_t i = 0; i < run.commands.size(); ++i) {
     run.replies.error(error_reply_text(error));
-    server.stats.add(run.specs[i], failed);
+    server.stats.add_failed_call(run.specs[i]);
   }
 }
 
 Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs) {
   bool again = false;
-  AttemptCounts counted;
-  auto body = [&](Transaction& transaction) -> Future<Void> {
+  auto body = [&](Transaction& transaction, AttemptCounts& counted) -> Future<Void> {
     if (again) ++server.stats.group_retries;
     again = true;
-    counted = AttemptCounts{};
     KeyStore store(transaction, server.layout, wall_time_ms());
     for (GroupedRun* run : runs) {
       run->replies = ReplyWriter(run->replies.protocol());
@@ -169,8 +164,7 @@ Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*
     }
     co_return Void{};
   };
-  co_await server.database.run(body, Database::UnknownResult::fail);
-  server.stats.add(counted);
+  co_await run_data_transaction(server, body);
   co_return Void{};
 }
 

@@ -124,6 +124,18 @@ Future<Void> run_command(const CommandSpec& spec, CommandContext& context) {
   co_return Void{};
 }
 
+Future<Void> run_data_transaction(RespServerState& server,
+                                  std::function<Future<Void>(Transaction&, AttemptCounts&)> body) {
+  AttemptCounts counted;
+  auto attempt = [&](Transaction& transaction) {
+    counted = AttemptCounts{};
+    return body(transaction, counted);
+  };
+  co_await server.database.run(attempt, Database::UnknownResult::fail);
+  server.stats.add(counted);
+  co_return Void{};
+}
+
 void count_lookup(CommandContext& context, bool found) {
   KeyLookupCounts& counts = context.attempt != nullptr ? context.attempt->lookups : context.server.stats.key_lookups;
   ++(found ? counts.hits : counts.misses);

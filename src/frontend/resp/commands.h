@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,11 @@ void for_each_command_key(const CommandSpec& spec, const std::vector<std::string
 // Runs the command's handler, counting the run (INFO commandstats) and, for commands flagged
 // `lookups`, their key lookups (keyspace_hits, keyspace_misses).
 Future<Void> run_command(const CommandSpec& spec, CommandContext& context);
+// Runs `body` as one transaction of data commands: retried after conflicts, but not after
+// commit_unknown_result, which it throws (the commit may have been applied, and INCR or EXEC run
+// twice would count twice); what the attempt that answers counted is added to INFO's stats.
+Future<Void> run_data_transaction(RespServerState& server,
+                                  std::function<Future<Void>(Transaction&, AttemptCounts&)> body);
 // Counts one lookup of a key, found or not, for handlers that count their own.
 void count_lookup(CommandContext& context, bool found);
 // Starts reading the records of the command's keys, so the handlers of a batch find them read in

@@ -22,7 +22,7 @@ namespace keel {
 class Session;
 struct CommandSpec;
 
-// One command's runs (INFO commandstats). A command run again after a conflict counts again.
+// One command's runs (INFO commandstats).
 struct CommandCounts {
   uint64_t calls = 0;
   // From the handler's start to its end on the event loop's clock, which moves between tasks:
@@ -63,6 +63,13 @@ struct RespStats {
     key_lookups.hits += counts.lookups.hits;
     key_lookups.misses += counts.lookups.misses;
     for (const auto& [spec, run] : counts.commands) add(spec, run);
+  }
+  // A command answered an error because its transaction failed (its handler's run, if any,
+  // belonged to an attempt that does not count).
+  void add_failed_call(const CommandSpec* spec) {
+    CommandCounts& total = commands[spec];
+    ++total.calls;
+    ++total.failed_calls;
   }
   void add(const CommandSpec* spec, const CommandCounts& run) {
     CommandCounts& total = commands[spec];

@@ -199,10 +199,8 @@ Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vec
                                          ReplyWriter& out) {
   ReplyWriter attempt(out.protocol());
   std::optional<std::string> invalid_key;  // the key of a record not in the front end's format
-  AttemptCounts counted;
-  auto body = [&](Transaction& transaction) -> Future<Void> {
+  auto body = [&](Transaction& transaction, AttemptCounts& counted) -> Future<Void> {
     attempt = ReplyWriter(out.protocol());
-    counted = AttemptCounts{};
     KeyStore store(transaction, server_.layout, wall_time_ms());
     CommandContext context{*this, server_, command, attempt, &store, &counted};
     Future<Void> handled = run_command(spec, context);
@@ -214,14 +212,10 @@ Future<Void> Session::run_in_transaction(const CommandSpec& spec, const std::vec
     co_return Void{};
   };
   try {
-    co_await server_.database.run(body, Database::UnknownResult::fail);
+    co_await run_data_transaction(server_, body);
     out.append(attempt);
-    server_.stats.add(counted);
   } catch (const Error& error) {
-    CommandCounts failed;  // the handler or the commit threw: an error answers the command
-    failed.calls = 1;
-    failed.failed_calls = 1;
-    server_.stats.add(&spec, failed);
+    server_.stats.add_failed_call(&spec);
     out.error(error.code() == errc::resp_record_invalid && invalid_key
                   ? invalid_record_error(*invalid_key)
                   : error_reply_text(error));

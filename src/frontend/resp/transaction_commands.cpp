@@ -168,10 +168,8 @@ Future<Void> Session::exec(ReplyWriter& out) {
   }
   ReplyWriter attempt(out.protocol());
   bool aborted = false;
-  AttemptCounts counted;
-  auto body = [&](Transaction& transaction) -> Future<Void> {
+  auto body = [&](Transaction& transaction, AttemptCounts& counted) -> Future<Void> {
     attempt.clear();
-    counted = AttemptCounts{};
     KeyStore store(transaction, server_.layout, wall_time_ms());
     aborted = co_await any_watched_key_changed(store, watched);
     if (aborted) co_return Void{};
@@ -186,12 +184,11 @@ Future<Void> Session::exec(ReplyWriter& out) {
     co_return Void{};
   };
   try {
-    co_await server_.database.run(body, Database::UnknownResult::fail);
+    co_await run_data_transaction(server_, body);
   } catch (const Error& error) {
     out.error(error_reply_text(error));
     co_return Void{};
   }
-  server_.stats.add(counted);
   if (aborted) {
     out.null_array();
   } else {
