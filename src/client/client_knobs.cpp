@@ -15,6 +15,7 @@ ClientKnobs::ClientKnobs() {
   registry.declare("storage_read_timeout_seconds", &storage_read_timeout_seconds, {1.0, 3.0});
   registry.declare("storage_unavailable_penalty_seconds", &storage_unavailable_penalty_seconds, {0.1, 5.0});
   registry.declare("read_batch_keys_max", &read_batch_keys_max, {1.0, 2.0, 7.0, 1000.0});
+  registry.declare("fresh_version_reads", &fresh_version_reads, {0.0});
 }
 
 ClientKnobs& client_knobs() {

@@ -29,6 +29,10 @@ struct ClientKnobs {
   // A transaction's point reads in one shard, asked before the first is sent, go as one request
   // of at most this many keys (client/value_reads.h); 1: each read goes alone.
   double read_batch_keys_max = 100;
+  // 1: a transaction's first point reads, when their shard's location is cached, ask the storage
+  // server to get the read version (one round trip instead of two, client/value_reads.h);
+  // 0: the transaction asks a proxy for it first.
+  double fresh_version_reads = 1;
 
   ClientKnobs();
 };

@@ -100,8 +100,17 @@ Future<std::optional<Value>> Transaction::get(Key key, bool snapshot) {
   check_key(key, false);
   if (!snapshot) read_conflicts_.push_back(single_key_range(key));
   if (!writes_.needs_stored(key)) co_return writes_.read(key, std::nullopt);
-  // Joins the transaction's batch of point reads before suspending (client/value_reads.h).
-  Future<std::optional<Value>> read = read_stored_value(database_, value_reads_, key, get_read_version());
+  // Joins the transaction's batch of point reads before suspending (client/value_reads.h). The
+  // first read may learn the read version from the storage server instead of a proxy.
+  std::optional<Promise<Version>> learn;
+  if (!read_version_ && can_learn_read_version(*database_, *value_reads_, key)) {
+    learn.emplace();
+    read_version_ = learn->get_future();
+  }
+  const bool learning = learn.has_value();
+  Future<std::optional<Value>> read =
+      read_stored_value(database_, value_reads_, key, get_read_version(), std::move(learn));
+  if (learning) learning_read_ = read;
   std::optional<Value> stored = co_await read;
   co_return writes_.read(key, stored);
 }
@@ -306,6 +315,7 @@ Future<Void> Transaction::watch(Key key) {
 
 void Transaction::reset() {
   read_version_.reset();
+  learning_read_.reset();
   value_reads_ = std::make_shared<ValueReads>();  // batches already made still answer their reads
   writes_.reset();
   mutations_.clear();

@@ -5,6 +5,8 @@
 #include "client/client_knobs.h"
 #include "client/database_state.h"
 #include "client/load_balance.h"
+#include "client/read_versions.h"
+#include "runtime/assert.h"
 #include "runtime/scheduler.h"
 
 namespace keel {
@@ -42,18 +44,58 @@ void close(ValueReads& reads, const std::shared_ptr<ValueReadBatch>& batch) {
   if (it != reads.waiting.end() && it->second.batch == batch) reads.waiting.erase(it);
 }
 
+// Forgets where the batch's shard was after wrong_shard_server (unless the cache already has
+// something newer).
+void forget_moved_shard(DatabaseState* database, const ValueReadBatch& batch) {
+  const Key& first = batch.keys.front();
+  const ShardLocation* cached = database->cached_location(first);
+  if (cached != nullptr && cached->range == batch.location.range) database->invalidate(first);
+}
+
 // Sends `batch` once the read version is known, and not before the task that began the batch
 // has run on (the reads it asks in a loop join). `reads` holds this future until then, so only
 // a weak reference goes the other way: a transaction destroyed meanwhile cancels the send
 // (unless someone still waits for one of its reads).
+//
+// With `learn`, the transaction has no read version yet and `version` is `learn`'s: the batch
+// asks the storage server to get a fresh one and sends it to `learn`. If that fails, the
+// version comes from a proxy as usual and the batch is read at it.
 Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseState> database,
                                                      std::weak_ptr<ValueReads> reads,
-                                                     std::shared_ptr<ValueReadBatch> batch, Future<Version> version) {
-  if (version.is_ready()) {
+                                                     std::shared_ptr<ValueReadBatch> batch, Future<Version> version,
+                                                     std::optional<Promise<Version>> learn) {
+  if (version.is_ready() || learn) {
     Future<Void> rest_of_task = yield(priority::high);
     co_await rest_of_task;
   }
+  bool moved = false;
+  if (learn) {
+    if (std::shared_ptr<ValueReads> still = reads.lock()) close(*still, batch);
+    auto send_fresh = [&batch](const StorageServerInterface& server) {
+      GetValuesRequest request;
+      request.keys = batch->keys;
+      request.fresh_version = true;
+      return server.get_values.get_reply(request);
+    };
+    Future<GetValuesReply> fresh = load_balanced<GetValuesReply>(database.get(), batch->location, send_fresh);
+    co_await ready(fresh);
+    if (!fresh.is_error() && fresh.get().values.size() == batch->keys.size() && fresh.get().version > 0) {
+      batch->version = fresh.get().version;
+      learn->send(batch->version);
+      co_return fresh.get().values;
+    }
+    moved = fresh.is_error() && fresh.error().code() == errc::wrong_shard_server;
+    if (moved) forget_moved_shard(database.get(), *batch);
+    Future<Version> asked = batched_read_version(database);
+    co_await ready(asked);
+    if (asked.is_error()) {
+      learn->send_error(asked.error());
+      throw asked.error();
+    }
+    learn->send(asked.get());
+  }
   batch->version = co_await version;
+  if (moved) throw Error(errc::wrong_shard_server);  // each key finds its new location alone
   if (std::shared_ptr<ValueReads> still = reads.lock()) close(*still, batch);
   auto send = [&batch](const StorageServerInterface& server) {
     GetValuesRequest request;
@@ -67,10 +109,7 @@ Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseSta
     co_return std::move(reply.values);
   } catch (const Error& error) {
     if (error.code() != errc::wrong_shard_server) throw;
-    // The shard moved: forget where it was (unless the cache already has something newer).
-    const Key& first = batch->keys.front();
-    const ShardLocation* cached = database->cached_location(first);
-    if (cached != nullptr && cached->range == batch->location.range) database->invalidate(first);
+    forget_moved_shard(database.get(), *batch);
     throw;
   }
 }
@@ -87,13 +126,19 @@ Future<std::optional<Value>> take_from(Future<std::vector<std::optional<Value>>>
 
 }  // namespace
 
+bool can_learn_read_version(const DatabaseState& database, const ValueReads& reads, const Key& key) {
+  return client_knobs().fresh_version_reads > 0 && client_knobs().read_batch_keys_max >= 2 && reads.waiting.empty() &&
+         database.cached_location(key) != nullptr;
+}
+
 Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseState>& database,
                                                const std::shared_ptr<ValueReads>& value_reads, Key key,
-                                               Future<Version> version) {
+                                               Future<Version> version, std::optional<Promise<Version>> learn) {
   const size_t batch_max = static_cast<size_t>(std::max(1.0, client_knobs().read_batch_keys_max));
   const ShardLocation* location = batch_max > 1 ? database->cached_location(key) : nullptr;
-  if (location == nullptr) return read_alone_at(database, std::move(key), std::move(version));
   ValueReads& reads = *value_reads;
+  KEEL_ASSERT(!learn || (location != nullptr && reads.waiting.empty()));
+  if (location == nullptr) return read_alone_at(database, std::move(key), std::move(version));
   auto [it, added] = reads.waiting.try_emplace(location->range.begin);
   if (!added && !it->second.batch->location.range.contains(key)) {
     // The cache learned a different shard at the same begin since the batch began.
@@ -106,7 +151,7 @@ Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseSta
   if (added) {
     waiting.batch = std::make_shared<ValueReadBatch>();
     waiting.batch->location = *location;
-    waiting.values = send_batch(database, value_reads, waiting.batch, std::move(version));
+    waiting.values = send_batch(database, value_reads, waiting.batch, std::move(version), std::move(learn));
   }
   // Copies: closing the batch below erases `waiting`.
   const std::shared_ptr<ValueReadBatch> batch = waiting.batch;

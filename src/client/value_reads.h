@@ -40,10 +40,22 @@ struct ValueReads {
   std::map<Key, Waiting> waiting;
 };
 
+// Whether a read of `key` may learn the transaction's read version (below): its shard's
+// location is cached and no batch is waiting to be sent.
+bool can_learn_read_version(const DatabaseState& database, const ValueReads& reads, const Key& key);
+
 // The value of `key` at the transaction's read `version` as the storage servers hold it
 // (without the transaction's own writes), batched with its other reads in `reads`.
+//
+// With `learn` (only where can_learn_read_version), the transaction has no read version yet and
+// `version` is `learn`'s future: the batch this read begins asks the storage server to get a
+// fresh read version from a proxy (GetValuesRequest::fresh_version) and sends it to `learn`,
+// so the transaction learns its read version and these values in one round trip. A storage
+// server that cannot get one (read_version_unavailable, or any other failure) makes the batch
+// ask a proxy itself and read again at that version.
 Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseState>& database,
                                                const std::shared_ptr<ValueReads>& reads, Key key,
-                                               Future<Version> version);
+                                               Future<Version> version,
+                                               std::optional<Promise<Version>> learn = std::nullopt);
 
 }  // namespace keel

@@ -11,12 +11,14 @@ namespace keel {
 namespace {
 
 // A storage server in this process that answers "key@version" for every key, or fails every
-// batch with `code`; it records the requests it got.
+// batch with `code`; it records the requests it got. A batch asking for a fresh read version
+// is read at `fresh_version`, or fails with read_version_unavailable while that is 0.
 struct FakeServer {
   int code = 0;
+  Version fresh_version = 0;
   StorageServerInterface interface;
   std::vector<std::vector<Key>> batches;  // the keys of each get_values request
-  std::vector<Version> batch_versions;
+  std::vector<Version> batch_versions;    // 0 for a batch that asked for a fresh version
   int single_reads = 0;
 };
 
@@ -27,13 +29,14 @@ Future<Void> serve_batches(FakeServer* server) {
   while (true) {
     GetValuesRequest request = co_await requests.next();
     server->batches.push_back(request.keys);
-    server->batch_versions.push_back(request.version);
-    if (server->code != 0) {
-      request.reply.send_error(Error(server->code));
+    server->batch_versions.push_back(request.fresh_version ? 0 : request.version);
+    if (server->code != 0 || (request.fresh_version && server->fresh_version == 0)) {
+      request.reply.send_error(Error(server->code != 0 ? server->code : errc::read_version_unavailable));
       continue;
     }
     GetValuesReply reply;
-    for (const Key& key : request.keys) reply.values.emplace_back(value_of(key, request.version));
+    reply.version = request.fresh_version ? server->fresh_version : request.version;
+    for (const Key& key : request.keys) reply.values.emplace_back(value_of(key, reply.version));
     request.reply.send(std::move(reply));
   }
 }
@@ -55,8 +58,7 @@ struct Read {
 // Two shards, ["", "m") on `low` and ["m", \xff\xff) on `high`, in the location cache; `reads`
 // all asked in one task, those of a version as one transaction's. Each result is the value read
 // or the error's name.
-std::vector<std::string> run_reads(FakeServer& low, FakeServer& high, const std::vector<Read>& reads) {
-  RealWorld world;
+std::vector<Future<Void>> start_serving(FakeServer& low, FakeServer& high) {
   std::vector<Future<Void>> serving;
   for (FakeServer* server : {&low, &high}) {
     server->interface.get_value = RequestStream<GetValueRequest>::serve();
@@ -64,9 +66,37 @@ std::vector<std::string> run_reads(FakeServer& low, FakeServer& high, const std:
     serving.push_back(serve_batches(server));
     serving.push_back(serve_singles(server));
   }
+  return serving;
+}
+
+std::shared_ptr<DatabaseState> database_of(const FakeServer& low, const FakeServer& high) {
   auto database = std::make_shared<DatabaseState>(nullptr);
   database->locations[""] = ShardLocation{KeyRange{"", "m"}, {low.interface}};
   database->locations["m"] = ShardLocation{KeyRange{"m", "\xff\xff"}, {high.interface}};
+  return database;
+}
+
+// What each read gave: its value, its error's name, or "hung".
+std::vector<std::string> results_of(const std::vector<Future<std::optional<Value>>>& values) {
+  std::vector<std::string> results;
+  for (const Future<std::optional<Value>>& value : values) {
+    if (!value.is_ready()) results.emplace_back("hung");
+    else if (value.is_error()) results.emplace_back(std::string(value.error().name()));
+    else results.push_back(value.get().value_or("absent"));
+  }
+  return results;
+}
+
+Future<Void> all_ready(const std::vector<Future<std::optional<Value>>>& values) {
+  std::vector<Future<Void>> done;
+  for (const Future<std::optional<Value>>& value : values) done.push_back(ready(value));
+  return ready(timeout_error(when_all(done), 20.0));
+}
+
+std::vector<std::string> run_reads(FakeServer& low, FakeServer& high, const std::vector<Read>& reads) {
+  RealWorld world;
+  const std::vector<Future<Void>> serving = start_serving(low, high);
+  std::shared_ptr<DatabaseState> database = database_of(low, high);
   std::vector<Future<std::optional<Value>>> values;
   // One ValueReads per version, as each transaction has its own.
   std::map<Version, std::shared_ptr<ValueReads>> batches;
@@ -75,17 +105,70 @@ std::vector<std::string> run_reads(FakeServer& low, FakeServer& high, const std:
     if (batch == nullptr) batch = std::make_shared<ValueReads>();
     values.push_back(read_stored_value(database, batch, read.key, Future<Version>(read.version)));
   }
-  std::vector<Future<Void>> done;
-  for (const Future<std::optional<Value>>& value : values) done.push_back(ready(value));
-  Future<Void> all = ready(timeout_error(when_all(done), 20.0));
+  Future<Void> all = all_ready(values);
   world.run(all);
-  std::vector<std::string> results;
-  for (const Future<std::optional<Value>>& value : values) {
-    if (!value.is_ready()) results.emplace_back("hung");
-    else if (value.is_error()) results.emplace_back(std::string(value.error().name()));
-    else results.push_back(value.get().value_or("absent"));
+  return results_of(values);
+}
+
+// A proxy in this process that answers every read-version request with `version`.
+Future<Void> serve_read_versions(ProxyInterface proxy, Version version, int* asked) {
+  FutureStream<GetReadVersionRequest> requests = proxy.get_read_version.requests();
+  while (true) {
+    GetReadVersionRequest request = co_await requests.next();
+    ++*asked;
+    request.reply.send(GetReadVersionReply{version});
   }
-  return results;
+}
+
+// The same proxy's answers to location requests: the two shards of database_of.
+Future<Void> serve_locations(ProxyInterface proxy, const FakeServer& low, const FakeServer& high) {
+  FutureStream<GetKeyServerLocationsRequest> requests = proxy.get_key_server_locations.requests();
+  while (true) {
+    GetKeyServerLocationsRequest request = co_await requests.next();
+    GetKeyServerLocationsReply reply;
+    reply.shards.push_back(ShardLocation{KeyRange{"", "m"}, {low.interface}});
+    reply.shards.push_back(ShardLocation{KeyRange{"m", "\xff\xff"}, {high.interface}});
+    request.reply.send(std::move(reply));
+  }
+}
+
+struct Learned {
+  std::vector<std::string> results;
+  std::string read_version;  // the version the transaction learned, or the error's name
+  int proxy_asked = 0;
+};
+
+// One transaction with no read version reads `keys` in one task, the first learning the read
+// version (as Transaction::get does); a proxy answers read-version requests with
+// `proxy_version`.
+Learned run_learning_reads(FakeServer& low, FakeServer& high, const std::vector<Key>& keys, Version proxy_version) {
+  RealWorld world;
+  const std::vector<Future<Void>> serving = start_serving(low, high);
+  std::shared_ptr<DatabaseState> database = database_of(low, high);
+  Learned learned;
+  ProxyInterface proxy;
+  proxy.get_read_version = RequestStream<GetReadVersionRequest>::serve();
+  proxy.get_key_server_locations = RequestStream<GetKeyServerLocationsRequest>::serve();
+  Future<Void> proxy_serving = serve_read_versions(proxy, proxy_version, &learned.proxy_asked);
+  Future<Void> locating = serve_locations(proxy, low, high);
+  database->description = ClusterDescription{1, {proxy}};
+  auto reads = std::make_shared<ValueReads>();
+  EXPECT_TRUE(can_learn_read_version(*database, *reads, keys.front()));
+  Promise<Version> learn;
+  const Future<Version> read_version = learn.get_future();
+  std::vector<Future<std::optional<Value>>> values;
+  values.push_back(read_stored_value(database, reads, keys.front(), read_version, learn));
+  for (size_t i = 1; i < keys.size(); ++i) {
+    EXPECT_FALSE(can_learn_read_version(*database, *reads, keys[i]));
+    values.push_back(read_stored_value(database, reads, keys[i], read_version));
+  }
+  Future<Void> all = all_ready(values);
+  world.run(all);
+  learned.results = results_of(values);
+  if (!read_version.is_ready()) learned.read_version = "hung";
+  else if (read_version.is_error()) learned.read_version = read_version.error().name();
+  else learned.read_version = std::to_string(read_version.get());
+  return learned;
 }
 
 TEST(ValueReadsTest, ATransactionsReadsGoAsOneRequestPerShard) {
@@ -134,6 +217,44 @@ TEST(ValueReadsTest, ABatchsErrorReachesEachOfItsReads) {
   const std::vector<std::string> results = run_reads(low, high, {{"a", 7}, {"x", 7}, {"b", 7}});
   EXPECT_EQ(results, (std::vector<std::string>{"transaction_too_old", "x@7", "transaction_too_old"}));
   EXPECT_EQ(low.batches.size(), 1u);
+}
+
+TEST(ValueReadsTest, AFirstBatchLearnsTheReadVersionFromTheStorageServer) {
+  FakeServer low;
+  low.fresh_version = 42;
+  FakeServer high;
+  const Learned learned = run_learning_reads(low, high, {"a", "x", "b"}, 9);
+  EXPECT_EQ(learned.results, (std::vector<std::string>{"a@42", "x@42", "b@42"}));
+  EXPECT_EQ(learned.read_version, "42");
+  EXPECT_EQ(learned.proxy_asked, 0);
+  // The first shard's batch asked for a fresh version; the other shard's waited for it.
+  EXPECT_EQ(low.batches, (std::vector<std::vector<Key>>{{"a", "b"}}));
+  EXPECT_EQ(low.batch_versions, (std::vector<Version>{0}));
+  EXPECT_EQ(high.batch_versions, (std::vector<Version>{42}));
+}
+
+TEST(ValueReadsTest, AStorageServerWithoutAVersionSendsTheBatchToAProxyFirst) {
+  FakeServer low;  // fails fresh batches with read_version_unavailable
+  FakeServer high;
+  const Learned learned = run_learning_reads(low, high, {"a", "x", "b"}, 9);
+  EXPECT_EQ(learned.results, (std::vector<std::string>{"a@9", "x@9", "b@9"}));
+  EXPECT_EQ(learned.read_version, "9");
+  EXPECT_EQ(learned.proxy_asked, 1);
+  EXPECT_EQ(low.batch_versions, (std::vector<Version>{0, 9}));
+  EXPECT_EQ(high.batch_versions, (std::vector<Version>{9}));
+}
+
+TEST(ValueReadsTest, AFreshBatchThatMetAMovedShardReadsEachKeyAloneAtTheProxysVersion) {
+  FakeServer low;
+  low.code = errc::wrong_shard_server;
+  FakeServer high;
+  const Learned learned = run_learning_reads(low, high, {"a", "b"}, 9);
+  // Alone, each key looked its shard up again (the fake server answers single reads).
+  EXPECT_EQ(learned.results, (std::vector<std::string>{"a@9", "b@9"}));
+  EXPECT_EQ(learned.read_version, "9");
+  EXPECT_EQ(learned.proxy_asked, 1);
+  EXPECT_EQ(low.batches.size(), 1u);
+  EXPECT_EQ(low.single_reads, 2);
 }
 
 }  // namespace

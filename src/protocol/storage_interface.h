@@ -39,11 +39,18 @@ inline constexpr bool sent_locally_as_object<GetValueRequest> = true;
 // The values of several keys at one version, in the order asked: a transaction's point reads
 // that the client's location cache puts in one shard (client/value_reads.h). Fails as a whole:
 // wrong_shard_server if any key is not served here.
+//
+// With `fresh_version` the request names no version: the storage server gets a read version
+// from a proxy (the one in its own process when there is one) after the request arrived, reads
+// at it and answers it in `version`. A transaction's first point reads use it to learn their
+// read version and their values in one round trip instead of two (client/value_reads.h); the
+// version is as fresh as one the client would have asked a proxy for when it sent the request.
 struct GetValuesReply {
   std::vector<std::optional<Value>> values;
+  Version version = 0;  // the version read at
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(values);
+    archive(values, version);
   }
 };
 template <>
@@ -52,11 +59,12 @@ inline constexpr bool sent_locally_as_object<GetValuesReply> = true;
 struct GetValuesRequest {
   static constexpr size_t keys_max = 10000;
   std::vector<Key> keys;  // at most keys_max, else client_invalid_operation
-  Version version = 0;
+  Version version = 0;    // ignored with fresh_version
+  bool fresh_version = false;
   ReplyPromise<GetValuesReply> reply;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(keys, version, reply);
+    archive(keys, version, fresh_version, reply);
   }
 };
 template <>

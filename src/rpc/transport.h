@@ -35,7 +35,7 @@
 namespace keel {
 
 // Bumped whenever anything on the wire changes; peers must match exactly.
-inline constexpr uint64_t protocol_version = 0x0000'0001'0000'0008ULL;
+inline constexpr uint64_t protocol_version = 0x0000'0001'0000'0009ULL;
 inline constexpr uint64_t connect_packet_magic = 0x4352'4244'4c45'454bULL;  // "KEELDBRC"
 
 struct ConnectPacket {

@@ -22,6 +22,7 @@
   KEEL_ERROR(connection_failed, 1026, "Network connection failed")                                 \
   KEEL_ERROR(request_maybe_delivered, 1030, "Request may or may not have been delivered")          \
   KEEL_ERROR(too_many_watches, 1032, "Too many watches are set: wait for some to fire or cancel them") \
+  KEEL_ERROR(read_version_unavailable, 1040, "The storage server could not get a read version from a proxy for a read; the client asks a proxy itself") \
   KEEL_ERROR(broken_promise, 1100, "Broken promise: the other side dropped the request")           \
   KEEL_ERROR(operation_cancelled, 1101, "Asynchronous operation cancelled")                        \
   KEEL_ERROR(process_killed, 1110, "The process was killed")                                       \

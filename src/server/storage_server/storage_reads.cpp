@@ -143,9 +143,14 @@ Future<GetValueReply> get_value(StorageState* state, GetValueRequest request) {
 // any is awaited (the engine gathers them into one read).
 Future<GetValuesReply> get_values(StorageState* state, GetValuesRequest request) {
   if (request.keys.size() > GetValuesRequest::keys_max) throw Error(errc::client_invalid_operation);
+  if (request.fresh_version) {
+    Future<Version> fresh = fresh_read_version(state);
+    request.version = co_await fresh;
+  }
   co_await wait_for_version(state, request.version);
   for (const Key& key : request.keys) serving_shard(*state, key, request.version);
   GetValuesReply reply;
+  reply.version = request.version;
   reply.values.resize(request.keys.size());
   std::vector<std::pair<size_t, Future<std::optional<Value>>>> stored;
   const uint64_t rollbacks = state->rollbacks;

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "protocol/storage_interface.h"
@@ -57,6 +58,13 @@ struct ShardRecord {
   }
 };
 
+// Reads asking for a fresh read version (GetValuesRequest::fresh_version) that share one request
+// to a proxy, not sent yet (storage_read_versions.cpp).
+struct FreshReadVersionBatch {
+  uint32_t reads = 1;
+  bool sent = false;
+};
+
 struct StorageState {
   StorageServerConfig config;
   std::unique_ptr<IKeyValueStore> engine;
@@ -87,6 +95,9 @@ struct StorageState {
   int64_t engine_commits = 0;
   double engine_commit_seconds_total = 0;
   double engine_commit_seconds_max = 0;
+  // The fresh read version later reads may still share, and its request's state.
+  std::shared_ptr<FreshReadVersionBatch> fresh_batch;
+  std::optional<Future<Version>> fresh_version;
 };
 
 // Serves `requests` with `handler`, each answered when its work is done.
@@ -120,6 +131,11 @@ Future<Void> serve(StorageState* state, FutureStream<Request> requests, ActorCol
 void serve_reads(StorageState* state, const StorageServerInterface& interface, ActorCollection* actors);
 // The value of `key` at `version`: the window's, else the engine's.
 Future<std::optional<Value>> read_value(StorageState* state, Key key, Version version);
+
+// storage_read_versions.cpp: a read version from a proxy of the generation, asked after this
+// call (batched with the calls before the request goes); read_version_unavailable when none
+// answers.
+Future<Version> fresh_read_version(StorageState* state);
 
 // storage_shards.cpp.
 // The shard of `key` this server gets mutations of, or null.
