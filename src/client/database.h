@@ -126,7 +126,8 @@ class Transaction {
   std::shared_ptr<DatabaseState> database_;
   std::optional<Future<Version>> read_version_;
   // The read that learns read_version_ from a storage server (client/value_reads.h), kept so
-  // that its caller dropping it does not cancel the transaction's read version.
+  // that its caller dropping it does not cancel the learning (learned_read_version covers a
+  // reset or destroyed transaction).
   std::optional<Future<std::optional<Value>>> learning_read_;
   std::shared_ptr<ValueReads> value_reads_;  // point reads not sent yet (client/value_reads.h)
   WriteMap writes_;

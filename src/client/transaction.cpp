@@ -105,7 +105,7 @@ Future<std::optional<Value>> Transaction::get(Key key, bool snapshot) {
   std::optional<Promise<Version>> learn;
   if (!read_version_ && can_learn_read_version(*database_, *value_reads_, key)) {
     learn.emplace();
-    read_version_ = learn->get_future();
+    read_version_ = learned_read_version(learn->get_future(), database_);
   }
   const bool learning = learn.has_value();
   Future<std::optional<Value>> read =

@@ -7,6 +7,7 @@
 #include "client/load_balance.h"
 #include "client/read_versions.h"
 #include "runtime/assert.h"
+#include "runtime/combinators.h"
 #include "runtime/scheduler.h"
 
 namespace keel {
@@ -44,6 +45,18 @@ void close(ValueReads& reads, const std::shared_ptr<ValueReadBatch>& batch) {
   if (it != reads.waiting.end() && it->second.batch == batch) reads.waiting.erase(it);
 }
 
+// The member of `location`'s team in the same process as a proxy the database knows, if any:
+// the one a batch may ask to learn the read version (it asks that proxy without a network hop).
+const StorageServerInterface* member_beside_proxy(const DatabaseState& database, const ShardLocation& location) {
+  if (!database.description) return nullptr;
+  for (const StorageServerInterface& server : location.servers) {
+    for (const ProxyInterface& proxy : database.description->proxies) {
+      if (proxy.get_read_version.endpoint().address == server.get_values.endpoint().address) return &server;
+    }
+  }
+  return nullptr;
+}
+
 // Forgets where the batch's shard was after wrong_shard_server (unless the cache already has
 // something newer).
 void forget_moved_shard(DatabaseState* database, const ValueReadBatch& batch) {
@@ -57,9 +70,10 @@ void forget_moved_shard(DatabaseState* database, const ValueReadBatch& batch) {
 // a weak reference goes the other way: a transaction destroyed meanwhile cancels the send
 // (unless someone still waits for one of its reads).
 //
-// With `learn`, the transaction has no read version yet and `version` is `learn`'s: the batch
-// asks the storage server to get a fresh one and sends it to `learn`. If that fails, the
-// version comes from a proxy as usual and the batch is read at it.
+// With `learn`, the transaction has no read version yet and `version` waits for `learn`: the
+// batch asks the member beside a proxy to get a fresh one and sends it to `learn`. If that
+// fails in any way (no other member is tried, and none is avoided for it), the version comes
+// from a proxy as usual and the batch is read at it.
 Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseState> database,
                                                      std::weak_ptr<ValueReads> reads,
                                                      std::shared_ptr<ValueReadBatch> batch, Future<Version> version,
@@ -71,13 +85,14 @@ Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseSta
   bool moved = false;
   if (learn) {
     if (std::shared_ptr<ValueReads> still = reads.lock()) close(*still, batch);
-    auto send_fresh = [&batch](const StorageServerInterface& server) {
-      GetValuesRequest request;
-      request.keys = batch->keys;
-      request.fresh_version = true;
-      return server.get_values.get_reply(request);
-    };
-    Future<GetValuesReply> fresh = load_balanced<GetValuesReply>(database.get(), batch->location, send_fresh);
+    const StorageServerInterface* member = member_beside_proxy(*database, batch->location);
+    KEEL_ASSERT(member != nullptr);  // as can_learn_read_version found (the batch's own copy)
+    GetValuesRequest request;
+    request.keys = batch->keys;
+    request.fresh_version = true;
+    ++database->storage_reads.reads;
+    Future<GetValuesReply> fresh =
+        timeout_error(member->get_values.get_reply(request), client_knobs().storage_read_timeout_seconds);
     co_await ready(fresh);
     if (!fresh.is_error() && fresh.get().values.size() == batch->keys.size() && fresh.get().version > 0) {
       batch->version = fresh.get().version;
@@ -92,9 +107,11 @@ Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseSta
       learn->send_error(asked.error());
       throw asked.error();
     }
-    learn->send(asked.get());
+    batch->version = asked.get();
+    learn->send(batch->version);
+  } else {
+    batch->version = co_await version;
   }
-  batch->version = co_await version;
   if (moved) throw Error(errc::wrong_shard_server);  // each key finds its new location alone
   if (std::shared_ptr<ValueReads> still = reads.lock()) close(*still, batch);
   auto send = [&batch](const StorageServerInterface& server) {
@@ -127,8 +144,20 @@ Future<std::optional<Value>> take_from(Future<std::vector<std::optional<Value>>>
 }  // namespace
 
 bool can_learn_read_version(const DatabaseState& database, const ValueReads& reads, const Key& key) {
-  return client_knobs().fresh_version_reads > 0 && client_knobs().read_batch_keys_max >= 2 && reads.waiting.empty() &&
-         database.cached_location(key) != nullptr;
+  if (client_knobs().fresh_version_reads <= 0 || client_knobs().read_batch_keys_max < 2 || !reads.waiting.empty()) {
+    return false;
+  }
+  const ShardLocation* location = database.cached_location(key);
+  return location != nullptr && member_beside_proxy(database, *location) != nullptr;
+}
+
+Future<Version> learned_read_version(Future<Version> learned, std::shared_ptr<DatabaseState> database) {
+  co_await ready(learned);
+  if (learned.is_error() && learned.error().code() == errc::broken_promise) {
+    Future<Version> asked = batched_read_version(database);
+    co_return co_await asked;
+  }
+  co_return co_await learned;
 }
 
 Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseState>& database,

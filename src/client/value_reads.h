@@ -40,19 +40,24 @@ struct ValueReads {
   std::map<Key, Waiting> waiting;
 };
 
-// Whether a read of `key` may learn the transaction's read version (below): its shard's
-// location is cached and no batch is waiting to be sent.
+// Whether a read of `key` may learn the transaction's read version (below): no batch is waiting
+// to be sent, and its shard's location is cached with a member in the same process as a proxy
+// the database knows (elsewhere, learning the version there saves no network hop).
 bool can_learn_read_version(const DatabaseState& database, const ValueReads& reads, const Key& key);
+
+// The version `learned` (a learning read's promise) gives; if that read was cancelled before it
+// learned one (its caller dropped it, the transaction was reset), one from a proxy instead.
+Future<Version> learned_read_version(Future<Version> learned, std::shared_ptr<DatabaseState> database);
 
 // The value of `key` at the transaction's read `version` as the storage servers hold it
 // (without the transaction's own writes), batched with its other reads in `reads`.
 //
 // With `learn` (only where can_learn_read_version), the transaction has no read version yet and
-// `version` is `learn`'s future: the batch this read begins asks the storage server to get a
-// fresh read version from a proxy (GetValuesRequest::fresh_version) and sends it to `learn`,
-// so the transaction learns its read version and these values in one round trip. A storage
-// server that cannot get one (read_version_unavailable, or any other failure) makes the batch
-// ask a proxy itself and read again at that version.
+// `version` waits for `learn`: the batch this read begins asks the team's member beside a proxy
+// to get a fresh read version from it (GetValuesRequest::fresh_version) and sends it to
+// `learn`, so the transaction learns its read version and these values in one round trip. If
+// that member fails in any way (read_version_unavailable, timed_out after
+// storage_read_timeout_seconds, ...), the batch asks a proxy itself and reads at that version.
 Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseState>& database,
                                                const std::shared_ptr<ValueReads>& reads, Key key,
                                                Future<Version> version,

@@ -132,6 +132,11 @@ Future<Void> serve_locations(ProxyInterface proxy, const FakeServer& low, const 
   }
 }
 
+Future<std::optional<Value>> map_version(Future<Version> version) {
+  co_await ready(version);
+  co_return std::nullopt;
+}
+
 struct Learned {
   std::vector<std::string> results;
   std::string read_version;  // the version the transaction learned, or the error's name
@@ -139,9 +144,11 @@ struct Learned {
 };
 
 // One transaction with no read version reads `keys` in one task, the first learning the read
-// version (as Transaction::get does); a proxy answers read-version requests with
-// `proxy_version`.
-Learned run_learning_reads(FakeServer& low, FakeServer& high, const std::vector<Key>& keys, Version proxy_version) {
+// version (as Transaction::get does); a proxy in the same process as the servers answers
+// read-version requests with `proxy_version`. With `drop_learning_read`, the first read's
+// future is dropped at once (its result is then "dropped").
+Learned run_learning_reads(FakeServer& low, FakeServer& high, const std::vector<Key>& keys, Version proxy_version,
+                           bool drop_learning_read = false) {
   RealWorld world;
   const std::vector<Future<Void>> serving = start_serving(low, high);
   std::shared_ptr<DatabaseState> database = database_of(low, high);
@@ -154,15 +161,18 @@ Learned run_learning_reads(FakeServer& low, FakeServer& high, const std::vector<
   database->description = ClusterDescription{1, {proxy}};
   auto reads = std::make_shared<ValueReads>();
   EXPECT_TRUE(can_learn_read_version(*database, *reads, keys.front()));
-  Promise<Version> learn;
-  const Future<Version> read_version = learn.get_future();
+  std::optional<Promise<Version>> learn(std::in_place);
+  const Future<Version> read_version = learned_read_version(learn->get_future(), database);
   std::vector<Future<std::optional<Value>>> values;
-  values.push_back(read_stored_value(database, reads, keys.front(), read_version, learn));
+  values.push_back(read_stored_value(database, reads, keys.front(), read_version, std::move(learn)));
+  if (drop_learning_read) values.front() = Future<std::optional<Value>>(std::optional<Value>("dropped"));
   for (size_t i = 1; i < keys.size(); ++i) {
     EXPECT_FALSE(can_learn_read_version(*database, *reads, keys[i]));
     values.push_back(read_stored_value(database, reads, keys[i], read_version));
   }
-  Future<Void> all = all_ready(values);
+  std::vector<Future<std::optional<Value>>> awaited = values;
+  awaited.push_back(map_version(read_version));
+  Future<Void> all = all_ready(awaited);
   world.run(all);
   learned.results = results_of(values);
   if (!read_version.is_ready()) learned.read_version = "hung";
@@ -233,7 +243,7 @@ TEST(ValueReadsTest, AFirstBatchLearnsTheReadVersionFromTheStorageServer) {
   EXPECT_EQ(high.batch_versions, (std::vector<Version>{42}));
 }
 
-TEST(ValueReadsTest, AStorageServerWithoutAVersionSendsTheBatchToAProxyFirst) {
+TEST(ValueReadsTest, ABatchTheStorageServerFindsNoVersionForIsReadAgainAtAProxysVersion) {
   FakeServer low;  // fails fresh batches with read_version_unavailable
   FakeServer high;
   const Learned learned = run_learning_reads(low, high, {"a", "x", "b"}, 9);
@@ -255,6 +265,18 @@ TEST(ValueReadsTest, AFreshBatchThatMetAMovedShardReadsEachKeyAloneAtTheProxysVe
   EXPECT_EQ(learned.proxy_asked, 1);
   EXPECT_EQ(low.batches.size(), 1u);
   EXPECT_EQ(low.single_reads, 2);
+}
+
+TEST(ValueReadsTest, ALearningReadDroppedBeforeItLearnedLeavesTheVersionToAProxy) {
+  FakeServer low;
+  low.fresh_version = 42;
+  FakeServer high;
+  const Learned learned = run_learning_reads(low, high, {"a", "x"}, 9, true);
+  // The other shard's read waited for the version, which a proxy gave once the learning batch
+  // was cancelled (as it sent its request: nothing held it any more).
+  EXPECT_EQ(learned.results, (std::vector<std::string>{"dropped", "x@9"}));
+  EXPECT_EQ(learned.read_version, "9");
+  EXPECT_EQ(learned.proxy_asked, 1);
 }
 
 }  // namespace

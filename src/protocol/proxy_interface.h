@@ -22,10 +22,14 @@ inline constexpr bool sent_locally_as_object<GetReadVersionReply> = true;
 
 struct GetReadVersionRequest {
   uint32_t transactions = 1;  // the client's transactions this one read version serves
+  // At or above 0: if admission control would make the transactions wait longer than this,
+  // the proxy answers read_version_unavailable at once and admits nothing (a storage server
+  // asking for its reads' version, whose clients then ask a proxy themselves and wait there).
+  double admission_wait_max_seconds = -1;
   ReplyPromise<GetReadVersionReply> reply;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(transactions, reply);
+    archive(transactions, admission_wait_max_seconds, reply);
   }
 };
 template <>

@@ -14,4 +14,9 @@ double Admission::admit(int64_t transactions, double now) {
   return std::max(0.0, paid_until_ - now);
 }
 
+double Admission::queued_seconds(double now) const {
+  if (rate_ < 0) return 0;
+  return std::max(0.0, paid_until_ - now);
+}
+
 }  // namespace keel

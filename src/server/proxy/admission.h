@@ -20,6 +20,9 @@ class Admission {
   // Admits `transactions` at `now`: returns how long they must wait before they start (0: at
   // once).
   double admit(int64_t transactions, double now);
+  // How long a transaction admitted at `now` would wait for those admitted before it (0 with
+  // no rate); admits nothing.
+  double queued_seconds(double now) const;
 
  private:
   double burst_seconds_;

@@ -37,5 +37,20 @@ TEST(Admission, DroppingTheLimitForgivesTheDebt) {
   EXPECT_NEAR(admission.admit(1, 1), 0, 1e-9);
 }
 
+TEST(Admission, QueuedSecondsIsTheWaitOfTheTransactionsAdmittedBefore) {
+  Admission admission(0.1);
+  EXPECT_EQ(admission.queued_seconds(1), 0);
+  admission.set_rate(100);
+  EXPECT_EQ(admission.queued_seconds(1), 0);
+  admission.admit(60, 1);  // 0.1 s of burst, then 0.5 s of debt
+  EXPECT_NEAR(admission.queued_seconds(1), 0.5, 1e-9);
+  EXPECT_NEAR(admission.queued_seconds(1.2), 0.3, 1e-9);
+  EXPECT_EQ(admission.queued_seconds(2), 0);
+  // Asking admits nothing.
+  EXPECT_NEAR(admission.queued_seconds(1.2), 0.3, 1e-9);
+  admission.set_rate(-1);
+  EXPECT_EQ(admission.queued_seconds(1.2), 0);
+}
+
 }  // namespace
 }  // namespace keel

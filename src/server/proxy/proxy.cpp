@@ -334,6 +334,20 @@ Future<Version> confirmed_live_committed_version(ProxyState* state) {
   co_return live.get().version;
 }
 
+// Answers read_version_unavailable to the requests of `batch` that would wait for admission
+// longer than they may (GetReadVersionRequest::admission_wait_max_seconds), and drops them.
+void refuse_impatient(ProxyState* state, std::vector<GetReadVersionRequest>& batch) {
+  const double queued = state->admission.queued_seconds(now());
+  if (queued <= 0) return;
+  auto impatient = [queued](const GetReadVersionRequest& request) {
+    return request.admission_wait_max_seconds >= 0 && queued > request.admission_wait_max_seconds;
+  };
+  for (GetReadVersionRequest& request : batch) {
+    if (impatient(request)) request.reply.send_error(Error(errc::read_version_unavailable));
+  }
+  std::erase_if(batch, impatient);
+}
+
 // Answers read-version requests in batches. A batch whose generation cannot be confirmed gets
 // the error, and the proxy ends with it: its generation is over (or its sequencer is gone).
 Future<Void> serve_read_versions(ProxyState* state, FutureStream<GetReadVersionRequest> requests) {
@@ -341,6 +355,8 @@ Future<Void> serve_read_versions(ProxyState* state, FutureStream<GetReadVersionR
     std::vector<GetReadVersionRequest> batch;
     batch.push_back(co_await requests.next());
     while (requests.queued() > 0 && batch.size() < grv_batch_requests_max) batch.push_back(co_await requests.next());
+    refuse_impatient(state, batch);
+    if (batch.empty()) continue;
     int64_t transactions = 0;
     for (const GetReadVersionRequest& request : batch) transactions += std::max<uint32_t>(request.transactions, 1);
     co_await admit(state, transactions);

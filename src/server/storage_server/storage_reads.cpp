@@ -144,6 +144,9 @@ Future<GetValueReply> get_value(StorageState* state, GetValueRequest request) {
 Future<GetValuesReply> get_values(StorageState* state, GetValuesRequest request) {
   if (request.keys.size() > GetValuesRequest::keys_max) throw Error(errc::client_invalid_operation);
   if (request.fresh_version) {
+    // Keys this server does not serve fail before a proxy is asked (and admits anything).
+    if (!state->following) throw Error(errc::read_version_unavailable);
+    for (const Key& key : request.keys) serving_shard(*state, key, state->version.get());
     Future<Version> fresh = fresh_read_version(state);
     request.version = co_await fresh;
   }
