@@ -42,6 +42,25 @@ struct RealWorld::Impl {
 
 namespace {
 
+// Runs blocking work `id` on the pool. Only `work`, the id and the exception cross threads;
+// Promises stay on the loop thread.
+void post_to_pool(RealWorld::Impl* impl, uint64_t id, std::function<void()> work) {
+  asio::post(impl->pool, [impl, id, work = std::move(work)] {
+    std::exception_ptr failure;
+    try {
+      work();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    {
+      const std::lock_guard<std::mutex> lock(impl->completed_mutex);
+      impl->completed.emplace_back(id, std::move(failure));
+      impl->any_completed.store(true, std::memory_order_release);
+    }
+    asio::post(impl->io, [] {});  // wakes the loop if it waits for the network
+  });
+}
+
 NetworkAddress to_address(const asio::ip::tcp::endpoint& endpoint) {
   return NetworkAddress{endpoint.address().to_v4().to_uint(), endpoint.port()};
 }
@@ -215,7 +234,7 @@ class RealFile final : public IFile {
   // the file refuses writes from then on.
   Future<Void> synced_by(std::function<void()> work) {
     try {
-      co_await world_.run_blocking(std::move(work));
+      co_await world_.run_blocking_or_when_idle(std::move(work));
     } catch (const Error& error) {
       failed_ = error.code() == errc::disk_full ? errc::disk_full : errc::io_error;
       TraceEvent(Severity::error, "FileSyncFailed").detail("Path", path_).error(error);
@@ -312,7 +331,12 @@ void RealWorld::run(Future<Void> until) {
     deliver_completed_blocking();
     if (stopped_ || (until.is_valid() && until.is_ready())) break;
     now = clock_seconds();
-    if (impl_->held_writes.empty() && (scheduler_.empty() || scheduler_.next_time() > now)) {
+    const bool idle = impl_->held_writes.empty() && (scheduler_.empty() || scheduler_.next_time() > now);
+    if (!deferred_blocking_.empty()) {
+      start_deferred_blocking(idle);
+      continue;  // a sync run here has its answer due now
+    }
+    if (idle) {
       const double wait = scheduler_.empty() ? 0.1 : std::min(0.1, scheduler_.next_time() - now);
       impl_->readiness.arm();
       impl_->io.run_one_for(std::chrono::microseconds(static_cast<int64_t>(wait * 1e6) + 1));
@@ -350,24 +374,48 @@ std::shared_ptr<IListener> RealWorld::listen(NetworkAddress address) {
   return listener;
 }
 
-Future<Void> RealWorld::run_blocking(std::function<void()> work) {
+Future<Void> RealWorld::run_blocking_or_when_idle(std::function<void()> work) {
+  if (syncs_to_pool_ > 0) {
+    --syncs_to_pool_;
+    return run_blocking(std::move(work));
+  }
   const uint64_t id = next_blocking_id_++;
   Future<Void> result = blocking_pending_[id].get_future();
-  // Only `work`, the id and the exception cross threads; Promises stay on the loop thread.
-  asio::post(impl_->pool, [impl = impl_.get(), id, work = std::move(work)] {
+  deferred_blocking_.emplace_back(id, std::move(work));
+  return result;
+}
+
+void RealWorld::start_deferred_blocking(bool idle) {
+  std::vector<std::pair<uint64_t, std::function<void()>>> deferred;
+  deferred.swap(deferred_blocking_);
+  size_t first_to_pool = 0;
+  if (idle) {
+    // The loop would sleep until the pool's answer woke it: it waits on the disk itself instead,
+    // and spares the pool thread's wake-up and its own.
     std::exception_ptr failure;
     try {
-      work();
+      deferred.front().second();
     } catch (...) {
       failure = std::current_exception();
     }
-    {
-      const std::lock_guard<std::mutex> lock(impl->completed_mutex);
-      impl->completed.emplace_back(id, std::move(failure));
-      impl->any_completed.store(true, std::memory_order_release);
-    }
-    asio::post(impl->io, [] {});  // wakes the loop if it waits for the network
-  });
+    answer_blocking(deferred.front().first, std::move(failure));
+    first_to_pool = 1;
+    // Messages that came meanwhile waited for the disk too: under such load the pool's overlap
+    // of syncs with the loop's work serves better, so the next syncs go there.
+    const size_t queued = scheduler_.tasks_queued();
+    impl_->readiness.poll();
+    if (scheduler_.tasks_queued() > queued) syncs_to_pool_ = syncs_to_pool_after_arrivals;
+  }
+  for (size_t i = first_to_pool; i < deferred.size(); ++i) {
+    auto& [id, work] = deferred[i];
+    post_to_pool(impl_.get(), id, std::move(work));
+  }
+}
+
+Future<Void> RealWorld::run_blocking(std::function<void()> work) {
+  const uint64_t id = next_blocking_id_++;
+  Future<Void> result = blocking_pending_[id].get_future();
+  post_to_pool(impl_.get(), id, std::move(work));
   return result;
 }
 
@@ -381,25 +429,27 @@ void RealWorld::deliver_completed_blocking() {
     completed.swap(impl_->completed);
     impl_->any_completed.store(false, std::memory_order_relaxed);
   }
-  for (auto& [id, failure] : completed) {
-    auto it = blocking_pending_.find(id);
-    Promise<Void> promise = std::move(it->second);
-    blocking_pending_.erase(it);
-    scheduler_.schedule(scheduler_.now(), priority::high, 0, [promise, failure = std::move(failure)]() mutable {
-      if (!failure) {
-        promise.send(Void{});
-        return;
-      }
-      try {
-        std::rethrow_exception(failure);
-      } catch (const Error& error) {
-        promise.send_error(error);
-      } catch (const std::exception& exception) {
-        TraceEvent(Severity::error, "BlockingWorkFailed").detail("What", exception.what());
-        promise.send_error(Error(errc::internal_error));
-      }
-    });
-  }
+  for (auto& [id, failure] : completed) answer_blocking(id, std::move(failure));
+}
+
+void RealWorld::answer_blocking(uint64_t id, std::exception_ptr failure) {
+  auto it = blocking_pending_.find(id);
+  Promise<Void> promise = std::move(it->second);
+  blocking_pending_.erase(it);
+  scheduler_.schedule(scheduler_.now(), priority::high, 0, [promise, failure = std::move(failure)]() mutable {
+    if (!failure) {
+      promise.send(Void{});
+      return;
+    }
+    try {
+      std::rethrow_exception(failure);
+    } catch (const Error& error) {
+      promise.send_error(error);
+    } catch (const std::exception& exception) {
+      TraceEvent(Severity::error, "BlockingWorkFailed").detail("What", exception.what());
+      promise.send_error(Error(errc::internal_error));
+    }
+  });
 }
 
 Future<std::shared_ptr<IFile>> RealWorld::open_file(std::string path, int flags) {

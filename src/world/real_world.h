@@ -2,13 +2,17 @@
 // scheduler; TCP sockets; POSIX files (pread/pwrite/fdatasync) whose calls run on a thread pool
 // whose completions come back onto the loop; the steady clock for now() and the system clock for
 // wall_time(). The pool's threads mostly wait on the disk, so it has several: a log's append or
-// sync must not queue behind a storage engine's long commit.
+// sync must not queue behind a storage engine's long commit. A file's sync may run on the loop's
+// thread instead, when the loop has nothing else to do (run_blocking_or_when_idle).
 //
 // Lifetime: construct, then `run(until)` on the same thread; one RealWorld per thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "runtime/scheduler.h"
 #include "world/world.h"
@@ -39,6 +43,10 @@ class RealWorld final : public IWorld {
   Future<Void> create_directories(std::string path) override;
   Future<Void> remove_directory(std::string path) override;
   Future<Void> run_blocking(std::function<void()> work) override;
+  // Like run_blocking, for a file's write and sync that a commit waits on: it runs on the loop
+  // thread itself if, once the pass that asked ends, the loop has nothing else to do (it would
+  // otherwise sleep until the pool woke it), else on the pool as run_blocking's work does.
+  Future<Void> run_blocking_or_when_idle(std::function<void()> work);
   // Above half the budget, also gives the heap's free pages back to the kernel (at most once a
   // second), so what is reported is what the process holds, not what its allocator kept.
   ProcessMemory process_memory() override;
@@ -50,6 +58,10 @@ class RealWorld final : public IWorld {
  private:
   double clock_seconds() const;
   void deliver_completed_blocking();
+  // Gives the loop's idle time to the first deferred sync, or the pool every deferred one.
+  void start_deferred_blocking(bool idle);
+  // Answers blocking work `id` (at high priority) with `failure`, or success without one.
+  void answer_blocking(uint64_t id, std::exception_ptr failure);
   // Lets the connections that wrote in this pass send what queued behind their writes.
   void end_writing_pass();
 
@@ -64,6 +76,11 @@ class RealWorld final : public IWorld {
   DeterministicRandom random_;
   NetworkAddress local_address_;
   std::map<uint64_t, Promise<Void>> blocking_pending_;
+  std::vector<std::pair<uint64_t, std::function<void()>>> deferred_blocking_;  // in asking order
+  // Deferred syncs that go to the pool before the loop runs one itself again: set when messages
+  // arrived while it did (run_blocking_or_when_idle).
+  int syncs_to_pool_ = 0;
+  static constexpr int syncs_to_pool_after_arrivals = 100;
   uint64_t next_blocking_id_ = 0;
   bool stopped_ = false;
 };

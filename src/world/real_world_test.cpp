@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -146,6 +151,54 @@ TEST(RealWorldTest, FinishedBlockingWorkResumesBetweenTasks) {
   // loop that looks only after a burst of a thousand tasks (a step is two: the delay and the
   // resumption) resumes it after 500.
   EXPECT_LT(resumed_after.get(), 400);
+}
+
+Future<std::string> read_one(std::shared_ptr<IConnection> connection) {
+  Future<std::string> read = connection->read_some();
+  co_return co_await read;
+}
+
+// Where three syncs ran: the first while the loop had nothing else to do, the second while a
+// connection's bytes arrived during it, the third right after (true: on the loop's thread).
+Future<std::vector<bool>> syncs_with_arrival(RealWorld& world) {
+  auto listener = world.listen(NetworkAddress::loopback(0));
+  Future<std::shared_ptr<IConnection>> accepted = listener->accept();
+  // The sender is a plain socket, so a sync's work can send while the loop waits on it.
+  const int sender = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(listener->address().port);
+  to.sin_addr.s_addr = htonl(listener->address().ip);
+  if (::connect(sender, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) throw Error(errc::connection_failed);
+  std::shared_ptr<IConnection> receiver = co_await accepted;
+  Future<std::string> read = read_one(receiver);  // a reader waits, as a server's connections do
+  const std::thread::id loop = std::this_thread::get_id();
+  std::vector<bool> on_loop;
+  for (int i = 0; i < 3; ++i) {
+    std::thread::id ran_on;
+    auto work = [&ran_on, sender, i] {
+      ran_on = std::this_thread::get_id();
+      if (i == 1) {
+        if (::send(sender, "x", 1, 0) != 1) throw Error(errc::io_error);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the byte arrives meanwhile
+      }
+    };
+    co_await world.run_blocking_or_when_idle(work);
+    on_loop.push_back(ran_on == loop);
+  }
+  const std::string got = co_await read;
+  ::close(sender);
+  if (got != "x") throw Error(errc::internal_error);
+  co_return on_loop;
+}
+
+// A sync asked while the loop has nothing else to do runs on the loop's own thread (sparing two
+// thread wake-ups); once messages arrived during one, the next go to the pool.
+TEST(RealWorldTest, AnIdleLoopSyncsItselfUntilMessagesArriveMeanwhile) {
+  RealWorld world;
+  Future<std::vector<bool>> on_loop = timeout_error(syncs_with_arrival(world), 10.0);
+  world.run(ready(on_loop));
+  EXPECT_EQ(on_loop.get(), (std::vector<bool>{true, true, false}));
 }
 
 TEST(RealWorldTest, BindingATakenPortFails) {
