@@ -141,7 +141,8 @@ struct FileDescriptor {
   ~FileDescriptor() { ::close(fd); }
 };
 
-// A POSIX file; every system call runs on the world's blocking pool.
+// A POSIX file; every system call runs on the world's blocking pool, except a commit's small
+// write and sync when the loop has nothing else to do (write_and_sync_for_commit).
 class RealFile final : public IFile {
  public:
   RealFile(RealWorld& world, std::shared_ptr<FileDescriptor> fd, std::string path)
@@ -174,15 +175,11 @@ class RealFile final : public IFile {
     co_return Void{};
   }
   Future<Void> write_and_sync(int64_t offset, std::string bytes) override {
-    check_usable();
-    auto data = std::make_shared<std::string>(std::move(bytes));
-    auto fd = fd_;
-    auto work = [fd, offset, data] {
-      write_all(fd->fd, offset, *data);
-      if (::fdatasync(fd->fd) != 0) throw errno_error(errno);
-    };
-    co_await synced_by(std::move(work));
-    co_return Void{};
+    return write_then_sync(offset, std::move(bytes), false);
+  }
+  Future<Void> write_and_sync_for_commit(int64_t offset, std::string bytes) override {
+    const bool small = bytes.size() <= loop_write_bytes_max;
+    return write_then_sync(offset, std::move(bytes), small);
   }
   Future<Void> truncate(int64_t size) override {
     check_usable();
@@ -199,7 +196,7 @@ class RealFile final : public IFile {
     auto work = [fd] {
       if (::fdatasync(fd->fd) != 0) throw errno_error(errno);
     };
-    co_await synced_by(std::move(work));
+    co_await synced_by(std::move(work), false);
     co_return Void{};
   }
   Future<int64_t> size() override {
@@ -229,12 +226,30 @@ class RealFile final : public IFile {
       done += static_cast<size_t>(n);
     }
   }
-  // Runs `work`, which ends in a sync, on the pool. Fail-stop: if it fails (the sync, or the
-  // write before it) nothing is retried, since the page cache may have dropped the data, and
-  // the file refuses writes from then on.
-  Future<Void> synced_by(std::function<void()> work) {
+  Future<Void> write_then_sync(int64_t offset, std::string bytes, bool on_loop_if_idle) {
+    check_usable();
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    auto fd = fd_;
+    auto work = [fd, offset, data] {
+      write_all(fd->fd, offset, *data);  // nothing when empty
+      if (::fdatasync(fd->fd) != 0) throw errno_error(errno);
+    };
+    co_await synced_by(std::move(work), on_loop_if_idle);
+    co_return Void{};
+  }
+  // A commit's write larger than this always goes to the pool: the loop's thread waits only for
+  // small ones.
+  static constexpr size_t loop_write_bytes_max = 256 * 1024;
+  // Runs `work`, which ends in a sync, on the pool (or, `on_loop_if_idle`, perhaps on the loop).
+  // Fail-stop: if it fails (the sync, or the write before it) nothing is retried, since the
+  // page cache may have dropped the data, and the file refuses writes from then on.
+  Future<Void> synced_by(std::function<void()> work, bool on_loop_if_idle) {
     try {
-      co_await world_.run_blocking_or_when_idle(std::move(work));
+      if (on_loop_if_idle) {
+        co_await world_.run_blocking_or_when_idle(std::move(work));
+      } else {
+        co_await world_.run_blocking(std::move(work));
+      }
     } catch (const Error& error) {
       failed_ = error.code() == errc::disk_full ? errc::disk_full : errc::io_error;
       TraceEvent(Severity::error, "FileSyncFailed").detail("Path", path_).error(error);
@@ -264,6 +279,7 @@ RealWorld::RealWorld(int blocking_threads)
 
 RealWorld::~RealWorld() {
   clear_locals();
+  post_deferred_blocking();  // what was asked runs, as work handed to the pool before did
   impl_->pool.join();
   // Pending handlers hold promises: break them while the scheduler still exists.
   impl_.reset();
@@ -344,6 +360,7 @@ void RealWorld::run(Future<Void> until) {
       io_polled_at_ = clock_seconds();
     }
   }
+  post_deferred_blocking();  // a later run(), if any, finds their answers
 }
 
 void RealWorld::end_writing_pass() {
@@ -388,28 +405,35 @@ Future<Void> RealWorld::run_blocking_or_when_idle(std::function<void()> work) {
 void RealWorld::start_deferred_blocking(bool idle) {
   std::vector<std::pair<uint64_t, std::function<void()>>> deferred;
   deferred.swap(deferred_blocking_);
-  size_t first_to_pool = 0;
-  if (idle) {
-    // The loop would sleep until the pool's answer woke it: it waits on the disk itself instead,
-    // and spares the pool thread's wake-up and its own.
-    std::exception_ptr failure;
-    try {
-      deferred.front().second();
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    answer_blocking(deferred.front().first, std::move(failure));
-    first_to_pool = 1;
-    // Messages that came meanwhile waited for the disk too: under such load the pool's overlap
-    // of syncs with the loop's work serves better, so the next syncs go there.
-    const size_t queued = scheduler_.tasks_queued();
-    impl_->readiness.poll();
-    if (scheduler_.tasks_queued() > queued) syncs_to_pool_ = syncs_to_pool_after_arrivals;
-  }
-  for (size_t i = first_to_pool; i < deferred.size(); ++i) {
+  // The others go to the pool first: they need not wait behind the one run here, and nothing
+  // below can leave them unanswered.
+  for (size_t i = idle ? 1 : 0; i < deferred.size(); ++i) {
     auto& [id, work] = deferred[i];
     post_to_pool(impl_.get(), id, std::move(work));
   }
+  if (!idle) return;
+  // The loop would sleep until the pool's answer woke it: it waits on the disk itself instead,
+  // and spares the pool thread's wake-up and its own.
+  const double started = clock_seconds();
+  std::exception_ptr failure;
+  try {
+    deferred.front().second();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  answer_blocking(deferred.front().first, std::move(failure));
+  // Messages that came meanwhile waited for the disk too: under such load the pool's overlap of
+  // syncs with the loop's work serves better. A slow sync stopped everything else the process
+  // does for its length: the disk is slow now, and the loop should not wait on it again soon.
+  const size_t queued = scheduler_.tasks_queued();
+  impl_->readiness.poll();
+  if (scheduler_.tasks_queued() > queued || clock_seconds() - started > loop_sync_seconds_max) {
+    syncs_to_pool_ = syncs_to_pool_after_arrivals;
+  }
+}
+
+void RealWorld::post_deferred_blocking() {
+  start_deferred_blocking(false);
 }
 
 Future<Void> RealWorld::run_blocking(std::function<void()> work) {

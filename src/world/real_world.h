@@ -43,9 +43,11 @@ class RealWorld final : public IWorld {
   Future<Void> create_directories(std::string path) override;
   Future<Void> remove_directory(std::string path) override;
   Future<Void> run_blocking(std::function<void()> work) override;
-  // Like run_blocking, for a file's write and sync that a commit waits on: it runs on the loop
-  // thread itself if, once the pass that asked ends, the loop has nothing else to do (it would
-  // otherwise sleep until the pool woke it), else on the pool as run_blocking's work does.
+  // Like run_blocking, for a file's small write and sync that a commit waits on
+  // (IFile::write_and_sync_for_commit): it runs on the loop thread itself if, once the pass that
+  // asked ends, the loop has nothing else to do (it would otherwise sleep until the pool woke
+  // it), else on the pool as run_blocking's work does. After one during which messages arrived,
+  // or that took over 2 ms, the next 100 go to the pool at once.
   Future<Void> run_blocking_or_when_idle(std::function<void()> work);
   // Above half the budget, also gives the heap's free pages back to the kernel (at most once a
   // second), so what is reported is what the process holds, not what its allocator kept.
@@ -60,6 +62,8 @@ class RealWorld final : public IWorld {
   void deliver_completed_blocking();
   // Gives the loop's idle time to the first deferred sync, or the pool every deferred one.
   void start_deferred_blocking(bool idle);
+  // Hands every deferred sync to the pool (when run() returns, and at destruction).
+  void post_deferred_blocking();
   // Answers blocking work `id` (at high priority) with `failure`, or success without one.
   void answer_blocking(uint64_t id, std::exception_ptr failure);
   // Lets the connections that wrote in this pass send what queued behind their writes.
@@ -78,9 +82,10 @@ class RealWorld final : public IWorld {
   std::map<uint64_t, Promise<Void>> blocking_pending_;
   std::vector<std::pair<uint64_t, std::function<void()>>> deferred_blocking_;  // in asking order
   // Deferred syncs that go to the pool before the loop runs one itself again: set when messages
-  // arrived while it did (run_blocking_or_when_idle).
+  // arrived while it did, or it took longer than loop_sync_seconds_max (run_blocking_or_when_idle).
   int syncs_to_pool_ = 0;
   static constexpr int syncs_to_pool_after_arrivals = 100;
+  static constexpr double loop_sync_seconds_max = 0.002;
   uint64_t next_blocking_id_ = 0;
   bool stopped_ = false;
 };

@@ -153,6 +153,16 @@ TEST(RealWorldTest, FinishedBlockingWorkResumesBetweenTasks) {
   EXPECT_LT(resumed_after.get(), 400);
 }
 
+struct PlainSocket {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  PlainSocket() = default;
+  PlainSocket(const PlainSocket&) = delete;
+  PlainSocket& operator=(const PlainSocket&) = delete;
+  ~PlainSocket() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 Future<std::string> read_one(std::shared_ptr<IConnection> connection) {
   Future<std::string> read = connection->read_some();
   co_return co_await read;
@@ -164,30 +174,31 @@ Future<std::vector<bool>> syncs_with_arrival(RealWorld& world) {
   auto listener = world.listen(NetworkAddress::loopback(0));
   Future<std::shared_ptr<IConnection>> accepted = listener->accept();
   // The sender is a plain socket, so a sync's work can send while the loop waits on it.
-  const int sender = ::socket(AF_INET, SOCK_STREAM, 0);
+  const auto sender = std::make_shared<PlainSocket>();
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(listener->address().port);
   to.sin_addr.s_addr = htonl(listener->address().ip);
-  if (::connect(sender, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) throw Error(errc::connection_failed);
+  if (::connect(sender->fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) {
+    throw Error(errc::connection_failed);
+  }
   std::shared_ptr<IConnection> receiver = co_await accepted;
   Future<std::string> read = read_one(receiver);  // a reader waits, as a server's connections do
   const std::thread::id loop = std::this_thread::get_id();
   std::vector<bool> on_loop;
   for (int i = 0; i < 3; ++i) {
-    std::thread::id ran_on;
-    auto work = [&ran_on, sender, i] {
-      ran_on = std::this_thread::get_id();
+    auto ran_on = std::make_shared<std::thread::id>();  // the work may outlive this frame
+    auto work = [ran_on, sender, i] {
+      *ran_on = std::this_thread::get_id();
       if (i == 1) {
-        if (::send(sender, "x", 1, 0) != 1) throw Error(errc::io_error);
+        if (::send(sender->fd, "x", 1, 0) != 1) throw Error(errc::io_error);
         std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the byte arrives meanwhile
       }
     };
     co_await world.run_blocking_or_when_idle(work);
-    on_loop.push_back(ran_on == loop);
+    on_loop.push_back(*ran_on == loop);
   }
   const std::string got = co_await read;
-  ::close(sender);
   if (got != "x") throw Error(errc::internal_error);
   co_return on_loop;
 }

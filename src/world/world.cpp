@@ -22,4 +22,9 @@ Future<Void> IFile::write_and_sync(int64_t offset, std::string data) {
   co_return Void{};
 }
 
+Future<Void> IFile::write_and_sync_for_commit(int64_t offset, std::string data) {
+  if (data.empty()) return sync();
+  return write_and_sync(offset, std::move(data));
+}
+
 }  // namespace keel

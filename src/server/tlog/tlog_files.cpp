@@ -283,14 +283,9 @@ ClaimedWrite claim_buffered(TLogState* state) {
 }
 
 Future<Void> write_and_sync_claimed(TLogState* state, ClaimedWrite claimed, Future<Void> previous) {
-  if (claimed.bytes.empty()) {
-    Future<Void> synced = claimed.file->sync();
-    co_await synced;
-  } else {
-    // One trip for both: the write and its sync.
-    Future<Void> synced = claimed.file->write_and_sync(claimed.offset, std::move(claimed.bytes));
-    co_await synced;
-  }
+  // One trip for both: the write (if any) and its sync.
+  Future<Void> synced = claimed.file->write_and_sync_for_commit(claimed.offset, std::move(claimed.bytes));
+  co_await synced;
   co_await previous;
   if (claimed.last > state->appended.get()) state->appended.set(claimed.last);
   state->durable.set(claimed.last);
