@@ -47,7 +47,7 @@ class RealWorld final : public IWorld {
   // (IFile::write_and_sync_for_commit): it runs on the loop thread itself if, once the pass that
   // asked ends, the loop has nothing else to do (it would otherwise sleep until the pool woke
   // it), else on the pool as run_blocking's work does. After one during which messages arrived,
-  // or that took over 2 ms, the next 100 go to the pool at once.
+  // or that took over 10 ms, the next 100 go to the pool at once.
   Future<Void> run_blocking_or_when_idle(std::function<void()> work);
   // Above half the budget, also gives the heap's free pages back to the kernel (at most once a
   // second), so what is reported is what the process holds, not what its allocator kept.
@@ -85,7 +85,7 @@ class RealWorld final : public IWorld {
   // arrived while it did, or it took longer than loop_sync_seconds_max (run_blocking_or_when_idle).
   int syncs_to_pool_ = 0;
   static constexpr int syncs_to_pool_after_arrivals = 100;
-  static constexpr double loop_sync_seconds_max = 0.002;
+  static constexpr double loop_sync_seconds_max = 0.01;
   uint64_t next_blocking_id_ = 0;
   bool stopped_ = false;
 };
