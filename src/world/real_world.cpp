@@ -20,6 +20,7 @@
 #include "runtime/trace.h"
 #include "world/process_memory.h"
 #include "world/real_connection.h"
+#include "world/sync_lane.h"
 
 namespace keel {
 
@@ -37,13 +38,26 @@ struct RealWorld::Impl {
   std::mutex completed_mutex;
   std::vector<std::pair<uint64_t, std::exception_ptr>> completed;
   std::atomic<bool> any_completed{false};
-  explicit Impl(int threads) : pool(static_cast<size_t>(threads)) {}
+  // Commits' writes and syncs the loop does not run itself.
+  std::optional<SyncLane> lane;
+  explicit Impl(int threads) : pool(static_cast<size_t>(threads)) {
+    lane.emplace([this](std::vector<std::pair<uint64_t, std::exception_ptr>> answers) { finish(std::move(answers)); });
+  }
+  // Hands answers of blocking work to the loop (from any thread). Only ids and exceptions
+  // cross threads; Promises stay on the loop thread.
+  void finish(std::vector<std::pair<uint64_t, std::exception_ptr>> answers) {
+    {
+      const std::lock_guard<std::mutex> lock(completed_mutex);
+      for (auto& answer : answers) completed.push_back(std::move(answer));
+      any_completed.store(true, std::memory_order_release);
+    }
+    asio::post(io, [] {});  // wakes the loop if it waits for the network
+  }
 };
 
 namespace {
 
-// Runs blocking work `id` on the pool. Only `work`, the id and the exception cross threads;
-// Promises stay on the loop thread.
+// Runs blocking work `id` on the pool.
 void post_to_pool(RealWorld::Impl* impl, uint64_t id, std::function<void()> work) {
   asio::post(impl->pool, [impl, id, work = std::move(work)] {
     std::exception_ptr failure;
@@ -52,12 +66,9 @@ void post_to_pool(RealWorld::Impl* impl, uint64_t id, std::function<void()> work
     } catch (...) {
       failure = std::current_exception();
     }
-    {
-      const std::lock_guard<std::mutex> lock(impl->completed_mutex);
-      impl->completed.emplace_back(id, std::move(failure));
-      impl->any_completed.store(true, std::memory_order_release);
-    }
-    asio::post(impl->io, [] {});  // wakes the loop if it waits for the network
+    std::vector<std::pair<uint64_t, std::exception_ptr>> answer;
+    answer.emplace_back(id, std::move(failure));
+    impl->finish(std::move(answer));
   });
 }
 
@@ -125,24 +136,9 @@ class RealListener final : public IListener {
   NetworkAddress address_;
 };
 
-Error errno_error(int error_number) {
-  if (error_number == ENOENT) return Error(errc::file_not_found);
-  if (error_number == EEXIST) return Error(errc::file_exists);
-  if (error_number == ENOSPC || error_number == EDQUOT) return Error(errc::disk_full);
-  return Error(errc::io_error);
-}
-
-// Closes the descriptor when the last user (the file or a call still on the pool) lets go.
-struct FileDescriptor {
-  int fd;
-  explicit FileDescriptor(int descriptor) : fd(descriptor) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() { ::close(fd); }
-};
-
-// A POSIX file; every system call runs on the world's blocking pool, except a commit's small
-// write and sync when the loop has nothing else to do (write_and_sync_for_commit).
+// A POSIX file; every system call runs on the world's blocking pool, except a commit's write
+// and sync, which the sync lane runs, or the loop itself when it has nothing else to do
+// (write_and_sync_for_commit).
 class RealFile final : public IFile {
  public:
   RealFile(RealWorld& world, std::shared_ptr<FileDescriptor> fd, std::string path)
@@ -170,16 +166,27 @@ class RealFile final : public IFile {
     check_usable();
     auto data = std::make_shared<std::string>(std::move(bytes));
     auto fd = fd_;
-    auto work = [fd, offset, data] { write_all(fd->fd, offset, *data); };
+    auto work = [fd, offset, data] { write_fully(fd->fd, offset, *data); };
     co_await world_.run_blocking(std::move(work));
     co_return Void{};
   }
   Future<Void> write_and_sync(int64_t offset, std::string bytes) override {
-    return write_then_sync(offset, std::move(bytes), false);
+    check_usable();
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    auto fd = fd_;
+    auto work = [fd, offset, data] {
+      write_fully(fd->fd, offset, *data);  // nothing when empty
+      sync_data(fd->fd);
+    };
+    return fail_stop(world_.run_blocking(std::move(work)));
   }
   Future<Void> write_and_sync_for_commit(int64_t offset, std::string bytes) override {
+    check_usable();
     const bool small = bytes.size() <= loop_write_bytes_max;
-    return write_then_sync(offset, std::move(bytes), small);
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    auto fd = fd_;
+    std::function<void()> write = [fd, offset, data] { write_fully(fd->fd, offset, *data); };
+    return fail_stop(world_.write_and_sync_for_commit(std::move(write), fd_, small));
   }
   Future<Void> truncate(int64_t size) override {
     check_usable();
@@ -193,10 +200,8 @@ class RealFile final : public IFile {
   Future<Void> sync() override {
     check_usable();
     auto fd = fd_;
-    auto work = [fd] {
-      if (::fdatasync(fd->fd) != 0) throw errno_error(errno);
-    };
-    co_await synced_by(std::move(work), false);
+    auto work = [fd] { sync_data(fd->fd); };
+    co_await fail_stop(world_.run_blocking(std::move(work)));
     co_return Void{};
   }
   Future<int64_t> size() override {
@@ -216,40 +221,15 @@ class RealFile final : public IFile {
   void check_usable() const {
     if (failed_) throw Error(*failed_);
   }
-  static void write_all(int fd, int64_t offset, const std::string& data) {
-    size_t done = 0;
-    while (done < data.size()) {
-      const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
-                                 static_cast<off_t>(offset + static_cast<int64_t>(done)));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw errno_error(errno);
-      done += static_cast<size_t>(n);
-    }
-  }
-  Future<Void> write_then_sync(int64_t offset, std::string bytes, bool on_loop_if_idle) {
-    check_usable();
-    auto data = std::make_shared<std::string>(std::move(bytes));
-    auto fd = fd_;
-    auto work = [fd, offset, data] {
-      write_all(fd->fd, offset, *data);  // nothing when empty
-      if (::fdatasync(fd->fd) != 0) throw errno_error(errno);
-    };
-    co_await synced_by(std::move(work), on_loop_if_idle);
-    co_return Void{};
-  }
-  // A commit's write larger than this always goes to the pool: the loop's thread waits only for
-  // small ones.
+  // A commit's write larger than this never runs on the loop's thread: it waits only for small
+  // ones.
   static constexpr size_t loop_write_bytes_max = 256 * 1024;
-  // Runs `work`, which ends in a sync, on the pool (or, `on_loop_if_idle`, perhaps on the loop).
-  // Fail-stop: if it fails (the sync, or the write before it) nothing is retried, since the
-  // page cache may have dropped the data, and the file refuses writes from then on.
-  Future<Void> synced_by(std::function<void()> work, bool on_loop_if_idle) {
+  // Waits for `synced`, a write and sync (or a sync) of this file. Fail-stop: if it fails
+  // nothing is retried, since the page cache may have dropped the data, and the file refuses
+  // writes from then on.
+  Future<Void> fail_stop(Future<Void> synced) {
     try {
-      if (on_loop_if_idle) {
-        co_await world_.run_blocking_or_when_idle(std::move(work));
-      } else {
-        co_await world_.run_blocking(std::move(work));
-      }
+      co_await synced;
     } catch (const Error& error) {
       failed_ = error.code() == errc::disk_full ? errc::disk_full : errc::io_error;
       TraceEvent(Severity::error, "FileSyncFailed").detail("Path", path_).error(error);
@@ -279,7 +259,8 @@ RealWorld::RealWorld(int blocking_threads)
 
 RealWorld::~RealWorld() {
   clear_locals();
-  post_deferred_blocking();  // what was asked runs, as work handed to the pool before did
+  hand_deferred_syncs_to_lane();  // what was asked runs, as work handed over before did
+  impl_->lane.reset();             // answers what it holds, then ends its thread
   impl_->pool.join();
   // Pending handlers hold promises: break them while the scheduler still exists.
   impl_.reset();
@@ -348,8 +329,8 @@ void RealWorld::run(Future<Void> until) {
     if (stopped_ || (until.is_valid() && until.is_ready())) break;
     now = clock_seconds();
     const bool idle = impl_->held_writes.empty() && (scheduler_.empty() || scheduler_.next_time() > now);
-    if (!deferred_blocking_.empty()) {
-      start_deferred_blocking(idle);
+    if (!deferred_syncs_.empty()) {
+      start_deferred_syncs(idle);
       continue;  // a sync run here has its answer due now
     }
     if (idle) {
@@ -360,7 +341,7 @@ void RealWorld::run(Future<Void> until) {
       io_polled_at_ = clock_seconds();
     }
   }
-  post_deferred_blocking();  // a later run(), if any, finds their answers
+  hand_deferred_syncs_to_lane();  // a later run(), if any, finds their answers
 }
 
 void RealWorld::end_writing_pass() {
@@ -391,49 +372,56 @@ std::shared_ptr<IListener> RealWorld::listen(NetworkAddress address) {
   return listener;
 }
 
-Future<Void> RealWorld::run_blocking_or_when_idle(std::function<void()> work) {
-  if (syncs_to_pool_ > 0) {
-    --syncs_to_pool_;
-    return run_blocking(std::move(work));
-  }
+Future<Void> RealWorld::write_and_sync_for_commit(std::function<void()> write, std::shared_ptr<FileDescriptor> file,
+                                                  bool may_run_on_loop) {
   const uint64_t id = next_blocking_id_++;
   Future<Void> result = blocking_pending_[id].get_future();
-  deferred_blocking_.emplace_back(id, std::move(work));
+  SyncLane::Job job{id, std::move(write), std::move(file)};
+  if (may_run_on_loop && syncs_to_lane_ == 0) {
+    deferred_syncs_.push_back(std::move(job));
+    return result;
+  }
+  if (may_run_on_loop) --syncs_to_lane_;
+  std::vector<SyncLane::Job> jobs;
+  jobs.push_back(std::move(job));
+  impl_->lane->add(std::move(jobs));
   return result;
 }
 
-void RealWorld::start_deferred_blocking(bool idle) {
-  std::vector<std::pair<uint64_t, std::function<void()>>> deferred;
-  deferred.swap(deferred_blocking_);
-  // The others go to the pool first: they need not wait behind the one run here, and nothing
-  // below can leave them unanswered.
-  for (size_t i = idle ? 1 : 0; i < deferred.size(); ++i) {
-    auto& [id, work] = deferred[i];
-    post_to_pool(impl_.get(), id, std::move(work));
+void RealWorld::start_deferred_syncs(bool idle) {
+  std::vector<SyncLane::Job> deferred;
+  deferred.swap(deferred_syncs_);
+  SyncLane::Job here;
+  if (idle) {
+    here = std::move(deferred.front());
+    deferred.erase(deferred.begin());
   }
+  // The others go to the lane first: they need not wait behind the one run here, and nothing
+  // below can leave them unanswered.
+  impl_->lane->add(std::move(deferred));
   if (!idle) return;
-  // The loop would sleep until the pool's answer woke it: it waits on the disk itself instead,
-  // and spares the pool thread's wake-up and its own.
+  // The loop would sleep until the lane's answer woke it: it waits on the disk itself instead,
+  // and spares the lane's wake-up and its own.
   const double started = clock_seconds();
   std::exception_ptr failure;
   try {
-    deferred.front().second();
+    SyncLane::run_here(here);
   } catch (...) {
     failure = std::current_exception();
   }
-  answer_blocking(deferred.front().first, std::move(failure));
-  // Messages that came meanwhile waited for the disk too: under such load the pool's overlap of
+  answer_blocking(here.id, std::move(failure));
+  // Messages that came meanwhile waited for the disk too: under such load the lane's overlap of
   // syncs with the loop's work serves better. A slow sync stopped everything else the process
   // does for its length: the disk is slow now, and the loop should not wait on it again soon.
   const size_t queued = scheduler_.tasks_queued();
   impl_->readiness.poll();
   if (scheduler_.tasks_queued() > queued || clock_seconds() - started > loop_sync_seconds_max) {
-    syncs_to_pool_ = syncs_to_pool_after_arrivals;
+    syncs_to_lane_ = syncs_to_lane_after_arrivals;
   }
 }
 
-void RealWorld::post_deferred_blocking() {
-  start_deferred_blocking(false);
+void RealWorld::hand_deferred_syncs_to_lane() {
+  start_deferred_syncs(false);
 }
 
 Future<Void> RealWorld::run_blocking(std::function<void()> work) {

@@ -2,8 +2,9 @@
 // scheduler; TCP sockets; POSIX files (pread/pwrite/fdatasync) whose calls run on a thread pool
 // whose completions come back onto the loop; the steady clock for now() and the system clock for
 // wall_time(). The pool's threads mostly wait on the disk, so it has several: a log's append or
-// sync must not queue behind a storage engine's long commit. A file's sync may run on the loop's
-// thread instead, when the loop has nothing else to do (run_blocking_or_when_idle).
+// sync must not queue behind a storage engine's long commit. A commit's write and sync runs on
+// the sync lane, a thread of its own that gathers them (sync_lane.h), or on the loop's thread
+// when the loop has nothing else to do (write_and_sync_for_commit).
 //
 // Lifetime: construct, then `run(until)` on the same thread; one RealWorld per thread.
 #pragma once
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "runtime/scheduler.h"
+#include "world/sync_lane.h"
 #include "world/world.h"
 
 namespace keel {
@@ -43,12 +45,14 @@ class RealWorld final : public IWorld {
   Future<Void> create_directories(std::string path) override;
   Future<Void> remove_directory(std::string path) override;
   Future<Void> run_blocking(std::function<void()> work) override;
-  // Like run_blocking, for a file's small write and sync that a commit waits on
-  // (IFile::write_and_sync_for_commit): it runs on the loop thread itself if, once the pass that
-  // asked ends, the loop has nothing else to do (it would otherwise sleep until the pool woke
-  // it), else on the pool as run_blocking's work does. After one during which messages arrived,
-  // or that took over 10 ms, the next 100 go to the pool at once.
-  Future<Void> run_blocking_or_when_idle(std::function<void()> work);
+  // A commit's write and sync of `file` (IFile::write_and_sync_for_commit; `write` puts the bytes
+  // in the file, `file` null: nothing to sync). It runs on the sync lane (sync_lane.h), or, if
+  // `may_run_on_loop` (a small write), on the loop thread itself when, once the pass that asked
+  // ends, the loop has nothing else to do (it would otherwise sleep until the lane woke it).
+  // After one during which messages arrived, or that took over 10 ms, the next 100 go to the
+  // lane at once.
+  Future<Void> write_and_sync_for_commit(std::function<void()> write, std::shared_ptr<FileDescriptor> file,
+                                         bool may_run_on_loop);
   // Above half the budget, also gives the heap's free pages back to the kernel (at most once a
   // second), so what is reported is what the process holds, not what its allocator kept.
   ProcessMemory process_memory() override;
@@ -60,10 +64,10 @@ class RealWorld final : public IWorld {
  private:
   double clock_seconds() const;
   void deliver_completed_blocking();
-  // Gives the loop's idle time to the first deferred sync, or the pool every deferred one.
-  void start_deferred_blocking(bool idle);
-  // Hands every deferred sync to the pool (when run() returns, and at destruction).
-  void post_deferred_blocking();
+  // Gives the loop's idle time to the first deferred sync, and the lane every other one.
+  void start_deferred_syncs(bool idle);
+  // Hands every deferred sync to the lane (when run() returns, and at destruction).
+  void hand_deferred_syncs_to_lane();
   // Answers blocking work `id` (at high priority) with `failure`, or success without one.
   void answer_blocking(uint64_t id, std::exception_ptr failure);
   // Lets the connections that wrote in this pass send what queued behind their writes.
@@ -80,11 +84,11 @@ class RealWorld final : public IWorld {
   DeterministicRandom random_;
   NetworkAddress local_address_;
   std::map<uint64_t, Promise<Void>> blocking_pending_;
-  std::vector<std::pair<uint64_t, std::function<void()>>> deferred_blocking_;  // in asking order
-  // Deferred syncs that go to the pool before the loop runs one itself again: set when messages
-  // arrived while it did, or it took longer than loop_sync_seconds_max (run_blocking_or_when_idle).
-  int syncs_to_pool_ = 0;
-  static constexpr int syncs_to_pool_after_arrivals = 100;
+  std::vector<SyncLane::Job> deferred_syncs_;  // in asking order
+  // Syncs that go to the lane before the loop runs one itself again: set when messages arrived
+  // while it did, or it took longer than loop_sync_seconds_max (write_and_sync_for_commit).
+  int syncs_to_lane_ = 0;
+  static constexpr int syncs_to_lane_after_arrivals = 100;
   static constexpr double loop_sync_seconds_max = 0.01;
   uint64_t next_blocking_id_ = 0;
   bool stopped_ = false;

@@ -195,7 +195,7 @@ Future<std::vector<bool>> syncs_with_arrival(RealWorld& world) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the byte arrives meanwhile
       }
     };
-    co_await world.run_blocking_or_when_idle(work);
+    co_await world.write_and_sync_for_commit(work, nullptr, true);
     on_loop.push_back(*ran_on == loop);
   }
   const std::string got = co_await read;
@@ -204,7 +204,7 @@ Future<std::vector<bool>> syncs_with_arrival(RealWorld& world) {
 }
 
 // A sync asked while the loop has nothing else to do runs on the loop's own thread (sparing two
-// thread wake-ups); once messages arrived during one, the next go to the pool.
+// thread wake-ups); once messages arrived during one, the next go to the sync lane.
 TEST(RealWorldTest, AnIdleLoopSyncsItselfUntilMessagesArriveMeanwhile) {
   RealWorld world;
   Future<std::vector<bool>> on_loop = timeout_error(syncs_with_arrival(world), 10.0);

@@ -58,8 +58,9 @@ void lock_log(TLogState* state) {
 // Writes and syncs whatever was buffered, repeatedly: one write and one sync cover the commits
 // that came while the earlier ones ran. Up to tlog_syncs_in_flight_max run at once, so commits
 // that come late in a sync start theirs without waiting for it to end (early ones wait to share
-// the next: tlog_sync_overlap_after_fraction); each one's versions become durable after the one
-// before it. A write that extends the file has no later one beside it:
+// the next: tlog_sync_overlap_after_fraction; in the real world the sync lane gathers the trips
+// handed to it during a sync under its next one); each one's versions become durable after the
+// one before it. A write that extends the file has no later one beside it:
 // their records would land in its zeros, which it may write after them.
 Future<Void> sync_loop(TLogState* state) {
   struct Trip {

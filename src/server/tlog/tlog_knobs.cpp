@@ -11,8 +11,8 @@ TLogKnobs::TLogKnobs() {
   knob_registry().declare("tlog_spill_bytes", &tlog_spill_bytes, {16.0 * 1024, 1024.0 * 1024});
   knob_registry().declare("tlog_spill_budget_fraction", &tlog_spill_budget_fraction, {});
   knob_registry().declare("tlog_write_ahead_bytes", &tlog_write_ahead_bytes, {0.0, 700.0, 4096.0});
-  knob_registry().declare("tlog_syncs_in_flight_max", &tlog_syncs_in_flight_max, {1.0, 3.0});
-  knob_registry().declare("tlog_sync_overlap_after_fraction", &tlog_sync_overlap_after_fraction, {0.0, 1.0});
+  knob_registry().declare("tlog_syncs_in_flight_max", &tlog_syncs_in_flight_max, {1.0, 2.0});
+  knob_registry().declare("tlog_sync_overlap_after_fraction", &tlog_sync_overlap_after_fraction, {0.5, 1.0});
 }
 
 TLogKnobs& tlog_knobs() {

@@ -16,14 +16,15 @@ struct TLogKnobs {
   // a sync that does not change the file's length only has the data to make durable (0: off).
   double tlog_write_ahead_bytes = 1024.0 * 1024;
   // At most this many writes and syncs of a log at once: a write of the commits that came
-  // while a sync runs starts at once instead of after it (a disk serves overlapping syncs in
-  // about the time of one); versions still become durable in chain order.
-  double tlog_syncs_in_flight_max = 2;
+  // while a sync runs is handed over at once instead of after it; versions still become durable
+  // in chain order. In the real world the sync lane gathers the ones handed over while a sync
+  // runs under the next one (world/sync_lane.h), so the disk never serves two syncs of the log.
+  double tlog_syncs_in_flight_max = 8;
   // ... but a trip starts beside others only once the newest has run this fraction of the
   // smoothed trip duration: commits that come early in a sync share the next trip instead
-  // (one trip fewer: overlapping syncs cost the disk about one sync's time, not nothing),
-  // those that come late do not wait it out.
-  double tlog_sync_overlap_after_fraction = 0.5;
+  // (for a disk serving overlapping syncs, each of which costs about one sync's time); those
+  // that come late do not wait it out. 0: every trip starts at once.
+  double tlog_sync_overlap_after_fraction = 0;
 
   TLogKnobs();
 };
