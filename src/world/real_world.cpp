@@ -178,7 +178,8 @@ class RealFile final : public IFile {
       write_fully(fd->fd, offset, *data);  // nothing when empty
       sync_data(fd->fd);
     };
-    return fail_stop(world_.run_blocking(std::move(work)));
+    co_await fail_stop(world_.run_blocking(std::move(work)));
+    co_return Void{};
   }
   Future<Void> write_and_sync_for_commit(int64_t offset, std::string bytes) override {
     check_usable();
@@ -186,7 +187,8 @@ class RealFile final : public IFile {
     auto data = std::make_shared<std::string>(std::move(bytes));
     auto fd = fd_;
     std::function<void()> write = [fd, offset, data] { write_fully(fd->fd, offset, *data); };
-    return fail_stop(world_.write_and_sync_for_commit(std::move(write), fd_, small));
+    co_await fail_stop(world_.write_and_sync_for_commit(std::move(write), fd_, small));
+    co_return Void{};
   }
   Future<Void> truncate(int64_t size) override {
     check_usable();
@@ -391,25 +393,18 @@ Future<Void> RealWorld::write_and_sync_for_commit(std::function<void()> write, s
 void RealWorld::start_deferred_syncs(bool idle) {
   std::vector<SyncLane::Job> deferred;
   deferred.swap(deferred_syncs_);
-  SyncLane::Job here;
-  if (idle) {
-    here = std::move(deferred.front());
-    deferred.erase(deferred.begin());
+  // The loop runs them itself only while the lane holds nothing: a file's syncs then never
+  // overlap (two at once cost the disk more than one, and Linux reports a failed writeback to
+  // only one of them).
+  if (!idle || impl_->lane->busy()) {
+    impl_->lane->add(std::move(deferred));
+    return;
   }
-  // The others go to the lane first: they need not wait behind the one run here, and nothing
-  // below can leave them unanswered.
-  impl_->lane->add(std::move(deferred));
-  if (!idle) return;
   // The loop would sleep until the lane's answer woke it: it waits on the disk itself instead,
   // and spares the lane's wake-up and its own.
   const double started = clock_seconds();
-  std::exception_ptr failure;
-  try {
-    SyncLane::run_here(here);
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  answer_blocking(here.id, std::move(failure));
+  uint64_t syncs = 0;
+  for (auto& [id, failure] : SyncLane::run_round(deferred, &syncs)) answer_blocking(id, std::move(failure));
   // Messages that came meanwhile waited for the disk too: under such load the lane's overlap of
   // syncs with the loop's work serves better. A slow sync stopped everything else the process
   // does for its length: the disk is slow now, and the loop should not wait on it again soon.

@@ -49,13 +49,9 @@ void SyncLane::add(std::vector<Job> jobs) {
   {
     const std::lock_guard<std::mutex> lock(mutex_);
     for (Job& job : jobs) queued_.push_back(std::move(job));
+    busy_.store(true, std::memory_order_release);
   }
   wake_.notify_one();
-}
-
-void SyncLane::run_here(const Job& job) {
-  job.write();
-  if (job.file) sync_data(job.file->fd);
 }
 
 uint64_t SyncLane::syncs() const {
@@ -72,12 +68,20 @@ void SyncLane::run() {
       if (queued_.empty()) return;  // stopping, and nothing left to answer
       jobs.swap(queued_);
     }
-    finished_(run_round(jobs));
+    uint64_t synced = 0;
+    Answers answers = run_round(jobs, &synced);
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      syncs_ += synced;
+    }
+    finished_(std::move(answers));
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (queued_.empty()) busy_.store(false, std::memory_order_release);
   }
 }
 
-std::vector<std::pair<uint64_t, std::exception_ptr>> SyncLane::run_round(std::vector<Job>& jobs) {
-  std::vector<std::pair<uint64_t, std::exception_ptr>> answers;
+SyncLane::Answers SyncLane::run_round(std::vector<Job>& jobs, uint64_t* syncs) {
+  Answers answers;
   answers.reserve(jobs.size());
   for (Job& job : jobs) {
     std::exception_ptr failure;
@@ -100,10 +104,7 @@ std::vector<std::pair<uint64_t, std::exception_ptr>> SyncLane::run_round(std::ve
     }
     synced.emplace(job.file.get(), std::move(failure));
   }
-  {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    syncs_ += synced.size();
-  }
+  *syncs += synced.size();
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (!answers[i].second && jobs[i].file) answers[i].second = synced[jobs[i].file.get()];
   }

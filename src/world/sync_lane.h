@@ -14,6 +14,7 @@
 // fails every job of that file in the round (the file is fail-stop above: RealFile).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -55,6 +56,7 @@ class SyncLane {
   };
   using Finished = std::function<void(std::vector<std::pair<uint64_t, std::exception_ptr>>)>;
 
+
   explicit SyncLane(Finished finished);
   // Runs and answers every job still queued, then ends the thread.
   ~SyncLane();
@@ -63,21 +65,24 @@ class SyncLane {
 
   // Queues `jobs` together: the lane takes them in one round unless one is running.
   void add(std::vector<Job> jobs);
-  // Runs one job's write and sync on the calling thread; throws what they threw.
-  static void run_here(const Job& job);
+  using Answers = std::vector<std::pair<uint64_t, std::exception_ptr>>;
+  // One round on the calling thread: every job's write, then one sync per file; the answers in
+  // job order. Adds the syncs run to `*syncs`.
+  static Answers run_round(std::vector<Job>& jobs, uint64_t* syncs);
   // Syncs run so far (fewer than jobs when rounds gathered several of a file).
   uint64_t syncs() const;
+  // True while the lane runs a round or holds jobs (a job added now would join the next round).
+  bool busy() const { return busy_.load(std::memory_order_acquire); }
 
  private:
   void run();
-  // One round: every write, then one sync per file; the answers in job order.
-  std::vector<std::pair<uint64_t, std::exception_ptr>> run_round(std::vector<Job>& jobs);
 
   Finished finished_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Job> queued_;
   bool stopping_ = false;
+  std::atomic<bool> busy_{false};
   uint64_t syncs_ = 0;
   std::thread thread_;  // last: starts once the rest exists
 };

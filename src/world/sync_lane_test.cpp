@@ -10,6 +10,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -134,12 +135,36 @@ TEST_F(SyncLaneTest, DestructionAnswersEveryQueuedJob) {
   EXPECT_EQ(contents("f"), std::string(20, 'x'));
 }
 
-// A job run on the caller's thread writes and syncs the same way.
-TEST_F(SyncLaneTest, RunHereWritesAndSyncs) {
+// A round run on the caller's thread writes and syncs the same way.
+TEST_F(SyncLaneTest, ARoundRunsOnTheCallersThread) {
   auto file = open("f");
-  SyncLane::run_here(writing(1, file, 0, "here"));
+  std::vector<SyncLane::Job> jobs;
+  jobs.push_back(writing(1, file, 0, "he"));
+  jobs.push_back(writing(2, file, 2, "re"));
+  jobs.push_back(SyncLane::Job{3, [] {}, std::make_shared<FileDescriptor>(-1)});
+  uint64_t syncs = 0;
+  const SyncLane::Answers answers = SyncLane::run_round(jobs, &syncs);
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_FALSE(answers[0].second);
+  EXPECT_FALSE(answers[1].second);
+  EXPECT_TRUE(answers[2].second);
+  EXPECT_EQ(syncs, 2u);
   EXPECT_EQ(contents("f"), "here");
-  EXPECT_THROW(SyncLane::run_here(SyncLane::Job{2, [] {}, std::make_shared<FileDescriptor>(-1)}), Error);
+}
+
+// The lane is busy from the moment it is given jobs until it answered all of them.
+TEST_F(SyncLaneTest, BusyWhileItHoldsJobs) {
+  Answers answers;
+  SyncLane lane(answers.callback());
+  EXPECT_FALSE(lane.busy());
+  auto file = open("f");
+  std::vector<SyncLane::Job> jobs;
+  jobs.push_back(writing(1, file, 0, "x"));
+  lane.add(std::move(jobs));
+  EXPECT_TRUE(lane.busy());
+  EXPECT_EQ(answers.wait_for(1).size(), 1u);
+  for (int i = 0; i < 1000 && lane.busy(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_FALSE(lane.busy());
 }
 
 }  // namespace

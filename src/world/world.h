@@ -69,9 +69,10 @@ class IFile {
   virtual Future<Void> sync() = 0;
   // write() then sync(), in one trip where the world can (a log's group commit).
   virtual Future<Void> write_and_sync(int64_t offset, std::string data);
-  // The same (only the sync if `data` is empty) for a commit that waits on it: the real world
-  // runs a small one on its event loop's own thread when the loop has nothing else to do
-  // (RealWorld::run_blocking_or_when_idle).
+  // The same (only the sync if `data` is empty) for a log's writes that commits wait on: the
+  // real world runs them in order on its sync lane, which gathers those asked for during a sync
+  // under the next one, or a small one on its event loop's own thread when the loop has nothing
+  // else to do (RealWorld::write_and_sync_for_commit).
   virtual Future<Void> write_and_sync_for_commit(int64_t offset, std::string data);
   virtual Future<int64_t> size() = 0;
   virtual const std::string& path() const = 0;

@@ -39,9 +39,11 @@ std::optional<Version> parse_segment_name(const std::string& name) {
 int64_t write_ahead_step() { return std::max<int64_t>(static_cast<int64_t>(tlog_knobs().tlog_write_ahead_bytes), 1); }
 
 // Writes and syncs zeros on [from, to) of `file`, after its records, then counts them as written
-// ahead if `file` is still the one appended to.
+// ahead if `file` is still the one appended to. As a commit's write: in the real world the sync
+// lane runs it in order with the records' writes asked after it, so its zeros never land on
+// records, and the file's syncs never overlap.
 Future<Void> write_zeros_ahead(TLogState* state, std::shared_ptr<IFile> file, int64_t from, int64_t to) {
-  Future<Void> synced = file->write_and_sync(from, std::string(static_cast<size_t>(to - from), '\0'));
+  Future<Void> synced = file->write_and_sync_for_commit(from, std::string(static_cast<size_t>(to - from), '\0'));
   co_await synced;
   if (state->file == file) state->file_allocated = std::max(state->file_allocated, to);
   co_return Void{};
@@ -147,9 +149,13 @@ Future<std::vector<std::pair<Version, std::string>>> list_segments(std::string d
 }  // namespace
 
 Future<Void> finish_writing_zeros(TLogState* state) {
-  if (!state->extending.is_valid()) co_return Void{};
-  Future<Void> extending = state->extending;
-  co_await extending;
+  // Another write of zeros may start while this one is awaited (write_zeros_ahead_if_near, once
+  // the awaited one is done): it is awaited too, never dropped while its write may still run.
+  while (state->extending.is_valid()) {
+    Future<Void> extending = state->extending;
+    co_await extending;
+    if (state->extending.is_ready()) break;
+  }
   state->extending = Future<Void>();
   co_return Void{};
 }
