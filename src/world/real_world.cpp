@@ -36,16 +36,16 @@ struct RealWorld::Impl {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   // Blocking work the pool finished (its id, and what it threw), for the loop to deliver.
   std::mutex completed_mutex;
-  std::vector<std::pair<uint64_t, std::exception_ptr>> completed;
+  SyncLane::Answers completed;
   std::atomic<bool> any_completed{false};
   // Commits' writes and syncs the loop does not run itself.
   std::optional<SyncLane> lane;
   explicit Impl(int threads) : pool(static_cast<size_t>(threads)) {
-    lane.emplace([this](std::vector<std::pair<uint64_t, std::exception_ptr>> answers) { finish(std::move(answers)); });
+    lane.emplace([this](SyncLane::Answers answers) { finish(std::move(answers)); });
   }
   // Hands answers of blocking work to the loop (from any thread). Only ids and exceptions
   // cross threads; Promises stay on the loop thread.
-  void finish(std::vector<std::pair<uint64_t, std::exception_ptr>> answers) {
+  void finish(SyncLane::Answers answers) {
     {
       const std::lock_guard<std::mutex> lock(completed_mutex);
       for (auto& answer : answers) completed.push_back(std::move(answer));
@@ -66,9 +66,7 @@ void post_to_pool(RealWorld::Impl* impl, uint64_t id, std::function<void()> work
     } catch (...) {
       failure = std::current_exception();
     }
-    std::vector<std::pair<uint64_t, std::exception_ptr>> answer;
-    answer.emplace_back(id, std::move(failure));
-    impl->finish(std::move(answer));
+    impl->finish(SyncLane::Answers{{id, std::move(failure)}});
   });
 }
 
@@ -379,11 +377,13 @@ Future<Void> RealWorld::write_and_sync_for_commit(std::function<void()> write, s
   const uint64_t id = next_blocking_id_++;
   Future<Void> result = blocking_pending_[id].get_future();
   SyncLane::Job job{id, std::move(write), std::move(file)};
-  if (may_run_on_loop && syncs_to_lane_ == 0) {
-    deferred_syncs_.push_back(std::move(job));
-    return result;
+  if (may_run_on_loop) {
+    if (syncs_to_lane_ == 0) {
+      deferred_syncs_.push_back(std::move(job));
+      return result;
+    }
+    --syncs_to_lane_;
   }
-  if (may_run_on_loop) --syncs_to_lane_;
   std::vector<SyncLane::Job> jobs;
   jobs.push_back(std::move(job));
   impl_->lane->add(std::move(jobs));
@@ -430,7 +430,7 @@ Future<Void> RealWorld::run_blocking(std::function<void()> work) {
 // other tasks due at the same time: their waiters were waiting on the disk, not on this thread.
 void RealWorld::deliver_completed_blocking() {
   if (!impl_->any_completed.load(std::memory_order_acquire)) return;  // the usual case: no lock
-  std::vector<std::pair<uint64_t, std::exception_ptr>> completed;
+  SyncLane::Answers completed;
   {
     const std::lock_guard<std::mutex> lock(impl_->completed_mutex);
     completed.swap(impl_->completed);

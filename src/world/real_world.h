@@ -64,7 +64,8 @@ class RealWorld final : public IWorld {
  private:
   double clock_seconds() const;
   void deliver_completed_blocking();
-  // Gives the loop's idle time to the first deferred sync, and the lane every other one.
+  // Runs the deferred syncs as one round on the loop if it is `idle` and the lane holds
+  // nothing, else hands them all to the lane.
   void start_deferred_syncs(bool idle);
   // Hands every deferred sync to the lane (when run() returns, and at destruction).
   void hand_deferred_syncs_to_lane();

@@ -54,8 +54,9 @@ class SyncLane {
     std::function<void()> write;           // puts the job's bytes in the file (no sync)
     std::shared_ptr<FileDescriptor> file;  // synced after the write (null: nothing to sync)
   };
-  using Finished = std::function<void(std::vector<std::pair<uint64_t, std::exception_ptr>>)>;
-
+  // Answers in job order: each job's id, and what it threw (null: durable).
+  using Answers = std::vector<std::pair<uint64_t, std::exception_ptr>>;
+  using Finished = std::function<void(Answers)>;
 
   explicit SyncLane(Finished finished);
   // Runs and answers every job still queued, then ends the thread.
@@ -65,7 +66,6 @@ class SyncLane {
 
   // Queues `jobs` together: the lane takes them in one round unless one is running.
   void add(std::vector<Job> jobs);
-  using Answers = std::vector<std::pair<uint64_t, std::exception_ptr>>;
   // One round on the calling thread: every job's write, then one sync per file; the answers in
   // job order. Adds the syncs run to `*syncs`.
   static Answers run_round(std::vector<Job>& jobs, uint64_t* syncs);

@@ -21,7 +21,7 @@ namespace {
 class Answers {
  public:
   SyncLane::Finished callback() {
-    return [this](std::vector<std::pair<uint64_t, std::exception_ptr>> answers) {
+    return [this](SyncLane::Answers answers) {
       const std::lock_guard<std::mutex> lock(mutex_);
       for (auto& [id, failure] : answers) answered_[id] = failure;
       changed_.notify_all();
