@@ -26,8 +26,18 @@ ConflictSet::ConflictSet(Version initial_version, uint64_t priority_seed, size_t
   KEEL_ASSERT(initial_version >= 0 && generation_boundaries_max > 0);
 }
 
-std::vector<ConflictOutcome> ConflictSet::resolve(Version commit_version,
-                                                  const std::vector<ConflictTransaction>& batch) {
+std::vector<ConflictOutcome> ConflictSet::resolve(Version commit_version, std::vector<ConflictTransaction>&& batch) {
+  return resolve_batch(commit_version, batch);
+}
+
+std::vector<ConflictOutcome> ConflictSet::resolve(Version commit_version, const std::vector<ConflictTransaction>& batch) {
+  return resolve_batch(commit_version, batch);
+}
+
+// `Batch` is const for a batch the caller keeps: its held ranges are copied, not taken.
+template <typename Batch>
+std::vector<ConflictOutcome> ConflictSet::resolve_batch(Version commit_version, Batch& batch) {
+  record_held_writes();
   KEEL_ASSERT(commit_version > newest_version_);
   newest_version_ = commit_version;
   oldest_version_ = std::max(oldest_version_, commit_version - mvcc_window_versions);
@@ -37,18 +47,34 @@ std::vector<ConflictOutcome> ConflictSet::resolve(Version commit_version,
     newest.sealed = newest.sealed || commit_version - newest.first_version >= generation_versions ||
                     newest.writes->size() >= generation_boundaries_max_;
   }
+  // Writes after the last transaction that reads are checked against by nobody in this batch.
+  size_t readers_end = batch.size();
+  while (readers_end > 0 && !reads_any(batch[readers_end - 1])) --readers_end;
   std::vector<ConflictOutcome> outcomes;
   outcomes.reserve(batch.size());
-  for (const ConflictTransaction& transaction : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& transaction = batch[i];
     KEEL_ASSERT(transaction.read_version < commit_version);
     const ConflictOutcome outcome = check(transaction);
     outcomes.push_back(outcome);
     if (outcome != ConflictOutcome::committed) continue;
-    for (const KeyRange& range : transaction.writes) {
-      if (!range.empty()) open_generation(commit_version).record_write(range, commit_version);
+    for (auto& range : transaction.writes) {
+      if (range.empty()) continue;
+      if (i < readers_end) {
+        open_generation(commit_version).record_write(range, commit_version);
+      } else {
+        held_writes_.push_back(std::move(range));  // a copy when const
+      }
     }
   }
   return outcomes;
+}
+
+void ConflictSet::record_held_writes() {
+  if (held_writes_.empty()) return;
+  WriteTreap& writes = open_generation(newest_version_);
+  for (const KeyRange& range : held_writes_) writes.record_write(range, newest_version_);
+  held_writes_.clear();
 }
 
 size_t ConflictSet::size() const {
@@ -57,12 +83,14 @@ size_t ConflictSet::size() const {
   return boundaries;
 }
 
+bool ConflictSet::reads_any(const ConflictTransaction& transaction) {
+  return std::any_of(transaction.reads.begin(), transaction.reads.end(), [](const KeyRange& range) { return !range.empty(); });
+}
+
 // A transaction that read nothing (no read-conflict range) cannot conflict, however old its read
 // version: blind writes commit without one.
 ConflictOutcome ConflictSet::check(const ConflictTransaction& transaction) const {
-  const bool reads = std::any_of(transaction.reads.begin(), transaction.reads.end(),
-                                 [](const KeyRange& range) { return !range.empty(); });
-  if (reads && transaction.read_version < oldest_version_) return ConflictOutcome::too_old;
+  if (reads_any(transaction) && transaction.read_version < oldest_version_) return ConflictOutcome::too_old;
   for (const KeyRange& range : transaction.reads) {
     if (!range.empty() && written_after(range, transaction.read_version)) return ConflictOutcome::conflict;
   }

@@ -11,7 +11,11 @@
 //   that committed (intra-batch conflicts follow batch order).
 // - committed: otherwise. Its write ranges are recorded at the batch's commit version at once,
 //   which is how later transactions of the same batch see them (their read versions are below
-//   the commit version).
+//   the commit version). The writes of those after the batch's last reader (all of a batch of
+//   blind writes) no check of this batch needs: they are held, and recorded by
+//   record_held_writes() or first thing in the next resolve(). The resolver answers the batch
+//   in between, so that recording them (a tree descent per key) overlaps the batch's push to the
+//   logs instead of delaying it.
 // Ranges are [begin, end) in bytewise order; empty ranges (begin >= end) are ignored, so
 // [a, b) and [b, c) never conflict.
 //
@@ -69,13 +73,17 @@ class ConflictSet {
                        size_t generation_boundaries_max = default_generation_boundaries_max);
 
   // Resolves one batch at `commit_version`; returns one outcome per transaction, in order.
-  std::vector<ConflictOutcome> resolve(Version commit_version,
-                                       const std::vector<ConflictTransaction>& batch);
+  // Held writes take their ranges from a batch passed as an rvalue, copies from any other.
+  std::vector<ConflictOutcome> resolve(Version commit_version, std::vector<ConflictTransaction>&& batch);
+  std::vector<ConflictOutcome> resolve(Version commit_version, const std::vector<ConflictTransaction>& batch);
+  // Records the writes the last resolve() held, if any.
+  void record_held_writes();
+  bool holds_writes() const { return !held_writes_.empty(); }
 
   Version oldest_version() const { return oldest_version_; }
   Version newest_version() const { return newest_version_; }
-  // Boundaries held over every generation: at most two per recorded write range; a generation's
-  // go when it leaves the window.
+  // Boundaries held over every generation: at most two per recorded write range (held writes
+  // count once recorded); a generation's go when it leaves the window.
   size_t size() const;
   size_t generations() const { return generations_.size(); }
 
@@ -91,12 +99,16 @@ class ConflictSet {
     bool sealed = false;
   };
 
+  template <typename Batch>
+  std::vector<ConflictOutcome> resolve_batch(Version commit_version, Batch& batch);
+  static bool reads_any(const ConflictTransaction& transaction);
   ConflictOutcome check(const ConflictTransaction& transaction) const;
   bool written_after(const KeyRange& range, Version version) const;
   WriteTreap& open_generation(Version commit_version);
   void drop_old_generations();
 
   std::deque<Generation> generations_;  // oldest first
+  std::vector<KeyRange> held_writes_;   // of committed transactions, at newest_version_
   std::vector<std::unique_ptr<WriteTreap>> spare_;  // a dropped generation, for reuse
   size_t generation_boundaries_max_;
   Version oldest_version_;

@@ -74,6 +74,7 @@ TEST(ConflictSetTest, PointWritesKeepWhatHeldAfterThem) {
   ConflictSet set(0);
   set.resolve(10, {writer(5, {range("a", "z")})});
   set.resolve(20, {writer(15, {single_key_range("m")})});
+  set.record_held_writes();
   EXPECT_EQ(set.size(), 3u);
   EXPECT_EQ(set.resolve(30, {reader(15, {single_key_range("m")}), reader(15, {single_key_range("m\0"s)}),
                              reader(15, {range("m\0"s, "n")}), reader(15, {range("l", "m")}),
@@ -99,6 +100,29 @@ TEST(ConflictSetTest, IntraBatchConflictsFollowBatchOrder) {
             (Outcomes{committed, committed, conflict, committed}));
   EXPECT_EQ(set.resolve(20, {reader(9, {single_key_range("x")}), reader(9, {range("y", "zz")})}),
             (Outcomes{conflict, committed}));
+}
+
+// The writes after a batch's last reader are held, and counted only once recorded (by
+// record_held_writes() or first thing in the next resolve); a write before a reader of the same
+// batch is recorded at once, so the reader sees it.
+TEST(ConflictSetTest, WritesAfterTheLastReaderAreHeldUntilRecorded) {
+  ConflictSet set(0);
+  EXPECT_EQ(set.resolve(10, {writer(5, {single_key_range("a")}), reader(5, {single_key_range("a")}),
+                             writer(5, {single_key_range("b")})}),
+            (Outcomes{committed, conflict, committed}));
+  EXPECT_TRUE(set.holds_writes());
+  EXPECT_EQ(set.size(), 1u);  // a's boundary: b's is held
+  EXPECT_EQ(set.resolve(20, {reader(15, {single_key_range("b")}), reader(9, {single_key_range("b")})}),
+            (Outcomes{committed, conflict}));
+  EXPECT_FALSE(set.holds_writes());
+  EXPECT_EQ(set.size(), 2u);
+  set.resolve(30, {writer(25, {range("c", "d")})});
+  EXPECT_TRUE(set.holds_writes());
+  set.record_held_writes();
+  EXPECT_FALSE(set.holds_writes());
+  EXPECT_EQ(set.size(), 4u);
+  EXPECT_EQ(set.resolve(40, {reader(29, {single_key_range("c")})}), Outcomes{conflict});
+  set.check_invariants();
 }
 
 TEST(ConflictSetTest, ReadVersionsOutsideTheWindowAreTooOld) {
@@ -130,6 +154,7 @@ TEST(ConflictSetTest, OldWritesAreForgotten) {
     const Key key = "key" + std::to_string(i * 7 % 1000);
     set.resolve(version++, {writer(0, {single_key_range(key)})});
   }
+  set.record_held_writes();
   EXPECT_EQ(set.size(), 1000u);  // one boundary per key written
   // Past the window every write is at or below the oldest version: none can conflict, and the
   // generation that held them goes at once.
@@ -147,6 +172,7 @@ TEST(ConflictSetTest, FullGenerationsAreSealed) {
   for (Version version = 1; version <= 6; ++version) {
     set.resolve(version, {writer(0, {single_key_range("key" + std::to_string(version))})});
   }
+  set.record_held_writes();
   set.check_invariants();
   EXPECT_EQ(set.generations(), 3u);  // two point writes of one boundary each per generation
   EXPECT_EQ(set.size(), 6u);
@@ -264,6 +290,9 @@ void compare_with_model(RandomWorkload workload, uint64_t seed, int batches,
     const Outcomes outcomes = set.resolve(version, batch);
     ASSERT_EQ(outcomes, model.resolve(version, batch)) << "seed " << seed << " batch " << i;
     for (const ConflictOutcome outcome : outcomes) ++counts[static_cast<int>(outcome)];
+    // Held writes are recorded either as the resolver does it, between batches, or by the next
+    // batch first.
+    if (workload.random.coin(0.5)) set.record_held_writes();
     set.check_invariants();
   }
   // The workload must exercise every outcome for the comparison to mean something.

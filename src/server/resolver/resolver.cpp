@@ -21,6 +21,7 @@ struct ResolverState {
   Version last_version = 0;  // the last batch resolved (the recovery version before the first)
   ConflictSet conflicts;
   std::map<Version, ResolveRequest> waiting;  // by prev_version, each above last_version
+  bool recording_held_writes = false;         // record_held_writes_later is waiting to run
 };
 
 // Takes the transactions' ranges: the request is done with them.
@@ -49,18 +50,32 @@ bool fits_chain(const ResolverState& state, const ResolveRequest& request) {
          request.prev_version < request.version && !state.waiting.contains(request.prev_version);
 }
 
+// Records the writes the last batch's resolve held (conflict_set.h) once the work its answer
+// started has run: the proxy's push to the logs goes first. A batch resolved meanwhile records
+// them itself, first.
+Future<Void> record_held_writes_later(ResolverState* state) {
+  co_await yield(priority::low);
+  state->recording_held_writes = false;
+  state->conflicts.record_held_writes();
+  co_return Void{};
+}
+
 // Resolves every waiting batch whose predecessor has been resolved, in chain order.
-void resolve_ready_batches(ResolverState& state) {
+void resolve_ready_batches(ResolverState& state, ActorCollection& actors) {
   for (auto it = state.waiting.find(state.last_version); it != state.waiting.end();
        it = state.waiting.find(state.last_version)) {
     ResolveRequest ready = std::move(it->second);
     state.waiting.erase(it);
     ready.reply.send(resolve_batch(state.conflicts, ready));
     state.last_version = ready.version;
+    if (state.conflicts.holds_writes() && !state.recording_held_writes) {
+      state.recording_held_writes = true;
+      actors.add(record_held_writes_later(&state));
+    }
   }
 }
 
-Future<Void> serve_resolves(ResolverState* state, FutureStream<ResolveRequest> requests) {
+Future<Void> serve_resolves(ResolverState* state, FutureStream<ResolveRequest> requests, ActorCollection* actors) {
   while (true) {
     ResolveRequest request = co_await requests.next();
     if (!fits_chain(*state, request)) {
@@ -76,7 +91,7 @@ Future<Void> serve_resolves(ResolverState* state, FutureStream<ResolveRequest> r
     }
     const Version prev_version = request.prev_version;
     state->waiting.emplace(prev_version, std::move(request));
-    resolve_ready_batches(*state);
+    resolve_ready_batches(*state, *actors);
   }
 }
 
@@ -86,7 +101,7 @@ Future<Void> run_resolver(ResolverInterface resolver, uint64_t generation, Versi
   ResolverState state(generation, recovery_version);
   TraceEvent("ResolverStarted").detail("Generation", generation).detail("RecoveryVersion", recovery_version);
   ActorCollection actors;
-  actors.add(serve_resolves(&state, resolver.resolve.requests()));
+  actors.add(serve_resolves(&state, resolver.resolve.requests(), &actors));
   actors.add(serve_wait_failure(resolver.wait_failure.requests()));
   co_await actors.result();
   co_return Void{};
