@@ -59,6 +59,8 @@ struct CommitTransactionRequest {
 };
 template <>
 inline constexpr bool sent_locally_as_object<CommitTransactionRequest> = true;
+template <>
+inline constexpr bool sent_at_pass_end<CommitTransactionRequest> = true;
 
 struct ShardLocation {
   KeyRange range;

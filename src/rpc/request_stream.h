@@ -33,6 +33,14 @@ inline constexpr bool sent_locally_as_object = false;
 template <>
 inline constexpr bool sent_locally_as_object<Void> = true;
 
+// Requests whose receiver gathers them into batches (a proxy's commits): set to true, next to
+// the type, and a request goes to its connection with the rest of the sender's loop pass, at its
+// end, instead of at once. A client's burst (the commits of every transaction a burst of replies
+// let go on) then reaches the receiver whole and forms one batch, where a first one sent alone
+// would make a batch (and a log sync) of its own that the rest waits behind.
+template <class T>
+inline constexpr bool sent_at_pass_end = false;
+
 namespace detail {
 
 // Sends one reply to a reply endpoint; broken_promise if destroyed before sending.
@@ -282,7 +290,7 @@ class RequestStream {
         return reply;
       }
     }
-    transport.send(destination, serialize_to_string(request), state);
+    transport.send(destination, serialize_to_string(request), state, sent_at_pass_end<Request>);
     return reply;
   }
   static Future<Reply> get_reply_when_room(std::shared_ptr<Transport> transport, Future<Void> capacity,

@@ -93,7 +93,7 @@ void MessageReceiver::receive_local(LocalMessage&) {
   KEEL_ASSERT(false);  // only receivers of types sent as objects get them (request_stream.h)
 }
 
-void Transport::send(const Endpoint& destination, std::string_view message, PendingReply* pending) {
+void Transport::send(const Endpoint& destination, std::string_view message, PendingReply* pending, bool at_pass_end) {
   if (destination.address == local_address_) {
     track_local(destination.token, pending);
     deliver_local(destination.token, std::string(message));
@@ -108,7 +108,9 @@ void Transport::send(const Endpoint& destination, std::string_view message, Pend
     pending->sent_ = peer.connection != nullptr;
     peer.pending.push_back(pending);
   }
-  if (peer.connection) {
+  if (peer.connection && at_pass_end) {
+    peer.connection->write_at_pass_end(std::move(frame));
+  } else if (peer.connection) {
     peer.connection->write(std::move(frame));
   } else {
     peer.unsent += frame;

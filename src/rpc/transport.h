@@ -104,7 +104,8 @@ class Transport : public std::enable_shared_from_this<Transport> {
   uint64_t add_receiver(MessageReceiver* receiver, uint64_t token = 0);
   void remove_receiver(uint64_t token);
 
-  void send(const Endpoint& destination, std::string_view message, PendingReply* pending = nullptr);
+  void send(const Endpoint& destination, std::string_view message, PendingReply* pending = nullptr,
+            bool at_pass_end = false);
   // Whether `address` is this process's: what is sent there is delivered without the network.
   bool is_local(const NetworkAddress& address) const { return address == local_address_; }
   // Sends `message` to a receiver of this process (is_local), in the same order as send() does.

@@ -115,6 +115,17 @@ void RealConnection::write(std::string bytes) {
   if (!writing_) write_more();
 }
 
+// Queued behind a write of this pass, or held for end_pass: writing_ then stays true until the
+// pass ends, so later write()s of the pass are held too.
+void RealConnection::write_at_pass_end(std::string bytes) {
+  if (failed_ || bytes.empty()) return;
+  unsent_bytes_ += bytes.size();
+  outgoing_.push_back(std::move(bytes));
+  if (writing_) return;
+  writing_ = true;
+  held_writes_.push_back(shared_from_this());
+}
+
 Future<Void> RealConnection::on_unsent_at_most(size_t bytes) {
   if (failed_ || unsent_bytes_ <= bytes) return Void{};
   drained_.emplace_back(bytes, Promise<Void>());
@@ -179,8 +190,9 @@ Promise<std::string> RealConnection::take_reading() {
 
 // A burst's first message goes to the socket at once; the messages queued behind it until the
 // loop's pass ends go together in one write (RealWorld::run calls end_pass). Holding the first
-// back too was tried: both ends then batch in lockstep and point reads fell by half. Writes go
-// straight to the socket while it takes them; only a full socket waits for an edge.
+// back too was tried: both ends then batch in lockstep and point reads fell by half; only
+// write_at_pass_end holds it (requests a receiver batches). Writes go straight to the socket
+// while it takes them; only a full socket waits for an edge.
 void RealConnection::write_more() {
   writing_ = true;
   if (sending_offset_ == sending_.size()) take_batch();

@@ -68,6 +68,7 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
   RealConnection& operator=(const RealConnection&) = delete;
 
   void write(std::string bytes) override;
+  void write_at_pass_end(std::string bytes) override;
   size_t bytes_unsent() const override { return unsent_bytes_; }
   Future<Void> on_unsent_at_most(size_t bytes) override;
   Future<std::string> read_some() override;

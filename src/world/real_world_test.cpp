@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <utility>
 
 #include "runtime/combinators.h"
 
@@ -23,11 +24,17 @@ std::string temporary_directory() {
   return path.string();
 }
 
-Future<std::string> echo_once(IWorld& world) {
+// A client's connection to a listener on loopback, and the listener's side of it.
+Future<std::pair<std::shared_ptr<IConnection>, std::shared_ptr<IConnection>>> connected_pair(IWorld& world) {
   auto listener = world.listen(NetworkAddress::loopback(0));
   Future<std::shared_ptr<IConnection>> accepted = listener->accept();
   std::shared_ptr<IConnection> client = co_await world.connect(listener->address());
   std::shared_ptr<IConnection> server = co_await accepted;
+  co_return std::make_pair(client, server);
+}
+
+Future<std::string> echo_once(IWorld& world) {
+  auto [client, server] = co_await connected_pair(world);
   client->write("hello");
   std::string received;
   while (received.size() < 5) received += co_await server->read_some();
@@ -49,6 +56,31 @@ TEST(RealWorldTest, TcpRoundTripOnLoopback) {
   Future<std::string> result = timeout_error(echo_once(world), 10.0);
   world.run(ready(result));
   EXPECT_EQ(result.get(), "hello back");
+}
+
+// A write goes to the socket at once; one written for the pass's end waits for it, and so do the
+// writes after it in the same pass (in order).
+Future<std::string> write_held_until_pass_end(IWorld& world) {
+  auto [client, server] = co_await connected_pair(world);
+  client->write("now");
+  const size_t unsent_after_write = client->bytes_unsent();
+  std::string received;
+  while (received.size() < 3) received += co_await server->read_some();  // a later pass
+  client->write_at_pass_end("held");
+  const size_t unsent_after_held = client->bytes_unsent();
+  client->write("next");
+  const size_t unsent_after_next = client->bytes_unsent();
+  while (received.size() < 11) received += co_await server->read_some();
+  client->close();
+  co_return std::to_string(unsent_after_write) + "|" + std::to_string(unsent_after_held) + "|" +
+      std::to_string(unsent_after_next) + "|" + received;
+}
+
+TEST(RealWorldTest, AWriteForThePassEndWaitsForIt) {
+  RealWorld world;
+  Future<std::string> result = timeout_error(write_held_until_pass_end(world), 10.0);
+  world.run(ready(result));
+  EXPECT_EQ(result.get(), "0|4|8|nowheldnext");
 }
 
 Future<std::string> file_round_trip(IWorld& world, std::string directory) {

@@ -32,6 +32,9 @@ class IConnection {
   virtual ~IConnection() = default;
   // Queues bytes for sending; never blocks. Sending on a failed connection is a no-op.
   virtual void write(std::string bytes) = 0;
+  // As write(), but the bytes may wait for the end of the event loop's pass, to go with what
+  // the rest of the pass writes (a world without passes sends them as write() does).
+  virtual void write_at_pass_end(std::string bytes) { write(std::move(bytes)); }
   // Bytes queued by write() and not yet handed to the network.
   virtual size_t bytes_unsent() const = 0;
   // Ready when bytes_unsent() drops to at most `bytes` (or the connection fails).
