@@ -1,6 +1,8 @@
 #include "runtime/scheduler.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <optional>
 
 namespace keel {
@@ -121,6 +123,14 @@ Future<Void> Scheduler::delay(double seconds, int priority) {
   Promise<Void> promise;
   Future<Void> future = promise.get_future();
   schedule(now_ + std::max(0.0, seconds), priority, current_process_,
+           [promise = std::move(promise)] { promise.send(Void{}); });
+  return future;
+}
+
+Future<Void> Scheduler::after_now(int priority) {
+  Promise<Void> promise;
+  Future<Void> future = promise.get_future();
+  schedule(std::nextafter(now_, std::numeric_limits<double>::infinity()), priority, current_process_,
            [promise = std::move(promise)] { promise.send(Void{}); });
   return future;
 }

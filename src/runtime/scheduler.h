@@ -50,6 +50,9 @@ class Scheduler {
 
   // A future that becomes ready at now() + seconds (after `delay_adjust`, see below).
   Future<Void> delay(double seconds, int priority);
+  // A future that becomes ready at the first instant after now(), not stretched: after every
+  // task scheduled for now(), even those scheduled later, until the clock moves.
+  Future<Void> after_now(int priority);
 
   // The simulator stretches some delays; identity by default.
   void set_delay_adjust(std::function<double(double)> adjust) { delay_adjust_ = std::move(adjust); }
@@ -121,5 +124,10 @@ inline Future<Void> delay(double seconds, int priority = priority::normal) {
 }
 // Lets every other task due now run first.
 inline Future<Void> yield(int priority = priority::normal) { return scheduler().delay(0, priority); }
+// Lets every other task due now run first, and what the world takes in before its clock moves:
+// the real world's loop reads its sockets and finished disk work (their tasks are due now) before
+// it runs this. A long piece of work split by yield() runs in one pass of the loop, as one stall
+// of every request waiting to be read; split by yield_to_io() it lets them in between pieces.
+inline Future<Void> yield_to_io(int priority = priority::normal) { return scheduler().after_now(priority); }
 
 }  // namespace keel

@@ -29,6 +29,7 @@ class RealWorld final : public IWorld {
   // Runs the event loop until `until` is ready (or stop() is called).
   void run(Future<Void> until);
   void stop();
+  void send_held_writes() override { end_writing_pass(); }
   // Ready with the signal number at the first SIGINT or SIGTERM (call once, before run()).
   Future<int> termination_signal();
   Scheduler& scheduler_ref() { return scheduler_; }

@@ -83,6 +83,30 @@ TEST(RealWorldTest, AWriteForThePassEndWaitsForIt) {
   EXPECT_EQ(result.get(), "0|4|8|nowheldnext");
 }
 
+// The writes held behind a pass's first go when the pass ends, or at once on send_held_writes().
+Future<std::string> held_writes_sent_on_request(IWorld& world) {
+  auto [client, server] = co_await connected_pair(world);
+  client->write("first");
+  client->write("held");
+  const size_t unsent_before = client->bytes_unsent();
+  world.send_held_writes();
+  const size_t unsent_after = client->bytes_unsent();
+  client->write("later");  // held again until the pass ends
+  const size_t unsent_later = client->bytes_unsent();
+  std::string received;
+  while (received.size() < 14) received += co_await server->read_some();
+  client->close();
+  co_return std::to_string(unsent_before) + "|" + std::to_string(unsent_after) + "|" + std::to_string(unsent_later) +
+      "|" + received;
+}
+
+TEST(RealWorldTest, HeldWritesGoAtOnceWhenAsked) {
+  RealWorld world;
+  Future<std::string> result = timeout_error(held_writes_sent_on_request(world), 10.0);
+  world.run(ready(result));
+  EXPECT_EQ(result.get(), "4|0|5|firstheldlater");
+}
+
 Future<std::string> file_round_trip(IWorld& world, std::string directory) {
   const std::string path = directory + "/data";
   std::shared_ptr<IFile> file =

@@ -125,6 +125,11 @@ class IWorld {
   // is cheap to ask for (0: none).
   virtual ProcessMemory process_memory() { return {}; }
   virtual int64_t memory_budget_bytes() const { return 0; }
+  // Sends now what the connections hold for the end of the loop's pass (in the real world, the
+  // messages written behind a burst's first: real_connection.cpp). For a role that has just answered a
+  // burst of requests whose senders wait for the answers, so that the rest of the pass (other
+  // roles' work in the same process) does not delay them. Simulated connections hold nothing.
+  virtual void send_held_writes() {}
 
   std::shared_ptr<void>& local(LocalSlot slot) { return locals_[static_cast<int>(slot)]; }
 

@@ -243,7 +243,11 @@ Future<Void> make_durable(StorageState* state) {
     if (cleared < clears.size()) target = std::min(target, clears[cleared].version);
     behind = target < window_end;
     // In pieces, yielding between them: a step can hold tens of thousands of writes, and the
-    // commits and reads waiting on the event loop should not wait for all of them.
+    // commits and reads waiting on the event loop should not wait for all of them. A step that
+    // fits one commit lets the loop read its sockets between pieces (yield_to_io: a pass of the
+    // loop runs every task due, so after yield() the whole step ran before any new request was
+    // read, a stall of several milliseconds every interval under load). One of several (the
+    // window holds more than a commit takes) goes on within the pass, to catch up.
     const auto piece_writes = static_cast<size_t>(std::max(1.0, storage_server_knobs().storage_durable_piece_writes));
     while (true) {
       std::vector<Mutation> piece = state->data.make_durable(target, piece_writes);
@@ -252,7 +256,8 @@ Future<Void> make_durable(StorageState* state) {
         else state->engine->clear_range(KeyRange{mutation.param1, mutation.param2});
       }
       if (piece.size() < piece_writes) break;
-      co_await yield();
+      if (behind) co_await yield();
+      else co_await yield_to_io();
     }
     for (; cleared < clears.size() && clears[cleared].version <= target; ++cleared) {
       state->engine->clear_range(clears[cleared].range);
