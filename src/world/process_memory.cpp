@@ -10,15 +10,15 @@
 #include <fmt/format.h>
 #include <jemalloc/jemalloc.h>
 
-// Two arenas, as limit_heap_arenas() asks of glibc. Transparent huge pages for the heap and its
-// metadata (jemalloc asks with madvise, which is what Debian's kernels honour by default): a
-// server's memory grows by hundreds of megabytes in its first seconds under load (the 5 s
-// window of writes in the logs, storage and resolver), and one fault per 2 MiB instead of 512
-// took a sixth of its CPU per write (docs/runtime.md, "Heap allocator"). jemalloc gives freed
-// pages back to the kernel on its own over about 10 s, and at once on release_free_heap().
-// MALLOC_CONF=thp:never turns huge pages off.
+// Two arenas, as limit_heap_arenas() asks of glibc. No transparent huge pages for the heap: a
+// server's memory grows by hundreds of megabytes in its first seconds under load (the 5 s window
+// of writes in the logs, storage and resolver), and on a virtual machine that hands free memory
+// back to its host (free page reporting) a huge page's first touch is about twenty times slower
+// per byte than small pages' (docs/runtime.md, "Heap allocator"). jemalloc gives freed pages
+// back to the kernel on its own over about 10 s, and at once on release_free_heap().
+// MALLOC_CONF=thp:always turns huge pages on.
 extern "C" {
-const char* malloc_conf = "narenas:2,thp:always,metadata_thp:always";
+const char* malloc_conf = "narenas:2,thp:never,metadata_thp:disabled";
 }
 #else
 #include <malloc.h>
