@@ -341,6 +341,44 @@ int64_t memory_budget_bytes(const ServerOptions& options) {
   return *bytes;
 }
 
+// How long a clean stop waits for the storage servers to make recent writes durable.
+constexpr double stop_durable_seconds_max = 15.0;
+
+Future<Void> storage_finished_for_stop(StorageStopRequest* stop) {
+  while (stop->unfinished.get() > 0) {
+    Future<Void> changed = stop->unfinished.on_change();
+    co_await changed;
+  }
+  co_return Void{};
+}
+
+// On SIGINT/SIGTERM: the storage servers of this process make every committed write durable in
+// their engines and pop the logs (StorageStopRequest), so that the next start replays and pulls
+// little. The roles keep serving meanwhile; a second signal, or the time limit, stops at once
+// (nothing is lost either way: the logs still hold what the engines do not).
+void finish_storage_for_stop(RealWorld& world, StorageStopRequest& stop) {
+  if (stop.unfinished.get() == 0) return;
+  fmt::print("keel server: stopping: making recent writes durable in the storage engines (at most {:.0f} s; "
+             "signal again to stop at once)\n",
+             stop_durable_seconds_max);
+  std::fflush(stdout);
+  const double started = now();
+  Future<int> again = world.termination_signal();
+  stop.requested.set(true);
+  Future<std::optional<Void>> finished = timeout(storage_finished_for_stop(&stop), stop_durable_seconds_max);
+  Future<std::variant<std::optional<Void>, int>> first = race(finished, again);
+  world.run(ready(first));
+  if (first.is_error() || first.get().index() == 1) {
+    fmt::print("keel server: stopping at once (the next start replays more of the logs)\n");
+  } else if (!std::get<0>(first.get()).has_value()) {
+    fmt::print("keel server: the storage servers did not finish within {:.0f} s (the next start replays more of the "
+               "logs)\n",
+               stop_durable_seconds_max);
+  } else {
+    fmt::print("keel server: recent writes durable in {:.2f} s\n", now() - started);
+  }
+}
+
 int serve(const ServerOptions& options) {
   // A server outlives whoever reads its output (a launcher that read the first line and closed
   // the pipe): writing to a closed stdout must not kill it.
@@ -383,6 +421,8 @@ int serve(const ServerOptions& options) {
   worker.data_directory = options.data;
   worker.engine = options.engine;
   worker.process_class = config.process_class;
+  StorageStopRequest stop;
+  worker.stop = &stop;
   std::error_code unreadable;
   const bool cluster_exists = std::filesystem::exists(options.data + "/cluster", unreadable);
   if (cluster_exists && options.shards_given && options.config.empty()) {
@@ -439,6 +479,7 @@ int serve(const ServerOptions& options) {
     if (first.error().code() == errc::disk_full) fmt::print(stderr, "keel server: the data directory is {}\n", options.data);
     status = 1;
   } else if (first.get().index() == 0) {
+    finish_storage_for_stop(world, stop);
     fmt::print("keel server: stopped by signal {}\n", std::get<0>(first.get()));
   }
   trace_log().set_output_file(nullptr);

@@ -10,7 +10,8 @@
 # found), a restart on another --listen is refused (the data belongs to the cluster at the first
 # address; the keys are still there after it), a restart whose --shards differs from the shard
 # map stored in the cluster keeps the stored one (with a note saying so), removed logs leave no
-# directories behind, and a restart with fewer --storage-servers than the data holds is refused.
+# directories behind, a clean stop (SIGTERM) makes every committed write durable in the storage
+# engines before it exits, and a restart with fewer --storage-servers than the data holds is refused.
 set -euo pipefail
 keel=${1:?usage: restart_test.sh PATH_TO_KEEL}
 # shellcheck source=cli_lib.sh
@@ -106,6 +107,30 @@ for _ in $(seq 1 100); do
 done
 ls -d "$data"/tlog-* || true
 [ "$(empty_logs)" = 0 ] || fail "$(empty_logs) empty tlog directories after three generations"
+
+echo "== a clean stop (SIGTERM) makes the committed writes durable in the storage engines first"
+run_cli "writemode on; set before-stop stopped"
+[ $status = 0 ] || fail "the write before the stop failed: $out"
+stop_version=$(sed -n 's/^Committed (\([0-9]*\)).*/\1/p' <<<"$out")
+[ -n "$stop_version" ] || fail "no commit version in: $out"
+sleep 1.5  # the proxy's idle commits make the write known committed to the storage servers
+kill -TERM "$server_pid"
+for _ in $(seq 1 300); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$server_pid" 2>/dev/null && fail "the server did not stop within 30 s of SIGTERM"
+wait "$server_pid" || fail "the server stopped by SIGTERM exited $?"
+forget_pid "$server_pid"
+cat "$work/server3.out"
+grep -qF "keel server: recent writes durable in" "$work/server3.out" || fail "the stop did not make the recent writes durable"
+durable_versions() { grep -F "\"$1\"" "$data/trace.jsonl" | tail -n 2 | sed -n 's/.*"DurableVersion":"\([0-9]*\)".*/\1/p'; }
+[ "$(durable_versions StorageServerDurableForStop | wc -l)" = 2 ] || fail "not every storage server reported its stop"
+for version in $(durable_versions StorageServerDurableForStop); do
+  [ "$version" -ge "$stop_version" ] || fail "a storage server stopped durable at $version, below the commit at $stop_version"
+done
+restart_on_port "$work/server4.out"
+expect "get before-stop" 0 "\`before-stop' is \`stopped'"
+for version in $(durable_versions StorageServerStarted); do
+  [ "$version" -ge "$stop_version" ] || fail "a storage server restarted durable at $version, below the commit at $stop_version"
+done
 
 echo "== a restart with fewer --storage-servers than the data holds is refused"
 kill_server "$server_pid"

@@ -226,7 +226,10 @@ Future<Void> make_durable(StorageState* state) {
   bool behind = false;
   while (true) {
     co_await delay(behind ? 0 : durability_interval_seconds);
-    const Version window_end = std::min(state->data.latest_version() - mvcc_window_versions, state->known_committed);
+    Version window_end = std::min(state->data.latest_version() - mvcc_window_versions, state->known_committed);
+    if (state->stop_durable_through) {
+      window_end = std::max(window_end, std::min(*state->stop_durable_through, state->known_committed));
+    }
     behind = false;
     if (window_end <= state->data.oldest_version()) continue;
     const size_t batch_bytes = std::min(static_cast<size_t>(storage_server_knobs().storage_durable_batch_bytes),
@@ -277,7 +280,29 @@ Future<Void> make_durable(StorageState* state) {
     state->engine_commit_seconds_total += commit_seconds;
     state->engine_commit_seconds_max = std::max(state->engine_commit_seconds_max, commit_seconds);
     co_await pop_logs(state, target);
+    state->popped_through = target;
   }
+}
+
+// A clean stop (StorageStopRequest): once requested, makes durable (make_durable, beyond the
+// window) every version known committed then, and counts this server finished once the engine
+// holds it and the logs were told.
+Future<Void> finish_for_stop(StorageState* state) {
+  StorageStopRequest* stop = state->config.stop;
+  stop->unfinished.set(stop->unfinished.get() + 1);
+  while (!stop->requested.get()) {
+    Future<Void> changed = stop->requested.on_change();
+    co_await changed;
+  }
+  const Version through = state->known_committed;
+  state->stop_durable_through = through;
+  while (state->committed_durable < through || state->popped_through < through) {
+    Future<Void> later = delay(durability_interval_seconds);
+    co_await later;
+  }
+  TraceEvent("StorageServerDurableForStop").detail("Tag", state->config.tag).detail("DurableVersion", through);
+  stop->unfinished.set(stop->unfinished.get() - 1);
+  co_return Void{};
 }
 
 }  // namespace
@@ -293,11 +318,13 @@ Future<Void> run_storage_server(StorageServerInterface interface, StorageServerC
   state.version.set(durable_version);
   state.known_committed = durable_version;  // it was known committed when it was made durable
   state.committed_durable = durable_version;
+  state.popped_through = durable_version;  // the logs hold nothing older that this server needs
   co_await load_shard_record(&state);
   TraceEvent("StorageServerStarted").detail("Tag", state.config.tag).detail("DurableVersion", durable_version);
   ActorCollection actors;
   actors.add(pull(&state));
   actors.add(make_durable(&state));
+  if (state.config.stop != nullptr) actors.add(finish_for_stop(&state));
   serve_reads(&state, interface, &actors);
   actors.add(serve<GetStorageStatusRequest, StorageServerStatus>(&state, interface.get_status.requests(), &actors,
                                                                  get_status));

@@ -53,6 +53,17 @@
 
 namespace keel {
 
+// A clean stop's request to the storage servers of a process (keel server on SIGINT or SIGTERM):
+// each makes durable every version known committed when it saw the request, beyond the MVCC
+// window, and pops the logs, so that a restart replays little of the logs and pulls little
+// again. `unfinished` counts the servers that have not finished (each counts itself when it
+// starts); the process waits for 0, with a time limit, before it exits. Nothing depends on it
+// for correctness: a stop without it (kill -9) only leaves more to replay.
+struct StorageStopRequest {
+  AsyncVar<bool> requested;
+  AsyncVar<int> unfinished;
+};
+
 struct StorageServerConfig {
   Tag tag = 0;
   std::vector<StorageLocation> storage;  // every storage server of the cluster (fetch sources)
@@ -61,6 +72,8 @@ struct StorageServerConfig {
   // The worker's view of the cluster: where the logs of the current generation are. Required;
   // it outlives the server.
   AsyncVar<ServerDBInfo>* db_info = nullptr;
+  // Optional (outlives the server): the process's clean stop.
+  StorageStopRequest* stop = nullptr;
 };
 
 Future<Void> run_storage_server(StorageServerInterface interface, StorageServerConfig config);

@@ -74,9 +74,13 @@ struct StorageState {
   // The version the engine's last finished commit made durable (data.oldest_version() moves
   // there as the commit starts; status reports this one).
   Version committed_durable = 0;
+  // The version the logs were last told (popped) is durable here.
+  Version popped_through = 0;
   // Every version at or below it is on every log of its generation, so every later recovery
   // version is at least as high. Never below data.oldest_version().
   Version known_committed = 0;
+  // Set by a clean stop's request: make durable through this version, beyond the window.
+  std::optional<Version> stop_durable_through;
   // The newest generation accepting commits this server rolled back for, once there is one.
   bool following = false;
   uint64_t followed_generation = 0;

@@ -247,6 +247,7 @@ Future<Void> run_worker(WorkerOptions options) {
     config.db_info = &state.db_info;
     config.directory = fmt::format("{}/storage-{}", state.options.data_directory, storage.tag);
     config.engine = state.options.engine;
+    config.stop = state.options.stop;
     essential.add(run_storage_server(serve_storage(storage.location.index, storage.tag), std::move(config)));
   }
   state.connection = state.options.connection;

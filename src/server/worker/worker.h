@@ -16,6 +16,7 @@
 #include "protocol/cluster_config.h"
 #include "runtime/future.h"
 #include "server/coordinator/cluster_connection.h"
+#include "server/storage_server/storage_server.h"
 
 namespace keel {
 
@@ -26,6 +27,8 @@ struct WorkerOptions {
   std::string data_directory;  // each role keeps its files in a subdirectory
   std::string engine = "memory";
   std::string process_class = "unset";  // "storage": never hosts transaction roles
+  // Optional (outlives the worker): a clean stop's request to this process's storage servers.
+  StorageStopRequest* stop = nullptr;
 };
 
 // Runs this process's roles (the transport must already listen at its cluster address).
