@@ -108,20 +108,21 @@ RealConnection::RealConnection(int fd, NetworkAddress peer, SocketReadiness& rea
 
 RealConnection::~RealConnection() { release_socket(); }
 
-void RealConnection::write(std::string bytes) {
-  if (failed_ || bytes.empty()) return;
+bool RealConnection::enqueue(std::string bytes) {
+  if (failed_ || bytes.empty()) return false;
   unsent_bytes_ += bytes.size();
   outgoing_.push_back(std::move(bytes));
-  if (!writing_) write_more();
+  return true;
+}
+
+void RealConnection::write(std::string bytes) {
+  if (enqueue(std::move(bytes)) && !writing_) write_more();
 }
 
 // Queued behind a write of this pass, or held for end_pass: writing_ then stays true until the
 // pass ends, so later write()s of the pass are held too.
 void RealConnection::write_at_pass_end(std::string bytes) {
-  if (failed_ || bytes.empty()) return;
-  unsent_bytes_ += bytes.size();
-  outgoing_.push_back(std::move(bytes));
-  if (writing_) return;
+  if (!enqueue(std::move(bytes)) || writing_) return;
   writing_ = true;
   held_writes_.push_back(shared_from_this());
 }

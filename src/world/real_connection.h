@@ -83,6 +83,8 @@ class RealConnection final : public IConnection, public std::enable_shared_from_
  private:
   void read_now();
   Promise<std::string> take_reading();
+  // Queues `bytes` for sending; false (nothing queued) on a failed connection or no bytes.
+  bool enqueue(std::string bytes);
   void write_more();
   void take_batch();
   void notify_drained();
