@@ -36,10 +36,15 @@ struct ProxyState {
 };
 
 // Admits `transactions` new transactions: ready when the ratekeeper's rate lets them start.
+// Waits in steps of at most one rate update: a rate that rises meanwhile shortens the wait.
 Future<Void> admit(ProxyState* state, int64_t transactions) {
   state->released += transactions;
-  const double wait = state->admission.admit(transactions, now());
-  if (wait > 0) co_await delay(wait);
+  const double place = state->admission.admit(transactions, now());
+  while (true) {
+    const double wait = state->admission.wait_seconds(place, now());
+    if (wait <= 0) break;
+    co_await delay(std::min(wait, proxy_knobs().proxy_rate_update_seconds));
+  }
   co_return Void{};
 }
 
@@ -60,12 +65,11 @@ Future<Void> update_rate(ProxyState* state) {
       state->released -= request.released;
       heard = now();
       const GetRateInfoReply& reply = asked.get();
-      state->admission.set_rate(reply.transactions_per_second < 0
-                                    ? -1
-                                    : reply.transactions_per_second / std::max(1, reply.proxies));
+      state->admission.set_rate(
+          reply.transactions_per_second < 0 ? -1 : reply.transactions_per_second / std::max(1, reply.proxies), now());
     } else if (now() - heard > knobs.proxy_rate_lease_seconds && state->admission.rate() >= 0) {
       TraceEvent(Severity::warn, "ProxyRateLeaseExpired").detail("Generation", state->info.generation).error(asked.error());
-      state->admission.set_rate(-1);
+      state->admission.set_rate(-1, now());
     }
     co_await next;
   }
