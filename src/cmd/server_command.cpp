@@ -344,28 +344,20 @@ int64_t memory_budget_bytes(const ServerOptions& options) {
 // How long a clean stop waits for the storage servers to make recent writes durable.
 constexpr double stop_durable_seconds_max = 15.0;
 
-Future<Void> storage_finished_for_stop(StorageStopRequest* stop) {
-  while (stop->unfinished.get() > 0) {
-    Future<Void> changed = stop->unfinished.on_change();
-    co_await changed;
-  }
-  co_return Void{};
-}
-
 // On SIGINT/SIGTERM: the storage servers of this process make every committed write durable in
 // their engines and pop the logs (StorageStopRequest), so that the next start replays and pulls
 // little. The roles keep serving meanwhile; a second signal, or the time limit, stops at once
 // (nothing is lost either way: the logs still hold what the engines do not).
 void finish_storage_for_stop(RealWorld& world, StorageStopRequest& stop) {
-  if (stop.unfinished.get() == 0) return;
+  if (stop.servers == 0) return;
   fmt::print("keel server: stopping: making recent writes durable in the storage engines (at most {:.0f} s; "
              "signal again to stop at once)\n",
              stop_durable_seconds_max);
   std::fflush(stdout);
   const double started = now();
   Future<int> again = world.termination_signal();
-  stop.requested.set(true);
-  Future<std::optional<Void>> finished = timeout(storage_finished_for_stop(&stop), stop_durable_seconds_max);
+  stop.requested.send(Void{});
+  Future<std::optional<Void>> finished = timeout(stop.finished.when_at_least(stop.servers), stop_durable_seconds_max);
   Future<std::variant<std::optional<Void>, int>> first = race(finished, again);
   world.run(ready(first));
   if (first.is_error() || first.get().index() == 1) {

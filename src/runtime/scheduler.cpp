@@ -120,18 +120,17 @@ void Scheduler::schedule_cancel(detail::StateBase* state) {
 
 Future<Void> Scheduler::delay(double seconds, int priority) {
   if (delay_adjust_) seconds = delay_adjust_(seconds);
-  Promise<Void> promise;
-  Future<Void> future = promise.get_future();
-  schedule(now_ + std::max(0.0, seconds), priority, current_process_,
-           [promise = std::move(promise)] { promise.send(Void{}); });
-  return future;
+  return ready_at(now_ + std::max(0.0, seconds), priority);
 }
 
 Future<Void> Scheduler::after_now(int priority) {
+  return ready_at(std::nextafter(now_, std::numeric_limits<double>::infinity()), priority);
+}
+
+Future<Void> Scheduler::ready_at(double time, int priority) {
   Promise<Void> promise;
   Future<Void> future = promise.get_future();
-  schedule(std::nextafter(now_, std::numeric_limits<double>::infinity()), priority, current_process_,
-           [promise = std::move(promise)] { promise.send(Void{}); });
+  schedule(time, priority, current_process_, [promise = std::move(promise)] { promise.send(Void{}); });
   return future;
 }
 

@@ -86,6 +86,8 @@ class Scheduler {
     Task& front() { return tasks[head]; }
   };
   static bool later(const Task& a, const Task& b);
+  // A future sent by a task at `time`.
+  Future<Void> ready_at(double time, int priority);
   void push(Task task);
   // The queue holding the next task to run (nullptr: the heap). Not empty().
   Lane* next_lane();

@@ -289,11 +289,9 @@ Future<Void> make_durable(StorageState* state) {
 // holds it and the logs were told.
 Future<Void> finish_for_stop(StorageState* state) {
   StorageStopRequest* stop = state->config.stop;
-  stop->unfinished.set(stop->unfinished.get() + 1);
-  while (!stop->requested.get()) {
-    Future<Void> changed = stop->requested.on_change();
-    co_await changed;
-  }
+  ++stop->servers;
+  Future<Void> requested = stop->requested.get_future();
+  co_await requested;
   const Version through = state->known_committed;
   state->stop_durable_through = through;
   while (state->committed_durable < through || state->popped_through < through) {
@@ -301,7 +299,7 @@ Future<Void> finish_for_stop(StorageState* state) {
     co_await later;
   }
   TraceEvent("StorageServerDurableForStop").detail("Tag", state->config.tag).detail("DurableVersion", through);
-  stop->unfinished.set(stop->unfinished.get() - 1);
+  stop->finished.set(stop->finished.get() + 1);
   co_return Void{};
 }
 

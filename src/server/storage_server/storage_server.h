@@ -50,18 +50,20 @@
 #include "protocol/storage_interface.h"
 #include "runtime/async_var.h"
 #include "runtime/future.h"
+#include "runtime/notified.h"
 
 namespace keel {
 
 // A clean stop's request to the storage servers of a process (keel server on SIGINT or SIGTERM):
 // each makes durable every version known committed when it saw the request, beyond the MVCC
 // window, and pops the logs, so that a restart replays little of the logs and pulls little
-// again. `unfinished` counts the servers that have not finished (each counts itself when it
-// starts); the process waits for 0, with a time limit, before it exits. Nothing depends on it
-// for correctness: a stop without it (kill -9) only leaves more to replay.
+// again. Each server counts itself in `servers` when it starts and in `finished` when done; the
+// process waits for every one, with a time limit, before it exits. Nothing depends on it for
+// correctness: a stop without it (kill -9) only leaves more to replay.
 struct StorageStopRequest {
-  AsyncVar<bool> requested;
-  AsyncVar<int> unfinished;
+  Promise<Void> requested;  // sent once by the process
+  int servers = 0;
+  NotifiedValue<int> finished;
 };
 
 struct StorageServerConfig {
