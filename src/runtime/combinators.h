@@ -133,14 +133,20 @@ Future<std::optional<T>> timeout(Future<T> future, double seconds) {
   co_return std::optional<T>(std::get<0>(std::move(winner)));
 }
 
-// Ready (with Void) when `future` is ready, whether with a value or an error.
+namespace detail {
+template <class T>
+Future<Void> when_ready(Future<T> future) {
+  co_await FutureAwaiter<T, false>(std::move(future));
+  co_return Void{};
+}
+}  // namespace detail
+
+// Ready (with Void) when `future` is ready, whether with a value or an error. The value is
+// neither taken nor copied: the caller reads it from its own copy of `future`.
 template <class T>
 Future<Void> ready(Future<T> future) {
-  try {
-    co_await future;
-  } catch (const Error&) {
-  }
-  co_return Void{};
+  if (future.is_ready()) return Future<Void>(Void{});
+  return detail::when_ready(std::move(future));
 }
 
 // Never ready (until dropped).

@@ -79,6 +79,44 @@ Future<Void> guarded_void(double seconds, bool* destroyed) {
   co_return Void{};
 }
 
+// Counts its copies: ready() must wait for a value without copying it (a batch's vector of
+// values, read by each of its keys' readers, used to be copied once per reader).
+struct CopyCounted {
+  static inline int copies = 0;
+  CopyCounted() = default;
+  CopyCounted(const CopyCounted&) { ++copies; }
+  CopyCounted(CopyCounted&&) noexcept = default;
+  CopyCounted& operator=(const CopyCounted&) {
+    ++copies;
+    return *this;
+  }
+  CopyCounted& operator=(CopyCounted&&) noexcept = default;
+};
+
+TEST_F(CombinatorsTest, ReadyWaitsWithoutCopyingTheValue) {
+  CopyCounted::copies = 0;
+  Promise<CopyCounted> promise;
+  Future<CopyCounted> value = promise.get_future();
+  Future<Void> waited = ready(value);
+  Future<Void> also = ready(value);
+  EXPECT_FALSE(waited.is_ready());
+  promise.send(CopyCounted{});
+  run_until_idle();
+  EXPECT_TRUE(waited.is_ready());
+  EXPECT_TRUE(also.is_ready());
+  EXPECT_TRUE(ready(value).is_ready());  // already ready: at once
+  EXPECT_EQ(CopyCounted::copies, 0);
+
+  Promise<CopyCounted> failing;
+  Future<CopyCounted> failed = failing.get_future();
+  Future<Void> waited_for_error = ready(failed);
+  failing.send_error(Error(errc::io_error));
+  run_until_idle();
+  EXPECT_TRUE(waited_for_error.is_ready());
+  EXPECT_FALSE(waited_for_error.is_error());  // an error is readiness too
+  EXPECT_EQ(CopyCounted::copies, 0);
+}
+
 TEST_F(CombinatorsTest, NeverStaysPendingAndCancels) {
   Future<Void> forever = never();
   run_until_idle();

@@ -227,8 +227,10 @@ class SharedState : public StateBase {
 template <class T>
 class CoroutinePromise;
 
-// Awaits a Future from inside a coroutine.
-template <class T>
+// Awaits a Future from inside a coroutine: the value (or the error, thrown), or with
+// kTakesValue false only the moment it is ready (ready() in combinators.h), so a value that
+// others still read is not copied for nothing.
+template <class T, bool kTakesValue = true>
 class FutureAwaiter final : public Callback {
  public:
   explicit FutureAwaiter(Future<T> future) : future_(std::move(future)) {}
@@ -246,9 +248,9 @@ class FutureAwaiter final : public Callback {
     future_.state_->add_waiter(this);
   }
   void fire() override { schedule_resume(waiter_state_, handle_); }
-  T await_resume() {
+  auto await_resume() {
     if (waiter_state_ != nullptr) waiter_state_->executing_ = true;
-    return future_.take_or_copy();
+    if constexpr (kTakesValue) return future_.take_or_copy();
   }
 
  private:
@@ -313,7 +315,8 @@ class Future {
   detail::SharedState<T>* state() const { return state_; }
 
  private:
-  friend class detail::FutureAwaiter<T>;
+  template <class, bool>
+  friend class detail::FutureAwaiter;
   // Moves the value out when this is the only Future left and no Promise could make another
   // (nobody else can read it).
   T take_or_copy() {
