@@ -65,7 +65,7 @@ Future<Reply> load_balanced(DatabaseState* database, const ShardLocation& locati
     co_await ready(sent);
     if (!sent.is_error()) {
       stats.slowest_seconds = std::max(stats.slowest_seconds, now() - started);
-      co_return sent.get();
+      co_return co_await std::move(sent);  // ready: taken (a batch's values), not copied
     }
     const Error error = sent.error();
     if (!is_storage_unavailable(error)) throw error;
@@ -106,7 +106,7 @@ Future<Reply> at_shard(DatabaseState* database, Key key, bool before, Send send,
     try {
       auto to_member = [&location, &send](const StorageServerInterface& server) { return send(location, server); };
       Future<Reply> reply = load_balanced<Reply>(database, location, to_member);
-      co_return co_await reply;
+      co_return co_await std::move(reply);
     } catch (const Error& error) {
       if (error.code() != errc::wrong_shard_server) throw;
       database->invalidate(key);

@@ -111,7 +111,7 @@ Future<std::optional<Value>> Transaction::get(Key key, bool snapshot) {
   Future<std::optional<Value>> read =
       read_stored_value(database_, value_reads_, key, get_read_version(), std::move(learn));
   if (learning) learning_read_ = read;
-  std::optional<Value> stored = co_await read;
+  std::optional<Value> stored = co_await std::move(read);
   co_return writes_.read(key, stored);
 }
 

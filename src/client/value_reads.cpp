@@ -95,7 +95,7 @@ Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseSta
         timeout_error(member->get_values.get_reply(request), client_knobs().storage_read_timeout_seconds);
     co_await ready(fresh);
     if (!fresh.is_error() && fresh.get().values.size() == batch->keys.size() && fresh.get().version > 0) {
-      GetValuesReply reply = co_await fresh;  // ready, and ours alone: taken, not copied
+      GetValuesReply reply = co_await std::move(fresh);  // ready, and ours alone: taken, not copied
       batch->version = reply.version;
       learn->send(batch->version);
       co_return std::move(reply.values);

@@ -67,7 +67,7 @@ Future<Void> run_watch(std::shared_ptr<DatabaseState> database, Key key, Future<
       request.value = value;
       request.version = version;
       Future<WatchValueReply> replied = member.watch_value.get_reply(request);
-      WatchValueReply reply = co_await replied;
+      WatchValueReply reply = co_await std::move(replied);
       if (reply.changed) co_return Void{};
       version = std::max(version, reply.version);
       backoff = retry_delay_first_seconds;

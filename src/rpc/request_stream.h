@@ -297,7 +297,7 @@ class RequestStream {
                                            Endpoint destination, Request request) {
     co_await capacity;
     Future<Reply> reply = send_request(*transport, destination, std::move(request));
-    co_return co_await reply;
+    co_return co_await std::move(reply);
   }
 
   Endpoint endpoint_;

@@ -183,7 +183,7 @@ Future<Void> bitop(CommandContext& c) {
   Future<KeyRecord> destination_load = c.store->load(destination);
   std::vector<KeyRecord> sources;
   for (Future<KeyRecord>& load : loads) {
-    KeyRecord record = co_await load;
+    KeyRecord record = co_await std::move(load);
     count_lookup(c, record.alive());  // a source's read counts, as in Redis; the destination's does not
     if (holds_other_type(c, record)) co_return Void{};
     sources.push_back(std::move(record));
@@ -191,7 +191,7 @@ Future<Void> bitop(CommandContext& c) {
   std::vector<std::string_view> values;
   for (const KeyRecord& record : sources) values.push_back(record.alive() ? std::string_view(record.meta.value) : "");
   std::string result = bit_operation(operation, values);
-  const KeyRecord old = co_await destination_load;
+  const KeyRecord old = co_await std::move(destination_load);
   c.out.integer(static_cast<int64_t>(result.size()));
   if (result.empty()) {
     c.store->remove(destination, old, old.alive());

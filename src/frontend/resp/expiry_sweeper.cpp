@@ -23,7 +23,7 @@ Future<bool> sweep_expired_once(std::shared_ptr<RespServerState> server, int key
       loads.emplace_back(key, store.load_any(key));
     }
     for (size_t i = 0; i < loads.size(); ++i) {
-      KeyRecord record = co_await loads[i].second;
+      KeyRecord record = co_await std::move(loads[i].second);
       if (record.present && record.expired) {
         store.remove(loads[i].first, record, false);
         ++removed;

@@ -30,7 +30,7 @@ Future<Void> del(CommandContext& c) {
   for (const std::string& key : keys) loads.emplace_back(key, c.store->load_any(key));
   int64_t removed = 0;
   for (auto& [key, load] : loads) {
-    KeyRecord record = co_await load;
+    KeyRecord record = co_await std::move(load);
     if (record.alive()) ++removed;
     c.store->remove(key, record, record.alive());
   }
@@ -43,7 +43,7 @@ Future<Void> exists(CommandContext& c) {
   for (size_t i = 1; i < c.args.size(); ++i) loads.push_back(c.store->load_any(c.args[i]));
   int64_t count = 0;
   for (Future<KeyRecord>& load : loads) {
-    KeyRecord record = co_await load;
+    KeyRecord record = co_await std::move(load);
     if (record.alive()) ++count;
   }
   c.out.integer(count);

@@ -222,7 +222,7 @@ Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot, bool any
     Future<std::optional<Value>> read = std::move(prefetched->second);
     prefetched_.erase(prefetched);
     if (!snapshot) transaction_.add_read_conflict_range(single_key_range(layout_.meta_key(key)));
-    bytes = co_await read;
+    bytes = co_await std::move(read);
   } else {
     bytes = co_await transaction_.get(layout_.meta_key(key), snapshot);
   }

@@ -208,7 +208,7 @@ Future<Void> mget(CommandContext& c) {
   for (size_t i = 1; i < c.args.size(); ++i) loads.push_back(c.store->load(c.args[i]));
   c.out.array(loads.size());
   for (Future<KeyRecord>& load : loads) {
-    KeyRecord record = co_await load;
+    KeyRecord record = co_await std::move(load);
     if (record.is(KeyType::string)) {
       c.out.bulk(record.meta.value);
     } else {
@@ -233,7 +233,7 @@ Future<Void> mset(CommandContext& c) {
     for (size_t i = 1; i < c.args.size(); i += 2) olds.push_back(c.store->load_snapshot(c.args[i]));
     std::set<std::string> written;
     for (size_t i = 1; i < c.args.size(); i += 2) {
-      KeyRecord old = co_await olds[i / 2];
+      KeyRecord old = co_await std::move(olds[i / 2]);
       KeyMeta meta;
       meta.value = c.args[i + 1];
       // A key named again: the record this command wrote is what it overwrites.
@@ -246,7 +246,7 @@ Future<Void> mset(CommandContext& c) {
   std::vector<Future<KeyRecord>> loads;
   for (size_t i = 1; i < c.args.size(); i += 2) loads.push_back(c.store->load(c.args[i]));
   std::vector<KeyRecord> records;
-  for (Future<KeyRecord>& load : loads) records.push_back(co_await load);
+  for (Future<KeyRecord>& load : loads) records.push_back(co_await std::move(load));
   if (only_new) {
     const bool any_alive = std::any_of(records.begin(), records.end(), [](const KeyRecord& r) { return r.alive(); });
     if (any_alive) {
@@ -473,8 +473,8 @@ void reply_lcs_matches(CommandContext& c, const LcsResult& result, const LcsOpti
 Future<Void> lcs(CommandContext& c) {
   Future<KeyRecord> load_first = c.store->load(c.args[1]);
   Future<KeyRecord> load_second = c.store->load(c.args[2]);
-  const KeyRecord first = co_await load_first;
-  const KeyRecord second = co_await load_second;
+  const KeyRecord first = co_await std::move(load_first);
+  const KeyRecord second = co_await std::move(load_second);
   const auto holds_other_type = [](const KeyRecord& r) { return r.alive() && r.meta.type != KeyType::string; };
   if (holds_other_type(first) || holds_other_type(second)) {
     c.out.error("ERR The specified keys must contain string values");

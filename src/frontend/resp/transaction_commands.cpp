@@ -27,9 +27,9 @@ Future<bool> any_watched_key_changed(KeyStore& store, const std::vector<WatchedK
   for (const WatchedKey& entry : watched) readings.push_back(read_watch_state(store, entry.key));
   bool changed = false;
   for (size_t i = 0; i < watched.size(); ++i) {
-    std::optional<Value> stamp_key_value = co_await readings[i].stamp;
-    std::optional<Value> marker = co_await readings[i].marker;
-    KeyRecord record = co_await readings[i].record;
+    std::optional<Value> stamp_key_value = co_await std::move(readings[i].stamp);
+    std::optional<Value> marker = co_await std::move(readings[i].marker);
+    KeyRecord record = co_await std::move(readings[i].record);
     const std::optional<std::string> stamp = modification_stamp(record, std::move(stamp_key_value));
     if (record.alive() != watched[i].alive) changed = true;
     if (stamp && stamp != watched[i].stamp) changed = true;
@@ -119,9 +119,9 @@ Future<Void> Session::watch(std::vector<std::string> keys, ReplyWriter& out) {
     for (size_t i = 0; i < keys.size(); ++i) {
       WatchedKey entry;
       entry.key = keys[i];
-      std::optional<Value> stamp_key_value = co_await pending[i].stamp;
-      std::optional<Value> marker = co_await pending[i].marker;
-      const KeyRecord record = co_await pending[i].record;
+      std::optional<Value> stamp_key_value = co_await std::move(pending[i].stamp);
+      std::optional<Value> marker = co_await std::move(pending[i].marker);
+      const KeyRecord record = co_await std::move(pending[i].record);
       entry.stamp = modification_stamp(record, std::move(stamp_key_value));
       entry.alive = record.alive();
       if (!entry.alive) {

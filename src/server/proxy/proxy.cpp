@@ -276,7 +276,7 @@ Future<Void> commit_batch(ProxyState* state, std::vector<CommitTransactionReques
       replies.push_back(std::move(reply));
     } else {
       Future<std::vector<ResolveReply>> resolved = when_all(std::move(resolving));
-      replies = co_await resolved;
+      replies = co_await std::move(resolved);
     }
     outcomes = combine(replies, batch.size());
     Future<Void> pushed = push_to_logs(state, version, tag_batch(*state, batch, outcomes, version.version));
@@ -316,7 +316,7 @@ Future<Void> serve_commits(ProxyState* state, FutureStream<CommitTransactionRequ
     GetCommitVersionRequest request;
     request.generation = state->info.generation;
     Future<GetCommitVersionReply> versioned = state->info.sequencer.get_commit_version.get_reply(request);
-    GetCommitVersionReply version = co_await versioned;
+    GetCommitVersionReply version = co_await std::move(versioned);
     KEEL_ASSERT(version.generation == state->info.generation);
     actors->add(commit_batch(state, std::move(batch), version));
   }

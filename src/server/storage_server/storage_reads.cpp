@@ -173,7 +173,7 @@ Future<GetValuesReply> get_values(StorageState* state, GetValuesRequest request)
       stored.emplace_back(i, state->engine->get(request.keys[i]));
     }
   }
-  for (auto& [i, read] : stored) reply.values[i] = co_await read;
+  for (auto& [i, read] : stored) reply.values[i] = co_await std::move(read);
   if (!stored.empty()) check_still_readable(*state, request.version, rollbacks);
   co_return reply;
 }
@@ -244,15 +244,6 @@ Future<WatchValueReply> watch_value(StorageState* state, WatchValueRequest reque
     std::optional<Void> written = co_await timeout(changed, deadline - now());
     // The mutation is applied before the server's version reaches its version: read after that.
     if (written) co_await state->version.when_at_least(registration.last_change());
-  }
-}
-
-template <class Request, class Reply>
-void reply_with(Request& request, Future<Reply>& answer) {
-  if (answer.is_error()) {
-    request.reply.send_error(answer.error());
-  } else {
-    request.reply.send(answer.get());
   }
 }
 

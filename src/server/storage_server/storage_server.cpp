@@ -199,7 +199,8 @@ Future<Void> pull(StorageState* state) {
       co_await delay(peek_retry_seconds);
       continue;
     }
-    Future<Void> applied = apply_reply(state, peeked.get());
+    TLogPeekReply reply = co_await std::move(peeked);  // ready: taken, not copied
+    Future<Void> applied = apply_reply(state, std::move(reply));
     co_await applied;
   }
 }

@@ -106,18 +106,13 @@ struct StorageState {
 
 // Serves `requests` with `handler`, each answered when its work is done.
 template <class Request, class Reply>
-void reply_with(Request& request, Future<Reply>& answer) {
-  if (answer.is_error()) {
-    request.reply.send_error(answer.error());
-  } else {
-    request.reply.send(answer.get());
-  }
-}
-
-template <class Request, class Reply>
 Future<Void> answer(Request request, Future<Reply> work) {
-  co_await ready(work);
-  reply_with(request, work);
+  try {
+    Reply reply = co_await std::move(work);  // taken, not copied (a batch's values)
+    request.reply.send(std::move(reply));
+  } catch (const Error& error) {
+    request.reply.send_error(error);
+  }
   co_return Void{};
 }
 

@@ -214,7 +214,7 @@ Future<TLogPeekReply> read_spilled_peek(TLogState* state, Tag tag, std::vector<T
   TLogPeekReply reply;
   for (const TagVersion& version : spilled) {
     Future<TLogRecord> read = read_record(state, version.record);
-    TLogRecord record = co_await read;
+    TLogRecord record = co_await std::move(read);
     VersionedMutations message{version.version, {}};
     for (TaggedMutation& tagged : record.mutations) {
       if (std::find(tagged.tags.begin(), tagged.tags.end(), tag) != tagged.tags.end()) {
@@ -243,8 +243,12 @@ Future<Void> answer_peek(TLogState* state, TLogPeekRequest request) {
   // A failed read fails this peek only (the storage server tries again), not the log.
   Future<TLogPeekReply> read = read_spilled_peek(state, request.tag, std::move(spilled));
   co_await ready(read);
-  if (read.is_error()) request.reply.send_error(read.error());
-  else request.reply.send(read.get());
+  if (read.is_error()) {
+    request.reply.send_error(read.error());
+  } else {
+    TLogPeekReply reply = co_await std::move(read);  // ready: taken, not copied
+    request.reply.send(std::move(reply));
+  }
   co_return Void{};
 }
 

@@ -87,7 +87,7 @@ Future<TLogCopyReply> copy_from_files(TLogState* state, Version begin, Version l
   int64_t bytes = 0;
   for (const auto& [version, where] : between.records) {
     Future<TLogRecord> read = read_record(state, where);
-    TLogRecord record = co_await read;
+    TLogRecord record = co_await std::move(read);
     if (record.version != version) throw Error(errc::checksum_failed);
     TLogCopyEntry entry{version, unpopped_mutations(*state, std::move(record))};
     for (const TaggedMutation& tagged : entry.mutations) bytes += tagged_bytes(tagged);
@@ -108,7 +108,7 @@ Future<Void> seed_log(TLogState* state, std::optional<TLogInterface> source, Ver
   size_t versions = 0;
   while (source.has_value() && begin <= recovery_version) {
     Future<TLogCopyReply> copied = copy_with_retries(*source, begin, recovery_version);
-    TLogCopyReply reply = co_await copied;
+    TLogCopyReply reply = co_await std::move(copied);
     check_copy_reply(reply, begin, recovery_version);
     begin = reply.next;
     versions += reply.entries.size();

@@ -100,7 +100,7 @@ Future<Void> recover_segment(TLogState* state, std::string path, Version first_v
   Future<int64_t> sized = file->size();
   const int64_t size = co_await sized;
   Future<std::string> read = file->read(0, size);
-  const std::string data = co_await read;
+  const std::string data = co_await std::move(read);
   state->segments.push_back(TLogSegment{path, first_version, state->last_version});
   const Version before = state->last_version;
   const size_t valid = replay_segment(*state, data, last_segment, path);
@@ -334,7 +334,7 @@ Future<TLogRecord> read_record(TLogState* state, RecordRef where) {
     segment->reader = reader;
   }
   Future<std::string> read = reader->read(where.offset, where.length);
-  const std::string data = co_await read;
+  const std::string data = co_await std::move(read);
   size_t offset = 0;
   Frame frame;
   if (decode_frame_at(data, offset, frame) != FrameStatus::ok || offset != data.size()) {
