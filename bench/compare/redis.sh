@@ -6,18 +6,24 @@
 #
 #   redis-benchmark -t set,get,incr,mset -n N -r 1000000 -c 50 [-P 16]
 #
-# against `keel server` (embedded default: every role in one process, commits fsynced on the
-# log before they are acknowledged) and against `redis-server --appendonly yes --appendfsync
-# always --save ""` started by this script, each on a free 127.0.0.1 port with its data in a
-# temporary directory, killed by PID at exit. Targets take turns test by test.
+# against keel (commits fsynced on the log before they are acknowledged) and against
+# `redis-server --appendonly yes --appendfsync always --save ""` started by this script, each
+# on a free 127.0.0.1 port with its data in a temporary directory, killed by PID at exit.
+# Targets take turns test by test. keel runs as
+#   single: `keel server`, the embedded default (every role in one process; each shard on one
+#           storage server);
+#   double: two processes of one cluster (`--config`, replication = "double"): the first hosts
+#           the transaction roles, a storage server and the Redis front end, the second a storage
+#           server; every shard is on both, so each write is applied and made durable twice.
 #
 # Usage: bench/compare/redis.sh [--keel PATH] [--knob NAME=VALUE]... [-n REQUESTS] [--clients N]
-#                               [--pipeline P]
-#   --keel      the keel binary (default build/release/src/cmd/keel; it is not built here)
-#   --knob      passed to `keel server --knob` (e.g. resp_groups_in_flight_max=8)
-#   -n          requests per test (default 200000; e.g. -n 20000 for a quick run)
-#   --clients   concurrent connections (default 50)
-#   --pipeline  the pipelined depth measured besides 1 (default 16)
+#                               [--pipeline P] [--replication single|double]
+#   --keel         the keel binary (default build/release/src/cmd/keel; it is not built here)
+#   --knob         passed to `keel server --knob` (e.g. resp_groups_in_flight_max=8)
+#   -n             requests per test (default 200000; e.g. -n 20000 for a quick run)
+#   --clients      concurrent connections (default 50)
+#   --pipeline     the pipelined depth measured besides 1 (default 16)
+#   --replication  keel's replication (default single)
 set -euo pipefail
 
 requests=200000
@@ -26,6 +32,7 @@ pipeline=16
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 keel="$repo/build/release/src/cmd/keel"
 knobs=()
+replication=single
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --keel) keel="$2"; shift 2 ;;
@@ -33,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     -n) requests="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
     --pipeline) pipeline="$2"; shift 2 ;;
+    --replication) replication="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "redis.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -43,6 +51,8 @@ done
   { echo "redis.sh: --clients must be in [1, 1000]" >&2; exit 2; }
 [[ "$pipeline" =~ ^[0-9]+$ && "$pipeline" -ge 2 && "$pipeline" -le 1000 ]] ||
   { echo "redis.sh: --pipeline must be in [2, 1000]" >&2; exit 2; }
+[[ "$replication" == single || "$replication" == double ]] ||
+  { echo "redis.sh: --replication must be single or double" >&2; exit 2; }
 [ -x "$keel" ] || { echo "redis.sh: no keel binary at $keel (build it, or pass --keel PATH)" >&2; exit 1; }
 for tool in redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "redis.sh: $tool is missing (scripts/setup installs it)" >&2; exit 1; }
@@ -54,9 +64,11 @@ run_seconds_max=$((requests / 200 + 120))
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/keel-redis-compare.XXXXXX")"
 keel_pid=""
+keel_storage_pid=""
 redis_pid=""
 cleanup() {
   [ -z "$keel_pid" ] || kill -9 "$keel_pid" 2>/dev/null || true
+  [ -z "$keel_storage_pid" ] || kill -9 "$keel_storage_pid" 2>/dev/null || true
   [ -z "$redis_pid" ] || kill -9 "$redis_pid" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -82,14 +94,43 @@ disown "$redis_pid"
 wait_for_write "$redis_port" "$redis_pid" || { cat "$work/redis/redis.log"; echo "redis.sh: redis-server did not start" >&2; exit 1; }
 
 keel_port=$(free_port)
-"$keel" server --listen 127.0.0.1:0 --data "$work/keel" --cluster-file "$work/keel.cluster" \
-  --resp "127.0.0.1:$keel_port" "${knobs[@]}" >"$work/keel.log" 2>&1 &
-keel_pid=$!
-disown "$keel_pid"
+if [ "$replication" = single ]; then
+  "$keel" server --listen 127.0.0.1:0 --data "$work/keel" --cluster-file "$work/keel.cluster" \
+    --resp "127.0.0.1:$keel_port" "${knobs[@]}" >"$work/keel.log" 2>&1 &
+  keel_pid=$!
+  disown "$keel_pid"
+else
+  main_port=$(free_port)
+  storage_port=$(free_port)
+  cat >"$work/cluster.toml" <<EOF
+replication = "double"
+[[process]]
+address = "127.0.0.1:$main_port"
+roles = ["sequencer", "proxy", "resolver", "tlog", "storage"]
+[[process]]
+address = "127.0.0.1:$storage_port"
+roles = ["storage"]
+EOF
+  "$keel" server --config "$work/cluster.toml" --listen "127.0.0.1:$main_port" --data "$work/keel" \
+    --cluster-file "$work/keel.cluster" --resp "127.0.0.1:$keel_port" "${knobs[@]}" >"$work/keel.log" 2>&1 &
+  keel_pid=$!
+  disown "$keel_pid"
+  "$keel" server --config "$work/cluster.toml" --listen "127.0.0.1:$storage_port" --data "$work/keel-storage" \
+    --cluster-file "$work/keel.cluster" "${knobs[@]}" >"$work/keel-storage.log" 2>&1 &
+  keel_storage_pid=$!
+  disown "$keel_storage_pid"
+fi
 wait_for_write "$keel_port" "$keel_pid" || { cat "$work/keel.log"; echo "redis.sh: keel server did not start" >&2; exit 1; }
+replication_line=$("$keel" cli -C "$work/keel.cluster" --timeout 10 --exec status 2>/dev/null | grep -m1 'Replication' || true)
+echo "redis.sh: keel$(echo "$replication_line" | sed 's/^ *Replication *-/ replication/')"
+if [ "$replication" = double ] && ! grep -qF 'double (2 of 2 replicas reachable for every shard)' <<<"$replication_line"; then
+  cat "$work/keel.log" "$work/keel-storage.log"
+  echo "redis.sh: keel's shards are not on two storage servers each" >&2
+  exit 1
+fi
 
-echo "redis.sh: keel $keel ${knobs[*]} on 127.0.0.1:$keel_port (pid $keel_pid); $(redis-server --version | cut -d' ' -f1-3)" \
-  "on 127.0.0.1:$redis_port (pid $redis_pid, appendonly yes, appendfsync always)"
+echo "redis.sh: keel $keel ${knobs[*]} on 127.0.0.1:$keel_port (pid $keel_pid${keel_storage_pid:+, storage process $keel_storage_pid});" \
+  "$(redis-server --version | cut -d' ' -f1-3) on 127.0.0.1:$redis_port (pid $redis_pid, appendonly yes, appendfsync always)"
 echo "redis.sh: -n $requests -r 1000000 -c $clients; $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # bench PORT TEST [-P N]: "TEST<TAB>ops/s".
