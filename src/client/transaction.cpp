@@ -112,7 +112,7 @@ Future<std::optional<Value>> Transaction::get(Key key, bool snapshot) {
       read_stored_value(database_, value_reads_, key, get_read_version(), std::move(learn));
   if (learning) learning_read_ = read;
   std::optional<Value> stored = co_await std::move(read);
-  co_return writes_.read(key, stored);
+  co_return writes_.read(key, std::move(stored));
 }
 
 // Up to `limit` rows of `range` as this transaction sees them: storage pages merged with the
@@ -129,11 +129,11 @@ Future<std::vector<KeyValue>> Transaction::read_merged(KeyRange range, int limit
     std::map<Key, std::optional<Value>> merged;
     for (KeyValue& row : page.rows) merged[row.key] = std::move(row.value);
     for (const Key& key : writes_.keys_in(page.covered)) merged.emplace(key, std::nullopt);
-    auto visit = [&](const Key& key, const std::optional<Value>& stored) {
-      std::optional<Value> value = writes_.read(key, stored);
+    auto visit = [&](const Key& key, std::optional<Value>& stored) {  // `stored` is not read again
+      std::optional<Value> value = writes_.read(key, std::move(stored));
       if (!value) return;
       if (static_cast<int>(result.size()) >= limit) truncated = true;
-      else result.push_back(KeyValue{key, *value});
+      else result.push_back(KeyValue{key, std::move(*value)});
     };
     if (reverse) {
       for (auto it = merged.rbegin(); it != merged.rend(); ++it) visit(it->first, it->second);

@@ -74,10 +74,9 @@ void forget_moved_shard(DatabaseState* database, const ValueReadBatch& batch) {
 // batch asks the member beside a proxy to get a fresh one and sends it to `learn`. If that
 // fails in any way (no other member is tried, and none is avoided for it), the version comes
 // from a proxy as usual and the batch is read at it.
-Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseState> database,
-                                                     std::weak_ptr<ValueReads> reads,
-                                                     std::shared_ptr<ValueReadBatch> batch, Future<Version> version,
-                                                     std::optional<Promise<Version>> learn) {
+Future<BatchValues> send_batch(std::shared_ptr<DatabaseState> database, std::weak_ptr<ValueReads> reads,
+                               std::shared_ptr<ValueReadBatch> batch, Future<Version> version,
+                               std::optional<Promise<Version>> learn) {
   if (version.is_ready() || learn) {
     Future<Void> rest_of_task = yield(priority::high);
     co_await rest_of_task;
@@ -98,7 +97,7 @@ Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseSta
       GetValuesReply reply = co_await std::move(fresh);  // ready, and ours alone: taken, not copied
       batch->version = reply.version;
       learn->send(batch->version);
-      co_return std::move(reply.values);
+      co_return std::make_shared<std::vector<std::optional<Value>>>(std::move(reply.values));
     }
     moved = fresh.is_error() && fresh.error().code() == errc::wrong_shard_server;
     if (moved) forget_moved_shard(database.get(), *batch);
@@ -124,7 +123,7 @@ Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseSta
   try {
     GetValuesReply reply = co_await load_balanced<GetValuesReply>(database.get(), batch->location, send);
     if (reply.values.size() != batch->keys.size()) throw Error(errc::internal_error);
-    co_return std::move(reply.values);
+    co_return std::make_shared<std::vector<std::optional<Value>>>(std::move(reply.values));
   } catch (const Error& error) {
     if (error.code() != errc::wrong_shard_server) throw;
     forget_moved_shard(database.get(), *batch);
@@ -133,10 +132,10 @@ Future<std::vector<std::optional<Value>>> send_batch(std::shared_ptr<DatabaseSta
 }
 
 // The value at `index` of the batch's answer; alone when the batch met wrong_shard_server.
-Future<std::optional<Value>> take_from(Future<std::vector<std::optional<Value>>> values, size_t index,
-                                       std::shared_ptr<DatabaseState> database, std::shared_ptr<ValueReadBatch> batch) {
+Future<std::optional<Value>> take_from(Future<BatchValues> values, size_t index, std::shared_ptr<DatabaseState> database,
+                                       std::shared_ptr<ValueReadBatch> batch) {
   co_await ready(values);
-  if (!values.is_error()) co_return values.get()[index];
+  if (!values.is_error()) co_return std::move((*values.get())[index]);  // this reader's alone
   if (values.error().code() != errc::wrong_shard_server) throw values.error();
   Future<std::optional<Value>> alone = read_alone(std::move(database), batch->keys[index], batch->version);
   co_return co_await alone;
@@ -185,7 +184,7 @@ Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseSta
   }
   // Copies: closing the batch below erases `waiting`.
   const std::shared_ptr<ValueReadBatch> batch = waiting.batch;
-  Future<std::vector<std::optional<Value>>> values = waiting.values;
+  Future<BatchValues> values = waiting.values;
   const size_t index = batch->keys.size();
   batch->keys.push_back(std::move(key));
   if (batch->keys.size() >= batch_max) close(reads, batch);

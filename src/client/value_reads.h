@@ -31,10 +31,13 @@ namespace keel {
 struct DatabaseState;
 struct ValueReadBatch;
 
+// A batch's values, in the order of its keys: each key's reader moves its own value out.
+using BatchValues = std::shared_ptr<std::vector<std::optional<Value>>>;
+
 struct ValueReads {
   struct Waiting {
     std::shared_ptr<ValueReadBatch> batch;
-    Future<std::vector<std::optional<Value>>> values;
+    Future<BatchValues> values;
   };
   // The batches not sent yet, by the begin of their shard.
   std::map<Key, Waiting> waiting;

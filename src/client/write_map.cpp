@@ -46,12 +46,12 @@ bool WriteMap::needs_stored(const Key& key) const {
   return !cleared(key);
 }
 
-std::optional<Value> WriteMap::read(const Key& key, const std::optional<Value>& stored) const {
+std::optional<Value> WriteMap::read(const Key& key, std::optional<Value> stored) const {
   auto it = entries_.find(key);
-  if (it == entries_.end()) return cleared(key) ? std::nullopt : stored;
+  if (it == entries_.end()) return cleared(key) ? std::nullopt : std::move(stored);
   const Entry& entry = it->second;
   if (entry.independent) return entry.value;
-  std::optional<Value> value = stored;
+  std::optional<Value> value = std::move(stored);
   for (const auto& [type, operand] : entry.pending) value = apply_atomic(type, value, operand);
   return value;
 }

@@ -24,7 +24,7 @@ class WriteMap {
   // The key's state as the transaction sees it, given what storage holds (`stored`, only
   // consulted when needed: call needs_stored first).
   bool needs_stored(const Key& key) const;
-  std::optional<Value> read(const Key& key, const std::optional<Value>& stored) const;
+  std::optional<Value> read(const Key& key, std::optional<Value> stored) const;
 
   // Keys with entries in `range`, in order.
   std::vector<Key> keys_in(const KeyRange& range) const;
