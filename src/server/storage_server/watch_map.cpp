@@ -13,6 +13,12 @@ WatchMap::Registration::~Registration() {
   if (--entry_->registrations == 0) map_->entries_.erase(key_);
 }
 
+void WatchMap::changed_key(const Key& key, Version version) {
+  if (entries_.empty()) return;
+  const auto it = entries_.find(key);
+  if (it != entries_.end()) it->second->last_change.set(version);
+}
+
 void WatchMap::changed(const KeyRange& range, Version version) {
   if (entries_.empty()) return;
   for (auto it = entries_.lower_bound(range.begin); it != entries_.end() && it->first < range.end; ++it) {

@@ -41,6 +41,7 @@ class WatchMap {
 
   // A mutation of `range` (a single key is a one-key range) was applied at `version`.
   void changed(const KeyRange& range, Version version);
+  void changed_key(const Key& key, Version version);  // as changed(single_key_range(key)), without building it
   size_t watched_keys() const { return entries_.size(); }
 
  private:
