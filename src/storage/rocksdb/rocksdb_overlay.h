@@ -10,7 +10,9 @@
 // and one allocation, where an ordered tree paid a cache miss and a key comparison at each level
 // of tens of thousands of keys on the event loop (a storage server hands every key it makes
 // durable to the engine here). Key order, which range reads and range clears need, is a list of
-// the entries sorted when first asked for after new keys came (the new ones sorted, then merged).
+// the entries sorted when first asked for after new keys came (the new ones sorted, then merged);
+// a range read (slice) looks through the new keys one by one instead, while that has cost less
+// than sorting them.
 //
 // Pure data: no I/O, no RocksDB. Not thread-safe. A layer nobody modifies any more may be read
 // from several threads at once through lookup, for_each_write, writes_key and the cleared
@@ -46,6 +48,7 @@ class WriteOverlay {
       : writes_(std::move(other.writes_)),
         order_(std::exchange(other.order_, {})),
         sorted_(std::exchange(other.sorted_, 0)),
+        looked_through_(std::exchange(other.looked_through_, 0)),
         cleared_(std::exchange(other.cleared_, {})),
         bytes_(std::exchange(other.bytes_, 0)) {}
   WriteOverlay& operator=(WriteOverlay&& other) {
@@ -53,6 +56,7 @@ class WriteOverlay {
     writes_.swap(taken.writes_);
     order_.swap(taken.order_);
     std::swap(sorted_, taken.sorted_);
+    std::swap(looked_through_, taken.looked_through_);
     cleared_.swap(taken.cleared_);
     std::swap(bytes_, taken.bytes_);
     return *this;
@@ -98,6 +102,8 @@ class WriteOverlay {
   // Every entry of writes_ once; [0, sorted_) in key order, the rest in arrival order.
   mutable std::vector<const Write*> order_;
   mutable size_t sorted_ = 0;
+  // Entries slice() looked through one by one, unsorted, since the list was last sorted.
+  mutable size_t looked_through_ = 0;
   ClearedRanges cleared_;
   int64_t bytes_ = 0;
 };

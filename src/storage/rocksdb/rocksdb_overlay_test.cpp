@@ -99,6 +99,44 @@ TEST(WriteOverlayTest, LayersMatchAModel) {
   }
 }
 
+// Range reads of a layer that keeps growing (as the engine's pending layer does), many between
+// writes: the new keys are first looked through one by one, later sorted; both must find
+// exactly the layer's writes in the range.
+TEST(WriteOverlayTest, SlicesOfAGrowingLayerHoldItsWritesInTheRange) {
+  for (uint64_t seed = 1; seed <= 100; ++seed) {
+    DeterministicRandom random(seed);
+    WriteOverlay layer;
+    std::map<Key, std::optional<Value>> model;  // the layer's point writes (nullopt: cleared)
+    for (int step = 0; step < 300; ++step) {
+      const Key key = random_key(random);
+      if (random.coin(0.8)) {
+        const Value value = "v" + std::to_string(step);
+        layer.set(key, value);
+        model[key] = value;
+      } else {
+        layer.clear(key);
+        model[key] = std::nullopt;
+      }
+      const int reads = random.coin(0.2) ? random.random_int(1, 30) : 0;
+      for (int read = 0; read < reads; ++read) {
+        Key begin = random_key(random);
+        Key end = random_key(random);
+        if (end < begin) std::swap(begin, end);
+        const WriteOverlay part = layer.slice(KeyRange{begin, end});
+        std::map<Key, std::optional<Value>> sliced;
+        part.for_each_write([&](const WriteOverlay::Write& write) { sliced[Key(write.key())] = write.value; });
+        const std::map<Key, std::optional<Value>> expected(model.lower_bound(begin), model.lower_bound(end));
+        ASSERT_EQ(sliced, expected) << "seed " << seed << " step " << step << " read " << read;
+      }
+    }
+    std::vector<Key> ordered;
+    for (const WriteOverlay::Write* write : layer.ordered_writes()) ordered.emplace_back(write->key());
+    std::vector<Key> keys;
+    for (const auto& [key, value] : model) keys.push_back(key);
+    ASSERT_EQ(ordered, keys) << "seed " << seed;
+  }
+}
+
 TEST(WriteOverlayTest, ClearedRangesMergeAndWritesOverrideThem) {
   WriteOverlay overlay;
   overlay.set("b", "1");
