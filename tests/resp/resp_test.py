@@ -956,6 +956,50 @@ class Pipelining(RespTest):
         for i in range(1000):
             self.assertEqual(results[3 * i:3 * i + 3], [True, i + 1, str(i)])
 
+    def test_pipelines_of_reads_alone(self):
+        """A group of GETs and MGETs alone is answered without the commands' handlers
+        (frontend/resp/plain_reads.h); a hash or an expired key among them must read as the
+        handlers would have it, and the lookups must count the same."""
+        r = self.r
+        for i in range(200):
+            r.set("s%d" % i, "v%d" % i)
+        r.set("soon", "gone", px=50)
+        r.hset("h", "f", "v")
+        time.sleep(0.1)
+        before = r.info("stats")
+        pipe = r.pipeline(transaction=False)
+        for i in range(200):
+            pipe.get("s%d" % i)
+            pipe.mget("s%d" % i, "missing%d" % i, "soon")
+        replies = pipe.execute()
+        for i in range(200):
+            self.assertEqual(replies[2 * i], "v%d" % i)
+            self.assertEqual(replies[2 * i + 1], ["v%d" % i, None, None])
+        after = r.info("stats")
+        self.assertEqual(after["keyspace_hits"] - before["keyspace_hits"], 400)
+        self.assertEqual(after["keyspace_misses"] - before["keyspace_misses"], 400)
+        # A hash among the reads: WRONGTYPE for its GET, nil in an MGET, the rest unchanged.
+        pipe = r.pipeline(transaction=False)
+        pipe.get("s1")
+        pipe.get("h")
+        pipe.mget("h", "s2", "soon")
+        pipe.get("soon")
+        replies = pipe.execute(raise_on_error=False)
+        self.assertEqual(replies[0], "v1")
+        self.assertIsInstance(replies[1], redis.exceptions.ResponseError)
+        self.assertTrue(str(replies[1]).startswith("WRONGTYPE"), replies[1])
+        self.assertEqual(replies[2], [None, "v2", None])
+        self.assertIsNone(replies[3])
+        # Reads alone see every write acknowledged before them, from any connection.
+        other = SERVER.client(decode_responses=True)
+        for i in range(50):
+            other.set("s0", "w%d" % i)
+            pipe = r.pipeline(transaction=False)
+            pipe.get("s0")
+            pipe.mget("s0", "s1")
+            self.assertEqual(pipe.execute(), ["w%d" % i, ["w%d" % i, "v1"]])
+        other.close()
+
     def test_pipeline_sent_whole_before_its_large_replies_are_read(self):
         """redis-py sends a whole pipeline before it reads a reply. Once more than a megabyte of
         replies waits for it, the server still reads its requests (it only stops running them),

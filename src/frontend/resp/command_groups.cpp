@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "frontend/resp/commands.h"
+#include "frontend/resp/plain_reads.h"
 #include "frontend/resp/server_state.h"
 #include "frontend/resp/session.h"
 #include "runtime/scheduler.h"
@@ -147,6 +148,10 @@ void answer_every_command(RespServerState& server, GroupedRun& run, const Error&
 }
 
 Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs) {
+  if (only_plain_reads(runs)) {
+    const bool answered = co_await serve_plain_reads(server, runs);
+    if (answered) co_return Void{};
+  }
   bool again = false;
   auto body = [&](Transaction& transaction, AttemptCounts& counted) -> Future<Void> {
     if (again) ++server.stats.group_retries;
