@@ -99,7 +99,9 @@ class Transaction {
   void add_read_conflict_range(const KeyRange& range);
   void add_write_conflict_range(const KeyRange& range);
 
-  // Commits; ready with the commit version (invalid_version for a read-only transaction).
+  // Commits; ready with the commit version (invalid_version for a read-only transaction). A
+  // commit takes the transaction's writes: until reset() (or on_error()), writing or committing
+  // again fails with transaction_committed, whatever the outcome.
   Future<Version> commit();
   // The 10-byte versionstamp of this transaction, known once commit() succeeded.
   Future<std::string> get_versionstamp();
@@ -120,7 +122,7 @@ class Transaction {
   void check_writable() const;
   void add_mutation(Mutation mutation);
   Future<std::vector<KeyValue>> read_merged(KeyRange range, int limit, bool reverse, bool snapshot, bool* more);
-  Future<Void> make_sure_unknown_commit_cannot_land();
+  Future<Void> make_sure_unknown_commit_cannot_land(std::optional<KeyRange> written);
   Key keyspace_limit() const;
 
   std::shared_ptr<DatabaseState> database_;
@@ -136,6 +138,7 @@ class Transaction {
   std::vector<KeyRange> write_conflicts_;
   size_t bytes_ = 0;
   bool committing_ = false;
+  bool handed_over_ = false;  // commit() took the writes: writing or committing again needs reset()
   bool access_system_keys_ = false;
   Version committed_version_ = invalid_version;
   uint16_t batch_index_ = 0;

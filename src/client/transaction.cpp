@@ -78,6 +78,7 @@ void Transaction::check_key(const Key& key, bool for_write) const {
 
 void Transaction::check_writable() const {
   if (committing_) throw Error(errc::used_during_commit);
+  if (handed_over_) throw Error(errc::transaction_committed);
 }
 
 void Transaction::add_mutation(Mutation mutation) {
@@ -261,11 +262,19 @@ Future<Version> Transaction::commit() {
   // version orders it after every acknowledged commit (the resolver checks age only for reads).
   const bool blind = !read_version_ && read_conflicts_.empty();
   request.read_version = blind ? 0 : co_await get_read_version();
-  request.read_conflict_ranges = read_conflicts_;
-  request.write_conflict_ranges = write_conflicts_;
-  request.mutations = mutations_;
+  // The request takes the writes and conflict ranges (a group of Redis commands holds thousands:
+  // copies were a string allocation each); only a fence for an unknown outcome stays behind.
+  std::optional<KeyRange> fence;
+  if (!write_conflicts_.empty()) fence = write_conflicts_.front();
+  request.read_conflict_ranges = std::move(read_conflicts_);
+  request.write_conflict_ranges = std::move(write_conflicts_);
+  request.mutations = std::move(mutations_);
+  read_conflicts_.clear();
+  write_conflicts_.clear();
+  mutations_.clear();
+  handed_over_ = true;
   ProxyInterface proxy = co_await database_->proxy();
-  Future<CommitReply> committed = proxy.commit.get_reply(request);
+  Future<CommitReply> committed = proxy.commit.get_reply(std::move(request));
   co_await ready(committed);
   committing_ = false;
   if (committed.is_error()) {
@@ -273,7 +282,7 @@ Future<Version> Transaction::commit() {
     // A proxy that answers commit_unknown_result has a broken chain and ends.
     if (is_proxy_failure(error) || error.code() == errc::commit_unknown_result) database_->forget_proxies();
     if (!commit_outcome_unknown(error)) throw error;
-    Future<Void> settled = make_sure_unknown_commit_cannot_land();
+    Future<Void> settled = make_sure_unknown_commit_cannot_land(std::move(fence));
     co_await settled;
     throw Error(errc::commit_unknown_result);
   }
@@ -286,8 +295,8 @@ Future<Version> Transaction::commit() {
 
 // After an unknown outcome, commits a transaction that conflicts with the original's writes at a
 // later version: once it commits, the original either committed before it or never will.
-Future<Void> Transaction::make_sure_unknown_commit_cannot_land() {
-  const KeyRange fence = write_conflicts_.empty() ? single_key_range("\xff/unknownResultFence") : write_conflicts_.front();
+Future<Void> Transaction::make_sure_unknown_commit_cannot_land(std::optional<KeyRange> written) {
+  const KeyRange fence = written ? std::move(*written) : single_key_range("\xff/unknownResultFence");
   for (int attempt = 0; attempt < 10; ++attempt) {
     Transaction dummy(database_);
     dummy.set_access_system_keys(true);
@@ -323,6 +332,7 @@ void Transaction::reset() {
   write_conflicts_.clear();
   bytes_ = 0;
   committing_ = false;
+  handed_over_ = false;
   committed_version_ = invalid_version;
   versionstamp_ = Promise<std::string>();
   watches_.cancel();

@@ -48,6 +48,7 @@
   KEEL_ERROR(invalid_option_value, 2006, "Option set with an invalid value")                       \
   KEEL_ERROR(read_version_already_set, 2010, "Transaction already has a read version set")         \
   KEEL_ERROR(used_during_commit, 2017, "Operation issued while a commit was outstanding")           \
+  KEEL_ERROR(transaction_committed, 2018, "The transaction's writes went to a commit already: reset it (or call on_error after a failed commit) before writing or committing again") \
   KEEL_ERROR(no_cluster_file_found, 1515, "No cluster file found: pass -C or start keel server first") \
   KEEL_ERROR(shard_map_mismatch, 2140, "The cluster's shard map names a storage server this configuration lacks: start with the --storage-servers or --config the cluster was created with") \
   KEEL_ERROR(coordinators_invalid, 2141, "Invalid coordinators: name 1, 3 or 5 distinct addresses of keel server processes registered with the cluster") \

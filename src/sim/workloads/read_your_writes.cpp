@@ -4,7 +4,8 @@
 // sets, clears, range clears, atomic operations, gets, range reads (limits, reverse, snapshot),
 // get_key with key selectors (offsets either way) and range reads between selectors over a few
 // keys spread over the shards, applying each write to the model too and comparing every read with the model at once;
-// then commits or not. A few operations are invalid on purpose and must fail with their error.
+// then commits or not. A few operations are invalid on purpose and must fail with their error,
+// and so must a write after a commit that wrote, until the transaction is reset.
 // The database should hold little else: the first read covers all of it.
 // Options: keys (16), clients (3), transactions_per_second (20 overall), operations_max (40).
 #include <fmt/format.h>
@@ -266,8 +267,26 @@ class ReadYourWrites final : public Workload {
       Future<Version> committed = attempt.transaction.commit();
       co_await committed;
       ++committed_;
+      if (committed.get() != invalid_version) check_writes_handed_over(attempt);
     }
     co_return Void{};
+  }
+
+  // A commit that wrote took the transaction's writes: writing again must fail until reset().
+  void check_writes_handed_over(Attempt& attempt) {
+    const Key key = random_key();
+    Error failure;
+    try {
+      attempt.transaction.set(key, "after commit");
+    } catch (const Error& error) {
+      failure = error;
+    }
+    if (failure.code() != errc::transaction_committed) {
+      problem(attempt, fmt::format("a write after the commit gave {}, not transaction_committed", failure.describe()));
+    }
+    attempt.transaction.reset();
+    attempt.transaction.set(key, "after reset");  // throws, failing the workload, if still closed
+    attempt.transaction.reset();
   }
 
   Future<Void> client() {
