@@ -33,7 +33,7 @@ Future<StoragePage> storage_page(DatabaseState* database, KeyRange range, Versio
     request.version = version;
     request.limit = limit;
     request.reverse = reverse;
-    return server.get_key_values.get_reply(request);
+    return server.get_key_values.get_reply(std::move(request));
   };
   const Key anchor = reverse ? range.end : range.begin;
   ShardLocation location;

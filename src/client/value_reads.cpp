@@ -26,7 +26,7 @@ Future<std::optional<Value>> read_alone(std::shared_ptr<DatabaseState> database,
     GetValueRequest request;
     request.key = key;
     request.version = version;
-    return server.get_value.get_reply(request);
+    return server.get_value.get_reply(std::move(request));
   };
   GetValueReply reply = co_await at_shard<GetValueReply>(database.get(), key, false, send);
   co_return reply.value;
@@ -91,7 +91,7 @@ Future<BatchValues> send_batch(std::shared_ptr<DatabaseState> database, std::wea
     request.fresh_version = true;
     ++database->storage_reads.reads;
     Future<GetValuesReply> fresh =
-        timeout_error(member->get_values.get_reply(request), client_knobs().storage_read_timeout_seconds);
+        timeout_error(member->get_values.get_reply(std::move(request)), client_knobs().storage_read_timeout_seconds);
     co_await ready(fresh);
     if (!fresh.is_error() && fresh.get().values.size() == batch->keys.size() && fresh.get().version > 0) {
       GetValuesReply reply = co_await std::move(fresh);  // ready, and ours alone: taken, not copied
@@ -118,7 +118,7 @@ Future<BatchValues> send_batch(std::shared_ptr<DatabaseState> database, std::wea
     GetValuesRequest request;
     request.keys = batch->keys;
     request.version = batch->version;
-    return server.get_values.get_reply(request);
+    return server.get_values.get_reply(std::move(request));
   };
   try {
     GetValuesReply reply = co_await load_balanced<GetValuesReply>(database.get(), batch->location, send);
