@@ -96,8 +96,8 @@ class Transaction {
 
   Future<Version> get_read_version();
   void set_read_version(Version version);
-  void add_read_conflict_range(const KeyRange& range);
-  void add_write_conflict_range(const KeyRange& range);
+  void add_read_conflict_range(KeyRange range);
+  void add_write_conflict_range(KeyRange range);
 
   // Commits; ready with the commit version (invalid_version for a read-only transaction). A
   // commit takes the transaction's writes: until reset() (or on_error()), writing or committing

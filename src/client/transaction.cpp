@@ -239,14 +239,14 @@ void Transaction::atomic_op(MutationType type, const Key& key, const Value& oper
   write_conflicts_.push_back(single_key_range(key));  // atomic ops add no read conflict
 }
 
-void Transaction::add_read_conflict_range(const KeyRange& range) {
+void Transaction::add_read_conflict_range(KeyRange range) {
   if (range.begin > range.end) throw Error(errc::inverted_range);
-  read_conflicts_.push_back(range);
+  read_conflicts_.push_back(std::move(range));
 }
 
-void Transaction::add_write_conflict_range(const KeyRange& range) {
+void Transaction::add_write_conflict_range(KeyRange range) {
   if (range.begin > range.end) throw Error(errc::inverted_range);
-  write_conflicts_.push_back(range);
+  write_conflicts_.push_back(std::move(range));
 }
 
 Future<Version> Transaction::commit() {

@@ -42,7 +42,13 @@ struct KeyRange {
 };
 
 // The smallest key greater than `key`.
-inline Key key_after(const Key& key) { return key + '\0'; }
+inline Key key_after(const Key& key) {
+  Key after;
+  after.reserve(key.size() + 1);  // one allocation, where key + '\0' made two
+  after.append(key);
+  after.push_back('\0');
+  return after;
+}
 // A range holding exactly `key`.
 inline KeyRange single_key_range(const Key& key) { return KeyRange{key, key_after(key)}; }
 // Whether `range` is single_key_range(range.begin): it holds one key and no other.

@@ -120,7 +120,9 @@ size_t KeyLayout::redis_key_bytes_max() const {
 }
 
 Key KeyLayout::tagged_key(char tag, std::string_view key) const {
-  Key result = prefix_;
+  Key result;
+  result.reserve(prefix_.size() + 1 + key.size());
+  result.append(prefix_);
   result.push_back(tag);
   result.append(key);
   return result;
@@ -145,7 +147,9 @@ std::string KeyLayout::key_of_meta(std::string_view meta_key) const { return key
 Key KeyLayout::stamp_key(std::string_view key) const { return tagged_key('s', key); }
 
 Key KeyLayout::field_key(std::string_view key, std::string_view field) const {
-  Key result = prefix_;
+  Key result;
+  result.reserve(prefix_.size() + 1 + 4 + key.size() + field.size());
+  result.append(prefix_);
   result.push_back('h');
   append_be32(result, static_cast<uint32_t>(key.size()));
   result.append(key);
@@ -159,8 +163,9 @@ size_t KeyLayout::field_bytes_max(std::string_view key) const {
 }
 
 KeyRange KeyLayout::fields_range(std::string_view key) const {
-  const Key begin = field_key(key, "");
-  return KeyRange{begin, prefix_end(begin)};
+  Key begin = field_key(key, "");
+  Key end = prefix_end(begin);
+  return KeyRange{std::move(begin), std::move(end)};
 }
 
 std::string KeyLayout::field_of(std::string_view key, std::string_view field_key) const {
@@ -260,9 +265,9 @@ void KeyStore::write(const std::string& key, const KeyRecord& old, const KeyMeta
 void KeyStore::overwrite(const std::string& key, const KeyRecord& old, const KeyMeta& meta) {
   forget_prefetched(key);
   KEEL_ASSERT(meta.expire_ms == 0 || meta.expire_ms > now_ms_);
-  const KeyRange fields = layout_.fields_range(key);
-  transaction_.add_read_conflict_range(fields);
+  KeyRange fields = layout_.fields_range(key);
   if (old.present && old.meta.type != KeyType::string) transaction_.clear_range(fields);
+  transaction_.add_read_conflict_range(std::move(fields));
   const int64_t old_deadline = old.present ? old.meta.expire_ms : 0;
   if (old_deadline != 0 && old_deadline != meta.expire_ms) transaction_.clear(layout_.expiry_key(old_deadline, key));
   if (meta.expire_ms != 0) transaction_.set(layout_.expiry_key(meta.expire_ms, key), "");  // even if unchanged

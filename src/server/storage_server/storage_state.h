@@ -104,14 +104,15 @@ struct StorageState {
   std::optional<Future<Version>> fresh_version;
 };
 
-// Serves `requests` with `handler`, each answered when its work is done.
-template <class Request, class Reply>
-Future<Void> answer(Request request, Future<Reply> work) {
+// Serves `requests` with `handler`, each answered when its work is done. The handler takes the
+// request (a batch's keys are not copied); its reply promise stays here.
+template <class Reply>
+Future<Void> answer(ReplyPromise<Reply> promise, Future<Reply> work) {
   try {
     Reply reply = co_await std::move(work);  // taken, not copied (a batch's values)
-    request.reply.send(std::move(reply));
+    promise.send(std::move(reply));
   } catch (const Error& error) {
-    request.reply.send_error(error);
+    promise.send_error(error);
   }
   co_return Void{};
 }
@@ -121,8 +122,9 @@ Future<Void> serve(StorageState* state, FutureStream<Request> requests, ActorCol
                    Future<Reply> (*handler)(StorageState*, Request)) {
   while (true) {
     Request request = co_await requests.next();
-    Future<Reply> work = handler(state, request);
-    actors->add(answer(std::move(request), std::move(work)));
+    ReplyPromise<Reply> promise = std::move(request.reply);
+    Future<Reply> work = handler(state, std::move(request));
+    actors->add(answer(std::move(promise), std::move(work)));
   }
 }
 
