@@ -54,9 +54,9 @@ struct GroupedRun {
 };
 
 // Runs the runs' commands in one transaction with the retry loop, run after run in order, each
-// run's replies rewritten on every attempt (a group of GETs and MGETs alone: plain_reads.h). Throws what the retry loop cannot cure, and
-// commit_unknown_result: a commit that may have been applied is not run again (INCR would count
-// twice), see answer_every_command.
+// run's replies rewritten on every attempt (a group of GETs and MGETs alone: plain_reads.h).
+// Throws what the retry loop cannot cure, and commit_unknown_result: a commit that may have been
+// applied is not run again (INCR would count twice), see answer_every_command.
 Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*>& runs);
 // Makes `error` the reply of every command of the run (each counted as a failed call).
 void answer_every_command(RespServerState& server, GroupedRun& run, const Error& error);

@@ -220,6 +220,16 @@ void KeyStore::prefetch(const std::string& key) {
   prefetched_.emplace(key, transaction_.get(layout_.meta_key(key), true));
 }
 
+KeyRecord decode_record(const std::optional<Value>& bytes, int64_t now_ms) {
+  KeyRecord record;
+  if (bytes) {
+    record.present = true;
+    record.meta = decode_meta(*bytes, &record.stamp);
+    record.expired = record.meta.expire_ms != 0 && record.meta.expire_ms <= now_ms;
+  }
+  return record;
+}
+
 Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot, bool any_type) {
   std::optional<Value> bytes;
   const auto prefetched = prefetched_.find(key);
@@ -231,12 +241,7 @@ Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot, bool any
   } else {
     bytes = co_await transaction_.get(layout_.meta_key(key), snapshot);
   }
-  KeyRecord record;
-  if (bytes) {
-    record.present = true;
-    record.meta = decode_meta(*bytes, &record.stamp);
-    record.expired = record.meta.expire_ms != 0 && record.meta.expire_ms <= now_ms_;
-  }
+  KeyRecord record = decode_record(bytes, now_ms_);
   if (lookup_counts_ != nullptr) ++(record.alive() ? lookup_counts_->hits : lookup_counts_->misses);
   if (!bytes) co_return record;
   if (record.meta.type == KeyType::invalid) {

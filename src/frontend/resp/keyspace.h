@@ -140,6 +140,9 @@ struct KeyRecord {
   bool is(KeyType type) const { return alive() && meta.type == type; }
 };
 
+// The record `bytes` hold (nullopt: none) as a transaction at wall time `now_ms` reads it.
+KeyRecord decode_record(const std::optional<Value>& bytes, int64_t now_ms);
+
 // Lookups of keys by read commands, found and not (INFO's keyspace_hits and keyspace_misses).
 struct KeyLookupCounts {
   uint64_t hits = 0;

@@ -17,11 +17,10 @@ bool is_plain_read(const CommandSpec& spec) { return spec.name == "get" || spec.
 // neither (the general path answers it).
 bool string_of(const std::optional<Value>& bytes, int64_t now_ms, std::optional<std::string>* value) {
   value->reset();
-  if (!bytes) return true;
-  KeyMeta meta = decode_meta(*bytes);
-  if (meta.expire_ms != 0 && meta.expire_ms <= now_ms) return true;
-  if (meta.type != KeyType::string) return false;
-  *value = std::move(meta.value);
+  KeyRecord record = decode_record(bytes, now_ms);
+  if (!record.alive()) return true;
+  if (record.meta.type != KeyType::string) return false;
+  *value = std::move(record.meta.value);
   return true;
 }
 
