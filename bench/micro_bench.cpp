@@ -55,6 +55,18 @@ void BM_ResumeAmongTimers(benchmark::State& state) {
 }
 BENCHMARK(BM_ResumeAmongTimers)->Arg(0)->Arg(1000)->Arg(100000);
 
+// A timer set and come due while `range(0)` others wait (each read's timeout is one).
+void BM_TimerAmongTimers(benchmark::State& state) {
+  testing::SchedulerFixture fixture;
+  std::vector<Future<Void>> timers;
+  for (int64_t i = 0; i < state.range(0); ++i) timers.push_back(delay(1e6 + static_cast<double>(i)));
+  for (auto _ : state) {
+    Future<Void> soon = delay(1e-6);
+    while (!soon.is_ready()) scheduler().run_next();
+  }
+}
+BENCHMARK(BM_TimerAmongTimers)->Arg(0)->Arg(1000)->Arg(100000);
+
 struct Message {
   uint64_t id = 0;
   std::string key;

@@ -8,6 +8,14 @@
 namespace keel {
 namespace {
 thread_local Scheduler* current_scheduler = nullptr;
+
+// Whether `a` runs after `b`: by time, then higher priority first, then first scheduled.
+template <class A, class B>
+bool later(const A& a, const B& b) {
+  if (a.time != b.time) return a.time > b.time;
+  if (a.priority != b.priority) return a.priority < b.priority;
+  return a.sequence > b.sequence;
+}
 }  // namespace
 
 namespace detail {
@@ -33,8 +41,9 @@ ScopedScheduler::~ScopedScheduler() { current_scheduler = previous_; }
 
 Scheduler::~Scheduler() {
   // Dropping queued tasks releases what they hold; frames still suspended are owned elsewhere.
-  std::vector<Task> tasks = std::move(heap_);
-  heap_.clear();
+  std::vector<Task> tasks;
+  for (const Timer& timer : timers_) tasks.push_back(std::move(timer_tasks_[timer.slot]));
+  timers_.clear();
   for (Lane& lane : lanes_) {
     for (size_t i = lane.head; i < lane.tasks.size(); ++i) tasks.push_back(std::move(lane.tasks[i]));
   }
@@ -47,12 +56,6 @@ Scheduler::~Scheduler() {
 void Scheduler::advance_to(double time) {
   KEEL_ASSERT(time >= now_);
   now_ = time;
-}
-
-bool Scheduler::later(const Task& a, const Task& b) {
-  if (a.time != b.time) return a.time > b.time;
-  if (a.priority != b.priority) return a.priority < b.priority;
-  return a.sequence > b.sequence;
 }
 
 void Scheduler::push(Task task) {
@@ -69,8 +72,18 @@ void Scheduler::push(Task task) {
     ++lane_tasks_;
     return;
   }
-  heap_.push_back(std::move(task));
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  uint32_t slot = 0;
+  if (free_timer_slots_.empty()) {
+    slot = static_cast<uint32_t>(timer_tasks_.size());
+    timer_tasks_.push_back(std::move(task));
+  } else {
+    slot = free_timer_slots_.back();
+    free_timer_slots_.pop_back();
+    timer_tasks_[slot] = std::move(task);
+  }
+  const Task& placed = timer_tasks_[slot];
+  timers_.push_back(Timer{placed.time, placed.sequence, placed.priority, slot});
+  std::push_heap(timers_.begin(), timers_.end(), later<Timer, Timer>);
 }
 
 Scheduler::Lane* Scheduler::next_lane() {
@@ -78,17 +91,18 @@ Scheduler::Lane* Scheduler::next_lane() {
   for (Lane& lane : lanes_) {
     if (!lane.empty() && (best == nullptr || later(best->front(), lane.front()))) best = &lane;
   }
-  if (best != nullptr && !heap_.empty() && later(best->front(), heap_.front())) return nullptr;
+  if (best != nullptr && !timers_.empty() && later(best->front(), timers_.front())) return nullptr;
   return best;
 }
 
 Scheduler::Task Scheduler::take_next() {
   Lane* lane = next_lane();
   if (lane == nullptr) {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    Task task = std::move(heap_.back());
-    heap_.pop_back();
-    return task;
+    std::pop_heap(timers_.begin(), timers_.end(), later<Timer, Timer>);
+    const uint32_t slot = timers_.back().slot;
+    timers_.pop_back();
+    free_timer_slots_.push_back(slot);
+    return std::move(timer_tasks_[slot]);
   }
   Task task = std::move(lane->front());
   ++lane->head;
@@ -137,7 +151,7 @@ Future<Void> Scheduler::ready_at(double time, int priority) {
 double Scheduler::next_time() const {
   KEEL_ASSERT(!empty());
   std::optional<double> time;
-  if (!heap_.empty()) time = heap_.front().time;
+  if (!timers_.empty()) time = timers_.front().time;
   for (const Lane& lane : lanes_) {
     if (!lane.empty()) time = time ? std::min(*time, lane.tasks[lane.head].time) : lane.tasks[lane.head].time;
   }

@@ -3,8 +3,9 @@
 // Tasks run in order of (time, priority, sequence): earliest time first, then higher priority,
 // then first scheduled. Most tasks are due at once (resumptions, cancellations, zero delays):
 // those wait in a first-in-first-out lane per priority, which stays in (time, sequence) order
-// because the clock never goes back; the rest wait in a heap. The next task is the first of
-// the heap's top and the lanes' fronts, so the order is exactly that of one heap. `now()` is the scheduler's clock: the world advances it (to the wall
+// because the clock never goes back; the rest (timers) wait in slots, ordered by a heap of
+// their small keys. The next task is the first of the heap's top and the lanes' fronts, so the
+// order is exactly that of one heap. `now()` is the scheduler's clock: the world advances it (to the wall
 // clock in the real world, jumping to the next task in simulation). Each task runs in the
 // context of one process (always 0 in the real world) so the simulator can host many.
 //
@@ -57,13 +58,13 @@ class Scheduler {
   // The simulator stretches some delays; identity by default.
   void set_delay_adjust(std::function<double(double)> adjust) { delay_adjust_ = std::move(adjust); }
 
-  bool empty() const { return heap_.empty() && lane_tasks_ == 0; }
+  bool empty() const { return timers_.empty() && lane_tasks_ == 0; }
   // Time of the earliest task; empty() must be false.
   double next_time() const;
   // Runs the earliest task, advancing now() to its time if that is later.
   void run_next();
   uint64_t tasks_run() const { return tasks_run_; }
-  size_t tasks_queued() const { return heap_.size() + lane_tasks_; }
+  size_t tasks_queued() const { return timers_.size() + lane_tasks_; }
 
  private:
   enum class Kind : uint8_t { function, resume, cancel };
@@ -85,15 +86,24 @@ class Scheduler {
     bool empty() const { return head == tasks.size(); }
     Task& front() { return tasks[head]; }
   };
-  static bool later(const Task& a, const Task& b);
+  // A timer's place in the heap: its task's order and the slot of timer_tasks_ holding it.
+  // Trivially copied, so the heap's sifts move 24 bytes, not a Task and its std::function.
+  struct Timer {
+    double time;
+    uint64_t sequence;
+    int priority;
+    uint32_t slot;
+  };
   // A future sent by a task at `time`.
   Future<Void> ready_at(double time, int priority);
   void push(Task task);
-  // The queue holding the next task to run (nullptr: the heap). Not empty().
+  // The queue holding the next task to run (nullptr: the timers). Not empty().
   Lane* next_lane();
   Task take_next();
 
-  std::vector<Task> heap_;
+  std::vector<Timer> timers_;       // a heap, earliest first
+  std::vector<Task> timer_tasks_;   // slots; those no timer names are free
+  std::vector<uint32_t> free_timer_slots_;
   std::vector<Lane> lanes_;  // one per priority seen, few
   size_t lane_tasks_ = 0;
   double now_ = 0;
