@@ -84,6 +84,9 @@ class Transaction {
   explicit Transaction(std::shared_ptr<DatabaseState> database);
 
   Future<std::optional<Value>> get(Key key, bool snapshot = false);
+  // The values of `keys`, in order: as get() of each, with one future for them all (the keys'
+  // reads are batched as get()'s are, without a coroutine and a future per key).
+  Future<std::vector<std::optional<Value>>> get_all(std::vector<Key> keys, bool snapshot = false);
   Future<Key> get_key(KeySelector selector, bool snapshot = false);
   Future<RangeResult> get_range(KeyRange range, int limit = 1000, bool reverse = false, bool snapshot = false);
   Future<RangeResult> get_range(KeySelector begin, KeySelector end, int limit = 1000, bool reverse = false,
@@ -127,10 +130,6 @@ class Transaction {
 
   std::shared_ptr<DatabaseState> database_;
   std::optional<Future<Version>> read_version_;
-  // The read that learns read_version_ from a storage server (client/value_reads.h), kept so
-  // that its caller dropping it does not cancel the learning (learned_read_version covers a
-  // reset or destroyed transaction).
-  std::optional<Future<std::optional<Value>>> learning_read_;
   std::shared_ptr<ValueReads> value_reads_;  // point reads not sent yet (client/value_reads.h)
   WriteMap writes_;
   std::vector<Mutation> mutations_;

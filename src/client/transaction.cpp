@@ -108,12 +108,33 @@ Future<std::optional<Value>> Transaction::get(Key key, bool snapshot) {
     learn.emplace();
     read_version_ = learned_read_version(learn->get_future(), database_);
   }
-  const bool learning = learn.has_value();
   Future<std::optional<Value>> read =
       read_stored_value(database_, value_reads_, key, get_read_version(), std::move(learn));
-  if (learning) learning_read_ = read;
   std::optional<Value> stored = co_await std::move(read);
   co_return writes_.read(key, std::move(stored));
+}
+
+Future<std::vector<std::optional<Value>>> Transaction::get_all(std::vector<Key> keys, bool snapshot) {
+  std::vector<std::optional<Value>> values;
+  if (keys.empty()) co_return values;
+  for (const Key& key : keys) {
+    check_key(key, false);
+    if (!snapshot) read_conflicts_.push_back(single_key_range(key));
+  }
+  std::optional<Promise<Version>> learn;
+  if (!read_version_ && can_learn_read_version(*database_, *value_reads_, keys.front())) {
+    learn.emplace();
+    read_version_ = learned_read_version(learn->get_future(), database_);
+  }
+  Future<std::vector<std::optional<Value>>> read =
+      read_stored_values(database_, value_reads_, keys, get_read_version(), std::move(learn));
+  values = co_await std::move(read);
+  // Merged with this transaction's writes (as get() merges, after its read): a key whose whole
+  // state is written was read for nothing, which get_all's callers (a group of GETs) rarely do.
+  if (!writes_.empty()) {
+    for (size_t i = 0; i < keys.size(); ++i) values[i] = writes_.read(keys[i], std::move(values[i]));
+  }
+  co_return values;
 }
 
 // Up to `limit` rows of `range` as this transaction sees them: storage pages merged with the
@@ -324,7 +345,6 @@ Future<Void> Transaction::watch(Key key) {
 
 void Transaction::reset() {
   read_version_.reset();
-  learning_read_.reset();
   value_reads_ = std::make_shared<ValueReads>();  // batches already made still answer their reads
   writes_.reset();
   mutations_.clear();

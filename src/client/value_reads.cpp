@@ -160,14 +160,24 @@ Future<Version> learned_read_version(Future<Version> learned, std::shared_ptr<Da
   co_return co_await learned;
 }
 
-Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseState>& database,
-                                               const std::shared_ptr<ValueReads>& value_reads, Key key,
-                                               Future<Version> version, std::optional<Promise<Version>> learn) {
+namespace {
+
+// A read's place in a batch, or (batch null) its read alone.
+struct JoinedRead {
+  std::shared_ptr<ValueReadBatch> batch;
+  Future<BatchValues> values;
+  size_t index = 0;
+  Future<std::optional<Value>> alone;
+};
+
+// Puts the read of `key` in the transaction's batch of its shard (begun here if none waits).
+JoinedRead join_batch(const std::shared_ptr<DatabaseState>& database, const std::shared_ptr<ValueReads>& value_reads,
+                      Key key, Future<Version> version, std::optional<Promise<Version>> learn) {
   const size_t batch_max = static_cast<size_t>(std::max(1.0, client_knobs().read_batch_keys_max));
   const ShardLocation* location = batch_max > 1 ? database->cached_location(key) : nullptr;
   ValueReads& reads = *value_reads;
   KEEL_ASSERT(!learn || (location != nullptr && reads.waiting.empty()));
-  if (location == nullptr) return read_alone_at(database, std::move(key), std::move(version));
+  if (location == nullptr) return JoinedRead{nullptr, {}, 0, read_alone_at(database, std::move(key), std::move(version))};
   auto [it, added] = reads.waiting.try_emplace(location->range.begin);
   if (!added && !it->second.batch->location.range.contains(key)) {
     // The cache learned a different shard at the same begin since the batch began.
@@ -180,15 +190,60 @@ Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseSta
   if (added) {
     waiting.batch = std::make_shared<ValueReadBatch>();
     waiting.batch->location = *location;
+    const bool learning = learn.has_value();
     waiting.values = send_batch(database, value_reads, waiting.batch, std::move(version), std::move(learn));
+    if (learning) reads.learning = waiting.values;
   }
   // Copies: closing the batch below erases `waiting`.
-  const std::shared_ptr<ValueReadBatch> batch = waiting.batch;
-  Future<BatchValues> values = waiting.values;
-  const size_t index = batch->keys.size();
-  batch->keys.push_back(std::move(key));
-  if (batch->keys.size() >= batch_max) close(reads, batch);
-  return take_from(std::move(values), index, database, batch);
+  JoinedRead joined{waiting.batch, waiting.values, waiting.batch->keys.size(), {}};
+  joined.batch->keys.push_back(std::move(key));
+  if (joined.batch->keys.size() >= batch_max) close(reads, joined.batch);
+  return joined;
+}
+
+// The values of `joined`, in order: one coroutine for them all, where read_stored_value's
+// callers take one per key.
+Future<std::vector<std::optional<Value>>> gather(std::vector<JoinedRead> joined, std::shared_ptr<DatabaseState> database) {
+  std::vector<std::optional<Value>> values(joined.size());
+  for (size_t i = 0; i < joined.size(); ++i) {
+    JoinedRead& read = joined[i];
+    if (read.batch == nullptr) {
+      values[i] = co_await std::move(read.alone);
+      continue;
+    }
+    co_await ready(read.values);
+    if (!read.values.is_error()) {
+      values[i] = std::move((*read.values.get())[read.index]);  // this reader's alone
+      continue;
+    }
+    if (read.values.error().code() != errc::wrong_shard_server) throw read.values.error();
+    Future<std::optional<Value>> alone = read_alone(database, read.batch->keys[read.index], read.batch->version);
+    values[i] = co_await std::move(alone);
+  }
+  co_return values;
+}
+
+}  // namespace
+
+Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseState>& database,
+                                               const std::shared_ptr<ValueReads>& value_reads, Key key,
+                                               Future<Version> version, std::optional<Promise<Version>> learn) {
+  JoinedRead joined = join_batch(database, value_reads, std::move(key), std::move(version), std::move(learn));
+  if (joined.batch == nullptr) return std::move(joined.alone);
+  return take_from(std::move(joined.values), joined.index, database, std::move(joined.batch));
+}
+
+Future<std::vector<std::optional<Value>>> read_stored_values(const std::shared_ptr<DatabaseState>& database,
+                                                             const std::shared_ptr<ValueReads>& value_reads,
+                                                             const std::vector<Key>& keys, Future<Version> version,
+                                                             std::optional<Promise<Version>> learn) {
+  std::vector<JoinedRead> joined;
+  joined.reserve(keys.size());
+  for (const Key& key : keys) {
+    joined.push_back(join_batch(database, value_reads, key, version, std::move(learn)));
+    learn.reset();  // the first read learns the version; the others join its batch or wait for it
+  }
+  return gather(std::move(joined), database);
 }
 
 }  // namespace keel

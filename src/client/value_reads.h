@@ -41,6 +41,10 @@ struct ValueReads {
   };
   // The batches not sent yet, by the begin of their shard.
   std::map<Key, Waiting> waiting;
+  // The batch that learns the transaction's read version (read_stored_value's `learn`), kept
+  // so that its readers dropping their reads do not cancel the learning (learned_read_version
+  // covers a reset or destroyed transaction).
+  std::optional<Future<BatchValues>> learning;
 };
 
 // Whether a read of `key` may learn the transaction's read version (below): no batch is waiting
@@ -65,5 +69,12 @@ Future<std::optional<Value>> read_stored_value(const std::shared_ptr<DatabaseSta
                                                const std::shared_ptr<ValueReads>& reads, Key key,
                                                Future<Version> version,
                                                std::optional<Promise<Version>> learn = std::nullopt);
+
+// The values of `keys` as read_stored_value reads each (`learn` is the first key's), in order,
+// with one future and one coroutine for them all.
+Future<std::vector<std::optional<Value>>> read_stored_values(const std::shared_ptr<DatabaseState>& database,
+                                                             const std::shared_ptr<ValueReads>& reads,
+                                                             const std::vector<Key>& keys, Future<Version> version,
+                                                             std::optional<Promise<Version>> learn = std::nullopt);
 
 }  // namespace keel

@@ -145,10 +145,12 @@ struct Learned {
 
 // One transaction with no read version reads `keys` in one task, the first learning the read
 // version (as Transaction::get does); a proxy in the same process as the servers answers
-// read-version requests with `proxy_version`. With `drop_learning_read`, the first read's
-// future is dropped at once (its result is then "dropped").
+// read-version requests with `proxy_version`. With `dropped` other than `nothing`, the first
+// read's future is dropped at once (its result is then "dropped"), and with `read_and_batch`
+// the reads' hold on the learning batch too (as when the transaction is reset).
+enum class Dropped { nothing, read, read_and_batch };
 Learned run_learning_reads(FakeServer& low, FakeServer& high, const std::vector<Key>& keys, Version proxy_version,
-                           bool drop_learning_read = false) {
+                           Dropped dropped = Dropped::nothing) {
   RealWorld world;
   const std::vector<Future<Void>> serving = start_serving(low, high);
   std::shared_ptr<DatabaseState> database = database_of(low, high);
@@ -165,7 +167,8 @@ Learned run_learning_reads(FakeServer& low, FakeServer& high, const std::vector<
   const Future<Version> read_version = learned_read_version(learn->get_future(), database);
   std::vector<Future<std::optional<Value>>> values;
   values.push_back(read_stored_value(database, reads, keys.front(), read_version, std::move(learn)));
-  if (drop_learning_read) values.front() = Future<std::optional<Value>>(std::optional<Value>("dropped"));
+  if (dropped != Dropped::nothing) values.front() = Future<std::optional<Value>>(std::optional<Value>("dropped"));
+  if (dropped == Dropped::read_and_batch) reads->learning.reset();
   for (size_t i = 1; i < keys.size(); ++i) {
     EXPECT_FALSE(can_learn_read_version(*database, *reads, keys[i]));
     values.push_back(read_stored_value(database, reads, keys[i], read_version));
@@ -267,16 +270,73 @@ TEST(ValueReadsTest, AFreshBatchThatMetAMovedShardReadsEachKeyAloneAtTheProxysVe
   EXPECT_EQ(low.single_reads, 2);
 }
 
-TEST(ValueReadsTest, ALearningReadDroppedBeforeItLearnedLeavesTheVersionToAProxy) {
+TEST(ValueReadsTest, ALearningReadDroppedBeforeItLearnedStillLearnsTheVersion) {
   FakeServer low;
   low.fresh_version = 42;
   FakeServer high;
-  const Learned learned = run_learning_reads(low, high, {"a", "x"}, 9, true);
+  const Learned learned = run_learning_reads(low, high, {"a", "x"}, 9, Dropped::read);
+  // The transaction's reads hold the learning batch: it went on and the other read used its version.
+  EXPECT_EQ(learned.results, (std::vector<std::string>{"dropped", "x@42"}));
+  EXPECT_EQ(learned.read_version, "42");
+  EXPECT_EQ(learned.proxy_asked, 0);
+}
+
+TEST(ValueReadsTest, ALearningBatchDroppedBeforeItLearnedLeavesTheVersionToAProxy) {
+  FakeServer low;
+  low.fresh_version = 42;
+  FakeServer high;
+  const Learned learned = run_learning_reads(low, high, {"a", "x"}, 9, Dropped::read_and_batch);
   // The other shard's read waited for the version, which a proxy gave once the learning batch
   // was cancelled (as it sent its request: nothing held it any more).
   EXPECT_EQ(learned.results, (std::vector<std::string>{"dropped", "x@9"}));
   EXPECT_EQ(learned.read_version, "9");
   EXPECT_EQ(learned.proxy_asked, 1);
+}
+
+// read_stored_values: every key's value in the keys' order, the keys batched per shard as
+// read_stored_value batches them; the keys of a batch that met a moved shard each read alone.
+std::vector<std::string> run_reads_together(FakeServer& low, FakeServer& high, const std::vector<Key>& keys) {
+  RealWorld world;
+  const std::vector<Future<Void>> serving = start_serving(low, high);
+  std::shared_ptr<DatabaseState> database = database_of(low, high);
+  ProxyInterface proxy;  // where a key whose shard moved looks it up again
+  proxy.get_key_server_locations = RequestStream<GetKeyServerLocationsRequest>::serve();
+  Future<Void> locating = serve_locations(proxy, low, high);
+  database->description = ClusterDescription{1, {proxy}};
+  Future<std::vector<std::optional<Value>>> values =
+      read_stored_values(database, std::make_shared<ValueReads>(), keys, Future<Version>(Version(7)));
+  world.run(ready(timeout_error(values, 20.0)));
+  if (!values.is_ready()) return {"hung"};
+  if (values.is_error()) return {std::string(values.error().name())};
+  std::vector<std::string> results;
+  for (const std::optional<Value>& value : values.get()) results.push_back(value.value_or("absent"));
+  return results;
+}
+
+TEST(ValueReadsTest, KeysReadTogetherAnswerInTheirOrderWithOneRequestPerShard) {
+  FakeServer low;
+  FakeServer high;
+  EXPECT_EQ(run_reads_together(low, high, {"x", "a", "y", "b", "a"}),
+            (std::vector<std::string>{"x@7", "a@7", "y@7", "b@7", "a@7"}));
+  EXPECT_EQ(low.batches, (std::vector<std::vector<Key>>{{"a", "b", "a"}}));
+  EXPECT_EQ(high.batches, (std::vector<std::vector<Key>>{{"x", "y"}}));
+  EXPECT_EQ(low.single_reads + high.single_reads, 0);
+}
+
+TEST(ValueReadsTest, KeysReadTogetherFromAMovedShardAreReadAlone) {
+  FakeServer low;
+  low.code = errc::wrong_shard_server;
+  FakeServer high;
+  EXPECT_EQ(run_reads_together(low, high, {"a", "x", "b"}), (std::vector<std::string>{"a@7", "x@7", "b@7"}));
+  EXPECT_EQ(low.single_reads, 2);
+  EXPECT_EQ(high.single_reads, 0);
+}
+
+TEST(ValueReadsTest, KeysReadTogetherFailWithTheirBatchsError) {
+  FakeServer low;
+  low.code = errc::future_version;
+  FakeServer high;
+  EXPECT_EQ(run_reads_together(low, high, {"x", "a"}), (std::vector<std::string>{"future_version"}));
 }
 
 }  // namespace

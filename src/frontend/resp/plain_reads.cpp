@@ -47,13 +47,10 @@ bool only_plain_reads(const std::vector<GroupedRun*>& runs) {
 }
 
 Future<bool> serve_plain_reads(RespServerState& server, const std::vector<GroupedRun*>& runs) {
-  const std::vector<Key> keys = record_keys(server.layout, runs);
-  std::vector<std::optional<Value>> records(keys.size());
+  std::vector<std::optional<Value>> records;
   auto read = [&](Transaction& transaction) -> Future<Void> {
-    std::vector<Future<std::optional<Value>>> reads;
-    reads.reserve(keys.size());
-    for (const Key& key : keys) reads.push_back(transaction.get(key, true));
-    for (size_t i = 0; i < reads.size(); ++i) records[i] = co_await std::move(reads[i]);
+    Future<std::vector<std::optional<Value>>> read_all = transaction.get_all(record_keys(server.layout, runs), true);
+    records = co_await std::move(read_all);
     co_return Void{};
   };
   const double started = now();

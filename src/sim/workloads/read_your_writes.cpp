@@ -129,6 +129,27 @@ class ReadYourWrites final : public Workload {
     co_return Void{};
   }
 
+  // A few keys read together (Transaction::get_all), some of them twice.
+  Future<Void> get_all(Attempt& attempt) {
+    std::vector<Key> keys(static_cast<size_t>(random_.random_int(1, 6)));
+    for (Key& key : keys) key = random_.coin(0.2) ? keys.front() : random_bound();
+    const bool snapshot = random_.coin(0.3);
+    const std::vector<std::optional<Value>> values = co_await attempt.transaction.get_all(keys, snapshot);
+    if (values.size() != keys.size()) {
+      problem(attempt, fmt::format("get_all of {} keys read {} values", keys.size(), values.size()));
+      co_return Void{};
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const std::optional<Value> expected = attempt.model.get(keys[i]);
+      attempt.log.push_back(fmt::format("get_all[{}]({}) = {}", i, printable(keys[i]), printable(values[i])));
+      if (values[i] != expected) {
+        problem(attempt, fmt::format("get_all[{}]({}) read {}, expected {}", i, printable(keys[i]), printable(values[i]),
+                                     printable(expected)));
+      }
+    }
+    co_return Void{};
+  }
+
   Future<Void> get_range(Attempt& attempt) {
     const KeyRange range = random_range();
     const int limit = random_limit();
@@ -241,7 +262,8 @@ class ReadYourWrites final : public Workload {
       co_return Void{};
     }
     ++reads_;
-    if (kind < 55) co_await get(attempt);
+    if (kind < 50) co_await get(attempt);
+    else if (kind < 55) co_await get_all(attempt);
     else if (kind < 75) co_await get_range(attempt);
     else if (kind < 87) co_await get_key(attempt);
     else if (kind < 98) co_await get_range_between_selectors(attempt);
