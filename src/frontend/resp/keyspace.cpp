@@ -216,8 +216,21 @@ Future<KeyRecord> KeyStore::load_any(std::string key) { return load_record(std::
 Future<KeyRecord> KeyStore::load_snapshot(std::string key) { return load_record(std::move(key), true, true); }
 
 void KeyStore::prefetch(const std::string& key) {
-  if (prefetched_.count(key) != 0) return;
-  prefetched_.emplace(key, transaction_.get(layout_.meta_key(key), true));
+  const auto [it, added] = prefetched_.try_emplace(key, Prefetched{prefetch_rounds_.size(), prefetch_keys_.size()});
+  if (added) prefetch_keys_.push_back(layout_.meta_key(key));
+}
+
+namespace {
+Future<std::shared_ptr<std::vector<std::optional<Value>>>> shared_records(Future<std::vector<std::optional<Value>>> values) {
+  co_return std::make_shared<std::vector<std::optional<Value>>>(co_await std::move(values));
+}
+}  // namespace
+
+void KeyStore::read_prefetched() {
+  if (prefetch_keys_.empty()) return;
+  std::vector<Key> keys;
+  keys.swap(prefetch_keys_);
+  prefetch_rounds_.push_back(shared_records(transaction_.get_all(std::move(keys), true)));
 }
 
 KeyRecord decode_record(const std::optional<Value>& bytes, int64_t now_ms) {
@@ -234,10 +247,13 @@ Future<KeyRecord> KeyStore::load_record(std::string key, bool snapshot, bool any
   std::optional<Value> bytes;
   const auto prefetched = prefetched_.find(key);
   if (prefetched != prefetched_.end()) {
-    Future<std::optional<Value>> read = std::move(prefetched->second);
+    const Prefetched at = prefetched->second;
     prefetched_.erase(prefetched);
     if (!snapshot) transaction_.add_read_conflict_range(single_key_range(layout_.meta_key(key)));
-    bytes = co_await std::move(read);
+    if (at.round == prefetch_rounds_.size()) read_prefetched();
+    Future<Records> round = prefetch_rounds_[at.round];
+    const Records records = co_await std::move(round);
+    bytes = std::move((*records)[at.index]);  // this load's alone: a key is prefetched once per round
   } else {
     bytes = co_await transaction_.get(layout_.meta_key(key), snapshot);
   }

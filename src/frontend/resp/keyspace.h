@@ -166,11 +166,13 @@ class KeyStore {
   // While set, every record read (load(), load_any(), load_snapshot()) counts in `counts`: the
   // front end sets it around a read command, as Redis counts its read commands' lookups.
   void count_lookups(KeyLookupCounts* counts) { lookup_counts_ = counts; }
-  // Starts reading the key's record so that a later load() (or load_snapshot()) of it needs no
-  // round trip of its own: a batch of pipelined commands prefetches all its keys at once. The
-  // first load of the key takes the prefetched read (adding the read conflict a load adds);
-  // writing the record through this KeyStore drops it. Only for commands that change records
-  // through KeyStore (FLUSHALL clears them directly, and never runs in a batch).
+  // Marks the key's record to be read with the others prefetched, so that a later load() (or
+  // load_snapshot()) of it needs no round trip of its own: a batch of pipelined commands
+  // prefetches all its keys, and the first load of any of them reads them all together
+  // (Transaction::get_all). The first load of the key takes the prefetched read (adding the read
+  // conflict a load adds); writing the record through this KeyStore drops it. Only for
+  // commands that change records through KeyStore (FLUSHALL clears them directly, and never
+  // runs in a batch).
   void prefetch(const std::string& key);
   // Writes `meta` as the key's record (over `old`, what load() returned in this transaction):
   // removes an expired or replaced hash's fields, moves the expiry index entry, touches the stamp.
@@ -201,13 +203,23 @@ class KeyStore {
   Future<KeyRecord> load_record(std::string key, bool snapshot, bool any_type);
   void put_record(const std::string& key, const KeyMeta& meta);
   void forget_prefetched(const std::string& key) { prefetched_.erase(key); }
+  // Sends the reads of the keys prefetched since the last send, as one round.
+  void read_prefetched();
+
+  using Records = std::shared_ptr<std::vector<std::optional<Value>>>;
+  struct Prefetched {
+    size_t round = 0;  // in prefetch_rounds_ once sent
+    size_t index = 0;
+  };
 
   Transaction& transaction_;
   const KeyLayout& layout_;
   int64_t now_ms_;
   std::optional<std::string> invalid_key_;  // the last record of type invalid that load() refused
   KeyLookupCounts* lookup_counts_ = nullptr;
-  std::unordered_map<std::string, Future<std::optional<Value>>> prefetched_;  // record bytes, by key
+  std::unordered_map<std::string, Prefetched> prefetched_;  // not loaded yet, by key
+  std::vector<Key> prefetch_keys_;                           // records of the round not sent yet
+  std::vector<Future<Records>> prefetch_rounds_;             // each round's record bytes
 };
 
 // A key's modification stamp as a transaction read it: the record's while a format-2 record
