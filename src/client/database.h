@@ -92,7 +92,7 @@ class Transaction {
   Future<RangeResult> get_range(KeySelector begin, KeySelector end, int limit = 1000, bool reverse = false,
                                 bool snapshot = false);
 
-  void set(const Key& key, const Value& value);
+  void set(Key key, Value value);
   void clear(const Key& key);
   void clear_range(const KeyRange& range);
   void atomic_op(MutationType type, const Key& key, const Value& operand);

@@ -214,13 +214,13 @@ Future<RangeResult> Transaction::get_range(KeySelector begin, KeySelector end, i
   co_return co_await get_range(range, limit, reverse, snapshot);
 }
 
-void Transaction::set(const Key& key, const Value& value) {
+void Transaction::set(Key key, Value value) {
   check_writable();
   check_key(key, true);
   if (value.size() > value_bytes_max) throw Error(errc::value_too_large);
-  add_mutation(Mutation{MutationType::set_value, key, value});
-  writes_.set(key, value);
-  write_conflicts_.push_back(single_key_range(key));
+  add_mutation(Mutation{MutationType::set_value, key, std::move(value)});
+  writes_.set(key, mutations_.back().param2);
+  write_conflicts_.push_back(single_key_range(std::move(key)));
 }
 
 void Transaction::clear(const Key& key) { clear_range(single_key_range(key)); }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace keel {
@@ -50,7 +51,10 @@ inline Key key_after(const Key& key) {
   return after;
 }
 // A range holding exactly `key`.
-inline KeyRange single_key_range(const Key& key) { return KeyRange{key, key_after(key)}; }
+inline KeyRange single_key_range(Key key) {
+  Key end = key_after(key);
+  return KeyRange{std::move(key), std::move(end)};
+}
 // Whether `range` is single_key_range(range.begin): it holds one key and no other.
 inline bool is_single_key_range(const KeyRange& range) {
   return range.end.size() == range.begin.size() + 1 && range.end.back() == '\0' &&
