@@ -10,20 +10,13 @@
 // (no list surgery on the read path); eviction takes the oldest entry, unless it was marked since
 // it was last looked at, in which case the mark is cleared and the entry goes back to the
 // newest end. The order is a list linked through the entries themselves (they never move).
-// An absent result of a key not cached is cached only on the key's second miss within a while
-// (a doorkeeper, as in TinyLFU: a small bit set of keys seen absent, emptied after every
-// eighth of its bits was set): most keys read absent once are written next and not read again
-// soon (a Redis SET reads the record it replaces), and each such entry cost a table insert, an
-// allocation and its share of the table's growth.
 // Header-only, so any engine's library can use it.
 // Not thread-safe: the event loop owns it.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string_view>
-#include <vector>
 
 #include "protocol/types.h"
 #include "storage/key_table.h"
@@ -56,10 +49,8 @@ class RowCache {
   void prefetch(std::string_view key, int stage) const { table_.prefetch(key, stage); }
 
   // Caches `value` as the result for `key`, replacing any cached one. An entry larger than a
-  // sixteenth of the capacity is not cached (it would push out many others), nor the absence
-  // of a key not cached, until its second miss (the doorkeeper above).
+  // sixteenth of the capacity is not cached (it would push out many others).
   void insert(std::string_view key, const std::optional<Value>& value) {
-    if (!value && table_.find(key) == nullptr && !seen_absent_before(key)) return;
     const int64_t charge = charge_of(key, value);
     if (charge > capacity_bytes_ / 16) {
       erase(key);
@@ -128,23 +119,6 @@ class RowCache {
     Entry* older = nullptr;   // towards oldest_
   };
 
-  // Whether `key` was seen absent since the doorkeeper was last emptied; notes it if not.
-  bool seen_absent_before(std::string_view key) {
-    if (doorkeeper_.empty()) doorkeeper_.resize(doorkeeper_bits / 64);
-    const uint64_t hash = std::hash<std::string_view>{}(key);
-    const uint64_t first = hash & (doorkeeper_bits - 1);
-    const uint64_t second = (hash >> 32) & (doorkeeper_bits - 1);
-    auto bit = [this](uint64_t at) -> bool { return ((doorkeeper_[at / 64] >> (at % 64)) & 1) != 0; };
-    if (bit(first) && bit(second)) return true;
-    doorkeeper_[first / 64] |= uint64_t{1} << (first % 64);
-    doorkeeper_[second / 64] |= uint64_t{1} << (second % 64);
-    if (++doorkeeper_notes_ >= doorkeeper_bits / 16) {  // two bits a note: an eighth set
-      std::fill(doorkeeper_.begin(), doorkeeper_.end(), 0);
-      doorkeeper_notes_ = 0;
-    }
-    return false;
-  }
-
   static int64_t charge_of(std::string_view key, const std::optional<Value>& value) {
     return static_cast<int64_t>(key.size() + (value ? value->size() : 0)) + entry_overhead_bytes;
   }
@@ -185,9 +159,6 @@ class RowCache {
   Table table_;
   Entry* newest_ = nullptr;  // newest (or last given a second chance) first
   Entry* oldest_ = nullptr;
-  static constexpr uint64_t doorkeeper_bits = uint64_t{1} << 20;  // 128 KiB
-  std::vector<uint64_t> doorkeeper_;  // allocated at the first absent result
-  uint64_t doorkeeper_notes_ = 0;
 };
 
 }  // namespace keel
