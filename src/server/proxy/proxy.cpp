@@ -94,11 +94,12 @@ Key clipped_end(Key& own, const Key& limit, bool cut, bool take) {
 // The part of each range within `limit`. With `take`, keys that stay whole are moved out of
 // `ranges` instead of copied (for the last resolver, after which the ranges are not needed).
 std::vector<KeyRange> clip(std::vector<KeyRange>& ranges, const KeyRange& limit, bool take) {
-  // Each range whole within the limit (always so with one resolver): the ranges themselves.
-  const bool all_within = std::all_of(ranges.begin(), ranges.end(), [&](const KeyRange& range) {
+  // Taken, and each range whole within the limit (always so with one resolver): the ranges
+  // themselves.
+  auto within = [&](const KeyRange& range) {
     return !range.empty() && !(range.begin < limit.begin) && !(limit.end < range.end);
-  });
-  if (take && all_within) return std::move(ranges);
+  };
+  if (take && std::all_of(ranges.begin(), ranges.end(), within)) return std::move(ranges);
   std::vector<KeyRange> clipped;
   clipped.reserve(ranges.size());
   for (KeyRange& range : ranges) {
