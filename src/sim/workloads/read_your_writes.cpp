@@ -131,8 +131,9 @@ class ReadYourWrites final : public Workload {
 
   // A few keys read together (Transaction::get_all), some of them twice.
   Future<Void> get_all(Attempt& attempt) {
-    std::vector<Key> keys(static_cast<size_t>(random_.random_int(1, 6)));
-    for (Key& key : keys) key = random_.coin(0.2) ? keys.front() : random_bound();
+    std::vector<Key> keys{random_bound()};
+    const auto more = random_.random_int(0, 5);
+    for (int64_t i = 0; i < more; ++i) keys.push_back(random_.coin(0.2) ? keys.front() : random_bound());
     const bool snapshot = random_.coin(0.3);
     const std::vector<std::optional<Value>> values = co_await attempt.transaction.get_all(keys, snapshot);
     if (values.size() != keys.size()) {
