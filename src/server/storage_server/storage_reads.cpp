@@ -2,6 +2,7 @@
 // at any version of the window, each from a shard this server serves and holds complete.
 #include <algorithm>
 #include <map>
+#include <span>
 
 #include "runtime/combinators.h"
 #include "server/storage_server/storage_server_knobs.h"
@@ -47,22 +48,40 @@ Future<Void> wait_for_version(StorageState* state, Version version) {
   co_return Void{};
 }
 
-// Fails a read whose version left the window while it waited on the engine: the engine may
-// already show newer data than that version. Or a rollback since the read began (`rollbacks`
-// then) took writes of the version away, and they are not all back yet. (Only the pull loop
-// reads above the applied version, for atomic operations, and it is the one that rolls back.)
-void check_still_readable(const StorageState& state, Version version, uint64_t rollbacks) {
+// What a read notes before it waits on the engine, for check_still_readable after.
+struct ReadStart {
+  explicit ReadStart(const StorageState& state) : rollbacks(state.rollbacks), shard_maps(state.shard_maps) {}
+  uint64_t rollbacks;
+  uint64_t shard_maps;
+};
+
+// Fails a read of `keys` at `version` whose answer may have changed while it waited on the
+// engine (since `start`):
+// - the version left the window: the engine may already show newer data than that version;
+// - a rollback took writes of the version away, and they are not all back yet (only the pull
+//   loop reads above the applied version, for atomic operations, and it is the one that rolls
+//   back);
+// - a new shard map took away (or made incomplete) a shard holding one of the keys:
+//   wrong_shard_server. The writes a rollback took from a shard no longer this server's never
+//   come back (its mutations are not applied any more), though the applied version does, and
+//   the engine clears the shard. (settings_change.toml seed 92, at the key filter's commit: a
+//   range read that began before its shard moved away returned keys cleared at its version.)
+template <class Keys>
+void check_still_readable(const StorageState& state, Version version, const ReadStart& start, const Keys& keys) {
   if (version < state.data.oldest_version()) throw Error(errc::transaction_too_old);
-  if (rollbacks != state.rollbacks && version > state.version.get()) throw Error(errc::future_version);
+  if (start.rollbacks != state.rollbacks && version > state.version.get()) throw Error(errc::future_version);
+  if (start.shard_maps != state.shard_maps) {
+    for (const Key& key : keys) serving_shard(state, key, version);
+  }
 }
 
 }  // namespace
 
-Future<std::optional<Value>> read_value(StorageState* state, Key key, Version version) {
+Future<std::optional<Value>> read_value(StorageState* state, Key key, Version version, bool served) {
   if (auto known = state->data.get(key, version)) co_return *known;
-  const uint64_t rollbacks = state->rollbacks;
+  const ReadStart start(*state);
   std::optional<Value> value = co_await state->engine->get(key);
-  check_still_readable(*state, version, rollbacks);
+  check_still_readable(*state, version, start, std::span<const Key>(&key, served ? 1 : 0));
   co_return value;
 }
 
@@ -75,7 +94,8 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
   size_t bytes = 0;
   const int batch = std::max(limit, 16) + 16;
   const size_t round_bytes = std::max<size_t>(1, static_cast<size_t>(storage_server_knobs().storage_range_round_bytes));
-  const uint64_t rollbacks = state->rollbacks;
+  const ReadStart start(*state);
+  const Key first = range.begin;  // in the one shard the range lies in
   int rereads = 0;
   while (static_cast<int>(result.size()) < limit && bytes < bytes_limit && !range.empty()) {
     // The engine answers as of the moment it is asked. The window is merged in after the
@@ -84,7 +104,7 @@ Future<std::vector<KeyValue>> read_range(StorageState* state, KeyRange range, Ve
     // so the round is read again.
     const uint64_t handed_out_asked = state->data.handed_out();
     std::vector<KeyValue> stored = co_await state->engine->get_range(range, batch, reverse, round_bytes);
-    check_still_readable(*state, version, rollbacks);
+    check_still_readable(*state, version, start, std::span<const Key>(&first, 1));
     if (state->data.handed_out() != handed_out_asked) {
       if (++rereads > range_rereads_max) throw Error(errc::future_version);  // retryable
       continue;
@@ -135,7 +155,7 @@ Future<GetValueReply> get_value(StorageState* state, GetValueRequest request) {
   co_await wait_for_version(state, request.version);
   serving_shard(*state, request.key, request.version);
   GetValueReply reply;
-  reply.value = co_await read_value(state, request.key, request.version);
+  reply.value = co_await read_value(state, request.key, request.version, true);
   co_return reply;
 }
 
@@ -156,7 +176,7 @@ Future<GetValuesReply> get_values(StorageState* state, GetValuesRequest request)
   reply.version = request.version;
   reply.values.resize(request.keys.size());
   std::vector<std::pair<size_t, Future<std::optional<Value>>>> stored;
-  const uint64_t rollbacks = state->rollbacks;
+  const ReadStart start(*state);
   // The keys' table slots, then their entries, are fetched from memory together instead of one
   // key after another (one key has nothing to overlap with).
   for (const int stage : {0, 1}) {
@@ -174,7 +194,7 @@ Future<GetValuesReply> get_values(StorageState* state, GetValuesRequest request)
     }
   }
   for (auto& [i, read] : stored) reply.values[i] = co_await std::move(read);
-  if (!stored.empty()) check_still_readable(*state, request.version, rollbacks);
+  if (!stored.empty()) check_still_readable(*state, request.version, start, request.keys);
   co_return reply;
 }
 
@@ -233,7 +253,7 @@ Future<WatchValueReply> watch_value(StorageState* state, WatchValueRequest reque
     const Version checked = std::max(request.version, state->version.get());
     std::optional<Value> value;
     try {
-      value = co_await read_value(state, request.key, checked);
+      value = co_await read_value(state, request.key, checked, true);
     } catch (const Error& error) {
       if (error.code() != errc::transaction_too_old) throw;
       continue;  // the window moved during the engine read: read again at the new latest

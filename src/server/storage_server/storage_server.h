@@ -29,7 +29,9 @@
 // The applied version that reads wait for goes down with a rollback: a read above it waits
 // until G's logs bring it back there (or, for a version no history has, until G's own versions,
 // which start far above, pass it). A read that waited on the engine across a rollback fails
-// with future_version if its version is not applied again yet. Watches may fire spuriously for
+// with future_version if its version is not applied again yet, and one whose shard the new
+// generation's map took away (or left to fetch again) with wrong_shard_server: the rolled-back
+// writes of a shard no longer here never come back. Watches may fire spuriously for
 // rolled-back writes.
 //
 // Shards. Which shards it has is the followed generation's shard map (ServerDBInfo.shards):

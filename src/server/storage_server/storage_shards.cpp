@@ -191,6 +191,7 @@ bool buffer_if_fetching(OwnedShard* shard, Version version, Mutation& mutation) 
 
 void follow_shard_map(StorageState* state, const ServerDBInfo& info, uint64_t previous_generation, Version kept) {
   const Tag tag = state->config.tag;
+  ++state->shard_maps;
   state->fetch_floor = info.recovery_version;
   // Every fetch starts over from where it got to: its version must be at or above the new floor.
   for (auto& [begin, shard] : state->shards) shard.fetch = Future<Void>();

@@ -87,6 +87,7 @@ struct StorageState {
   Promise<Void> followed;  // sent when it first follows a generation (reads wait for it)
   size_t log_index = 0;    // which of the generation's logs to peek
   uint64_t rollbacks = 0;  // how many rollbacks took writes away (reads check it)
+  uint64_t shard_maps = 0;  // how many shard maps it has followed (reads check their shards again)
   WatchMap watches;
   // The shards it gets mutations of, by range.begin (node-stable: fetches hold pointers).
   std::map<Key, OwnedShard> shards;
@@ -130,8 +131,9 @@ Future<Void> serve(StorageState* state, FutureStream<Request> requests, ActorCol
 
 // storage_reads.cpp: serves get_value, get_values, get_key_values, get_key and watch_value.
 void serve_reads(StorageState* state, const StorageServerInterface& interface, ActorCollection* actors);
-// The value of `key` at `version`: the window's, else the engine's.
-Future<std::optional<Value>> read_value(StorageState* state, Key key, Version version);
+// The value of `key` at `version`: the window's, else the engine's. `served`: a client's read,
+// which fails if the key's shard stopped being served here while it waited on the engine.
+Future<std::optional<Value>> read_value(StorageState* state, Key key, Version version, bool served = false);
 
 // storage_read_versions.cpp: a read version from a proxy of the generation, asked after this
 // call (batched with the calls before the request goes); read_version_unavailable when none
