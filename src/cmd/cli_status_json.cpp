@@ -51,6 +51,7 @@ json storage_server(const StorageServerStatus& server, Version live_committed_ve
   out["cache_hits"] = server.cache_hits < 0 ? json(nullptr) : json(server.cache_hits);
   out["cache_misses"] = server.cache_misses < 0 ? json(nullptr) : json(server.cache_misses);
   out["cache_hit_ratio"] = ratio(server.cache_hits, server.cache_hits + server.cache_misses);
+  out["filtered_reads"] = server.filtered_reads < 0 ? json(nullptr) : json(server.filtered_reads);
   out["engine_commits"] = server.engine_commits;
   out["engine_commit_seconds_mean"] = server.engine_commit_seconds_mean;
   out["engine_commit_seconds_max"] = server.engine_commit_seconds_max;

@@ -44,13 +44,15 @@ struct StorageServerStatus {
   // the engine has no row cache.
   int64_t cache_hits = -1;
   int64_t cache_misses = -1;
+  // Point reads of keys the engine never held that its key filter answered; -1 without one.
+  int64_t filtered_reads = -1;
   template <class Archive>
   void serialize(Archive& archive) {
     // Fields are only ever appended (rpc/serialize.h).
     archive(tag, address, engine, latest_version, durable_version, logical_bytes, disk_bytes, window_bytes, shards,
             reachable, logical_bytes_written, device_bytes_written, engine_commits, engine_commit_seconds_mean,
             engine_commit_seconds_max, memory_used_bytes, memory_budget_bytes, durable_shards, fetching_shards,
-            fetched_bytes, followed_generation, cache_hits, cache_misses);
+            fetched_bytes, followed_generation, cache_hits, cache_misses, filtered_reads);
   }
 };
 

@@ -36,6 +36,9 @@ struct EngineMetrics {
   // engine without one.
   int64_t cache_hits = -1;
   int64_t cache_misses = -1;
+  // Point reads of keys the engine never held that its key filter (storage/key_filter.h)
+  // answered without a lookup; -1 for an engine without one.
+  int64_t filtered_reads = -1;
 };
 
 class IKeyValueStore {

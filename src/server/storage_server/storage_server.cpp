@@ -62,6 +62,7 @@ Future<StorageServerStatus> get_status(StorageState* state, GetStorageStatusRequ
   status.device_bytes_written = metrics.device_bytes_written;
   status.cache_hits = metrics.cache_hits;
   status.cache_misses = metrics.cache_misses;
+  status.filtered_reads = metrics.filtered_reads;
   status.engine_commits = state->engine_commits;
   if (state->engine_commits > 0) {
     status.engine_commit_seconds_mean = state->engine_commit_seconds_total / static_cast<double>(state->engine_commits);

@@ -14,6 +14,9 @@ RocksDBKVStoreKnobs::RocksDBKVStoreKnobs() {
   registry.declare("rocksdb_value_sizes_bytes", &value_sizes_bytes, {0.0, 4.0 * 1024});
   registry.declare("rocksdb_cached_reads_on_loop", &cached_reads_on_loop, {0.0});
   registry.declare("rocksdb_refresh_piece_keys", &refresh_piece_keys, {1.0, 16.0});
+  registry.declare("rocksdb_key_filter_bits_per_key", &key_filter_bits_per_key, {0.0, 4.0});
+  registry.declare("rocksdb_key_filter_bytes", &key_filter_bytes, {0.0, 64.0 * 1024});
+  registry.declare("rocksdb_key_scan_piece_keys", &key_scan_piece_keys, {1.0, 100.0});
 }
 
 RocksDBKVStoreKnobs& rocksdb_kv_store_knobs() {

@@ -32,6 +32,16 @@ struct RocksDBKVStoreKnobs {
   double cached_reads_on_loop = 1.0;
   // How many keys a finished commit refreshes in the row cache between yields to the event loop.
   double refresh_piece_keys = 1024;
+  // Per store: bits a key gets in the filter of every key the store holds (storage/key_filter.h;
+  // a point read of a key it never held then skips RocksDB and the row cache); 0 turns it off.
+  double key_filter_bits_per_key = 10.0;
+  // Per store: the filter's largest size, at most a 64th of the memory budget; a filter that
+  // would grow past it is dropped (reads then go to RocksDB, as with no filter) until the next
+  // open. 64 MiB holds about 50 million keys at 10 bits.
+  double key_filter_bytes = 64.0 * 1024 * 1024;
+  // Keys the filter's scan at open reads per piece on the blocking pool (other work of the pool
+  // runs between pieces).
+  double key_scan_piece_keys = 65536;
 
   RocksDBKVStoreKnobs();
 };

@@ -6,6 +6,8 @@
 // store at the moment of the call, whatever the committer does meanwhile. Point reads left to
 // RocksDB are gathered per turn of the event loop; what the memtables and the block cache hold is
 // read there on the loop (no I/O, and no hand-off to a thread and back), the rest on the pool.
+// A point read of a key the store never held is answered by its key filter (key_filter.h),
+// filled at open by a scan on the pool and by every write since.
 #include "storage/rocksdb/rocksdb_kv_store.h"
 
 #include <algorithm>
@@ -17,8 +19,10 @@
 #include "runtime/async_queue.h"
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
+#include "storage/key_filter.h"
 #include "storage/rocksdb/rocksdb_commit.h"
 #include "storage/rocksdb/rocksdb_database.h"
+#include "storage/rocksdb/rocksdb_key_scan.h"
 #include "storage/rocksdb/rocksdb_knobs.h"
 #include "storage/rocksdb/rocksdb_overlay.h"
 #include "storage/rocksdb/rocksdb_range_read.h"
@@ -34,18 +38,25 @@ using FrozenOverlay = std::shared_ptr<const WriteOverlay>;
 class RocksDBKVStore final : public IKeyValueStore {
  public:
   RocksDBKVStore(std::shared_ptr<RocksDBDatabase> database, Snapshot snapshot, int64_t logical_bytes,
-                 int64_t row_cache_bytes)
+                 int64_t row_cache_bytes, int64_t key_filter_bytes)
       : database_(std::move(database)),
         directory_(database_->directory()),
         snapshot_(std::move(snapshot)),
         logical_bytes_(logical_bytes),
         cached_reads_on_loop_(rocksdb_kv_store_knobs().cached_reads_on_loop != 0),
-        row_cache_(row_cache_bytes) {
+        row_cache_(row_cache_bytes),
+        key_filter_bytes_max_(key_filter_bytes) {
+    const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
+    if (bits_per_key > 0 && key_filter_bytes_max_ > 0) {
+      key_filter_.emplace(KeyFilter::first_capacity_default, bits_per_key);
+      key_scan_ = scan_keys(snapshot_);  // at the snapshot of the open: later writes come through set()
+    }
     committer_ = run_committer();
   }
 
   void set(const Key& key, Value value) override {
     metrics_.logical_bytes_written += static_cast<int64_t>(key.size() + value.size());
+    if (key_filter_) add_to_key_filter(key);
     pending_.set(key, std::move(value));
   }
   void clear(const Key& key) override {
@@ -77,6 +88,7 @@ class RocksDBKVStore final : public IKeyValueStore {
       metrics.cache_hits = row_cache_.hits();
       metrics.cache_misses = row_cache_.misses();
     }
+    if (key_filter_ || filtered_reads_ > 0) metrics.filtered_reads = filtered_reads_;
     return metrics;
   }
 
@@ -111,6 +123,13 @@ class RocksDBKVStore final : public IKeyValueStore {
   }
   // Before snapshot_ moves past `written`: its keys' cached results take its values.
   Future<Void> refresh_cached_results(const WriteOverlay& written);
+  // Fills the key filter with the keys the database holds at `snapshot`, then trusts it.
+  Future<Void> scan_keys(Snapshot snapshot);
+  void add_to_key_filter(std::string_view key) {
+    key_filter_->add(key);
+    if (key_filter_->bytes() > key_filter_bytes_max_) drop_key_filter("the keys pass rocksdb_key_filter_bytes");
+  }
+  void drop_key_filter(const char* reason);
 
   std::shared_ptr<RocksDBDatabase> database_;
   std::string directory_;
@@ -136,6 +155,15 @@ class RocksDBKVStore final : public IKeyValueStore {
   std::vector<BatchedGet> get_batch_;
   Snapshot get_batch_snapshot_;
   ActorCollection readers_;
+  // Every key the store holds (and some it no longer does): get() answers a key the filter has
+  // never seen without RocksDB or the row cache, once the scan at open has added the keys the
+  // database held then (key_filter_trusted_). Keys written since are added by set(). None when
+  // turned off, or dropped for passing key_filter_bytes_max_.
+  std::optional<KeyFilter> key_filter_;
+  bool key_filter_trusted_ = false;
+  int64_t key_filter_bytes_max_;
+  int64_t filtered_reads_ = 0;
+  Future<Void> key_scan_;
 
   Future<Void> committer_;  // last member: destroyed (so cancelled) first
 };
@@ -157,6 +185,10 @@ Future<std::optional<Value>> RocksDBKVStore::get(Key key) {
     const WriteOverlay::Lookup found = (*layer)->lookup(key, &value);
     if (found == WriteOverlay::Lookup::present) co_return std::optional<Value>(std::move(value));
     if (found == WriteOverlay::Lookup::absent) co_return std::nullopt;
+  }
+  if (key_filter_trusted_ && !key_filter_->may_contain(key)) {
+    ++filtered_reads_;
+    co_return std::nullopt;
   }
   std::optional<Value> cached;
   if (row_cache_.find(key, &cached)) co_return cached;
@@ -291,6 +323,68 @@ Future<std::vector<KeyValue>> RocksDBKVStore::get_range(KeyRange range, int limi
   };
   co_await run_rocksdb("GetRange", directory_, std::move(work));
   co_return std::move(*result);
+}
+
+// ---- The key filter ----
+
+Future<Void> RocksDBKVStore::scan_keys(Snapshot snapshot) {
+  const double started = now();
+  const auto piece_keys = static_cast<size_t>(std::max(1.0, rocksdb_kv_store_knobs().key_scan_piece_keys));
+  const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
+  auto scan = std::make_shared<std::optional<KeyScan>>();
+  // The most keys a filter within the limit holds.
+  const auto keys_max = static_cast<uint64_t>(static_cast<double>(key_filter_bytes_max_) * 8 / bits_per_key);
+  std::function<rocksdb::Status()> estimate = [database = database_, scan, bits_per_key, keys_max] {
+    // A first layer for every key there is (RocksDB's estimate, with room), so the scan's keys
+    // take one layer, not a chain of growing ones.
+    scan->emplace(std::min(estimate_key_count(*database) / 4 * 5, keys_max), bits_per_key);
+    return rocksdb::Status::OK();
+  };
+  std::optional<Error> failed;
+  try {
+    co_await run_rocksdb("KeyScan", directory_, std::move(estimate));
+    while (!(*scan)->done && key_filter_) {
+      if ((*scan)->filter.bytes() + key_filter_->bytes() > key_filter_bytes_max_) {
+        drop_key_filter("the keys pass rocksdb_key_filter_bytes");
+        break;
+      }
+      std::function<rocksdb::Status()> piece = [database = database_, snapshot, scan, piece_keys] {
+        return scan_key_piece(*database, snapshot.get(), piece_keys, &**scan);
+      };
+      co_await run_rocksdb("KeyScan", directory_, std::move(piece));
+    }
+  } catch (const Error& error) {
+    if (error.code() == errc::operation_cancelled) throw;
+    failed = error;  // reads go on to RocksDB, as with no filter
+  }
+  if (failed || !key_filter_) {
+    if (failed) {
+      TraceEvent(Severity::warn, "RocksDBKeyFilterScanFailed").detail("Directory", directory_).error(*failed);
+      drop_key_filter("the scan of the keys failed");
+    }
+    co_return Void{};
+  }
+  const uint64_t scanned = (*scan)->filter.keys();
+  key_filter_->merge(std::move((*scan)->filter));
+  key_filter_trusted_ = true;
+  TraceEvent("RocksDBKeyFilterReady")
+      .detail("Directory", directory_)
+      .detail("Keys", scanned)
+      .detail("Bytes", key_filter_->bytes())
+      .detail("Seconds", now() - started);
+  co_return Void{};
+}
+
+void RocksDBKVStore::drop_key_filter(const char* reason) {
+  if (!key_filter_) return;
+  TraceEvent(Severity::warn, "RocksDBKeyFilterDropped")
+      .detail("Directory", directory_)
+      .detail("Keys", key_filter_->keys())
+      .detail("BytesMax", key_filter_bytes_max_)
+      .detail("Reason", reason)
+      .detail("Effect", "point reads go to RocksDB until the next open");
+  key_filter_.reset();
+  key_filter_trusted_ = false;
 }
 
 // ---- Commits ----
@@ -454,8 +548,11 @@ Future<std::unique_ptr<IKeyValueStore>> open_rocksdb_kv_store(std::string direct
   co_await run_rocksdb("Open", directory, std::move(work));
   double row_cache_bytes = rocksdb_kv_store_knobs().row_cache_bytes;
   if (memory_budget_bytes > 0) row_cache_bytes = std::min(row_cache_bytes, static_cast<double>(memory_budget_bytes) / 32);
+  double key_filter_bytes = rocksdb_kv_store_knobs().key_filter_bytes;
+  if (memory_budget_bytes > 0) key_filter_bytes = std::min(key_filter_bytes, static_cast<double>(memory_budget_bytes) / 64);
   auto store = std::make_unique<RocksDBKVStore>(opened->database, opened->snapshot, opened->logical_bytes,
-                                                static_cast<int64_t>(row_cache_bytes));
+                                                static_cast<int64_t>(row_cache_bytes),
+                                                static_cast<int64_t>(key_filter_bytes));
   store->set_disk_state(opened->disk_bytes, 0);
   TraceEvent("RocksDBKVStoreOpened")
       .detail("Directory", directory)
