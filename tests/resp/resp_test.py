@@ -778,6 +778,56 @@ class Connection(RespTest):
         r.set("t1", "v")
         self.assertEqual(r.touch("t1", "t2", "t1"), 2)
 
+    def test_client_list_filters_and_kill(self):
+        r = self.r
+        my_id = r.client_id()
+
+        def raw_client():  # a connection of its own, with its id and address
+            raw = RawConnection(SERVER.port)
+            raw.send(raw.command("CLIENT", "ID"))
+            raw_id = raw.reply()
+            address = next(c["addr"] for c in r.client_list() if int(c["id"]) == raw_id)
+            return raw, raw_id, address
+
+        first, first_id, first_address = raw_client()
+        second, second_id, second_address = raw_client()
+        listed = r.execute_command("CLIENT", "LIST", "ID", second_id, first_id, 10 ** 9)
+        self.assertEqual([int(line.split()[0][len("id="):]) for line in listed.splitlines()],
+                         sorted([first_id, second_id]))
+        self.assertEqual([int(c["id"]) for c in r.client_list(client_id=[str(first_id)])], [first_id])
+        self.assertEqual(len(r.client_list(_type="normal")), len(r.client_list()))
+        self.assertEqual(r.client_list(_type="pubsub"), [])
+        self.assertError("ERR Unknown client type 'bogus'", r.execute_command, "CLIENT", "LIST", "TYPE", "bogus")
+        self.assertError("ERR Invalid client ID", r.execute_command, "CLIENT", "LIST", "ID", "x")
+        self.assertError("ERR syntax error", r.execute_command, "CLIENT", "LIST", "FOO")
+        # Filters: SKIPME yes by default, so killing this client's own id closes nothing.
+        self.assertEqual(r.client_kill_filter(_id=my_id), 0)
+        self.assertEqual(r.client_kill_filter(_id=first_id, _type="pubsub"), 0)
+        self.assertEqual(r.client_kill_filter(_id=first_id), 1)
+        self.assertTrue(first.closed_by_server())
+        first.close()
+        self.assertEqual(r.client_kill_filter(_id=first_id), 0)
+        # The old form: OK, or an error when no client has the address.
+        self.assertTrue(r.client_kill(second_address))
+        self.assertTrue(second.closed_by_server())
+        second.close()
+        self.assertError("ERR No such client", r.client_kill, second_address)
+        self.assertError("ERR client-id should be greater than 0", r.execute_command, "CLIENT", "KILL", "ID", "0")
+        self.assertError("ERR No such user 'nobody'", r.execute_command, "CLIENT", "KILL", "USER", "nobody")
+        self.assertError("ERR syntax error", r.execute_command, "CLIENT", "KILL", "ID", str(my_id), "SKIPME")
+        self.assertError("ERR syntax error", r.execute_command, "CLIENT", "KILL", "FOO", "bar")
+        self.assertError("ERR wrong number of arguments for 'client|kill' command", r.execute_command, "CLIENT", "KILL")
+        # SKIPME no: this client is closed after the reply.
+        own = RawConnection(SERVER.port)
+        own.send(own.command("CLIENT", "KILL", "ADDR", first_address, "SKIPME", "no") +
+                 own.command("CLIENT", "ID"))
+        self.assertEqual(own.reply(), 0)
+        own_id = own.reply()
+        own.send(own.command("CLIENT", "KILL", "ID", str(own_id), "SKIPME", "no") + own.command("PING"))
+        self.assertEqual(own.reply(), 1)
+        self.assertTrue(own.closed_by_server())  # the PING after it is not answered
+        own.close()
+
     def test_errors(self):
         r = self.r
         self.assertError("ERR wrong number of arguments for 'get' command", r.execute_command, "GET")

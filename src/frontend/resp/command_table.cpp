@@ -68,8 +68,8 @@ struct SubcommandSpec {
 const std::map<std::string_view, std::vector<SubcommandSpec>>& subcommand_table() {
   static const std::map<std::string_view, std::vector<SubcommandSpec>> table = {
       {"client",
-       {{"setname", 3}, {"getname", 2}, {"id", 2}, {"info", 2}, {"list", -2}, {"setinfo", 4}, {"no-evict", 3},
-        {"no-touch", 3}, {"help", 2}}},
+       {{"setname", 3}, {"getname", 2}, {"id", 2}, {"info", 2}, {"list", -2}, {"kill", -3}, {"setinfo", 4},
+        {"no-evict", 3}, {"no-touch", 3}, {"help", 2}}},
       {"command", {{"count", 2}, {"docs", -2}, {"info", -2}, {"list", -2}, {"getkeys", -3}}},
       {"config", {{"get", -3}, {"set", -4}, {"resetstat", 2}, {"rewrite", 2}}},
       {"function", {{"flush", -2}, {"list", -2}}},

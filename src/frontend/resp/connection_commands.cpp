@@ -1,5 +1,7 @@
 // Connection commands: PING, ECHO, HELLO, AUTH, SELECT, CLIENT, QUIT, RESET, TIME. They run
 // outside any transaction and touch only the session.
+#include <set>
+
 #include <fmt/format.h>
 
 #include "frontend/resp/session.h"
@@ -130,6 +132,141 @@ std::string client_line(const RespServerState& server, const Session& session_re
       info.last_command, info.protocol, info.lib_name, info.lib_version);
 }
 
+// A client type Redis names (CLIENT LIST TYPE, CLIENT KILL TYPE): true for "normal", the type
+// of every client here; false for the others (master, replica, slave, pubsub). nullopt: no type.
+std::optional<bool> normal_client_type(const std::string& name) {
+  const std::string type = lowercase(name);
+  if (type == "normal") return true;
+  if (type == "master" || type == "replica" || type == "slave" || type == "pubsub") return false;
+  return std::nullopt;
+}
+
+// CLIENT LIST [TYPE type | ID id [id ...]]: the clients, one line each.
+void client_list(CommandContext& c) {
+  const size_t n = c.args.size();
+  std::set<uint64_t> ids;
+  bool all_types = true;
+  if (n == 4 && lowercase(c.args[2]) == "type") {
+    const std::optional<bool> normal = normal_client_type(c.args[3]);
+    if (!normal) {
+      c.out.error("ERR Unknown client type '" + c.args[3] + "'");
+      return;
+    }
+    all_types = *normal;
+  } else if (n > 3 && lowercase(c.args[2]) == "id") {
+    for (size_t i = 3; i < n; ++i) {
+      int64_t id = 0;
+      if (!parse_int64(c.args[i], id) || id < 1) {
+        c.out.error("ERR Invalid client ID");
+        return;
+      }
+      ids.insert(static_cast<uint64_t>(id));
+    }
+  } else if (n != 2) {
+    c.out.error(syntax);
+    return;
+  }
+  std::string text;
+  for (const auto& [id, session] : c.server.sessions) {
+    if (all_types && (ids.empty() || ids.contains(id))) text += client_line(c.server, *session);
+  }
+  c.out.verbatim(text);
+}
+
+// Which clients a CLIENT KILL names.
+struct KillFilter {
+  std::optional<uint64_t> id;
+  std::optional<std::string> address;
+  std::optional<std::string> local_address;
+  std::optional<int64_t> max_age_seconds;
+  bool normal = true;  // a TYPE other than normal names no client here
+  bool skip_me = true;
+};
+
+// CLIENT KILL's filters from args[2] on (pairs); false after an error reply.
+bool parse_kill_filter(CommandContext& c, KillFilter& filter) {
+  for (size_t i = 2; i < c.args.size(); i += 2) {
+    const std::string option = lowercase(c.args[i]);
+    if (i + 1 >= c.args.size()) {
+      c.out.error(syntax);
+      return false;
+    }
+    const std::string& value = c.args[i + 1];
+    if (option == "id") {
+      int64_t id = 0;
+      if (!parse_int64(value, id) || id < 1) {
+        c.out.error("ERR client-id should be greater than 0");
+        return false;
+      }
+      filter.id = static_cast<uint64_t>(id);
+    } else if (option == "type") {
+      const std::optional<bool> normal = normal_client_type(value);
+      if (!normal) {
+        c.out.error("ERR Unknown client type '" + value + "'");
+        return false;
+      }
+      filter.normal = *normal;
+    } else if (option == "addr") {
+      filter.address = value;
+    } else if (option == "laddr") {
+      filter.local_address = value;
+    } else if (option == "user") {
+      if (value != "default") {  // the one user there is (no ACLs)
+        c.out.error("ERR No such user '" + value + "'");
+        return false;
+      }
+    } else if (option == "skipme" && (equals_ignore_case(value, "yes") || equals_ignore_case(value, "no"))) {
+      filter.skip_me = equals_ignore_case(value, "yes");
+    } else if (option == "maxage") {
+      int64_t seconds = 0;
+      if (!integer_argument(c, i + 1, seconds)) return false;
+      filter.max_age_seconds = seconds;
+    } else {
+      c.out.error(syntax);
+      return false;
+    }
+  }
+  return true;
+}
+
+// CLIENT KILL addr:port (OK, or an error if no client has that address) or CLIENT KILL <filter
+// value> ... (how many were closed; SKIPME yes unless told). Another client's connection closes
+// at once, this client's own after the reply.
+void client_kill(CommandContext& c) {
+  KillFilter filter;
+  const bool old_form = c.args.size() == 3;
+  if (old_form) {
+    filter.address = c.args[2];
+    filter.skip_me = false;
+  } else if (!parse_kill_filter(c, filter)) {
+    return;
+  }
+  std::vector<std::shared_ptr<IConnection>> closed;  // closed after the walk: a close may end a session
+  int64_t killed = 0;
+  for (const auto& [id, session] : c.server.sessions) {
+    const ClientInfo& info = session->info();
+    if (!filter.normal || (filter.id && *filter.id != id)) continue;
+    if (filter.address && *filter.address != info.peer.to_string()) continue;
+    if (filter.local_address && *filter.local_address != c.server.address.to_string()) continue;
+    if (filter.max_age_seconds && now() - info.connected_at < static_cast<double>(*filter.max_age_seconds)) continue;
+    if (session == &c.session) {
+      if (filter.skip_me) continue;
+      c.session.close_after_reply();
+    } else {
+      closed.push_back(session->connection());
+    }
+    ++killed;
+  }
+  for (const std::shared_ptr<IConnection>& connection : closed) connection->close();
+  if (!old_form) {
+    c.out.integer(killed);
+  } else if (killed == 0) {
+    c.out.error("ERR No such client");
+  } else {
+    c.out.ok();
+  }
+}
+
 Future<Void> client(CommandContext& c) {
   const std::string sub = lowercase(c.args[1]);
   ClientInfo& info = c.session.info();
@@ -152,9 +289,9 @@ Future<Void> client(CommandContext& c) {
   } else if (sub == "info" && n == 2) {
     c.out.verbatim(client_line(c.server, c.session));
   } else if (sub == "list") {
-    std::string text;
-    for (const auto& [id, session] : c.server.sessions) text += client_line(c.server, *session);
-    c.out.verbatim(text);
+    client_list(c);
+  } else if (sub == "kill") {
+    client_kill(c);
   } else if (sub == "setinfo" && n == 4) {
     const std::string attribute = lowercase(c.args[2]);
     if (attribute == "lib-name") {
@@ -175,7 +312,10 @@ Future<Void> client(CommandContext& c) {
     }
   } else if (sub == "help") {
     const std::vector<std::string_view> lines = {
-        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "GETNAME", "ID", "INFO", "LIST",
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "GETNAME", "ID", "INFO",
+        "KILL <ip:port>", "KILL <option> <value> [<option> <value> [...]]",
+        "    ID <client-id>, TYPE (NORMAL|MASTER|REPLICA|PUBSUB), USER <username>, ADDR <ip:port>,",
+        "    LADDR <ip:port>, SKIPME (YES|NO), MAXAGE <seconds>", "LIST [TYPE <type> | ID <client-id> [...]]",
         "SETINFO <LIB-NAME|LIB-VER> <value>", "SETNAME <name>", "NO-EVICT (ON|OFF)", "NO-TOUCH (ON|OFF)", "HELP"};
     c.out.array(lines.size());
     for (std::string_view line : lines) c.out.simple(line);
