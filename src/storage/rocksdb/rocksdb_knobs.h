@@ -35,9 +35,10 @@ struct RocksDBKVStoreKnobs {
   // Per store: bits a key gets in the filter of every key the store holds (storage/key_filter.h;
   // a point read of a key it never held then skips RocksDB and the row cache); 0 turns it off.
   double key_filter_bits_per_key = 10.0;
-  // Per store: the filter's largest size, at most a 64th of the memory budget; a filter that
-  // would grow past it is dropped (reads then go to RocksDB, as with no filter) until the next
-  // open. 64 MiB holds about 50 million keys at 10 bits.
+  // Per store: the filter's largest size, at most a 64th of the memory budget. A filter that
+  // would grow past it starts over from a new scan when most of its keys are gone again, else
+  // is dropped (reads then go to RocksDB, as with no filter) until the next open. 64 MiB holds
+  // about 50 million keys at 10 bits.
   double key_filter_bytes = 64.0 * 1024 * 1024;
   // Keys the filter's scan at open reads per piece on the blocking pool (other work of the pool
   // runs between pieces).

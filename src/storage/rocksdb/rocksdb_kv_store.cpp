@@ -46,18 +46,16 @@ class RocksDBKVStore final : public IKeyValueStore {
         cached_reads_on_loop_(rocksdb_kv_store_knobs().cached_reads_on_loop != 0),
         row_cache_(row_cache_bytes),
         key_filter_bytes_max_(key_filter_bytes) {
-    const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
-    if (bits_per_key > 0 && key_filter_bytes_max_ > 0) {
-      key_filter_.emplace(KeyFilter::first_capacity_default, bits_per_key);
-      key_scan_ = scan_keys(snapshot_);  // at the snapshot of the open: later writes come through set()
+    if (rocksdb_kv_store_knobs().key_filter_bits_per_key > 0 && key_filter_bytes_max_ > 0) {
+      start_key_filter();  // at the snapshot of the open: later writes come through set()
     }
     committer_ = run_committer();
   }
 
   void set(const Key& key, Value value) override {
     metrics_.logical_bytes_written += static_cast<int64_t>(key.size() + value.size());
-    if (key_filter_) add_to_key_filter(key);
     pending_.set(key, std::move(value));
+    if (key_filter_) add_to_key_filter(key);  // after: a filter started over takes the overlays' keys
   }
   void clear(const Key& key) override {
     pending_.clear(key);
@@ -123,12 +121,15 @@ class RocksDBKVStore final : public IKeyValueStore {
   }
   // Before snapshot_ moves past `written`: its keys' cached results take its values.
   Future<Void> refresh_cached_results(const WriteOverlay& written);
+  // A new key filter: the keys of the overlays now, and a scan of the keys at snapshot_.
+  void start_key_filter();
   // Fills the key filter with the keys the database holds at `snapshot`, then trusts it.
   Future<Void> scan_keys(Snapshot snapshot);
   void add_to_key_filter(std::string_view key) {
     key_filter_->add(key);
-    if (key_filter_->bytes() > key_filter_bytes_max_) drop_key_filter("the keys pass rocksdb_key_filter_bytes");
+    if (key_filter_->bytes() > key_filter_bytes_max_) key_filter_full();
   }
+  void key_filter_full();
   void drop_key_filter(const char* reason);
 
   std::shared_ptr<RocksDBDatabase> database_;
@@ -158,10 +159,11 @@ class RocksDBKVStore final : public IKeyValueStore {
   // Every key the store holds (and some it no longer does): get() answers a key the filter has
   // never seen without RocksDB or the row cache, once the scan at open has added the keys the
   // database held then (key_filter_trusted_). Keys written since are added by set(). None when
-  // turned off, or dropped for passing key_filter_bytes_max_.
+  // turned off, or dropped for passing key_filter_bytes_max_ (key_filter_full()).
   std::optional<KeyFilter> key_filter_;
   bool key_filter_trusted_ = false;
   int64_t key_filter_bytes_max_;
+  uint64_t key_filter_scanned_keys_ = 0;  // by the last scan that finished
   int64_t filtered_reads_ = 0;
   Future<Void> key_scan_;
 
@@ -327,17 +329,53 @@ Future<std::vector<KeyValue>> RocksDBKVStore::get_range(KeyRange range, int limi
 
 // ---- The key filter ----
 
+// The most keys a filter of `bytes` holds at `bits_per_key`.
+uint64_t key_filter_keys_max(int64_t bytes, double bits_per_key) {
+  return static_cast<uint64_t>(static_cast<double>(bytes) * 8 / bits_per_key);
+}
+
+void RocksDBKVStore::start_key_filter() {
+  const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
+  // A first layer well within the limit, so that a small limit still holds a few layers.
+  const uint64_t first_capacity =
+      std::min<uint64_t>(KeyFilter::first_capacity_default, key_filter_keys_max(key_filter_bytes_max_, bits_per_key) / 8);
+  key_filter_.emplace(first_capacity, bits_per_key);
+  key_filter_trusted_ = false;
+  // snapshot_ and the overlays are the store now; writes from now on come through set().
+  for (const WriteOverlay* layer : overlays()) {
+    layer->for_each_write([this](const WriteOverlay::Write& write) { key_filter_->add(write.key()); });
+  }
+  key_scan_ = scan_keys(snapshot_);
+}
+
+// The keys written since the last scan filled the filter. If most of them are gone again (the
+// last scan found fewer than half what the limit holds: a keyspace whose keys come and go, such
+// as a cache's with expiry), a new filter is scanned from the keys the store holds now.
+// Otherwise (the keys are there, or the scan still runs) it is dropped until the next open.
+void RocksDBKVStore::key_filter_full() {
+  const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
+  if (!key_filter_trusted_ || 2 * key_filter_scanned_keys_ >= key_filter_keys_max(key_filter_bytes_max_, bits_per_key)) {
+    drop_key_filter("the keys pass rocksdb_key_filter_bytes");
+    return;
+  }
+  TraceEvent("RocksDBKeyFilterRebuilt")
+      .detail("Directory", directory_)
+      .detail("Keys", key_filter_->keys())
+      .detail("ScannedKeys", key_filter_scanned_keys_)
+      .detail("BytesMax", key_filter_bytes_max_);
+  start_key_filter();
+}
+
 Future<Void> RocksDBKVStore::scan_keys(Snapshot snapshot) {
   const double started = now();
   const auto piece_keys = static_cast<size_t>(std::max(1.0, rocksdb_kv_store_knobs().key_scan_piece_keys));
   const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
   auto scan = std::make_shared<std::optional<KeyScan>>();
-  // The most keys a filter within the limit holds.
-  const auto keys_max = static_cast<uint64_t>(static_cast<double>(key_filter_bytes_max_) * 8 / bits_per_key);
+  const uint64_t keys_max = key_filter_keys_max(key_filter_bytes_max_, bits_per_key);
   std::function<rocksdb::Status()> estimate = [database = database_, scan, bits_per_key, keys_max] {
     // A first layer for every key there is (RocksDB's estimate, with room), so the scan's keys
     // take one layer, not a chain of growing ones.
-    scan->emplace(std::min(estimate_key_count(*database) / 4 * 5, keys_max), bits_per_key);
+    scan->emplace(std::min(estimate_key_count(*database) / 4 * 5, keys_max / 2), bits_per_key);
     return rocksdb::Status::OK();
   };
   std::optional<Error> failed;
@@ -367,6 +405,7 @@ Future<Void> RocksDBKVStore::scan_keys(Snapshot snapshot) {
   const uint64_t scanned = (*scan)->filter.keys();
   key_filter_->merge(std::move((*scan)->filter));
   key_filter_trusted_ = true;
+  key_filter_scanned_keys_ = scanned;
   TraceEvent("RocksDBKeyFilterReady")
       .detail("Directory", directory_)
       .detail("Keys", scanned)
