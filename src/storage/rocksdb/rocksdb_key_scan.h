@@ -4,8 +4,12 @@
 // are written).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "storage/key_filter.h"
@@ -13,20 +17,33 @@
 
 namespace keel {
 
+// A scan's state, shared by the store and its pieces on the pool. The pieces reach the database
+// only through it, so that stop() (the store's destructor) leaves no piece holding the database
+// open: a store opened again on the same directory right after finds it closed.
 struct KeyScan {
-  KeyScan(uint64_t expected_keys, double bits_per_key) : filter(expected_keys, bits_per_key) {}
-  KeyFilter filter;    // the keys scanned so far
-  std::string resume;  // the first key of the next piece
+  KeyScan(std::shared_ptr<RocksDBDatabase> database, std::shared_ptr<const rocksdb::Snapshot> snapshot)
+      : database(std::move(database)), snapshot(std::move(snapshot)) {}
+
+  // Waits for a piece under way to stop (within a few keys), then lets go of the database.
+  void stop();
+
+  std::mutex mutex;  // held by a piece while it runs, and by stop()
+  std::atomic<bool> stopping = false;
+  std::shared_ptr<RocksDBDatabase> database;            // null once stopped
+  std::shared_ptr<const rocksdb::Snapshot> snapshot;    // the scan's view
+  std::optional<KeyFilter> filter;  // the keys scanned so far
+  std::string resume;               // the first key of the next piece
   bool started = false;
   bool done = false;
 };
 
-// Adds the next `piece_keys` keys of the data column family at `snapshot` to `scan` (sets done
-// after the last). Blocking: call on the pool, one piece at a time.
-rocksdb::Status scan_key_piece(RocksDBDatabase& database, const rocksdb::Snapshot* snapshot, size_t piece_keys,
-                               KeyScan* scan);
+// Sizes `scan`'s filter for about the keys the database holds (RocksDB's estimate, with room),
+// at most `keys_max`. Blocking: call on the pool.
+rocksdb::Status start_key_scan(KeyScan* scan, uint64_t keys_max, double bits_per_key);
 
-// RocksDB's estimate of the keys in the data column family (0 if it has none). Blocking.
-uint64_t estimate_key_count(RocksDBDatabase& database);
+// Adds the next `piece_keys` keys of the data column family at the scan's snapshot to its filter
+// (sets done after the last). Blocking: call on the pool, one piece at a time.
+rocksdb::Status scan_key_piece(KeyScan* scan, size_t piece_keys);
+
 
 }  // namespace keel

@@ -51,6 +51,11 @@ class RocksDBKVStore final : public IKeyValueStore {
     }
     committer_ = run_committer();
   }
+  // A scan's piece under way stops before the store is gone, so it does not hold the database
+  // open past it (a store opened again right away would find it locked).
+  ~RocksDBKVStore() override {
+    if (key_scan_state_) key_scan_state_->stop();
+  }
 
   void set(const Key& key, Value value) override {
     metrics_.logical_bytes_written += static_cast<int64_t>(key.size() + value.size());
@@ -123,8 +128,8 @@ class RocksDBKVStore final : public IKeyValueStore {
   Future<Void> refresh_cached_results(const WriteOverlay& written);
   // A new key filter: the keys of the overlays now, and a scan of the keys at snapshot_.
   void start_key_filter();
-  // Fills the key filter with the keys the database holds at `snapshot`, then trusts it.
-  Future<Void> scan_keys(Snapshot snapshot);
+  // Fills the key filter with the keys the database holds at the scan's snapshot, then trusts it.
+  Future<Void> scan_keys(std::shared_ptr<KeyScan> scan);
   void add_to_key_filter(std::string_view key) {
     key_filter_->add(key);
     if (key_filter_->bytes() > key_filter_bytes_max_) key_filter_full();
@@ -164,6 +169,7 @@ class RocksDBKVStore final : public IKeyValueStore {
   bool key_filter_trusted_ = false;
   int64_t key_filter_bytes_max_;
   uint64_t key_filter_scanned_keys_ = 0;  // by the last scan that finished
+  std::shared_ptr<KeyScan> key_scan_state_;
   int64_t filtered_reads_ = 0;
   Future<Void> key_scan_;
 
@@ -345,7 +351,9 @@ void RocksDBKVStore::start_key_filter() {
   for (const WriteOverlay* layer : overlays()) {
     layer->for_each_write([this](const WriteOverlay::Write& write) { key_filter_->add(write.key()); });
   }
-  key_scan_ = scan_keys(snapshot_);
+  if (key_scan_state_) key_scan_state_->stop();
+  key_scan_state_ = std::make_shared<KeyScan>(database_, snapshot_);
+  key_scan_ = scan_keys(key_scan_state_);
 }
 
 // The keys written since the last scan filled the filter. If most of them are gone again (the
@@ -366,35 +374,30 @@ void RocksDBKVStore::key_filter_full() {
   start_key_filter();
 }
 
-Future<Void> RocksDBKVStore::scan_keys(Snapshot snapshot) {
+Future<Void> RocksDBKVStore::scan_keys(std::shared_ptr<KeyScan> scan) {
   const double started = now();
   const auto piece_keys = static_cast<size_t>(std::max(1.0, rocksdb_kv_store_knobs().key_scan_piece_keys));
   const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
-  auto scan = std::make_shared<std::optional<KeyScan>>();
   const uint64_t keys_max = key_filter_keys_max(key_filter_bytes_max_, bits_per_key);
-  std::function<rocksdb::Status()> estimate = [database = database_, scan, bits_per_key, keys_max] {
-    // A first layer for every key there is (RocksDB's estimate, with room), so the scan's keys
-    // take one layer, not a chain of growing ones.
-    scan->emplace(std::min(estimate_key_count(*database) / 4 * 5, keys_max / 2), bits_per_key);
-    return rocksdb::Status::OK();
+  std::function<rocksdb::Status()> sized = [scan, bits_per_key, keys_max] {
+    return start_key_scan(scan.get(), keys_max / 2, bits_per_key);
   };
   std::optional<Error> failed;
   try {
-    co_await run_rocksdb("KeyScan", directory_, std::move(estimate));
-    while (!(*scan)->done && key_filter_) {
-      if ((*scan)->filter.bytes() + key_filter_->bytes() > key_filter_bytes_max_) {
+    co_await run_rocksdb("KeyScan", directory_, std::move(sized));
+    while (!scan->done && key_filter_) {
+      if (scan->filter->bytes() + key_filter_->bytes() > key_filter_bytes_max_) {
         drop_key_filter("the keys pass rocksdb_key_filter_bytes");
         break;
       }
-      std::function<rocksdb::Status()> piece = [database = database_, snapshot, scan, piece_keys] {
-        return scan_key_piece(*database, snapshot.get(), piece_keys, &**scan);
-      };
+      std::function<rocksdb::Status()> piece = [scan, piece_keys] { return scan_key_piece(scan.get(), piece_keys); };
       co_await run_rocksdb("KeyScan", directory_, std::move(piece));
     }
   } catch (const Error& error) {
     if (error.code() == errc::operation_cancelled) throw;
     failed = error;  // reads go on to RocksDB, as with no filter
   }
+  scan->stop();  // lets go of its snapshot
   if (failed || !key_filter_) {
     if (failed) {
       TraceEvent(Severity::warn, "RocksDBKeyFilterScanFailed").detail("Directory", directory_).error(*failed);
@@ -402,8 +405,8 @@ Future<Void> RocksDBKVStore::scan_keys(Snapshot snapshot) {
     }
     co_return Void{};
   }
-  const uint64_t scanned = (*scan)->filter.keys();
-  key_filter_->merge(std::move((*scan)->filter));
+  const uint64_t scanned = scan->filter->keys();
+  key_filter_->merge(std::move(*scan->filter));
   key_filter_trusted_ = true;
   key_filter_scanned_keys_ = scanned;
   TraceEvent("RocksDBKeyFilterReady")
