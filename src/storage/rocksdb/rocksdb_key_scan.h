@@ -1,7 +1,7 @@
 // The scan that fills a rocksdb store's key filter (storage/key_filter.h) with the keys the
-// database held when the store opened: in pieces on the blocking pool, each one resuming where
-// the last stopped, at the snapshot taken at open (keys written since reach the filter as they
-// are written).
+// database held when the filter started (at open, or when it starts over): in pieces on the
+// blocking pool, each one resuming where the last stopped, at the snapshot taken then (keys
+// written since reach the filter as they are written).
 #pragma once
 
 #include <atomic>
@@ -44,6 +44,5 @@ rocksdb::Status start_key_scan(KeyScan* scan, uint64_t keys_max, double bits_per
 // Adds the next `piece_keys` keys of the data column family at the scan's snapshot to its filter
 // (sets done after the last). Blocking: call on the pool, one piece at a time.
 rocksdb::Status scan_key_piece(KeyScan* scan, size_t piece_keys);
-
 
 }  // namespace keel

@@ -45,8 +45,12 @@ class RocksDBKVStore final : public IKeyValueStore {
         logical_bytes_(logical_bytes),
         cached_reads_on_loop_(rocksdb_kv_store_knobs().cached_reads_on_loop != 0),
         row_cache_(row_cache_bytes),
-        key_filter_bytes_max_(key_filter_bytes) {
-    if (rocksdb_kv_store_knobs().key_filter_bits_per_key > 0 && key_filter_bytes_max_ > 0) {
+        key_filter_bytes_max_(key_filter_bytes),
+        key_filter_bits_per_key_(rocksdb_kv_store_knobs().key_filter_bits_per_key),
+        key_filter_keys_max_(key_filter_bits_per_key_ > 0
+                                 ? static_cast<uint64_t>(static_cast<double>(key_filter_bytes) * 8 / key_filter_bits_per_key_)
+                                 : 0) {
+    if (key_filter_bits_per_key_ > 0 && key_filter_bytes_max_ > 0) {
       start_key_filter();  // at the snapshot of the open: later writes come through set()
     }
     committer_ = run_committer();
@@ -168,6 +172,8 @@ class RocksDBKVStore final : public IKeyValueStore {
   std::optional<KeyFilter> key_filter_;
   bool key_filter_trusted_ = false;
   int64_t key_filter_bytes_max_;
+  double key_filter_bits_per_key_;
+  uint64_t key_filter_keys_max_;  // the most keys a filter within key_filter_bytes_max_ holds
   uint64_t key_filter_scanned_keys_ = 0;  // by the last scan that finished
   std::shared_ptr<KeyScan> key_scan_state_;
   int64_t filtered_reads_ = 0;
@@ -335,17 +341,10 @@ Future<std::vector<KeyValue>> RocksDBKVStore::get_range(KeyRange range, int limi
 
 // ---- The key filter ----
 
-// The most keys a filter of `bytes` holds at `bits_per_key`.
-uint64_t key_filter_keys_max(int64_t bytes, double bits_per_key) {
-  return static_cast<uint64_t>(static_cast<double>(bytes) * 8 / bits_per_key);
-}
-
 void RocksDBKVStore::start_key_filter() {
-  const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
   // A first layer well within the limit, so that a small limit still holds a few layers.
-  const uint64_t first_capacity =
-      std::min<uint64_t>(KeyFilter::first_capacity_default, key_filter_keys_max(key_filter_bytes_max_, bits_per_key) / 8);
-  key_filter_.emplace(first_capacity, bits_per_key);
+  const uint64_t first_capacity = std::min<uint64_t>(KeyFilter::first_capacity_default, key_filter_keys_max_ / 8);
+  key_filter_.emplace(first_capacity, key_filter_bits_per_key_);
   key_filter_trusted_ = false;
   // snapshot_ and the overlays are the store now; writes from now on come through set().
   for (const WriteOverlay* layer : overlays()) {
@@ -361,8 +360,7 @@ void RocksDBKVStore::start_key_filter() {
 // as a cache's with expiry), a new filter is scanned from the keys the store holds now.
 // Otherwise (the keys are there, or the scan still runs) it is dropped until the next open.
 void RocksDBKVStore::key_filter_full() {
-  const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
-  if (!key_filter_trusted_ || 2 * key_filter_scanned_keys_ >= key_filter_keys_max(key_filter_bytes_max_, bits_per_key)) {
+  if (!key_filter_trusted_ || 2 * key_filter_scanned_keys_ >= key_filter_keys_max_) {
     drop_key_filter("the keys pass rocksdb_key_filter_bytes");
     return;
   }
@@ -377,9 +375,8 @@ void RocksDBKVStore::key_filter_full() {
 Future<Void> RocksDBKVStore::scan_keys(std::shared_ptr<KeyScan> scan) {
   const double started = now();
   const auto piece_keys = static_cast<size_t>(std::max(1.0, rocksdb_kv_store_knobs().key_scan_piece_keys));
-  const double bits_per_key = rocksdb_kv_store_knobs().key_filter_bits_per_key;
-  const uint64_t keys_max = key_filter_keys_max(key_filter_bytes_max_, bits_per_key);
-  std::function<rocksdb::Status()> sized = [scan, bits_per_key, keys_max] {
+  std::function<rocksdb::Status()> sized = [scan, bits_per_key = key_filter_bits_per_key_,
+                                             keys_max = key_filter_keys_max_] {
     return start_key_scan(scan.get(), keys_max / 2, bits_per_key);
   };
   std::optional<Error> failed;
