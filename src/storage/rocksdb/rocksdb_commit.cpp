@@ -11,20 +11,34 @@ namespace {
 
 int64_t pair_bytes(size_t key_bytes, size_t value_bytes) { return static_cast<int64_t>(key_bytes + value_bytes); }
 
+using OrderedWrites = std::vector<const WriteOverlay::Write*>;
+
+// The overlay's point writes in key order, sorted here on the pool (the overlay's own order
+// list belongs to the event loop). A batch in key order lets the memtable's skip list insert
+// each key beside the one before (it keeps where its last insert went) instead of searching
+// down from its top level for each: over random keys, most of a commit's memtable time.
+OrderedWrites writes_in_key_order(const WriteOverlay& writes) {
+  OrderedWrites ordered;
+  ordered.reserve(writes.write_count());
+  writes.for_each_write([&ordered](const WriteOverlay::Write& write) { ordered.push_back(&write); });
+  std::sort(ordered.begin(), ordered.end(),
+            [](const WriteOverlay::Write* a, const WriteOverlay::Write* b) { return a->key() < b->key(); });
+  return ordered;
+}
+
 // Change in live key and value bytes made by the overlay's point writes. The old sizes of keys
 // that recent commits wrote come from the database's ValueSizes; the rest are read.
-rocksdb::Status point_writes_delta(RocksDBDatabase& database, const WriteOverlay& writes, int64_t* delta) {
+rocksdb::Status point_writes_delta(RocksDBDatabase& database, const OrderedWrites& writes, int64_t* delta) {
   const ValueSizes& sizes = database.value_sizes();
-  std::vector<rocksdb::Slice> unknown;
-  writes.for_each_write([&](const WriteOverlay::Write& write) {
-    const std::string_view key = write.key();
-    if (write.value) *delta += pair_bytes(key.size(), write.value->size());
+  std::vector<rocksdb::Slice> unknown;  // in key order, as MultiGet's sorted_input says
+  for (const WriteOverlay::Write* write : writes) {
+    const std::string_view key = write->key();
+    if (write->value) *delta += pair_bytes(key.size(), write->value->size());
     const std::optional<int64_t> size = sizes.find(key);
     if (!size) unknown.emplace_back(key.data(), key.size());
     else if (*size != ValueSizes::absent) *delta -= pair_bytes(key.size(), static_cast<size_t>(*size));
-  });
+  }
   if (unknown.empty()) return rocksdb::Status::OK();
-  std::sort(unknown.begin(), unknown.end(), [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
   std::vector<rocksdb::PinnableSlice> old_values(unknown.size());
   std::vector<rocksdb::Status> statuses(unknown.size());
   // Only sizes are wanted: the blocks read stay out of the block cache, which keeps the blocks
@@ -75,7 +89,8 @@ rocksdb::Status write_commit(RocksDBDatabase& database, const WriteOverlay& writ
                              CommitOutcome* outcome) {
   database.release_retired_snapshots();
   int64_t delta = 0;
-  rocksdb::Status status = point_writes_delta(database, writes, &delta);
+  const OrderedWrites ordered = writes_in_key_order(writes);
+  rocksdb::Status status = point_writes_delta(database, ordered, &delta);
   if (status.ok()) status = cleared_ranges_delta(database, writes, &delta);
   if (!status.ok()) return status;
   const int64_t logical_bytes = logical_bytes_before + delta;
@@ -86,12 +101,11 @@ rocksdb::Status write_commit(RocksDBDatabase& database, const WriteOverlay& writ
     status = batch.DeleteRange(database.data(), begin, end);
     if (!status.ok()) return status;
   }
-  writes.for_each_write([&](const WriteOverlay::Write& write) {
-    if (!status.ok()) return;
-    const rocksdb::Slice key(write.key().data(), write.key().size());
-    status = write.value ? batch.Put(database.data(), key, *write.value) : batch.Delete(database.data(), key);
-  });
-  if (!status.ok()) return status;
+  for (const WriteOverlay::Write* write : ordered) {
+    const rocksdb::Slice key(write->key().data(), write->key().size());
+    status = write->value ? batch.Put(database.data(), key, *write->value) : batch.Delete(database.data(), key);
+    if (!status.ok()) return status;
+  }
   status = batch.Put(database.meta(), rocksdb_logical_bytes_key, encode_fixed64(static_cast<uint64_t>(logical_bytes)));
   if (!status.ok()) return status;
   rocksdb::WriteOptions options;
