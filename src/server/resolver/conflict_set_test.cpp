@@ -139,6 +139,19 @@ TEST(ConflictSetTest, ReadVersionsOutsideTheWindowAreTooOld) {
   EXPECT_EQ(set.newest_version(), commit_version);
 }
 
+// A client that took its read version in a newer generation may reach a proxy of the
+// superseded one (everything_soak seed 9076): such a transaction does not commit, and its
+// writes are not recorded.
+TEST(ConflictSetTest, ReadVersionsAtOrPastTheCommitVersionDoNotCommit) {
+  ConflictSet set(0);
+  EXPECT_EQ(set.resolve(20, {writer(25, {range("a", "b")}), writer(20, {range("c", "d")}),
+                             writer(19, {range("e", "f")})}),
+            (Outcomes{conflict, conflict, committed}));
+  EXPECT_EQ(set.resolve(30, {reader(19, {range("a", "d")}), reader(19, {range("e", "f")})}),
+            (Outcomes{committed, conflict}));
+  set.check_invariants();
+}
+
 TEST(ConflictSetTest, TransactionsThatReadNothingAreNeverTooOld) {
   ConflictSet set(100);
   const Version commit_version = 10 * mvcc_window_versions;
