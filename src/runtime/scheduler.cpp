@@ -134,7 +134,11 @@ void Scheduler::schedule_cancel(detail::StateBase* state) {
 
 Future<Void> Scheduler::delay(double seconds, int priority) {
   if (delay_adjust_) seconds = delay_adjust_(seconds);
-  return ready_at(now_ + std::max(0.0, seconds), priority);
+  if (!(seconds > 0)) return ready_at(now_, priority);
+  // A positive delay moves the clock by at least one step: below the clock's resolution,
+  // now_ + seconds == now_, and a loop that waits for a deadline by delay(deadline - now())
+  // would spin without time passing.
+  return ready_at(std::max(now_ + seconds, std::nextafter(now_, std::numeric_limits<double>::infinity())), priority);
 }
 
 Future<Void> Scheduler::after_now(int priority) {

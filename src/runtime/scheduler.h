@@ -49,7 +49,8 @@ class Scheduler {
   void schedule_resume(detail::StateBase* state, std::coroutine_handle<> handle);
   void schedule_cancel(detail::StateBase* state);
 
-  // A future that becomes ready at now() + seconds (after `delay_adjust`, see below).
+  // A future that becomes ready at now() + seconds (after `delay_adjust`, see below); a
+  // positive delay always moves the clock, by at least one representable step.
   Future<Void> delay(double seconds, int priority);
   // A future that becomes ready at the first instant after now(), not stretched: after every
   // task scheduled for now(), even those scheduled later, until the clock moves.

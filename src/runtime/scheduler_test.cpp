@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "runtime/test_support.h"
@@ -76,6 +77,34 @@ TEST_F(SchedulerTest, DelayAdjustStretchesDelays) {
   Future<Void> later = delay(1.5);
   run_until_idle();
   EXPECT_DOUBLE_EQ(scheduler_.now(), 3);
+}
+
+// Waits until `limit` seconds have passed since `start`, as roles do, judging by now() each
+// turn; gives up after 100 turns.
+Future<int> wait_for(double start, double limit) {
+  int turns = 0;
+  while (now() - start < limit && turns < 100) {
+    co_await delay(limit - (now() - start));
+    ++turns;
+  }
+  co_return turns;
+}
+
+TEST_F(SchedulerTest, APositiveDelayBelowTheClocksResolutionStillMovesTheClock) {
+  // Here 3.6e-15 s of the 30 s are left, half a step of the clock at 34 s: now() + the rest
+  // rounds back to now().
+  const double start = 4.222335381455555;
+  scheduler_.advance_to(34.22233538145555);
+  ASSERT_LT(now() - start, 30.0);
+  ASSERT_EQ(now() + (30.0 - (now() - start)), now());
+  Future<int> turns = wait_for(start, 30.0);
+  run_until_idle();
+  EXPECT_EQ(turns.get(), 1);
+  EXPECT_GT(scheduler_.now(), 34.22233538145555);
+  Future<Void> none = delay(0);
+  const double before = scheduler_.now();
+  run_until_idle();
+  EXPECT_EQ(scheduler_.now(), before);
 }
 
 Future<Void> append_after_io(std::string* order) {

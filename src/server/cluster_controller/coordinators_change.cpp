@@ -127,10 +127,7 @@ Future<Void> hear_from(ControllerState* state, std::vector<NetworkAddress> addre
     if (heard_all) break;
     Future<Void> registered = state->registrations.when_at_least(state->registrations.get() + 1);
     Future<std::optional<Void>> heard = timeout(std::move(registered), worker_silence_seconds - waited);
-    // Timed out: the time is up. Not judged by now() again: a wait shorter than the clock's
-    // resolution at this time leaves now() where it was, and the loop would spin without end
-    // (everything_soak seed 9099 grew the waiters without bound).
-    if (!(co_await heard)) break;
+    if (!(co_await heard)) break;  // timed out: the time is up
   }
   co_return Void{};
 }
