@@ -189,12 +189,12 @@ void BM_WindowHotKeyWrites(benchmark::State& state) {
 BENCHMARK(BM_WindowHotKeyWrites)->Arg(100)->Arg(10'000);
 
 // The resolver's conflict set in its steady state: batches of `range(1)` transactions, each
-// reading one key and writing two, random keys of a million under a common prefix (as a front
+// reading one key and writing `range(3)` (a front end's shared group writes hundreds), random keys of a million under a common prefix (as a front
 // end's keys look), the versions spaced so that the MVCC window holds about `range(0)` write
 // ranges. Reports the time per transaction.
 void BM_ConflictSetResolve(benchmark::State& state) {
   const auto batch_size = static_cast<int>(state.range(1));
-  constexpr int writes_per_transaction = 2;
+  const auto writes_per_transaction = static_cast<int>(state.range(3));
   const auto ranges_in_window = static_cast<Version>(state.range(0));
   const Version step = std::max<Version>(1, mvcc_window_versions * batch_size * writes_per_transaction / ranges_in_window);
   const Version read_lag = std::max<Version>(step, state.range(2) * versions_per_second / 1000);
@@ -231,11 +231,12 @@ void BM_ConflictSetResolve(benchmark::State& state) {
   state.counters["boundaries"] = static_cast<double>(set.size());
 }
 BENCHMARK(BM_ConflictSetResolve)
-    ->Args({10'000, 20, 0})
-    ->Args({300'000, 20, 0})
-    ->Args({300'000, 2, 0})
-    ->Args({300'000, 20, 10})
-    ->Args({300'000, 20, 1000});
+    ->Args({10'000, 20, 0, 2})
+    ->Args({300'000, 20, 0, 2})
+    ->Args({300'000, 2, 0, 2})
+    ->Args({300'000, 20, 10, 2})
+    ->Args({300'000, 20, 1000, 2})
+    ->Args({300'000, 1, 0, 256});
 
 }  // namespace
 }  // namespace keel
