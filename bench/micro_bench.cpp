@@ -189,9 +189,9 @@ void BM_WindowHotKeyWrites(benchmark::State& state) {
 BENCHMARK(BM_WindowHotKeyWrites)->Arg(100)->Arg(10'000);
 
 // The resolver's conflict set in its steady state: batches of `range(1)` transactions, each
-// reading one key and writing `range(3)` (a front end's shared group writes hundreds), random keys of a million under a common prefix (as a front
-// end's keys look), the versions spaced so that the MVCC window holds about `range(0)` write
-// ranges. Reports the time per transaction.
+// reading one key and writing `range(3)` (a front end's shared group writes hundreds), random
+// keys of a million under a common prefix (as a front end's keys look), the versions spaced so
+// that the MVCC window holds about `range(0)` write ranges. Reports the time per transaction.
 void BM_ConflictSetResolve(benchmark::State& state) {
   const auto batch_size = static_cast<int>(state.range(1));
   const auto writes_per_transaction = static_cast<int>(state.range(3));

@@ -138,12 +138,12 @@ Future<Void> Scheduler::delay(double seconds, int priority) {
   // A positive delay moves the clock by at least one step: below the clock's resolution,
   // now_ + seconds == now_, and a loop that waits for a deadline by delay(deadline - now())
   // would spin without time passing.
-  return ready_at(std::max(now_ + seconds, std::nextafter(now_, std::numeric_limits<double>::infinity())), priority);
+  return ready_at(std::max(now_ + seconds, instant_after_now()), priority);
 }
 
-Future<Void> Scheduler::after_now(int priority) {
-  return ready_at(std::nextafter(now_, std::numeric_limits<double>::infinity()), priority);
-}
+Future<Void> Scheduler::after_now(int priority) { return ready_at(instant_after_now(), priority); }
+
+double Scheduler::instant_after_now() const { return std::nextafter(now_, std::numeric_limits<double>::infinity()); }
 
 Future<Void> Scheduler::ready_at(double time, int priority) {
   Promise<Void> promise;

@@ -97,6 +97,7 @@ class Scheduler {
   };
   // A future sent by a task at `time`.
   Future<Void> ready_at(double time, int priority);
+  double instant_after_now() const;  // the next representable time after now_
   void push(Task task);
   // The queue holding the next task to run (nullptr: the timers). Not empty().
   Lane* next_lane();
