@@ -48,44 +48,16 @@ class RowCache {
 
   void prefetch(std::string_view key, int stage) const { table_.prefetch(key, stage); }
 
-  // Caches `value` as the result for `key`, replacing any cached one. An entry larger than a
-  // sixteenth of the capacity is not cached (it would push out many others).
-  void insert(std::string_view key, const std::optional<Value>& value) {
-    const int64_t charge = charge_of(key, value);
-    if (charge > capacity_bytes_ / 16) {
-      erase(key);
-      return;
-    }
-    auto [entry, inserted] = table_.try_emplace(key);
-    Cached& cached = entry->value;
-    if (inserted) {
-      link_newest(entry);
-    } else {
-      bytes_ -= cached.charge;
-      cached.referenced = true;
-    }
-    cached.value = value;
-    cached.charge = charge;
-    bytes_ += charge;
-    while (bytes_ > capacity_bytes_) evict_one();
-  }
+  // Caches `value` as the result for `key` (a read's), replacing any cached one (a replaced
+  // entry counts as hit). An entry larger than a sixteenth of the capacity is not cached (it
+  // would push out many others).
+  void insert(std::string_view key, const std::optional<Value>& value) { store(key, value, true); }
 
-  // A write of `key` became what reads see: a cached result takes the written one (nullopt: the
-  // key was cleared). A key not cached stays out: writes do not fill the cache, reads do.
-  void refresh(std::string_view key, const std::optional<Value>& value) {
-    Entry* entry = table_.find(key);
-    if (entry == nullptr) return;
-    const int64_t charge = charge_of(key, value);
-    if (charge > capacity_bytes_ / 16) {
-      erase(key);
-      return;
-    }
-    Cached& cached = entry->value;
-    bytes_ += charge - cached.charge;
-    cached.value = value;
-    cached.charge = charge;
-    while (bytes_ > capacity_bytes_) evict_one();
-  }
+  // A write of `key` became what reads see: the cache takes the written result (nullopt: the
+  // key was cleared), whether or not a read cached the key before. Written keys are read back
+  // soon (a Redis SET reads the record it replaces; later commands read what earlier ones
+  // wrote); a write does not count as a hit, so written keys nobody reads go first.
+  void refresh(std::string_view key, const std::optional<Value>& value) { store(key, value, false); }
 
   void erase(std::string_view key) {
     Entry* entry = table_.find(key);
@@ -118,6 +90,26 @@ class RowCache {
     Entry* newer = nullptr;   // towards newest_
     Entry* older = nullptr;   // towards oldest_
   };
+
+  void store(std::string_view key, const std::optional<Value>& value, bool replacing_is_a_hit) {
+    const int64_t charge = charge_of(key, value);
+    if (charge > capacity_bytes_ / 16) {
+      erase(key);
+      return;
+    }
+    auto [entry, inserted] = table_.try_emplace(key);
+    Cached& cached = entry->value;
+    if (inserted) {
+      link_newest(entry);
+    } else {
+      bytes_ -= cached.charge;
+      cached.referenced = cached.referenced || replacing_is_a_hit;
+    }
+    cached.value = value;
+    cached.charge = charge;
+    bytes_ += charge;
+    while (bytes_ > capacity_bytes_) evict_one();
+  }
 
   static int64_t charge_of(std::string_view key, const std::optional<Value>& value) {
     return static_cast<int64_t>(key.size() + (value ? value->size() : 0)) + entry_overhead_bytes;

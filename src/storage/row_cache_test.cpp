@@ -1,6 +1,5 @@
-// RowCache: hits return what was inserted or refreshed last, erasures and refreshes of uncached
-// keys leave nothing, memory stays within the capacity and entries not hit since they were
-// cached go first.
+// RowCache: hits return what was inserted or refreshed last, erasures leave nothing, memory
+// stays within the capacity and entries not hit since they were cached go first.
 #include "storage/row_cache.h"
 
 #include <gtest/gtest.h>
@@ -39,13 +38,13 @@ TEST(RowCacheTest, HitsReturnTheLastInsertedResult) {
   EXPECT_EQ(cache.bytes(), 0);
 }
 
-// A write refreshes what a read cached, and only that: writes alone do not fill the cache.
-TEST(RowCacheTest, RefreshUpdatesCachedKeysOnly) {
+// A write leaves its result in the cache, cached before or not, without marking it as hit.
+TEST(RowCacheTest, RefreshCachesWhatWasWritten) {
   RowCache cache(16 * 1024);
   std::optional<Value> value;
   cache.refresh("unread", Value("1"));
-  EXPECT_FALSE(cache.find("unread", &value));
-  EXPECT_EQ(cache.size(), 0u);
+  ASSERT_TRUE(cache.find("unread", &value));
+  EXPECT_EQ(value, std::optional<Value>("1"));
   cache.insert("a", Value("old"));
   cache.insert("b", std::nullopt);
   cache.refresh("a", Value("newer"));
@@ -57,10 +56,26 @@ TEST(RowCacheTest, RefreshUpdatesCachedKeysOnly) {
   cache.refresh("a", std::nullopt);  // cleared: the cache now knows it is absent
   ASSERT_TRUE(cache.find("a", &value));
   EXPECT_EQ(value, std::nullopt);
-  EXPECT_EQ(cache.bytes(), charge("a", 0) + charge("b", 4));
+  EXPECT_EQ(cache.bytes(), charge("unread", 1) + charge("a", 0) + charge("b", 4));
   cache.refresh("b", Value(2000, 'x'));  // over a sixteenth: dropped, not kept stale
   EXPECT_FALSE(cache.find("b", &value));
-  EXPECT_EQ(cache.bytes(), charge("a", 0));
+  EXPECT_EQ(cache.bytes(), charge("unread", 1) + charge("a", 0));
+}
+
+// Eviction passes over entries hit since they were cached, not over entries only written.
+TEST(RowCacheTest, WrittenEntriesNotReadGoBeforeReadOnes) {
+  RowCache cache(16 * charge("k10", 10));  // room for 16 entries, each at the largest allowed
+  std::optional<Value> value;
+  cache.insert("k10", Value(10, 'v'));
+  ASSERT_TRUE(cache.find("k10", &value));  // hit: marked
+  for (int i = 11; i < 26; ++i) cache.refresh("k" + std::to_string(i), Value(10, 'v'));
+  cache.refresh("k10", Value(10, 'w'));  // written after its hit: still marked
+  cache.refresh("k26", Value(10, 'v'));  // full: the oldest entry not marked, k11, goes
+  EXPECT_FALSE(cache.find("k11", &value));
+  ASSERT_TRUE(cache.find("k10", &value));
+  EXPECT_EQ(value, std::optional<Value>(Value(10, 'w')));
+  for (int i = 12; i <= 26; ++i) EXPECT_TRUE(cache.find("k" + std::to_string(i), &value)) << "k" << i;
+  EXPECT_EQ(cache.size(), 16u);
 }
 
 TEST(RowCacheTest, EvictsTheOldestEntryNotHitFirst) {
@@ -91,8 +106,8 @@ TEST(RowCacheTest, LargeEntriesAndZeroCapacityCacheNothing) {
   EXPECT_EQ(off.size(), 0u);
 }
 
-// Random operations against a model of what each key's last insert was: a hit always agrees,
-// and the charged bytes match the entries and stay within the capacity.
+// Random operations against a model of what each key's last insert or refresh was: a hit always
+// agrees, and the charged bytes match the entries and stay within the capacity.
 TEST(RowCacheTest, RandomOperationsAgreeWithAModel) {
   for (uint32_t seed = 1; seed <= 5; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -115,7 +130,7 @@ TEST(RowCacheTest, RandomOperationsAgreeWithAModel) {
         std::optional<Value> value;
         if (random() % 4 != 0) value = Value(random() % 300, static_cast<char>('a' + step % 26));
         cache.refresh(key, value);
-        if (model.count(key)) model[key] = value;
+        model[key] = value;
       } else if (op == 5 && random() % 50 == 0) {
         cache.clear();
         model.clear();

@@ -153,10 +153,10 @@ class RocksDBKVStore final : public IKeyValueStore {
   int64_t logical_bytes_ = 0;
   int64_t disk_bytes_ = 0;
   const bool cached_reads_on_loop_;
-  // Point-read results at snapshot_: filled by reads made at snapshot_; a cached key that a
-  // commit writes takes the written value when snapshot_ moves past that commit. (Erasing it
-  // instead would send the next read of every key written to the memtables' skip lists, and a
-  // Redis SET reads the key it writes.)
+  // Point-read results at snapshot_: filled by reads made at snapshot_, and by every key a
+  // commit writes, with the written value, when snapshot_ moves past that commit. (Leaving
+  // written keys out would send the next read of each to the memtables' skip lists or the
+  // files, and a Redis SET reads the record it replaces.)
   RowCache row_cache_;
   bool refreshing_ = false;  // refresh_cached_results is under way: cache no results
   EngineMetrics metrics_;
