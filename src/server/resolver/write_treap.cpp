@@ -41,16 +41,22 @@ void WriteTreap::record_write(const KeyRange& range, Version version) {
 }
 
 // The write of one key: the boundary at key takes `version` and keeps its tail, or a new one
-// takes `version` with the tail of the boundary before it (what held after key until now).
+// takes `version` with the tail of the boundary before it (what held after key until now). One
+// walk from the root compares keys; the update or the insert then follows the path it kept.
 void WriteTreap::record_key_write(const Key& key, Version version) {
+  path_.clear();
   Version before = never_written;  // the tail of the last boundary before key
   for (NodeId node = root_; node != nil;) {
-    const Node& current = at(node);
+    Node& current = at(node);
     const int order = current.key.view().compare(key);
     if (order == 0) {
-      root_ = assign(root_, key, version);
+      // `version` is the newest of the tree: the max of every subtree holding key.
+      for (const PathStep& step : path_) at(step.node).max_version = version;
+      current.max_version = version;
+      current.version = version;
       return;
     }
+    path_.push_back(PathStep{node, order > 0});
     if (order < 0) {
       before = current.tail;
       node = current.right;
@@ -59,7 +65,25 @@ void WriteTreap::record_key_write(const Key& key, Version version) {
     }
   }
   if (before == version) return;  // a range write of this batch covers key already
-  root_ = insert(root_, allocate(key, version, before));
+  // The new node goes where its priority places it on the path: above that, only the max
+  // versions change; there, the subtree it takes splits around key (nil at the path's end).
+  const NodeId fresh = allocate(key, version, before);
+  const uint32_t priority = at(fresh).priority;
+  size_t depth = 0;
+  while (depth < path_.size() && at(path_[depth].node).priority >= priority) {
+    at(path_[depth].node).max_version = version;
+    ++depth;
+  }
+  const auto [low, high] = split(depth < path_.size() ? path_[depth].node : nil, key);
+  at(fresh).left = low;
+  at(fresh).right = high;
+  update(fresh);
+  if (depth == 0) {
+    root_ = fresh;
+  } else {
+    Node& parent = at(path_[depth - 1].node);
+    (path_[depth - 1].went_left ? parent.left : parent.right) = fresh;
+  }
 }
 
 void WriteTreap::clear(uint64_t priority_seed) {
@@ -219,44 +243,6 @@ void WriteTreap::update(NodeId node) {
 
 Version WriteTreap::max_of(NodeId node) const {
   return node == nil ? never_written : at(node).max_version;
-}
-
-// Adds `fresh` (a key not in the tree). Above the place its priority gives it, only the
-// ancestors' max versions change, without a look at their other children.
-WriteTreap::NodeId WriteTreap::insert(NodeId node, NodeId fresh) {
-  if (node == nil) return fresh;
-  Node& current = at(node);
-  const std::string_view fresh_key = at(fresh).key.view();
-  if (at(fresh).priority > current.priority) {
-    const auto [low, high] = split(node, fresh_key);
-    at(fresh).left = low;
-    at(fresh).right = high;
-    update(fresh);
-    return fresh;
-  }
-  current.max_version = std::max(current.max_version, at(fresh).version);
-  if (fresh_key < current.key.view()) {
-    current.left = insert(current.left, fresh);
-  } else {
-    current.right = insert(current.right, fresh);
-  }
-  return node;
-}
-
-// Sets the version of the boundary at `key` (present) to `version`, the newest of the tree.
-WriteTreap::NodeId WriteTreap::assign(NodeId node, const Key& key, Version version) {
-  for (NodeId walk = node; walk != nil;) {
-    Node& current = at(walk);
-    current.max_version = version;
-    const std::string_view current_key = current.key.view();
-    if (current_key == key) {
-      current.version = version;
-      return node;
-    }
-    walk = key < current_key ? current.left : current.right;
-  }
-  KEEL_ASSERT(false);
-  return node;
 }
 
 // Splits into (keys < key, keys >= key).

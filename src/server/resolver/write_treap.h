@@ -9,7 +9,7 @@
 // (version or tail) and the versions of the boundaries inside it. Each node caches its
 // subtree's max version, so "newest write anywhere in [b, e)" is O(log n); recording a range
 // write splits out the boundaries inside [b, e) and replaces them by at most two, O(log n)
-// amortized; a point write is one walk and one insert or update. Treap priorities come from a
+// amortized; a point write is one walk, then an update or an insert along its path. Treap priorities come from a
 // DeterministicRandom seeded by the caller: they shape the tree, never the answers.
 //
 // It never forgets on its own: the conflict set drops a whole generation once every write in it
@@ -103,8 +103,6 @@ class WriteTreap {
   void release_subtree(NodeId node);
   void update(NodeId node);
   Version max_of(NodeId node) const;
-  NodeId insert(NodeId node, NodeId fresh);
-  NodeId assign(NodeId node, const Key& key, Version version);
   std::pair<NodeId, NodeId> split(NodeId node, std::string_view key);
   NodeId merge(NodeId left, NodeId right);
 
@@ -123,6 +121,13 @@ class WriteTreap {
   std::vector<NodeId> free_nodes_;
   NodeId root_ = nil;
   size_t size_ = 0;
+  // record_key_write's search path from the root: each node and the side taken below it (kept
+  // between calls, so a walk allocates nothing).
+  struct PathStep {
+    NodeId node;
+    bool went_left;
+  };
+  std::vector<PathStep> path_;
   DeterministicRandom random_;
 };
 
