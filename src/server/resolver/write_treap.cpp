@@ -97,37 +97,49 @@ void WriteTreap::clear(uint64_t priority_seed) {
 
 // --- Queries -----------------------------------------------------------------------------------
 
+// The boundary covering begin (one at begin, else the last before it, by its tail) and every
+// boundary inside. One walk from the root reaches the first boundary inside, keeping the tail of
+// the last boundary before begin it passed; below that one, max_from walks toward begin and
+// max_before toward end.
 Version WriteTreap::max_version_in(const KeyRange& range) const {
   KEEL_ASSERT(!range.empty());
-  // The boundary at or before begin covers begin; every boundary inside covers the rest.
-  Version result = version_at(range.begin);
+  Version before = never_written;  // the tail of the nearest boundary before begin passed so far
   NodeId node = root_;
   while (node != nil) {
     const Node& current = at(node);
-    if (current.key.view() < range.begin) {
+    const std::string_view key = current.key.view();
+    if (key < range.begin) {
+      before = current.tail;
       node = current.right;
-    } else if (current.key.view() >= range.end) {
+    } else if (key >= range.end) {
       node = current.left;
     } else {
-      return std::max({result, current.version, max_at_or_after(current.left, range.begin),
-                       max_before(current.right, range.end)});
+      const Version inside = std::max(current.version, max_before(current.right, range.end));
+      if (key == range.begin) return inside;  // it covers begin; the boundaries left of it precede begin
+      return std::max(inside, max_from(current.left, range.begin, before));
     }
   }
-  return result;
+  return before;  // no boundary inside, none at begin
 }
 
-Version WriteTreap::max_at_or_after(NodeId node, const Key& begin) const {
+// Of subtree `node`: the max version of its boundaries at or after `begin`, and what covers
+// begin: the version of a boundary at begin (one of them), else the tail of the nearest boundary
+// before begin, in the subtree or, if it has none, `before`.
+Version WriteTreap::max_from(NodeId node, const Key& begin, Version before) const {
   Version result = never_written;
   while (node != nil) {
     const Node& current = at(node);
-    if (current.key.view() >= begin) {
+    const int order = current.key.view().compare(begin);
+    if (order >= 0) {
       result = std::max({result, current.version, max_of(current.right)});
+      if (order == 0) return result;
       node = current.left;
     } else {
+      before = current.tail;
       node = current.right;
     }
   }
-  return result;
+  return std::max(result, before);
 }
 
 Version WriteTreap::max_before(NodeId node, const Key& end) const {
@@ -136,25 +148,6 @@ Version WriteTreap::max_before(NodeId node, const Key& end) const {
     const Node& current = at(node);
     if (current.key.view() < end) {
       result = std::max({result, current.version, max_of(current.left)});
-      node = current.right;
-    } else {
-      node = current.left;
-    }
-  }
-  return result;
-}
-
-// The newest write of `key`: the version of a boundary at key, else the tail of the last one
-// before it.
-Version WriteTreap::version_at(const Key& key) const {
-  Version result = never_written;
-  NodeId node = root_;
-  while (node != nil) {
-    const Node& current = at(node);
-    const int order = current.key.view().compare(key);
-    if (order == 0) return current.version;
-    if (order < 0) {
-      result = current.tail;
       node = current.right;
     } else {
       node = current.left;

@@ -93,9 +93,8 @@ class WriteTreap {
 
   void record_key_write(const Key& key, Version version);
 
-  Version max_at_or_after(NodeId node, const Key& begin) const;
+  Version max_from(NodeId node, const Key& begin, Version before) const;
   Version max_before(NodeId node, const Key& end) const;
-  Version version_at(const Key& key) const;
   NodeId leftmost(NodeId node) const;
   NodeId rightmost(NodeId node) const;
 
