@@ -115,7 +115,8 @@ Version WriteTreap::max_version_in(const KeyRange& range) const {
       node = current.left;
     } else {
       const Version inside = std::max(current.version, max_before(current.right, range.end));
-      if (key == range.begin) return inside;  // it covers begin; the boundaries left of it precede begin
+      // A boundary at begin covers begin itself, and the boundaries left of it precede begin.
+      if (key == range.begin) return inside;
       return std::max(inside, max_from(current.left, range.begin, before));
     }
   }

@@ -9,8 +9,9 @@
 // (version or tail) and the versions of the boundaries inside it. Each node caches its
 // subtree's max version, so "newest write anywhere in [b, e)" is O(log n); recording a range
 // write splits out the boundaries inside [b, e) and replaces them by at most two, O(log n)
-// amortized; a point write is one walk, then an update or an insert along its path. Treap priorities come from a
-// DeterministicRandom seeded by the caller: they shape the tree, never the answers.
+// amortized; a point write is one walk, then an update or an insert along its path. Treap
+// priorities come from a DeterministicRandom seeded by the caller: they shape the tree, never
+// the answers.
 //
 // It never forgets on its own: the conflict set drops a whole generation once every write in it
 // has left the MVCC window, and reuses its nodes through clear().
