@@ -44,15 +44,17 @@ class KeyFilter {
     return false;
   }
 
-  void add(std::string_view key) {
+  // True when `key` was new to the filter (it was never added before); false when it may have been.
+  bool add(std::string_view key) {
     const Hashes hashes = hashes_of(key);
     for (const Layer& layer : layers_) {
-      if (layer.test(hashes)) return;
+      if (layer.test(hashes)) return false;
     }
     if (layers_.empty() || layers_.back().keys >= layers_.back().capacity) {
       add_layer(layers_.empty() ? first_capacity_ : layers_.back().capacity * growth);
     }
     layers_.back().set(hashes);
+    return true;
   }
 
   // Takes every key of `other` (its layers join this filter's).

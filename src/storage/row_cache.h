@@ -46,6 +46,13 @@ class RowCache {
     return true;
   }
 
+  // The cached result for `key` without counting a lookup or marking the entry: nullptr on a
+  // miss (valid until the cache next changes).
+  const std::optional<Value>* peek(std::string_view key) const {
+    const Entry* entry = table_.find(key);
+    return entry == nullptr ? nullptr : &entry->value.value;
+  }
+
   void prefetch(std::string_view key, int stage) const { table_.prefetch(key, stage); }
 
   // Caches `value` as the result for `key` (a read's), replacing any cached one (a replaced

@@ -11,30 +11,27 @@ namespace {
 
 int64_t pair_bytes(size_t key_bytes, size_t value_bytes) { return static_cast<int64_t>(key_bytes + value_bytes); }
 
-using OrderedWrites = std::vector<const WriteOverlay::Write*>;
-
-// The overlay's point writes in key order, sorted here on the pool (the overlay's own order
-// list belongs to the event loop). A batch in key order lets the memtable's skip list insert
-// each key beside the one before (it keeps where its last insert went) instead of searching
-// down from its top level for each: over random keys, most of a commit's memtable time.
-OrderedWrites writes_in_key_order(const WriteOverlay& writes) {
-  OrderedWrites ordered;
-  ordered.reserve(writes.write_count());
-  writes.for_each_write([&ordered](const WriteOverlay::Write& write) { ordered.push_back(&write); });
-  std::sort(ordered.begin(), ordered.end(),
-            [](const WriteOverlay::Write* a, const WriteOverlay::Write* b) { return a->key() < b->key(); });
-  return ordered;
+// The commit's point writes sorted into key order here on the pool. A batch in key order lets
+// the memtable's skip list insert each key beside the one before (it keeps where its last
+// insert went) instead of searching down from its top level for each: over random keys, most
+// of a commit's memtable time.
+void sort_by_key(std::vector<CommitWrite>& writes) {
+  std::sort(writes.begin(), writes.end(),
+            [](const CommitWrite& a, const CommitWrite& b) { return a.write->key() < b.write->key(); });
 }
 
-// Change in live key and value bytes made by the overlay's point writes. The old sizes of keys
-// that recent commits wrote come from the database's ValueSizes; the rest are read.
-rocksdb::Status point_writes_delta(RocksDBDatabase& database, const OrderedWrites& writes, int64_t* delta) {
+// Change in live key and value bytes made by the commit's point writes. Old sizes the engine
+// did not know come from the database's ValueSizes (keys recent commits wrote); the rest are
+// read.
+rocksdb::Status point_writes_delta(RocksDBDatabase& database, const std::vector<CommitWrite>& writes, int64_t* delta) {
   const ValueSizes& sizes = database.value_sizes();
   std::vector<rocksdb::Slice> unknown;  // in key order, as MultiGet's sorted_input says
-  for (const WriteOverlay::Write* write : writes) {
-    const std::string_view key = write->key();
-    if (write->value) *delta += pair_bytes(key.size(), write->value->size());
-    const std::optional<int64_t> size = sizes.find(key);
+  for (const CommitWrite& commit_write : writes) {
+    const std::string_view key = commit_write.write->key();
+    if (commit_write.write->value) *delta += pair_bytes(key.size(), commit_write.write->value->size());
+    std::optional<int64_t> size;
+    if (commit_write.old_size != CommitWrite::unknown_old_size) size = commit_write.old_size;
+    else size = sizes.find(key);
     if (!size) unknown.emplace_back(key.data(), key.size());
     else if (*size != ValueSizes::absent) *delta -= pair_bytes(key.size(), static_cast<size_t>(*size));
   }
@@ -85,12 +82,12 @@ rocksdb::Status cleared_ranges_delta(RocksDBDatabase& database, const WriteOverl
 
 }  // namespace
 
-rocksdb::Status write_commit(RocksDBDatabase& database, const WriteOverlay& writes, int64_t logical_bytes_before,
-                             CommitOutcome* outcome) {
+rocksdb::Status write_commit(RocksDBDatabase& database, const WriteOverlay& writes, std::vector<CommitWrite> point_writes,
+                             int64_t logical_bytes_before, CommitOutcome* outcome) {
   database.release_retired_snapshots();
   int64_t delta = 0;
-  const OrderedWrites ordered = writes_in_key_order(writes);
-  rocksdb::Status status = point_writes_delta(database, ordered, &delta);
+  sort_by_key(point_writes);
+  rocksdb::Status status = point_writes_delta(database, point_writes, &delta);
   if (status.ok()) status = cleared_ranges_delta(database, writes, &delta);
   if (!status.ok()) return status;
   const int64_t logical_bytes = logical_bytes_before + delta;
@@ -101,7 +98,8 @@ rocksdb::Status write_commit(RocksDBDatabase& database, const WriteOverlay& writ
     status = batch.DeleteRange(database.data(), begin, end);
     if (!status.ok()) return status;
   }
-  for (const WriteOverlay::Write* write : ordered) {
+  for (const CommitWrite& commit_write : point_writes) {
+    const WriteOverlay::Write* write = commit_write.write;
     const rocksdb::Slice key(write->key().data(), write->key().size());
     status = write->value ? batch.Put(database.data(), key, *write->value) : batch.Delete(database.data(), key);
     if (!status.ok()) return status;

@@ -26,6 +26,7 @@
 #include "storage/rocksdb/rocksdb_knobs.h"
 #include "storage/rocksdb/rocksdb_overlay.h"
 #include "storage/rocksdb/rocksdb_range_read.h"
+#include "storage/rocksdb/value_sizes.h"
 #include "storage/row_cache.h"
 #include "world/world.h"
 
@@ -128,14 +129,19 @@ class RocksDBKVStore final : public IKeyValueStore {
   void cache_result(const Snapshot& snapshot, const Key& key, const std::optional<Value>& value) {
     if (snapshot == snapshot_ && !refreshing_) row_cache_.insert(key, value);
   }
+  // The point writes of `writes`, each with its key's old value size when the row cache holds it.
+  std::vector<CommitWrite> commit_writes(const WriteOverlay& writes) const;
   // Before snapshot_ moves past `written`: its keys' cached results take its values.
   Future<Void> refresh_cached_results(const WriteOverlay& written);
   // A new key filter: the keys of the overlays now, and a scan of the keys at snapshot_.
   void start_key_filter();
   // Fills the key filter with the keys the database holds at the scan's snapshot, then trusts it.
   Future<Void> scan_keys(std::shared_ptr<KeyScan> scan);
+  // A key new to a trusted filter was never held: it is absent at snapshot_, which the row cache
+  // takes at once, so the commit that writes it knows its old size without a read (as the
+  // refresh after that commit would, the entry counts no hit).
   void add_to_key_filter(std::string_view key) {
-    key_filter_->add(key);
+    if (key_filter_->add(key) && key_filter_trusted_) row_cache_.refresh(key, std::nullopt);
     if (key_filter_->bytes() > key_filter_bytes_max_) key_filter_full();
   }
   void key_filter_full();
@@ -468,8 +474,9 @@ Future<Void> RocksDBKVStore::write_group() {
   queue_.clear();
 
   auto outcome = std::make_shared<CommitOutcome>();
-  std::function<rocksdb::Status()> work = [database = database_, writes = writing_, before = logical_bytes_, outcome] {
-    return write_commit(*database, *writes, before, outcome.get());
+  std::function<rocksdb::Status()> work = [database = database_, writes = writing_, point_writes = commit_writes(*writing_),
+                                           before = logical_bytes_, outcome]() mutable {
+    return write_commit(*database, *writes, std::move(point_writes), before, outcome.get());
   };
   co_await run_rocksdb("Commit", directory_, std::move(work));
   co_await refresh_cached_results(*writing_);
@@ -480,6 +487,29 @@ Future<Void> RocksDBKVStore::write_group() {
   set_disk_state(outcome->disk_bytes, outcome->device_bytes_written);
   metrics_.commits += static_cast<int64_t>(writing_commits_.size());
   co_return Void{};
+}
+
+// The row cache holds the database as of snapshot_ (the previous group's refresh has finished),
+// which is what the commit is written on: the old sizes it knows spare the commit reading them.
+// A Redis SET or MSET reads each record it replaces first, and keys never held are cached as
+// absent when written (add_to_key_filter), so nearly every key of such loads is known.
+std::vector<CommitWrite> RocksDBKVStore::commit_writes(const WriteOverlay& writes) const {
+  std::vector<CommitWrite> point_writes;
+  point_writes.reserve(writes.write_count());
+  writes.for_each_write(
+      [&point_writes](const WriteOverlay::Write& write) { point_writes.push_back({&write, CommitWrite::unknown_old_size}); });
+  if (row_cache_.size() == 0) return point_writes;
+  // As in refresh_cached_results: the slots and entries of keys a few writes ahead are fetched
+  // from memory while this one is looked up.
+  constexpr size_t slots_ahead = 16;
+  constexpr size_t entries_ahead = 8;
+  for (size_t i = 0; i < point_writes.size(); ++i) {
+    if (i + slots_ahead < point_writes.size()) row_cache_.prefetch(point_writes[i + slots_ahead].write->key(), 0);
+    if (i + entries_ahead < point_writes.size()) row_cache_.prefetch(point_writes[i + entries_ahead].write->key(), 1);
+    const std::optional<Value>* cached = row_cache_.peek(point_writes[i].write->key());
+    if (cached != nullptr) point_writes[i].old_size = *cached ? static_cast<int64_t>((*cached)->size()) : ValueSizes::absent;
+  }
+  return point_writes;
 }
 
 // In pieces, yielding between them: `written` is still in overlays(), so reads find its keys
