@@ -25,6 +25,18 @@
 
 namespace keel {
 
+// For a loop of lookups of `count` keys in a KeyTable (or something built on one): called before
+// the i-th, it asks `prefetch(key, stage)` (KeyTable::prefetch's stages) for the slot of the key
+// 16 ahead and the entry of the key 8 ahead, so that their misses overlap the lookups between.
+// `key_at(j)` gives the j-th key.
+template <class KeyAt, class Prefetch>
+void prefetch_ahead(size_t i, size_t count, KeyAt key_at, Prefetch prefetch) {
+  constexpr size_t slots_ahead = 16;
+  constexpr size_t entries_ahead = 8;
+  if (i + slots_ahead < count) prefetch(key_at(i + slots_ahead), 0);
+  if (i + entries_ahead < count) prefetch(key_at(i + entries_ahead), 1);
+}
+
 template <class Value>
 class KeyTable {
  public:

@@ -16,6 +16,7 @@
 #include "runtime/trace.h"
 #include "server/storage_server/storage_server_knobs.h"
 #include "server/storage_server/storage_state.h"
+#include "storage/key_table.h"
 
 namespace keel {
 namespace {
@@ -168,19 +169,18 @@ Future<bool> answered_in_generation(AsyncVar<ServerDBInfo>* db_info, Future<TLog
   co_return true;
 }
 
-// Applies a peek's versions in order. The window's table slots of the keys a few mutations
-// ahead, and their entries nearer, are fetched from memory while this one is applied
-// (VersionedData::prefetch): a version of thousands of keys new to the window otherwise waits
-// for a miss at each.
+// Applies a peek's versions in order. The window's table slots and entries of the keys a few
+// mutations ahead are fetched from memory while this one is applied (prefetch_ahead): a
+// version of thousands of keys new to the window otherwise waits for a miss at each.
 Future<Void> apply_reply(StorageState* state, TLogPeekReply reply) {
-  constexpr size_t slots_ahead = 16;
-  constexpr size_t entries_ahead = 8;
+  VersionedData& data = state->data;
   for (VersionedMutations& batch : reply.messages) {
-    if (batch.version <= state->data.latest_version()) continue;
+    if (batch.version <= data.latest_version()) continue;
     std::vector<Mutation>& mutations = batch.mutations;
     for (size_t i = 0; i < mutations.size(); ++i) {
-      if (i + slots_ahead < mutations.size()) state->data.prefetch(mutations[i + slots_ahead].param1, 0);
-      if (i + entries_ahead < mutations.size()) state->data.prefetch(mutations[i + entries_ahead].param1, 1);
+      prefetch_ahead(
+          i, mutations.size(), [&](size_t j) -> const Key& { return mutations[j].param1; },
+          [&](const Key& key, int stage) { data.prefetch(key, stage); });
       std::optional<Future<Void>> applying = apply(state, batch.version, std::move(mutations[i]));
       if (applying) co_await *applying;
     }

@@ -20,6 +20,7 @@
 #include "runtime/combinators.h"
 #include "runtime/trace.h"
 #include "storage/key_filter.h"
+#include "storage/key_table.h"
 #include "storage/rocksdb/rocksdb_commit.h"
 #include "storage/rocksdb/rocksdb_database.h"
 #include "storage/rocksdb/rocksdb_key_scan.h"
@@ -499,13 +500,10 @@ std::vector<CommitWrite> RocksDBKVStore::commit_writes(const WriteOverlay& write
   writes.for_each_write(
       [&point_writes](const WriteOverlay::Write& write) { point_writes.push_back({&write, CommitWrite::unknown_old_size}); });
   if (row_cache_.size() == 0) return point_writes;
-  // As in refresh_cached_results: the slots and entries of keys a few writes ahead are fetched
-  // from memory while this one is looked up.
-  constexpr size_t slots_ahead = 16;
-  constexpr size_t entries_ahead = 8;
   for (size_t i = 0; i < point_writes.size(); ++i) {
-    if (i + slots_ahead < point_writes.size()) row_cache_.prefetch(point_writes[i + slots_ahead].write->key(), 0);
-    if (i + entries_ahead < point_writes.size()) row_cache_.prefetch(point_writes[i + entries_ahead].write->key(), 1);
+    prefetch_ahead(
+        i, point_writes.size(), [&](size_t j) { return point_writes[j].write->key(); },
+        [this](std::string_view key, int stage) { row_cache_.prefetch(key, stage); });
     const std::optional<Value>* cached = row_cache_.peek(point_writes[i].write->key());
     if (cached != nullptr) point_writes[i].old_size = *cached ? static_cast<int64_t>((*cached)->size()) : ValueSizes::absent;
   }
@@ -527,13 +525,11 @@ Future<Void> RocksDBKVStore::refresh_cached_results(const WriteOverlay& written)
   writes.reserve(written.write_count());
   written.for_each_write([&writes](const WriteOverlay::Write& write) { writes.push_back(&write); });
   size_t piece = 0;
-  // The cache's slots of the keys a few writes ahead, and their entries nearer, are fetched from
-  // memory while this one is refreshed (RowCache::prefetch).
-  constexpr size_t slots_ahead = 16;
-  constexpr size_t entries_ahead = 8;
   for (size_t i = 0; i < writes.size(); ++i) {
-    if (i + slots_ahead < writes.size()) row_cache_.prefetch(writes[i + slots_ahead]->key(), 0);
-    if (i + entries_ahead < writes.size()) row_cache_.prefetch(writes[i + entries_ahead]->key(), 1);
+    // The cache's slots and entries of the keys a few writes ahead come from memory meanwhile.
+    prefetch_ahead(
+        i, writes.size(), [&](size_t j) { return writes[j]->key(); },
+        [this](std::string_view key, int stage) { row_cache_.prefetch(key, stage); });
     row_cache_.refresh(writes[i]->key(), writes[i]->value);
     if (++piece == piece_keys) {
       piece = 0;

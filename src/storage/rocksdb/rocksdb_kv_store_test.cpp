@@ -308,7 +308,8 @@ TEST_F(RocksDBKVStoreTest, RowCacheHitsAndRefreshesAreCounted) {
 
 // A commit counts the old size of each key it writes from the row cache when the cache holds
 // the key (read since the reopen, written by an earlier commit, or new to the key filter),
-// present or absent, and reads the rest: the logical byte count stays exact either way, and is what a reopen reads back.
+// present or absent, and reads the rest: the logical byte count stays exact either way, and is
+// what a reopen reads back.
 Future<Void> logical_bytes_from_cached_sizes(std::string directory) {
   auto key_of = [](int i) { return "s" + std::to_string(1000 + i); };
   auto value_of = [](int i, int commit) { return std::string(static_cast<size_t>(10 + (i * 7 + commit * 13) % 40), 'v'); };
