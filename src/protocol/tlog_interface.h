@@ -9,6 +9,7 @@
 // still live before it hands out a read version.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "protocol/types.h"
@@ -45,17 +46,23 @@ struct TLogCommitRequest {
 template <>
 inline constexpr bool sent_locally_as_object<TLogCommitRequest> = true;
 
-struct VersionedMutations {
+// One version's mutations for a peeked tag. The list is shared, never changed once made: a log
+// keeps one list for all the tags that carry every mutation of a version (each shard on every
+// server of its team), and a reply within the process hands the log's own list over. So a
+// receiver takes the mutations from a list only it holds (one read off the wire) and copies
+// them from one it shares. On the wire: the version, then the list.
+struct PeekedVersion {
   Version version = 0;
-  std::vector<Mutation> mutations;
+  std::shared_ptr<std::vector<Mutation>> mutations;  // never null
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(version, mutations);
+    if constexpr (Archive::is_reader) mutations = std::make_shared<std::vector<Mutation>>();
+    archive(version, *mutations);
   }
 };
 
 struct TLogPeekReply {
-  std::vector<VersionedMutations> messages;  // versions >= begin with mutations for the tag
+  std::vector<PeekedVersion> messages;  // versions >= begin with mutations for the tag
   Version end = 0;                           // every version below `end` was included
   Version known_committed_version = 0;
   template <class Archive>

@@ -174,14 +174,17 @@ Future<bool> answered_in_generation(AsyncVar<ServerDBInfo>* db_info, Future<TLog
 // version of thousands of keys new to the window otherwise waits for a miss at each.
 Future<Void> apply_reply(StorageState* state, TLogPeekReply reply) {
   VersionedData& data = state->data;
-  for (VersionedMutations& batch : reply.messages) {
+  for (PeekedVersion& batch : reply.messages) {
     if (batch.version <= data.latest_version()) continue;
-    std::vector<Mutation>& mutations = batch.mutations;
+    // A list read off the wire is this reply's alone; one a log in this process holds is shared.
+    const bool owned = batch.mutations.use_count() == 1;
+    std::vector<Mutation>& mutations = *batch.mutations;
     for (size_t i = 0; i < mutations.size(); ++i) {
       prefetch_ahead(
           i, mutations.size(), [&](size_t j) -> const Key& { return mutations[j].param1; },
           [&](const Key& key, int stage) { data.prefetch(key, stage); });
-      std::optional<Future<Void>> applying = apply(state, batch.version, std::move(mutations[i]));
+      std::optional<Future<Void>> applying =
+          apply(state, batch.version, owned ? std::move(mutations[i]) : Mutation(mutations[i]));
       if (applying) co_await *applying;
     }
     state->data.advance_to(batch.version);

@@ -18,6 +18,12 @@
 
 namespace keel {
 
+// One version's mutations for a shard whose data is still being fetched.
+struct VersionedMutations {
+  Version version = 0;
+  std::vector<Mutation> mutations;
+};
+
 // A shard this server gets the mutations of: one it serves (in the shard's team), or one it
 // fetches because data distribution moves it here (docs/fault_tolerance.md, "Data
 // distribution as built"). The data of [range.begin, fetched_until) is in the window or the

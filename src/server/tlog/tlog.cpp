@@ -215,13 +215,13 @@ Future<TLogPeekReply> read_spilled_peek(TLogState* state, Tag tag, std::vector<T
   for (const TagVersion& version : spilled) {
     Future<TLogRecord> read = read_record(state, version.record);
     TLogRecord record = co_await std::move(read);
-    VersionedMutations message{version.version, {}};
+    PeekedVersion message{version.version, std::make_shared<std::vector<Mutation>>()};
     for (TaggedMutation& tagged : record.mutations) {
       if (std::find(tagged.tags.begin(), tagged.tags.end(), tag) != tagged.tags.end()) {
-        message.mutations.push_back(std::move(tagged.mutation));
+        message.mutations->push_back(std::move(tagged.mutation));
       }
     }
-    if (record.version != version.version || message.mutations.empty()) throw Error(errc::checksum_failed);
+    if (record.version != version.version || message.mutations->empty()) throw Error(errc::checksum_failed);
     reply.messages.push_back(std::move(message));
   }
   reply.end = spilled.back().version + 1;

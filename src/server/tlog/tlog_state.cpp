@@ -18,6 +18,13 @@ int64_t mutation_bytes(const std::vector<Mutation>& mutations) {
   return bytes;
 }
 
+// True if every mutation (there is at least one) goes to the same tags, in the same order.
+bool same_tags(const std::vector<TaggedMutation>& mutations) {
+  if (mutations.empty()) return false;
+  const std::vector<Tag>& first = mutations.front().tags;
+  return std::all_of(mutations.begin(), mutations.end(), [&first](const TaggedMutation& tagged) { return tagged.tags == first; });
+}
+
 }  // namespace
 
 int64_t tagged_bytes(const TaggedMutation& tagged) {
@@ -34,17 +41,30 @@ void index_record(TLogState& state, TLogRecord record, RecordRef where) {
   }
   KEEL_ASSERT(record.generation == state.generation);
   KEEL_ASSERT(record.prev_version == state.last_version);
-  std::map<Tag, std::vector<Mutation>> split;
-  for (TaggedMutation& tagged : record.mutations) {
-    // A copy per tag but the last, which takes the mutation itself.
-    for (size_t i = 0; i + 1 < tagged.tags.size(); ++i) split[tagged.tags[i]].push_back(tagged.mutation);
-    if (!tagged.tags.empty()) split[tagged.tags.back()].push_back(std::move(tagged.mutation));
+  std::map<Tag, std::shared_ptr<std::vector<Mutation>>> split;
+  if (same_tags(record.mutations)) {
+    // The usual record: every mutation for the same tags, which share one list.
+    auto shared = std::make_shared<std::vector<Mutation>>();
+    shared->reserve(record.mutations.size());
+    for (TaggedMutation& tagged : record.mutations) shared->push_back(std::move(tagged.mutation));
+    for (Tag tag : record.mutations.front().tags) split[tag] = shared;
+  } else {
+    auto list_of = [&split](Tag tag) -> std::vector<Mutation>& {
+      std::shared_ptr<std::vector<Mutation>>& list = split[tag];
+      if (!list) list = std::make_shared<std::vector<Mutation>>();
+      return *list;
+    };
+    for (TaggedMutation& tagged : record.mutations) {
+      // A copy per tag but the last, which takes the mutation itself.
+      for (size_t i = 0; i + 1 < tagged.tags.size(); ++i) list_of(tagged.tags[i]).push_back(tagged.mutation);
+      if (!tagged.tags.empty()) list_of(tagged.tags.back()).push_back(std::move(tagged.mutation));
+    }
   }
   for (auto& [tag, mutations] : split) {
     if (state.popped[tag] >= record.version) continue;
     TagIndex& index = state.by_tag[tag];
     KEEL_ASSERT(index.versions.empty() || index.versions.back().version < record.version);
-    const int64_t bytes = mutation_bytes(mutations);
+    const int64_t bytes = mutation_bytes(*mutations);
     index.versions.push_back(TagVersion{record.version, std::move(mutations), where, bytes});
     index.memory_bytes += bytes;
     state.memory_bytes += bytes;
@@ -62,7 +82,7 @@ void spill_to(TLogState& state, int64_t memory_bytes_max, Version through) {
     }
     if (fullest == nullptr) return;
     TagVersion& oldest = fullest->versions[fullest->spilled++];
-    oldest.mutations = std::vector<Mutation>();
+    oldest.mutations.reset();  // freed with the last tag sharing it
     fullest->memory_bytes -= oldest.bytes;
     state.memory_bytes -= oldest.bytes;
     state.spilled_through = std::max(state.spilled_through, oldest.version);
@@ -114,7 +134,7 @@ TLogPeekReply collect_peek(const TLogState& state, Tag tag, Version begin, size_
       reply.end = reply.messages.back().version + 1;  // the next reply starts after the last one sent
       break;
     }
-    reply.messages.push_back(VersionedMutations{it->version, it->mutations});
+    reply.messages.push_back(PeekedVersion{it->version, it->mutations});
     bytes += static_cast<size_t>(it->bytes);
   }
   return reply;
@@ -191,7 +211,7 @@ TLogCopyReply collect_copy(const TLogState& state, Version begin, Version last, 
     std::vector<std::pair<Tag, const std::vector<Mutation>*>> lists;
     for (Cursor& cursor : cursors) {
       if (cursor.at == cursor.end || cursor.at->version != version) continue;
-      lists.emplace_back(cursor.tag, &cursor.at->mutations);
+      lists.emplace_back(cursor.tag, cursor.at->mutations.get());
       ++cursor.at;
     }
     TLogCopyEntry entry{version, merge_tags(lists)};

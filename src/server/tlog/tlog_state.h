@@ -47,10 +47,12 @@ struct RecordRef {
   int64_t length = 0;
 };
 
-// One tag's mutations at one version, or, spilled, where to read them again.
+// One tag's mutations at one version, or, spilled, where to read them again. Tags that carry
+// every mutation of the version share one list (PeekedVersion), so the log holds it once, and
+// each tag's `bytes` counts it: the spill threshold sees a shared list once per tag.
 struct TagVersion {
   Version version = 0;
-  std::vector<Mutation> mutations;  // empty once spilled
+  std::shared_ptr<std::vector<Mutation>> mutations;  // null once spilled; never changed
   RecordRef record;
   int64_t bytes = 0;  // the mutations' key and value bytes (kept when spilled)
 };

@@ -132,7 +132,7 @@ Future<int> confirm(TLogInterface log, uint64_t generation) {
 
 std::vector<Version> versions_of(const TLogPeekReply& reply) {
   std::vector<Version> versions;
-  for (const VersionedMutations& entry : reply.messages) versions.push_back(entry.version);
+  for (const PeekedVersion& entry : reply.messages) versions.push_back(entry.version);
   return versions;
 }
 
@@ -249,7 +249,7 @@ TEST(TLogTest, SeedsFromALockedLogAndRestartsLocked) {
       co_await ready;
       TLogPeekReply tag1 = co_await peek(log, 1, 0);
       EXPECT_EQ(tag1.messages.size(), 10u);
-      EXPECT_EQ(tag1.messages[0].mutations.size(), 2u);
+      EXPECT_EQ(tag1.messages[0].mutations->size(), 2u);
       EXPECT_EQ(tag1.end, 1001);
       EXPECT_EQ(tag1.known_committed_version, 1000);
       TLogPeekReply tag2 = co_await peek(log, 2, 0);
@@ -479,11 +479,11 @@ TEST(TLogTest, WritesZerosAheadAndCutsThemOffWhenASegmentEnds) {
 // A seed larger than a copy reply and a segment: many replies, segment rolls, and a replay of the
 // seeded records, the generation-start record and a commit after a restart.
 // Every message of `tag` below `end`, over as many peeks as it takes.
-Future<std::vector<VersionedMutations>> peek_all(TLogInterface log, Tag tag, Version end) {
-  std::vector<VersionedMutations> messages;
+Future<std::vector<PeekedVersion>> peek_all(TLogInterface log, Tag tag, Version end) {
+  std::vector<PeekedVersion> messages;
   for (Version begin = 0; begin < end;) {
     TLogPeekReply reply = co_await peek(log, tag, begin);
-    for (VersionedMutations& message : reply.messages) messages.push_back(std::move(message));
+    for (PeekedVersion& message : reply.messages) messages.push_back(std::move(message));
     EXPECT_GT(reply.end, begin);
     begin = reply.end;
   }
@@ -492,9 +492,9 @@ Future<std::vector<VersionedMutations>> peek_all(TLogInterface log, Tag tag, Ver
 
 // Every version of `tag` below `end`, over as many peeks as it takes.
 Future<std::vector<Version>> peek_versions(TLogInterface log, Tag tag, Version end) {
-  std::vector<VersionedMutations> messages = co_await peek_all(log, tag, end);
+  std::vector<PeekedVersion> messages = co_await peek_all(log, tag, end);
   std::vector<Version> versions;
-  for (const VersionedMutations& message : messages) versions.push_back(message.version);
+  for (const PeekedVersion& message : messages) versions.push_back(message.version);
   co_return versions;
 }
 
@@ -667,6 +667,51 @@ TEST(TLogTest, PeekRepliesStopAfterTheVersionThatReachesTheByteLimit) {
   EXPECT_EQ(one.end, 11);
 }
 
+TEST(TLogTest, TagsThatCarryEveryMutationOfAVersionShareOneList) {
+  TLogState state;
+  TLogRecord shared{1, 0, 1, 0, {}};
+  shared.mutations.push_back(TaggedMutation{{1, 2}, set_key("a", "1")});
+  shared.mutations.push_back(TaggedMutation{{1, 2}, set_key("b", "2")});
+  index_record(state, std::move(shared), RecordRef{});
+  TLogRecord mixed{1, 1, 2, 0, {}};
+  mixed.mutations.push_back(TaggedMutation{{1, 2}, set_key("c", "3")});
+  mixed.mutations.push_back(TaggedMutation{{2}, set_key("d", "4")});
+  index_record(state, std::move(mixed), RecordRef{});
+  state.durable.set(2);
+
+  const TagVersion& one = state.by_tag[1].versions[0];
+  const TagVersion& two = state.by_tag[2].versions[0];
+  EXPECT_EQ(one.mutations, two.mutations);  // one list for both tags
+  EXPECT_EQ(*one.mutations, (std::vector<Mutation>{set_key("a", "1"), set_key("b", "2")}));
+  EXPECT_EQ(one.bytes, 4);
+  EXPECT_EQ(two.bytes, 4);
+  EXPECT_EQ(state.memory_bytes, 4 + 4 + 2 + 4);  // each tag counts what it holds
+  EXPECT_EQ(*state.by_tag[1].versions[1].mutations, (std::vector<Mutation>{set_key("c", "3")}));
+  EXPECT_EQ(*state.by_tag[2].versions[1].mutations, (std::vector<Mutation>{set_key("c", "3"), set_key("d", "4")}));
+
+  // A peek hands the log's list over, and each tag's peek reads its own mutations.
+  const TLogPeekReply peeked = collect_peek(state, 2, 0, 1 << 20);
+  ASSERT_EQ(peeked.messages.size(), 2u);
+  EXPECT_EQ(peeked.messages[0].mutations, two.mutations);
+  EXPECT_EQ(peeked.messages[1].mutations->size(), 2u);
+
+  // A copy merges the tags again.
+  const TLogCopyReply copied = collect_copy(state, 0, 2, 1 << 20);
+  ASSERT_EQ(copied.entries.size(), 2u);
+  ASSERT_EQ(copied.entries[0].mutations.size(), 2u);
+  EXPECT_EQ(copied.entries[0].mutations[0].tags, (std::vector<Tag>{1, 2}));
+  EXPECT_EQ(copied.entries[1].mutations[1].tags, (std::vector<Tag>{2}));
+
+  // Spilling one tag's version leaves the other's list whole.
+  spill_to(state, 4 + 2 + 4, 1);
+  ASSERT_EQ(state.by_tag[1].spilled + state.by_tag[2].spilled, 1u);
+  const Tag spilled = state.by_tag[1].spilled == 1 ? 1 : 2;
+  EXPECT_EQ(state.by_tag[spilled].versions[0].mutations, nullptr);
+  const TagVersion& kept = state.by_tag[spilled == 1 ? 2 : 1].versions[0];
+  ASSERT_NE(kept.mutations, nullptr);
+  EXPECT_EQ(*kept.mutations, (std::vector<Mutation>{set_key("a", "1"), set_key("b", "2")}));
+}
+
 TEST(TLogTest, SpillingTakesTheOldestDurableVersionsOfTheFullestTagsAndPoppingCountsThem) {
   TLogState state;
   Version previous = 0;
@@ -684,7 +729,7 @@ TEST(TLogTest, SpillingTakesTheOldestDurableVersionsOfTheFullestTagsAndPoppingCo
   EXPECT_EQ(state.by_tag[2].spilled, 0u);
   EXPECT_EQ(state.memory_bytes, 2 * 101 + 5 + 3 * 5);
   EXPECT_EQ(state.spilled_through, 4);
-  EXPECT_TRUE(state.by_tag[1].versions[0].mutations.empty());
+  EXPECT_EQ(state.by_tag[1].versions[0].mutations, nullptr);
   EXPECT_EQ(state.by_tag[1].versions[0].bytes, 101);
 
   // Peeks: memory stops at the first spilled version; the files are read from there.
@@ -733,12 +778,12 @@ TEST(TLogTest, SpillingTakesTheOldestDurableVersionsOfTheFullestTagsAndPoppingCo
 // Values that tell their version apart, so a peek read back from the files is checked.
 std::string value_of(Version version) { return std::string(1 << 20, static_cast<char>('a' + version % 26)); }
 
-void expect_versions(const std::vector<VersionedMutations>& messages, const std::vector<Version>& versions) {
+void expect_versions(const std::vector<PeekedVersion>& messages, const std::vector<Version>& versions) {
   ASSERT_EQ(messages.size(), versions.size());
   for (size_t i = 0; i < versions.size(); ++i) {
     EXPECT_EQ(messages[i].version, versions[i]);
-    ASSERT_EQ(messages[i].mutations.size(), 1u) << versions[i];
-    EXPECT_EQ(messages[i].mutations[0].param2, value_of(versions[i])) << versions[i];
+    ASSERT_EQ(messages[i].mutations->size(), 1u) << versions[i];
+    EXPECT_EQ((*messages[i].mutations)[0].param2, value_of(versions[i])) << versions[i];
   }
 }
 
@@ -763,9 +808,9 @@ TEST(TLogTest, SpilledVersionsArePeekedCopiedAndReplayed) {
     TLogInterface log = co_await when_ready(cluster, id_a, run_a);
     Future<Void> committed = commit_forty(log, value_of);
     co_await committed;
-    std::vector<VersionedMutations> tag0 = co_await peek_all(log, 0, 41);
+    std::vector<PeekedVersion> tag0 = co_await peek_all(log, 0, 41);
     expect_versions(tag0, even);
-    std::vector<VersionedMutations> tag1 = co_await peek_all(log, 1, 41);
+    std::vector<PeekedVersion> tag1 = co_await peek_all(log, 1, 41);
     expect_versions(tag1, odd);
     co_await pop_tag0_and_lock(log);
     co_return Void{};
@@ -775,7 +820,7 @@ TEST(TLogTest, SpilledVersionsArePeekedCopiedAndReplayed) {
   const std::vector<Version> even_after_pop(even.begin() + 5, even.end());
   ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
     TLogInterface log = co_await when_ready(cluster, id_b, run_b);
-    std::vector<VersionedMutations> tag0 = co_await peek_all(log, 0, 41);
+    std::vector<PeekedVersion> tag0 = co_await peek_all(log, 0, 41);
     expect_versions(tag0, even_after_pop);
     co_return Void{};
   }));
@@ -783,9 +828,9 @@ TEST(TLogTest, SpilledVersionsArePeekedCopiedAndReplayed) {
   ASSERT_TRUE(cluster.run([&]() -> Future<Void> {
     co_await delay(1);
     TLogInterface log = co_await when_ready(cluster, id_b, run_b);
-    std::vector<VersionedMutations> tag0 = co_await peek_all(log, 0, 41);
+    std::vector<PeekedVersion> tag0 = co_await peek_all(log, 0, 41);
     expect_versions(tag0, even_after_pop);
-    std::vector<VersionedMutations> tag1 = co_await peek_all(log, 1, 41);
+    std::vector<PeekedVersion> tag1 = co_await peek_all(log, 1, 41);
     expect_versions(tag1, odd);
     co_return Void{};
   }));
