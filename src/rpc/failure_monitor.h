@@ -1,6 +1,7 @@
 // FailureMonitor: per process, what this process believes about the reachability of each peer
-// address. The transport marks an address failed when a connection to it breaks or cannot be
-// made, and available when a connection completes its handshake. Unknown addresses count as
+// address. The transport marks an address failed when its connection to it breaks or an attempt
+// to connect fails while no other connection to it lives (the peer may have connected to us
+// meanwhile), and available when a connection completes its handshake. Unknown addresses count as
 // available until a connection attempt says otherwise.
 #pragma once
 

@@ -309,6 +309,10 @@ Future<Void> Transport::connect_to(Peer* peer) {
   }
   if (!connection) {
     peer->connecting = false;
+    // The peer connected to us while this attempt failed: it is reachable (and its connection
+    // took what was unsent). Marked failed now, it would stay so while that connection lives
+    // (recovery_partition seed 10020: a worker gave up on a reachable controller for good).
+    if (peer->connection) co_return Void{};
     peer->next_connect_time = now() + peer->reconnect_delay;
     peer->reconnect_delay = std::min(peer->reconnect_delay * 2, rpc_knobs().reconnect_delay_max_seconds);
     ++stats_.connections_failed;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "rpc/echo_service.h"
+#include "rpc/rpc_knobs.h"
+#include "rpc/transport.h"
 #include "runtime/combinators.h"
 #include "runtime/test_support.h"
 
@@ -69,6 +71,40 @@ TEST(SimulatorTest, EchoSucceedsThenFailsOnceTheServerIsKilled) {
   ASSERT_TRUE(simulator.run_until(ready(second), 30));
   EXPECT_TRUE(second.get() == errc::connection_failed || second.get() == errc::request_maybe_delivered)
       << Error(second.get()).describe();
+}
+
+// Process a's attempt to connect to b times out (its bytes to b are clogged) after b connected
+// to a and a adopted that connection. The recorded seed: a's failure monitor then said b had
+// failed for as long as that live connection lasted, and a worker there never registered with
+// the controller on b again (recovery_partition seed 10020).
+Future<bool> attempt_while_peer_connects(SimNetwork& network, uint32_t a_ip, uint32_t b_ip, NetworkAddress b) {
+  co_await delay(0.2 + 0.00005);  // b's attempt reached a at 0.2; its handshake lands ~0.2 ms later
+  network.clog(a_ip, b_ip, 100);
+  Future<int> echoed = echo_error(b);  // starts a's own attempt, which waits out the clog
+  co_await delay(rpc_knobs().connect_timeout_seconds + 0.5);
+  co_return Transport::current().failure_monitor().is_failed(b);
+}
+
+Future<Void> connect_after(SimNetwork& network, uint32_t from_ip, uint32_t to_ip, NetworkAddress to) {
+  network.clog(from_ip, to_ip, 0.2);
+  Future<int> echoed = echo_error(to);
+  co_await never();
+  co_return Void{};
+}
+
+TEST(SimulatorTest, AnAttemptThatFailsAfterThePeerConnectedLeavesThePeerAvailable) {
+  Simulator simulator(4, false);
+  SimMachine& machine_a = simulator.add_machine("a");
+  SimMachine& machine_b = simulator.add_machine("b");
+  SimProcess& a = simulator.add_process(machine_a, "a", echo_server);
+  SimProcess& b = simulator.add_process(machine_b, "b", echo_server);
+  simulator.scheduler().set_current_process(b.scheduler_id());
+  Future<Void> b_connects = connect_after(simulator.network(), machine_b.ip, machine_a.ip, a.local_address());
+  simulator.scheduler().set_current_process(a.scheduler_id());
+  Future<bool> b_failed = attempt_while_peer_connects(simulator.network(), machine_a.ip, machine_b.ip, b.local_address());
+  simulator.scheduler().set_current_process(0);
+  ASSERT_TRUE(simulator.run_until(ready(b_failed), 10));
+  EXPECT_FALSE(b_failed.get());
 }
 
 TEST(SimulatorTest, ClogsDelayDelivery) {
