@@ -92,6 +92,9 @@ class Transaction {
   Future<RangeResult> get_range(KeySelector begin, KeySelector end, int limit = 1000, bool reverse = false,
                                 bool snapshot = false);
 
+  // Room for `writes` more writes (sets, clears, atomic operations) and conflict ranges, for a
+  // caller that knows it is about to make many: the lists then grow once, not by doublings.
+  void reserve(size_t writes);
   void set(Key key, Value value);
   void clear(const Key& key);
   void clear_range(const KeyRange& range);

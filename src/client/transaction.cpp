@@ -214,6 +214,12 @@ Future<RangeResult> Transaction::get_range(KeySelector begin, KeySelector end, i
   co_return co_await get_range(range, limit, reverse, snapshot);
 }
 
+void Transaction::reserve(size_t writes) {
+  mutations_.reserve(mutations_.size() + writes);
+  write_conflicts_.reserve(write_conflicts_.size() + writes);
+  read_conflicts_.reserve(read_conflicts_.size() + writes);
+}
+
 void Transaction::set(Key key, Value value) {
   check_writable();
   check_key(key, true);

@@ -157,10 +157,12 @@ Future<Void> run_together(RespServerState& server, const std::vector<GroupedRun*
     if (again) ++server.stats.group_retries;
     again = true;
     KeyStore store(transaction, server.layout, wall_time_ms());
+    size_t keys = 0;
     for (GroupedRun* run : runs) {
       run->replies = ReplyWriter(run->replies.protocol());
-      for (size_t i = 0; i < run->commands.size(); ++i) prefetch_command_keys(store, *run->specs[i], run->commands[i]);
+      for (size_t i = 0; i < run->commands.size(); ++i) keys += prefetch_command_keys(store, *run->specs[i], run->commands[i]);
     }
+    transaction.reserve(keys);  // a write of each key and a read conflict, mostly
     for (GroupedRun* run : runs) {
       for (size_t i = 0; i < run->commands.size(); ++i) {
         CommandContext context{*run->session, server, run->commands[i], run->replies, &store, &counted};

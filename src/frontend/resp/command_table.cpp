@@ -141,8 +141,13 @@ void count_lookup(CommandContext& context, bool found) {
   ++(found ? counts.hits : counts.misses);
 }
 
-void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command) {
-  for_each_command_key(spec, command, [&](const std::string& key) { store.prefetch(key); });
+size_t prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command) {
+  size_t keys = 0;
+  for_each_command_key(spec, command, [&](const std::string& key) {
+    store.prefetch(key);
+    ++keys;
+  });
+  return keys;
 }
 
 std::string lowercase(std::string_view text) {

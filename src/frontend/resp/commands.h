@@ -92,8 +92,8 @@ Future<Void> run_data_transaction(RespServerState& server,
 // Counts one lookup of a key, found or not, for handlers that count their own.
 void count_lookup(CommandContext& context, bool found);
 // Starts reading the records of the command's keys, so the handlers of a batch find them read in
-// one round.
-void prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command);
+// one round. Returns how many keys the command names (a key named twice counts twice).
+size_t prefetch_command_keys(KeyStore& store, const CommandSpec& spec, const std::vector<std::string>& command);
 
 // The tables of each command family (command_table.cpp joins them).
 std::vector<CommandSpec> string_commands();

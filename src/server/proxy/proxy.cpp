@@ -171,6 +171,11 @@ void tag_mutation(const ProxyState& state, Mutation mutation, std::vector<Tagged
 std::vector<TaggedMutation> tag_batch(const ProxyState& state, std::vector<CommitTransactionRequest>& batch,
                                       const std::vector<ResolveOutcome>& outcomes, Version version) {
   std::vector<TaggedMutation> tagged;
+  size_t mutations = 0;  // a clear across shards may add pieces: the list then grows once more
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (outcomes[i] == ResolveOutcome::committed) mutations += batch[i].mutations.size();
+  }
+  tagged.reserve(mutations);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (outcomes[i] != ResolveOutcome::committed) continue;
     for (Mutation& mutation : batch[i].mutations) {
