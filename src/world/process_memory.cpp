@@ -13,12 +13,14 @@
 // Two arenas, as limit_heap_arenas() asks of glibc. No transparent huge pages for the heap: a
 // server's memory grows by hundreds of megabytes in its first seconds under load (the 5 s window
 // of writes in the logs, storage and resolver), and on a virtual machine that hands free memory
-// back to its host (free page reporting) a huge page's first touch is about twenty times slower
-// per byte than small pages' (docs/runtime.md, "Heap allocator"). jemalloc gives freed pages
-// back to the kernel on its own over about 10 s, and at once on release_free_heap().
-// MALLOC_CONF=thp:always turns huge pages on.
+// back to its host (free page reporting) a huge page's first touch can be twenty times slower
+// per byte than small pages' (docs/runtime.md, "Heap allocator"). Freed pages go back to the
+// kernel over about a minute (dirty_decay_ms; jemalloc's default is 10 s), and at once on
+// release_free_heap(), which RealWorld calls once the process holds half its memory budget: a
+// page handed back and then needed again is a fault, several microseconds on a virtual
+// machine, and the 5 s window frees and reuses its memory all the time. MALLOC_CONF overrides.
 extern "C" {
-const char* malloc_conf = "narenas:2,thp:never,metadata_thp:disabled";
+const char* malloc_conf = "narenas:2,thp:never,metadata_thp:disabled,dirty_decay_ms:60000";
 }
 #else
 #include <malloc.h>
@@ -110,6 +112,13 @@ void release_free_heap() {
 
 void limit_heap_arenas() {}  // malloc_conf above
 
+std::optional<int64_t> heap_free_page_decay_ms() {
+  ssize_t decay = 0;
+  size_t size = sizeof(decay);
+  if (mallctl("arenas.dirty_decay_ms", &decay, &size, nullptr, 0) != 0) return std::nullopt;
+  return static_cast<int64_t>(decay);
+}
+
 std::string heap_allocator() {
   const char* version = nullptr;
   size_t size = sizeof(version);
@@ -120,6 +129,8 @@ std::string heap_allocator() {
 void release_free_heap() { malloc_trim(0); }
 
 void limit_heap_arenas() { mallopt(M_ARENA_MAX, 2); }
+
+std::optional<int64_t> heap_free_page_decay_ms() { return std::nullopt; }
 
 std::string heap_allocator() { return "system malloc"; }
 #endif

@@ -20,6 +20,10 @@ int64_t resident_anonymous_bytes();
 // their own); see docs/runtime.md, "Heap allocator".
 std::string heap_allocator();
 
+// How long the heap keeps a freed page before it goes back to the kernel, in milliseconds
+// (jemalloc's dirty_decay_ms; -1: until release_free_heap); nullopt for an allocator without it.
+std::optional<int64_t> heap_free_page_decay_ms();
+
 // Gives the allocator's free heap pages back to the kernel (a purge of jemalloc's arenas, or
 // glibc's malloc_trim).
 void release_free_heap();
