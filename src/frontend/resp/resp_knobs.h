@@ -25,8 +25,8 @@ struct RespKnobs {
   double resp_groups_in_flight_max = 4;
   double resp_group_commands_max = 256;
   // While the runs of finished groups come back (command_groups.h), a group waits for them at
-  // most this fraction of the recent groups' duration (0: never waits).
-  double resp_group_gather_fraction = 0.5;
+  // most this fraction of the recent groups' duration (0: never waits; docs/resp.md).
+  double resp_group_gather_fraction = 0.25;
   // SCAN cursors of keys longer than 7 bytes the front end remembers (least recently used
   // evicted; an evicted cursor gets an error), and the bytes of their keys.
   double resp_scan_cursors_max = 100'000;
