@@ -44,7 +44,7 @@ TEST(ProcessMemoryTest, FreedMemoryGoesBackToTheKernelWhenAsked) {
     for (int i = 0; i < 512; ++i) blocks.emplace_back(128 << 10, static_cast<char>(i));  // 64 MiB, touched
     EXPECT_GT(resident_anonymous_bytes(), before + (48LL << 20));
   }
-  release_free_heap();  // jemalloc alone would keep the pages for about 10 s
+  release_free_heap();  // jemalloc alone would keep the pages for about a minute
   EXPECT_LT(resident_anonymous_bytes(), before + (16LL << 20));
 }
 
